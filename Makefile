@@ -1,0 +1,46 @@
+# The README's two commands: `make run` and `make test`. Each sets itself up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: run test lint unit bench worker messages clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/jitsuin serve
+
+worker: $(STAMP)
+	$(BIN)/jitsuin worker
+
+lint: $(STAMP)
+	$(BIN)/ruff check jitsuin tests
+	$(BIN)/ruff format --check jitsuin tests
+	$(BIN)/mypy --strict jitsuin/pki
+	$(BIN)/lint-imports
+
+# Tests get a throwaway data directory; DATABASE_URL picks SQLite (default) or PostgreSQL.
+test: lint
+	@data=$$(mktemp -d /tmp/jitsuin-test.XXXXXX); \
+	JITSUIN_DATA_DIR=$$data PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	rm -rf $$data; exit $$rc
+
+unit: $(STAMP)
+	@data=$$(mktemp -d /tmp/jitsuin-test.XXXXXX); \
+	JITSUIN_DATA_DIR=$$data PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest -m "not peers and not browser" $(PYTEST_ARGS); rc=$$?; \
+	rm -rf $$data; exit $$rc
+
+bench: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m benchmarks
+
+messages: $(STAMP)
+	cd jitsuin && ../$(BIN)/jitsuin makemessages -l ja --no-location && ../$(BIN)/jitsuin compilemessages
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

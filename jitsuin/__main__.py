@@ -1,0 +1,3 @@
+from jitsuin.cli.main import main
+
+main()

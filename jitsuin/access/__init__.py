@@ -1,0 +1,1 @@
+"""Sign-in, roles and the network policy that keeps the portal on campus networks."""

@@ -1,0 +1,1 @@
+"""Append-only, hash-chained audit events: every state change is recorded here."""

@@ -1,0 +1,1 @@
+"""The CA hierarchy: Authority rows, key references, activation and retirement."""

@@ -1,0 +1,59 @@
+"""The key store and the key-encryption key (KEK) of this instance."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from jitsuin.config import current
+from jitsuin.pki.keystore import EncryptedFileKeyStore, KeyStore, load_or_create_kek
+
+_NONCE = 12
+_VERSION = b"\x01"
+
+
+class SealError(Exception):
+    """Sealed data could not be opened: wrong KEK, or the data was changed."""
+
+
+@cache
+def kek() -> bytes:
+    """From ``JITSUIN_KEK`` (hex) when set, else ``kek.hex`` in the data dir (made 0600)."""
+    config = current()
+    config.ensure_data_dir()
+    return bytes.fromhex(config.kek_hex) if config.kek_hex else load_or_create_kek(config.kek_path)
+
+
+@cache
+def key_store() -> KeyStore:
+    """CA, OCSP-responder and pickup keys live here, encrypted under the KEK."""
+    return EncryptedFileKeyStore(current().key_dir, kek())
+
+
+def _aead(purpose: str) -> AESGCM:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(kek())
+    return AESGCM(key)
+
+
+def seal(data: bytes, *, purpose: str) -> bytes:
+    """Encrypt ``data`` for storage in a table (AES-256-GCM under a key derived from the KEK).
+
+    ``purpose`` binds the ciphertext to its use ("pickup-pkcs12", "pickup-pin"), so a
+    sealed PIN can never be opened as something else.
+    """
+    nonce = os.urandom(_NONCE)
+    return _VERSION + nonce + _aead(purpose).encrypt(nonce, data, purpose.encode())
+
+
+def unseal(sealed: bytes, *, purpose: str) -> bytes:
+    if not sealed or sealed[:1] != _VERSION:
+        raise SealError("not sealed data")
+    nonce, body = sealed[1 : 1 + _NONCE], sealed[1 + _NONCE :]
+    try:
+        return _aead(purpose).decrypt(nonce, body, purpose.encode())
+    except Exception as exc:  # InvalidTag: wrong key or tampered data
+        raise SealError("sealed data could not be opened (wrong key or changed data)") from exc

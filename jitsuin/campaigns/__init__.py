@@ -1,0 +1,1 @@
+"""CA switchover campaigns: plan, migrate, remind, track, revoke the old intermediate."""

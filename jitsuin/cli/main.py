@@ -1,0 +1,49 @@
+"""The ``jitsuin`` command: Django management commands with a help page of our own."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+COMMANDS = {
+    "serve": "run jitsuin: migrate, create the demo CA if none, serve the web and a worker",
+    "worker": "run a task worker (issue, revoke, publish, notify)",
+    "ca": "the CA hierarchy: init, list, create-intermediate, activate, export, revoke",
+    "user": "people: add",
+    "issue": "request a certificate for a person and save the PKCS#12",
+    "revoke": "request revocation of a certificate or of a person's certificates",
+    "requests": "list requests",
+    "crl": "write a CA's current CRL to a file",
+    "check": "is this certificate still good? (PEM, DER or PKCS#12)",
+    "audit": "verify or export the audit log",
+    "campaign": "CA switchover campaigns: plan, start, status",
+}
+
+
+def _help() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = ["usage: jitsuin COMMAND [options]", "", "commands:"]
+    lines += [f"  {name.ljust(width)}  {text}" for name, text in COMMANDS.items()]
+    lines += [
+        "",
+        "`jitsuin COMMAND --help` explains one command. Django's own commands",
+        "(migrate, createsuperuser, shell, ...) work too.",
+        "Settings come from the environment: JITSUIN_DATA_DIR, DATABASE_URL,",
+        "JITSUIN_PUBLIC_URL and others (see docs/configuration.md).",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(_help())
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jitsuin.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["jitsuin", *args])
+
+
+if __name__ == "__main__":
+    main()

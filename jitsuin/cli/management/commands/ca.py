@@ -1,0 +1,101 @@
+"""`jitsuin ca ...`: the CA hierarchy."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import timedelta
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from rich.console import Console
+from rich.table import Table
+
+from jitsuin.authorities import services
+from jitsuin.authorities.models import Authority
+from jitsuin.cli.options import longest_profile_validity
+
+
+class Command(BaseCommand):
+    help = "Manage the CA hierarchy: init, list, create-intermediate, activate, export."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True, parser_class=argparse.ArgumentParser)
+        init = sub.add_parser("init", help="create a root, an issuing intermediate and its OCSP signer if none exist")
+        init.add_argument("--root-name", default=services.DEFAULT_ROOT_NAME)
+        init.add_argument("--intermediate-name", default=services.DEFAULT_INTERMEDIATE_NAME)
+        sub.add_parser("list", help="list authorities and warn about any that cannot cover a profile's validity")
+        create = sub.add_parser("create-intermediate", help="create a new intermediate (pending until activated)")
+        create.add_argument("name")
+        create.add_argument("--validity-days", type=int, default=None, help="default: the intermediate profile's 10 years")
+        activate = sub.add_parser("activate", help="make NAME the issuing CA; the previous one retires")
+        activate.add_argument("name")
+        export = sub.add_parser("export", help="print a CA certificate (or --bundle: every CA) as PEM")
+        export.add_argument("name", nargs="?")
+        export.add_argument("--bundle", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"].replace("-", "_")
+        try:
+            getattr(self, f"do_{action}")(options)
+        except services.AuthorityError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def do_init(self, options: dict[str, Any]) -> None:
+        result = services.init_hierarchy(
+            root_name=options["root_name"], intermediate_name=options["intermediate_name"]
+        )
+        verb = "created" if result.created else "already present"
+        self.stdout.write(f"root CA: {result.root.name} ({verb})")
+        self.stdout.write(f"issuing CA: {result.intermediate.name}")
+
+    def do_list(self, options: dict[str, Any]) -> None:
+        now = timezone.now()
+        longest = longest_profile_validity()
+        table = Table("name", "role", "status", "parent", "not after", "SHA-256 fingerprint")
+        warnings = []
+        for authority in Authority.objects.select_related("parent").order_by("role", "not_before"):
+            status = authority.status
+            if authority.revoked_at and authority.revoked_at > now:
+                status += f" (revocation scheduled {authority.revoked_at:%Y-%m-%d %H:%M})"
+            table.add_row(
+                authority.name,
+                authority.role,
+                status,
+                authority.parent.name if authority.parent else "-",
+                f"{authority.not_after:%Y-%m-%d}",
+                authority.fingerprint_sha256,
+            )
+            remaining = authority.not_after - now
+            if authority.status in ("active", "pending") and remaining < longest:
+                warnings.append(
+                    f"WARNING: {authority.name} expires {authority.not_after:%Y-%m-%d}, in "
+                    f"{remaining.days} days, less than the longest profile validity "
+                    f"({longest.days} days): issuance under it will be refused. "
+                    "Create and activate a new intermediate."
+                )
+        Console(file=self.stdout, width=200).print(table)
+        for line in warnings:
+            self.stdout.write(self.style.WARNING(line))
+
+    def do_create_intermediate(self, options: dict[str, Any]) -> None:
+        days = options["validity_days"]
+        authority = services.create_intermediate(
+            options["name"], validity=timedelta(days=days) if days else None
+        )
+        self.stdout.write(f"created {authority.name} (pending); `jitsuin ca activate {authority.name}` makes it issue")
+
+    def do_activate(self, options: dict[str, Any]) -> None:
+        authority = services.activate(options["name"], actor="cli")
+        self.stdout.write(f"{authority.name} is now the issuing CA")
+
+    def do_export(self, options: dict[str, Any]) -> None:
+        if options["bundle"]:
+            self.stdout.write(services.bundle_pem(), ending="")
+            return
+        if not options["name"]:
+            raise CommandError("give a CA name or --bundle")
+        authority = Authority.objects.filter(name=options["name"]).first()
+        if authority is None:
+            raise CommandError(f"no authority named {options['name']!r}")
+        self.stdout.write(services.to_pem(authority), ending="")

@@ -1,0 +1,39 @@
+"""The embedded web server: stdlib WSGI, one thread per connection, TCP_NODELAY.
+
+Good for the embedded default and a few hundred users; at scale run
+``gunicorn jitsuin.wsgi`` (see docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import socketserver
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+logger = logging.getLogger("jitsuin.server")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s %s", self.address_string(), format % args)
+
+    def setup(self) -> None:
+        super().setup()
+        # Without it Nagle's algorithm adds ~40 ms to every keep-alive answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _IPv6Server(ThreadingWSGIServer):
+    address_family = socket.AF_INET6
+
+
+def build_server(host: str, port: int, app: Any) -> WSGIServer:
+    server_class = _IPv6Server if ":" in host else ThreadingWSGIServer
+    return make_server(host, port, app, server_class=server_class, handler_class=_QuietHandler)

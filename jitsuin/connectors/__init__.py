@@ -1,0 +1,1 @@
+"""Where signing happens: the builtin CA, and later remote and batch connectors."""

@@ -1,0 +1,1 @@
+"""Helpdesk and operator pages."""

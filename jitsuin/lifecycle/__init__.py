@@ -1,0 +1,1 @@
+"""The RA: people, profiles, certificates, issue and revoke requests, pickups."""

@@ -1,0 +1,291 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from jitsuin.authorities.models import Authority
+
+
+class RolloverPolicy(models.TextChoices):
+    REVOKE_FIRST = "revoke-first", _("Revoke first, then issue")
+    ISSUE_WHILE_REVOKING = "issue-while-revoking", _("Issue once revocation is requested")
+    OVERLAP = "overlap", _("Overlap: issue while the old one is valid")
+
+
+class Pkcs12Choice(models.TextChoices):
+    COMPATIBLE = "compatible", _("Compatible (all platforms)")
+    MODERN = "modern", _("Modern (AES-256)")
+
+
+class Person(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+    )
+    uid = models.CharField(max_length=150, unique=True)
+    email = models.EmailField()
+    name_ja = models.CharField(max_length=200, blank=True)
+    name_en = models.CharField(max_length=200, blank=True)
+    affiliation = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=5, default="ja", choices=settings.LANGUAGES)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uid"]
+
+    def __str__(self) -> str:
+        return self.uid
+
+    def display_name(self, language: str = "ja") -> str:
+        if language == "ja":
+            return self.name_ja or self.name_en or self.uid
+        return self.name_en or self.name_ja or self.uid
+
+
+class Profile(models.Model):
+    """What a certificate looks like and how people roll from one to the next."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name_ja = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200)
+    # Name of a jitsuin.pki.profiles template: "client-auth" or "client-auth-smime".
+    template = models.CharField(max_length=40, default="client-auth")
+    key_spec = models.CharField(max_length=10, default="rsa2048")
+    validity_days = models.PositiveIntegerField(default=730)
+    rollover_policy = models.CharField(
+        max_length=30, choices=RolloverPolicy.choices, default=RolloverPolicy.OVERLAP
+    )
+    max_valid = models.PositiveSmallIntegerField(
+        default=1, help_text="How many valid certificates of this profile a person may hold."
+    )
+    pkcs12_default = models.CharField(
+        max_length=20, choices=Pkcs12Choice.choices, default=Pkcs12Choice.COMPATIBLE
+    )
+    pickup_window = models.DurationField(default=timedelta(days=14))
+    overlap_grace = models.DurationField(
+        default=timedelta(days=7),
+        help_text="Under overlap, how long after the new certificate is collected the old one is revoked.",
+    )
+    is_default = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_profile")
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def display_name(self, language: str = "ja") -> str:
+        return self.name_ja if language == "ja" else self.name_en
+
+    @property
+    def validity(self) -> timedelta:
+        return timedelta(days=self.validity_days)
+
+
+class PolicyException(models.Model):
+    """Staff let one person roll over under another policy than their profile's."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="policy_exceptions")
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="policy_exceptions")
+    policy = models.CharField(max_length=30, choices=RolloverPolicy.choices)
+    reason = models.TextField()
+    granted_by = models.CharField(max_length=200)
+    granted_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "profile"], name="one_exception_per_person_profile")
+        ]
+
+
+class CertificateStatus(models.TextChoices):
+    VALID = "valid", _("Valid")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Certificate(models.Model):
+    issuer = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="certificates")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="certificates")
+    profile = models.ForeignKey(Profile, on_delete=models.PROTECT, related_name="certificates")
+    # Lower-case hex without separators; serials have up to 159 bits, too big for a bigint.
+    serial = models.CharField(max_length=64)
+    subject = models.CharField(max_length=500)
+    email = models.EmailField(blank=True)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField(db_index=True)
+    fingerprint_sha256 = models.CharField(max_length=64, unique=True)
+    der = models.BinaryField()
+    status = models.CharField(
+        max_length=20, choices=CertificateStatus.choices, default=CertificateStatus.VALID, db_index=True
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    revocation_reason = models.CharField(max_length=40, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
+    )
+    # Under overlap: when the old certificate is to be revoked as superseded.
+    supersede_revoke_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-not_before"]
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "serial"], name="unique_serial_per_issuer")
+        ]
+        indexes = [
+            models.Index(fields=["person", "profile", "status"]),
+            models.Index(fields=["issuer", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.serial} ({self.person_id})"
+
+    @property
+    def serial_int(self) -> int:
+        return int(self.serial, 16)
+
+
+class RequestKind(models.TextChoices):
+    ISSUE = "issue", _("Issue")
+    REVOKE = "revoke", _("Revoke")
+
+
+class RequestState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    PROCESSING = "processing", _("Processing")
+    READY = "ready", _("Ready to download")
+    COLLECTED = "collected", _("Collected")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+OPEN_STATES = (RequestState.QUEUED, RequestState.PROCESSING, RequestState.FAILED)
+
+
+class Request(models.Model):
+    """An issue or revoke request: the unit of work the pipeline does exactly once."""
+
+    kind = models.CharField(max_length=10, choices=RequestKind.choices)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="requests")
+    profile = models.ForeignKey(Profile, on_delete=models.PROTECT, related_name="requests")
+    # Revoke: the certificate to revoke. Issue: the certificate this one replaces, if any.
+    target = models.ForeignKey(
+        Certificate, null=True, blank=True, on_delete=models.PROTECT, related_name="target_of"
+    )
+    # Issue: the certificate it produced.
+    certificate = models.OneToOneField(
+        Certificate, null=True, blank=True, on_delete=models.PROTECT, related_name="issued_by_request"
+    )
+    state = models.CharField(max_length=20, choices=RequestState.choices, default=RequestState.QUEUED)
+    state_changed_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(db_index=True)
+    requested_by = models.CharField(max_length=200, help_text="user:UID, staff:UID, campaign:NAME or system")
+    reason = models.CharField(max_length=40, blank=True, help_text="Revocation reason")
+    pkcs12_compat = models.CharField(max_length=20, choices=Pkcs12Choice.choices, blank=True)
+    csr_pem = models.TextField(blank=True)
+    connector = models.CharField(max_length=40, default="builtin")
+    connector_ref = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # Not before this instant (maintenance window, backoff, polling a slow connector).
+    not_before = models.DateTimeField(null=True, blank=True, db_index=True)
+    wait_reason = models.CharField(max_length=40, blank=True)
+    # A worker holds the request until lease_until; after that another may take it over.
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "profile"],
+                condition=Q(kind="issue", state__in=["queued", "processing", "failed"]),
+                name="one_open_issue_request_per_person_profile",
+            ),
+            models.UniqueConstraint(
+                fields=["target"],
+                condition=Q(kind="revoke", state__in=["queued", "processing", "failed"]),
+                name="one_open_revoke_request_per_certificate",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "not_before"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} {self.state}"
+
+
+class RequestTransition(models.Model):
+    """Each state change of a request, with its time, for the user's and helpdesk's history."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    at = models.DateTimeField()
+    actor = models.CharField(max_length=200)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class PickupState(models.TextChoices):
+    READY = "ready", _("Ready")
+    COLLECTED = "collected", _("Collected")
+    DESTROYED = "destroyed", _("Destroyed")
+
+
+class Pickup(models.Model):
+    """The one-time PKCS#12 delivery of a server-generated key, sealed at rest.
+
+    Both compatibility variants are built once at issuance, so every download of either
+    returns identical bytes; when the window ends both are destroyed.
+    """
+
+    request = models.OneToOneField(Request, on_delete=models.PROTECT, related_name="pickup")
+    certificate = models.OneToOneField(Certificate, on_delete=models.PROTECT, related_name="pickup")
+    sealed_pkcs12_compatible = models.BinaryField(null=True)
+    sealed_pkcs12_modern = models.BinaryField(null=True)
+    sealed_pin = models.BinaryField(null=True)
+    state = models.CharField(max_length=20, choices=PickupState.choices, default=PickupState.READY)
+    expires_at = models.DateTimeField(db_index=True)
+    download_count = models.PositiveIntegerField(default=0)
+    first_downloaded_at = models.DateTimeField(null=True, blank=True)
+    last_downloaded_at = models.DateTimeField(null=True, blank=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class MaintenanceScope(models.TextChoices):
+    ISSUE = "issue", _("Issuing")
+    REVOKE = "revoke", _("Revoking")
+    BOTH = "both", _("Issuing and revoking")
+
+
+class MaintenanceWindow(models.Model):
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    scope = models.CharField(max_length=10, choices=MaintenanceScope.choices, default=MaintenanceScope.BOTH)
+    connector = models.CharField(max_length=40, default="builtin")
+    note_ja = models.TextField(blank=True)
+    note_en = models.TextField(blank=True)
+    created_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="window_ends_after_start")
+        ]

@@ -1,0 +1,1 @@
+"""The user's self-service pages (templates + htmx, Japanese and English)."""

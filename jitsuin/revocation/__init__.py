@@ -1,0 +1,1 @@
+"""What relying services fetch: CA certificates, CRLs and OCSP responses."""

@@ -1,0 +1,13 @@
+"""Shared fixtures for the Django-side tests."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def ca_hierarchy(db):  # type: ignore[no-untyped-def]
+    """A root, an active issuing intermediate and its OCSP responder, made by the real services."""
+    from jitsuin.authorities.services import init_hierarchy
+
+    return init_hierarchy()
