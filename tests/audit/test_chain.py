@@ -18,6 +18,7 @@ def test_an_untouched_chain_verifies():
     assert verify() is None
 
 
+@pytest.mark.django_db(transaction=True)
 def test_recording_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError, match="inside the transaction"):
         record("test.event")

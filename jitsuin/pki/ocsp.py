@@ -1,0 +1,144 @@
+"""OCSP (RFC 6960, RFC 5019 profile): reading requests and building signed responses."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+
+from jitsuin.pki.errors import MalformedOcspRequest
+from jitsuin.pki.issuance import Signer, signature_hash
+
+DEFAULT_RESPONSE_VALIDITY = timedelta(days=1)
+
+
+class CertStatus(enum.Enum):
+    GOOD = "good"
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"
+
+
+_STATUS = {
+    CertStatus.GOOD: ocsp.OCSPCertStatus.GOOD,
+    CertStatus.REVOKED: ocsp.OCSPCertStatus.REVOKED,
+    CertStatus.UNKNOWN: ocsp.OCSPCertStatus.UNKNOWN,
+}
+
+
+@dataclass(frozen=True)
+class CertId:
+    """What an OCSP request names: the issuer by hashes, and a serial."""
+
+    issuer_name_hash: bytes
+    issuer_key_hash: bytes
+    serial: int
+    algorithm: hashes.HashAlgorithm
+
+    @property
+    def issuer_key(self) -> tuple[str, bytes]:
+        return self.algorithm.name, self.issuer_key_hash
+
+
+@dataclass(frozen=True)
+class OcspQuery:
+    cert_id: CertId
+    nonce: bytes | None
+
+
+def parse_request(data: bytes) -> OcspQuery:
+    """Read a DER OCSP request with exactly one certificate, or raise MalformedOcspRequest."""
+    try:
+        request = ocsp.load_der_ocsp_request(data)
+        cert_id = CertId(
+            issuer_name_hash=request.issuer_name_hash,
+            issuer_key_hash=request.issuer_key_hash,
+            serial=request.serial_number,
+            algorithm=request.hash_algorithm,
+        )
+        nonce: bytes | None = None
+        for extension in request.extensions:
+            if isinstance(extension.value, x509.OCSPNonce):
+                nonce = extension.value.nonce
+    except (ValueError, TypeError, NotImplementedError) as exc:
+        raise MalformedOcspRequest(f"not an OCSP request jitsuin can answer: {exc}") from exc
+    return OcspQuery(cert_id=cert_id, nonce=nonce)
+
+
+def issuer_hashes(
+    issuer: x509.Certificate, algorithm: hashes.HashAlgorithm | None = None
+) -> tuple[bytes, bytes]:
+    """(name hash, key hash) of ``issuer`` as OCSP clients compute them."""
+    request = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(issuer, issuer, algorithm or hashes.SHA1())  # noqa: S303 (RFC 5019)
+        .build()
+    )
+    return request.issuer_name_hash, request.issuer_key_hash
+
+
+def cert_id_for(
+    serial: int, issuer: x509.Certificate, algorithm: hashes.HashAlgorithm | None = None
+) -> CertId:
+    algorithm = algorithm or hashes.SHA1()  # noqa: S303 (RFC 5019 clients use SHA-1 CertIDs)
+    name_hash, key_hash = issuer_hashes(issuer, algorithm)
+    return CertId(name_hash, key_hash, serial, algorithm)
+
+
+@dataclass(frozen=True)
+class SingleStatus:
+    status: CertStatus
+    revoked_at: datetime | None = None
+    reason: x509.ReasonFlags | None = None
+
+
+def build_response(
+    cert_id: CertId,
+    answer: SingleStatus,
+    *,
+    responder: Signer,
+    this_update: datetime,
+    validity: timedelta = DEFAULT_RESPONSE_VALIDITY,
+    nonce: bytes | None = None,
+) -> bytes:
+    """A signed, DER-encoded successful response for one certificate."""
+    revoked = answer.status is CertStatus.REVOKED
+    if revoked and answer.revoked_at is None:
+        raise ValueError("a revoked status needs its revocation time")
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .add_response_by_hash(
+            issuer_name_hash=cert_id.issuer_name_hash,
+            issuer_key_hash=cert_id.issuer_key_hash,
+            serial_number=cert_id.serial,
+            algorithm=cert_id.algorithm,
+            cert_status=_STATUS[answer.status],
+            this_update=this_update,
+            next_update=this_update + validity,
+            revocation_time=answer.revoked_at if revoked else None,
+            revocation_reason=answer.reason if revoked else None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, responder.certificate)
+        .certificates([responder.certificate])
+    )
+    if nonce is not None:
+        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+    response = builder.sign(responder.private_key, signature_hash(responder.private_key))
+    return response.public_bytes(serialization.Encoding.DER)
+
+
+def error_response(status: ocsp.OCSPResponseStatus) -> bytes:
+    """An unsigned error response: ``MALFORMED_REQUEST``, ``UNAUTHORIZED``, ``INTERNAL_ERROR``..."""
+    return ocsp.OCSPResponseBuilder.build_unsuccessful(status).public_bytes(
+        serialization.Encoding.DER
+    )
+
+
+def next_update_of(data: bytes) -> datetime | None:
+    response = ocsp.load_der_ocsp_response(data)
+    if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
+        return None
+    return response.next_update_utc
