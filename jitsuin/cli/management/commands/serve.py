@@ -10,8 +10,10 @@ from django.core.wsgi import get_wsgi_application
 
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import init_hierarchy
+from jitsuin.cli.demo import ensure_demo_data
 from jitsuin.cli.server import build_server
 from jitsuin.config import current
+from jitsuin.lifecycle.worker import start_background_worker
 
 
 class Command(BaseCommand):
@@ -31,6 +33,9 @@ class Command(BaseCommand):
         if not Authority.objects.exists():
             result = init_hierarchy()
             self.stdout.write(f"created the demo CA hierarchy: {result.root.name} / {result.intermediate.name}")
+        ensure_demo_data(self.stdout)
+        if not options["no_worker"]:
+            start_background_worker()
         server = build_server(options["host"], options["port"], get_wsgi_application())
         host, port = server.server_address[:2]
         self.stdout.write(f"jitsuin {config.public_url} listening on http://{host}:{port} (data: {config.data_dir})")
