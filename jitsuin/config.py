@@ -108,9 +108,7 @@ class JitsuinConfig:
         database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'jitsuin.sqlite3'}"
         if not database_url.startswith(("sqlite:", "postgres:", "postgresql:", "pgsql:")):
             raise ConfigError("DATABASE_URL: only sqlite:/// and postgres:// URLs are supported")
-        hosts = tuple(
-            h for h in re.split(r"[,\s]+", env.get("JITSUIN_ALLOWED_HOSTS") or "*") if h
-        )
+        hosts = tuple(h for h in re.split(r"[,\s]+", env.get("JITSUIN_ALLOWED_HOSTS") or "*") if h)
         try:
             smtp_port = int(env.get("JITSUIN_SMTP_PORT") or "25")
         except ValueError as exc:

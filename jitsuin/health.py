@@ -47,6 +47,8 @@ def run_checks() -> tuple[str, dict[str, Any]]:
 
 def healthz(request: HttpRequest) -> JsonResponse:
     status, checks = run_checks()
-    response = JsonResponse({"status": status, "checks": checks}, status=503 if status == "down" else 200)
+    response = JsonResponse(
+        {"status": status, "checks": checks}, status=503 if status == "down" else 200
+    )
     response["Cache-Control"] = "no-store"
     return response

@@ -21,7 +21,9 @@ def peers_required() -> bool:
 
 def require_tool(name: str) -> str:
     """The path of program ``name`` (looked up in the venv, PATH and sbin)."""
-    path = shutil.which(name, path=os.pathsep.join([VENV_BIN, os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+    path = shutil.which(
+        name, path=os.pathsep.join([VENV_BIN, os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+    )
     if path:
         return path
     message = f"peer program {name!r} is not installed"

@@ -46,7 +46,9 @@ def verify_chain(events: Iterable[Any], *, expected_count: int | None = None) ->
     for event in events:
         seen += 1
         if event.prev_hash != previous:
-            return ChainBreak(event.id, "previous hash does not match: an event before it was changed or deleted")
+            return ChainBreak(
+                event.id, "previous hash does not match: an event before it was changed or deleted"
+            )
         recomputed = event_hash(
             prev_hash=event.prev_hash,
             event_id=event.id,
@@ -61,5 +63,8 @@ def verify_chain(events: Iterable[Any], *, expected_count: int | None = None) ->
             return ChainBreak(event.id, "content does not match its hash: this event was changed")
         previous = event.hash
     if expected_count is not None and seen != expected_count:
-        return ChainBreak(None, f"{expected_count} events were appended but {seen} remain: the newest were deleted")
+        return ChainBreak(
+            None,
+            f"{expected_count} events were appended but {seen} remain: the newest were deleted",
+        )
     return None

@@ -9,6 +9,9 @@ class AuditChainHead(models.Model):
     last_hash = models.CharField(max_length=64, default="0" * 64)
     count = models.BigIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"audit chain head #{self.count}"
+
 
 class AuditEvent(models.Model):
     """An append-only record of one state change; ``hash`` covers the previous event's hash."""
@@ -27,4 +30,5 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.object_type}:{self.object_id}"
+        target = f"{self.object_type}:{self.object_id}"
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {target}"

@@ -237,7 +237,9 @@ def init_hierarchy(
 def issuing_authority() -> Authority:
     authority = Authority.objects.issuing().first()
     if authority is None:
-        raise AuthorityError("there is no issuing CA; run `jitsuin ca init` or `jitsuin ca activate`")
+        raise AuthorityError(
+            "there is no issuing CA; run `jitsuin ca init` or `jitsuin ca activate`"
+        )
     return authority
 
 

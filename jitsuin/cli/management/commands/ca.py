@@ -20,17 +20,35 @@ class Command(BaseCommand):
     help = "Manage the CA hierarchy: init, list, create-intermediate, activate, export."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="action", required=True, parser_class=argparse.ArgumentParser)
-        init = sub.add_parser("init", help="create a root, an issuing intermediate and its OCSP signer if none exist")
+        sub = parser.add_subparsers(
+            dest="action", required=True, parser_class=argparse.ArgumentParser
+        )
+        init = sub.add_parser(
+            "init", help="create a root, an issuing intermediate and its OCSP signer if none exist"
+        )
         init.add_argument("--root-name", default=services.DEFAULT_ROOT_NAME)
         init.add_argument("--intermediate-name", default=services.DEFAULT_INTERMEDIATE_NAME)
-        sub.add_parser("list", help="list authorities and warn about any that cannot cover a profile's validity")
-        create = sub.add_parser("create-intermediate", help="create a new intermediate (pending until activated)")
+        sub.add_parser(
+            "list",
+            help="list authorities and warn about any that cannot cover a profile's validity",
+        )
+        create = sub.add_parser(
+            "create-intermediate", help="create a new intermediate (pending until activated)"
+        )
         create.add_argument("name")
-        create.add_argument("--validity-days", type=int, default=None, help="default: the intermediate profile's 10 years")
-        activate = sub.add_parser("activate", help="make NAME the issuing CA; the previous one retires")
+        create.add_argument(
+            "--validity-days",
+            type=int,
+            default=None,
+            help="default: the intermediate profile's 10 years",
+        )
+        activate = sub.add_parser(
+            "activate", help="make NAME the issuing CA; the previous one retires"
+        )
         activate.add_argument("name")
-        export = sub.add_parser("export", help="print a CA certificate (or --bundle: every CA) as PEM")
+        export = sub.add_parser(
+            "export", help="print a CA certificate (or --bundle: every CA) as PEM"
+        )
         export.add_argument("name", nargs="?")
         export.add_argument("--bundle", action="store_true")
 
@@ -83,7 +101,10 @@ class Command(BaseCommand):
         authority = services.create_intermediate(
             options["name"], validity=timedelta(days=days) if days else None
         )
-        self.stdout.write(f"created {authority.name} (pending); `jitsuin ca activate {authority.name}` makes it issue")
+        self.stdout.write(
+            f"created {authority.name} (pending); "
+            f"`jitsuin ca activate {authority.name}` makes it issue"
+        )
 
     def do_activate(self, options: dict[str, Any]) -> None:
         authority = services.activate(options["name"], actor="cli")

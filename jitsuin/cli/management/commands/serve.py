@@ -25,20 +25,27 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--no-worker", action="store_true", help="do not run the in-process worker")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not run the in-process worker"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         config = current()
         call_command("migrate", interactive=False, verbosity=0)
         if not Authority.objects.exists():
             result = init_hierarchy()
-            self.stdout.write(f"created the demo CA hierarchy: {result.root.name} / {result.intermediate.name}")
+            self.stdout.write(
+                f"created the demo CA hierarchy: {result.root.name} / {result.intermediate.name}"
+            )
         ensure_demo_data(self.stdout)
         if not options["no_worker"]:
             start_background_worker()
         server = build_server(options["host"], options["port"], get_wsgi_application())
         host, port = server.server_address[:2]
-        self.stdout.write(f"jitsuin {config.public_url} listening on http://{host}:{port} (data: {config.data_dir})")
+        self.stdout.write(
+            f"jitsuin {config.public_url} listening on http://{host}:{port} "
+            f"(data: {config.data_dir})"
+        )
         self.stdout.flush()
         try:
             server.serve_forever()
