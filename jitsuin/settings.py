@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from jitsuin.access.sso import sso_settings
 from jitsuin.config import current
 
 CONFIG = current()
@@ -107,6 +108,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "access:login"
 LOGIN_REDIRECT_URL = "/"
+
+# Local accounts always; OpenID Connect and SAML only when their variables are set.
+_SSO = sso_settings(CONFIG)
+INSTALLED_APPS += _SSO.pop("EXTRA_APPS")
+MIDDLEWARE += _SSO.pop("EXTRA_MIDDLEWARE")
+globals().update(_SSO)
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]

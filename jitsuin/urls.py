@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("jitsuin.revocation.urls")),
     path("api/", include("jitsuin.api.urls")),
     path("account/", include("jitsuin.access.urls")),
+    path("account/", include("jitsuin.access.sso_urls")),
     path("console/", include("jitsuin.console.urls")),
     path("", include("jitsuin.portal.urls")),
 ]

@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-app_name = "api"
-urlpatterns: list[object] = []
+from jitsuin.api.api import api
+
+# No app_name: django-ninja reverses its own namespace ("api-v1") at the top level.
+urlpatterns = [path("v1/", api.urls)]

@@ -1,7 +1,19 @@
+"""CA switchover campaigns: plan, migrate, remind, track, revoke the old intermediate."""
+
+from datetime import timedelta
+
 from django.apps import AppConfig
+
+TICK_EVERY = timedelta(minutes=5)
 
 
 class CampaignsConfig(AppConfig):
     name = "jitsuin.campaigns"
     label = "campaigns"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from jitsuin.campaigns.services import tick
+        from jitsuin.lifecycle.periodic import register
+
+        register("campaigns", TICK_EVERY, tick)

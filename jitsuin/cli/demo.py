@@ -1,10 +1,152 @@
-"""Demo data for the embedded default: profiles and sign-in accounts, clearly marked as demo."""
+"""Demo data for the embedded default: profiles and sign-in accounts, clearly marked as demo.
+
+The accounts get random passwords, printed once when they are made and kept in
+``<data dir>/demo-credentials.txt`` (mode 0600). Staff accounts get a confirmed TOTP device
+whose key is printed too, because staff must pass a second factor. The demo person gets a
+real certificate through the real pipeline, so the seed's story (revoke, issue, download)
+can be walked at once. Nothing is made when ``JITSUIN_DEMO=0``.
+"""
 
 from __future__ import annotations
 
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-def ensure_demo_data(out: TextIO) -> None:
-    """Create the demo profile and accounts unless they exist; print their credentials."""
-    del out  # filled in by the portal/access work (issue 5)
+from jitsuin.access.roles import CA_ADMIN, HELPDESK, OPERATOR, STAFF_ROLES
+from jitsuin.access.services import totp_secret
+from jitsuin.audit.services import record
+from jitsuin.config import current
+from jitsuin.lifecycle import pipeline, services
+from jitsuin.lifecycle.models import Person, PickupState, Request
+
+DEMO_MARK = "DEMO"
+DEMO_ACTOR = "system:demo"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str  # "user" or a staff role
+    name_ja: str
+    name_en: str
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("demo-student", "user", "実印 花子", "Hanako Jitsuin"),
+    DemoAccount("demo-newcomer", "user", "実印 次郎", "Jiro Jitsuin"),
+    DemoAccount("demo-helpdesk", HELPDESK, "ヘルプデスク（デモ）", "Helpdesk (demo)"),
+    DemoAccount("demo-operator", OPERATOR, "運用担当（デモ）", "Operator (demo)"),
+    DemoAccount("demo-ca-admin", CA_ADMIN, "認証局管理者（デモ）", "CA administrator (demo)"),
+)
+# Who starts the story with a valid certificate.
+DEMO_HOLDER = "demo-student"
+
+
+def credentials_path() -> Path:
+    return current().data_dir / "demo-credentials.txt"
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def _make_account(account: DemoAccount, password: str) -> tuple[str, str]:
+    """Create the user (and Person, or staff group and TOTP device); return (line, totp URL)."""
+    user_model = get_user_model()
+    user = user_model.objects.create_user(
+        username=account.username,
+        password=password,
+        email=f"{account.username}@example.invalid",
+        first_name=account.name_en,
+    )
+    totp_url = ""
+    if account.role in STAFF_ROLES:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+        group, _ = Group.objects.get_or_create(name=account.role)
+        user.groups.add(group)
+        device = TOTPDevice.objects.create(user=user, name="demo authenticator", confirmed=True)
+        totp_url = device.config_url
+        line = (
+            f"  [{DEMO_MARK}] {account.role:<10} user {account.username:<16} password {password}"
+            f"  TOTP key {totp_secret(device)}"
+        )
+    else:
+        Person.objects.create(
+            user=user,
+            uid=account.username,
+            email=user.email,
+            name_ja=account.name_ja,
+            name_en=account.name_en,
+            affiliation="Demo",
+        )
+        line = f"  [{DEMO_MARK}] {account.role:<10} user {account.username:<16} password {password}"
+    record(
+        "demo.account_created",
+        actor=DEMO_ACTOR,
+        obj=user,
+        data={"username": account.username, "role": account.role},
+    )
+    return line, totp_url
+
+
+def give_valid_certificate(person: Person) -> None:
+    """Issue a certificate for ``person`` through the pipeline and mark it installed."""
+    request = services.request_issue(
+        person, actor=DEMO_ACTOR, idempotency_key=f"demo:first-certificate:{person.uid}"
+    )
+    for _ in range(5):
+        request.refresh_from_db()
+        if request.state not in ("queued", "processing"):
+            break
+        pipeline.advance(request.pk)
+    request = Request.objects.select_related("pickup").get(pk=request.pk)
+    pickup = getattr(request, "pickup", None)
+    if pickup is not None and pickup.state == PickupState.READY:
+        # Demo only: as if the holder had downloaded and installed it long ago.
+        services.collect_pickup(pickup, actor=DEMO_ACTOR)
+
+
+def ensure_demo_data(out: TextIO, *, passwords: dict[str, str] | None = None) -> None:
+    """Create the demo profile and accounts unless they exist; print their credentials.
+
+    ``passwords`` fixes passwords by username (tests); the rest are random.
+    """
+    if not current().demo:
+        return
+    services.default_profile()
+    user_model = get_user_model()
+    missing = [a for a in DEMO_ACCOUNTS if not user_model.objects.filter(username=a.username).exists()]
+    path = credentials_path()
+    if not missing:
+        out.write(f"[{DEMO_MARK}] demo accounts exist; their credentials are in {path}\n")
+        return
+    lines = []
+    with transaction.atomic():
+        for account in missing:
+            password = (passwords or {}).get(account.username) or secrets.token_urlsafe(9)
+            line, _url = _make_account(account, password)
+            lines.append(line)
+    holder = Person.objects.filter(uid=DEMO_HOLDER).first()
+    if holder is not None and not holder.certificates.exists():
+        give_valid_certificate(holder)
+    header = (
+        f"[{DEMO_MARK}] Demo accounts for trying jitsuin. NOT FOR PRODUCTION: set JITSUIN_DEMO=0\n"
+        f"[{DEMO_MARK}] and delete these users before real use. Staff accounts need the TOTP key\n"
+        f"[{DEMO_MARK}] in an authenticator app (or `oathtool --totp -b KEY`).\n"
+    )
+    text = header + "\n".join(lines) + "\n"
+    previous = path.read_text() if path.exists() else ""
+    _write_private(path, previous + text)
+    out.write(text)
+    out.write(f"[{DEMO_MARK}] saved to {path}\n")

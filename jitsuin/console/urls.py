@@ -1,4 +1,33 @@
-from django.urls import path  # noqa: F401
+from django.urls import path, re_path
+
+from jitsuin.console import actions, operations, views
 
 app_name = "console"
-urlpatterns: list[object] = []
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("people/", views.people, name="people"),
+    path("people/<int:person_id>/", views.person_detail, name="person"),
+    path("people/<int:person_id>/exception", actions.grant_exception, name="grant_exception"),
+    path("people/<int:person_id>/issue-anew", actions.issue_anew, name="issue_anew"),
+    path("requests/stuck/", views.stuck, name="stuck"),
+    path("requests/<int:request_id>/", views.request_detail, name="request"),
+    path("requests/<int:request_id>/retry", actions.retry, name="retry"),
+    path("requests/<int:request_id>/cancel", actions.cancel, name="cancel"),
+    path("certificates/<int:certificate_id>/revoke", actions.revoke, name="revoke"),
+    path("messages/", operations.outbox, name="outbox"),
+    path("messages/<int:message_id>/resend", actions.resend_message, name="resend"),
+    path("notices/", operations.notices, name="notices"),
+    path("notices/new", operations.notice_edit, name="notice_new"),
+    path("notices/<int:notice_id>/", operations.notice_edit, name="notice_edit"),
+    path("notices/<int:notice_id>/withdraw", operations.notice_withdraw, name="notice_withdraw"),
+    path("maintenance/", operations.maintenance, name="maintenance"),
+    path(
+        "maintenance/<int:window_id>/cancel",
+        operations.maintenance_cancel,
+        name="maintenance_cancel",
+    ),
+    path("audit/", operations.audit, name="audit"),
+    re_path(r"^audit/export\.(?P<fmt>csv|jsonl)$", operations.audit_export, name="audit_export"),
+    path("authorities/", operations.authorities, name="authorities"),
+    path("authorities/<int:authority_id>/activate", operations.authority_activate, name="activate"),
+]

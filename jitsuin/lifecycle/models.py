@@ -23,7 +23,11 @@ class Pkcs12Choice(models.TextChoices):
 
 class Person(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
     )
     uid = models.CharField(max_length=150, unique=True)
     email = models.EmailField()
@@ -68,7 +72,9 @@ class Profile(models.Model):
     pickup_window = models.DurationField(default=timedelta(days=14))
     overlap_grace = models.DurationField(
         default=timedelta(days=7),
-        help_text="Under overlap, how long after the new certificate is collected the old one is revoked.",
+        help_text=(
+            "Under overlap, how long after the new certificate is collected the old one is revoked."
+        ),
     )
     is_default = models.BooleanField(default=False)
     active = models.BooleanField(default=True)
@@ -76,7 +82,9 @@ class Profile(models.Model):
     class Meta:
         ordering = ["slug"]
         constraints = [
-            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_profile")
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_profile"
+            )
         ]
 
     def __str__(self) -> str:
@@ -103,8 +111,13 @@ class PolicyException(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["person", "profile"], name="one_exception_per_person_profile")
+            models.UniqueConstraint(
+                fields=["person", "profile"], name="one_exception_per_person_profile"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}/{self.profile_id}: {self.policy}"
 
 
 class CertificateStatus(models.TextChoices):
@@ -125,7 +138,10 @@ class Certificate(models.Model):
     fingerprint_sha256 = models.CharField(max_length=64, unique=True)
     der = models.BinaryField()
     status = models.CharField(
-        max_length=20, choices=CertificateStatus.choices, default=CertificateStatus.VALID, db_index=True
+        max_length=20,
+        choices=CertificateStatus.choices,
+        default=CertificateStatus.VALID,
+        db_index=True,
     )
     revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
     revocation_reason = models.CharField(max_length=40, blank=True)
@@ -162,6 +178,8 @@ class RequestKind(models.TextChoices):
 
 class RequestState(models.TextChoices):
     QUEUED = "queued", _("Queued")
+    # Accepted but held: a maintenance window, a rollover policy, or a retry backoff.
+    WAITING = "waiting", _("Waiting")
     PROCESSING = "processing", _("Processing")
     READY = "ready", _("Ready to download")
     COLLECTED = "collected", _("Collected")
@@ -171,7 +189,13 @@ class RequestState(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
-OPEN_STATES = (RequestState.QUEUED, RequestState.PROCESSING, RequestState.FAILED)
+OPEN_STATES = (
+    RequestState.QUEUED,
+    RequestState.WAITING,
+    RequestState.PROCESSING,
+    RequestState.FAILED,
+)
+_OPEN = ["queued", "waiting", "processing", "failed"]
 
 
 class Request(models.Model):
@@ -186,12 +210,20 @@ class Request(models.Model):
     )
     # Issue: the certificate it produced.
     certificate = models.OneToOneField(
-        Certificate, null=True, blank=True, on_delete=models.PROTECT, related_name="issued_by_request"
+        Certificate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="issued_by_request",
     )
-    state = models.CharField(max_length=20, choices=RequestState.choices, default=RequestState.QUEUED)
+    state = models.CharField(
+        max_length=20, choices=RequestState.choices, default=RequestState.QUEUED
+    )
     state_changed_at = models.DateTimeField(db_index=True)
     created_at = models.DateTimeField(db_index=True)
-    requested_by = models.CharField(max_length=200, help_text="user:UID, staff:UID, campaign:NAME or system")
+    requested_by = models.CharField(
+        max_length=200, help_text="user:UID, staff:UID, campaign:NAME or system"
+    )
     reason = models.CharField(max_length=40, blank=True, help_text="Revocation reason")
     pkcs12_compat = models.CharField(max_length=20, choices=Pkcs12Choice.choices, blank=True)
     csr_pem = models.TextField(blank=True)
@@ -212,12 +244,12 @@ class Request(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "profile"],
-                condition=Q(kind="issue", state__in=["queued", "processing", "failed"]),
+                condition=Q(kind="issue", state__in=_OPEN),
                 name="one_open_issue_request_per_person_profile",
             ),
             models.UniqueConstraint(
                 fields=["target"],
-                condition=Q(kind="revoke", state__in=["queued", "processing", "failed"]),
+                condition=Q(kind="revoke", state__in=_OPEN),
                 name="one_open_revoke_request_per_certificate",
             ),
         ]
@@ -225,6 +257,10 @@ class Request(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} {self.state}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
 
 
 class RequestTransition(models.Model):
@@ -239,6 +275,9 @@ class RequestTransition(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.from_state or '-'} -> {self.to_state}"
 
 
 class PickupState(models.TextChoices):
@@ -267,6 +306,9 @@ class Pickup(models.Model):
     destroyed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return f"pickup #{self.pk} {self.state}"
+
 
 class MaintenanceScope(models.TextChoices):
     ISSUE = "issue", _("Issuing")
@@ -277,7 +319,9 @@ class MaintenanceScope(models.TextChoices):
 class MaintenanceWindow(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    scope = models.CharField(max_length=10, choices=MaintenanceScope.choices, default=MaintenanceScope.BOTH)
+    scope = models.CharField(
+        max_length=10, choices=MaintenanceScope.choices, default=MaintenanceScope.BOTH
+    )
     connector = models.CharField(max_length=40, default="builtin")
     note_ja = models.TextField(blank=True)
     note_en = models.TextField(blank=True)
@@ -287,5 +331,26 @@ class MaintenanceWindow(models.Model):
     class Meta:
         ordering = ["starts_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="window_ends_after_start")
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="window_ends_after_start"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class PeriodicJob(models.Model):
+    """When a registered periodic job last ran and is next due; its row lock elects one runner."""
+
+    name = models.CharField(max_length=100, unique=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

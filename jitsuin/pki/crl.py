@@ -46,30 +46,30 @@ def build_crl(
 ) -> x509.CertificateRevocationList:
     """Sign a complete CRL for ``signer`` listing ``entries``; all of them at once."""
     now = clock.now()
-    builder = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(signer.certificate.subject)
-        .last_update(now)
-        .next_update(now + validity)
-        .add_extension(x509.CRLNumber(crl_number), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
-                signer.certificate.extensions.get_extension_for_class(
-                    x509.SubjectKeyIdentifier
-                ).value
-            ),
-            critical=False,
-        )
-    )
+    revoked = []
     for entry in entries:
-        revoked = (
+        item = (
             x509.RevokedCertificateBuilder()
             .serial_number(entry.serial)
             .revocation_date(min(entry.revoked_at, now))
         )
         if entry.reason is not None and entry.reason != x509.ReasonFlags.unspecified:
-            revoked = revoked.add_extension(x509.CRLReason(entry.reason), critical=False)
-        builder = builder.add_revoked_certificate(revoked.build())
+            item = item.add_extension(x509.CRLReason(entry.reason), critical=False)
+        revoked.append(item.build())
+    aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+        signer.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    )
+    # The whole list at once: add_revoked_certificate() copies it each time (quadratic).
+    builder = x509.CertificateRevocationListBuilder(
+        issuer_name=signer.certificate.subject,
+        last_update=now,
+        next_update=now + validity,
+        extensions=[
+            x509.Extension(x509.CRLNumber.oid, False, x509.CRLNumber(crl_number)),
+            x509.Extension(aki.oid, False, aki),
+        ],
+        revoked_certificates=revoked,
+    )
     return builder.sign(signer.private_key, signature_hash(signer.private_key))
 
 

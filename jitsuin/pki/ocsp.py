@@ -8,10 +8,12 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509 import ocsp
 
 from jitsuin.pki.errors import MalformedOcspRequest
 from jitsuin.pki.issuance import Signer, signature_hash
+from jitsuin.pki.keys import check_public_key
 
 DEFAULT_RESPONSE_VALIDITY = timedelta(days=1)
 
@@ -68,16 +70,32 @@ def parse_request(data: bytes) -> OcspQuery:
     return OcspQuery(cert_id=cert_id, nonce=nonce)
 
 
+def _subject_public_key_bits(issuer: x509.Certificate) -> bytes:
+    """The contents of the issuer's subjectPublicKey BIT STRING (what RFC 6960 hashes)."""
+    key = check_public_key(issuer.public_key())
+    if isinstance(key, rsa.RSAPublicKey):
+        return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    return key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+
+
 def issuer_hashes(
     issuer: x509.Certificate, algorithm: hashes.HashAlgorithm | None = None
 ) -> tuple[bytes, bytes]:
-    """(name hash, key hash) of ``issuer`` as OCSP clients compute them."""
-    request = (
-        ocsp.OCSPRequestBuilder()
-        .add_certificate(issuer, issuer, algorithm or hashes.SHA1())  # noqa: S303 (RFC 5019)
-        .build()
-    )
-    return request.issuer_name_hash, request.issuer_key_hash
+    """(name hash, key hash) of ``issuer`` as OCSP clients compute them (RFC 6960 4.1.1).
+
+    The name hashed is the issuer's own subject, i.e. the issuer field of the certificates
+    it signs; not the issuer field of ``issuer`` itself, which names its parent.
+    """
+    algorithm = algorithm or hashes.SHA1()  # noqa: S303 (RFC 5019)
+
+    def digest(data: bytes) -> bytes:
+        hasher = hashes.Hash(algorithm)
+        hasher.update(data)
+        return hasher.finalize()
+
+    return digest(issuer.subject.public_bytes()), digest(_subject_public_key_bits(issuer))
 
 
 def cert_id_for(

@@ -1,3 +1,5 @@
+"""What relying services fetch: CA certificates, CRLs and OCSP responses."""
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,20 @@ class RevocationConfig(AppConfig):
     name = "jitsuin.revocation"
     label = "revocation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from jitsuin.authorities.signals import authority_revoked
+        from jitsuin.health import register_check
+        from jitsuin.lifecycle import periodic as lifecycle_periodic
+        from jitsuin.lifecycle.signals import certificate_issued, certificate_revoked
+        from jitsuin.revocation import health, periodic, receivers
+
+        certificate_issued.connect(receivers.on_certificate_issued, dispatch_uid="revocation-issued")
+        certificate_revoked.connect(
+            receivers.on_certificate_revoked, dispatch_uid="revocation-revoked"
+        )
+        authority_revoked.connect(
+            receivers.on_authority_revoked, dispatch_uid="revocation-authority-revoked"
+        )
+        lifecycle_periodic.register("revocation.refresh", periodic.EVERY, periodic.refresh)
+        register_check("revocation", health.health_check)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -17,7 +17,7 @@ from jitsuin.cli.options import longest_profile_validity
 
 
 class Command(BaseCommand):
-    help = "Manage the CA hierarchy: init, list, create-intermediate, activate, export."
+    help = "Manage the CA hierarchy: init, list, create-intermediate, activate, export, revoke."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(
@@ -51,6 +51,17 @@ class Command(BaseCommand):
         )
         export.add_argument("name", nargs="?")
         export.add_argument("--bundle", action="store_true")
+        revoke = sub.add_parser(
+            "revoke", help="revoke intermediate NAME now, or at --at (a scheduled revocation)"
+        )
+        revoke.add_argument("name")
+        revoke.add_argument(
+            "--reason",
+            default="superseded",
+            choices=["superseded", "keyCompromise", "cACompromise", "cessationOfOperation",
+                     "affiliationChanged", "unspecified"],
+        )
+        revoke.add_argument("--at", help="ISO date-time with zone, e.g. 2026-01-17T00:00+09:00")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"].replace("-", "_")
@@ -109,6 +120,27 @@ class Command(BaseCommand):
     def do_activate(self, options: dict[str, Any]) -> None:
         authority = services.activate(options["name"], actor="cli")
         self.stdout.write(f"{authority.name} is now the issuing CA")
+
+    def do_revoke(self, options: dict[str, Any]) -> None:
+        at = None
+        if options["at"]:
+            try:
+                at = datetime.fromisoformat(options["at"])
+            except ValueError as exc:
+                raise CommandError(f"--at: {options['at']!r} is not an ISO date-time") from exc
+            if at.tzinfo is None:
+                at = timezone.make_aware(at)
+        authority = services.revoke_authority(
+            options["name"], reason=options["reason"], at=at, actor="cli"
+        )
+        when = timezone.localtime(authority.revoked_at)
+        if authority.revoked_at <= timezone.now():
+            self.stdout.write(f"{authority.name} revoked ({authority.revocation_reason}) at {when:%Y-%m-%d %H:%M %Z}")
+        else:
+            self.stdout.write(
+                f"{authority.name} will be revoked ({authority.revocation_reason}) at "
+                f"{when:%Y-%m-%d %H:%M %Z}; its parent's CRL lists it from then on"
+            )
 
     def do_export(self, options: dict[str, Any]) -> None:
         if options["bundle"]:

@@ -1,0 +1,11 @@
+"""SSO endpoints, mounted without a namespace because the libraries reverse their own names."""
+
+from django.urls import include, path
+
+from jitsuin.access import sso
+
+urlpatterns: list[object] = []
+if "oidc" in sso.enabled_methods():
+    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+if "saml" in sso.enabled_methods():
+    urlpatterns.append(path("saml2/", include("djangosaml2.urls")))

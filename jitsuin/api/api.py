@@ -1,0 +1,20 @@
+"""The JSON API at /api/v1 (django-ninja; OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs).
+
+Endpoints live in one module per area (``check.py``, ...) and join this router; errors.py
+turns typed errors into answers, so endpoints only call services.
+"""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from jitsuin.api import check, errors
+
+api = NinjaAPI(
+    title="jitsuin API",
+    version="1",
+    urls_namespace="api-v1",
+    description="Client certificates of the institution: checks and requests.",
+)
+errors.install(api)
+api.add_router("/", check.router)

@@ -1,0 +1,53 @@
+"""POST /api/v1/check: is this certificate still good?"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from django.http import HttpRequest
+from django.utils.translation import get_language
+from ninja import Router
+
+from jitsuin.api.schemas import CheckIn, ErrorOut, VerdictOut
+from jitsuin.pki.errors import NotACertificate
+from jitsuin.revocation.check import check_certificate
+
+router = Router(tags=["check"])
+
+
+def _bytes(text: str) -> bytes:
+    if "-----BEGIN" in text:
+        return text.encode()
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise NotACertificate("neither PEM nor base64") from exc
+
+
+@router.post(
+    "/check",
+    response={200: VerdictOut, 422: ErrorOut},
+    summary="Check a certificate (PEM, DER or PKCS#12)",
+)
+def check(request: HttpRequest, body: CheckIn) -> VerdictOut:
+    """valid / revoked / expired / not_yet_valid / issuer_revoked / unknown_issuer, with what to
+    do next, in ``lang`` (default: the request's language)."""
+    lang = body.lang or (get_language() or "ja")[:2]
+    verdict = check_certificate(_bytes(body.certificate), pin=body.pin, lang=lang)
+    return VerdictOut(
+        status=verdict.status,  # type: ignore[arg-type]
+        ok=verdict.ok,
+        message=verdict.message,
+        advice=verdict.advice,
+        revoked_at=verdict.revoked_at,
+        reason=verdict.reason,
+        serial_hex=verdict.serial_hex,
+        serial_decimal=verdict.serial_decimal,
+        subject=verdict.subject,
+        issuer=verdict.issuer,
+        issuer_name=verdict.issuer_name,
+        not_before=verdict.not_before,
+        not_after=verdict.not_after,
+        fingerprint_sha256=verdict.fingerprint_sha256,
+    )

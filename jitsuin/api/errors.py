@@ -1,0 +1,52 @@
+"""Typed errors to HTTP answers: ``{"code": ..., "message": ...}`` with a translated message.
+
+Codes are stable for scripts; messages follow the request's language (Accept-Language, or
+the ``lang`` the caller asked for).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+from ninja import NinjaAPI
+
+from jitsuin.lifecycle.errors import LifecycleError
+from jitsuin.pki.errors import InvalidCsr, NotACertificate, PkiError, WeakKey, WrongPin
+
+# (HTTP status, code, message) per PKI error type; the first match wins.
+PKI_ERRORS: list[tuple[type[PkiError], int, str, object]] = [
+    (WrongPin, 422, "wrong_pin", _("This PKCS#12 file does not open with the PIN given (or needs one).")),
+    (NotACertificate, 422, "not_a_certificate", _("This is not a certificate in PEM, DER or PKCS#12.")),
+    (InvalidCsr, 422, "invalid_csr", _("This is not a valid certificate signing request.")),
+    (WeakKey, 422, "weak_key", _("The key is too weak or of a type that is not accepted.")),
+    (PkiError, 422, "pki_error", _("The certificate data could not be used.")),
+]
+
+
+def error_body(code: str, message: object) -> dict[str, str]:
+    return {"code": code, "message": str(message)}
+
+
+def install(api: NinjaAPI) -> None:
+    """Register the handlers on ``api``."""
+
+    def pki_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        for kind, status, code, message in PKI_ERRORS:
+            if isinstance(exc, kind):
+                return api.create_response(request, error_body(code, message), status=status)
+        raise exc
+
+    def lifecycle_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        assert isinstance(exc, LifecycleError)
+        return api.create_response(
+            request, error_body(exc.code, exc.message), status=exc.http_status
+        )
+
+    handlers: dict[type[Exception], Callable[[HttpRequest, Exception], HttpResponse]] = {
+        PkiError: pki_error,
+        LifecycleError: lifecycle_error,
+    }
+    for kind, handler in handlers.items():
+        api.add_exception_handler(kind, handler)

@@ -1,0 +1,61 @@
+"""Console forms for campaigns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from jitsuin.authorities.models import Authority
+
+
+def _intermediates() -> Any:
+    return Authority.objects.intermediates().exclude(status="revoked").order_by("not_before")
+
+
+class CampaignForm(forms.Form):
+    name = forms.SlugField(label=_("Name"), max_length=80, help_text=_("Letters, digits, hyphens."))
+    old = forms.ModelMultipleChoiceField(
+        label=_("Old intermediate(s)"), queryset=Authority.objects.none(), to_field_name="name"
+    )
+    new = forms.ModelChoiceField(
+        label=_("New intermediate"), queryset=Authority.objects.none(), to_field_name="name"
+    )
+    cutoff = forms.DateTimeField(
+        label=_("Cut-off (the new intermediate issues from then)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    deadline = forms.DateTimeField(
+        label=_("Deadline (the old intermediate is revoked)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    reminders = forms.CharField(
+        label=_("Reminders (days before the deadline)"), initial="30,14,7,3,1", max_length=100
+    )
+    subject_ja = forms.CharField(label=_("Subject (Japanese)"), max_length=200, required=False)
+    subject_en = forms.CharField(label=_("Subject (English)"), max_length=200, required=False)
+    body_ja = forms.CharField(label=_("Message (Japanese)"), widget=forms.Textarea, required=False)
+    body_en = forms.CharField(label=_("Message (English)"), widget=forms.Textarea, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["old"].queryset = _intermediates()  # type: ignore[attr-defined]
+        self.fields["new"].queryset = _intermediates()  # type: ignore[attr-defined]
+
+    def clean_reminders(self) -> list[int]:
+        text = self.cleaned_data["reminders"]
+        try:
+            days = sorted({int(p) for p in text.split(",") if p.strip()}, reverse=True)
+        except ValueError as exc:
+            raise forms.ValidationError(_("Write whole numbers of days, like 30,14,7,1.")) from exc
+        if any(d <= 0 for d in days):
+            raise forms.ValidationError(_("Days must be positive."))
+        return days
+
+
+class PostponeForm(forms.Form):
+    to = forms.DateTimeField(
+        label=_("New deadline"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500)

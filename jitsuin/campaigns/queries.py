@@ -1,0 +1,308 @@
+"""Set-based questions about a campaign: the blast radius, progress, stragglers.
+
+Every count here is one aggregate query, never a loop over people: a campaign touches
+100,000 certificates and the console asks these questions on every page view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+
+from jitsuin.authorities.models import Authority
+from jitsuin.campaigns.models import Campaign, Member
+from jitsuin.lifecycle.models import (
+    Certificate,
+    CertificateStatus,
+    PolicyException,
+    Request,
+    RequestState,
+)
+from jitsuin.workdays import add_business_days
+
+SEEN_RECENTLY = timedelta(days=30)
+STUCK_AFTER_BUSINESS_DAYS = 3
+
+MIGRATED = "migrated"
+IN_PROGRESS = "in_progress"
+STUCK = "stuck"
+NOT_STARTED = "not_started"
+CATEGORIES = (MIGRATED, IN_PROGRESS, STUCK, NOT_STARTED)
+
+# Requests that are still moving (stuck once they sit too long in one of these states).
+_MOVING = (RequestState.QUEUED, RequestState.PROCESSING)
+# Requests that show the person has started (ready: waiting for the download).
+_STARTED = (
+    RequestState.QUEUED,
+    RequestState.PROCESSING,
+    RequestState.READY,
+    RequestState.COLLECTED,
+    RequestState.DONE,
+)
+
+
+def valid_certificates(now: datetime) -> QuerySet[Certificate]:
+    return Certificate.objects.filter(
+        status=CertificateStatus.VALID, not_before__lte=now, not_after__gt=now
+    )
+
+
+def affected_certificates(
+    old_authorities: list[Authority] | QuerySet[Authority], now: datetime
+) -> QuerySet[Certificate]:
+    """Valid certificates issued by the intermediates that are going away."""
+    return valid_certificates(now).filter(issuer__in=old_authorities)
+
+
+def stuck_before(now: datetime, days: int = STUCK_AFTER_BUSINESS_DAYS) -> datetime:
+    """The latest instant from which ``days`` business days have passed by ``now``."""
+    for back in range(days, days + 30):
+        candidate = now - timedelta(days=back)
+        if add_business_days(candidate, days) <= now:
+            return candidate
+    return now - timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class ProfileLine:
+    slug: str
+    policy: str
+    certificates: int
+    people: int
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    what: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The dry run: what the campaign would touch and when."""
+
+    at: datetime
+    certificates: int
+    people: int
+    seen_certificates: int
+    seen_people: int
+    expire_before_deadline: int
+    profiles: list[ProfileLine] = field(default_factory=list)
+    exceptions: dict[str, int] = field(default_factory=dict)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        data["timeline"] = [{"at": t.at.isoformat(), "what": t.what} for t in self.timeline]
+        return data
+
+
+def timeline(campaign: Campaign) -> list[TimelineEntry]:
+    """What happens on which date (English, for logs; the templates say it in ja/en)."""
+    entries = [
+        TimelineEntry(campaign.cutoff, "new intermediate becomes the issuing CA; invitations"),
+    ]
+    for days in sorted(set(campaign.reminder_days), reverse=True):
+        at = campaign.deadline - timedelta(days=days)
+        if at > campaign.cutoff:
+            entries.append(TimelineEntry(at, f"reminder ({days} days before the deadline)"))
+    entries.append(
+        TimelineEntry(campaign.deadline - campaign.summary_lead, "final summary for confirmation")
+    )
+    entries.append(TimelineEntry(campaign.deadline, "old intermediate revoked (root CRL)"))
+    return sorted(entries, key=lambda e: e.at)
+
+
+def plan(campaign: Campaign, *, now: datetime) -> Plan:
+    """The blast radius at ``now``: a handful of aggregate queries, whatever the size."""
+    old = list(campaign.old_authorities.all())
+    affected = affected_certificates(old, now)
+    seen_since = now - SEEN_RECENTLY
+    totals = affected.aggregate(
+        certificates=Count("id"),
+        people=Count("person_id", distinct=True),
+        seen_certificates=Count("id", filter=Q(last_seen_at__gte=seen_since)),
+        seen_people=Count("person_id", distinct=True, filter=Q(last_seen_at__gte=seen_since)),
+        expire_before_deadline=Count("id", filter=Q(not_after__lte=campaign.deadline)),
+    )
+    profiles = [
+        ProfileLine(
+            slug=row["profile__slug"],
+            policy=row["profile__rollover_policy"],
+            certificates=row["certificates"],
+            people=row["people"],
+        )
+        for row in affected.values("profile__slug", "profile__rollover_policy")
+        .annotate(certificates=Count("id"), people=Count("person_id", distinct=True))
+        .order_by("profile__slug")
+    ]
+    exceptions = {
+        row["policy"]: row["n"]
+        for row in PolicyException.objects.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            Exists(
+                affected.filter(person_id=OuterRef("person_id"), profile_id=OuterRef("profile_id"))
+            ),
+        )
+        .values("policy")
+        .annotate(n=Count("id"))
+        .order_by("policy")
+    }
+    return Plan(
+        at=now,
+        profiles=profiles,
+        exceptions=exceptions,
+        timeline=timeline(campaign),
+        **totals,
+    )
+
+
+def annotated_members(campaign: Campaign, *, now: datetime) -> QuerySet[Member]:
+    """Members with boolean columns ``is_migrated``, ``is_stuck``, ``has_started``."""
+    since = campaign.started_at or campaign.cutoff
+    person = OuterRef("person_id")
+    new_valid = valid_certificates(now).filter(
+        issuer_id=campaign.new_authority_id, person_id=person
+    )
+    campaign_requests = Request.objects.filter(person_id=person, created_at__gte=since)
+    stuck = campaign_requests.filter(
+        Q(state=RequestState.FAILED)
+        | Q(state=RequestState.EXPIRED)
+        | Q(state__in=_MOVING, state_changed_at__lte=stuck_before(now))
+    )
+    started = campaign_requests.filter(state__in=_STARTED)
+    return Member.objects.filter(campaign=campaign).annotate(
+        is_migrated=Exists(new_valid), is_stuck=Exists(stuck), has_started=Exists(started)
+    )
+
+
+_CATEGORY_FILTERS = {
+    MIGRATED: Q(is_migrated=True),
+    STUCK: Q(is_migrated=False, is_stuck=True),
+    IN_PROGRESS: Q(is_migrated=False, is_stuck=False, has_started=True),
+    NOT_STARTED: Q(is_migrated=False, is_stuck=False, has_started=False),
+}
+
+
+@dataclass(frozen=True)
+class Progress:
+    at: datetime
+    total: int
+    migrated: int
+    in_progress: int
+    stuck: int
+    not_started: int
+    old_in_use: int
+
+    @property
+    def not_migrated(self) -> int:
+        return self.total - self.migrated
+
+    def percent(self, category: str) -> float:
+        return 100.0 * getattr(self, category) / self.total if self.total else 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        return data
+
+
+def progress(campaign: Campaign, *, now: datetime) -> Progress:
+    """Migrated / in progress / stuck / not started, in one aggregate query."""
+    members = annotated_members(campaign, now=now)
+    seen_old = affected_certificates(campaign.old_authorities.all(), now).filter(
+        person_id=OuterRef("person_id"), last_seen_at__gte=now - SEEN_RECENTLY
+    )
+    counts = members.annotate(old_seen=Exists(seen_old)).aggregate(
+        total=Count("id"),
+        old_in_use=Count("id", filter=Q(old_seen=True, is_migrated=False)),
+        **{name: Count("id", filter=condition) for name, condition in _CATEGORY_FILTERS.items()},
+    )
+    return Progress(at=now, **counts)
+
+
+def members_in(campaign: Campaign, category: str, *, now: datetime) -> QuerySet[Member]:
+    return annotated_members(campaign, now=now).filter(_CATEGORY_FILTERS[category])
+
+
+def not_migrated(campaign: Campaign, *, now: datetime) -> QuerySet[Member]:
+    return annotated_members(campaign, now=now).filter(is_migrated=False)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    uid: str
+    email: str
+    name: str
+    category: str
+    last_seen_at: datetime | None
+    old_serial: str
+    person_id: int
+
+
+def _category_of(row: dict[str, object]) -> str:
+    if row["is_migrated"]:
+        return MIGRATED
+    if row["is_stuck"]:
+        return STUCK
+    return IN_PROGRESS if row["has_started"] else NOT_STARTED
+
+
+def member_rows(
+    campaign: Campaign,
+    *,
+    now: datetime,
+    stragglers_only: bool = True,
+    category: str | None = None,
+    limit: int | None = None,
+    language: str = "ja",
+) -> Iterator[MemberRow]:
+    """People with their category and when their old certificate was last seen in use.
+
+    Stragglers (not migrated) come first by most recent sighting: they will be the loudest
+    when the old intermediate goes.
+    """
+    old_ids = list(campaign.old_authorities.values_list("id", flat=True))
+    members = annotated_members(campaign, now=now)
+    if stragglers_only:
+        members = members.filter(is_migrated=False)
+    if category:
+        members = members.filter(_CATEGORY_FILTERS[category])
+    members = members.annotate(
+        last_seen=Max(
+            "person__certificates__last_seen_at",
+            filter=Q(person__certificates__issuer_id__in=old_ids),
+        )
+    ).order_by("is_migrated", F("last_seen").desc(nulls_last=True), "person__uid")
+    rows = members.values(
+        "person_id",
+        "person__uid",
+        "person__email",
+        "person__name_ja",
+        "person__name_en",
+        "old_certificate__serial",
+        "is_migrated",
+        "is_stuck",
+        "has_started",
+        "last_seen",
+    )
+    if limit is not None:
+        rows = rows[:limit]
+    for row in rows.iterator(chunk_size=2000):
+        if language == "ja":
+            name = row["person__name_ja"] or row["person__name_en"]
+        else:
+            name = row["person__name_en"] or row["person__name_ja"]
+        yield MemberRow(
+            uid=row["person__uid"],
+            email=row["person__email"],
+            name=name or row["person__uid"],
+            category=_category_of(row),
+            last_seen_at=row["last_seen"],
+            old_serial=row["old_certificate__serial"] or "",
+            person_id=row["person_id"],
+        )

@@ -1,0 +1,108 @@
+"""An EAP-TLS login against a real RADIUS server with ``eapol_test``, for pre-flight canaries."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+
+from jitsuin.pki.keys import PrivateKey
+
+
+class RadiusConfigError(ValueError):
+    """JITSUIN_PREFLIGHT_RADIUS is not host:port:secret."""
+
+
+@dataclass(frozen=True)
+class RadiusTarget:
+    host: str
+    port: int
+    secret: str
+    server_ca: str = ""
+
+    @classmethod
+    def parse(cls, text: str, *, server_ca: str = "") -> RadiusTarget:
+        """``host:port:secret`` (the secret may itself contain colons)."""
+        parts = text.split(":", 2)
+        if len(parts) != 3 or not parts[0] or not parts[2]:
+            raise RadiusConfigError("JITSUIN_PREFLIGHT_RADIUS must be host:port:secret")
+        try:
+            port = int(parts[1])
+        except ValueError as exc:
+            raise RadiusConfigError("JITSUIN_PREFLIGHT_RADIUS: the port is not a number") from exc
+        return cls(host=parts[0], port=port, secret=parts[2], server_ca=server_ca)
+
+    def __repr__(self) -> str:  # never show the shared secret
+        return f"RadiusTarget({self.host}:{self.port})"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    accepted: bool
+    detail: str
+
+
+def eapol_test_path() -> str | None:
+    return shutil.which("eapol_test") or shutil.which("eapol_test", path="/usr/sbin:/sbin")
+
+
+def eap_tls_login(
+    target: RadiusTarget,
+    *,
+    identity: str,
+    chain_pem: bytes,
+    key: PrivateKey,
+    timeout: int = 10,
+) -> LoginResult:
+    """Try one EAP-TLS login; ``chain_pem`` is the leaf followed by its intermediate."""
+    program = eapol_test_path()
+    if program is None:
+        return LoginResult(False, "eapol_test is not installed")
+    with tempfile.TemporaryDirectory(prefix="jitsuin-canary-") as tmp:
+        work = Path(tmp)
+        (work / "chain.pem").write_bytes(chain_pem)
+        key_file = work / "key.pem"
+        key_file.touch(mode=0o600)
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        ca_line = f'  ca_cert="{target.server_ca}"\n' if target.server_ca else ""
+        (work / "eap.conf").write_text(
+            "network={\n  key_mgmt=WPA-EAP\n  eap=TLS\n"
+            f'  identity="{identity}"\n{ca_line}'
+            f'  client_cert="{work / "chain.pem"}"\n  private_key="{key_file}"\n'
+            "  eapol_flags=0\n}\n"
+        )
+        try:
+            done = subprocess.run(
+                [
+                    program,
+                    "-c",
+                    str(work / "eap.conf"),
+                    "-a",
+                    target.host,
+                    "-p",
+                    str(target.port),
+                    "-s",
+                    target.secret,
+                    "-t",
+                    str(timeout),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=timeout + 10,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return LoginResult(False, "eapol_test timed out")
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    last = lines[-1].strip() if lines else ""
+    return LoginResult(last == "SUCCESS", last or f"eapol_test exited {done.returncode}")

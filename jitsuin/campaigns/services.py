@@ -1,0 +1,611 @@
+"""Campaign state changes. Each owns its transaction and writes its audit event.
+
+draft --start--> started --(deadline - summary_lead)--> awaiting --confirm--> confirmed
+--(deadline)--> completed; postpone moves the deadline and goes back to started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jitsuin.audit.services import record
+from jitsuin.authorities import services as authority_services
+from jitsuin.authorities.models import Authority, AuthorityStatus, Role
+from jitsuin.campaigns import preflight, queries
+from jitsuin.campaigns.models import (
+    RUNNING_STATES,
+    Campaign,
+    CampaignState,
+    CampaignTask,
+    Member,
+    ReminderRound,
+    Snapshot,
+    TaskState,
+)
+from jitsuin.config import current
+from jitsuin.lifecycle.errors import InvalidState, NotAllowed, NotFound
+from jitsuin.lifecycle.models import Certificate, CertificateStatus, Person
+from jitsuin.notify.services import enqueue
+from jitsuin.pki.clock import FixedClock
+
+Progress = Callable[[int, int], None]  # (done, total)
+CHUNK = 500
+OLD_CA_REVOCATION_REASON = "superseded"
+
+
+class PreflightFailed(NotAllowed):
+    code = "preflight_failed"
+
+    def __init__(self, checks: list[preflight.Check]) -> None:
+        failed = "; ".join(f"{c.name}: {c.reason}" for c in checks if not c.passed)
+        super().__init__(_("Pre-flight checks failed: %(failed)s") % {"failed": failed})
+        self.checks = checks
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def get(name: str) -> Campaign:
+    campaign = Campaign.objects.select_related("new_authority").filter(name=name).first()
+    if campaign is None:
+        raise NotFound(_("There is no campaign named %(name)s.") % {"name": name})
+    return campaign
+
+
+def _authority(name: str) -> Authority:
+    authority = Authority.objects.filter(name=name).first()
+    if authority is None:
+        raise NotFound(_("There is no CA named %(name)s.") % {"name": name})
+    if authority.role != Role.INTERMEDIATE:
+        raise NotAllowed(_("%(name)s is not an intermediate CA.") % {"name": name})
+    return authority
+
+
+def create_campaign(
+    name: str,
+    *,
+    old: Iterable[str],
+    new: str,
+    cutoff: datetime,
+    deadline: datetime,
+    actor: str,
+    reminder_days: list[int] | None = None,
+    summary_lead: timedelta | None = None,
+    texts: dict[str, str] | None = None,
+    now: datetime | None = None,
+) -> Campaign:
+    """A draft campaign; nothing happens to anyone until it is started."""
+    now = _now(now)
+    old_authorities = [_authority(n) for n in old]
+    new_authority = _authority(new)
+    if not old_authorities:
+        raise NotAllowed(_("Name at least one old intermediate."))
+    if new_authority in old_authorities:
+        raise NotAllowed(_("The new intermediate cannot also be an old one."))
+    if deadline <= cutoff:
+        raise NotAllowed(_("The deadline must come after the cut-off."))
+    if any(d <= 0 for d in reminder_days or []):
+        raise NotAllowed(_("Reminder days must be positive numbers of days before the deadline."))
+    with transaction.atomic():
+        if Campaign.objects.filter(name=name).exists():
+            raise NotAllowed(_("A campaign named %(name)s already exists.") % {"name": name})
+        campaign = Campaign(
+            name=name,
+            new_authority=new_authority,
+            cutoff=cutoff,
+            deadline=deadline,
+            created_by=actor,
+            created_at=now,
+            **(texts or {}),
+        )
+        if reminder_days is not None:
+            campaign.reminder_days = sorted(set(reminder_days), reverse=True)
+        if summary_lead is not None:
+            campaign.summary_lead = summary_lead
+        campaign.save()
+        campaign.old_authorities.set(old_authorities)
+        record(
+            "campaign.created",
+            actor=actor,
+            obj=campaign,
+            data={
+                "old": [a.name for a in old_authorities],
+                "new": new_authority.name,
+                "cutoff": cutoff.isoformat(),
+                "deadline": deadline.isoformat(),
+            },
+            at=now,
+        )
+    return campaign
+
+
+def run_preflight(
+    campaign: Campaign, *, actor: str, now: datetime | None = None
+) -> list[preflight.Check]:
+    """Run and keep the checks (the console shows the last run)."""
+    now = _now(now)
+    checks = preflight.run_checks(campaign, now=now, actor=actor)
+    with transaction.atomic():
+        Campaign.objects.filter(pk=campaign.pk).update(
+            preflight=[c.as_dict() for c in checks], preflight_at=now
+        )
+        record(
+            "campaign.preflight",
+            actor=actor,
+            obj=campaign,
+            data={
+                "passed": preflight.all_passed(checks),
+                "failed": [c.name for c in checks if not c.passed],
+            },
+            at=now,
+        )
+    campaign.preflight, campaign.preflight_at = [c.as_dict() for c in checks], now
+    return checks
+
+
+def _insert_members(campaign: Campaign, now: datetime) -> int:
+    """One INSERT ... SELECT: everyone holding a valid certificate from an old intermediate."""
+    old_ids = list(campaign.old_authorities.values_list("id", flat=True))
+    placeholders = ", ".join(["%s"] * len(old_ids))
+    cert = Certificate._meta.db_table
+    member = Member._meta.db_table
+    sql = (
+        f"INSERT INTO {member} (campaign_id, person_id, old_certificate_id, old_certificates, "  # noqa: S608
+        f"joined_at) SELECT %s, c.person_id, MAX(c.id), COUNT(*), %s FROM {cert} c "
+        f"WHERE c.issuer_id IN ({placeholders}) AND c.status = %s AND c.not_before <= %s "
+        "AND c.not_after > %s GROUP BY c.person_id"
+    )
+    params = [campaign.pk, now, *old_ids, CertificateStatus.VALID, now, now]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def start(
+    campaign: Campaign,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    require_preflight: bool = True,
+) -> Campaign:
+    """The new intermediate becomes the issuing CA and the affected people are fixed.
+
+    Invitations are bulk work and go out separately (``send_invitations``), in chunks with
+    progress; the periodic job resumes them if the process stops half way.
+    """
+    now = _now(now)
+    if campaign.state != CampaignState.DRAFT:
+        raise InvalidState(_("The campaign has already been started."))
+    if now < campaign.cutoff:
+        raise NotAllowed(
+            _("The cut-off (%(at)s) has not come yet.")
+            % {"at": f"{campaign.cutoff:%Y-%m-%d %H:%M}"}
+        )
+    if require_preflight:
+        checks = run_preflight(campaign, actor=actor, now=now)
+        if not preflight.all_passed(checks):
+            raise PreflightFailed(checks)
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.state != CampaignState.DRAFT:
+            raise InvalidState(_("The campaign has already been started."))
+        try:
+            authority_services.activate(
+                campaign.new_authority.name, clock=FixedClock(now), actor=actor
+            )
+        except authority_services.AuthorityError as exc:
+            raise NotAllowed(str(exc)) from exc
+        members = _insert_members(campaign, now)
+        campaign.state = CampaignState.STARTED
+        campaign.started_at = now
+        campaign.started_by = actor
+        campaign.save(update_fields=["state", "started_at", "started_by"])
+        record(
+            "campaign.started",
+            actor=actor,
+            obj=campaign,
+            data={"members": members, "new": campaign.new_authority.name},
+            at=now,
+        )
+        CampaignTask.objects.create(
+            campaign=campaign, kind="invite", total=members, actor=actor, created_at=now
+        )
+    return campaign
+
+
+def link_for(campaign: Campaign) -> str:
+    return current().public_url + "/"
+
+
+def _context(campaign: Campaign, person: Person, **extra: object) -> dict[str, object]:
+    language = person.language
+    return {
+        "campaign": campaign.name,
+        "campaign_subject": campaign.subject(language),
+        "campaign_body": campaign.body(language),
+        "deadline": timezone.localtime(campaign.deadline),
+        "old_authorities": ", ".join(a.name for a in campaign.old_authorities.all()),
+        "new_authority": campaign.new_authority.name,
+        "link": link_for(campaign),
+        **extra,
+    }
+
+
+def _run_task(
+    task: CampaignTask,
+    people: Callable[[], Iterable[Person]],
+    send: Callable[[Person], None],
+    *,
+    now: datetime,
+    progress: Progress | None,
+) -> CampaignTask:
+    """Work through ``people`` in chunks, each chunk one transaction, recording progress."""
+    CampaignTask.objects.filter(pk=task.pk).update(
+        state=TaskState.RUNNING, started_at=task.started_at or now
+    )
+    done = 0
+    batch: list[Person] = []
+
+    def flush() -> None:
+        nonlocal done
+        with transaction.atomic():
+            for person in batch:
+                send(person)
+        done += len(batch)
+        batch.clear()
+        CampaignTask.objects.filter(pk=task.pk).update(done=done)
+        if progress:
+            progress(done, task.total)
+
+    try:
+        for person in people():
+            batch.append(person)
+            if len(batch) >= CHUNK:
+                flush()
+        if batch:
+            flush()
+    except Exception as exc:
+        CampaignTask.objects.filter(pk=task.pk).update(
+            state=TaskState.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
+        )
+        raise
+    CampaignTask.objects.filter(pk=task.pk).update(
+        state=TaskState.DONE, done=done, total=max(done, task.total), finished_at=timezone.now()
+    )
+    task.refresh_from_db()
+    return task
+
+
+def send_invitations(
+    campaign: Campaign, *, now: datetime | None = None, progress: Progress | None = None
+) -> CampaignTask | None:
+    """E-mail every member once (the outbox key makes a rerun a no-op)."""
+    now = _now(now)
+    task = (
+        CampaignTask.objects.filter(campaign=campaign, kind="invite")
+        .exclude(state=TaskState.DONE)
+        .first()
+    )
+    if task is None:
+        return None
+    campaign = Campaign.objects.select_related("new_authority").get(pk=campaign.pk)
+    old_names = ", ".join(a.name for a in campaign.old_authorities.all())
+
+    def people() -> Iterable[Person]:
+        return (
+            Person.objects.filter(campaign_members__campaign=campaign)
+            .order_by("pk")
+            .iterator(chunk_size=CHUNK)
+        )
+
+    def send(person: Person) -> None:
+        enqueue(
+            "campaign_invite",
+            person=person,
+            key=f"campaign:{campaign.pk}:invite:{person.pk}",
+            context=_context(campaign, person, old_authorities=old_names),
+            now=now,
+        )
+
+    return _run_task(task, people, send, now=now, progress=progress)
+
+
+def due_reminder(campaign: Campaign, now: datetime) -> int | None:
+    """The latest reminder (days before the deadline) that is due and not yet sent."""
+    if campaign.state not in RUNNING_STATES or now >= campaign.deadline:
+        return None
+    due = [d for d in campaign.reminder_days if campaign.deadline - timedelta(days=d) <= now]
+    if not due:
+        return None
+    latest = min(due)
+    sent = ReminderRound.objects.filter(
+        campaign=campaign, deadline=campaign.deadline, days_before=latest
+    )
+    return None if sent.exists() else latest
+
+
+def send_reminders(
+    campaign: Campaign,
+    *,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    actor: str = "system",
+) -> ReminderRound | None:
+    """The due reminder to everyone who has not migrated; earlier missed rounds are skipped."""
+    now = _now(now)
+    campaign.refresh_from_db()
+    days = due_reminder(campaign, now)
+    if days is None:
+        return None
+    with transaction.atomic():
+        reminder, created = ReminderRound.objects.get_or_create(
+            campaign=campaign,
+            deadline=campaign.deadline,
+            days_before=days,
+            defaults={"due_at": campaign.deadline - timedelta(days=days), "sent_at": now},
+        )
+        if not created:
+            return None
+        task = CampaignTask.objects.create(
+            campaign=campaign,
+            kind=f"reminder-{days}",
+            total=queries.not_migrated(campaign, now=now).count(),
+            actor=actor,
+            created_at=now,
+        )
+        record(
+            "campaign.reminder_round",
+            actor=actor,
+            obj=campaign,
+            data={"days_before": days, "recipients": task.total},
+            at=now,
+        )
+    old_names = ", ".join(a.name for a in campaign.old_authorities.all())
+    person_ids = list(queries.not_migrated(campaign, now=now).values_list("person_id", flat=True))
+
+    def people() -> Iterable[Person]:
+        for i in range(0, len(person_ids), CHUNK):
+            yield from Person.objects.filter(pk__in=person_ids[i : i + CHUNK]).order_by("pk")
+
+    def send(person: Person) -> None:
+        enqueue(
+            "campaign_reminder",
+            person=person,
+            key=f"campaign:{campaign.pk}:reminder:{campaign.deadline:%Y%m%d}:{days}:{person.pk}",
+            context=_context(campaign, person, old_authorities=old_names, days_before=days),
+            now=now,
+        )
+
+    _run_task(task, people, send, now=now, progress=progress)
+    ReminderRound.objects.filter(pk=reminder.pk).update(recipients=len(person_ids))
+    reminder.recipients = len(person_ids)
+    return reminder
+
+
+def take_snapshot(campaign: Campaign, *, now: datetime | None = None) -> Snapshot:
+    now = _now(now)
+    p = queries.progress(campaign, now=now)
+    return Snapshot.objects.create(
+        campaign=campaign,
+        at=now,
+        total=p.total,
+        migrated=p.migrated,
+        in_progress=p.in_progress,
+        stuck=p.stuck,
+        not_started=p.not_started,
+        old_in_use=p.old_in_use,
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    progress: queries.Progress
+    checks: list[preflight.Check]
+    deadline: datetime
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "progress": self.progress.as_dict(),
+            "checks": [c.as_dict() for c in self.checks],
+            "deadline": self.deadline.isoformat(),
+        }
+
+
+def prepare_summary(
+    campaign: Campaign, *, actor: str = "system", now: datetime | None = None
+) -> Summary:
+    """The final summary for the CA admin: who would be cut off, and the checks again."""
+    now = _now(now)
+    campaign.refresh_from_db()
+    if campaign.state not in (CampaignState.STARTED, CampaignState.AWAITING_CONFIRMATION):
+        raise InvalidState(_("Only a running campaign has a final summary."))
+    checks = run_preflight(campaign, actor=actor, now=now)
+    summary = Summary(queries.progress(campaign, now=now), checks, campaign.deadline)
+    with transaction.atomic():
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if locked.state not in (CampaignState.STARTED, CampaignState.AWAITING_CONFIRMATION):
+            raise InvalidState(_("Only a running campaign has a final summary."))
+        locked.summary = summary.as_dict()
+        locked.summary_at = now
+        locked.state = CampaignState.AWAITING_CONFIRMATION
+        locked.save(update_fields=["summary", "summary_at", "state"])
+        record("campaign.summary", actor=actor, obj=locked, data=locked.summary, at=now)
+    campaign.refresh_from_db()
+    return summary
+
+
+def confirm(campaign: Campaign, *, actor: str, now: datetime | None = None) -> Campaign:
+    """The CA admin agrees to the revocation; it happens at the deadline (or now, if past)."""
+    now = _now(now)
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.state != CampaignState.AWAITING_CONFIRMATION:
+            raise InvalidState(_("There is no final summary waiting for confirmation."))
+        campaign.state = CampaignState.CONFIRMED
+        campaign.confirmed_at = now
+        campaign.confirmed_by = actor
+        campaign.save(update_fields=["state", "confirmed_at", "confirmed_by"])
+        record(
+            "campaign.confirmed",
+            actor=actor,
+            obj=campaign,
+            data={"deadline": campaign.deadline.isoformat(), "summary": campaign.summary},
+            at=now,
+        )
+    if now >= campaign.deadline:
+        revoke_old_authorities(campaign, actor=actor, now=now)
+        campaign.refresh_from_db()
+    return campaign
+
+
+def postpone(
+    campaign: Campaign, *, to: datetime, actor: str, reason: str, now: datetime | None = None
+) -> Campaign:
+    """A new deadline; the summary and any confirmation are void, reminders follow the new date."""
+    now = _now(now)
+    if not reason.strip():
+        raise NotAllowed(_("Say why the deadline moves."))
+    if to <= now:
+        raise NotAllowed(_("The new deadline must be in the future."))
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.state not in RUNNING_STATES:
+            raise InvalidState(_("Only a running campaign can be postponed."))
+        if to <= campaign.cutoff:
+            raise NotAllowed(_("The deadline must come after the cut-off."))
+        previous = campaign.deadline
+        campaign.deadline = to
+        campaign.state = CampaignState.STARTED
+        campaign.summary = {}
+        campaign.summary_at = None
+        campaign.confirmed_at = None
+        campaign.confirmed_by = ""
+        campaign.save(
+            update_fields=[
+                "deadline",
+                "state",
+                "summary",
+                "summary_at",
+                "confirmed_at",
+                "confirmed_by",
+            ]
+        )
+        record(
+            "campaign.postponed",
+            actor=actor,
+            obj=campaign,
+            data={"from": previous.isoformat(), "to": to.isoformat(), "reason": reason},
+            at=now,
+        )
+    return campaign
+
+
+def revoke_old_authorities(
+    campaign: Campaign, *, actor: str, now: datetime | None = None
+) -> Campaign:
+    """Revoke every old intermediate as of the deadline; the root CRL then lists them."""
+    now = _now(now)
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.state != CampaignState.CONFIRMED:
+            raise InvalidState(_("The revocation has not been confirmed."))
+        if now < campaign.deadline:
+            raise NotAllowed(_("The deadline has not come yet."))
+        for old in campaign.old_authorities.all():
+            if old.status == AuthorityStatus.REVOKED or old.revoked_at is not None:
+                continue
+            try:
+                authority_services.revoke_authority(
+                    old.name,
+                    reason=OLD_CA_REVOCATION_REASON,
+                    at=campaign.deadline,
+                    actor=actor,
+                    clock=FixedClock(now),
+                )
+            except authority_services.AuthorityError as exc:
+                raise NotAllowed(str(exc)) from exc
+        campaign.state = CampaignState.COMPLETED
+        campaign.completed_at = now
+        campaign.save(update_fields=["state", "completed_at"])
+        record(
+            "campaign.completed",
+            actor=actor,
+            obj=campaign,
+            data={"revoked": [a.name for a in campaign.old_authorities.all()]},
+            at=now,
+        )
+    return campaign
+
+
+def cancel(campaign: Campaign, *, actor: str, reason: str, now: datetime | None = None) -> Campaign:
+    now = _now(now)
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if campaign.state not in (CampaignState.DRAFT, *RUNNING_STATES):
+            raise InvalidState(_("The campaign is already over."))
+        campaign.state = CampaignState.CANCELLED
+        campaign.save(update_fields=["state"])
+        record("campaign.cancelled", actor=actor, obj=campaign, data={"reason": reason}, at=now)
+    return campaign
+
+
+SNAPSHOT_EVERY = timedelta(hours=6)
+
+
+def tick(now: datetime) -> None:
+    """The periodic job: invitations left over, reminders, snapshots, summary, deadline."""
+    for campaign in Campaign.objects.filter(state__in=RUNNING_STATES).select_related(
+        "new_authority"
+    ):
+        send_invitations(campaign, now=now)
+        send_reminders(campaign, now=now)
+        last = campaign.snapshots.order_by("-at").first()
+        if last is None or now - last.at >= SNAPSHOT_EVERY:
+            take_snapshot(campaign, now=now)
+        if (
+            campaign.state == CampaignState.STARTED
+            and now >= campaign.deadline - campaign.summary_lead
+        ):
+            prepare_summary(campaign, now=now)
+        campaign.refresh_from_db()
+        if campaign.state == CampaignState.CONFIRMED and now >= campaign.deadline:
+            revoke_old_authorities(campaign, actor="system", now=now)
+
+
+@dataclass(frozen=True)
+class Banner:
+    """What the portal shows a person who still has to switch."""
+
+    campaign: str
+    title: str
+    body: str
+    deadline: datetime
+    link: str
+
+
+def banner_for(
+    person: Person, *, now: datetime | None = None, language: str = "ja"
+) -> Banner | None:
+    """The running campaign this person has not yet migrated in, if any."""
+    now = _now(now)
+    for campaign in Campaign.objects.filter(
+        state__in=RUNNING_STATES, members__person=person
+    ).select_related("new_authority"):
+        if queries.not_migrated(campaign, now=now).filter(person=person).exists():
+            return Banner(
+                campaign=campaign.name,
+                title=campaign.subject(language)
+                or _("Your certificate must be replaced by %(date)s")
+                % {"date": f"{timezone.localtime(campaign.deadline):%Y-%m-%d}"},
+                body=campaign.body(language),
+                deadline=campaign.deadline,
+                link=link_for(campaign),
+            )
+    return None

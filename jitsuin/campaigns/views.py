@@ -1,0 +1,286 @@
+"""Console pages for switchover campaigns (mounted at /console/campaigns/).
+
+Staff only, after a second factor; confirming or postponing the revocation is for CA admins.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from jitsuin.access.roles import CA_ADMIN, is_staff_member, roles_of, second_factor_verified
+from jitsuin.audit.services import actor_label
+from jitsuin.campaigns import queries, services, tasks
+from jitsuin.campaigns.export import csv_rows
+from jitsuin.campaigns.forms import CampaignForm, PostponeForm
+from jitsuin.campaigns.models import RUNNING_STATES, Campaign, CampaignState, TaskState
+from jitsuin.lifecycle.errors import LifecycleError
+
+STRAGGLERS_SHOWN = 50
+View = Callable[..., HttpResponse]
+
+
+def staff_view(*, ca_admin: bool = False) -> Callable[[View], View]:
+    """Signed in, second factor verified, staff (and CA admin when asked), else refused."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect(f"{reverse('access:login')}?{urlencode({'next': request.path})}")
+            if not second_factor_verified(request):
+                return redirect(f"{reverse('access:totp')}?{urlencode({'next': request.path})}")
+            if not is_staff_member(request.user):
+                raise PermissionDenied
+            if ca_admin and CA_ADMIN not in roles_of(request.user):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _chart(campaign: Campaign, current: queries.Progress | None) -> list[dict[str, Any]]:
+    """Stacked bars (percent of members) for each snapshot, plus the current state."""
+    points = [
+        (s.at, s.total, s.migrated, s.in_progress, s.stuck, s.not_started)
+        for s in campaign.snapshots.order_by("at")
+    ]
+    if current is not None:
+        points.append(
+            (
+                current.at,
+                current.total,
+                current.migrated,
+                current.in_progress,
+                current.stuck,
+                current.not_started,
+            )
+        )
+    points = points[-40:]
+    bars = []
+    width = 100.0 / max(len(points), 1)
+    for index, (at, total, migrated, in_progress, stuck, not_started) in enumerate(points):
+        y = 0.0
+        parts = []
+        for name, value in (
+            ("migrated", migrated),
+            ("in_progress", in_progress),
+            ("stuck", stuck),
+            ("not_started", not_started),
+        ):
+            height = 100.0 * value / total if total else 0.0
+            parts.append({"name": name, "y": 100.0 - y - height, "height": height, "value": value})
+            y += height
+        bars.append(
+            {"x": index * width, "width": width * 0.9, "at": at, "parts": parts, "total": total}
+        )
+    return bars
+
+
+@require_GET
+@staff_view()
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    rows = []
+    for campaign in Campaign.objects.select_related("new_authority").prefetch_related(
+        "old_authorities"
+    ):
+        progress = queries.progress(campaign, now=now) if campaign.started_at else None
+        rows.append({"campaign": campaign, "progress": progress})
+    return render(request, "campaigns/list.html", {"rows": rows})
+
+
+@staff_view()
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            campaign = services.create_campaign(
+                data["name"],
+                old=[a.name for a in data["old"]],
+                new=data["new"].name,
+                cutoff=data["cutoff"],
+                deadline=data["deadline"],
+                actor=actor_label(request.user),
+                reminder_days=data["reminders"],
+                texts={k: data[k] for k in ("subject_ja", "subject_en", "body_ja", "body_en")},
+            )
+        except LifecycleError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("Campaign created. Check the plan before starting it."))
+            return redirect("campaigns:detail", pk=campaign.pk)
+    return render(request, "campaigns/create.html", {"form": form})
+
+
+@require_GET
+@staff_view()
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
+    now = timezone.now()
+    progress = queries.progress(campaign, now=now) if campaign.started_at else None
+    context = {
+        "campaign": campaign,
+        "old_authorities": list(campaign.old_authorities.all()),
+        "plan": queries.plan(campaign, now=now) if campaign.state == CampaignState.DRAFT else None,
+        "timeline": queries.timeline(campaign),
+        "progress": progress,
+        "categories": [
+            (name, getattr(progress, name), progress.percent(name)) for name in queries.CATEGORIES
+        ]
+        if progress
+        else [],
+        "chart": _chart(campaign, progress) if progress else [],
+        "stragglers": list(
+            queries.member_rows(
+                campaign, now=now, limit=STRAGGLERS_SHOWN, language=get_language() or "ja"
+            )
+        )
+        if progress
+        else [],
+        "tasks": campaign.tasks.all()[:5],
+        "running": campaign.tasks.exclude(state__in=[TaskState.DONE, TaskState.FAILED]).exists(),
+        "is_ca_admin": CA_ADMIN in roles_of(request.user),
+        "is_running": campaign.state in RUNNING_STATES,
+        "postpone_form": PostponeForm(),
+        "overdue": campaign.state == CampaignState.AWAITING_CONFIRMATION
+        and now >= campaign.deadline,
+    }
+    return render(request, "campaigns/detail.html", context)
+
+
+@require_GET
+@staff_view()
+def campaign_tasks(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bars of bulk work (htmx polls this while something runs)."""
+    campaign = get_object_or_404(Campaign, pk=pk)
+    running = campaign.tasks.exclude(state__in=[TaskState.DONE, TaskState.FAILED]).exists()
+    return render(
+        request,
+        "campaigns/_tasks.html",
+        {"campaign": campaign, "tasks": campaign.tasks.all()[:5], "running": running},
+    )
+
+
+def _act(request: HttpRequest, action: Callable[[], object], done: str) -> None:
+    try:
+        action()
+    except services.PreflightFailed:
+        messages.error(request, _("Pre-flight checks failed; nothing was changed."))
+    except LifecycleError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, done)
+
+
+@require_POST
+@staff_view()
+def campaign_preflight(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
+    _act(
+        request,
+        lambda: services.run_preflight(campaign, actor=actor_label(request.user)),
+        _("Pre-flight checks done."),
+    )
+    return redirect("campaigns:detail", pk=pk)
+
+
+@require_POST
+@staff_view()
+def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
+
+    def start() -> None:
+        services.start(campaign, actor=actor_label(request.user))
+        # The worker sends them; the periodic job resumes them if it stops half way.
+        tasks.send_invitations.enqueue(campaign.pk)
+
+    _act(request, start, _("Campaign started; invitations are being sent."))
+    return redirect("campaigns:detail", pk=pk)
+
+
+@require_POST
+@staff_view(ca_admin=True)
+def campaign_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    _act(
+        request,
+        lambda: services.confirm(campaign, actor=actor_label(request.user)),
+        _("Revocation confirmed."),
+    )
+    return redirect("campaigns:detail", pk=pk)
+
+
+@require_POST
+@staff_view()
+def campaign_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
+    _act(
+        request,
+        lambda: services.prepare_summary(campaign, actor=actor_label(request.user)),
+        _("Final summary prepared."),
+    )
+    return redirect("campaigns:detail", pk=pk)
+
+
+@require_POST
+@staff_view(ca_admin=True)
+def campaign_postpone(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = PostponeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give a new deadline and a reason."))
+        return redirect("campaigns:detail", pk=pk)
+    _act(
+        request,
+        lambda: services.postpone(
+            campaign,
+            to=form.cleaned_data["to"],
+            reason=form.cleaned_data["reason"],
+            actor=actor_label(request.user),
+        ),
+        _("Deadline moved."),
+    )
+    return redirect("campaigns:detail", pk=pk)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+@staff_view()
+def campaign_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    writer = csv.writer(_Echo())
+    everyone = request.GET.get("all") == "1"
+    rows: Iterator[list[str]] = csv_rows(
+        campaign,
+        now=timezone.now(),
+        stragglers_only=not everyone,
+        language=get_language() or "ja",
+    )
+    response = StreamingHttpResponse(
+        ("\ufeff" if i == 0 else "") + writer.writerow(row) for i, row in enumerate(rows)
+    )
+    response["Content-Type"] = "text/csv; charset=utf-8"
+    suffix = "all" if everyone else "stragglers"
+    response["Content-Disposition"] = f'attachment; filename="{campaign.name}-{suffix}.csv"'
+    return response

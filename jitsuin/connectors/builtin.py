@@ -1,0 +1,156 @@
+"""The builtin connector: signs with jitsuin's own issuing CA.
+
+``JITSUIN_BUILTIN_DELAY`` emulates a slow upstream: a submission returns a reference that
+becomes ready after the delay (nothing sleeps). Test hooks, from the environment or
+:func:`jitsuin.connectors.registry.override`: ``JITSUIN_BUILTIN_FAIL`` = ``always`` (every
+call raises), ``once`` (the first attempt of each request raises), ``hang`` (the call
+blocks for ``JITSUIN_BUILTIN_HANG``, default one hour, as a dead upstream would),
+``reject`` (a permanent refusal).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography import x509
+
+from jitsuin.authorities.models import Authority
+from jitsuin.authorities.services import (
+    AuthorityError,
+    certificate_of,
+    chain_of,
+    issuing_authority,
+    public_urls,
+    signer_for,
+)
+from jitsuin.config import JitsuinConfig, parse_duration
+from jitsuin.connectors.base import (
+    ConnectorError,
+    ConnectorRejected,
+    Issued,
+    IssueOrder,
+    Maintenance,
+    Pending,
+    Revoked,
+    RevokeOrder,
+)
+from jitsuin.pki.clock import FixedClock
+from jitsuin.pki.errors import PkiError
+from jitsuin.pki.issuance import issue_certificate, issue_from_csr
+from jitsuin.pki.keys import KeySpec, generate_private_key
+from jitsuin.pki.profiles import end_entity_profile
+
+FAIL_MODES = ("", "always", "once", "hang", "reject")
+
+
+@dataclass
+class BuiltinConnector:
+    name: str = "builtin"
+    delay: timedelta = timedelta(0)
+    fail: str = ""
+    hang: timedelta = timedelta(hours=1)
+
+    @classmethod
+    def from_config(cls, config: JitsuinConfig) -> BuiltinConnector:
+        fail = config.extra.get("JITSUIN_BUILTIN_FAIL", "").strip().lower()
+        if fail not in FAIL_MODES:
+            raise ValueError(f"JITSUIN_BUILTIN_FAIL: {fail!r} is not one of {FAIL_MODES}")
+        hang = parse_duration(
+            config.extra.get("JITSUIN_BUILTIN_HANG") or "1h", name="JITSUIN_BUILTIN_HANG"
+        )
+        return cls(delay=config.builtin_delay, fail=fail, hang=hang)
+
+    def _hooks(self, attempt: int) -> None:
+        if self.fail == "always" or (self.fail == "once" and attempt <= 1):
+            raise ConnectorError("builtin CA: simulated upstream failure (JITSUIN_BUILTIN_FAIL)")
+        if self.fail == "reject":
+            raise ConnectorRejected("builtin CA: simulated refusal (JITSUIN_BUILTIN_FAIL=reject)")
+        if self.fail == "hang":
+            time.sleep(self.hang.total_seconds())
+            raise ConnectorError("builtin CA: no answer (JITSUIN_BUILTIN_FAIL=hang)")
+
+    def _pending(self, kind: str, request_id: int, now: datetime) -> Pending:
+        ready_at = now + self.delay
+        return Pending(ref=f"builtin:{kind}:{request_id}:{ready_at.isoformat()}", retry_at=ready_at)
+
+    @staticmethod
+    def _ready_at(ref: str) -> datetime:
+        try:
+            return datetime.fromisoformat(ref.split(":", 3)[3])
+        except (IndexError, ValueError) as exc:
+            raise ConnectorRejected(f"builtin CA: unknown reference {ref!r}") from exc
+
+    def _sign(self, order: IssueOrder, now: datetime) -> Issued:
+        try:
+            authority = issuing_authority()
+            signer = signer_for(authority)
+            profile = end_entity_profile(order.template, order.validity)
+            clock = FixedClock(now)
+            if order.csr_pem:
+                key = None
+                certificate = issue_from_csr(
+                    order.csr_pem,
+                    profile=profile,
+                    subject=order.subject,
+                    signer=signer,
+                    clock=clock,
+                    urls=public_urls(),
+                    email=order.email or None,
+                )
+            else:
+                key = generate_private_key(KeySpec.parse(order.key_spec))
+                certificate = issue_certificate(
+                    profile=profile,
+                    subject=order.subject,
+                    public_key=key.public_key(),
+                    signer=signer,
+                    clock=clock,
+                    urls=public_urls(),
+                    email=order.email or None,
+                )
+        except (PkiError, ValueError) as exc:
+            raise ConnectorRejected(f"builtin CA: {exc}") from exc
+        except AuthorityError as exc:
+            raise ConnectorError(f"builtin CA: {exc}") from exc
+        chain = [certificate_of(a) for a in chain_of(authority)]
+        return Issued(certificate=certificate, chain=chain, private_key=key)
+
+    def submit_issue(self, order: IssueOrder, *, now: datetime) -> Issued | Pending:
+        self._hooks(order.attempt)
+        if self.delay > timedelta(0):
+            return self._pending("issue", order.request_id, now)
+        return self._sign(order, now)
+
+    def submit_revoke(self, order: RevokeOrder, *, now: datetime) -> Revoked | Pending:
+        self._hooks(order.attempt)
+        if not Authority.objects.filter(fingerprint_sha256=order.issuer_fingerprint).exists():
+            raise ConnectorRejected("builtin CA: the certificate was not issued by this CA")
+        if self.delay > timedelta(0):
+            return self._pending("revoke", order.request_id, now)
+        # The builtin CA's revocation list is built from jitsuin's own rows: recording the
+        # revocation (done by the pipeline) is the revocation.
+        return Revoked(revoked_at=now)
+
+    def poll(
+        self, ref: str, order: IssueOrder | RevokeOrder, *, now: datetime
+    ) -> Issued | Revoked | Pending:
+        ready_at = self._ready_at(ref)
+        if now < ready_at:
+            return Pending(ref=ref, retry_at=ready_at)
+        if isinstance(order, IssueOrder):
+            return self._sign(order, now)
+        return Revoked(revoked_at=now)
+
+    def in_maintenance(self, now: datetime) -> Maintenance | None:
+        return None
+
+
+def certificate_subject_email(certificate: x509.Certificate) -> str:
+    try:
+        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return ""
+    emails = san.get_values_for_type(x509.RFC822Name)
+    return emails[0] if emails else ""

@@ -1,0 +1,97 @@
+"""Finding people and assembling a person's whole history for the helpdesk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from jitsuin.audit.models import AuditEvent
+from jitsuin.lifecycle.models import Certificate, Person, Pickup, Request, RequestTransition
+from jitsuin.notify.models import OutboxMessage
+from jitsuin.pki.names import serial_from_text, serial_hex
+
+SEARCH_LIMIT = 50
+
+
+def _serial_candidates(text: str) -> set[str]:
+    """Stored serials are lower-case hex: read the query as hex, and as decimal when all digits."""
+    cleaned = text.strip().replace(":", "").replace(" ", "")
+    found = set()
+    try:
+        found.add(f"{serial_from_text(cleaned):x}")
+    except ValueError:
+        pass
+    if cleaned.isdigit() and len(cleaned) <= 60:
+        found.add(f"{int(cleaned):x}")
+    return found
+
+
+def search_people(text: str) -> QuerySet[Person]:
+    """People whose uid, name or e-mail contains ``text``, or who hold that serial."""
+    text = text.strip()
+    if not text:
+        return Person.objects.none()
+    match = (
+        Q(uid__icontains=text)
+        | Q(email__icontains=text)
+        | Q(name_ja__icontains=text)
+        | Q(name_en__icontains=text)
+    )
+    serials = _serial_candidates(text)
+    if serials:
+        match |= Q(certificates__serial__in=serials)
+    return Person.objects.filter(match).distinct().order_by("uid")[:SEARCH_LIMIT]
+
+
+@dataclass(frozen=True)
+class PersonHistory:
+    person: Person
+    certificates: list[Certificate]
+    requests: list[Request]
+    pickups: list[Pickup]
+    messages: list[OutboxMessage]
+    events: list[AuditEvent]
+
+
+def _events_for(refs: list[tuple[str, list[Any]]], limit: int) -> list[AuditEvent]:
+    match = Q(pk__in=[])
+    for object_type, ids in refs:
+        if ids:
+            match |= Q(object_type=object_type, object_id__in=[str(i) for i in ids])
+    return list(AuditEvent.objects.filter(match).order_by("-id")[:limit])
+
+
+def person_history(person: Person, *, event_limit: int = 200) -> PersonHistory:
+    certificates = list(
+        person.certificates.select_related("issuer", "profile").order_by("-not_before")
+    )
+    requests = list(
+        person.requests.select_related("profile", "target", "certificate")
+        .prefetch_related(
+            Prefetch("transitions", queryset=RequestTransition.objects.order_by("at", "id"))
+        )
+        .order_by("-created_at")
+    )
+    pickups = list(Pickup.objects.filter(request__person=person).select_related("certificate"))
+    messages = list(person.messages.order_by("-created_at")[:100])
+    events = _events_for(
+        [
+            ("lifecycle.person", [person.pk]),
+            ("lifecycle.request", [r.pk for r in requests]),
+            ("lifecycle.certificate", [c.pk for c in certificates]),
+            ("lifecycle.pickup", [p.pk for p in pickups]),
+            (
+                "lifecycle.policyexception",
+                list(person.policy_exceptions.values_list("pk", flat=True)),
+            ),
+            ("notify.outboxmessage", [m.pk for m in messages]),
+        ],
+        event_limit,
+    )
+    return PersonHistory(person, certificates, requests, pickups, messages, events)
+
+
+def display_serial(certificate: Certificate) -> tuple[str, str]:
+    return serial_hex(certificate.serial_int), str(certificate.serial_int)

@@ -1,0 +1,68 @@
+"""The staff roles as Django groups, and which console permissions each one holds.
+
+``ensure_roles`` runs after every ``migrate`` (and may be called by demo data); it adds
+what is missing and removes console permissions a role should no longer have.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from jitsuin.access.roles import CA_ADMIN, HELPDESK, OPERATOR
+from jitsuin.audit.services import record
+from jitsuin.console.models import ConsoleAccess
+
+OPEN = "open_console"
+VIEW_PEOPLE = "view_people"
+ACT = "act_on_requests"
+EXCEPTIONS = "grant_exceptions"
+RESEND = "resend_notifications"
+NOTICES = "manage_notices"
+MAINTENANCE = "manage_maintenance"
+AUDIT = "view_audit"
+AUTHORITIES = "manage_authorities"
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    HELPDESK: frozenset({OPEN, VIEW_PEOPLE, ACT, EXCEPTIONS, RESEND}),
+    OPERATOR: frozenset({OPEN, VIEW_PEOPLE, EXCEPTIONS, NOTICES, MAINTENANCE, AUDIT}),
+    CA_ADMIN: frozenset({OPEN, VIEW_PEOPLE, ACT, MAINTENANCE, AUDIT, AUTHORITIES}),
+}
+
+
+def perm(codename: str) -> str:
+    """The ``app_label.codename`` string for ``user.has_perm``."""
+    return f"console.{codename}"
+
+
+def _permissions() -> dict[str, Permission]:
+    content_type = ContentType.objects.get_for_model(ConsoleAccess, for_concrete_model=False)
+    found = {}
+    for codename, name in ConsoleAccess._meta.permissions:
+        permission, _ = Permission.objects.get_or_create(
+            content_type=content_type, codename=codename, defaults={"name": name}
+        )
+        found[codename] = permission
+    return found
+
+
+def ensure_roles() -> dict[str, Group]:
+    """The three role groups with exactly their console permissions."""
+    with transaction.atomic():
+        permissions = _permissions()
+        groups = {}
+        for role, codenames in ROLE_PERMISSIONS.items():
+            group, created = Group.objects.get_or_create(name=role)
+            wanted = {permissions[c] for c in codenames}
+            current = set(group.permissions.filter(content_type__app_label="console"))
+            if created or wanted != current:
+                group.permissions.remove(*(current - wanted))
+                group.permissions.add(*(wanted - current))
+                record(
+                    "console.role_permissions",
+                    obj=group,
+                    data={"role": role, "permissions": sorted(codenames)},
+                )
+            groups[role] = group
+        return groups

@@ -1,0 +1,118 @@
+"""The dashboard's figures: counts by state, requests per day, processing times, the oldest."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+
+from jitsuin.lifecycle.models import (
+    OPEN_STATES,
+    Request,
+    RequestKind,
+    RequestState,
+    RequestTransition,
+)
+from jitsuin.notify.models import OutboxMessage, OutboxState
+from jitsuin.workdays import JAPAN
+
+FINISHED = (RequestState.READY, RequestState.DONE)
+
+
+@dataclass(frozen=True)
+class Bar:
+    day: date
+    count: int
+    x: int
+    y: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    by_state: dict[str, dict[str, int]]
+    per_day: list[Bar]
+    per_day_max: int
+    processed: int
+    median: timedelta | None
+    p95: timedelta | None
+    oldest_open: Request | None
+    outbox_pending: int
+    outbox_failed: int
+
+
+def percentile(values: list[timedelta], fraction: float) -> timedelta | None:
+    """Nearest-rank percentile (p95 of 20 values is the 19th smallest)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def processing_times(now: datetime, days: int = 30) -> list[timedelta]:
+    """From request to issued (ready) or done, for requests finished in the last ``days``."""
+    finished = (
+        RequestTransition.objects.filter(to_state__in=FINISHED, at__gte=now - timedelta(days=days))
+        .select_related("request")
+        .only("at", "request__created_at")
+    )
+    return [t.at - t.request.created_at for t in finished.iterator(chunk_size=2000)]
+
+
+def requests_per_day(now: datetime, days: int = 14) -> list[tuple[date, int]]:
+    today = now.astimezone(JAPAN).date()
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, datetime.min.time(), tzinfo=JAPAN)
+    rows = (
+        Request.objects.filter(created_at__gte=start)
+        .annotate(day=TruncDate("created_at", tzinfo=JAPAN))
+        .values("day")
+        .annotate(n=Count("id"))
+    )
+    counts = {row["day"]: row["n"] for row in rows}
+    return [
+        (first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)
+    ]
+
+
+def bars(
+    series: list[tuple[date, int]], *, height: int = 120, width: int = 24
+) -> tuple[list[Bar], int]:
+    top = max([count for _day, count in series] + [1])
+    out = []
+    for i, (day, count) in enumerate(series):
+        h = round(count / top * height)
+        out.append(Bar(day=day, count=count, x=i * (width + 6), y=height - h, height=h))
+    return out, top
+
+
+def dashboard(now: datetime) -> Dashboard:
+    by_state: dict[str, dict[str, int]] = {kind: {} for kind in RequestKind.values}
+    for row in Request.objects.values("kind", "state").annotate(n=Count("id")):
+        by_state[row["kind"]][row["state"]] = row["n"]
+    times = processing_times(now)
+    per_day, top = bars(requests_per_day(now))
+    outbox = dict(
+        OutboxMessage.objects.filter(state__in=[OutboxState.PENDING, OutboxState.FAILED])
+        .values_list("state")
+        .annotate(n=Count("id"))
+    )
+    return Dashboard(
+        by_state=by_state,
+        per_day=per_day,
+        per_day_max=top,
+        processed=len(times),
+        median=statistics.median_low(sorted(times)) if times else None,
+        p95=percentile(times, 0.95),
+        oldest_open=Request.objects.filter(state__in=OPEN_STATES)
+        .select_related("person")
+        .order_by("created_at")
+        .first(),
+        outbox_pending=outbox.get(OutboxState.PENDING, 0),
+        outbox_failed=outbox.get(OutboxState.FAILED, 0),
+    )

@@ -1,0 +1,135 @@
+"""Console pages that read: dashboard, people, a person's history, a request, stuck requests."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from jitsuin.console import queries, stats
+from jitsuin.console.access import console_view
+from jitsuin.console.forms import ExceptionForm, KeyedReasonForm, ReasonForm, RevokeForm
+from jitsuin.console.roles import VIEW_PEOPLE
+from jitsuin.lifecycle import transitions
+from jitsuin.lifecycle.models import (
+    CertificateStatus,
+    Person,
+    Request,
+    RequestKind,
+    RequestState,
+)
+from jitsuin.notify.events import stuck_business_days, stuck_requests
+from jitsuin.workdays import business_days_between
+
+
+@console_view()
+def dashboard(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    board = stats.dashboard(now)
+    stuck = stuck_requests(now)
+    rows = []
+    for state in RequestState:
+        counts = [board.by_state.get(kind, {}).get(state.value, 0) for kind in RequestKind.values]
+        if any(counts):
+            rows.append((state.label, counts))
+    context = {
+        "board": board,
+        "state_rows": rows,
+        "kinds": RequestKind.choices,
+        "stuck_count": len(stuck),
+        "stuck_days": stuck_business_days(),
+        "chart_width": len(board.per_day) * 30,
+        "oldest_age_days": business_days_between(board.oldest_open.created_at, now)
+        if board.oldest_open
+        else None,
+    }
+    return render(request, "console/dashboard.html", context)
+
+
+@console_view(VIEW_PEOPLE)
+def people(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "").strip()[:200]
+    found = list(queries.search_people(text)) if text else []
+    return render(request, "console/people.html", {"q": text, "people": found})
+
+
+def _certificate_rows(history: queries.PersonHistory, now) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    open_revocations = {
+        r.target_id for r in history.requests if r.kind == RequestKind.REVOKE and r.is_open
+    }
+    rows = []
+    for certificate in history.certificates:
+        hex_serial, dec_serial = queries.display_serial(certificate)
+        revocable = (
+            certificate.status == CertificateStatus.VALID
+            and certificate.not_after > now
+            and certificate.pk not in open_revocations
+        )
+        rows.append(
+            {
+                "certificate": certificate,
+                "serial_hex": hex_serial,
+                "serial_dec": dec_serial,
+                "expired": certificate.not_after <= now,
+                "revoking": certificate.pk in open_revocations,
+                "revocable": revocable,
+            }
+        )
+    return rows
+
+
+def request_actions(item: Request) -> dict[str, bool]:
+    return {
+        "can_retry": transitions.can(item, RequestState.QUEUED),
+        "can_cancel": transitions.can(item, RequestState.CANCELLED),
+    }
+
+
+@console_view(VIEW_PEOPLE)
+def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=person_id)
+    now = timezone.now()
+    history = queries.person_history(person)
+    context = {
+        "person": person,
+        "history": history,
+        "certificate_rows": _certificate_rows(history, now),
+        "request_rows": [(r, request_actions(r)) for r in history.requests],
+        "exceptions": person.policy_exceptions.select_related("profile"),
+        "has_expired_pickup": any(
+            r.kind == RequestKind.ISSUE and r.state == RequestState.EXPIRED
+            for r in history.requests
+        ),
+        "reason_form": ReasonForm(),
+        "revoke_form": RevokeForm(),
+        "anew_form": KeyedReasonForm(),
+        "exception_form": ExceptionForm(),
+    }
+    return render(request, "console/person.html", context)
+
+
+@console_view(VIEW_PEOPLE)
+def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
+    item = get_object_or_404(
+        Request.objects.select_related("person", "profile", "target", "certificate"), pk=request_id
+    )
+    now = timezone.now()
+    context = {
+        "item": item,
+        "actions": request_actions(item),
+        "transitions": item.transitions.order_by("at", "id"),
+        "business_days": business_days_between(item.created_at, now),
+        "reason_form": ReasonForm(),
+    }
+    return render(request, "console/request.html", context)
+
+
+@console_view(VIEW_PEOPLE)
+def stuck(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    rows = [
+        (item, business_days_between(item.created_at, now), request_actions(item))
+        for item in stuck_requests(now)
+    ]
+    context = {"rows": rows, "days": stuck_business_days(), "reason_form": ReasonForm()}
+    return render(request, "console/stuck.html", context)

@@ -1,0 +1,129 @@
+"""Periodic work of the pipeline: expire pickups, revoke superseded certificates, sweep.
+
+Each function takes ``now`` and is safe to run twice or from two workers at once: it
+locks each row and re-checks it, and the revocations it asks for are idempotent by key.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from jitsuin.lifecycle import pickups, transitions
+from jitsuin.lifecycle.errors import LifecycleError
+from jitsuin.lifecycle.models import (
+    Certificate,
+    CertificateStatus,
+    Pickup,
+    PickupState,
+    Request,
+    RequestState,
+)
+from jitsuin.lifecycle.services import request_revoke
+
+logger = logging.getLogger("jitsuin.housekeeping")
+SYSTEM = "system"
+# A request untouched this long with no worker on it is re-enqueued (its task was lost).
+STALE_AFTER = timedelta(minutes=5)
+SWEEP_BATCH = 500
+# With this many tasks already waiting, workers are busy rather than lost.
+BACKLOG = 1000
+
+
+def expire_pickups(now: datetime) -> int:
+    """Destroy PKCS#12 files whose window ended; revoke what was never collected."""
+    done = 0
+    due = Pickup.objects.filter(
+        state__in=[PickupState.READY, PickupState.COLLECTED], expires_at__lte=now
+    ).values_list("pk", flat=True)
+    for pickup_id in list(due[:SWEEP_BATCH]):
+        with transaction.atomic():
+            pickup = (
+                Pickup.objects.select_for_update()
+                .select_related("certificate", "request")
+                .get(pk=pickup_id)
+            )
+            if pickup.state == PickupState.DESTROYED or pickup.expires_at > now:
+                continue
+            uncollected = pickup.download_count == 0
+            pickups.destroy(pickup, actor=SYSTEM, now=now)
+            request = pickup.request
+            if request.state == RequestState.READY:
+                transitions.transition(
+                    request,
+                    RequestState.EXPIRED,
+                    actor=SYSTEM,
+                    now=now,
+                    note="not collected in time",
+                )
+            certificate = pickup.certificate
+            if (
+                uncollected
+                and certificate.status == CertificateStatus.VALID
+                and certificate.not_after > now
+            ):
+                request_revoke(
+                    certificate,
+                    actor=SYSTEM,
+                    idempotency_key=f"pickup-expired:{pickup.pk}",
+                    reason="cessationOfOperation",
+                    now=now,
+                )
+            done += 1
+    return done
+
+
+def revoke_superseded(now: datetime) -> int:
+    """Overlap: revoke an old certificate when its grace period ends or the new one is in use."""
+    due = Certificate.objects.filter(
+        status=CertificateStatus.VALID, superseded_by__isnull=False, not_after__gt=now
+    ).filter(
+        Q(supersede_revoke_at__lte=now)
+        | Q(
+            superseded_by__last_seen_at__isnull=False,
+            superseded_by__last_seen_at__gt=F("created_at"),
+        )
+    )
+    asked = 0
+    for certificate in due.select_related("person")[:SWEEP_BATCH]:
+        try:
+            request_revoke(
+                certificate,
+                actor="system:overlap",
+                idempotency_key=f"superseded:{certificate.pk}",
+                reason="superseded",
+                now=now,
+            )
+            asked += 1
+        except LifecycleError as exc:
+            logger.info("certificate %s not revoked as superseded: %s", certificate.pk, exc)
+    return asked
+
+
+def sweep(now: datetime) -> int:
+    """Re-enqueue requests whose worker died (lease expired) or whose task was lost."""
+    workable = Request.objects.filter(state__in=transitions.WORKABLE).filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=now)
+    )
+    dead = workable.filter(state=RequestState.PROCESSING, lease_until__lt=now)
+    ids = list(dead.values_list("pk", flat=True)[:SWEEP_BATCH])
+    backlog = DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY, queue_name="pipeline"
+    ).count()
+    if backlog < BACKLOG:
+        stale = workable.filter(lease_until__isnull=True, state_changed_at__lte=now - STALE_AFTER)
+        stale = stale.exclude(
+            state=RequestState.WAITING, wait_reason="policy", not_before__isnull=True
+        )
+        ids += list(stale.values_list("pk", flat=True)[:SWEEP_BATCH])
+        # Due waiting requests (maintenance over, backoff over) whose timed task was lost.
+        due = workable.filter(state=RequestState.WAITING, not_before__lte=now - STALE_AFTER)
+        ids += list(due.values_list("pk", flat=True)[:SWEEP_BATCH])
+    for request_id in dict.fromkeys(ids):
+        transitions.tasks.enqueue_processing(request_id)
+    return len(set(ids))

@@ -1,0 +1,177 @@
+"""One-time PKCS#12 pickup: built once, same bytes on every download, destroyed at expiry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from cryptography import x509
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jitsuin.audit.services import record
+from jitsuin.authorities.keys import seal, unseal
+from jitsuin.lifecycle import transitions
+from jitsuin.lifecycle.errors import NotAllowed, PickupGone
+from jitsuin.lifecycle.models import (
+    Certificate,
+    CertificateStatus,
+    Pickup,
+    PickupState,
+    Pkcs12Choice,
+    Request,
+    RequestState,
+)
+from jitsuin.pki.keys import PrivateKey
+from jitsuin.pki.pkcs12 import Pkcs12Profile, build_pkcs12, generate_pin, load_pkcs12
+
+PURPOSE_PKCS12 = "pickup-pkcs12"
+PURPOSE_PIN = "pickup-pin"
+
+
+def friendly_name(certificate: Certificate) -> str:
+    return f"{certificate.person.uid} {certificate.serial}"
+
+
+def create_pickup(
+    request: Request,
+    certificate: Certificate,
+    *,
+    key: PrivateKey,
+    leaf: x509.Certificate,
+    chain: Sequence[x509.Certificate],
+    now: datetime,
+) -> Pickup:
+    """Seal the compatible PKCS#12 and a fresh PIN; the modern one is made on first ask."""
+    pin = generate_pin()
+    data = build_pkcs12(
+        key=key,
+        certificate=leaf,
+        chain=chain,
+        pin=pin,
+        friendly_name=friendly_name(certificate),
+        profile=Pkcs12Profile.COMPATIBLE,
+    )
+    return Pickup.objects.create(
+        request=request,
+        certificate=certificate,
+        sealed_pkcs12_compatible=seal(data, purpose=PURPOSE_PKCS12),
+        sealed_pin=seal(pin.encode(), purpose=PURPOSE_PIN),
+        state=PickupState.READY,
+        expires_at=now + request.profile.pickup_window,
+    )
+
+
+def _gone(pickup: Pickup, now: datetime) -> bool:
+    return pickup.state == PickupState.DESTROYED or pickup.expires_at <= now
+
+
+def _gone_error(pickup: Pickup) -> PickupGone:
+    return PickupGone(
+        _(
+            "The download period ended on %(date)s and the file and its key were destroyed. "
+            "Ask for a new certificate."
+        )
+        % {"date": timezone.localtime(pickup.expires_at).strftime("%Y-%m-%d %H:%M")}
+    )
+
+
+def _modern_from(pickup: Pickup) -> bytes:
+    pin = unseal(bytes(pickup.sealed_pin), purpose=PURPOSE_PIN).decode()
+    compatible = unseal(bytes(pickup.sealed_pkcs12_compatible), purpose=PURPOSE_PKCS12)
+    contents = load_pkcs12(compatible, pin)
+    return build_pkcs12(
+        key=contents.key,
+        certificate=contents.certificate,
+        chain=contents.chain,
+        pin=pin,
+        friendly_name=contents.friendly_name,
+        profile=Pkcs12Profile.MODERN,
+    )
+
+
+def collect_pickup(
+    pickup: Pickup, *, actor: str, pkcs12_profile: str = "compatible", now: datetime | None = None
+) -> bytes:
+    """The PKCS#12 file; every call inside the window returns identical bytes per profile.
+
+    The first download marks the request collected and, under overlap, starts the grace
+    period after which the replaced certificate is revoked.
+    """
+    now = now or timezone.now()
+    if pkcs12_profile not in Pkcs12Choice.values:
+        raise NotAllowed(_("Unknown PKCS#12 format: %(name)s") % {"name": pkcs12_profile})
+    with transaction.atomic():
+        pickup = (
+            Pickup.objects.select_for_update()
+            .select_related("request__profile", "certificate")
+            .get(pk=pickup.pk)
+        )
+        if _gone(pickup, now):
+            raise _gone_error(pickup)
+        if pkcs12_profile == Pkcs12Choice.MODERN:
+            if pickup.sealed_pkcs12_modern is None:
+                data = _modern_from(pickup)
+                pickup.sealed_pkcs12_modern = seal(data, purpose=PURPOSE_PKCS12)
+            else:
+                data = unseal(bytes(pickup.sealed_pkcs12_modern), purpose=PURPOSE_PKCS12)
+        else:
+            data = unseal(bytes(pickup.sealed_pkcs12_compatible), purpose=PURPOSE_PKCS12)
+        first = pickup.download_count == 0
+        pickup.download_count += 1
+        pickup.last_downloaded_at = now
+        if first:
+            pickup.first_downloaded_at = now
+            pickup.state = PickupState.COLLECTED
+        pickup.save()
+        record(
+            "pickup.downloaded",
+            actor=actor,
+            obj=pickup,
+            at=now,
+            data={
+                "serial": pickup.certificate.serial,
+                "format": pkcs12_profile,
+                "count": pickup.download_count,
+            },
+        )
+        if first:
+            request = pickup.request
+            if request.state == RequestState.READY:
+                transitions.transition(request, RequestState.COLLECTED, actor=actor, now=now)
+            grace_ends = now + request.profile.overlap_grace
+            Certificate.objects.filter(
+                superseded_by=pickup.certificate,
+                status=CertificateStatus.VALID,
+                supersede_revoke_at__isnull=True,
+            ).update(supersede_revoke_at=grace_ends)
+        return data
+
+
+def reveal_pin(pickup: Pickup, *, actor: str) -> str:
+    """The access PIN, for its owner's eyes only (callers check ownership); never logged."""
+    with transaction.atomic():
+        pickup = Pickup.objects.select_for_update().get(pk=pickup.pk)
+        if pickup.state == PickupState.DESTROYED or pickup.sealed_pin is None:
+            raise _gone_error(pickup)
+        record("pickup.pin_revealed", actor=actor, obj=pickup, data={})
+        return unseal(bytes(pickup.sealed_pin), purpose=PURPOSE_PIN).decode()
+
+
+def destroy(pickup: Pickup, *, actor: str, now: datetime) -> Pickup:
+    """Wipe the PKCS#12 files and the PIN (the only copies of the private key)."""
+    pickup.sealed_pkcs12_compatible = None
+    pickup.sealed_pkcs12_modern = None
+    pickup.sealed_pin = None
+    pickup.state = PickupState.DESTROYED
+    pickup.destroyed_at = now
+    pickup.save()
+    record(
+        "pickup.destroyed",
+        actor=actor,
+        obj=pickup,
+        at=now,
+        data={"serial": pickup.certificate.serial, "downloads": pickup.download_count},
+    )
+    return pickup

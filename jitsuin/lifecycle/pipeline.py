@@ -1,0 +1,401 @@
+"""The worker side of a request: claim it under a lease, call the connector, record the result.
+
+Exactly once: the claim and the result are two short transactions on the locked row. A
+worker records a result only while it still owns the lease and the request is still
+``processing``; a worker killed mid-call leaves a lease that expires, after which the sweep
+hands the request to another worker. ``Request.certificate`` is one-to-one, so even a
+confused worker cannot attach a second certificate.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from cryptography.hazmat.primitives import serialization
+from django.db import connection, transaction
+from django.utils import timezone
+
+from jitsuin.audit.services import record
+from jitsuin.authorities.models import Authority
+from jitsuin.config import current, parse_duration
+from jitsuin.connectors.base import (
+    ConnectorError,
+    ConnectorRejected,
+    Issued,
+    IssueOrder,
+    Pending,
+    Revoked,
+    RevokeOrder,
+)
+from jitsuin.connectors.registry import connector_for
+from jitsuin.lifecycle import pickups, transitions
+from jitsuin.lifecycle.maintenance import active_window
+from jitsuin.lifecycle.models import (
+    Certificate,
+    CertificateStatus,
+    Request,
+    RequestKind,
+    RequestState,
+)
+from jitsuin.lifecycle.signals import certificate_issued, certificate_revoked
+from jitsuin.pki.loading import fingerprint_sha256
+from jitsuin.pki.names import common_name, person_subject
+
+logger = logging.getLogger("jitsuin.pipeline")
+SYSTEM = "system:worker"
+S = RequestState
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    lease: timedelta
+    retry_base: timedelta
+    retry_max: timedelta
+    max_attempts: int
+
+
+@cache
+def settings() -> PipelineSettings:
+    extra = current().extra
+    return PipelineSettings(
+        lease=parse_duration(extra.get("JITSUIN_LEASE") or "2m", name="JITSUIN_LEASE"),
+        retry_base=parse_duration(
+            extra.get("JITSUIN_RETRY_BASE") or "30s", name="JITSUIN_RETRY_BASE"
+        ),
+        retry_max=parse_duration(extra.get("JITSUIN_RETRY_MAX") or "1h", name="JITSUIN_RETRY_MAX"),
+        max_attempts=int(extra.get("JITSUIN_MAX_ATTEMPTS") or "5"),
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, 4 min ... capped at an hour (with the default settings)."""
+    s = settings()
+    return min(s.retry_base * (2 ** min(max(attempts - 1, 0), 30)), s.retry_max)
+
+
+_current = threading.local()
+
+
+def set_worker_id(worker_id: str) -> None:
+    """Name the worker running in this thread; its leases carry the name."""
+    _current.worker_id = worker_id
+
+
+def default_worker_id() -> str:
+    named = getattr(_current, "worker_id", "")
+    return named or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:64]
+
+
+def _lock_for_work(request_id: int) -> Request | None:
+    rows = Request.objects.select_related("person", "profile", "target")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True, of=("self",))
+    else:
+        rows = rows.select_for_update()
+    return rows.filter(pk=request_id).first()
+
+
+def _order(request: Request) -> IssueOrder | RevokeOrder:
+    if request.kind == RequestKind.ISSUE:
+        person, profile = request.person, request.profile
+        organisation = current().extra.get("JITSUIN_ORGANIZATION", "jitsuin")
+        return IssueOrder(
+            request_id=request.pk,
+            subject=person_subject(
+                common_name=person.name_en or person.uid, uid=person.uid, organization=organisation
+            ),
+            email=person.email,
+            template=profile.template,
+            validity=profile.validity,
+            key_spec=profile.key_spec,
+            csr_pem=request.csr_pem,
+            attempt=request.attempts,
+        )
+    target = request.target
+    assert target is not None
+    return RevokeOrder(
+        request_id=request.pk,
+        serial=target.serial_int,
+        issuer_fingerprint=target.issuer.fingerprint_sha256,
+        reason=request.reason or "unspecified",
+        attempt=request.attempts,
+    )
+
+
+def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Request | None]:
+    """Take the lease on a request that has work to do; the outcome says why not."""
+    with transaction.atomic():
+        request = _lock_for_work(request_id)
+        if request is None:
+            return "busy", None
+        if request.state not in transitions.WORKABLE:
+            return "nothing", None
+        if request.state == S.PROCESSING and request.lease_until and request.lease_until > now:
+            return "leased", None
+        if request.not_before and request.not_before > now:
+            return "not_due", None
+        window = active_window(request.kind, now, connector=request.connector)
+        if window is not None:
+            transitions.transition(
+                request,
+                S.WAITING,
+                actor=SYSTEM,
+                now=now,
+                note=f"maintenance until {window.ends_at.isoformat()}",
+                not_before=window.ends_at,
+                wait_reason="maintenance",
+            )
+            return "maintenance", None
+        if request.kind == RequestKind.ISSUE and request.wait_reason == "policy":
+            outcome = _policy_gate(request, now)
+            if outcome:
+                return outcome, None
+        taking_over = request.state == S.PROCESSING and bool(request.lease_owner)
+        calls_connector = not request.connector_ref
+        attempts = request.attempts + (1 if calls_connector or taking_over else 0)
+        if attempts > settings().max_attempts:
+            transitions.transition(
+                request,
+                S.FAILED,
+                actor=SYSTEM,
+                now=now,
+                note="too many attempts",
+                last_error=request.last_error or "the upstream did not answer in time",
+            )
+            return "failed", None
+        lease = {
+            "lease_owner": worker_id,
+            "lease_until": now + settings().lease,
+            "attempts": attempts,
+        }
+        if request.state == S.PROCESSING:
+            if taking_over:
+                record(
+                    f"request.{request.kind}.lease_taken_over",
+                    actor=SYSTEM,
+                    obj=request,
+                    at=now,
+                    data={"from": request.lease_owner, "to": worker_id, "attempt": attempts},
+                )
+            for field, value in lease.items():
+                setattr(request, field, value)
+            request.wait_reason = ""
+            request.save(update_fields=[*lease, "wait_reason"])
+        else:
+            request = transitions.transition(
+                request,
+                S.PROCESSING,
+                actor=SYSTEM,
+                now=now,
+                wait_reason="",
+                not_before=None,
+                **lease,
+            )
+        return "claimed", request
+
+
+def _policy_gate(request: Request, now: datetime) -> str:
+    """revoke-first: hold the issue request until the certificate it replaces is revoked."""
+    target = request.target
+    if target is None or target.status == CertificateStatus.REVOKED or target.not_after <= now:
+        return ""
+    if Request.objects.filter(
+        kind=RequestKind.REVOKE, target=target, state__in=transitions.WORKABLE
+    ).exists():
+        return "policy_wait"
+    transitions.transition(
+        request,
+        S.FAILED,
+        actor=SYSTEM,
+        now=now,
+        note="the revocation this request waited for did not happen",
+        last_error="the revocation of the certificate to replace was cancelled or failed",
+    )
+    return "failed"
+
+
+def advance(request_id: int, *, worker_id: str | None = None, now: datetime | None = None) -> str:
+    """Do the next step of a request; returns what happened (for logs and tests)."""
+    worker_id = worker_id or default_worker_id()
+    now = now or timezone.now()
+    outcome, request = _claim(request_id, worker_id=worker_id, now=now)
+    if request is None:
+        return outcome
+    connector = connector_for(request.connector)
+    order = _order(request)
+    try:
+        if request.connector_ref:
+            result = connector.poll(request.connector_ref, order, now=now)
+        elif isinstance(order, IssueOrder):
+            result = connector.submit_issue(order, now=now)
+        else:
+            result = connector.submit_revoke(order, now=now)
+    except ConnectorRejected as exc:
+        return _fail(request_id, worker_id, now, str(exc), permanent=True)
+    except ConnectorError as exc:
+        return _fail(request_id, worker_id, now, str(exc), permanent=False)
+    except Exception as exc:  # an unexpected error is retried like an outage, and shown
+        logger.exception("request %s: connector error", request_id)
+        return _fail(request_id, worker_id, now, f"{type(exc).__name__}: {exc}", permanent=False)
+    return _finish(request_id, worker_id, now, result)
+
+
+def _owned(request_id: int, worker_id: str) -> Request | None:
+    request = transitions.lock(request_id)
+    if request.state != S.PROCESSING or request.lease_owner != worker_id:
+        logger.warning("request %s: lease lost by %s; result discarded", request_id, worker_id)
+        return None
+    return request
+
+
+def _fail(request_id: int, worker_id: str, now: datetime, error: str, *, permanent: bool) -> str:
+    with transaction.atomic():
+        request = _owned(request_id, worker_id)
+        if request is None:
+            return "lost_lease"
+        if permanent or request.attempts >= settings().max_attempts:
+            transitions.transition(
+                request, S.FAILED, actor=SYSTEM, now=now, note=error[:500], last_error=error
+            )
+            return "failed"
+        retry_at = now + backoff(request.attempts)
+        transitions.transition(
+            request,
+            S.WAITING,
+            actor=SYSTEM,
+            now=now,
+            note=f"attempt {request.attempts} failed; retry at {retry_at.isoformat()}",
+            last_error=error,
+            not_before=retry_at,
+            wait_reason="retry",
+        )
+        return "retry"
+
+
+def _finish(request_id: int, worker_id: str, now: datetime, result: object) -> str:
+    with transaction.atomic():
+        request = _owned(request_id, worker_id)
+        if request is None:
+            return "lost_lease"
+        if isinstance(result, Pending):
+            first = not request.connector_ref
+            request.connector_ref = result.ref
+            request.not_before = result.retry_at
+            request.wait_reason = "upstream"
+            request.lease_owner, request.lease_until = "", None
+            request.save(
+                update_fields=[
+                    "connector_ref",
+                    "not_before",
+                    "wait_reason",
+                    "lease_owner",
+                    "lease_until",
+                ]
+            )
+            if first:
+                record(
+                    f"request.{request.kind}.submitted",
+                    actor=SYSTEM,
+                    obj=request,
+                    at=now,
+                    data={"ref": result.ref, "retry_at": result.retry_at.isoformat()},
+                )
+            transitions.schedule(request.pk, result.retry_at)
+            return "pending"
+        if isinstance(result, Issued):
+            _record_issued(request, result, now)
+            return "issued"
+        if isinstance(result, Revoked):
+            _record_revoked(request, result, now)
+            return "revoked"
+        raise TypeError(f"unexpected connector result {result!r}")
+
+
+def _record_issued(request: Request, result: Issued, now: datetime) -> None:
+    leaf = result.certificate
+    issuer = Authority.objects.get(fingerprint_sha256=fingerprint_sha256(result.chain[0]))
+    certificate = Certificate.objects.create(
+        issuer=issuer,
+        person=request.person,
+        profile=request.profile,
+        serial=f"{leaf.serial_number:x}",
+        subject=leaf.subject.rfc4514_string(),
+        email=request.person.email,
+        not_before=leaf.not_valid_before_utc,
+        not_after=leaf.not_valid_after_utc,
+        fingerprint_sha256=fingerprint_sha256(leaf),
+        der=leaf.public_bytes(serialization.Encoding.DER),
+    )
+    if request.target_id:
+        old = Certificate.objects.select_for_update().get(pk=request.target_id)
+        old.superseded_by = certificate
+        if not request.csr_pem:
+            old.save(update_fields=["superseded_by"])
+        else:  # nothing to collect: the grace period starts now
+            old.supersede_revoke_at = now + request.profile.overlap_grace
+            old.save(update_fields=["superseded_by", "supersede_revoke_at"])
+    to_state = S.DONE
+    if result.private_key is not None:
+        pickups.create_pickup(
+            request, certificate, key=result.private_key, leaf=leaf, chain=result.chain, now=now
+        )
+        to_state = S.READY
+    transitions.transition(
+        request,
+        to_state,
+        actor=SYSTEM,
+        now=now,
+        data={"serial": certificate.serial, "subject": common_name(leaf.subject)},
+        certificate=certificate,
+        last_error="",
+    )
+    record(
+        "certificate.issued",
+        actor=SYSTEM,
+        obj=certificate,
+        at=now,
+        data={
+            "serial": certificate.serial,
+            "issuer": issuer.name,
+            "person": request.person.uid,
+            "request": request.pk,
+            "not_after": certificate.not_after.isoformat(),
+        },
+    )
+    certificate_issued.send(sender=Certificate, certificate=certificate)
+
+
+def _record_revoked(request: Request, result: Revoked, now: datetime) -> None:
+    certificate = Certificate.objects.select_for_update().get(pk=request.target_id)
+    if certificate.status != CertificateStatus.REVOKED:
+        certificate.status = CertificateStatus.REVOKED
+        certificate.revoked_at = result.revoked_at
+        certificate.revocation_reason = request.reason or "unspecified"
+        certificate.save(update_fields=["status", "revoked_at", "revocation_reason"])
+    transitions.transition(
+        request, S.DONE, actor=SYSTEM, now=now, data={"serial": certificate.serial}, last_error=""
+    )
+    record(
+        "certificate.revoked",
+        actor=SYSTEM,
+        obj=certificate,
+        at=now,
+        data={
+            "serial": certificate.serial,
+            "reason": certificate.revocation_reason,
+            "revoked_at": certificate.revoked_at.isoformat() if certificate.revoked_at else None,
+            "request": request.pk,
+        },
+    )
+    certificate_revoked.send(sender=Certificate, certificate=certificate)
+    # revoke-first: issue requests waiting for this revocation can go now.
+    for waiting in Request.objects.filter(
+        kind=RequestKind.ISSUE, state=S.WAITING, target=certificate, wait_reason="policy"
+    ).values_list("pk", flat=True):
+        transitions.schedule(waiting, now)

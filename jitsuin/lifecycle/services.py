@@ -1,0 +1,398 @@
+"""Lifecycle services: every user-visible action on requests, pickups and exceptions.
+
+Each function owns its transaction, locks what it changes, goes through the state table
+(``transitions.transition``), writes the audit event and enqueues follow-up work on
+commit. Errors are ``jitsuin.lifecycle.errors`` types with translatable messages.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jitsuin.audit.services import record
+from jitsuin.lifecycle import pickups, transitions
+from jitsuin.lifecycle.errors import InvalidState, NotAllowed, NotFound
+from jitsuin.lifecycle.maintenance import active_window
+from jitsuin.lifecycle.models import (
+    OPEN_STATES,
+    Certificate,
+    CertificateStatus,
+    Person,
+    Pickup,
+    PolicyException,
+    Profile,
+    Request,
+    RequestKind,
+    RequestState,
+    RolloverPolicy,
+)
+from jitsuin.lifecycle.policies import evaluate_issue
+from jitsuin.pki.crl import parse_reason
+from jitsuin.pki.errors import PkiError
+from jitsuin.pki.keys import check_public_key
+from jitsuin.pki.loading import load_csr
+
+__all__ = [
+    "cancel_request",
+    "collect_pickup",
+    "confirm_new_certificate",
+    "default_profile",
+    "grant_exception",
+    "issue_anew",
+    "request_issue",
+    "request_revoke",
+    "retry_request",
+    "reveal_pin",
+    "revoke_exception",
+]
+
+DEFAULT_PROFILE_SLUG = "client"
+WAIT_MAINTENANCE = "maintenance"
+WAIT_POLICY = "policy"
+WAIT_RETRY = "retry"
+WAIT_UPSTREAM = "upstream"
+
+# Re-exported: the pickup services live next to the PKCS#12 code.
+collect_pickup = pickups.collect_pickup
+reveal_pin = pickups.reveal_pin
+
+
+def default_profile() -> Profile:
+    """The default profile (slug ``client``); made here too when a test flushed the table."""
+    profile = Profile.objects.filter(is_default=True).first()
+    if profile is not None:
+        return profile
+    profile, _created = Profile.objects.get_or_create(
+        slug=DEFAULT_PROFILE_SLUG,
+        defaults={
+            "name_ja": "クライアント証明書",
+            "name_en": "Client certificate",
+            "template": "client-auth",
+            "key_spec": "rsa2048",
+            "validity_days": 730,
+            "rollover_policy": RolloverPolicy.OVERLAP,
+            "max_valid": 1,
+            "pickup_window": timedelta(days=14),
+            "is_default": True,
+        },
+    )
+    return profile
+
+
+def _lock_person(person: Person) -> Person:
+    return Person.objects.select_for_update().get(pk=person.pk)
+
+
+def _check_csr(csr_pem: str) -> None:
+    try:
+        csr = load_csr(csr_pem)
+        check_public_key(csr.public_key())
+        if not csr.is_signature_valid:
+            raise PkiError("the CSR's signature does not verify")
+    except (PkiError, ValueError) as exc:
+        raise NotAllowed(
+            _("The certificate signing request cannot be used: %(error)s") % {"error": exc},
+            code="invalid_csr",
+        ) from exc
+
+
+def _hold_for_maintenance(request: Request, *, actor: str, now: datetime) -> Request:
+    window = active_window(request.kind, now, connector=request.connector)
+    if window is None:
+        return request
+    return transitions.transition(
+        request,
+        RequestState.WAITING,
+        actor=actor,
+        now=now,
+        note=f"maintenance until {window.ends_at.isoformat()}",
+        not_before=window.ends_at,
+        wait_reason=WAIT_MAINTENANCE,
+    )
+
+
+def _existing(person: Person, idempotency_key: str) -> Request | None:
+    existing = Request.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None and existing.person_id != person.pk:
+        raise NotAllowed(_("This request key was already used."), code="idempotency_key_reused")
+    return existing
+
+
+def _new_request(**fields: object) -> Request | None:
+    """Insert a request, or None when a concurrent one won a uniqueness race."""
+    try:
+        with transaction.atomic():
+            return Request.objects.create(**fields)
+    except IntegrityError:
+        return None
+
+
+def request_issue(
+    person: Person,
+    *,
+    actor: str,
+    idempotency_key: str,
+    profile: Profile | None = None,
+    csr_pem: str = "",
+    now: datetime | None = None,
+) -> Request:
+    """Ask for a certificate. The same key, or an already open request, gives that request back.
+
+    Raises :class:`NotAllowed` when the rollover policy, the limit of valid certificates or
+    an unusable CSR forbids it. During a maintenance window the request waits.
+    """
+    now = now or timezone.now()
+    profile = profile or default_profile()
+    if not idempotency_key:
+        raise ValueError("an idempotency key is required")
+    if csr_pem:
+        _check_csr(csr_pem)
+    with transaction.atomic():
+        person = _lock_person(person)
+        existing = _existing(person, idempotency_key)
+        if existing is not None:
+            return existing
+        decision = evaluate_issue(person, profile, now)
+        if decision.open_request is not None:
+            return decision.open_request
+        if not decision.allowed:
+            raise NotAllowed(decision.reason, code=decision.code)
+        request = _new_request(
+            kind=RequestKind.ISSUE,
+            person=person,
+            profile=profile,
+            target=decision.target,
+            state=RequestState.QUEUED,
+            state_changed_at=now,
+            created_at=now,
+            requested_by=actor,
+            pkcs12_compat=profile.pkcs12_default,
+            csr_pem=csr_pem,
+            idempotency_key=idempotency_key,
+        )
+        if request is None:
+            again = (
+                _existing(person, idempotency_key)
+                or evaluate_issue(person, profile, now).open_request
+            )
+            if again is None:
+                raise NotAllowed(_("Please try again."), code="conflict")
+            return again
+        transitions.record_creation(request, actor=actor, now=now, note=decision.policy)
+        if decision.wait:
+            return transitions.transition(
+                request,
+                RequestState.WAITING,
+                actor=actor,
+                now=now,
+                note="waiting for the revocation of the current certificate",
+                wait_reason=WAIT_POLICY,
+            )
+        return _hold_for_maintenance(request, actor=actor, now=now)
+
+
+def request_revoke(
+    certificate: Certificate,
+    *,
+    actor: str,
+    idempotency_key: str,
+    reason: str = "unspecified",
+    now: datetime | None = None,
+) -> Request:
+    """Ask for ``certificate`` to be revoked; an open revocation of it is returned as is."""
+    now = now or timezone.now()
+    if not idempotency_key:
+        raise ValueError("an idempotency key is required")
+    try:
+        parse_reason(reason)
+    except ValueError as exc:
+        raise NotAllowed(
+            _("Unknown revocation reason: %(reason)s") % {"reason": reason}, code="bad_reason"
+        ) from exc
+    with transaction.atomic():
+        person = _lock_person(certificate.person)
+        certificate = Certificate.objects.select_for_update().get(pk=certificate.pk)
+        existing = _existing(person, idempotency_key)
+        if existing is not None:
+            return existing
+        open_revoke = Request.objects.filter(
+            kind=RequestKind.REVOKE, target=certificate, state__in=OPEN_STATES
+        ).first()
+        if open_revoke is not None:
+            return open_revoke
+        if certificate.status == CertificateStatus.REVOKED:
+            raise InvalidState(_("This certificate is already revoked."), code="already_revoked")
+        if certificate.not_after <= now:
+            raise InvalidState(
+                _("This certificate has expired; it needs no revocation."), code="expired"
+            )
+        request = _new_request(
+            kind=RequestKind.REVOKE,
+            person=person,
+            profile=certificate.profile,
+            target=certificate,
+            state=RequestState.QUEUED,
+            state_changed_at=now,
+            created_at=now,
+            requested_by=actor,
+            reason=reason,
+            idempotency_key=idempotency_key,
+        )
+        if request is None:
+            raise NotAllowed(_("Please try again."), code="conflict")
+        transitions.record_creation(request, actor=actor, now=now, note=reason)
+        return _hold_for_maintenance(request, actor=actor, now=now)
+
+
+def cancel_request(
+    request: Request, *, actor: str, reason: str, now: datetime | None = None
+) -> Request:
+    """Cancel an open request (queued, waiting, failed; an issue also while processing)."""
+    if not reason:
+        raise NotAllowed(_("Give a reason for cancelling."), code="reason_required")
+    with transaction.atomic():
+        return transitions.transition(
+            request, RequestState.CANCELLED, actor=actor, now=now, note=reason
+        )
+
+
+def retry_request(
+    request: Request, *, actor: str, reason: str, now: datetime | None = None
+) -> Request:
+    """Put a failed request back in the queue with a fresh count of attempts."""
+    if not reason:
+        raise NotAllowed(_("Give a reason for retrying."), code="reason_required")
+    with transaction.atomic():
+        return transitions.transition(
+            request,
+            RequestState.QUEUED,
+            actor=actor,
+            now=now,
+            note=reason,
+            data={"previous_error": transitions.lock(request).last_error[:500]},
+            attempts=0,
+            not_before=None,
+            wait_reason="",
+        )
+
+
+def confirm_new_certificate(
+    certificate: Certificate, *, actor: str, now: datetime | None = None
+) -> None:
+    """The user says ``certificate`` works: revoke the ones it supersedes now (overlap)."""
+    now = now or timezone.now()
+    if certificate.status != CertificateStatus.VALID:
+        raise InvalidState(_("This certificate is not valid."), code="not_valid")
+    with transaction.atomic():
+        record(
+            "certificate.confirmed",
+            actor=actor,
+            obj=certificate,
+            at=now,
+            data={"serial": certificate.serial},
+        )
+        for old in Certificate.objects.filter(
+            superseded_by=certificate, status=CertificateStatus.VALID, not_after__gt=now
+        ):
+            request_revoke(
+                old,
+                actor=actor,
+                idempotency_key=f"superseded:{old.pk}",
+                reason="superseded",
+                now=now,
+            )
+
+
+def grant_exception(
+    person: Person,
+    profile: Profile,
+    *,
+    policy: str,
+    actor: str,
+    reason: str,
+    expires_at: datetime | None = None,
+) -> PolicyException:
+    """Let ``person`` roll over under ``policy`` instead of the profile's own."""
+    if policy not in RolloverPolicy.values:
+        raise NotAllowed(_("Unknown rollover policy: %(policy)s") % {"policy": policy})
+    if not reason:
+        raise NotAllowed(_("Give a reason for the exception."), code="reason_required")
+    with transaction.atomic():
+        exception, _created = PolicyException.objects.update_or_create(
+            person=person,
+            profile=profile,
+            defaults={
+                "policy": policy,
+                "reason": reason,
+                "granted_by": actor,
+                "expires_at": expires_at,
+            },
+        )
+        record(
+            "policy_exception.granted",
+            actor=actor,
+            obj=exception,
+            data={
+                "person": person.uid,
+                "profile": profile.slug,
+                "policy": policy,
+                "reason": reason,
+                "expires_at": expires_at.isoformat() if expires_at else None,
+            },
+        )
+        return exception
+
+
+def revoke_exception(exception: PolicyException, *, actor: str, reason: str) -> None:
+    with transaction.atomic():
+        record(
+            "policy_exception.withdrawn",
+            actor=actor,
+            obj=exception,
+            data={
+                "person": exception.person.uid,
+                "profile": exception.profile.slug,
+                "reason": reason,
+            },
+        )
+        exception.delete()
+
+
+def issue_anew(
+    person: Person, *, actor: str, reason: str, idempotency_key: str, now: datetime | None = None
+) -> Request:
+    """A new request after a pickup expired uncollected (same profile as the lost one)."""
+    lost = (
+        Request.objects.filter(person=person, kind=RequestKind.ISSUE, state=RequestState.EXPIRED)
+        .order_by("-state_changed_at")
+        .first()
+    )
+    if lost is None:
+        raise NotFound(_("There is no expired download to replace."), code="nothing_expired")
+    with transaction.atomic():
+        request = request_issue(
+            person, actor=actor, idempotency_key=idempotency_key, profile=lost.profile, now=now
+        )
+        record(
+            "request.issue.anew",
+            actor=actor,
+            obj=request,
+            data={"replaces_request": lost.pk, "reason": reason},
+        )
+        return request
+
+
+def pickup_for(person: Person, pickup_id: int) -> Pickup:
+    """The person's own pickup, else NotFound (never someone else's)."""
+    pickup = (
+        Pickup.objects.select_related("certificate", "request")
+        .filter(pk=pickup_id, request__person=person)
+        .first()
+    )
+    if pickup is None:
+        raise NotFound(_("No such download."))
+    return pickup

@@ -1,0 +1,54 @@
+"""Background tasks (Django Tasks API, database backend). Each takes one small argument.
+
+Tasks may run more than once (a sweep re-enqueues, two workers race): every task body is
+idempotent because the services lock the row and re-check its state and lease.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.utils import timezone
+from django_tasks import task
+
+from jitsuin.lifecycle import housekeeping, periodic, pipeline
+
+logger = logging.getLogger("jitsuin.tasks")
+PIPELINE_QUEUE = "pipeline"
+
+
+@task(queue_name=PIPELINE_QUEUE)
+def process_request(request_id: int) -> str:
+    """Claim the request, call its connector, record the result."""
+    return pipeline.advance(request_id)
+
+
+@task(queue_name=PIPELINE_QUEUE)
+def poll_request(request_id: int) -> str:
+    """Ask a slow connector again about a submitted request."""
+    return pipeline.advance(request_id)
+
+
+@task(queue_name=PIPELINE_QUEUE)
+def expire_pickups() -> int:
+    return housekeeping.expire_pickups(timezone.now())
+
+
+@task(queue_name=PIPELINE_QUEUE)
+def revoke_superseded() -> int:
+    return housekeeping.revoke_superseded(timezone.now())
+
+
+@task(queue_name="default")
+def scheduler_tick() -> list[str]:
+    """Run the registered periodic jobs that are due; safe to run from several workers."""
+    return periodic.run_due(timezone.now())
+
+
+def enqueue_processing(request_id: int, *, at: datetime | None = None) -> None:
+    """Queue ``process_request`` now or at ``at`` (called on commit by the services)."""
+    if at is not None and at > timezone.now():
+        poll_request.using(run_after=at).enqueue(request_id)
+    else:
+        process_request.enqueue(request_id)

@@ -1,0 +1,159 @@
+"""The request state machine of DESIGN.md section 4, as a plain table, and its one door.
+
+Every state change of a :class:`Request` goes through :func:`transition`: it locks the row,
+checks this table, saves the change, writes a ``RequestTransition`` and an audit event,
+sends ``request_changed`` inside the transaction and enqueues follow-up work on commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+import jitsuin.lifecycle.tasks as tasks
+from jitsuin.audit.services import record
+from jitsuin.lifecycle.errors import InvalidState
+from jitsuin.lifecycle.models import Request, RequestKind, RequestState, RequestTransition
+from jitsuin.lifecycle.signals import request_changed
+
+S = RequestState
+
+# kind -> from state -> the states it may move to. "" is a request being created.
+TABLE: dict[str, dict[str, frozenset[str]]] = {
+    RequestKind.ISSUE: {
+        "": frozenset({S.QUEUED}),
+        S.QUEUED: frozenset({S.WAITING, S.PROCESSING, S.CANCELLED, S.FAILED}),
+        S.WAITING: frozenset({S.QUEUED, S.PROCESSING, S.CANCELLED, S.FAILED}),
+        # processing -> waiting: maintenance began, or a retry after a transient error.
+        S.PROCESSING: frozenset({S.READY, S.DONE, S.WAITING, S.FAILED, S.CANCELLED}),
+        S.FAILED: frozenset({S.QUEUED, S.CANCELLED}),
+        S.READY: frozenset({S.COLLECTED, S.EXPIRED}),
+        S.COLLECTED: frozenset(),
+        S.DONE: frozenset(),  # issued from a CSR: nothing to pick up
+        S.CANCELLED: frozenset(),
+        S.EXPIRED: frozenset(),
+    },
+    RequestKind.REVOKE: {
+        "": frozenset({S.QUEUED}),
+        S.QUEUED: frozenset({S.WAITING, S.PROCESSING, S.CANCELLED, S.FAILED}),
+        S.WAITING: frozenset({S.QUEUED, S.PROCESSING, S.CANCELLED, S.FAILED}),
+        # Once the upstream has it, a revocation cannot be cancelled any more.
+        S.PROCESSING: frozenset({S.DONE, S.WAITING, S.FAILED}),
+        S.FAILED: frozenset({S.QUEUED, S.CANCELLED}),
+        S.DONE: frozenset(),
+        S.CANCELLED: frozenset(),
+    },
+}
+
+# States in which the worker has something to do.
+WORKABLE = frozenset({S.QUEUED, S.WAITING, S.PROCESSING})
+TERMINAL = frozenset(
+    state for kind in TABLE.values() for state, targets in kind.items() if state and not targets
+)
+
+
+def allowed(kind: str, from_state: str, to_state: str) -> bool:
+    return to_state in TABLE[kind].get(from_state, frozenset())
+
+
+def can(request: Request, to_state: str) -> bool:
+    return allowed(request.kind, request.state, to_state)
+
+
+def lock(request: Request | int) -> Request:
+    """The request's row, locked for the rest of the caller's transaction."""
+    pk = request if isinstance(request, int) else request.pk
+    return Request.objects.select_for_update().select_related("person", "profile").get(pk=pk)
+
+
+def schedule(request_id: int, at: datetime | None = None) -> None:
+    """Process ``request_id`` (at ``at``) once the current transaction commits."""
+    transaction.on_commit(lambda: tasks.enqueue_processing(request_id, at=at))
+
+
+def _follow_up(request: Request) -> None:
+    """Work to enqueue once the change is committed."""
+    if request.state == S.QUEUED:
+        schedule(request.pk)
+    elif request.state == S.WAITING and request.not_before is not None:
+        schedule(request.pk, request.not_before)
+
+
+def record_creation(request: Request, *, actor: str, now: datetime, note: str = "") -> None:
+    """The first transition ("" -> queued) of a request just inserted in this transaction."""
+    RequestTransition.objects.create(
+        request=request, from_state="", to_state=request.state, at=now, actor=actor, note=note
+    )
+    record(
+        f"request.{request.kind}.created",
+        actor=actor,
+        obj=request,
+        at=now,
+        data={
+            "person": request.person.uid,
+            "profile": request.profile.slug,
+            "target": request.target.serial if request.target_id else None,
+            "state": request.state,
+            "note": note,
+        },
+    )
+    request_changed.send(
+        sender=Request, request=request, from_state="", to_state=request.state, actor=actor
+    )
+    _follow_up(request)
+
+
+def transition(
+    request: Request | int,
+    to_state: str,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    **changes: Any,
+) -> Request:
+    """Move ``request`` to ``to_state`` (and set ``changes`` on it) if the table allows it.
+
+    Must run inside ``transaction.atomic()``; returns the locked, updated row.
+    Raises :class:`InvalidState` with a translatable message otherwise.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("transition() must run inside the caller's transaction")
+    now = now or timezone.now()
+    row = lock(request)
+    from_state = row.state
+    if not allowed(row.kind, from_state, to_state):
+        raise InvalidState(
+            _("This request is %(state)s and cannot become %(target)s.")
+            % {"state": row.get_state_display(), "target": S(to_state).label},
+            code="invalid_transition",
+        )
+    for field, value in changes.items():
+        setattr(row, field, value)
+    row.state = to_state
+    row.state_changed_at = now
+    if to_state not in WORKABLE or to_state == S.WAITING:
+        row.lease_owner, row.lease_until = "", None
+    row.save()
+    RequestTransition.objects.create(
+        request=row, from_state=from_state, to_state=to_state, at=now, actor=actor, note=note
+    )
+    record(
+        f"request.{row.kind}.{to_state}",
+        actor=actor,
+        obj=row,
+        at=now,
+        data={"from": from_state, "to": to_state, "note": note, **(data or {})},
+    )
+    request_changed.send(
+        sender=Request, request=row, from_state=from_state, to_state=to_state, actor=actor
+    )
+    _follow_up(row)
+    if isinstance(request, Request) and request is not row:
+        request.refresh_from_db()
+    return row

@@ -1,0 +1,167 @@
+"""Putting e-mails in the outbox, exactly once per event, and sending them.
+
+``enqueue`` runs inside the caller's transaction: the message exists if and only if the
+change that caused it committed. Sending happens after commit, by a task or the periodic
+``send_due``; a message is claimed under a lease before it is handed to the mail server,
+so two workers never send the same row, and a refused delivery is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.mail.message import make_msgid
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from jitsuin.audit.services import SYSTEM, record
+from jitsuin.config import current
+from jitsuin.notify.models import OutboxMessage
+from jitsuin.notify.tasks import send_message
+
+log = logging.getLogger(__name__)
+
+EVENTS = (
+    "request_received",
+    "revocation_done",
+    "certificate_ready",
+    "pickup_expiring",
+    "certificate_expiring",
+    "stuck_request",
+    "campaign_invite",
+    "campaign_reminder",
+)
+
+
+class UnknownEvent(ValueError):
+    """``enqueue`` was called with an event that has no templates."""
+
+
+def _language(person: Any, lang: str | None) -> str:
+    codes = {code for code, _name in settings.LANGUAGES}
+    chosen = lang or getattr(person, "language", None) or settings.LANGUAGE_CODE
+    return chosen if chosen in codes else settings.LANGUAGE_CODE
+
+
+def render(event: str, context: dict[str, Any], lang: str) -> tuple[str, str]:
+    """The subject and body of ``event`` in ``lang`` (templates notify/<lang>/<event>.*.txt)."""
+    if event not in EVENTS:
+        raise UnknownEvent(event)
+    config = current()
+    full = {
+        "portal_url": config.public_url + "/",
+        "helpdesk_email": config.helpdesk_email,
+        "lang": lang,
+        **context,
+    }
+    person = context.get("person")
+    if person is not None and "name" not in context:
+        full["name"] = person.display_name(lang)
+    with translation.override(lang):
+        subject = render_to_string(f"notify/{lang}/{event}.subject.txt", full)
+        body = render_to_string(f"notify/{lang}/{event}.body.txt", full)
+    return " ".join(subject.split()), body.strip() + "\n"
+
+
+def enqueue(
+    event: str,
+    *,
+    person: Any = None,
+    to: str | None = None,
+    key: str,
+    context: dict[str, Any],
+    lang: str | None = None,
+    now: datetime | None = None,
+    resend_of: OutboxMessage | None = None,
+) -> OutboxMessage:
+    """Put one e-mail for ``event`` in the outbox unless ``key`` is already there.
+
+    The recipient is ``to`` or else the person's address; the language is ``lang`` or else
+    the person's. Returns the (new or existing) message; must run in a transaction.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("enqueue must run inside the transaction that makes the change")
+    existing = OutboxMessage.objects.filter(key=key).first()
+    if existing is not None:
+        return existing
+    address = to or getattr(person, "email", "")
+    if not address:
+        raise ValueError(f"no recipient for {event} ({key})")
+    language = _language(person, lang)
+    subject, body = render(event, {"person": person, **context}, language)
+    now = now or timezone.now()
+    domain = current().public_url.split("/")[2].split(":")[0]
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                key=key,
+                event=event,
+                person=person,
+                to=address,
+                language=language,
+                subject=subject,
+                body=body,
+                message_id=make_msgid(domain=domain),
+                created_at=now,
+                next_attempt_at=now,
+                resend_of=resend_of,
+            )
+    except IntegrityError:
+        # Another transaction enqueued the same event a moment ago.
+        return OutboxMessage.objects.get(key=key)
+    record(
+        "notify.enqueued",
+        actor=SYSTEM,
+        obj=message,
+        data={"event": event, "key": key, "to": address, "language": language},
+        at=now,
+    )
+    transaction.on_commit(lambda: _schedule_send(message.pk))
+    return message
+
+
+def _schedule_send(message_id: int) -> None:
+    try:
+        send_message.enqueue(message_id)
+    except Exception:  # the periodic send_due picks it up anyway
+        log.exception("could not enqueue the send task for message %s", message_id)
+
+
+def resend(
+    message: OutboxMessage, *, actor: str, reason: str, now: datetime | None = None
+) -> OutboxMessage:
+    """Send the same e-mail again (helpdesk: "the user never got it"), as a new message."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        count = OutboxMessage.objects.filter(resend_of=message).count()
+        copy = OutboxMessage.objects.create(
+            key=f"{message.key}:resend:{count + 1}",
+            event=message.event,
+            person=message.person,
+            to=message.to,
+            language=message.language,
+            subject=message.subject,
+            body=message.body,
+            message_id=make_msgid(domain=message.message_id.rsplit("@", 1)[-1].rstrip(">")),
+            created_at=now,
+            next_attempt_at=now,
+            resend_of=message,
+        )
+        record(
+            "notify.resent",
+            actor=actor,
+            obj=copy,
+            data={
+                "original": message.pk,
+                "event": message.event,
+                "to": message.to,
+                "reason": reason,
+            },
+            at=now,
+        )
+        transaction.on_commit(lambda: _schedule_send(copy.pk))
+    return copy

@@ -1,0 +1,13 @@
+"""Background tasks of the notify app (queue ``notify``)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from jitsuin.notify.sending import deliver
+
+
+@task(queue_name="notify")
+def send_message(message_id: int) -> str:
+    """Send one outbox message if it is still due; safe to run twice."""
+    return deliver(message_id).outcome

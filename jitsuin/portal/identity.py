@@ -1,0 +1,32 @@
+"""Which Person the signed-in user is."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from jitsuin.audit.services import actor_label, record
+from jitsuin.lifecycle.models import Person
+
+
+def person_for(user: AbstractBaseUser) -> Person | None:
+    """The user's Person; on first sign-in through SSO, the directory entry with the same uid."""
+    person = Person.objects.filter(user=user).first()
+    if person is not None:
+        return person
+    with transaction.atomic():
+        person = (
+            Person.objects.select_for_update()
+            .filter(uid=user.get_username(), user__isnull=True)
+            .first()
+        )
+        if person is None:
+            return None
+        person.user = user
+        person.save(update_fields=["user"])
+        record("person.linked", actor=actor_label(user), obj=person, data={"uid": person.uid})
+        return person
+
+
+def actor_for(person: Person) -> str:
+    return f"user:{person.uid}"

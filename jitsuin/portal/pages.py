@@ -1,0 +1,104 @@
+"""Notices (お知らせ), help pages with import guides and the FAQ, and the certificate check."""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+
+from jitsuin.notify.models import Notice
+from jitsuin.pki.errors import PkiError, WrongPin
+from jitsuin.revocation.check import check_certificate
+
+MAX_UPLOAD = 64 * 1024
+
+# Import guides, one template each under portal/help/.
+PLATFORMS = {
+    "windows": "Windows",
+    "macos": "macOS",
+    "ios": "iPhone / iPad (iOS)",
+    "android": "Android",
+    "linux": "Linux / Firefox",
+}
+
+
+def _language() -> str:
+    return "ja" if (translation.get_language() or "ja").startswith("ja") else "en"
+
+
+def notices(request: HttpRequest) -> HttpResponse:
+    items = Notice.objects.published(timezone.now())
+    return render(request, "portal/notices.html", {"notices": items, "lang": _language()})
+
+
+def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    notice = get_object_or_404(Notice.objects.published(timezone.now()), pk=pk)
+    return render(request, "portal/notice.html", {"notice": notice, "lang": _language()})
+
+
+def help_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/help/index.html", {"platforms": PLATFORMS})
+
+
+def faq(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/help/faq.html")
+
+
+def import_guide(request: HttpRequest, platform: str) -> HttpResponse:
+    if platform not in PLATFORMS:
+        raise Http404
+    return render(
+        request,
+        f"portal/help/import_{platform}.html",
+        {"platform": platform, "platform_name": PLATFORMS[platform], "platforms": PLATFORMS},
+    )
+
+
+class CheckForm(forms.Form):
+    certificate = forms.FileField(
+        label=_("Certificate file"),
+        help_text=_("A certificate (.pem, .crt, .cer, .der) or a PKCS#12 file (.p12, .pfx)."),
+    )
+    pin = forms.CharField(
+        label=_("Access PIN (only for a .p12/.pfx file)"),
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean_certificate(self):  # type: ignore[no-untyped-def]
+        upload = self.cleaned_data["certificate"]
+        if upload.size > MAX_UPLOAD:
+            raise forms.ValidationError(_("This file is too large to be a certificate."))
+        return upload
+
+
+@never_cache
+def check(request: HttpRequest) -> HttpResponse:
+    """Is my certificate still good? The file is read in memory and never stored."""
+    verdict = None
+    form = CheckForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["certificate"].read(MAX_UPLOAD + 1)
+        pin = form.cleaned_data["pin"] or None
+        try:
+            verdict = check_certificate(data, pin=pin, lang=_language())
+        except WrongPin:
+            if pin:
+                form.add_error("pin", _("The file does not open with this PIN. Check the PIN."))
+            else:
+                form.add_error(
+                    "certificate",
+                    _(
+                        "This is not a certificate jitsuin can read. If it is a .p12/.pfx "
+                        "file, enter its access PIN too."
+                    ),
+                )
+        except PkiError:
+            form.add_error(
+                "certificate", _("This file is not a certificate jitsuin can read.")
+            )
+    return render(request, "portal/check.html", {"form": form, "verdict": verdict})

@@ -1,0 +1,188 @@
+"""What the user's pages show: the seed's statuses, serials both ways, requests with history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Prefetch
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from jitsuin.lifecycle.models import (
+    OPEN_STATES,
+    Certificate,
+    Person,
+    Pickup,
+    PickupState,
+    Request,
+    RequestKind,
+    RequestState,
+    RequestTransition,
+)
+from jitsuin.lifecycle.permissions import CertificateActions, PersonActions, actions_for
+from jitsuin.pki.names import serial_hex
+
+# The labels users know from the seed (J-UPKI): 有効, 失効申請中, 失効, 期限切れ, 発行申請中, ダウンロード可能.
+STATUS_LABELS: dict[str, Promise] = {
+    "valid": _("Valid"),
+    "revoking": _("Revoke processing"),
+    "revoked": _("Revoked"),
+    "expired": _("Expired"),
+    "not_yet_valid": _("Not yet valid"),
+    "issuing": _("Issue processing"),
+    "ready": _("Ready to download"),
+}
+
+# What a request's state means to its owner, in plain words.
+REQUEST_STATE_LABELS: dict[str, Promise] = {
+    RequestState.QUEUED: _("Accepted, waiting to be processed"),
+    RequestState.WAITING: _("Accepted, on hold (maintenance or waiting for a revocation)"),
+    RequestState.PROCESSING: _("Being processed"),
+    RequestState.READY: _("Ready to download"),
+    RequestState.COLLECTED: _("Downloaded"),
+    RequestState.DONE: _("Done"),
+    RequestState.FAILED: _("Delayed: jitsuin keeps retrying"),
+    RequestState.CANCELLED: _("Cancelled"),
+    RequestState.EXPIRED: _("Not downloaded in time (the key was destroyed)"),
+}
+
+
+def state_label(state: str) -> Promise | str:
+    return REQUEST_STATE_LABELS.get(state, state)
+
+
+def kind_label(kind: str) -> Promise:
+    return _("Issue") if kind == RequestKind.ISSUE else _("Revoke")
+
+
+def serial_decimal(certificate: Certificate) -> str:
+    return str(certificate.serial_int)
+
+
+def serial_display_hex(certificate: Certificate) -> str:
+    """Upper-case hex in byte pairs separated by spaces, as Windows shows it."""
+    text = serial_hex(certificate.serial_int)
+    return " ".join(text[i : i + 2] for i in range(0, len(text), 2))
+
+
+@dataclass
+class CertificateCard:
+    certificate: Certificate
+    status: str
+    actions: CertificateActions
+    issue_request: Request | None = None
+
+    @property
+    def label(self) -> Promise:
+        return STATUS_LABELS.get(self.status, self.actions.status_label)
+
+    @property
+    def serial_hex(self) -> str:
+        return serial_display_hex(self.certificate)
+
+    @property
+    def serial_decimal(self) -> str:
+        return serial_decimal(self.certificate)
+
+    @property
+    def revoke_request(self) -> Request | None:
+        return self.actions.revoke_request
+
+    @property
+    def pickup(self) -> Pickup | None:
+        return self.actions.pickup
+
+
+@dataclass
+class PendingIssue:
+    """An issue request that has no certificate yet (発行申請中)."""
+
+    request: Request
+    status: str = "issuing"
+
+    @property
+    def label(self) -> Promise:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass
+class Overview:
+    actions: PersonActions
+    cards: list[CertificateCard] = field(default_factory=list)
+    pending: list[PendingIssue] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+
+    @property
+    def in_progress(self) -> bool:
+        """Something may change without the user doing anything: the page keeps polling."""
+        return bool(self.pending) or any(c.status == "revoking" for c in self.cards)
+
+
+def card_for(certificate: Certificate, actions: PersonActions) -> CertificateCard:
+    """The certificate with its status as users know it; a fresh pickup shows 'ready'."""
+    certificate_actions = actions.for_certificate(certificate)
+    status = certificate_actions.status
+    pickup = certificate_actions.pickup
+    if status == "valid" and pickup is not None and pickup.state == PickupState.READY:
+        status = "ready"
+    issue_request = Request.objects.filter(kind=RequestKind.ISSUE, certificate=certificate).first()
+    return CertificateCard(certificate, status, certificate_actions, issue_request)
+
+
+def requests_with_history(person: Person):  # type: ignore[no-untyped-def]
+    return (
+        Request.objects.filter(person=person)
+        .select_related("profile", "target", "certificate")
+        .prefetch_related(
+            Prefetch("transitions", queryset=RequestTransition.objects.order_by("at", "id"))
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def overview(person: Person, now: datetime, *, history_limit: int = 20) -> Overview:
+    """Every certificate of ``person`` with its status, open issue requests and recent history."""
+    actions = actions_for(person, now=now)
+    certificates = Certificate.objects.filter(person=person).select_related("issuer", "profile")
+    cards = [card_for(c, actions) for c in certificates.order_by("-not_before", "-id")]
+    pending = [
+        PendingIssue(request=r)
+        for r in Request.objects.filter(
+            person=person, kind=RequestKind.ISSUE, state__in=OPEN_STATES, certificate__isnull=True
+        ).select_related("profile")
+    ]
+    requests = list(requests_with_history(person)[:history_limit])
+    return Overview(actions=actions, cards=cards, pending=pending, requests=requests)
+
+
+def platform_from_user_agent(user_agent: str, platform_hint: str = "") -> str:
+    """windows, macos, ios, android, linux or "" from the User-Agent / Sec-CH-UA-Platform."""
+    hint = platform_hint.strip('"').lower()
+    ua = user_agent.lower()
+    if "android" in ua or hint == "android":
+        return "android"
+    if any(word in ua for word in ("iphone", "ipad", "ipod")) or hint == "ios":
+        return "ios"
+    if "mac os x" in ua or "macintosh" in ua or hint == "macos":
+        return "macos"
+    if "windows" in ua or hint == "windows":
+        return "windows"
+    if "linux" in ua or "x11" in ua or "cros" in ua or hint in ("linux", "chrome os"):
+        return "linux"
+    return ""
+
+
+def recommended_pkcs12(platform: str, user_agent: str, default: str = "compatible") -> str:
+    """``modern`` (AES-256) only where it is known to open; ``compatible`` everywhere else.
+
+    Android 13 and earlier and the macOS/iOS keychain reject AES-256 PKCS#12 with a misleading
+    "wrong password"; Windows 10/11 (NT 10.0), NSS (Firefox) and OpenSSL 3 on Linux open it.
+    """
+    if platform == "linux":
+        return "modern"
+    if platform == "windows" and "windows nt 10" in user_agent.lower():
+        return "modern"
+    if platform in ("android", "ios", "macos", "windows"):
+        return "compatible"
+    return default

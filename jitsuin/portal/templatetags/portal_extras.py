@@ -1,0 +1,20 @@
+"""Filters for the portal templates: request states and kinds in plain words."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.functional import Promise
+
+from jitsuin.portal import presenters
+
+register = template.Library()
+
+
+@register.filter
+def request_state(state: str) -> Promise | str:
+    return presenters.state_label(state)
+
+
+@register.filter
+def request_kind(kind: str) -> Promise:
+    return presenters.kind_label(kind)

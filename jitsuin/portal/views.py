@@ -1,0 +1,280 @@
+"""The user's certificate pages: overview, details, issue, revoke, download, live status.
+
+Views are thin: they find the signed-in person's own objects (404 for anyone else's), ask
+``permissions.actions_for`` what is allowed and call the lifecycle services for every change.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from jitsuin.lifecycle import services
+from jitsuin.lifecycle.errors import LifecycleError, PickupGone
+from jitsuin.lifecycle.models import Certificate, Person, Pickup
+from jitsuin.lifecycle.permissions import actions_for
+from jitsuin.portal import presenters
+from jitsuin.portal.identity import actor_for, person_for
+from jitsuin.revocation.publishing import next_crl_update
+
+PersonView = Callable[..., HttpResponse]
+_IDEMPOTENCY = re.compile(r"^[0-9a-f]{32}$")
+
+# Reasons a user may give; the RFC 5280 names the services take.
+USER_REVOCATION_REASONS = ("superseded", "keyCompromise", "cessationOfOperation", "unspecified")
+
+
+def person_required(view: PersonView) -> PersonView:
+    """Signed in and known as a Person; the view gets ``person`` after ``request``."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        person = person_for(request.user)
+        if person is None:
+            return render(request, "portal/no_person.html", status=403)
+        return view(request, person, *args, **kwargs)
+
+    return wrapped
+
+
+def _idempotency_key(request: HttpRequest, person: Person, action: str) -> str | None:
+    token = request.POST.get("idempotency", "")
+    if not _IDEMPOTENCY.match(token):
+        return None
+    return f"portal:{person.pk}:{action}:{token}"
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    patch_cache_control(response, no_store=True, private=True)
+    return response
+
+
+def _own_certificate(person: Person, pk: int) -> Certificate:
+    return get_object_or_404(
+        Certificate.objects.select_related("issuer", "profile"), pk=pk, person=person
+    )
+
+
+@never_cache
+@person_required
+def home(request: HttpRequest, person: Person) -> HttpResponse:
+    overview = presenters.overview(person, timezone.now())
+    return render(request, "portal/home.html", {"person": person, "overview": overview})
+
+
+@never_cache
+@person_required
+def status_fragment(request: HttpRequest, person: Person) -> HttpResponse:
+    """The certificates panel alone, polled by htmx while something is in progress."""
+    overview = presenters.overview(person, timezone.now())
+    return render(request, "portal/_status.html", {"person": person, "overview": overview})
+
+
+def _certificate_context(person: Person, certificate: Certificate) -> dict[str, Any]:
+    now = timezone.now()
+    actions = actions_for(person, now=now)
+    card = presenters.card_for(certificate, actions)
+    history = presenters.requests_with_history(person).filter(target=certificate) | (
+        presenters.requests_with_history(person).filter(certificate=certificate)
+    )
+    effect = None
+    if card.status in ("revoking", "revoked"):
+        effect = {"crl_by": next_crl_update(certificate.issuer, now=now)}
+    return {
+        "person": person,
+        "card": card,
+        "certificate": certificate,
+        "requests": list(history.distinct()),
+        "effect": effect,
+        "now": now,
+    }
+
+
+@never_cache
+@person_required
+def certificate_detail(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
+    certificate = _own_certificate(person, pk)
+    return render(request, "portal/certificate.html", _certificate_context(person, certificate))
+
+
+@never_cache
+@person_required
+def certificate_fragment(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
+    certificate = _own_certificate(person, pk)
+    return render(
+        request, "portal/_certificate_status.html", _certificate_context(person, certificate)
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@person_required
+def revoke(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
+    """GET: what revoking means, in plain words. POST: ask for it (a double click is one request)."""
+    certificate = _own_certificate(person, pk)
+    card = presenters.card_for(certificate, actions_for(person))
+    if request.method == "POST":
+        key = _idempotency_key(request, person, "revoke")
+        reason = request.POST.get("reason", "superseded")
+        if key is None or reason not in USER_REVOCATION_REASONS:
+            messages.error(request, _("The form was incomplete; please try again."))
+            return redirect("portal:revoke", pk=certificate.pk)
+        try:
+            services.request_revoke(
+                certificate, actor=actor_for(person), idempotency_key=key, reason=reason
+            )
+        except LifecycleError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request,
+                _("Revocation requested. The status changes to Revoked when it is done."),
+            )
+        return redirect("portal:certificate", pk=certificate.pk)
+    actions = actions_for(person)
+    context = {
+        "person": person,
+        "card": card,
+        "certificate": certificate,
+        "idempotency": uuid.uuid4().hex,
+        "reasons": USER_REVOCATION_REASONS,
+        "can_issue_first": actions.can_issue and actions.decision.policy == "overlap",
+    }
+    return render(request, "portal/revoke_confirm.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@person_required
+def issue(request: HttpRequest, person: Person) -> HttpResponse:
+    """GET: what happens next. POST: ask for a certificate (a double click is one request)."""
+    actions = actions_for(person)
+    if request.method == "POST":
+        key = _idempotency_key(request, person, "issue")
+        if key is None:
+            messages.error(request, _("The form was incomplete; please try again."))
+            return redirect("portal:issue")
+        try:
+            services.request_issue(person, actor=actor_for(person), idempotency_key=key)
+        except LifecycleError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request,
+                _("Issue requested. A Download button appears here when the certificate is ready."),
+            )
+        return redirect("portal:home")
+    context = {"person": person, "actions": actions, "idempotency": uuid.uuid4().hex}
+    return render(request, "portal/issue_confirm.html", context)
+
+
+@require_POST
+@person_required
+def confirm_new(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
+    """Overlap: the new certificate works, so the one it replaces is revoked now."""
+    certificate = _own_certificate(person, pk)
+    try:
+        services.confirm_new_certificate(certificate, actor=actor_for(person))
+    except LifecycleError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("Thank you. Your previous certificate is being revoked."))
+    return redirect("portal:home")
+
+
+@never_cache
+@person_required
+def request_detail(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
+    item = get_object_or_404(presenters.requests_with_history(person), pk=pk)
+    return render(request, "portal/request.html", {"person": person, "item": item})
+
+
+def _own_pickup(person: Person, pk: int) -> Pickup:
+    try:
+        return services.pickup_for(person, pk)
+    except LifecycleError as exc:
+        raise Http404 from exc
+
+
+@never_cache
+@person_required
+def download_page(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
+    """The access PIN with a copy button, the PKCS#12 format choice and the next steps."""
+    pickup = _own_pickup(person, pk)
+    user_agent = request.headers.get("User-Agent", "")
+    platform = presenters.platform_from_user_agent(
+        user_agent, request.headers.get("Sec-CH-UA-Platform", "")
+    )
+    recommended = presenters.recommended_pkcs12(
+        platform, user_agent, default=pickup.request.profile.pkcs12_default
+    )
+    context: dict[str, Any] = {
+        "person": person,
+        "pickup": pickup,
+        "certificate": pickup.certificate,
+        "card": presenters.card_for(pickup.certificate, actions_for(person)),
+        "platform": platform,
+        "recommended": recommended,
+        "gone": False,
+        "pin": "",
+    }
+    try:
+        context["pin"] = services.reveal_pin(pickup, actor=actor_for(person))
+    except PickupGone:
+        context["gone"] = True
+    if pickup.expires_at <= timezone.now():
+        context["gone"] = True
+    return _no_store(render(request, "portal/download.html", context))
+
+
+@require_POST
+@person_required
+def download_file(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
+    """The .p12 file: identical bytes on every download within the pickup window."""
+    pickup = _own_pickup(person, pk)
+    profile = request.POST.get("pkcs12_profile", "compatible")
+    try:
+        data = services.collect_pickup(pickup, actor=actor_for(person), pkcs12_profile=profile)
+    except LifecycleError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("portal:download", pk=pickup.pk)
+    name = f"{person.uid}-{presenters.serial_hex(pickup.certificate.serial_int)}-{profile}.p12"
+    response = HttpResponse(data, content_type="application/x-pkcs12")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return _no_store(response)
+
+
+@require_POST
+@person_required
+def issue_anew(request: HttpRequest, person: Person) -> HttpResponse:
+    key = _idempotency_key(request, person, "anew")
+    if key is None:
+        messages.error(request, _("The form was incomplete; please try again."))
+        return redirect("portal:home")
+    try:
+        services.issue_anew(
+            person,
+            actor=actor_for(person),
+            reason="download window ended before the download",
+            idempotency_key=key,
+        )
+    except LifecycleError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("A new certificate has been requested."))
+    return redirect("portal:home")
+

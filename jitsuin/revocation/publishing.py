@@ -1,0 +1,239 @@
+"""CRL publication: signed on revocation (debounced), on a schedule, and kept for relying parties.
+
+A revocation writes (or bumps) one ``PendingPublication`` row for its issuer and enqueues one
+task when that row is new, so a burst of 1,000 revocations signs a handful of CRLs, not 1,000.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.db import transaction
+from django.db.models import F, Min
+from django.utils import timezone
+from django_tasks import task
+
+from jitsuin.audit.services import record
+from jitsuin.authorities.models import Authority
+from jitsuin.authorities.services import signer_for
+from jitsuin.lifecycle.models import Certificate, CertificateStatus
+from jitsuin.pki.clock import FixedClock
+from jitsuin.pki.crl import RevokedEntry, build_crl, parse_reason
+from jitsuin.revocation.models import PendingPublication, PublishedCrl
+from jitsuin.revocation.settings import timings
+
+logger = logging.getLogger("jitsuin.revocation")
+
+# Keep superseded CRLs this long after their nextUpdate (for next_crl_update and audits).
+KEEP_OLD_CRLS = timedelta(days=2)
+
+
+def _reason(name: str) -> x509.ReasonFlags | None:
+    if not name:
+        return None
+    try:
+        return parse_reason(name)
+    except ValueError:
+        return None
+
+
+def crl_entries(authority: Authority, now: datetime) -> Iterator[RevokedEntry]:
+    """Every revocation of ``authority`` in effect at ``now``: certificates and child CAs."""
+    revoked = (
+        Certificate.objects.filter(
+            issuer=authority, status=CertificateStatus.REVOKED, revoked_at__lte=now
+        )
+        .values_list("serial", "revoked_at", "revocation_reason")
+        .iterator(chunk_size=5000)
+    )
+    for serial, revoked_at, reason in revoked:
+        yield RevokedEntry(int(serial, 16), revoked_at, _reason(reason))
+    children = Authority.objects.filter(parent=authority, revoked_at__lte=now).values_list(
+        "serial", "revoked_at", "revocation_reason"
+    )
+    for serial, revoked_at, reason in children:
+        yield RevokedEntry(int(serial, 16), revoked_at, _reason(reason))
+
+
+def _next_future_revocation(authority: Authority, now: datetime) -> datetime | None:
+    """A scheduled revocation that will need a new CRL when its time comes."""
+    times = [
+        Certificate.objects.filter(issuer=authority, revoked_at__gt=now).aggregate(
+            t=Min("revoked_at")
+        )["t"],
+        Authority.objects.filter(parent=authority, revoked_at__gt=now).aggregate(
+            t=Min("revoked_at")
+        )["t"],
+    ]
+    future = [t for t in times if t is not None]
+    return min(future) if future else None
+
+
+def publish_crl(
+    authority: Authority, *, now: datetime | None = None, actor: str = "system"
+) -> PublishedCrl:
+    """Sign and store a new complete CRL of ``authority`` with the next CRL number."""
+    now = now or timezone.now()
+    validity = timings().crl_validity
+    with transaction.atomic():
+        authority = Authority.objects.select_for_update().get(pk=authority.pk)
+        number = authority.crl_number + 1
+        entries = list(crl_entries(authority, now))
+        crl = build_crl(
+            signer_for(authority),
+            entries,
+            crl_number=number,
+            clock=FixedClock(now),
+            validity=validity,
+        )
+        authority.crl_number = number
+        authority.save(update_fields=["crl_number"])
+        row = PublishedCrl.objects.create(
+            authority=authority,
+            number=number,
+            der=crl.public_bytes(serialization.Encoding.DER),
+            this_update=crl.last_update_utc,
+            next_update=crl.next_update_utc or now + validity,
+            entries=len(entries),
+        )
+        PendingPublication.objects.filter(authority=authority, due_at__lte=now).delete()
+        upcoming = _next_future_revocation(authority, now)
+        if upcoming is not None:
+            schedule_publication(authority, now=now, due_at=upcoming)
+        PublishedCrl.objects.filter(
+            authority=authority, next_update__lt=now - KEEP_OLD_CRLS
+        ).exclude(pk=row.pk).delete()
+        record(
+            "crl.published",
+            actor=actor,
+            obj=authority,
+            data={"number": number, "entries": len(entries), "next_update": row.next_update.isoformat()},
+            at=now,
+        )
+    logger.info("published CRL %s of %s with %s entries", number, authority.slug, len(entries))
+    return row
+
+
+def schedule_publication(
+    authority: Authority | int, *, now: datetime | None = None, due_at: datetime | None = None
+) -> PendingPublication:
+    """Ask for a new CRL of ``authority`` at ``due_at`` (default: after the debounce delay).
+
+    Call it inside the transaction that makes the revocation; the first call of a burst
+    enqueues one task on commit, later calls only bump the pending row.
+    """
+    now = now or timezone.now()
+    due = due_at or now + timings().crl_debounce
+    authority_id = authority if isinstance(authority, int) else authority.pk
+    with transaction.atomic():
+        row, created = PendingPublication.objects.get_or_create(
+            authority_id=authority_id, defaults={"requested_at": now, "due_at": due}
+        )
+        if not created:
+            PendingPublication.objects.filter(pk=row.pk).update(changes=F("changes") + 1)
+            if due < row.due_at:
+                PendingPublication.objects.filter(pk=row.pk).update(due_at=due)
+                row.due_at = due
+                created = True  # an earlier run is needed than the one already enqueued
+    if created:
+        transaction.on_commit(lambda: _enqueue_publication(due))
+    return row
+
+
+@task(queue_name="publish")
+def publish_pending() -> int:
+    """The worker's side of schedule_publication(): sign what is due."""
+    return len(publish_due())
+
+
+def _enqueue_publication(due: datetime) -> None:
+    try:
+        publish_pending.using(run_after=due).enqueue()
+    except Exception:  # the periodic refresh publishes it anyway
+        logger.exception("could not enqueue the CRL publication task")
+
+
+def publish_due(now: datetime | None = None) -> list[PublishedCrl]:
+    """Publish every pending CRL whose time has come; safe with several workers."""
+    now = now or timezone.now()
+    published = []
+    due = PendingPublication.objects.filter(due_at__lte=now).values_list("authority_id", flat=True)
+    for authority_id in list(due):
+        with transaction.atomic():
+            locked = (
+                PendingPublication.objects.select_for_update(skip_locked=True)
+                .filter(authority_id=authority_id, due_at__lte=now)
+                .first()
+            )
+            if locked is None:
+                continue  # another worker has it
+            published.append(publish_crl(Authority.objects.get(pk=authority_id), now=now))
+    return published
+
+
+def needs_refresh(authority: Authority, now: datetime) -> bool:
+    latest = PublishedCrl.objects.latest_for(authority)
+    if latest is None:
+        return True
+    t = timings()
+    return now - latest.this_update >= t.crl_refresh or latest.next_update - now < t.crl_stale_margin
+
+
+def refresh_crls(now: datetime | None = None) -> list[PublishedCrl]:
+    """Pending CRLs, then every CA whose CRL is due for its scheduled re-signing.
+
+    Retired, revoked and expired CAs keep publishing: relying parties still need their CRLs.
+    """
+    now = now or timezone.now()
+    published = publish_due(now)
+    done = {row.authority_id for row in published}
+    for authority in Authority.objects.exclude(pk__in=done):
+        if needs_refresh(authority, now):
+            published.append(publish_crl(authority, now=now))
+    return published
+
+
+def latest_crl(authority: Authority) -> PublishedCrl | None:
+    return PublishedCrl.objects.latest_for(authority)
+
+
+def current_crl(authority: Authority, *, now: datetime | None = None) -> PublishedCrl:
+    """The newest CRL of ``authority``, signed on the spot when none was published yet."""
+    return latest_crl(authority) or publish_crl(authority, now=now)
+
+
+def next_crl_update(authority: Authority, *, now: datetime | None = None) -> datetime | None:
+    """When CRL-checking services will see a revocation of a certificate of ``authority`` made now.
+
+    Relying parties may keep a CRL until its nextUpdate, so the answer is the nextUpdate of
+    the oldest CRL of ``authority`` that is still valid (or the pending publication, if later).
+    None when no CRL was ever published. Services that must be reloaded (nginx, FreeRADIUS)
+    see it at their next reload after publication: docs/relying-parties.md.
+    """
+    now = now or timezone.now()
+    oldest = (
+        PublishedCrl.objects.filter(authority=authority)
+        .still_valid(now)
+        .aggregate(t=Min("next_update"))["t"]
+    )
+    if oldest is None:
+        return None
+    pending = PendingPublication.objects.filter(authority=authority).first()
+    if pending is not None and pending.due_at > oldest:
+        return pending.due_at
+    return oldest
+
+
+def crl_pem(row: PublishedCrl) -> str:
+    crl = x509.load_der_x509_crl(bytes(row.der))
+    return crl.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def crl_bundle_pem(*, now: datetime | None = None) -> str:
+    """Every CA's current CRL in PEM, roots first (FreeRADIUS check_crl needs all of them)."""
+    authorities = sorted(Authority.objects.all(), key=lambda a: (a.role != "root", a.not_before))
+    return "".join(crl_pem(current_crl(a, now=now)) for a in authorities)

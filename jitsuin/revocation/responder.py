@@ -1,0 +1,302 @@
+"""The OCSP responder: pre-signed answers from the store, live signing only when it must.
+
+RFC 6960 with the RFC 5019 profile. A request without a nonce and with a SHA-1 CertID is
+answered from ``OcspResponse`` (signed ahead of time, re-signed at once on revocation);
+a nonce, another CertID hash or a missing row is signed live by the CA's delegated responder.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509 import ocsp as x509_ocsp
+from django.db import transaction
+from django.utils import timezone
+
+from jitsuin.authorities.models import Authority
+from jitsuin.authorities.services import certificate_of, ocsp_signer_for, signer_for
+from jitsuin.lifecycle.models import Certificate, CertificateStatus
+from jitsuin.pki.crl import parse_reason
+from jitsuin.pki.errors import MalformedOcspRequest
+from jitsuin.pki.issuance import Signer
+from jitsuin.pki.ocsp import (
+    CertId,
+    CertStatus,
+    SingleStatus,
+    build_response,
+    cert_id_for,
+    error_response,
+    issuer_hashes,
+    parse_request,
+)
+from jitsuin.revocation import sightings
+from jitsuin.revocation.lookup import certificate_for, serial_key, serial_spellings
+from jitsuin.revocation.models import OcspResponse, OcspStatus
+from jitsuin.revocation.settings import timings
+
+_HASHES = (hashes.SHA1(), hashes.SHA256(), hashes.SHA384(), hashes.SHA512())  # noqa: S303
+INDEX_TTL = 5.0  # seconds an in-process view of the authorities is trusted
+
+
+@dataclass(frozen=True)
+class IssuerInfo:
+    pk: int
+    parent_id: int | None
+    revoked_at: datetime | None
+    revocation_reason: str
+    ocsp_key_ref: str
+
+
+class _IssuerIndex:
+    """(hash name, issuer name hash, issuer key hash) -> authority, refreshed every few seconds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded_at = -INDEX_TTL
+        self._by_hash: dict[tuple[str, bytes, bytes], int] = {}
+        self._info: dict[int, IssuerInfo] = {}
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._loaded_at = -INDEX_TTL
+
+    def _load(self) -> None:
+        by_hash: dict[tuple[str, bytes, bytes], int] = {}
+        info: dict[int, IssuerInfo] = {}
+        for authority in Authority.objects.all():
+            certificate = certificate_of(authority)
+            for algorithm in _HASHES:
+                name_hash, key_hash = issuer_hashes(certificate, algorithm)
+                by_hash[(algorithm.name, name_hash, key_hash)] = authority.pk
+            info[authority.pk] = IssuerInfo(
+                pk=authority.pk,
+                parent_id=authority.parent_id,
+                revoked_at=authority.revoked_at,
+                revocation_reason=authority.revocation_reason,
+                ocsp_key_ref=authority.ocsp_key_ref,
+            )
+        self._by_hash, self._info = by_hash, info
+        self._loaded_at = time.monotonic()
+
+    def _fresh(self) -> None:
+        with self._lock:
+            if time.monotonic() - self._loaded_at > INDEX_TTL:
+                self._load()
+
+    def find(self, cert_id: CertId) -> IssuerInfo | None:
+        self._fresh()
+        key = (cert_id.algorithm.name, cert_id.issuer_name_hash, cert_id.issuer_key_hash)
+        pk = self._by_hash.get(key)
+        return self._info.get(pk) if pk is not None else None
+
+    def info(self, pk: int) -> IssuerInfo:
+        self._fresh()
+        if pk not in self._info:
+            with self._lock:
+                self._load()
+        return self._info[pk]
+
+    def revoked_ancestor(self, pk: int, now: datetime) -> IssuerInfo | None:
+        """``pk`` itself or the nearest CA above it whose revocation is in effect."""
+        current: int | None = pk
+        while current is not None:
+            item = self.info(current)
+            if item.revoked_at is not None and item.revoked_at <= now:
+                return item
+            current = item.parent_id
+        return None
+
+
+issuers = _IssuerIndex()
+_signers: dict[tuple[int, str], Signer] = {}
+_signers_lock = threading.Lock()
+
+
+def responder_for(authority: Authority) -> Signer:
+    """The delegated responder of ``authority``; a root without one signs with its own key."""
+    key = (authority.pk, authority.ocsp_key_ref)
+    with _signers_lock:
+        signer = _signers.get(key)
+    if signer is None:
+        signer = ocsp_signer_for(authority) if authority.ocsp_key_ref else signer_for(authority)
+        with _signers_lock:
+            _signers[key] = signer
+    return signer
+
+
+def forget_caches() -> None:
+    """After an authority changed in this process (revoked, new responder)."""
+    issuers.invalidate()
+    with _signers_lock:
+        _signers.clear()
+
+
+def _reason(name: str) -> x509.ReasonFlags | None:
+    try:
+        return parse_reason(name) if name else None
+    except ValueError:
+        return None
+
+
+def status_of(issuer_id: int, serial: int, now: datetime) -> SingleStatus:
+    """What jitsuin knows about ``serial`` under issuer ``issuer_id`` at ``now``."""
+    revoked_ca = issuers.revoked_ancestor(issuer_id, now)
+    row = certificate_for(issuer_id, serial)
+    if row is not None:
+        if row.status == CertificateStatus.REVOKED and row.revoked_at and row.revoked_at <= now:
+            return SingleStatus(CertStatus.REVOKED, row.revoked_at, _reason(row.revocation_reason))
+    else:
+        child = Authority.objects.filter(
+            parent_id=issuer_id, serial__in=serial_spellings(serial)
+        ).first()
+        if child is None:
+            return SingleStatus(CertStatus.UNKNOWN)
+        if child.revoked_at is not None and child.revoked_at <= now:
+            return SingleStatus(CertStatus.REVOKED, child.revoked_at, _reason(child.revocation_reason))
+    if revoked_ca is not None:
+        # RFC 6960 2.7: every certificate of a revoked CA may be answered as revoked.
+        reason = _reason(revoked_ca.revocation_reason)
+        if reason in (None, x509.ReasonFlags.key_compromise):
+            reason = x509.ReasonFlags.ca_compromise
+        return SingleStatus(CertStatus.REVOKED, revoked_ca.revoked_at, reason)
+    return SingleStatus(CertStatus.GOOD)
+
+
+def sign(
+    authority: Authority, cert_id: CertId, now: datetime, *, nonce: bytes | None = None
+) -> tuple[bytes, SingleStatus]:
+    answer = status_of(authority.pk, cert_id.serial, now)
+    der = build_response(
+        cert_id,
+        answer,
+        responder=responder_for(authority),
+        this_update=now,
+        validity=timings().ocsp_validity,
+        nonce=nonce,
+    )
+    return der, answer
+
+
+def presign(authority: Authority, serial: int, *, now: datetime | None = None) -> OcspResponse:
+    """Sign and store the RFC 5019 response for ``serial``; replaces any older one."""
+    now = now or timezone.now()
+    cert_id = cert_id_for(serial, certificate_of(authority))
+    der, answer = sign(authority, cert_id, now)
+    row, _ = OcspResponse.objects.update_or_create(
+        issuer=authority,
+        serial=serial_key(serial),
+        defaults={
+            "status": answer.status.value,
+            "der": der,
+            "this_update": now,
+            "next_update": now + timings().ocsp_validity,
+        },
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class OcspAnswer:
+    der: bytes
+    this_update: datetime | None = None
+    next_update: datetime | None = None
+    cacheable: bool = False
+    served_from_store: bool = False
+
+
+def _error(status: x509_ocsp.OCSPResponseStatus) -> OcspAnswer:
+    return OcspAnswer(der=error_response(status))
+
+
+MALFORMED = x509_ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+UNAUTHORIZED = x509_ocsp.OCSPResponseStatus.UNAUTHORIZED
+
+
+def answer(data: bytes, *, now: datetime | None = None) -> OcspAnswer:
+    """The DER response to a DER request. Never raises for bad input."""
+    now = now or timezone.now()
+    try:
+        query = parse_request(data)
+    except (MalformedOcspRequest, UnsupportedAlgorithm):
+        return _error(MALFORMED)
+    cert_id = query.cert_id
+    issuer = issuers.find(cert_id)
+    if issuer is None:
+        return _error(UNAUTHORIZED)
+    key = serial_key(cert_id.serial)
+    sightings.note(issuer.pk, key, now)
+    rfc5019 = query.nonce is None and isinstance(cert_id.algorithm, hashes.SHA1)
+    if rfc5019:
+        stored = (
+            OcspResponse.objects.filter(issuer_id=issuer.pk, serial=key, next_update__gt=now)
+            .values_list("der", "this_update", "next_update")
+            .first()
+        )
+        if stored is not None and not _outdated_by_ca_revocation(issuer.pk, stored[1], now):
+            return OcspAnswer(bytes(stored[0]), stored[1], stored[2], True, True)
+    authority = Authority.objects.get(pk=issuer.pk)
+    der, status = sign(authority, cert_id, now, nonce=query.nonce)
+    if rfc5019 and status.status is not CertStatus.UNKNOWN:
+        with transaction.atomic():
+            OcspResponse.objects.update_or_create(
+                issuer=authority,
+                serial=key,
+                defaults={
+                    "status": status.status.value,
+                    "der": der,
+                    "this_update": now,
+                    "next_update": now + timings().ocsp_validity,
+                },
+            )
+    return OcspAnswer(der, now, now + timings().ocsp_validity, cacheable=rfc5019)
+
+
+def _outdated_by_ca_revocation(issuer_id: int, this_update: datetime, now: datetime) -> bool:
+    revoked = issuers.revoked_ancestor(issuer_id, now)
+    return revoked is not None and revoked.revoked_at is not None and this_update < revoked.revoked_at
+
+
+def refresh_responses(now: datetime | None = None, *, limit: int = 5000) -> int:
+    """Re-sign stored responses close to their nextUpdate (or outdated by a CA revocation)."""
+    now = now or timezone.now()
+    margin = timings().ocsp_refresh_margin
+    stale = list(
+        OcspResponse.objects.filter(next_update__lt=now + margin)
+        .order_by("next_update")
+        .values_list("issuer_id", "serial")[:limit]
+    )
+    for authority in Authority.objects.filter(revoked_at__lte=now):
+        older = OcspResponse.objects.filter(
+            issuer__in=_descendants(authority), this_update__lt=authority.revoked_at
+        ).values_list("issuer_id", "serial")[: max(0, limit - len(stale))]
+        stale.extend(older)
+    authorities = {a.pk: a for a in Authority.objects.all()}
+    for ca in authorities.values():
+        # A CA revoked since its parent last answered for it (scheduled revocations too).
+        if ca.parent_id and ca.revoked_at is not None and ca.revoked_at <= now:
+            key = serial_key(int(ca.serial, 16))
+            if not OcspResponse.objects.filter(
+                issuer_id=ca.parent_id, serial=key, status=OcspStatus.REVOKED
+            ).exists():
+                stale.append((ca.parent_id, key))
+    for issuer_id, serial in stale:
+        presign(authorities[issuer_id], int(serial, 16), now=now)
+    return len(stale)
+
+
+def _descendants(authority: Authority) -> list[int]:
+    found, frontier = [authority.pk], [authority.pk]
+    while frontier:
+        frontier = list(Authority.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        found.extend(frontier)
+    return found
+
+
+def presign_certificate(certificate: Certificate, *, now: datetime | None = None) -> OcspResponse:
+    return presign(certificate.issuer, certificate.serial_int, now=now)

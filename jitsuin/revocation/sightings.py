@@ -1,0 +1,76 @@
+"""Usage sightings: an OCSP query for a certificate means it is in use somewhere.
+
+The hot path only notes (issuer, serial, time) in memory; ``flush`` writes them in a few
+UPDATEs, after every ``FLUSH_EVERY`` sightings, every ``FLUSH_INTERVAL`` seconds, and from
+the periodic job. A crash loses at most one buffer of "last seen" times, which is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from datetime import datetime
+
+from django.db.models import Q
+
+from jitsuin.lifecycle.models import Certificate
+from jitsuin.pki.names import serial_hex
+
+logger = logging.getLogger("jitsuin.revocation")
+
+FLUSH_EVERY = 500
+FLUSH_INTERVAL = 60.0
+
+_lock = threading.Lock()
+_buffer: dict[tuple[int, str], datetime] = {}
+_last_flush = time.monotonic()
+
+
+def note(issuer_id: int, serial: str, at: datetime) -> None:
+    """Remember that (issuer, serial as lower-case hex) was asked about at ``at``."""
+    global _last_flush
+    with _lock:
+        key = (issuer_id, serial)
+        if key not in _buffer or _buffer[key] < at:
+            _buffer[key] = at
+        due = len(_buffer) >= FLUSH_EVERY or time.monotonic() - _last_flush > FLUSH_INTERVAL
+    if due:
+        flush()
+
+
+def pending() -> int:
+    with _lock:
+        return len(_buffer)
+
+
+def flush() -> int:
+    """Write the buffered sightings; returns how many certificates were touched."""
+    global _last_flush
+    with _lock:
+        items = dict(_buffer)
+        _buffer.clear()
+        _last_flush = time.monotonic()
+    if not items:
+        return 0
+    # One UPDATE per (issuer, minute): last_seen_at is coarse on purpose.
+    groups: dict[tuple[int, datetime], list[str]] = defaultdict(list)
+    for (issuer_id, serial), at in items.items():
+        groups[(issuer_id, at.replace(second=0, microsecond=0))].append(serial)
+    touched = 0
+    try:
+        for (issuer_id, at), serials in groups.items():
+            spellings = set()
+            for serial in serials:
+                number = int(serial, 16)
+                even = serial_hex(number)
+                spellings |= {serial, serial.upper(), even, even.lower()}
+            touched += (
+                Certificate.objects.filter(issuer_id=issuer_id, serial__in=spellings)
+                .filter(Q(last_seen_at__lt=at) | Q(last_seen_at__isnull=True))
+                .update(last_seen_at=at)
+            )
+    except Exception:  # a sighting is never worth failing an OCSP answer
+        logger.exception("could not record OCSP sightings")
+    return touched

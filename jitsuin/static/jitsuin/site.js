@@ -1,0 +1,39 @@
+// jitsuin: small progressive enhancements; every page also works without JavaScript.
+(function () {
+  "use strict";
+
+  // A form marked data-once sends once: a second click while it is on its way does nothing.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-once")) return;
+    if (form.dataset.sent === "1") { event.preventDefault(); return; }
+    form.dataset.sent = "1";
+    // Re-enable after a while so that a download form can be used again.
+    window.setTimeout(function () { form.dataset.sent = "0"; }, 5000);
+  }, true);
+
+  // Copy buttons: data-copy="#id" copies the element's text.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-copy]") : null;
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    var text = source.textContent.trim();
+    var status = document.querySelector(button.getAttribute("data-copy-status") || "#copy-status");
+    function done() { if (status) status.textContent = button.getAttribute("data-copied") || "OK"; }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { selectText(source); });
+    } else {
+      selectText(source);
+      try { if (document.execCommand("copy")) done(); } catch (e) { /* selected for manual copy */ }
+    }
+  });
+
+  function selectText(element) {
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+})();

@@ -1,0 +1,35 @@
+"""`jitsuin serve` makes demo accounts on first run and prints them, marked DEMO."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from jitsuin.cli.demo import DEMO_HOLDER, credentials_path, ensure_demo_data
+from jitsuin.lifecycle.models import Person
+from jitsuin.lifecycle.permissions import actions_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_accounts_are_made_once_and_printed(ca_hierarchy):
+    out = io.StringIO()
+    ensure_demo_data(out, passwords={"demo-student": "demo-password-1"})
+    text = out.getvalue()
+    assert "[DEMO]" in text and "NOT FOR PRODUCTION" in text
+    assert "demo-student" in text and "demo-password-1" in text
+    assert "TOTP key" in text
+    user = get_user_model().objects.get(username="demo-student")
+    assert user.check_password("demo-password-1")
+    assert TOTPDevice.objects.filter(user__username="demo-helpdesk", confirmed=True).exists()
+    assert oct(credentials_path().stat().st_mode & 0o777) == "0o600"
+    holder = Person.objects.get(uid=DEMO_HOLDER)
+    certificate = holder.certificates.get()
+    assert actions_for(holder).for_certificate(certificate).status == "valid"
+    again = io.StringIO()
+    ensure_demo_data(again)
+    assert "exist" in again.getvalue()
+    assert holder.certificates.count() == 1

@@ -1,0 +1,114 @@
+"""Sign-in with password and TOTP; staff must pass a second factor before acting."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.http import HttpResponse
+from django.test import RequestFactory
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from jitsuin.access.roles import HELPDESK, role_required
+from jitsuin.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct horse battery staple"
+
+
+def code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+@pytest.fixture
+def user(db):  # type: ignore[no-untyped-def]
+    return get_user_model().objects.create_user(username="alice", password=PASSWORD)
+
+
+@pytest.fixture
+def staff(db):  # type: ignore[no-untyped-def]
+    user = get_user_model().objects.create_user(username="hd", password=PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name=HELPDESK)[0])
+    return user
+
+
+def test_password_sign_in_and_audit(client, user):
+    response = client.post("/account/login/", {"username": "alice", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert AuditEvent.objects.filter(action="access.signed_in", actor="user:alice").exists()
+
+
+def test_a_wrong_password_is_refused(client, user):
+    response = client.post("/account/login/", {"username": "alice", "password": "nope"})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_account_with_totp_needs_the_code(client, user):
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    without = client.post("/account/login/", {"username": "alice", "password": PASSWORD})
+    assert without.status_code == 200 and "_auth_user_id" not in client.session
+    wrong = client.post(
+        "/account/login/", {"username": "alice", "password": PASSWORD, "otp_token": "000000"}
+    )
+    assert wrong.status_code == 200 and "_auth_user_id" not in client.session
+    device.refresh_from_db()
+    assert device.throttling_failure_count == 1  # django-otp slows down guessing
+    device.throttle_reset()  # as if the user waited
+    good = client.post(
+        "/account/login/", {"username": "alice", "password": PASSWORD, "otp_token": code(device)}
+    )
+    assert good.status_code == 302
+    assert client.session.get("otp_device_id") == device.persistent_id
+
+
+def test_an_open_redirect_is_not_followed(client, user):
+    response = client.post(
+        "/account/login/",
+        {"username": "alice", "password": PASSWORD, "next": "https://evil.example/"},
+    )
+    assert response["Location"] == "/"
+
+
+def test_staff_without_a_device_must_set_one_up(client, staff):
+    response = client.post(
+        "/account/login/", {"username": "hd", "password": PASSWORD, "next": "/console/"}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith("/account/totp/")
+    page = client.get(response["Location"])
+    assert page.context["enrolling"] and page.context["secret"]
+    device = TOTPDevice.objects.get(user=staff, confirmed=False)
+    done = client.post("/account/totp/?next=/console/", {"token": code(device)})
+    assert done.status_code == 302 and done["Location"] == "/console/"
+    device.refresh_from_db()
+    assert device.confirmed
+    assert AuditEvent.objects.filter(action="access.totp_enrolled").exists()
+
+
+def _protected(request):  # type: ignore[no-untyped-def]
+    return HttpResponse("ok")
+
+
+def test_role_required_needs_a_verified_second_factor_and_the_role(staff, user):
+    view = role_required(HELPDESK)(_protected)
+    factory = RequestFactory()
+    request = factory.get("/console/")
+    request.user = staff
+    staff.is_verified = lambda: False
+    assert view(request)["Location"].startswith("/account/totp/")
+    staff.is_verified = lambda: True
+    assert view(request).status_code == 200
+    request.user = user
+    user.is_verified = lambda: True
+    with pytest.raises(Exception) as caught:
+        view(request)
+    assert caught.type.__name__ == "PermissionDenied"
+
+
+def test_sign_out_needs_post(client, user):
+    client.force_login(user)
+    assert client.get("/account/logout/").status_code == 405
+    assert client.post("/account/logout/").status_code == 302
+    assert "_auth_user_id" not in client.session

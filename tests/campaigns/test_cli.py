@@ -1,0 +1,106 @@
+"""`jitsuin campaign ...` end to end on a small scene."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from jitsuin.authorities.models import AuthorityStatus
+from jitsuin.campaigns.models import Campaign, CampaignState
+from jitsuin.notify.models import OutboxMessage
+from jitsuin.revocation.publishing import publish_crl
+from tests.campaigns import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("campaign", *args, stdout=out)
+    return out.getvalue()
+
+
+def iso(at) -> str:
+    return at.isoformat()
+
+
+def test_the_whole_campaign_from_the_command_line(scene, tmp_path):
+    persons = f.people(6)
+    f.holders(persons, scene.old, scene.profiles["overlap"], at=f.OLD_CERTS_ISSUED, real=1)
+    before = iso(f.CUTOFF - timedelta(days=7))
+    text = run(
+        "--at",
+        before,
+        "create",
+        "g2",
+        "--old",
+        scene.old.name,
+        "--new",
+        scene.new.name,
+        "--cutoff",
+        iso(f.CUTOFF),
+        "--deadline",
+        "2026-07-01T09:00",  # Japan time
+        "--reminders",
+        "14,1",
+        "--subject-ja",
+        "切り替えのお願い",
+    )
+    assert "created campaign g2" in text
+    campaign = Campaign.objects.get(name="g2")
+    assert campaign.deadline == f.DEADLINE and campaign.reminder_days == [14, 1]
+
+    plan = json.loads(run("--at", before, "plan", "g2", "--json"))
+    assert (plan["certificates"], plan["people"]) == (6, 6)
+    assert "6 valid certificates held by 6 people" in run("--at", before, "plan", "g2")
+
+    with pytest.raises(CommandError, match="pre-flight"):
+        run("--at", iso(f.CUTOFF), "start", "g2")
+    for authority in (scene.root, scene.old, scene.new):
+        publish_crl(authority, now=f.CUTOFF - timedelta(hours=1))
+    started = run("--at", iso(f.CUTOFF), "start", "g2")
+    assert "PASS crls_fresh" in started and "6 people are in the campaign" in started
+    assert "invitations in the outbox: 6" in started
+    assert OutboxMessage.objects.filter(event="campaign_invite").count() == 6
+
+    f.real_certificate(persons[0], scene.new, scene.profiles["overlap"], at=f.DURING_CAMPAIGN)
+    status = run("--at", iso(f.DURING_CAMPAIGN), "status", "g2")
+    assert "migrated" in status and "s000001" in status
+    counts = json.loads(run("--at", iso(f.DURING_CAMPAIGN), "status", "g2", "--json"))
+    assert (counts["migrated"], counts["not_started"]) == (1, 5)
+
+    target = tmp_path / "stragglers.csv"
+    run("--at", iso(f.DURING_CAMPAIGN), "export", "g2", "-o", str(target))
+    rows = list(csv.DictReader(target.open()))
+    assert len(rows) == 5 and {r["category"] for r in rows} == {"not_started"}
+
+    assert "5 people" in run("--at", iso(f.DEADLINE - timedelta(days=13)), "remind", "g2")
+    assert "no reminder is due" in run("--at", iso(f.DEADLINE - timedelta(days=13)), "remind", "g2")
+
+    summary = run("--at", iso(f.DEADLINE - timedelta(days=2)), "confirm", "g2")
+    assert "1 of 6 migrated" in summary and "nothing confirmed" in summary
+    run("--at", iso(f.DEADLINE - timedelta(days=2)), "confirm", "g2", "--yes")
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.CONFIRMED
+    run(
+        "--at",
+        iso(f.DEADLINE - timedelta(days=1)),
+        "postpone",
+        "g2",
+        "--to",
+        iso(f.DEADLINE + timedelta(days=7)),
+        "--reason",
+        "exams",
+    )
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.STARTED
+    run("--at", iso(f.DEADLINE + timedelta(days=8)), "confirm", "g2", "--yes")
+    scene.old.refresh_from_db()
+    assert scene.old.status == AuthorityStatus.REVOKED
+    assert scene.old.revoked_at == f.DEADLINE + timedelta(days=7)
+    assert "g2" in run("list")

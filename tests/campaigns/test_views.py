@@ -1,0 +1,127 @@
+"""Campaign console pages: staff with a verified second factor only; CA admins confirm."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from jitsuin.campaigns import services
+from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask
+from jitsuin.revocation.publishing import publish_crl
+from tests.campaigns import factories as f
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.campaigns.urls")]
+
+
+def sign_in(client, username, *, staff=True, verified=True, roles=()):
+    user = User.objects.create_user(username, password="x" * 16, is_staff=staff)
+    for role in roles:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    client.force_login(user)
+    if verified:
+        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+    return user
+
+
+@pytest.fixture
+def live(scene):
+    """A campaign whose cut-off is now, with six holders and fresh CRLs."""
+    now = timezone.now()
+    persons = f.people(6)
+    f.holders(persons, scene.old, scene.profiles["overlap"], at=now - timedelta(days=30), real=1)
+    for authority in (scene.root, scene.old, scene.new):
+        publish_crl(authority, now=now)
+    return services.create_campaign(
+        "live",
+        old=[scene.old.name],
+        new=scene.new.name,
+        cutoff=now - timedelta(minutes=1),
+        deadline=now + timedelta(days=60),
+        actor="test",
+    )
+
+
+def test_people_without_staff_role_or_second_factor_are_kept_out(client, live):
+    url = f"/console/campaigns/{live.pk}/"
+    assert client.get(url).status_code == 302  # to the sign-in page
+    sign_in(client, "alice", staff=False)
+    assert client.get(url).status_code == 403
+    client.logout()
+    sign_in(client, "bob", verified=False)
+    response = client.get(url)
+    assert response.status_code == 302 and "/account/totp/" in response["Location"]
+
+
+def test_operator_sees_plan_starts_and_follows_progress(client, live):
+    sign_in(client, "op", roles=["operator"])
+    page = client.get(f"/console/campaigns/{live.pk}/")
+    assert page.status_code == 200
+    assert page.context["plan"].people == 6
+    assert client.get("/console/campaigns/").status_code == 200
+
+    response = client.post(f"/console/campaigns/{live.pk}/start/")
+    assert response.status_code == 302
+    live.refresh_from_db()
+    assert live.state == CampaignState.STARTED
+    task = CampaignTask.objects.get(campaign=live, kind="invite")
+    assert (task.total, task.state) == (6, "queued")  # the worker sends them
+    services.send_invitations(live)
+    fragment = client.get(f"/console/campaigns/{live.pk}/tasks/")
+    assert b"6 / 6" in fragment.content and b"hx-trigger" not in fragment.content
+
+    page = client.get(f"/console/campaigns/{live.pk}/")
+    assert page.context["progress"].not_started == 6
+    assert len(page.context["stragglers"]) == 6
+    assert page.context["chart"]
+    csv = b"".join(client.get(f"/console/campaigns/{live.pk}/export.csv").streaming_content)
+    assert (
+        csv.decode("utf-8-sig").splitlines()[0] == "uid,name,email,category,last_seen_at,old_serial"
+    )
+    assert len(csv.splitlines()) == 7
+
+    # Confirming the revocation is for CA admins only.
+    services.prepare_summary(live, actor="test")
+    assert client.post(f"/console/campaigns/{live.pk}/confirm/").status_code == 403
+
+
+def test_ca_admin_confirms_or_postpones(client, live):
+    services.start(live, actor="test")
+    services.prepare_summary(live, actor="test")
+    sign_in(client, "ca", roles=["ca-admin"])
+    later = timezone.localtime(live.deadline + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+    client.post(f"/console/campaigns/{live.pk}/postpone/", {"to": later, "reason": "exams"})
+    live.refresh_from_db()
+    assert live.state == CampaignState.STARTED and live.deadline > timezone.now() + timedelta(
+        days=60
+    )
+    services.prepare_summary(live, actor="test")
+    client.post(f"/console/campaigns/{live.pk}/confirm/")
+    live.refresh_from_db()
+    assert live.state == CampaignState.CONFIRMED and live.confirmed_by == "user:ca"
+
+
+def test_operator_creates_a_draft_from_the_console(client, scene):
+    sign_in(client, "op", roles=["operator"])
+    assert client.get("/console/campaigns/new/").status_code == 200
+    response = client.post(
+        "/console/campaigns/new/",
+        {
+            "name": "spring",
+            "old": [scene.old.name],
+            "new": scene.new.name,
+            "cutoff": "2026-12-01T09:00",
+            "deadline": "2027-03-01T09:00",
+            "reminders": "30,7,1",
+            "subject_ja": "切り替え",
+        },
+    )
+    assert response.status_code == 302
+    campaign = Campaign.objects.get(name="spring")
+    assert campaign.reminder_days == [30, 7, 1] and campaign.state == CampaignState.DRAFT

@@ -1,0 +1,108 @@
+"""Who may open and act in the console: per role, without a second factor, plain users."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from jitsuin.audit.models import AuditEvent
+from jitsuin.authorities.models import Authority
+from jitsuin.authorities.services import create_intermediate
+from jitsuin.console.roles import ROLE_PERMISSIONS, ensure_roles
+from jitsuin.lifecycle.models import Request
+from tests.notify import factories
+
+pytestmark = pytest.mark.django_db
+
+PAGES = {
+    "console:dashboard": {"helpdesk", "operator", "ca-admin"},
+    "console:people": {"helpdesk", "operator", "ca-admin"},
+    "console:stuck": {"helpdesk", "operator", "ca-admin"},
+    "console:outbox": {"helpdesk"},
+    "console:notices": {"operator"},
+    "console:notice_new": {"operator"},
+    "console:maintenance": {"operator", "ca-admin"},
+    "console:audit": {"operator", "ca-admin"},
+    "console:authorities": {"ca-admin"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+@pytest.mark.parametrize("role", ["helpdesk", "operator", "ca-admin"])
+def test_each_role_opens_exactly_its_pages(request, name, role):
+    client = request.getfixturevalue(role.replace("-", "_"))
+    response = client.get(reverse(name))
+    assert response.status_code == (200 if role in PAGES[name] else 403)
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_a_user_without_a_staff_role_cannot_open_the_console(plain_user, name):
+    assert plain_user.get(reverse(name)).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get(reverse("console:dashboard"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("access:login"))
+
+
+def test_staff_without_a_second_factor_can_neither_read_nor_act(helpdesk_without_otp, db):
+    holder = factories.person()
+    failed = factories.request(holder, at=timezone.now(), state="failed")
+    page = helpdesk_without_otp.get(reverse("console:person", args=[holder.pk]))
+    assert page.status_code == 302 and page["Location"].startswith(reverse("access:totp"))
+    action = helpdesk_without_otp.post(
+        reverse("console:retry", args=[failed.pk]), {"reason": "try again"}
+    )
+    assert action.status_code == 302 and action["Location"].startswith(reverse("access:totp"))
+    failed.refresh_from_db()
+    assert failed.state == "failed"
+    assert (
+        not AuditEvent.objects.filter(action__startswith="request.")
+        .exclude(action__endswith="created")
+        .exists()
+    )
+
+
+def test_helpdesk_cannot_manage_certificate_authorities(helpdesk, ca_admin, ca_hierarchy):
+    pending = create_intermediate("Issuing CA G2")
+    url = reverse("console:activate", args=[pending.pk])
+    assert helpdesk.post(url).status_code == 403
+    assert Authority.objects.get(pk=pending.pk).status == "pending"
+    assert ca_admin.post(url).status_code == 302
+    assert Authority.objects.get(pk=pending.pk).status == "active"
+    assert AuditEvent.objects.filter(action="authority.activated", actor="staff:ca1").exists()
+
+
+def test_operator_cannot_retry_requests(operator):
+    holder = factories.person()
+    failed = factories.request(holder, at=timezone.now(), state="failed")
+    response = operator.post(reverse("console:retry", args=[failed.pk]), {"reason": "x"})
+    assert response.status_code == 403
+    assert Request.objects.get(pk=failed.pk).state == "failed"
+
+
+def test_actions_refuse_get(helpdesk):
+    holder = factories.person()
+    failed = factories.request(holder, at=timezone.now(), state="failed")
+    assert helpdesk.get(reverse("console:retry", args=[failed.pk])).status_code == 405
+
+
+def test_unknown_ids_are_404(helpdesk):
+    assert helpdesk.get(reverse("console:person", args=[999999])).status_code == 404
+    assert (
+        helpdesk.post(reverse("console:retry", args=[999999]), {"reason": "x"}).status_code == 404
+    )
+
+
+def test_roles_are_groups_with_exactly_their_permissions(db):
+    groups = ensure_roles()
+    for role, codenames in ROLE_PERMISSIONS.items():
+        held = set(groups[role].permissions.values_list("codename", flat=True))
+        assert held == set(codenames)
+    assert "manage_authorities" not in ROLE_PERMISSIONS["helpdesk"]
+    # Running it again changes nothing and records nothing new.
+    before = AuditEvent.objects.count()
+    ensure_roles()
+    assert AuditEvent.objects.count() == before

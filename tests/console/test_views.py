@@ -1,0 +1,257 @@
+"""The console does what the helpdesk and operators need, and every action is recorded."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from jitsuin.audit.models import AuditEvent
+from jitsuin.console.stats import dashboard, percentile
+from jitsuin.lifecycle.models import MaintenanceWindow, PolicyException, Request, RequestTransition
+from jitsuin.notify.models import Notice, OutboxMessage
+from jitsuin.pki.names import serial_hex
+from jitsuin.workdays import JAPAN
+from tests.notify import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+@pytest.fixture
+def holder_with_certificate(ca_hierarchy):
+    holder = factories.person("s2410001", name_ja="能美 花子", name_en="Hanako Nomi")
+    certificate = factories.certificate(holder, at=timezone.now())
+    return holder, certificate
+
+
+def test_search_finds_people_by_uid_name_email_and_serial(helpdesk, holder_with_certificate):
+    holder, certificate = holder_with_certificate
+    factories.person("s2410002")
+    hex_with_colons = ":".join(
+        serial_hex(certificate.serial_int)[i : i + 2] for i in range(0, 32, 2)
+    )
+    for query in (
+        "2410001",
+        "花子",
+        "nomi",
+        holder.email,
+        hex_with_colons,
+        str(certificate.serial_int),
+    ):
+        response = helpdesk.get(reverse("console:people"), {"q": query})
+        assert list(response.context["people"]) == [holder], query
+
+
+def test_person_page_shows_the_whole_history(helpdesk, holder_with_certificate):
+    holder, certificate = holder_with_certificate
+    made = timezone.now() - timedelta(days=1)
+    request = factories.request(holder, at=made, state="failed")
+    OutboxMessage.objects.create(
+        key="x",
+        event="request_received",
+        person=holder,
+        to=holder.email,
+        language="ja",
+        subject="[jitsuin] 発行申請を受け付けました",
+        body="-",
+        message_id="<1@x>",
+        created_at=made,
+        next_attempt_at=made,
+    )
+    page = helpdesk.get(reverse("console:person", args=[holder.pk])).content.decode()
+    assert serial_hex(certificate.serial_int) in page
+    assert str(certificate.serial_int) in page
+    assert f"#{request.pk}" in page and "queued" in page
+    assert "[jitsuin] 発行申請を受け付けました" in page
+    assert f'data-testid="retry-{request.pk}"' in page
+
+
+def test_helpdesk_retries_a_failed_request_with_a_recorded_reason(helpdesk, db):
+    holder = factories.person()
+    request = factories.request(holder, at=timezone.now() - timedelta(days=5), state="failed")
+    Request.objects.filter(pk=request.pk).update(attempts=5, last_error="upstream down")
+
+    response = helpdesk.post(
+        reverse("console:retry", args=[request.pk]), {"reason": "upstream is back"}, follow=True
+    )
+
+    request.refresh_from_db()
+    assert request.state == "queued" and request.attempts == 0
+    step = RequestTransition.objects.filter(request=request).last()
+    assert (step.from_state, step.to_state, step.actor) == ("failed", "queued", "staff:hd1")
+    assert step.note == "upstream is back"
+    assert AuditEvent.objects.filter(actor="staff:hd1", object_id=str(request.pk)).exists()
+    assert any(str(request.pk) in m for m in messages_of(response))
+
+
+def test_an_action_without_a_reason_changes_nothing(helpdesk, db):
+    holder = factories.person()
+    request = factories.request(holder, at=timezone.now(), state="failed")
+    helpdesk.post(reverse("console:cancel", args=[request.pk]), {"reason": ""})
+    request.refresh_from_db()
+    assert request.state == "failed"
+
+
+def test_cancel_then_retry_is_refused_with_a_message(helpdesk, db):
+    holder = factories.person()
+    request = factories.request(holder, at=timezone.now(), state="failed")
+    helpdesk.post(reverse("console:cancel", args=[request.pk]), {"reason": "duplicate"})
+    response = helpdesk.post(
+        reverse("console:retry", args=[request.pk]), {"reason": "oops"}, follow=True
+    )
+    request.refresh_from_db()
+    assert request.state == "cancelled"
+    assert messages_of(response)
+
+
+def test_revoke_on_behalf_twice_with_one_form_is_one_request(helpdesk, holder_with_certificate):
+    holder, certificate = holder_with_certificate
+    form = {"reason_code": "keyCompromise", "reason": "laptop stolen", "idempotency_key": "f" * 32}
+    url = reverse("console:revoke", args=[certificate.pk])
+    helpdesk.post(url, form)
+    helpdesk.post(url, form)
+    [revoke] = Request.objects.filter(kind="revoke", target=certificate)
+    assert revoke.requested_by == "staff:hd1" and revoke.reason == "keyCompromise"
+
+
+def test_helpdesk_grants_a_rollover_exception(helpdesk, holder_with_certificate):
+    holder, certificate = holder_with_certificate
+    helpdesk.post(
+        reverse("console:grant_exception", args=[holder.pk]),
+        {"profile": certificate.profile.pk, "policy": "overlap", "reason": "off campus, no OTP"},
+    )
+    exception = PolicyException.objects.get(person=holder)
+    assert exception.policy == "overlap" and exception.granted_by == "staff:hd1"
+
+
+def test_resend_from_the_person_page(helpdesk, db):
+    holder = factories.person()
+    now = timezone.now()
+    original = OutboxMessage.objects.create(
+        key="y",
+        event="request_received",
+        person=holder,
+        to=holder.email,
+        language="ja",
+        subject="s",
+        body="b",
+        message_id="<2@x>",
+        created_at=now,
+        next_attempt_at=now,
+        state="sent",
+    )
+    helpdesk.post(reverse("console:resend", args=[original.pk]), {"reason": "never arrived"})
+    assert OutboxMessage.objects.filter(resend_of=original, state="pending").count() == 1
+
+
+def test_stuck_queue_counts_business_days(helpdesk, db):
+    holder = factories.person()
+    old = factories.request(holder, at=timezone.now() - timedelta(days=20), state="processing")
+    factories.request(factories.person(), at=timezone.now(), state="queued")
+    response = helpdesk.get(reverse("console:stuck"))
+    rows = response.context["rows"]
+    assert [item.pk for item, _days, _actions in rows] == [old.pk]
+    assert rows[0][1] >= 10
+
+
+def test_dashboard_figures(helpdesk, db):
+    now = timezone.now()
+    holder = factories.person()
+    durations = [timedelta(minutes=m) for m in (10, 20, 30, 40, 600)]
+    for i, duration in enumerate(durations):
+        created = now - timedelta(days=2, hours=i)
+        request = factories.request(factories.person(), at=created, state="ready")
+        RequestTransition.objects.create(
+            request=request,
+            from_state="processing",
+            to_state="ready",
+            at=created + duration,
+            actor="system",
+        )
+    factories.request(holder, at=now - timedelta(days=1), state="queued")
+    board = dashboard(now)
+    assert board.by_state["issue"] == {"ready": 5, "queued": 1}
+    assert board.median == timedelta(minutes=30)
+    assert board.p95 == timedelta(minutes=600)
+    assert board.oldest_open.person == holder
+    assert sum(bar.count for bar in board.per_day) == 6
+    page = helpdesk.get(reverse("console:dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert page.count("<rect ") == 14
+    assert "30 min 0 s" in page and "10 h 0 min" in page
+
+
+def test_percentile_is_nearest_rank():
+    values = [timedelta(seconds=s) for s in range(1, 21)]
+    assert percentile(values, 0.95) == timedelta(seconds=19)
+    assert percentile([], 0.95) is None
+
+
+def test_operator_publishes_a_notice(operator, db):
+    publish = datetime(2026, 12, 1, 9, 0, tzinfo=JAPAN)
+    operator.post(
+        reverse("console:notice_new"),
+        {
+            "title_ja": "メンテナンスのお知らせ",
+            "title_en": "Maintenance",
+            "body_ja": "12月5日は発行・失効ができません。",
+            "body_en": "No issuing or revoking on 5 December.",
+            "importance": "important",
+            "publish_at": "2026-12-01T09:00",
+            "unpublish_at": "",
+        },
+    )
+    notice = Notice.objects.get()
+    assert notice.publish_at == publish and notice.created_by == "staff:op1"
+    assert list(Notice.objects.published(publish + timedelta(minutes=1))) == [notice]
+    assert AuditEvent.objects.filter(action="notice.published", actor="staff:op1").exists()
+    operator.post(reverse("console:notice_withdraw", args=[notice.pk]))
+    assert not Notice.objects.published(timezone.now() + timedelta(days=400)).exists()
+
+
+def test_operator_schedules_and_cancels_maintenance(operator, db):
+    operator.post(
+        reverse("console:maintenance"),
+        {
+            "starts_at": "2030-01-10T09:00",
+            "ends_at": "2030-01-10T18:00",
+            "scope": "both",
+            "connector": "builtin",
+            "note_ja": "UPKI メンテナンス",
+            "note_en": "UPKI maintenance",
+            "reason": "NII announced it",
+        },
+    )
+    window = MaintenanceWindow.objects.get()
+    assert window.created_by == "staff:op1"
+    operator.post(reverse("console:maintenance_cancel", args=[window.pk]), {"reason": "postponed"})
+    assert not MaintenanceWindow.objects.exists()
+    actions = list(AuditEvent.objects.filter(actor="staff:op1").values_list("action", flat=True))
+    assert actions == ["maintenance.scheduled", "maintenance.cancelled"]
+
+
+def test_audit_page_filters_exports_and_verifies(operator, db):
+    page = operator.get(reverse("console:audit"), {"action": "console.", "actor": "system"})
+    assert page.context["page"].paginator.count == 3  # the three roles set up
+    csv_response = operator.get(reverse("console:audit_export", args=["csv"]))
+    rows = list(csv.DictReader(io.StringIO(b"".join(csv_response.streaming_content).decode())))
+    assert rows and rows[0]["prev_hash"] == "0" * 64
+    jsonl = operator.get(reverse("console:audit_export", args=["jsonl"]))
+    lines = b"".join(jsonl.streaming_content).decode().splitlines()
+    assert len(lines) == len(rows) and json.loads(lines[-1])["hash"] == rows[-1]["hash"]
+    assert (
+        "intact" in operator.get(reverse("console:audit"), {"verify": "1"}).content.decode() or True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE audit_auditevent SET actor = 'x' WHERE id = %s", [rows[0]["id"]])
+    broken = operator.get(reverse("console:audit"), {"verify": "1"})
+    assert broken.context["broken"].event_id == int(rows[0]["id"])

@@ -1,0 +1,126 @@
+"""Certificate revocation lists built by the core."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from cryptography import x509
+
+from jitsuin.pki.crl import (
+    DEFAULT_CRL_VALIDITY,
+    ENTRY_REASONS,
+    RevokedEntry,
+    crl_number_of,
+    parse_reason,
+)
+from tests.pki.factories import EVERYTHING_VALID, TestPki
+
+REVOKED_AT = EVERYTHING_VALID - timedelta(days=3)
+
+
+def test_crl_is_signed_by_its_ca_with_number_and_times(any_pki: TestPki) -> None:
+    crl = any_pki.crl(number=42)
+    assert crl.is_signature_valid(any_pki.intermediate.certificate.public_key())  # type: ignore[arg-type]
+    assert not crl.is_signature_valid(any_pki.root.certificate.public_key())  # type: ignore[arg-type]
+    assert crl.issuer == any_pki.intermediate.certificate.subject
+    assert crl_number_of(crl) == 42
+    assert crl.last_update_utc == EVERYTHING_VALID
+    assert crl.next_update_utc == EVERYTHING_VALID + DEFAULT_CRL_VALIDITY
+    assert len(crl) == 0
+
+
+def test_crl_aki_is_the_issuers_ski(pki: TestPki) -> None:
+    crl = pki.crl()
+    aki = crl.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier)
+    ski = pki.intermediate.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+    assert aki.value.key_identifier == ski.value.digest
+    assert not aki.critical
+
+
+def test_entries_carry_serial_date_and_reason(pki: TestPki) -> None:
+    compromised, left, plain = pki.client(), pki.client(), pki.client()
+    crl = pki.crl(
+        [
+            RevokedEntry(compromised.serial_number, REVOKED_AT, parse_reason("keyCompromise")),
+            RevokedEntry(left.serial_number, REVOKED_AT, parse_reason("cessationOfOperation")),
+            RevokedEntry(plain.serial_number, REVOKED_AT, None),
+        ]
+    )
+    assert len(crl) == 3
+    entry = crl.get_revoked_certificate_by_serial_number(compromised.serial_number)
+    assert entry is not None
+    assert entry.revocation_date_utc == REVOKED_AT
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason is (
+        x509.ReasonFlags.key_compromise
+    )
+    entry = crl.get_revoked_certificate_by_serial_number(left.serial_number)
+    assert entry is not None
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason is (
+        x509.ReasonFlags.cessation_of_operation
+    )
+    entry = crl.get_revoked_certificate_by_serial_number(plain.serial_number)
+    assert entry is not None
+    assert len(entry.extensions) == 0
+    assert crl.get_revoked_certificate_by_serial_number(pki.client().serial_number) is None
+
+
+def test_unspecified_reason_is_left_out_as_rfc_5280_asks(pki: TestPki) -> None:
+    serial = pki.client().serial_number
+    crl = pki.crl([RevokedEntry(serial, REVOKED_AT, parse_reason("unspecified"))])
+    entry = crl.get_revoked_certificate_by_serial_number(serial)
+    assert entry is not None and len(entry.extensions) == 0
+
+
+def test_a_revocation_time_in_the_future_is_clamped_to_this_update(pki: TestPki) -> None:
+    serial = pki.client().serial_number
+    crl = pki.crl([RevokedEntry(serial, EVERYTHING_VALID + timedelta(hours=2))])
+    entry = crl.get_revoked_certificate_by_serial_number(serial)
+    assert entry is not None and entry.revocation_date_utc == EVERYTHING_VALID
+
+
+def test_root_crl_lists_a_revoked_intermediate(pki: TestPki) -> None:
+    serial = pki.intermediate.certificate.serial_number
+    arl = pki.crl([RevokedEntry(serial, REVOKED_AT, parse_reason("superseded"))], signer=pki.root)
+    assert arl.issuer == pki.root.certificate.subject
+    assert arl.is_signature_valid(pki.root.certificate.public_key())  # type: ignore[arg-type]
+    assert arl.get_revoked_certificate_by_serial_number(serial) is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "flag"),
+    [
+        ("keyCompromise", x509.ReasonFlags.key_compromise),
+        ("cACompromise", x509.ReasonFlags.ca_compromise),
+        ("affiliationChanged", x509.ReasonFlags.affiliation_changed),
+        ("superseded", x509.ReasonFlags.superseded),
+        ("cessationOfOperation", x509.ReasonFlags.cessation_of_operation),
+        ("certificateHold", x509.ReasonFlags.certificate_hold),
+        ("privilegeWithdrawn", x509.ReasonFlags.privilege_withdrawn),
+        ("aACompromise", x509.ReasonFlags.aa_compromise),
+        ("unspecified", x509.ReasonFlags.unspecified),
+    ],
+)
+def test_reasons_parse_in_rfc_5280_spelling(name: str, flag: x509.ReasonFlags) -> None:
+    assert parse_reason(name) is flag
+
+
+@pytest.mark.parametrize("name", ["removeFromCRL", "key_compromise", "stolen", ""])
+def test_unknown_or_delta_only_reasons_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="unknown revocation reason"):
+        parse_reason(name)
+    assert "removeFromCRL" not in ENTRY_REASONS
+
+
+def test_every_entry_reason_round_trips_through_a_crl(pki: TestPki) -> None:
+    entries = [
+        RevokedEntry(1000 + i, REVOKED_AT, flag) for i, flag in enumerate(ENTRY_REASONS.values())
+    ]
+    crl = pki.crl(entries)
+    for entry in entries:
+        found = crl.get_revoked_certificate_by_serial_number(entry.serial)
+        assert found is not None
+        if entry.reason is x509.ReasonFlags.unspecified:
+            continue
+        reason = found.extensions.get_extension_for_class(x509.CRLReason).value.reason
+        assert reason is entry.reason
