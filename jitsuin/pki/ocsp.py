@@ -121,6 +121,7 @@ def build_response(
     this_update: datetime,
     validity: timedelta = DEFAULT_RESPONSE_VALIDITY,
     nonce: bytes | None = None,
+    extra_certificates: tuple[x509.Certificate, ...] = (),
 ) -> bytes:
     """A signed, DER-encoded successful response for one certificate."""
     revoked = answer.status is CertStatus.REVOKED
@@ -140,7 +141,9 @@ def build_response(
             revocation_reason=answer.reason if revoked else None,
         )
         .responder_id(ocsp.OCSPResponderEncoding.HASH, responder.certificate)
-        .certificates([responder.certificate])
+        # extra_certificates: the issuing CA, so that relying parties that trust only the root
+        # (FreeRADIUS) can chain a delegated responder certificate.
+        .certificates([responder.certificate, *extra_certificates])
     )
     if nonce is not None:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)

@@ -172,10 +172,13 @@ def sign(
     authority: Authority, cert_id: CertId, now: datetime, *, nonce: bytes | None = None
 ) -> tuple[bytes, SingleStatus]:
     answer = status_of(authority.pk, cert_id.serial, now)
+    signer = responder_for(authority)
+    delegated = bool(authority.ocsp_key_ref)
     der = build_response(
         cert_id,
         answer,
-        responder=responder_for(authority),
+        responder=signer,
+        extra_certificates=(certificate_of(authority),) if delegated else (),
         this_update=now,
         validity=timings().ocsp_validity,
         nonce=nonce,

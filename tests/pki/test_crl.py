@@ -124,3 +124,10 @@ def test_every_entry_reason_round_trips_through_a_crl(pki: TestPki) -> None:
             continue
         reason = found.extensions.get_extension_for_class(x509.CRLReason).value.reason
         assert reason is entry.reason
+
+
+def test_a_crl_of_five_thousand_entries_lists_every_one_in_order(pki: TestPki) -> None:
+    entries = [RevokedEntry(0x10_0000 + i, REVOKED_AT) for i in range(5000)]
+    crl = pki.crl(entries, number=9)
+    assert [revoked.serial_number for revoked in crl] == [e.serial for e in entries]
+    assert crl.is_signature_valid(pki.intermediate.certificate.public_key())  # type: ignore[arg-type]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
 
@@ -94,7 +95,7 @@ def live(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[
             (directory / f"{name}.pem").write_bytes(item.pem)
             (directory / f"{name}.key").write_bytes(item.key_pem)
             (directory / f"{name}.issuer.pem").write_bytes(
-                certificate_of(item.issuer).public_bytes(__import__("cryptography.hazmat.primitives.serialization", fromlist=["Encoding"]).Encoding.PEM)
+                certificate_of(item.issuer).public_bytes(serialization.Encoding.PEM)
             )
         _server_cert(directory)
         server = build_server("127.0.0.1", 0, get_wsgi_application())

@@ -1,0 +1,76 @@
+"""`jitsuin request list|show|retry|cancel`: one request, for the helpdesk and scripts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from jitsuin.cli.management.commands import _lifecycle_cli as cli
+from jitsuin.cli.management.commands.requests import table
+from jitsuin.lifecycle.errors import LifecycleError
+from jitsuin.lifecycle.models import Request, RequestState
+from jitsuin.lifecycle.services import cancel_request, retry_request
+
+
+class Command(BaseCommand):
+    help = "Requests: list, show ID (with its history), retry ID --reason R, cancel ID --reason R."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        listing = sub.add_parser("list", help="list requests")
+        listing.add_argument("--state", default="", choices=["", *RequestState.values])
+        listing.add_argument("--user", default="")
+        listing.add_argument("--limit", type=int, default=50)
+        show = sub.add_parser("show", help="a request and its history")
+        show.add_argument("id", type=int)
+        for name in ("retry", "cancel"):
+            action = sub.add_parser(name, help=f"{name} a request")
+            action.add_argument("id", type=int)
+            action.add_argument("--reason", required=True)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        if action == "list":
+            requests = Request.objects.select_related("person", "profile").order_by(
+                "-created_at", "-pk"
+            )
+            if options["state"]:
+                requests = requests.filter(state=options["state"])
+            if options["user"]:
+                requests = requests.filter(person__uid=options["user"])
+            for line in table(list(requests[: options["limit"]])):
+                self.stdout.write(line)
+            return
+        request = cli.request(options["id"])
+        if action == "show":
+            self._show(request)
+            return
+        service = retry_request if action == "retry" else cancel_request
+        try:
+            request = service(request, actor=cli.cli_actor(), reason=options["reason"])
+        except LifecycleError as exc:
+            raise cli.fail(exc) from exc
+        self.stdout.write(cli.describe(request))
+
+    def _show(self, r: Request) -> None:
+        out = self.stdout.write
+        out(cli.describe(r))
+        out(f"  person:     {r.person.uid} <{r.person.email}>")
+        out(f"  profile:    {r.profile.slug}")
+        out(f"  asked by:   {r.requested_by}")
+        if r.target_id:
+            out(f"  target:     {r.target.serial}")
+        if r.certificate_id:
+            out(f"  issued:     {r.certificate.serial}")
+        out(f"  attempts:   {r.attempts}")
+        if r.connector_ref:
+            out(f"  upstream:   {r.connector}: {r.connector_ref}")
+        if r.lease_owner:
+            out(f"  worker:     {r.lease_owner} until {r.lease_until:%Y-%m-%d %H:%M:%S}")
+        out("  history:")
+        for t in r.transitions.all():
+            at = timezone.localtime(t.at).strftime("%Y-%m-%d %H:%M:%S")
+            note = f"  {t.note}" if t.note else ""
+            out(f"    {at}  {t.from_state or '-':>10} -> {t.to_state:<10} {t.actor}{note}")
