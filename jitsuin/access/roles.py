@@ -38,7 +38,9 @@ def second_factor_verified(request: HttpRequest) -> bool:
     return bool(verified and verified())
 
 
-def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def role_required(
+    *roles: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Allow a view only to signed-in staff holding one of ``roles`` who passed a second factor.
 
     Without a sign-in: to the login page. Without a verified second factor: to the TOTP

@@ -38,7 +38,9 @@ def confirm_totp(user: AbstractBaseUser, device: TOTPDevice, token: str) -> bool
     return True
 
 
-def record_sign_in(user: AbstractBaseUser, *, method: str, second_factor: bool, address: str) -> None:
+def record_sign_in(
+    user: AbstractBaseUser, *, method: str, second_factor: bool, address: str
+) -> None:
     with transaction.atomic():
         record(
             "access.signed_in",

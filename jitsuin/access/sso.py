@@ -45,14 +45,18 @@ def saml_enabled(config: JitsuinConfig) -> bool:
 
 def enabled_methods(config: JitsuinConfig | None = None) -> list[str]:
     config = config or current()
-    return [name for name, on in (("oidc", oidc_enabled(config)), ("saml", saml_enabled(config))) if on]
+    return [
+        name for name, on in (("oidc", oidc_enabled(config)), ("saml", saml_enabled(config))) if on
+    ]
 
 
 def _oidc(config: JitsuinConfig) -> dict[str, Any]:
     env = config.extra
     missing = [name for name in _OIDC_REQUIRED if not env.get(name)]
     if missing:
-        raise ConfigError("JITSUIN_OIDC_CLIENT_ID is set but these are missing: " + ", ".join(missing))
+        raise ConfigError(
+            "JITSUIN_OIDC_CLIENT_ID is set but these are missing: " + ", ".join(missing)
+        )
     return {
         "OIDC_RP_CLIENT_ID": env["JITSUIN_OIDC_CLIENT_ID"],
         "OIDC_RP_CLIENT_SECRET": env["JITSUIN_OIDC_CLIENT_SECRET"],

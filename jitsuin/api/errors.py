@@ -17,8 +17,18 @@ from jitsuin.pki.errors import InvalidCsr, NotACertificate, PkiError, WeakKey, W
 
 # (HTTP status, code, message) per PKI error type; the first match wins.
 PKI_ERRORS: list[tuple[type[PkiError], int, str, object]] = [
-    (WrongPin, 422, "wrong_pin", _("This PKCS#12 file does not open with the PIN given (or needs one).")),
-    (NotACertificate, 422, "not_a_certificate", _("This is not a certificate in PEM, DER or PKCS#12.")),
+    (
+        WrongPin,
+        422,
+        "wrong_pin",
+        _("This PKCS#12 file does not open with the PIN given (or needs one)."),
+    ),
+    (
+        NotACertificate,
+        422,
+        "not_a_certificate",
+        _("This is not a certificate in PEM, DER or PKCS#12."),
+    ),
     (InvalidCsr, 422, "invalid_csr", _("This is not a valid certificate signing request.")),
     (WeakKey, 422, "weak_key", _("The key is too weak or of a type that is not accepted.")),
     (PkiError, 422, "pki_error", _("The certificate data could not be used.")),

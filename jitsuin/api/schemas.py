@@ -24,7 +24,9 @@ class CheckIn(Schema):
 
 
 class VerdictOut(Schema):
-    status: Literal["valid", "revoked", "expired", "not_yet_valid", "issuer_revoked", "unknown_issuer"]
+    status: Literal[
+        "valid", "revoked", "expired", "not_yet_valid", "issuer_revoked", "unknown_issuer"
+    ]
     ok: bool
     message: str
     advice: str

@@ -295,7 +295,9 @@ def revoke_authority(
                 "trust stores"
             )
         if authority.revoked_at is not None and authority.revoked_at <= now:
-            raise AuthorityError(f"{name} was already revoked on {authority.revoked_at:%Y-%m-%d %H:%M}")
+            raise AuthorityError(
+                f"{name} was already revoked on {authority.revoked_at:%Y-%m-%d %H:%M}"
+            )
         if authority.status == AuthorityStatus.ACTIVE and reason != "keyCompromise":
             raise AuthorityError(
                 f"{name} is the issuing CA; activate its successor first "
@@ -323,12 +325,19 @@ def apply_scheduled_revocations(now: datetime) -> list[Authority]:
     """Mark intermediates whose scheduled revocation time has come as revoked."""
     done = []
     with transaction.atomic():
-        due = Authority.objects.select_for_update().filter(revoked_at__lte=now).exclude(
-            status=AuthorityStatus.REVOKED
+        due = (
+            Authority.objects.select_for_update()
+            .filter(revoked_at__lte=now)
+            .exclude(status=AuthorityStatus.REVOKED)
         )
         for authority in due:
             authority.status = AuthorityStatus.REVOKED
             authority.save(update_fields=["status"])
-            record("authority.revoked", obj=authority, data={"name": authority.name, "scheduled": True}, at=now)
+            record(
+                "authority.revoked",
+                obj=authority,
+                data={"name": authority.name, "scheduled": True},
+                at=now,
+            )
             done.append(authority)
     return done

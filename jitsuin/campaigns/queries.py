@@ -10,7 +10,18 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+)
+from django.utils.translation import gettext as _
 
 from jitsuin.authorities.models import Authority
 from jitsuin.campaigns.models import Campaign, Member
@@ -102,18 +113,35 @@ class Plan:
 
 
 def timeline(campaign: Campaign) -> list[TimelineEntry]:
-    """What happens on which date (English, for logs; the templates say it in ja/en)."""
+    """What happens on which date, in the active language."""
     entries = [
-        TimelineEntry(campaign.cutoff, "new intermediate becomes the issuing CA; invitations"),
+        TimelineEntry(
+            campaign.cutoff,
+            _("The new intermediate becomes the issuing CA; everyone affected gets an e-mail."),
+        ),
     ]
     for days in sorted(set(campaign.reminder_days), reverse=True):
         at = campaign.deadline - timedelta(days=days)
         if at > campaign.cutoff:
-            entries.append(TimelineEntry(at, f"reminder ({days} days before the deadline)"))
+            entries.append(
+                TimelineEntry(
+                    at,
+                    _("Reminder to those not yet migrated (%(days)d days before the deadline).")
+                    % {"days": days},
+                )
+            )
     entries.append(
-        TimelineEntry(campaign.deadline - campaign.summary_lead, "final summary for confirmation")
+        TimelineEntry(
+            campaign.deadline - campaign.summary_lead,
+            _("Final summary and pre-flight checks for the CA administrator to confirm."),
+        )
     )
-    entries.append(TimelineEntry(campaign.deadline, "old intermediate revoked (root CRL)"))
+    entries.append(
+        TimelineEntry(
+            campaign.deadline,
+            _("The old intermediate is revoked (listed in the root CRL) once confirmed."),
+        )
+    )
     return sorted(entries, key=lambda e: e.at)
 
 
@@ -161,31 +189,48 @@ def plan(campaign: Campaign, *, now: datetime) -> Plan:
     )
 
 
-def annotated_members(campaign: Campaign, *, now: datetime) -> QuerySet[Member]:
-    """Members with boolean columns ``is_migrated``, ``is_stuck``, ``has_started``."""
+@dataclass(frozen=True)
+class Conditions:
+    """Membership tests against uncorrelated sets: the database hashes each set once."""
+
+    migrated: Q
+    stuck: Q
+    started: Q
+
+    def category(self, name: str) -> Q:
+        return {
+            MIGRATED: self.migrated,
+            STUCK: ~self.migrated & self.stuck,
+            IN_PROGRESS: ~self.migrated & ~self.stuck & self.started,
+            NOT_STARTED: ~self.migrated & ~self.stuck & ~self.started,
+        }[name]
+
+
+def conditions(campaign: Campaign, *, now: datetime) -> Conditions:
     since = campaign.started_at or campaign.cutoff
-    person = OuterRef("person_id")
-    new_valid = valid_certificates(now).filter(
-        issuer_id=campaign.new_authority_id, person_id=person
-    )
-    campaign_requests = Request.objects.filter(person_id=person, created_at__gte=since)
+    migrated = valid_certificates(now).filter(issuer_id=campaign.new_authority_id)
+    campaign_requests = Request.objects.filter(created_at__gte=since)
     stuck = campaign_requests.filter(
         Q(state=RequestState.FAILED)
         | Q(state=RequestState.EXPIRED)
         | Q(state__in=_MOVING, state_changed_at__lte=stuck_before(now))
     )
     started = campaign_requests.filter(state__in=_STARTED)
-    return Member.objects.filter(campaign=campaign).annotate(
-        is_migrated=Exists(new_valid), is_stuck=Exists(stuck), has_started=Exists(started)
+    return Conditions(
+        migrated=Q(person_id__in=migrated.values("person_id")),
+        stuck=Q(person_id__in=stuck.values("person_id")),
+        started=Q(person_id__in=started.values("person_id")),
     )
 
 
-_CATEGORY_FILTERS = {
-    MIGRATED: Q(is_migrated=True),
-    STUCK: Q(is_migrated=False, is_stuck=True),
-    IN_PROGRESS: Q(is_migrated=False, is_stuck=False, has_started=True),
-    NOT_STARTED: Q(is_migrated=False, is_stuck=False, has_started=False),
-}
+def annotated_members(campaign: Campaign, *, now: datetime) -> QuerySet[Member]:
+    """Members with boolean columns ``is_migrated``, ``is_stuck``, ``has_started``."""
+    c = conditions(campaign, now=now)
+    return Member.objects.filter(campaign=campaign).annotate(
+        is_migrated=ExpressionWrapper(c.migrated, output_field=BooleanField()),
+        is_stuck=ExpressionWrapper(c.stuck, output_field=BooleanField()),
+        has_started=ExpressionWrapper(c.started, output_field=BooleanField()),
+    )
 
 
 @dataclass(frozen=True)
@@ -213,24 +258,28 @@ class Progress:
 
 def progress(campaign: Campaign, *, now: datetime) -> Progress:
     """Migrated / in progress / stuck / not started, in one aggregate query."""
-    members = annotated_members(campaign, now=now)
-    seen_old = affected_certificates(campaign.old_authorities.all(), now).filter(
-        person_id=OuterRef("person_id"), last_seen_at__gte=now - SEEN_RECENTLY
+    c = conditions(campaign, now=now)
+    seen_old = (
+        affected_certificates(campaign.old_authorities.all(), now)
+        .filter(last_seen_at__gte=now - SEEN_RECENTLY)
+        .values("person_id")
     )
-    counts = members.annotate(old_seen=Exists(seen_old)).aggregate(
+    counts = Member.objects.filter(campaign=campaign).aggregate(
         total=Count("id"),
-        old_in_use=Count("id", filter=Q(old_seen=True, is_migrated=False)),
-        **{name: Count("id", filter=condition) for name, condition in _CATEGORY_FILTERS.items()},
+        old_in_use=Count("id", filter=Q(person_id__in=seen_old) & ~c.migrated),
+        **{name: Count("id", filter=c.category(name)) for name in CATEGORIES},
     )
     return Progress(at=now, **counts)
 
 
 def members_in(campaign: Campaign, category: str, *, now: datetime) -> QuerySet[Member]:
-    return annotated_members(campaign, now=now).filter(_CATEGORY_FILTERS[category])
+    c = conditions(campaign, now=now)
+    return Member.objects.filter(campaign=campaign).filter(c.category(category))
 
 
 def not_migrated(campaign: Campaign, *, now: datetime) -> QuerySet[Member]:
-    return annotated_members(campaign, now=now).filter(is_migrated=False)
+    c = conditions(campaign, now=now)
+    return Member.objects.filter(campaign=campaign).filter(~c.migrated)
 
 
 @dataclass(frozen=True)
@@ -271,7 +320,7 @@ def member_rows(
     if stragglers_only:
         members = members.filter(is_migrated=False)
     if category:
-        members = members.filter(_CATEGORY_FILTERS[category])
+        members = members.filter(conditions(campaign, now=now).category(category))
     members = members.annotate(
         last_seen=Max(
             "person__certificates__last_seen_at",

@@ -31,7 +31,7 @@ from jitsuin.campaigns.models import (
 from jitsuin.config import current
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed, NotFound
 from jitsuin.lifecycle.models import Certificate, CertificateStatus, Person
-from jitsuin.notify.services import enqueue
+from jitsuin.notify.services import BulkItem, enqueue_many
 from jitsuin.pki.clock import FixedClock
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -224,14 +224,16 @@ def link_for(campaign: Campaign) -> str:
     return current().public_url + "/"
 
 
-def _context(campaign: Campaign, person: Person, **extra: object) -> dict[str, object]:
+def _context(
+    campaign: Campaign, person: Person, *, old_authorities: str, **extra: object
+) -> dict[str, object]:
     language = person.language
     return {
         "campaign": campaign.name,
         "campaign_subject": campaign.subject(language),
         "campaign_body": campaign.body(language),
         "deadline": timezone.localtime(campaign.deadline),
-        "old_authorities": ", ".join(a.name for a in campaign.old_authorities.all()),
+        "old_authorities": old_authorities,
         "new_authority": campaign.new_authority.name,
         "link": link_for(campaign),
         **extra,
@@ -241,7 +243,7 @@ def _context(campaign: Campaign, person: Person, **extra: object) -> dict[str, o
 def _run_task(
     task: CampaignTask,
     people: Callable[[], Iterable[Person]],
-    send: Callable[[Person], None],
+    send: Callable[[list[Person]], None],
     *,
     now: datetime,
     progress: Progress | None,
@@ -256,8 +258,7 @@ def _run_task(
     def flush() -> None:
         nonlocal done
         with transaction.atomic():
-            for person in batch:
-                send(person)
+            send(batch)
         done += len(batch)
         batch.clear()
         CampaignTask.objects.filter(pk=task.pk).update(done=done)
@@ -305,14 +306,16 @@ def send_invitations(
             .iterator(chunk_size=CHUNK)
         )
 
-    def send(person: Person) -> None:
-        enqueue(
-            "campaign_invite",
-            person=person,
-            key=f"campaign:{campaign.pk}:invite:{person.pk}",
-            context=_context(campaign, person, old_authorities=old_names),
-            now=now,
-        )
+    def send(batch: list[Person]) -> None:
+        items = [
+            BulkItem(
+                person=person,
+                key=f"campaign:{campaign.pk}:invite:{person.pk}",
+                context=_context(campaign, person, old_authorities=old_names),
+            )
+            for person in batch
+        ]
+        enqueue_many("campaign_invite", items, actor=f"campaign:{campaign.name}", now=now)
 
     return _run_task(task, people, send, now=now, progress=progress)
 
@@ -374,14 +377,17 @@ def send_reminders(
         for i in range(0, len(person_ids), CHUNK):
             yield from Person.objects.filter(pk__in=person_ids[i : i + CHUNK]).order_by("pk")
 
-    def send(person: Person) -> None:
-        enqueue(
-            "campaign_reminder",
-            person=person,
-            key=f"campaign:{campaign.pk}:reminder:{campaign.deadline:%Y%m%d}:{days}:{person.pk}",
-            context=_context(campaign, person, old_authorities=old_names, days_before=days),
-            now=now,
-        )
+    def send(batch: list[Person]) -> None:
+        stamp = f"{campaign.deadline:%Y%m%d}"
+        items = [
+            BulkItem(
+                person=person,
+                key=f"campaign:{campaign.pk}:reminder:{stamp}:{days}:{person.pk}",
+                context=_context(campaign, person, old_authorities=old_names, days_before=days),
+            )
+            for person in batch
+        ]
+        enqueue_many("campaign_reminder", items, actor=f"campaign:{campaign.name}", now=now)
 
     _run_task(task, people, send, now=now, progress=progress)
     ReminderRound.objects.filter(pk=reminder.pk).update(recipients=len(person_ids))

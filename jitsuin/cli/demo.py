@@ -126,7 +126,9 @@ def ensure_demo_data(out: TextIO, *, passwords: dict[str, str] | None = None) ->
         return
     services.default_profile()
     user_model = get_user_model()
-    missing = [a for a in DEMO_ACCOUNTS if not user_model.objects.filter(username=a.username).exists()]
+    missing = [
+        a for a in DEMO_ACCOUNTS if not user_model.objects.filter(username=a.username).exists()
+    ]
     path = credentials_path()
     if not missing:
         out.write(f"[{DEMO_MARK}] demo accounts exist; their credentials are in {path}\n")

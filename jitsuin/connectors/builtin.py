@@ -10,6 +10,7 @@ blocks for ``JITSUIN_BUILTIN_HANG``, default one hour, as a dead upstream would)
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,13 +37,30 @@ from jitsuin.connectors.base import (
     Revoked,
     RevokeOrder,
 )
+from jitsuin.connectors.keypool import pool
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.errors import PkiError
-from jitsuin.pki.issuance import issue_certificate, issue_from_csr
-from jitsuin.pki.keys import KeySpec, generate_private_key
+from jitsuin.pki.issuance import Signer, issue_certificate, issue_from_csr
+from jitsuin.pki.keys import KeySpec
 from jitsuin.pki.profiles import end_entity_profile
 
 FAIL_MODES = ("", "always", "once", "hang", "reject")
+
+_signers: dict[tuple[int, str, str], tuple[Signer, list[x509.Certificate]]] = {}
+_signers_lock = threading.Lock()
+
+
+def _signer_and_chain(authority: Authority) -> tuple[Signer, list[x509.Certificate]]:
+    """The issuing CA's signer and chain, loaded once per process and key (keys never change
+    under a key reference; a new issuing CA is a new entry)."""
+    cache_key = (authority.pk, authority.key_ref, authority.fingerprint_sha256)
+    with _signers_lock:
+        cached = _signers.get(cache_key)
+    if cached is None:
+        cached = (signer_for(authority), [certificate_of(a) for a in chain_of(authority)])
+        with _signers_lock:
+            _signers[cache_key] = cached
+    return cached
 
 
 @dataclass
@@ -51,6 +69,7 @@ class BuiltinConnector:
     delay: timedelta = timedelta(0)
     fail: str = ""
     hang: timedelta = timedelta(hours=1)
+    key_pool: int = 0
 
     @classmethod
     def from_config(cls, config: JitsuinConfig) -> BuiltinConnector:
@@ -60,7 +79,11 @@ class BuiltinConnector:
         hang = parse_duration(
             config.extra.get("JITSUIN_BUILTIN_HANG") or "1h", name="JITSUIN_BUILTIN_HANG"
         )
-        return cls(delay=config.builtin_delay, fail=fail, hang=hang)
+        try:
+            key_pool = int(config.extra.get("JITSUIN_KEY_POOL") or "2")
+        except ValueError as exc:
+            raise ValueError("JITSUIN_KEY_POOL: not a number") from exc
+        return cls(delay=config.builtin_delay, fail=fail, hang=hang, key_pool=key_pool)
 
     def _hooks(self, attempt: int) -> None:
         if self.fail == "always" or (self.fail == "once" and attempt <= 1):
@@ -85,7 +108,7 @@ class BuiltinConnector:
     def _sign(self, order: IssueOrder, now: datetime) -> Issued:
         try:
             authority = issuing_authority()
-            signer = signer_for(authority)
+            signer, chain = _signer_and_chain(authority)
             profile = end_entity_profile(order.template, order.validity)
             clock = FixedClock(now)
             if order.csr_pem:
@@ -100,7 +123,7 @@ class BuiltinConnector:
                     email=order.email or None,
                 )
             else:
-                key = generate_private_key(KeySpec.parse(order.key_spec))
+                key = pool(self.key_pool).take(KeySpec.parse(order.key_spec))
                 certificate = issue_certificate(
                     profile=profile,
                     subject=order.subject,
@@ -114,8 +137,7 @@ class BuiltinConnector:
             raise ConnectorRejected(f"builtin CA: {exc}") from exc
         except AuthorityError as exc:
             raise ConnectorError(f"builtin CA: {exc}") from exc
-        chain = [certificate_of(a) for a in chain_of(authority)]
-        return Issued(certificate=certificate, chain=chain, private_key=key)
+        return Issued(certificate=certificate, chain=list(chain), private_key=key)
 
     def submit_issue(self, order: IssueOrder, *, now: datetime) -> Issued | Pending:
         self._hooks(order.attempt)

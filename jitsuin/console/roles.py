@@ -1,7 +1,8 @@
 """The staff roles as Django groups, and which console permissions each one holds.
 
 ``ensure_roles`` runs after every ``migrate`` (and may be called by demo data); it adds
-what is missing and removes console permissions a role should no longer have.
+what is missing and removes console permissions a role should no longer have, recording
+in the audit log any change to an existing role.
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ def ensure_roles() -> dict[str, Group]:
             group, created = Group.objects.get_or_create(name=role)
             wanted = {permissions[c] for c in codenames}
             current = set(group.permissions.filter(content_type__app_label="console"))
-            if created or wanted != current:
+            if wanted != current:
                 group.permissions.remove(*(current - wanted))
                 group.permissions.add(*(wanted - current))
+            if not created and wanted != current:
+                # A role that drifted is news; setting up a fresh database is not.
                 record(
                     "console.role_permissions",
                     obj=group,

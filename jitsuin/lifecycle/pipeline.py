@@ -147,6 +147,7 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
                 S.WAITING,
                 actor=SYSTEM,
                 now=now,
+                locked=True,
                 note=f"maintenance until {window.ends_at.isoformat()}",
                 not_before=window.ends_at,
                 wait_reason="maintenance",
@@ -165,6 +166,7 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
                 S.FAILED,
                 actor=SYSTEM,
                 now=now,
+                locked=True,
                 note="too many attempts",
                 last_error=request.last_error or "the upstream did not answer in time",
             )
@@ -193,6 +195,7 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
                 S.PROCESSING,
                 actor=SYSTEM,
                 now=now,
+                locked=True,
                 wait_reason="",
                 not_before=None,
                 **lease,
@@ -214,6 +217,7 @@ def _policy_gate(request: Request, now: datetime) -> str:
         S.FAILED,
         actor=SYSTEM,
         now=now,
+        locked=True,
         note="the revocation this request waited for did not happen",
         last_error="the revocation of the certificate to replace was cancelled or failed",
     )
@@ -261,7 +265,13 @@ def _fail(request_id: int, worker_id: str, now: datetime, error: str, *, permane
             return "lost_lease"
         if permanent or request.attempts >= settings().max_attempts:
             transitions.transition(
-                request, S.FAILED, actor=SYSTEM, now=now, note=error[:500], last_error=error
+                request,
+                S.FAILED,
+                actor=SYSTEM,
+                now=now,
+                locked=True,
+                note=error[:500],
+                last_error=error,
             )
             return "failed"
         retry_at = now + backoff(request.attempts)
@@ -270,6 +280,7 @@ def _fail(request_id: int, worker_id: str, now: datetime, error: str, *, permane
             S.WAITING,
             actor=SYSTEM,
             now=now,
+            locked=True,
             note=f"attempt {request.attempts} failed; retry at {retry_at.isoformat()}",
             last_error=error,
             not_before=retry_at,
@@ -351,6 +362,7 @@ def _record_issued(request: Request, result: Issued, now: datetime) -> None:
         to_state,
         actor=SYSTEM,
         now=now,
+        locked=True,
         data={"serial": certificate.serial, "subject": common_name(leaf.subject)},
         certificate=certificate,
         last_error="",
@@ -379,7 +391,13 @@ def _record_revoked(request: Request, result: Revoked, now: datetime) -> None:
         certificate.revocation_reason = request.reason or "unspecified"
         certificate.save(update_fields=["status", "revoked_at", "revocation_reason"])
     transitions.transition(
-        request, S.DONE, actor=SYSTEM, now=now, data={"serial": certificate.serial}, last_error=""
+        request,
+        S.DONE,
+        actor=SYSTEM,
+        now=now,
+        locked=True,
+        data={"serial": certificate.serial},
+        last_error="",
     )
     record(
         "certificate.revoked",

@@ -115,17 +115,19 @@ def transition(
     now: datetime | None = None,
     note: str = "",
     data: dict[str, Any] | None = None,
+    locked: bool = False,
     **changes: Any,
 ) -> Request:
     """Move ``request`` to ``to_state`` (and set ``changes`` on it) if the table allows it.
 
     Must run inside ``transaction.atomic()``; returns the locked, updated row.
+    ``locked=True`` says the caller locked ``request`` in this same transaction already.
     Raises :class:`InvalidState` with a translatable message otherwise.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("transition() must run inside the caller's transaction")
     now = now or timezone.now()
-    row = lock(request)
+    row = request if locked and isinstance(request, Request) else lock(request)
     from_state = row.state
     if not allowed(row.kind, from_state, to_state):
         raise InvalidState(

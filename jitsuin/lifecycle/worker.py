@@ -104,6 +104,7 @@ class PipelineWorker(Worker):
 
 
 _background: threading.Thread | None = None
+_background_worker: PipelineWorker | None = None
 
 
 def start_background_worker(*, interval: float = 0.5) -> threading.Thread | None:
@@ -112,10 +113,11 @@ def start_background_worker(*, interval: float = 0.5) -> threading.Thread | None
     The thread has its own database connection; on SQLite, WAL and IMMEDIATE
     transactions (see settings) let it write while the web threads read and write.
     """
-    global _background
+    global _background, _background_worker
     if _background is not None and _background.is_alive():
         return _background
     worker = PipelineWorker(interval=interval, worker_id=f"serve-{default_worker_id()}")
+    _background_worker = worker
 
     def run() -> None:
         try:
@@ -126,3 +128,13 @@ def start_background_worker(*, interval: float = 0.5) -> threading.Thread | None
     _background = threading.Thread(target=run, name="jitsuin-worker", daemon=True)
     _background.start()
     return _background
+
+
+def stop_background_worker(timeout: float = 10.0) -> None:
+    """Ask the in-process worker to stop after its current task, and wait for it."""
+    global _background, _background_worker
+    if _background_worker is not None:
+        _background_worker.running = False
+    if _background is not None:
+        _background.join(timeout)
+    _background, _background_worker = None, None

@@ -98,7 +98,5 @@ def check(request: HttpRequest) -> HttpResponse:
                     ),
                 )
         except PkiError:
-            form.add_error(
-                "certificate", _("This file is not a certificate jitsuin can read.")
-            )
+            form.add_error("certificate", _("This file is not a certificate jitsuin can read."))
     return render(request, "portal/check.html", {"form": form, "verdict": verdict})

@@ -23,7 +23,8 @@ from jitsuin.lifecycle.models import (
 from jitsuin.lifecycle.permissions import CertificateActions, PersonActions, actions_for
 from jitsuin.pki.names import serial_hex
 
-# The labels users know from the seed (J-UPKI): 有効, 失効申請中, 失効, 期限切れ, 発行申請中, ダウンロード可能.
+# The labels users know from the seed (J-UPKI):
+# 有効, 失効申請中, 失効, 期限切れ, 発行申請中, ダウンロード可能.
 STATUS_LABELS: dict[str, Promise] = {
     "valid": _("Valid"),
     "revoking": _("Revoke processing"),
@@ -88,6 +89,11 @@ class CertificateCard:
     @property
     def revoke_request(self) -> Request | None:
         return self.actions.revoke_request
+
+    @property
+    def can_download(self) -> bool:
+        """Within the pickup window, and only while the certificate is still usable."""
+        return self.actions.can_download and self.status in ("ready", "valid")
 
     @property
     def pickup(self) -> Pickup | None:

@@ -26,8 +26,10 @@ from jitsuin.lifecycle import services
 from jitsuin.lifecycle.errors import LifecycleError, PickupGone
 from jitsuin.lifecycle.models import Certificate, Person, Pickup
 from jitsuin.lifecycle.permissions import actions_for
+from jitsuin.notify.models import Notice
 from jitsuin.portal import presenters
 from jitsuin.portal.identity import actor_for, person_for
+from jitsuin.portal.pages import PLATFORMS
 from jitsuin.revocation.publishing import next_crl_update
 
 PersonView = Callable[..., HttpResponse]
@@ -72,8 +74,11 @@ def _own_certificate(person: Person, pk: int) -> Certificate:
 @never_cache
 @person_required
 def home(request: HttpRequest, person: Person) -> HttpResponse:
-    overview = presenters.overview(person, timezone.now())
-    return render(request, "portal/home.html", {"person": person, "overview": overview})
+    now = timezone.now()
+    overview = presenters.overview(person, now)
+    notices = list(Notice.objects.published(now)[:3])
+    context = {"person": person, "overview": overview, "notices": notices}
+    return render(request, "portal/home.html", context)
 
 
 @never_cache
@@ -124,7 +129,7 @@ def certificate_fragment(request: HttpRequest, person: Person, pk: int) -> HttpR
 @require_http_methods(["GET", "POST"])
 @person_required
 def revoke(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
-    """GET: what revoking means, in plain words. POST: ask for it (a double click is one request)."""
+    """GET: what revoking means, in plain words. POST: ask for it (double clicks: one request)."""
     certificate = _own_certificate(person, pk)
     card = presenters.card_for(certificate, actions_for(person))
     if request.method == "POST":
@@ -228,6 +233,7 @@ def download_page(request: HttpRequest, person: Person, pk: int) -> HttpResponse
         "certificate": pickup.certificate,
         "card": presenters.card_for(pickup.certificate, actions_for(person)),
         "platform": platform,
+        "platform_name": PLATFORMS.get(platform, ""),
         "recommended": recommended,
         "gone": False,
         "pin": "",
@@ -277,4 +283,3 @@ def issue_anew(request: HttpRequest, person: Person) -> HttpResponse:
     else:
         messages.success(request, _("A new certificate has been requested."))
     return redirect("portal:home")
-

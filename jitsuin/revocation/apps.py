@@ -15,7 +15,9 @@ class RevocationConfig(AppConfig):
         from jitsuin.lifecycle.signals import certificate_issued, certificate_revoked
         from jitsuin.revocation import health, periodic, receivers
 
-        certificate_issued.connect(receivers.on_certificate_issued, dispatch_uid="revocation-issued")
+        certificate_issued.connect(
+            receivers.on_certificate_issued, dispatch_uid="revocation-issued"
+        )
         certificate_revoked.connect(
             receivers.on_certificate_revoked, dispatch_uid="revocation-revoked"
         )

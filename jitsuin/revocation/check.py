@@ -1,4 +1,4 @@
-""""Is my certificate still good?": one verdict for a PEM, DER or PKCS#12 file.
+""" "Is my certificate still good?": one verdict for a PEM, DER or PKCS#12 file.
 
 The path is validated with cryptography's X.509 verifier against jitsuin's roots; revocation
 comes from jitsuin's own records (the database behind its CRLs and OCSP), or, with
@@ -195,9 +195,7 @@ def _texts(facts: _Facts, leaf: x509.Certificate, now: datetime) -> tuple[str, s
             "date": _when(leaf.not_valid_after_utc)
         }
         if leaf.not_valid_after_utc - now < EXPIRING_SOON:
-            advice = _(
-                "It expires soon: request a new certificate in the portal before that date."
-            )
+            advice = _("It expires soon: request a new certificate in the portal before that date.")
         else:
             advice = _("Nothing to do. Wi-Fi, VPN and sign-in should accept it.")
     elif facts.status == Status.REVOKED:
@@ -233,9 +231,9 @@ def _texts(facts: _Facts, leaf: x509.Certificate, now: datetime) -> tuple[str, s
             "in the portal, then delete the old one and any network profile that uses it."
         )
     else:
-        message = _("This certificate was not issued by a CA of this institution (issuer: %(issuer)s).") % {
-            "issuer": leaf.issuer.rfc4514_string()
-        }
+        message = _(
+            "This certificate was not issued by a CA of this institution (issuer: %(issuer)s)."
+        ) % {"issuer": leaf.issuer.rfc4514_string()}
         advice = _(
             "Check that you chose the right file. If it came from this portal, ask the helpdesk."
         )
@@ -288,4 +286,3 @@ def check_certificate(
         sources=tuple(sources),
         online=tuple(findings),
     )
-

@@ -40,7 +40,9 @@ def find_stale(now: datetime | None = None) -> list[Staleness]:
     for authority in Authority.objects.all():
         latest = PublishedCrl.objects.latest_for(authority)
         if latest is None:
-            found.append(Staleness(f"crl:{authority.slug}", "no CRL published", f"{authority.slug}:none"))
+            found.append(
+                Staleness(f"crl:{authority.slug}", "no CRL published", f"{authority.slug}:none")
+            )
             continue
         remaining = latest.next_update - now
         if remaining <= t.crl_stale_margin:
@@ -80,7 +82,11 @@ def alert_staff(now: datetime | None = None) -> int:
         with transaction.atomic():
             if AuditEvent.objects.filter(action="revocation.stale", data__key=key).exists():
                 continue
-            record("revocation.stale", data={"key": key, "what": item.what, "problem": item.problem}, at=now)
+            record(
+                "revocation.stale",
+                data={"key": key, "what": item.what, "problem": item.problem},
+                at=now,
+            )
             if STALE_EVENT in notify.EVENTS:
                 notify.enqueue(
                     STALE_EVENT,

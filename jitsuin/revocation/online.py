@@ -14,8 +14,8 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
@@ -109,9 +109,13 @@ def check_crl(
     except Exception as exc:  # network or parse errors are findings, not crashes
         return Finding("crl", url, ok=False, about_issuer=about_issuer, error=str(exc))
     if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
-        return Finding("crl", url, ok=False, about_issuer=about_issuer, error="not signed by the issuer")
+        return Finding(
+            "crl", url, ok=False, about_issuer=about_issuer, error="not signed by the issuer"
+        )
     if crl.next_update_utc is not None and crl.next_update_utc < now:
-        return Finding("crl", url, ok=False, about_issuer=about_issuer, error="the CRL is out of date")
+        return Finding(
+            "crl", url, ok=False, about_issuer=about_issuer, error="the CRL is out of date"
+        )
     entry = crl.get_revoked_certificate_by_serial_number(certificate.serial_number)
     if entry is None:
         return Finding("crl", url, ok=True, about_issuer=about_issuer)
@@ -144,7 +148,12 @@ def _responder_key(response: ocsp.OCSPResponse, issuer: x509.Certificate) -> obj
 
 
 def check_ocsp(
-    certificate: x509.Certificate, issuer: x509.Certificate, url: str, *, now: datetime, fetch: Fetch
+    certificate: x509.Certificate,
+    issuer: x509.Certificate,
+    url: str,
+    *,
+    now: datetime,
+    fetch: Fetch,
 ) -> Finding:
     request = (
         ocsp.OCSPRequestBuilder()
@@ -200,9 +209,7 @@ def check_online(
         issuer = chain[position + 1]
         for url in _crl_urls(certificate):
             findings.append(
-                check_crl(
-                    certificate, issuer, url, now=now, fetch=fetch, about_issuer=position > 0
-                )
+                check_crl(certificate, issuer, url, now=now, fetch=fetch, about_issuer=position > 0)
             )
         if position == 0:
             for url in _ocsp_urls(certificate):

@@ -111,7 +111,11 @@ def publish_crl(
             "crl.published",
             actor=actor,
             obj=authority,
-            data={"number": number, "entries": len(entries), "next_update": row.next_update.isoformat()},
+            data={
+                "number": number,
+                "entries": len(entries),
+                "next_update": row.next_update.isoformat(),
+            },
             at=now,
         )
     logger.info("published CRL %s of %s with %s entries", number, authority.slug, len(entries))
@@ -180,7 +184,9 @@ def needs_refresh(authority: Authority, now: datetime) -> bool:
     if latest is None:
         return True
     t = timings()
-    return now - latest.this_update >= t.crl_refresh or latest.next_update - now < t.crl_stale_margin
+    return (
+        now - latest.this_update >= t.crl_refresh or latest.next_update - now < t.crl_stale_margin
+    )
 
 
 def refresh_crls(now: datetime | None = None) -> list[PublishedCrl]:

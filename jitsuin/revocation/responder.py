@@ -7,14 +7,16 @@ a nonce, another CertID hash or a missing row is signed live by the CA's delegat
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp as x509_ocsp
 from django.db import transaction
 from django.utils import timezone
@@ -158,7 +160,9 @@ def status_of(issuer_id: int, serial: int, now: datetime) -> SingleStatus:
         if child is None:
             return SingleStatus(CertStatus.UNKNOWN)
         if child.revoked_at is not None and child.revoked_at <= now:
-            return SingleStatus(CertStatus.REVOKED, child.revoked_at, _reason(child.revocation_reason))
+            return SingleStatus(
+                CertStatus.REVOKED, child.revoked_at, _reason(child.revocation_reason)
+            )
     if revoked_ca is not None:
         # RFC 6960 2.7: every certificate of a revoked CA may be answered as revoked.
         reason = _reason(revoked_ca.revocation_reason)
@@ -262,7 +266,9 @@ def answer(data: bytes, *, now: datetime | None = None) -> OcspAnswer:
 
 def _outdated_by_ca_revocation(issuer_id: int, this_update: datetime, now: datetime) -> bool:
     revoked = issuers.revoked_ancestor(issuer_id, now)
-    return revoked is not None and revoked.revoked_at is not None and this_update < revoked.revoked_at
+    return (
+        revoked is not None and revoked.revoked_at is not None and this_update < revoked.revoked_at
+    )
 
 
 def refresh_responses(now: datetime | None = None, *, limit: int = 5000) -> int:
@@ -296,10 +302,46 @@ def refresh_responses(now: datetime | None = None, *, limit: int = 5000) -> int:
 def _descendants(authority: Authority) -> list[int]:
     found, frontier = [authority.pk], [authority.pk]
     while frontier:
-        frontier = list(Authority.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        frontier = list(
+            Authority.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+        )
         found.extend(frontier)
     return found
 
 
 def presign_certificate(certificate: Certificate, *, now: datetime | None = None) -> OcspResponse:
     return presign(certificate.issuer, certificate.serial_int, now=now)
+
+
+def static_path_for(cert_id: CertId) -> str:
+    """The RFC 5019 GET path (after /ocsp/) of the no-nonce request for ``cert_id``."""
+    request = (
+        x509_ocsp.OCSPRequestBuilder()
+        .add_certificate_by_hash(
+            cert_id.issuer_name_hash, cert_id.issuer_key_hash, cert_id.serial, cert_id.algorithm
+        )
+        .build()
+    )
+    return base64.b64encode(request.public_bytes(serialization.Encoding.DER)).decode()
+
+
+def export_static(directory: Path, *, now: datetime | None = None) -> int:
+    """Write every current pre-signed response as ``directory/<base64 request>``.
+
+    A web server or CDN serving ``directory`` at ``/ocsp/`` answers RFC 5019 GETs without
+    jitsuin (a ``/`` in the base64 text becomes a subdirectory, as the decoded URL path does).
+    Set ``default_type application/ocsp-response``. Re-run after each refresh.
+    """
+    now = now or timezone.now()
+    written = 0
+    for authority in Authority.objects.all():
+        issuer = certificate_of(authority)
+        rows = OcspResponse.objects.filter(issuer=authority, next_update__gt=now).values_list(
+            "serial", "der"
+        )
+        for serial, der in rows.iterator(chunk_size=2000):
+            target = directory / static_path_for(cert_id_for(int(serial, 16), issuer))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(bytes(der))
+            written += 1
+    return written

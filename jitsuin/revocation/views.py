@@ -200,4 +200,3 @@ def ocsp_get(request: HttpRequest, encoded: str) -> HttpResponse:
         except (binascii.Error, ValueError):
             return _malformed()
     return _ocsp_response(request, der)
-

@@ -39,7 +39,9 @@ def test_check_a_pkcs12_with_its_pin(client, pki):
     issued = issue(pki.old)
     revoke_authority(pki.old.name, reason="superseded", actor="test")
     data = base64.b64encode(issued.pkcs12("abcd-efgh-ijkl")).decode()
-    assert _post(client, certificate=data, pin="abcd-efgh-ijkl").json()["status"] == "issuer_revoked"
+    assert (
+        _post(client, certificate=data, pin="abcd-efgh-ijkl").json()["status"] == "issuer_revoked"
+    )
     wrong = _post(client, certificate=data, pin="nope", lang="en")
     assert wrong.status_code == 422 and wrong.json()["code"] == "wrong_pin"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connections
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
@@ -113,3 +114,5 @@ def test_helpdesk_finds_a_stuck_request_and_retries_it(story, live_server):
         expect(download).to_be_visible()
         user_page.screenshot(path=str(SHOTS / "console-user-after-retry-ja.png"), full_page=True)
         browser.close()
+        # ORM calls made while Playwright runs use their own connection: close it here.
+        connections.close_all()

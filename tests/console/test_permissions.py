@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -106,3 +107,8 @@ def test_roles_are_groups_with_exactly_their_permissions(db):
     before = AuditEvent.objects.count()
     ensure_roles()
     assert AuditEvent.objects.count() == before
+    # A role someone widened by hand is put back, and that is recorded.
+    groups["helpdesk"].permissions.add(Permission.objects.get(codename="manage_authorities"))
+    ensure_roles()
+    assert not groups["helpdesk"].permissions.filter(codename="manage_authorities").exists()
+    assert AuditEvent.objects.filter(action="console.role_permissions").count() == 1

@@ -8,11 +8,12 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from jitsuin.audit.models import AuditEvent
+from jitsuin.audit.services import record
 from jitsuin.console.stats import dashboard, percentile
 from jitsuin.lifecycle.models import MaintenanceWindow, PolicyException, Request, RequestTransition
 from jitsuin.notify.models import Notice, OutboxMessage
@@ -240,8 +241,12 @@ def test_operator_schedules_and_cancels_maintenance(operator, db):
 
 
 def test_audit_page_filters_exports_and_verifies(operator, db):
-    page = operator.get(reverse("console:audit"), {"action": "console.", "actor": "system"})
-    assert page.context["page"].paginator.count == 3  # the three roles set up
+    with transaction.atomic():
+        for n in range(3):
+            record("request.issue.created", actor="user:alice", data={"n": n})
+        record("notice.published", actor="staff:op1")
+    page = operator.get(reverse("console:audit"), {"action": "request.", "actor": "user:alice"})
+    assert page.context["page"].paginator.count == 3
     csv_response = operator.get(reverse("console:audit_export", args=["csv"]))
     rows = list(csv.DictReader(io.StringIO(b"".join(csv_response.streaming_content).decode())))
     assert rows and rows[0]["prev_hash"] == "0" * 64
@@ -255,3 +260,22 @@ def test_audit_page_filters_exports_and_verifies(operator, db):
         cursor.execute("UPDATE audit_auditevent SET actor = 'x' WHERE id = %s", [rows[0]["id"]])
     broken = operator.get(reverse("console:audit"), {"verify": "1"})
     assert broken.context["broken"].event_id == int(rows[0]["id"])
+
+
+def test_person_page_query_count_does_not_grow_with_history(
+    helpdesk, holder_with_certificate, django_assert_max_num_queries
+):
+    holder, _certificate = holder_with_certificate
+    for i in range(8):
+        factories.request(holder, at=timezone.now() - timedelta(days=i), state="cancelled")
+    with django_assert_max_num_queries(20):  # 16 today, whatever the history
+        response = helpdesk.get(reverse("console:person", args=[holder.pk]))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"), [("ja", "滞留中の申請"), ("en", "Stuck requests")]
+)
+def test_console_speaks_japanese_and_english(helpdesk, language, heading):
+    page = helpdesk.get(reverse("console:stuck"), HTTP_ACCEPT_LANGUAGE=language)
+    assert f"<h1>{heading}</h1>" in page.content.decode()

@@ -16,7 +16,7 @@ import pytest
 from tests.peers import require_tool
 from tests.revocation.live import CLIENTS, doc_block, live  # noqa: F401 (fixture)
 
-pytestmark = [pytest.mark.peers, pytest.mark.django_db]
+pytestmark = pytest.mark.peers
 
 DOC_URL = "https://pki.example.ac.jp"
 SITE = """server default {{
@@ -73,7 +73,9 @@ def _radius(live, mode: str):  # noqa: F811
     )
     (conf / "radiusd.conf").write_text(radiusd)
     log = open(conf / "radius.log", "w")  # noqa: SIM115 (lives as long as the server)
-    process = subprocess.Popen([program, "-X", "-d", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [program, "-X", "-d", str(conf)], stdout=log, stderr=subprocess.STDOUT
+    )
     for _ in range(100):
         if "Ready to process requests" in (conf / "radius.log").read_text():
             break
@@ -116,13 +118,32 @@ def eap_tls(live, port: int, client: str) -> str:  # noqa: F811
         "  eapol_flags=0\n}\n"
     )
     result = subprocess.run(
-        ["eapol_test", "-c", str(config), "-a", "127.0.0.1", "-p", str(port), "-s", "testing123", "-t", "10"],
-        capture_output=True, text=True, timeout=30,
+        [
+            "eapol_test",
+            "-c",
+            str(config),
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-s",
+            "testing123",
+            "-t",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     return result.stdout.strip().splitlines()[-1]
 
 
-EXPECTED = {"fresh": "SUCCESS", "revoked": "FAILURE", "expired": "FAILURE", "underrevoked": "FAILURE"}
+EXPECTED = {
+    "fresh": "SUCCESS",
+    "revoked": "FAILURE",
+    "expired": "FAILURE",
+    "underrevoked": "FAILURE",
+}
 
 
 @pytest.mark.parametrize("client", CLIENTS)
@@ -136,12 +157,13 @@ def test_ocsp_mode_accepts_only_the_fresh_certificate(live, radius_ocsp, client)
 
 
 def test_ocsp_mode_asked_jitsuin(live, radius_ocsp):  # noqa: F811
-    from jitsuin.revocation import sightings
     from jitsuin.lifecycle.models import Certificate
+    from jitsuin.revocation import sightings
 
     eap_tls(live, radius_ocsp, "fresh")
-    sightings.flush()
-    assert Certificate.objects.get(pk=live.clients["fresh"].row.pk).last_seen_at is not None
+    with live.db():
+        sightings.flush()
+        assert Certificate.objects.get(pk=live.clients["fresh"].row.pk).last_seen_at is not None
 
 
 def test_sync_script_reports_no_change_the_second_time(live, tmp_path: Path):  # noqa: F811

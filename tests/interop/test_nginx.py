@@ -12,7 +12,7 @@ import pytest
 from tests.peers import require_tool
 from tests.revocation.live import CLIENTS, doc_block, live  # noqa: F401 (fixture)
 
-pytestmark = [pytest.mark.peers, pytest.mark.django_db]
+pytestmark = pytest.mark.peers
 
 EXPECTED = {"fresh": 200, "revoked": 400, "expired": 400, "underrevoked": 400}
 
@@ -37,7 +37,9 @@ def nginx(live):  # noqa: F811
         .replace("/etc/nginx/tls/", f"{live.dir}/")
         .replace("/etc/jitsuin", str(synced))
     )
-    temp = " ".join(f"{k}_temp_path {work};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temp = " ".join(
+        f"{k}_temp_path {work};" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     (work / "nginx.conf").write_text(
         f"daemon off;\npid {work}/nginx.pid;\nerror_log {work}/error.log;\nevents {{}}\n"
         f"http {{\n  access_log off;\n  {temp}\n{server}}}\n"
@@ -58,12 +60,22 @@ def nginx(live):  # noqa: F811
 def test_nginx_accepts_only_the_fresh_certificate(live, nginx, client):  # noqa: F811
     result = subprocess.run(
         [
-            "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-            "--cacert", str(live.dir / "server-ca.pem"),
-            "--cert", str(live.dir / f"{client}.chain.pem"),
-            "--key", str(live.dir / f"{client}.key"),
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--cacert",
+            str(live.dir / "server-ca.pem"),
+            "--cert",
+            str(live.dir / f"{client}.chain.pem"),
+            "--key",
+            str(live.dir / f"{client}.key"),
             f"https://127.0.0.1:{nginx}/",
         ],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert int(result.stdout) == EXPECTED[client]

@@ -16,10 +16,11 @@ from jitsuin.lifecycle.models import Certificate, Person, Profile, Request, Requ
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.issuance import issue_certificate
 from jitsuin.pki.loading import fingerprint_sha256
-from jitsuin.pki.names import person_subject
+from jitsuin.pki.names import person_subject, serial_hex
 from jitsuin.pki.profiles import end_entity_profile
 
 _numbers = count(1)
+__all__ = ["certificate", "person", "profile", "request", "serial_hex"]
 
 
 def person(uid: str | None = None, *, language: str = "ja", **fields: object) -> Person:

@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.lifecycle.models import Pickup
+from jitsuin.lifecycle.periodic import registered
 from jitsuin.lifecycle.signals import certificate_issued, certificate_revoked, request_changed
 from jitsuin.notify.models import OutboxMessage, OutboxState
 from jitsuin.notify.sending import RETRY_DELAYS, send_due
@@ -192,3 +194,27 @@ def test_resend_sends_a_second_copy_on_purpose(ca_hierarchy, smtp_server):
 def test_enqueue_outside_a_transaction_is_refused(transactional_db):
     with pytest.raises(RuntimeError, match="inside the transaction"):
         enqueue("request_received", to="a@example.org", key="x", context={})
+
+
+def test_a_committed_message_enqueues_its_send_task(django_capture_on_commit_callbacks):
+    holder = factories.person()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        message = enqueue(
+            "request_received",
+            person=holder,
+            key="task-1",
+            context={"request_id": 1, "kind": "issue", "created_at": T0},
+        )
+    task = DBTaskResult.objects.get()
+    assert task.queue_name == "notify"
+    assert task.args_kwargs["args"] == [message.pk]
+
+
+def test_the_periodic_jobs_are_registered_with_the_scheduler():
+    names = set(registered())
+    assert {
+        "notify.send_due",
+        "notify.remind_expiring",
+        "notify.remind_pickups",
+        "notify.alert_stuck",
+    } <= names

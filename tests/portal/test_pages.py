@@ -69,6 +69,7 @@ def test_revoke_shows_consequences_then_processing_then_revoked(alice_cert, clie
     assert 'data-status="revoked"' in fragment
     assert "hx-trigger" not in fragment
     detail = client.get(f"/certificates/{alice_cert.pk}/").content.decode()
+    assert "/downloads/" not in detail  # a revoked certificate is not offered for download
     assert "When the revocation takes effect" in detail
     assert "OCSP" in detail and "CRL" in detail
 
@@ -102,9 +103,18 @@ def test_issue_then_download_gives_one_certificate_and_the_same_file(alice, clie
 @pytest.mark.parametrize(
     ("user_agent", "expected"),
     [
-        ("Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 Chrome/120 Mobile", "compatible"),
-        ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15", "compatible"),
-        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Safari/605", "compatible"),
+        (
+            "Mozilla/5.0 (Linux; Android 13; Pixel 7) AppleWebKit/537.36 Chrome/120 Mobile",
+            "compatible",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15",
+            "compatible",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Safari/605",
+            "compatible",
+        ),
         ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120", "modern"),
         ("Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0", "modern"),
         ("curl/8.0", "compatible"),
@@ -163,11 +173,18 @@ def test_notices_list_and_detail_in_both_languages(alice, client_for):
         publish_at=now - timedelta(days=1),
     )
     hidden = Notice.objects.create(
-        title_ja="未来", title_en="Future", body_ja="x", body_en="x", publish_at=now + timedelta(days=3)
+        title_ja="未来",
+        title_en="Future",
+        body_ja="x",
+        body_en="x",
+        publish_at=now + timedelta(days=3),
     )
     client = client_for(alice)
+    assert "Intermediate CA switchover" in client.get("/").content.decode()
     assert "Intermediate CA switchover" in client.get("/notices/").content.decode()
-    assert "中間認証局の切り替え" in client_for(alice, language="ja").get("/notices/").content.decode()
+    assert (
+        "中間認証局の切り替え" in client_for(alice, language="ja").get("/notices/").content.decode()
+    )
     assert "Body text" in client.get(f"/notices/{notice.pk}/").content.decode()
     assert client.get(f"/notices/{hidden.pk}/").status_code == 404
 

@@ -89,7 +89,14 @@ def test_pages_have_no_inline_scripts_or_styles(alice_cert, client_for):
     import re
 
     client = client_for(alice_cert.person)
-    for url in ["/", f"/certificates/{alice_cert.pk}/", "/issue/", "/help/", "/check/", "/notices/"]:
+    for url in [
+        "/",
+        f"/certificates/{alice_cert.pk}/",
+        "/issue/",
+        "/help/",
+        "/check/",
+        "/notices/",
+    ]:
         html = client.get(url).content.decode()
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
         assert " style=" not in html and "<style" not in html, url

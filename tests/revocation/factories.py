@@ -117,7 +117,9 @@ def issue(
         email=f"{uid}@example.ac.jp",
     )
     with transaction.atomic():
-        person, _ = Person.objects.get_or_create(uid=uid, defaults={"email": f"{uid}@example.ac.jp"})
+        person, _ = Person.objects.get_or_create(
+            uid=uid, defaults={"email": f"{uid}@example.ac.jp"}
+        )
         row = Certificate.objects.create(
             issuer=authority,
             person=person,

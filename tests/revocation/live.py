@@ -1,7 +1,8 @@
 """A running jitsuin with a real hierarchy, for interop tests against real relying parties.
 
 The module-scoped ``live`` fixture commits its data (the server thread must see it), so it
-flushes the test database when the module is done, as a TransactionTestCase would.
+flushes the test database when the module is done, as a TransactionTestCase would. Tests using
+it are not marked django_db: a test transaction would hold SQLite's write lock.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
+from django.db import connection
+from django.test.utils import setup_databases, teardown_databases
 
 from jitsuin.authorities.services import certificate_of, revoke_authority
 from jitsuin.cli.server import build_server
@@ -43,6 +46,11 @@ class Live:
     dir: Path
     pki: Hierarchy
     clients: dict[str, Issued]
+    blocker: object  # pytest-django's django_db_blocker: `with live.db():` for ORM access
+
+    def db(self):  # type: ignore[no-untyped-def]
+        """ORM access outside a test transaction (SQLite's write lock would stall the server)."""
+        return self.blocker.unblock()  # type: ignore[attr-defined]
 
     def get(self, path: str) -> bytes:
         with urllib.request.urlopen(self.url + path, timeout=10) as response:  # noqa: S310
@@ -61,23 +69,67 @@ def _server_cert(directory: Path) -> None:
     """A TLS server certificate from a throwaway CA (the RADIUS/web server's own, not jitsuin's)."""
     run = lambda *args: subprocess.run(args, check=True, capture_output=True, cwd=directory)  # noqa: E731
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    run("openssl", "req", "-x509", *ec, "-keyout", "server-ca.key", "-out", "server-ca.pem",
-        "-subj", "/CN=Test Server CA", "-days", "30",
-        "-addext", "basicConstraints=critical,CA:true", "-addext", "keyUsage=critical,keyCertSign")
-    run("openssl", "req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    run(
+        "openssl",
+        "req",
+        "-x509",
+        *ec,
+        "-keyout",
+        "server-ca.key",
+        "-out",
+        "server-ca.pem",
+        "-subj",
+        "/CN=Test Server CA",
+        "-days",
+        "30",
+        "-addext",
+        "basicConstraints=critical,CA:true",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    )
+    run(
+        "openssl",
+        "req",
+        *ec,
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    )
     (directory / "server.ext").write_text(
         "basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature\n"
         "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n"
     )
-    run("openssl", "x509", "-req", "-in", "server.csr", "-CA", "server-ca.pem", "-CAkey",
-        "server-ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "30",
-        "-extfile", "server.ext")
+    run(
+        "openssl",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "server-ca.pem",
+        "-CAkey",
+        "server-ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "30",
+        "-extfile",
+        "server.ext",
+    )
 
 
 @pytest.fixture(scope="module")
 def live(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[no-untyped-def]
     directory = tmp_path_factory.mktemp("live")
     with django_db_blocker.unblock():
+        own_databases = None
+        # pytest-django creates the test database only for django_db tests; these are not.
+        if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+            own_databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         responder.forget_caches()
         pki = make_hierarchy()
         clients = {
@@ -107,6 +159,7 @@ def live(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[
                 dir=directory,
                 pki=pki,
                 clients=clients,
+                blocker=django_db_blocker,
             )
         finally:
             server.shutdown()
@@ -114,3 +167,5 @@ def live(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[
             sightings._buffer.clear()
             responder.forget_caches()
             call_command("flush", interactive=False, verbosity=0)
+            if own_databases is not None:
+                teardown_databases(own_databases, verbosity=0)

@@ -58,11 +58,12 @@ def test_a_scheduled_intermediate_revocation_is_not_yet_in_effect(pki):
 
 
 def test_a_stranger_certificate_has_an_unknown_issuer(pki, db):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     from jitsuin.pki.clock import FixedClock
     from jitsuin.pki.issuance import create_root
     from jitsuin.pki.keys import KeySpec, generate_private_key
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
 
     key = generate_private_key(KeySpec.parse("p256"))
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "Elsewhere CA")])

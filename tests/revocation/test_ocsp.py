@@ -20,11 +20,12 @@ from .lint import pkilint
 
 pytestmark = pytest.mark.django_db
 DER = serialization.Encoding.DER
+SHA1 = hashes.SHA1()  # noqa: S303 (RFC 5019 CertIDs)
 
 
 def _request(issued, *, nonce: bytes | None = None, algorithm=None) -> bytes:
     builder = ocsp.OCSPRequestBuilder().add_certificate(
-        issued.certificate, certificate_of(issued.issuer), algorithm or hashes.SHA1()
+        issued.certificate, certificate_of(issued.issuer), algorithm or SHA1
     )
     if nonce:
         builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
@@ -95,7 +96,7 @@ def test_an_unknown_issuer_is_unauthorized(client, pki, tmp_path):
     stranger = create_root(name, key, FixedClock(timezone.now()))
     body = (
         ocsp.OCSPRequestBuilder()
-        .add_certificate_by_hash(b"\x00" * 20, b"\x01" * 20, 12345, hashes.SHA1())
+        .add_certificate_by_hash(b"\x00" * 20, b"\x01" * 20, 12345, SHA1)
         .build()
         .public_bytes(DER)
     )
@@ -105,7 +106,7 @@ def test_an_unknown_issuer_is_unauthorized(client, pki, tmp_path):
 
 
 def _request_for(ca: x509.Certificate) -> bytes:
-    return ocsp.OCSPRequestBuilder().add_certificate(ca, ca, hashes.SHA1()).build().public_bytes(DER)
+    return ocsp.OCSPRequestBuilder().add_certificate(ca, ca, SHA1).build().public_bytes(DER)
 
 
 def test_garbage_is_a_malformed_request(client, pki):
@@ -132,16 +133,14 @@ def test_certificates_under_a_revoked_intermediate_are_answered_revoked(client, 
     assert response.certificate_status == ocsp.OCSPCertStatus.REVOKED
     # and the root answers for the intermediate itself
     old_ca = certificate_of(pki.old)
-    body = ocsp.OCSPRequestBuilder().add_certificate(old_ca, certificate_of(pki.root), hashes.SHA1())
+    body = ocsp.OCSPRequestBuilder().add_certificate(old_ca, certificate_of(pki.root), SHA1)
     answer = ocsp.load_der_ocsp_response(_post(client, body.build().public_bytes(DER)).content)
     assert answer.certificate_status == ocsp.OCSPCertStatus.REVOKED
     pkilint("lint_ocsp_response", _post(client, body.build().public_bytes(DER)).content)
 
 
 def test_an_unissued_serial_of_a_known_issuer_is_unknown(client, pki):
-    body = ocsp.OCSPRequestBuilder().add_certificate_by_hash(
-        *_hashes(pki.current), 424242, hashes.SHA1()
-    )
+    body = ocsp.OCSPRequestBuilder().add_certificate_by_hash(*_hashes(pki.current), 424242, SHA1)
     response = ocsp.load_der_ocsp_response(_post(client, body.build().public_bytes(DER)).content)
     assert response.certificate_status == ocsp.OCSPCertStatus.UNKNOWN
 
@@ -201,3 +200,12 @@ def test_fuzzed_requests_never_get_a_500(client, pki, body, content_type):
 
 
 _VALID: list[bytes] = []
+
+
+def test_static_export_is_addressed_the_rfc5019_get_way(client, pki, tmp_path):
+    from jitsuin.revocation import responder
+
+    issued = issue(pki.current)
+    assert responder.export_static(tmp_path) == 1
+    encoded = base64.b64encode(_request(issued)).decode()
+    assert (tmp_path / encoded).read_bytes() == _post(client, _request(issued)).content

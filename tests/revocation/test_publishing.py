@@ -28,7 +28,10 @@ def test_a_revoked_certificate_appears_in_its_issuers_next_crl(pki):
     assert crl.is_signature_valid(certificate_of(pki.current).public_key())
     entry = crl.get_revoked_certificate_by_serial_number(bad.certificate.serial_number)
     assert entry is not None
-    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.value == "keyCompromise"
+    assert (
+        entry.extensions.get_extension_for_class(x509.CRLReason).value.reason.value
+        == "keyCompromise"
+    )
     assert crl.get_revoked_certificate_by_serial_number(good.certificate.serial_number) is None
 
 
@@ -49,7 +52,10 @@ def test_a_burst_of_revocations_makes_one_pending_row_and_one_task(
         for item in certificates:
             revoke(item)
     assert PendingPublication.objects.get(authority=pki.current).changes == 30
-    assert DBTaskResult.objects.filter(task_path__endswith="publish_pending").count() - tasks_before == 1
+    assert (
+        DBTaskResult.objects.filter(task_path__endswith="publish_pending").count() - tasks_before
+        == 1
+    )
     later = timezone.now() + timings().crl_debounce + timedelta(seconds=1)
     published = publishing.publish_due(later)
     assert [row.entries for row in published] == [30]
@@ -78,7 +84,9 @@ def test_a_scheduled_intermediate_revocation_reaches_the_root_crl_when_its_time_
     pending = PendingPublication.objects.get(authority=pki.root)
     assert pending.due_at == at
     after = publishing.publish_due(at + timedelta(seconds=1))[0]
-    assert _load(after).get_revoked_certificate_by_serial_number(int(pki.old.serial, 16)) is not None
+    assert (
+        _load(after).get_revoked_certificate_by_serial_number(int(pki.old.serial, 16)) is not None
+    )
 
 
 def test_every_ca_crl_lints_clean(pki):
@@ -101,10 +109,17 @@ def test_next_crl_update_is_the_oldest_valid_crls_next_update(pki):
     assert publishing.next_crl_update(pki.current, now=now) is None
     first = publishing.publish_crl(pki.current, now=now)
     publishing.publish_crl(pki.current, now=now + timedelta(hours=1))
-    assert publishing.next_crl_update(pki.current, now=now + timedelta(hours=2)) == first.next_update
+    assert (
+        publishing.next_crl_update(pki.current, now=now + timedelta(hours=2)) == first.next_update
+    )
 
 
 def test_the_crl_bundle_holds_every_cas_crl(pki):
     bundle = publishing.crl_bundle_pem().encode()
-    crls = [x509.load_pem_x509_crl(b"-----BEGIN X509 CRL-----" + part) for part in bundle.split(b"-----BEGIN X509 CRL-----")[1:]]
-    assert {c.issuer for c in crls} == {certificate_of(a).subject for a in (pki.root, pki.current, pki.old)}
+    crls = [
+        x509.load_pem_x509_crl(b"-----BEGIN X509 CRL-----" + part)
+        for part in bundle.split(b"-----BEGIN X509 CRL-----")[1:]
+    ]
+    assert {c.issuer for c in crls} == {
+        certificate_of(a).subject for a in (pki.root, pki.current, pki.old)
+    }

@@ -21,8 +21,9 @@ def windows_to_show(now=None) -> list[MaintenanceWindow]:  # type: ignore[no-unt
     """The current maintenance window and those starting soon, earliest first."""
     now = now or timezone.now()
     return list(
-        MaintenanceWindow.objects.filter(ends_at__gt=now, starts_at__lte=now + ANNOUNCE_AHEAD)
-        .order_by("starts_at")[:3]
+        MaintenanceWindow.objects.filter(
+            ends_at__gt=now, starts_at__lte=now + ANNOUNCE_AHEAD
+        ).order_by("starts_at")[:3]
     )
 
 

@@ -6,6 +6,7 @@ from django import template
 from django.utils.functional import Promise
 
 from jitsuin.portal import presenters
+from jitsuin.revocation.check import REASON_TEXT
 
 register = template.Library()
 
@@ -18,3 +19,8 @@ def request_state(state: str) -> Promise | str:
 @register.filter
 def request_kind(kind: str) -> Promise:
     return presenters.kind_label(kind)
+
+
+@register.filter
+def revocation_reason(reason: str) -> Promise | str:
+    return REASON_TEXT.get(reason, reason)

@@ -58,8 +58,14 @@ class Command(BaseCommand):
         revoke.add_argument(
             "--reason",
             default="superseded",
-            choices=["superseded", "keyCompromise", "cACompromise", "cessationOfOperation",
-                     "affiliationChanged", "unspecified"],
+            choices=[
+                "superseded",
+                "keyCompromise",
+                "cACompromise",
+                "cessationOfOperation",
+                "affiliationChanged",
+                "unspecified",
+            ],
         )
         revoke.add_argument("--at", help="ISO date-time with zone, e.g. 2026-01-17T00:00+09:00")
 
@@ -135,7 +141,10 @@ class Command(BaseCommand):
         )
         when = timezone.localtime(authority.revoked_at)
         if authority.revoked_at <= timezone.now():
-            self.stdout.write(f"{authority.name} revoked ({authority.revocation_reason}) at {when:%Y-%m-%d %H:%M %Z}")
+            self.stdout.write(
+                f"{authority.name} revoked ({authority.revocation_reason}) "
+                f"at {when:%Y-%m-%d %H:%M %Z}"
+            )
         else:
             self.stdout.write(
                 f"{authority.name} will be revoked ({authority.revocation_reason}) at "

@@ -54,7 +54,13 @@ class Command(BaseCommand):
                 "subject": verdict.subject,
                 "sources": list(verdict.sources),
                 "online": [
-                    {"source": f.source, "url": f.url, "ok": f.ok, "revoked": f.revoked, "error": f.error}
+                    {
+                        "source": f.source,
+                        "url": f.url,
+                        "ok": f.ok,
+                        "revoked": f.revoked,
+                        "error": f.error,
+                    }
                     for f in verdict.online
                 ],
             }

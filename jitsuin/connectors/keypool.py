@@ -1,0 +1,66 @@
+"""Key generation one step ahead: a daemon thread keeps a few fresh keys per key type ready.
+
+RSA key generation dominates issuance, and pyca/cryptography releases the GIL while it
+runs, so a worker can make the next key on a second core while it records the previous
+certificate. Keys live only in this process's memory, are handed out once, and are never
+stored; when the pool is empty the caller generates its own, so nothing ever waits on it.
+``JITSUIN_KEY_POOL`` sets how many keys per type are kept ready (``0`` turns it off).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
+
+logger = logging.getLogger("jitsuin.keypool")
+
+
+class KeyPool:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._queues: dict[str, queue.Queue[PrivateKey]] = {}
+        self._lock = threading.Lock()
+
+    def _fill(self, spec: KeySpec, keys: queue.Queue[PrivateKey]) -> None:
+        while True:
+            try:
+                keys.put(generate_private_key(spec))  # blocks while the pool is full
+            except Exception:  # keep serving: callers fall back to their own keys
+                logger.exception("key pool for %s stopped", spec)
+                return
+
+    def _queue_for(self, spec: KeySpec) -> queue.Queue[PrivateKey]:
+        name = str(spec)
+        with self._lock:
+            keys = self._queues.get(name)
+            if keys is None:
+                keys = queue.Queue(maxsize=self.size)
+                self._queues[name] = keys
+                threading.Thread(
+                    target=self._fill, args=(spec, keys), name=f"keypool-{name}", daemon=True
+                ).start()
+            return keys
+
+    def take(self, spec: KeySpec) -> PrivateKey:
+        """A fresh key never handed out before: from the pool if one is ready, else new."""
+        if self.size <= 0:
+            return generate_private_key(spec)
+        try:
+            return self._queue_for(spec).get_nowait()
+        except queue.Empty:
+            return generate_private_key(spec)
+
+
+_pools: dict[int, KeyPool] = {}
+_pools_lock = threading.Lock()
+
+
+def pool(size: int) -> KeyPool:
+    """The process-wide pool of ``size`` keys per type."""
+    with _pools_lock:
+        if size not in _pools:
+            _pools[size] = KeyPool(size)
+        return _pools[size]
