@@ -87,7 +87,7 @@ def _run() -> None:
     from jitsuin.authorities.services import create_intermediate, init_hierarchy
     from jitsuin.campaigns import queries, services
     from jitsuin.campaigns.export import csv_rows
-    from jitsuin.lifecycle.models import Certificate, Person, Profile
+    from jitsuin.lifecycle.models import Certificate, Person, Profile, Request, RequestState
     from jitsuin.notify.models import OutboxMessage
     from jitsuin.pki.clock import FixedClock
     from jitsuin.pki.names import new_serial, serial_hex
@@ -196,6 +196,30 @@ def _run() -> None:
 
     migrated = int(PEOPLE * MIGRATED_SHARE)
     Certificate.objects.bulk_create(rows(new, 0, migrated, 0.0), batch_size=5_000)
+    # 10 % waiting for their download, 2 % failed, 2 % queued for ten days (stuck).
+    shares = [
+        (0.10, RequestState.READY, timedelta(days=1)),
+        (0.02, RequestState.FAILED, timedelta(hours=3)),
+        (0.02, RequestState.QUEUED, timedelta(days=10)),
+    ]
+    requests, index = [], migrated
+    for share, state, age in shares:
+        for _ in range(int(PEOPLE * share)):
+            pk, uid, _email = people[index]
+            requests.append(
+                Request(
+                    kind="issue",
+                    person_id=pk,
+                    profile=profiles[index % 3],
+                    state=state,
+                    state_changed_at=DURING - age,
+                    created_at=DURING - age,
+                    requested_by=f"user:{uid}",
+                    idempotency_key=f"bench-{pk}",
+                )
+            )
+            index += 1
+    Request.objects.bulk_create(requests, batch_size=5_000)
     progress, _ = _timed(
         "status (four categories over all members)",
         lambda: queries.progress(campaign, now=DURING),
@@ -217,6 +241,12 @@ def _run() -> None:
 
     size, _ = _timed("status: CSV export of every straggler", export)
     print(f"  {size / 1e6:.1f} MB of CSV")
+
+    reminder, _ = _timed(
+        "reminder round (14 days before) into the outbox",
+        lambda: services.send_reminders(campaign, now=DEADLINE - timedelta(days=14)),
+    )
+    print(f"  {reminder.recipients:,} reminders (everyone not migrated)")
 
 
 if __name__ == "__main__":

@@ -128,7 +128,9 @@ def _load_process(args: tuple[int, list[bytes], float]) -> tuple[int, list[float
 
 def load(port: int, requests: list[bytes], seconds: float = SECONDS) -> dict[str, float]:
     with multiprocessing.get_context("fork").Pool(CLIENTS) as pool:
-        results = pool.map(_load_process, [(port, requests[i::CLIENTS], seconds)] * CLIENTS)
+        results = pool.map(
+            _load_process, [(port, requests[i::CLIENTS], seconds) for i in range(CLIENTS)]
+        )
     done = sum(r[0] for r in results)
     latencies = sorted(x for r in results for x in r[1])
     errors = sum(r[2] for r in results)
@@ -278,6 +280,7 @@ def bench_ocsp(workdir: Path) -> None:
 
     from jitsuin.authorities.keys import key_store
     from jitsuin.authorities.services import certificate_of
+    from jitsuin.pki.names import serial_hex
     from jitsuin.revocation import responder
 
     print(f"OCSP: {CERTS} certificates, {CLIENTS} load processes x {CONNECTIONS} connections, "
@@ -313,7 +316,7 @@ def bench_ocsp(workdir: Path) -> None:
     with index.open("w") as handle:
         for row, certificate in made:
             expiry = certificate.not_valid_after_utc.strftime("%y%m%d%H%M%SZ")
-            handle.write(f"V\t{expiry}\t\t{certificate.serial_number:X}\tunknown\t/CN={row.pk}\n")
+            handle.write(f"V\t{expiry}\t\t{serial_hex(certificate.serial_number)}\tunknown\t/CN={row.pk}\n")
     signer = responder.responder_for(hierarchy.intermediate)
     (workdir / "rsigner.pem").write_bytes(signer.certificate.public_bytes(serialization.Encoding.PEM))
     (workdir / "rkey.pem").write_bytes(key_store().get(hierarchy.intermediate.ocsp_key_ref).private_bytes(
@@ -367,7 +370,7 @@ def bench_crl(workdir: Path) -> None:
     from jitsuin.pki.crl import RevokedEntry, build_crl
     from jitsuin.pki.issuance import Signer, create_root
     from jitsuin.pki.keys import KeySpec, generate_private_key
-    from jitsuin.pki.names import new_serial
+    from jitsuin.pki.names import new_serial, serial_hex
 
     key = generate_private_key(KeySpec.parse("p384"))
     now = datetime.now(UTC)
@@ -390,7 +393,7 @@ def bench_crl(workdir: Path) -> None:
         stamp = revoked_at.strftime("%y%m%d%H%M%SZ")
         expiry = (now + timedelta(days=365)).strftime("%y%m%d%H%M%SZ")
         (workdir / "index.txt").write_text("".join(
-            f"R\t{expiry}\t{stamp},keyCompromise\t{e.serial:X}\tunknown\t/CN=x\n" for e in entries))
+            f"R\t{expiry}\t{stamp},keyCompromise\t{serial_hex(e.serial)}\tunknown\t/CN=x\n" for e in entries))
         (workdir / "crlnumber").write_text("01\n")
         (workdir / "ca.cnf").write_text(
             f"[ca]\ndefault_ca=c\n[c]\ndatabase={workdir}/index.txt\ncrlnumber={workdir}/crlnumber\n"

@@ -97,8 +97,14 @@ def main() -> None:
     n = int(os.environ.get("BENCH_N", "40"))
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     vendor = _setup_django()
+    from jitsuin.authorities.models import Authority
     from jitsuin.authorities.services import init_hierarchy
 
+    if Authority.objects.exists() and not os.environ.get("BENCH_REUSE"):
+        raise SystemExit(
+            "bench_pipeline needs an empty database (its CA keys live in a fresh data dir); "
+            "create one, or set BENCH_REUSE=1 with the JITSUIN_DATA_DIR that goes with it"
+        )
     init_hierarchy()
     keygen, raw, pipe, whole = [], [], [], []
     for run in range(rounds):

@@ -119,6 +119,8 @@ def _saml(config: JitsuinConfig) -> dict[str, Any]:
         },
         "SAML_SESSION_COOKIE_NAME": "jitsuin_saml",
         "ACS_DEFAULT_REDIRECT_URL": "/",
+        # jitsuin's own middleware sets the Content-Security-Policy on every response.
+        "SAML_CSP_HANDLER": "",
     }
 
 

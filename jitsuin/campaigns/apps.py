@@ -13,7 +13,9 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from jitsuin.campaigns.services import tick
+        from jitsuin.campaigns.services import health, tick
+        from jitsuin.health import register_check
         from jitsuin.lifecycle.periodic import register
 
         register("campaigns", TICK_EVERY, tick)
+        register_check("campaigns", health)

@@ -118,6 +118,9 @@ class ReminderRound(models.Model):
     due_at = models.DateTimeField()
     sent_at = models.DateTimeField()
     recipients = models.PositiveIntegerField(default=0)
+    task = models.OneToOneField(
+        "CampaignTask", null=True, on_delete=models.SET_NULL, related_name="reminder_round"
+    )
 
     class Meta:
         ordering = ["due_at"]
@@ -169,6 +172,8 @@ class CampaignTask(models.Model):
     actor = models.CharField(max_length=200)
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
+    # Wall-clock time of the last progress; a stale one lets another process take over.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
@@ -177,6 +182,15 @@ class CampaignTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.done}/{self.total} {self.state}"
+
+    @property
+    def label(self) -> str:
+        if self.kind == "invite":
+            return str(_("Invitations"))
+        if self.kind.startswith("reminder-"):
+            days = self.kind.removeprefix("reminder-")
+            return str(_("Reminders (%(days)s days before the deadline)") % {"days": days})
+        return self.kind
 
     @property
     def percent(self) -> int:

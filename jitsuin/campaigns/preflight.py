@@ -130,7 +130,7 @@ def _crls_fresh(authority: Authority, now: datetime) -> Check:
     return Check(name, True, _("Every CA in the chain has a current CRL."))
 
 
-def _canary(authority: Authority, now: datetime, *, actor: str) -> tuple[bytes, PrivateKey]:
+def issue_canary(authority: Authority, now: datetime, *, actor: str) -> tuple[bytes, PrivateKey]:
     """A one-hour client certificate from ``authority``, recorded in the audit log."""
     key = generate_private_key(KeySpec.parse("p256"))
     certificate = issue_certificate(
@@ -171,7 +171,7 @@ def _radius_checks(campaign: Campaign, now: datetime, *, actor: str) -> list[Che
         return [Check("radius_config", False, str(exc))]
     if target is None:
         return []
-    chain, key = _canary(campaign.new_authority, now, actor=actor)
+    chain, key = issue_canary(campaign.new_authority, now, actor=actor)
     result = eap_tls_login(target, identity=f"{CANARY_UID}@preflight", chain_pem=chain, key=key)
     checks = [
         Check(
@@ -189,7 +189,7 @@ def _radius_checks(campaign: Campaign, now: datetime, *, actor: str) -> list[Che
         for old in campaign.old_authorities.all():
             if old.revoked_at is not None and old.revoked_at <= now:
                 continue
-            chain, key = _canary(old, now, actor=actor)
+            chain, key = issue_canary(old, now, actor=actor)
             result = eap_tls_login(
                 target, identity=f"{CANARY_UID}@preflight", chain_pem=chain, key=key
             )

@@ -22,6 +22,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from jitsuin.authorities.models import Authority
 from jitsuin.campaigns.models import Campaign, Member
@@ -31,6 +32,7 @@ from jitsuin.lifecycle.models import (
     PolicyException,
     Request,
     RequestState,
+    RolloverPolicy,
 )
 from jitsuin.workdays import add_business_days
 
@@ -42,6 +44,12 @@ IN_PROGRESS = "in_progress"
 STUCK = "stuck"
 NOT_STARTED = "not_started"
 CATEGORIES = (MIGRATED, IN_PROGRESS, STUCK, NOT_STARTED)
+CATEGORY_LABELS = {
+    MIGRATED: gettext_lazy("Migrated"),
+    IN_PROGRESS: gettext_lazy("In progress"),
+    STUCK: gettext_lazy("Stuck"),
+    NOT_STARTED: gettext_lazy("Not started"),
+}
 
 # Requests that are still moving (stuck once they sit too long in one of these states).
 _MOVING = (RequestState.QUEUED, RequestState.PROCESSING)
@@ -83,6 +91,14 @@ class ProfileLine:
     policy: str
     certificates: int
     people: int
+
+    @property
+    def policy_label(self) -> str:
+        return (
+            str(RolloverPolicy(self.policy).label)
+            if self.policy in RolloverPolicy.values
+            else self.policy
+        )
 
 
 @dataclass(frozen=True)
@@ -291,6 +307,10 @@ class MemberRow:
     last_seen_at: datetime | None
     old_serial: str
     person_id: int
+
+    @property
+    def category_label(self) -> str:
+        return str(CATEGORY_LABELS[self.category])
 
 
 def _category_of(row: dict[str, object]) -> str:

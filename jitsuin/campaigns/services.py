@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +37,10 @@ from jitsuin.pki.clock import FixedClock
 
 Progress = Callable[[int, int], None]  # (done, total)
 CHUNK = 500
+# A running task whose heartbeat is older than this is taken over by another process.
+TASK_LEASE = timedelta(minutes=10)
+INVITE = "invite"
+REMINDER = "reminder-"
 OLD_CA_REVOCATION_REASON = "superseded"
 
 
@@ -215,7 +220,7 @@ def start(
             at=now,
         )
         CampaignTask.objects.create(
-            campaign=campaign, kind="invite", total=members, actor=actor, created_at=now
+            campaign=campaign, kind=INVITE, total=members, actor=actor, created_at=now
         )
     return campaign
 
@@ -240,18 +245,32 @@ def _context(
     }
 
 
+def _claim(task: CampaignTask) -> bool:
+    """Take the task unless another process works on it (its heartbeat is recent)."""
+    wall = timezone.now()
+    return bool(
+        CampaignTask.objects.filter(pk=task.pk)
+        .filter(
+            Q(state__in=[TaskState.QUEUED, TaskState.FAILED])
+            | Q(state=TaskState.RUNNING, heartbeat_at__lt=wall - TASK_LEASE)
+            | Q(state=TaskState.RUNNING, heartbeat_at__isnull=True)
+        )
+        .update(state=TaskState.RUNNING, heartbeat_at=wall, started_at=task.started_at or wall)
+    )
+
+
 def _run_task(
     task: CampaignTask,
     people: Callable[[], Iterable[Person]],
     send: Callable[[list[Person]], None],
     *,
-    now: datetime,
     progress: Progress | None,
 ) -> CampaignTask:
-    """Work through ``people`` in chunks, each chunk one transaction, recording progress."""
-    CampaignTask.objects.filter(pk=task.pk).update(
-        state=TaskState.RUNNING, started_at=task.started_at or now
-    )
+    """Work through ``people`` in chunks, each chunk one transaction, recording progress.
+
+    The caller has claimed the task. A rerun after a crash starts from the top: the outbox
+    keys make the chunks already done no-ops.
+    """
     done = 0
     batch: list[Person] = []
 
@@ -261,7 +280,7 @@ def _run_task(
             send(batch)
         done += len(batch)
         batch.clear()
-        CampaignTask.objects.filter(pk=task.pk).update(done=done)
+        CampaignTask.objects.filter(pk=task.pk).update(done=done, heartbeat_at=timezone.now())
         if progress:
             progress(done, task.total)
 
@@ -278,26 +297,33 @@ def _run_task(
         )
         raise
     CampaignTask.objects.filter(pk=task.pk).update(
-        state=TaskState.DONE, done=done, total=max(done, task.total), finished_at=timezone.now()
+        state=TaskState.DONE, done=done, total=done, finished_at=timezone.now()
     )
     task.refresh_from_db()
     return task
 
 
+def _old_names(campaign: Campaign) -> str:
+    return ", ".join(a.name for a in campaign.old_authorities.all())
+
+
 def send_invitations(
     campaign: Campaign, *, now: datetime | None = None, progress: Progress | None = None
 ) -> CampaignTask | None:
-    """E-mail every member once (the outbox key makes a rerun a no-op)."""
+    """E-mail every member once (the outbox key makes a rerun a no-op).
+
+    None when there is nothing to do or another process is already doing it.
+    """
     now = _now(now)
     task = (
-        CampaignTask.objects.filter(campaign=campaign, kind="invite")
+        CampaignTask.objects.filter(campaign=campaign, kind=INVITE)
         .exclude(state=TaskState.DONE)
         .first()
     )
-    if task is None:
+    if task is None or not _claim(task):
         return None
     campaign = Campaign.objects.select_related("new_authority").get(pk=campaign.pk)
-    old_names = ", ".join(a.name for a in campaign.old_authorities.all())
+    old_names = _old_names(campaign)
 
     def people() -> Iterable[Person]:
         return (
@@ -317,7 +343,7 @@ def send_invitations(
         ]
         enqueue_many("campaign_invite", items, actor=f"campaign:{campaign.name}", now=now)
 
-    return _run_task(task, people, send, now=now, progress=progress)
+    return _run_task(task, people, send, progress=progress)
 
 
 def due_reminder(campaign: Campaign, now: datetime) -> int | None:
@@ -348,21 +374,26 @@ def send_reminders(
     if days is None:
         return None
     with transaction.atomic():
-        reminder, created = ReminderRound.objects.get_or_create(
-            campaign=campaign,
-            deadline=campaign.deadline,
-            days_before=days,
-            defaults={"due_at": campaign.deadline - timedelta(days=days), "sent_at": now},
-        )
-        if not created:
-            return None
         task = CampaignTask.objects.create(
             campaign=campaign,
-            kind=f"reminder-{days}",
+            kind=f"{REMINDER}{days}",
             total=queries.not_migrated(campaign, now=now).count(),
             actor=actor,
             created_at=now,
         )
+        reminder, created = ReminderRound.objects.get_or_create(
+            campaign=campaign,
+            deadline=campaign.deadline,
+            days_before=days,
+            defaults={
+                "due_at": campaign.deadline - timedelta(days=days),
+                "sent_at": now,
+                "task": task,
+            },
+        )
+        if not created:
+            transaction.set_rollback(True)
+            return None
         record(
             "campaign.reminder_round",
             actor=actor,
@@ -370,7 +401,23 @@ def send_reminders(
             data={"days_before": days, "recipients": task.total},
             at=now,
         )
-    old_names = ", ".join(a.name for a in campaign.old_authorities.all())
+    if not _claim(task):
+        return reminder
+    return _send_round(campaign, reminder, task, now=now, progress=progress)
+
+
+def _send_round(
+    campaign: Campaign,
+    reminder: ReminderRound,
+    task: CampaignTask,
+    *,
+    now: datetime,
+    progress: Progress | None,
+) -> ReminderRound:
+    old_names = _old_names(campaign)
+    days = reminder.days_before
+    stamp = f"{reminder.deadline:%Y%m%d}"
+    # Who has not migrated when the round goes out (or resumes).
     person_ids = list(queries.not_migrated(campaign, now=now).values_list("person_id", flat=True))
 
     def people() -> Iterable[Person]:
@@ -378,7 +425,6 @@ def send_reminders(
             yield from Person.objects.filter(pk__in=person_ids[i : i + CHUNK]).order_by("pk")
 
     def send(batch: list[Person]) -> None:
-        stamp = f"{campaign.deadline:%Y%m%d}"
         items = [
             BulkItem(
                 person=person,
@@ -389,10 +435,28 @@ def send_reminders(
         ]
         enqueue_many("campaign_reminder", items, actor=f"campaign:{campaign.name}", now=now)
 
-    _run_task(task, people, send, now=now, progress=progress)
+    _run_task(task, people, send, progress=progress)
     ReminderRound.objects.filter(pk=reminder.pk).update(recipients=len(person_ids))
     reminder.recipients = len(person_ids)
     return reminder
+
+
+def resume_tasks(campaign: Campaign, *, now: datetime | None = None) -> int:
+    """Finish bulk work a stopped process left half done; returns how many tasks ran."""
+    now = _now(now)
+    ran = 0
+    if send_invitations(campaign, now=now) is not None:
+        ran += 1
+    for reminder in (
+        ReminderRound.objects.filter(campaign=campaign)
+        .exclude(task__state=TaskState.DONE)
+        .exclude(task=None)
+        .select_related("task")
+    ):
+        if reminder.deadline == campaign.deadline and _claim(reminder.task):
+            _send_round(campaign, reminder, reminder.task, now=now, progress=None)
+            ran += 1
+    return ran
 
 
 def take_snapshot(campaign: Campaign, *, now: datetime | None = None) -> Snapshot:
@@ -570,7 +634,7 @@ def tick(now: datetime) -> None:
     for campaign in Campaign.objects.filter(state__in=RUNNING_STATES).select_related(
         "new_authority"
     ):
-        send_invitations(campaign, now=now)
+        resume_tasks(campaign, now=now)
         send_reminders(campaign, now=now)
         last = campaign.snapshots.order_by("-at").first()
         if last is None or now - last.at >= SNAPSHOT_EVERY:
@@ -615,3 +679,23 @@ def banner_for(
                 link=link_for(campaign),
             )
     return None
+
+
+def health() -> tuple[str, object]:
+    """For /healthz: degraded while a deadline has passed without a confirmed revocation."""
+    now = timezone.now()
+    overdue = list(
+        Campaign.objects.filter(
+            state__in=[CampaignState.STARTED, CampaignState.AWAITING_CONFIRMATION],
+            deadline__lte=now,
+        ).values_list("name", flat=True)
+    )
+    stuck_tasks = CampaignTask.objects.filter(
+        state=TaskState.RUNNING, heartbeat_at__lt=now - TASK_LEASE
+    ).count()
+    if overdue:
+        return "degraded", {"deadline_passed_unconfirmed": overdue, "stalled_tasks": stuck_tasks}
+    if stuck_tasks:
+        return "degraded", {"stalled_tasks": stuck_tasks}
+    running = Campaign.objects.filter(state__in=RUNNING_STATES).count()
+    return "ok", {"running": running}

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import get_language
@@ -92,6 +92,18 @@ def _chart(campaign: Campaign, current: queries.Progress | None) -> list[dict[st
     return bars
 
 
+def _with_links(rows: Iterator[queries.MemberRow]) -> list[tuple[queries.MemberRow, str]]:
+    """Each straggler with the helpdesk's page for the person, where the console has one."""
+    result = []
+    for row in rows:
+        try:
+            link = reverse("console:person", args=[row.person_id])
+        except NoReverseMatch:
+            link = ""
+        result.append((row, link))
+    return result
+
+
 @require_GET
 @staff_view()
 def campaign_list(request: HttpRequest) -> HttpResponse:
@@ -147,7 +159,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if progress
         else [],
         "chart": _chart(campaign, progress) if progress else [],
-        "stragglers": list(
+        "stragglers": _with_links(
             queries.member_rows(
                 campaign, now=now, limit=STRAGGLERS_SHOWN, language=get_language() or "ja"
             )

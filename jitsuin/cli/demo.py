@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -100,16 +101,22 @@ def _make_account(account: DemoAccount, password: str) -> tuple[str, str]:
     return line, totp_url
 
 
-def give_valid_certificate(person: Person) -> None:
-    """Issue a certificate for ``person`` through the pipeline and mark it installed."""
+def give_valid_certificate(person: Person, *, wait: float = 15.0) -> None:
+    """Issue a certificate for ``person`` through the pipeline and mark it installed.
+
+    With a slow builtin CA (``JITSUIN_BUILTIN_DELAY``) this waits up to ``wait`` seconds;
+    after that the worker finishes the request and the demo starts at "Ready to download".
+    """
     request = services.request_issue(
         person, actor=DEMO_ACTOR, idempotency_key=f"demo:first-certificate:{person.uid}"
     )
-    for _ in range(5):
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
         request.refresh_from_db()
-        if request.state not in ("queued", "processing"):
+        if request.state not in ("queued", "waiting", "processing"):
             break
-        pipeline.advance(request.pk)
+        if pipeline.advance(request.pk) not in ("issued", "revoked"):
+            time.sleep(0.2)
     request = Request.objects.select_related("pickup").get(pk=request.pk)
     pickup = getattr(request, "pickup", None)
     if pickup is not None and pickup.state == PickupState.READY:

@@ -70,6 +70,8 @@ class BuiltinConnector:
     fail: str = ""
     hang: timedelta = timedelta(hours=1)
     key_pool: int = 0
+    # Test hook: the upstream announces maintenance until this instant.
+    maintenance_until: datetime | None = None
 
     @classmethod
     def from_config(cls, config: JitsuinConfig) -> BuiltinConnector:
@@ -166,6 +168,8 @@ class BuiltinConnector:
         return Revoked(revoked_at=now)
 
     def in_maintenance(self, now: datetime) -> Maintenance | None:
+        if self.maintenance_until is not None and now < self.maintenance_until:
+            return Maintenance(until=self.maintenance_until)
         return None
 
 

@@ -10,18 +10,21 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from jitsuin.lifecycle import pickups, transitions
 from jitsuin.lifecycle.errors import LifecycleError
+from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
+    OPEN_STATES,
     Certificate,
     CertificateStatus,
     Pickup,
     PickupState,
     Request,
+    RequestKind,
     RequestState,
 )
 from jitsuin.lifecycle.services import request_revoke
@@ -105,8 +108,36 @@ def revoke_superseded(now: datetime) -> int:
     return asked
 
 
+def release_early_maintenance(now: datetime) -> int:
+    """Requests held for a window that was cancelled or shortened go back to the queue."""
+    released = 0
+    for kind in (RequestKind.ISSUE, RequestKind.REVOKE):
+        held = Request.objects.filter(
+            kind=kind, state=RequestState.WAITING, wait_reason="maintenance", not_before__gt=now
+        )
+        for request in held.only("pk", "connector")[:SWEEP_BATCH]:
+            if active_window(kind, now, connector=request.connector) is not None:
+                continue
+            with transaction.atomic():
+                try:
+                    transitions.transition(
+                        request.pk,
+                        RequestState.QUEUED,
+                        actor=SYSTEM,
+                        now=now,
+                        note="the maintenance window ended early",
+                        not_before=None,
+                        wait_reason="",
+                    )
+                    released += 1
+                except LifecycleError:
+                    continue  # changed meanwhile
+    return released
+
+
 def sweep(now: datetime) -> int:
     """Re-enqueue requests whose worker died (lease expired) or whose task was lost."""
+    release_early_maintenance(now)
     workable = Request.objects.filter(state__in=transitions.WORKABLE).filter(
         Q(not_before__isnull=True) | Q(not_before__lte=now)
     )
@@ -124,6 +155,21 @@ def sweep(now: datetime) -> int:
         # Due waiting requests (maintenance over, backoff over) whose timed task was lost.
         due = workable.filter(state=RequestState.WAITING, not_before__lte=now - STALE_AFTER)
         ids += list(due.values_list("pk", flat=True)[:SWEEP_BATCH])
+        ids += _policy_waits_to_wake(now)
     for request_id in dict.fromkeys(ids):
         transitions.tasks.enqueue_processing(request_id)
     return len(set(ids))
+
+
+def _policy_waits_to_wake(now: datetime) -> list[int]:
+    """revoke-first requests whose revocation is over (done or cancelled) but still waiting."""
+    waiting = Request.objects.filter(
+        kind=RequestKind.ISSUE,
+        state=RequestState.WAITING,
+        wait_reason="policy",
+        state_changed_at__lte=now - STALE_AFTER,
+    )
+    still_revoking = Request.objects.filter(
+        kind=RequestKind.REVOKE, target=OuterRef("target"), state__in=OPEN_STATES
+    )
+    return list(waiting.exclude(Exists(still_revoking)).values_list("pk", flat=True)[:SWEEP_BATCH])

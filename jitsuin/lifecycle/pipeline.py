@@ -37,6 +37,7 @@ from jitsuin.connectors.registry import connector_for
 from jitsuin.lifecycle import pickups, transitions
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
+    OPEN_STATES,
     Certificate,
     CertificateStatus,
     Request,
@@ -50,6 +51,8 @@ from jitsuin.pki.names import common_name, person_subject
 logger = logging.getLogger("jitsuin.pipeline")
 SYSTEM = "system:worker"
 S = RequestState
+WAIT_MAINTENANCE = "maintenance"
+WAIT_UPSTREAM_MAINTENANCE = "upstream_maintenance"
 
 
 @dataclass(frozen=True)
@@ -140,17 +143,17 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
             return "leased", None
         if request.not_before and request.not_before > now:
             return "not_due", None
-        window = active_window(request.kind, now, connector=request.connector)
-        if window is not None:
+        until, reason = _maintenance_until(request, now)
+        if until is not None:
             transitions.transition(
                 request,
                 S.WAITING,
                 actor=SYSTEM,
                 now=now,
                 locked=True,
-                note=f"maintenance until {window.ends_at.isoformat()}",
-                not_before=window.ends_at,
-                wait_reason="maintenance",
+                note=f"maintenance until {until.isoformat()}",
+                not_before=until,
+                wait_reason=reason,
             )
             return "maintenance", None
         if request.kind == RequestKind.ISSUE and request.wait_reason == "policy":
@@ -203,13 +206,23 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
         return "claimed", request
 
 
+def _maintenance_until(request: Request, now: datetime) -> tuple[datetime | None, str]:
+    """The end of the maintenance in force, ours (a MaintenanceWindow) or the upstream's."""
+    window = active_window(request.kind, now, connector=request.connector)
+    upstream = connector_for(request.connector).in_maintenance(now)
+    if upstream is not None and (window is None or upstream.until > window.ends_at):
+        return upstream.until, WAIT_UPSTREAM_MAINTENANCE
+    return (window.ends_at, WAIT_MAINTENANCE) if window is not None else (None, "")
+
+
 def _policy_gate(request: Request, now: datetime) -> str:
     """revoke-first: hold the issue request until the certificate it replaces is revoked."""
     target = request.target
     if target is None or target.status == CertificateStatus.REVOKED or target.not_after <= now:
         return ""
+    # A failed revocation is still open: the helpdesk may retry it, so keep waiting.
     if Request.objects.filter(
-        kind=RequestKind.REVOKE, target=target, state__in=transitions.WORKABLE
+        kind=RequestKind.REVOKE, target=target, state__in=OPEN_STATES
     ).exists():
         return "policy_wait"
     transitions.transition(
@@ -218,7 +231,7 @@ def _policy_gate(request: Request, now: datetime) -> str:
         actor=SYSTEM,
         now=now,
         locked=True,
-        note="the revocation this request waited for did not happen",
+        note="the revocation this request waited for was cancelled",
         last_error="the revocation of the certificate to replace was cancelled or failed",
     )
     return "failed"

@@ -64,3 +64,53 @@ def test_the_oidc_backend_names_users_by_the_uid_claim(db, settings):
     assert user.username == "s2310001"
     assert list(backend.filter_users_by_claims(claims)) == [user]
     assert not backend.verify_claims({"email": "x@example"})
+
+
+IDP_METADATA = """<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
+    entityID="https://idp.example.ac.jp/idp/shibboleth">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+        Location="https://idp.example.ac.jp/idp/profile/SAML2/Redirect/SSO"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>
+"""
+
+SAML_PROBE = """
+import django
+django.setup()
+from django.core.management import call_command
+from django.test import Client
+call_command("migrate", verbosity=0)
+client = Client()
+metadata = client.get("/account/saml2/metadata/")
+login = client.get("/account/saml2/login/")
+page = client.get("/account/login/", HTTP_ACCEPT_LANGUAGE="en")
+print(metadata.status_code, b"EntityDescriptor" in metadata.content)
+print(login.status_code, login["Location"].split("?")[0])
+print(page.status_code, b"/account/saml2/login/" in page.content)
+"""
+
+
+@pytest.mark.slow
+def test_a_configured_saml_sp_serves_metadata_and_sends_users_to_the_idp(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "idp.xml").write_text(IDP_METADATA)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        JITSUIN_DATA_DIR=str(tmp_path),
+        JITSUIN_SAML_METADATA_FILE=str(tmp_path / "idp.xml"),
+        DJANGO_SETTINGS_MODULE="jitsuin.settings",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", SAML_PROBE], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:3] == [
+        "200 True",
+        "302 https://idp.example.ac.jp/idp/profile/SAML2/Redirect/SSO",
+        "200 True",
+    ]

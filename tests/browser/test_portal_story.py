@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.core.wsgi import get_wsgi_application
+from django.db import connections
 
 from jitsuin.cli.server import build_server
 from jitsuin.lifecycle.models import Certificate, Request
@@ -101,6 +102,9 @@ def chromium():  # type: ignore[no-untyped-def]
         try:
             yield browser
         finally:
+            # While Playwright's loop runs, the ORM calls of the test use connections of their
+            # own context (asgiref.local): close them here, in that context.
+            connections.close_all()
             browser.close()
 
 

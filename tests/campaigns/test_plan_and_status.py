@@ -72,7 +72,7 @@ def test_plan_counts_the_blast_radius_without_touching_anything(campaign, holder
         ("issue-while-revoking", 4),
     }
     assert plan.exceptions == {"overlap": 1}
-    assert plan.timeline[-1].at == f.DEADLINE and len(plan.timeline) == 6
+    assert plan.timeline[-1].at == f.DEADLINE and len(plan.timeline) == 7
     assert plan.timeline[0].at == f.CUTOFF
     assert Member.objects.count() == 0
     assert campaign.state == CampaignState.DRAFT

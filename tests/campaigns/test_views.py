@@ -64,6 +64,9 @@ def test_operator_sees_plan_starts_and_follows_progress(client, live):
     page = client.get(f"/console/campaigns/{live.pk}/")
     assert page.status_code == 200
     assert page.context["plan"].people == 6
+    assert "事前チェック" in page.content.decode()  # Japanese by default
+    client.cookies["jitsuin_lang"] = "en"
+    assert b"Pre-flight checks" in client.get(f"/console/campaigns/{live.pk}/").content
     assert client.get("/console/campaigns/").status_code == 200
 
     response = client.post(f"/console/campaigns/{live.pk}/start/")
@@ -79,6 +82,8 @@ def test_operator_sees_plan_starts_and_follows_progress(client, live):
     page = client.get(f"/console/campaigns/{live.pk}/")
     assert page.context["progress"].not_started == 6
     assert len(page.context["stragglers"]) == 6
+    row, link = page.context["stragglers"][0]
+    assert link == f"/console/people/{row.person_id}/"  # the helpdesk's page for the person
     assert page.context["chart"]
     csv = b"".join(client.get(f"/console/campaigns/{live.pk}/export.csv").streaming_content)
     assert (

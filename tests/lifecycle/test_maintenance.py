@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.utils import translation
+
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
     Certificate,
@@ -37,7 +39,10 @@ def test_active_window_by_scope_and_chained_windows(db, t0):
 def test_request_made_during_a_window_is_processed_after_it(profile, alice, t0):
     w = window(t0 - timedelta(minutes=30))
     assert actions_for(alice, now=t0).can_issue  # never refused
-    assert "Maintenance" in str(actions_for(alice, now=t0).issue_note)
+    with translation.override("en"):
+        assert "Maintenance until" in str(actions_for(alice, now=t0).issue_note)
+    with translation.override("ja"):
+        assert "メンテナンス" in str(actions_for(alice, now=t0).issue_note)
     request = request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
     assert request.state == RequestState.WAITING
     assert request.wait_reason == "maintenance" and request.not_before == w.ends_at
@@ -68,3 +73,30 @@ def test_revocation_window_does_not_hold_issuance(profile, alice, t0):
     certificate.refresh_from_db()
     assert certificate.status == CertificateStatus.REVOKED
     assert Request.objects.get(kind=RequestKind.REVOKE).state == RequestState.DONE
+
+
+def test_upstream_announced_maintenance_holds_the_request(profile, alice, t0):
+    from jitsuin.connectors.registry import override
+
+    request = request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
+    until = t0 + timedelta(hours=3)
+    with override(maintenance_until=until):
+        assert advance(request.pk, worker_id="w", now=t0) == "maintenance"
+        request.refresh_from_db()
+        assert request.state == RequestState.WAITING and request.not_before == until
+        assert advance(request.pk, worker_id="w", now=until) == "issued"
+
+
+def test_a_cancelled_window_releases_the_requests_it_held(profile, alice, t0):
+    from jitsuin.lifecycle.housekeeping import release_early_maintenance, sweep
+
+    w = window(t0 - timedelta(minutes=5), hours=4)
+    request = request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
+    assert request.state == RequestState.WAITING
+    assert release_early_maintenance(t0 + timedelta(minutes=1)) == 0  # still on
+    w.delete()  # the operator cancels it
+    sweep(t0 + timedelta(minutes=1))
+    request.refresh_from_db()
+    assert request.state == RequestState.QUEUED and request.not_before is None
+    assert request.transitions.last().note == "the maintenance window ended early"
+    assert advance(request.pk, worker_id="w", now=t0 + timedelta(minutes=1)) == "issued"

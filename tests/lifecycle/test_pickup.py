@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.utils import translation
 
 from jitsuin.lifecycle.errors import NotFound, PickupGone
 from jitsuin.lifecycle.housekeeping import expire_pickups
@@ -65,9 +66,12 @@ def test_pin_and_pkcs12_are_sealed_at_rest(ready, t0):
 def test_download_after_expiry_is_refused_and_the_key_material_is_gone(ready, t0):
     collect_pickup(ready, actor="user:alice", now=t0)
     after = ready.expires_at + timedelta(seconds=1)
-    with pytest.raises(PickupGone) as err:
+    with translation.override("en"), pytest.raises(PickupGone) as err:
         collect_pickup(ready, actor="user:alice", now=after)
     assert err.value.http_status == 410 and "destroyed" in str(err.value.message)
+    with translation.override("ja"), pytest.raises(PickupGone) as err:
+        collect_pickup(ready, actor="user:alice", now=after)
+    assert "破棄" in str(err.value.message)
     assert expire_pickups(after) == 1
     ready.refresh_from_db()
     assert ready.state == PickupState.DESTROYED

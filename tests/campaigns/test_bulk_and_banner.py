@@ -1,0 +1,119 @@
+"""Bulk work that stops half way resumes without duplicates; the portal banner; pkilint."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from django.contrib.auth.models import AnonymousUser, User
+from django.template import Context, Template
+from django.utils import timezone
+
+from jitsuin.campaigns import preflight, services
+from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask, TaskState
+from jitsuin.notify.models import OutboxMessage
+from jitsuin.revocation.publishing import publish_crl
+from tests.campaigns import factories as f
+from tests.revocation.lint import pkilint
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def started(campaign, published):
+    persons = f.people(23)
+    f.holders(persons, published.old, published.profiles["overlap"], at=f.OLD_CERTS_ISSUED)
+    return services.start(campaign, actor="user:op", now=f.CUTOFF), persons
+
+
+def test_invitations_interrupted_half_way_resume_without_duplicates(started, monkeypatch):
+    campaign, persons = started
+    monkeypatch.setattr(services, "CHUNK", 5)
+    real = services.enqueue_many
+    calls = []
+
+    def flaky(event, items, **kwargs):
+        calls.append(len(items))
+        if len(calls) == 3:
+            raise ConnectionError("database went away")
+        return real(event, items, **kwargs)
+
+    monkeypatch.setattr(services, "enqueue_many", flaky)
+    with pytest.raises(ConnectionError):
+        services.send_invitations(campaign, now=f.CUTOFF)
+    task = CampaignTask.objects.get(campaign=campaign, kind="invite")
+    assert (task.state, task.done) == (TaskState.FAILED, 10)
+    assert OutboxMessage.objects.filter(event="campaign_invite").count() == 10
+
+    services.tick(f.CUTOFF + timedelta(minutes=5))  # the periodic job picks it up
+    task.refresh_from_db()
+    assert (task.state, task.done) == (TaskState.DONE, 23)
+    invites = OutboxMessage.objects.filter(event="campaign_invite")
+    assert invites.count() == 23
+    assert invites.values("person_id").distinct().count() == 23
+
+
+def test_a_task_another_process_is_running_is_left_alone(started):
+    campaign, _persons = started
+    CampaignTask.objects.filter(campaign=campaign).update(
+        state=TaskState.RUNNING, heartbeat_at=timezone.now()
+    )
+    assert services.send_invitations(campaign, now=f.CUTOFF) is None
+    CampaignTask.objects.filter(campaign=campaign).update(
+        heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
+    assert services.send_invitations(campaign, now=f.CUTOFF).done == 23
+
+
+def test_the_portal_banner_shows_until_the_person_has_migrated(started, scene):
+    campaign, persons = started
+    banner = services.banner_for(persons[1], now=f.DURING_CAMPAIGN, language="ja")
+    assert banner.campaign == campaign.name and banner.deadline == f.DEADLINE
+    assert banner.title == "証明書の切り替え"
+    assert services.banner_for(persons[1], now=f.DURING_CAMPAIGN, language="en").title == (
+        "Certificate switchover"
+    )
+    f.real_certificate(persons[1], scene.new, scene.profiles["overlap"], at=f.DURING_CAMPAIGN)
+    assert services.banner_for(persons[1], now=f.DURING_CAMPAIGN) is None
+    outsider = f.people(1, prefix="z")[0]
+    assert services.banner_for(outsider, now=f.DURING_CAMPAIGN) is None
+
+
+@pytest.mark.peers
+def test_canary_certificates_and_the_root_arl_after_the_deadline_pass_pkilint(started, scene):
+    campaign, _persons = started
+    chain, _key = preflight.issue_canary(scene.new, f.CUTOFF, actor="test")
+    leaf = x509.load_pem_x509_certificates(chain)[0]
+    pkilint("lint_pkix_cert", leaf.public_bytes(Encoding.DER))
+    services.prepare_summary(campaign, now=f.DEADLINE - timedelta(days=2))
+    services.confirm(campaign, actor="user:ca", now=f.AFTER_DEADLINE)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.COMPLETED
+    arl = publish_crl(scene.root, now=f.AFTER_DEADLINE)
+    assert arl.entries == 1
+    pkilint("lint_crl", bytes(arl.der), "-t", "ARL", "-p", "PKIX")
+
+
+def test_the_banner_tag_renders_for_the_signed_in_person_only(started, rf):
+    _campaign, persons = started
+    person = persons[2]
+    person.user = User.objects.create_user(person.uid)
+    person.save()
+    template = Template("{% load campaign_banner %}{% campaign_banner %}")
+    request = rf.get("/")
+    request.user = person.user
+    html = template.render(Context({"request": request}))
+    assert "証明書の切り替え" in html and "banner-active" in html
+    request.user = AnonymousUser()
+    assert "banner" not in template.render(Context({"request": request}))
+
+
+def test_healthz_degrades_when_a_deadline_passes_unconfirmed(started):
+    campaign, _persons = started
+    Campaign.objects.filter(pk=campaign.pk).update(deadline=timezone.now() + timedelta(days=9))
+    assert services.health()[0] == "ok"
+    Campaign.objects.filter(pk=campaign.pk).update(deadline=timezone.now() - timedelta(hours=1))
+    status, detail = services.health()
+    assert status == "degraded" and detail["deadline_passed_unconfirmed"] == [campaign.name]
