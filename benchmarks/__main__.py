@@ -1,7 +1,7 @@
 """Run every benchmark module (``bench_*.py``) in this package, or the ones named.
 
-    python -m benchmarks              # all
-    python -m benchmarks pipeline ocsp
+python -m benchmarks              # all
+python -m benchmarks pipeline ocsp
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import benchmarks
 
 
 def main(argv: list[str]) -> int:
-    names = sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_"))
+    names = sorted(
+        m.name for m in pkgutil.iter_modules(benchmarks.__path__) if m.name.startswith("bench_")
+    )
     if argv:
         names = [n for n in names if n.removeprefix("bench_") in argv or n in argv]
     failed = 0
