@@ -252,9 +252,7 @@ EMBEDDED = (
 
 
 def _run(command: list[str], port: int, sample: bytes, requests: list[bytes], **kw):  # type: ignore[no-untyped-def]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw
-    )
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
     try:
         _wait_ready(port, sample)
         load(port, requests, 1.0)  # warm-up
@@ -283,8 +281,11 @@ def bench_ocsp(workdir: Path) -> None:
     from jitsuin.pki.names import serial_hex
     from jitsuin.revocation import responder
 
-    print(f"OCSP: {CERTS} certificates, {CLIENTS} load processes x {CONNECTIONS} connections, "
-          f"{SECONDS:.0f} s per run, {os.cpu_count()} cores", flush=True)
+    print(
+        f"OCSP: {CERTS} certificates, {CLIENTS} load processes x {CONNECTIONS} connections, "
+        f"{SECONDS:.0f} s per run, {os.cpu_count()} cores",
+        flush=True,
+    )
     hierarchy, made = _make_certificates(CERTS)
     ca = certificate_of(hierarchy.intermediate)
     plain = _requests(ca, made, nonce=False)
@@ -294,21 +295,36 @@ def bench_ocsp(workdir: Path) -> None:
     results: dict[str, dict[str, float]] = {}
 
     port = _free_port()
-    gunicorn = [str(Path(python).parent / "gunicorn"), "-w", "4", "-b", f"127.0.0.1:{port}",
-                "--log-level", "error", "jitsuin.wsgi"]
-    results["gunicorn"] = _run(gunicorn, port, _post("/ocsp", plain[0]),
-                               [_post("/ocsp", r) for r in plain], env=env)
+    gunicorn = [
+        str(Path(python).parent / "gunicorn"),
+        "-w",
+        "4",
+        "-b",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "error",
+        "jitsuin.wsgi",
+    ]
+    results["gunicorn"] = _run(
+        gunicorn, port, _post("/ocsp", plain[0]), [_post("/ocsp", r) for r in plain], env=env
+    )
     _line("jitsuin pre-signed, gunicorn 4 sync workers", results["gunicorn"])
 
     port = _free_port()
-    results["embedded"] = _run([python, "-c", EMBEDDED, str(port)], port, _post("/ocsp", plain[0]),
-                               [_post("/ocsp", r) for r in plain], env=env)
+    results["embedded"] = _run(
+        [python, "-c", EMBEDDED, str(port)],
+        port,
+        _post("/ocsp", plain[0]),
+        [_post("/ocsp", r) for r in plain],
+        env=env,
+    )
     _line("jitsuin pre-signed, embedded server", results["embedded"])
 
     port = _free_port()
     gunicorn[4] = f"127.0.0.1:{port}"
-    results["live"] = _run(gunicorn, port, _post("/ocsp", nonced[0]),
-                           [_post("/ocsp", r) for r in nonced], env=env)
+    results["live"] = _run(
+        gunicorn, port, _post("/ocsp", nonced[0]), [_post("/ocsp", r) for r in nonced], env=env
+    )
     _line("jitsuin signing live (nonce), gunicorn 4 sync workers", results["live"])
 
     # openssl ocsp with the intermediate's delegated responder (P-256), every response signed
@@ -316,18 +332,48 @@ def bench_ocsp(workdir: Path) -> None:
     with index.open("w") as handle:
         for row, certificate in made:
             expiry = certificate.not_valid_after_utc.strftime("%y%m%d%H%M%SZ")
-            handle.write(f"V\t{expiry}\t\t{serial_hex(certificate.serial_number)}\tunknown\t/CN={row.pk}\n")
+            handle.write(
+                f"V\t{expiry}\t\t{serial_hex(certificate.serial_number)}\tunknown\t/CN={row.pk}\n"
+            )
     signer = responder.responder_for(hierarchy.intermediate)
-    (workdir / "rsigner.pem").write_bytes(signer.certificate.public_bytes(serialization.Encoding.PEM))
-    (workdir / "rkey.pem").write_bytes(key_store().get(hierarchy.intermediate.ocsp_key_ref).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (workdir / "rsigner.pem").write_bytes(
+        signer.certificate.public_bytes(serialization.Encoding.PEM)
+    )
+    (workdir / "rkey.pem").write_bytes(
+        key_store()
+        .get(hierarchy.intermediate.ocsp_key_ref)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     (workdir / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     port = _free_port()
-    openssl = ["openssl", "ocsp", "-index", str(index), "-port", str(port), "-rsigner",
-               str(workdir / "rsigner.pem"), "-rkey", str(workdir / "rkey.pem"), "-CA",
-               str(workdir / "ca.pem"), "-nmin", "60", "-multi", "2"]
-    results["openssl"] = _run(openssl, port, _post("/", plain[0], keep_alive=False),
-                              [_post("/", r, keep_alive=False) for r in plain])
+    openssl = [
+        "openssl",
+        "ocsp",
+        "-index",
+        str(index),
+        "-port",
+        str(port),
+        "-rsigner",
+        str(workdir / "rsigner.pem"),
+        "-rkey",
+        str(workdir / "rkey.pem"),
+        "-CA",
+        str(workdir / "ca.pem"),
+        "-nmin",
+        "60",
+        "-multi",
+        "2",
+    ]
+    results["openssl"] = _run(
+        openssl,
+        port,
+        _post("/", plain[0], keep_alive=False),
+        [_post("/", r, keep_alive=False) for r in plain],
+    )
     _line("openssl ocsp -multi 2, signing each response (P-256)", results["openssl"])
 
     # nginx serving the static RFC 5019 export
@@ -336,7 +382,9 @@ def bench_ocsp(workdir: Path) -> None:
     if shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin"):
         port = _free_port()
         (workdir / "nginx.conf").write_text(
-            f"daemon off; worker_processes 2; pid {workdir}/nginx.pid; error_log {workdir}/e.log;\n"
+            ("user root;\n" if os.geteuid() == 0 else "")  # workers must read the temp dir
+            + f"daemon off; worker_processes 2; pid {workdir}/nginx.pid;\n"
+            f"error_log {workdir}/e.log;\n"
             "events { worker_connections 1024; }\n"
             f"http {{ access_log off; client_body_temp_path {workdir}; proxy_temp_path {workdir};"
             f" fastcgi_temp_path {workdir}; uwsgi_temp_path {workdir}; scgi_temp_path {workdir};\n"
@@ -345,12 +393,16 @@ def bench_ocsp(workdir: Path) -> None:
         )
         paths = [_get("/ocsp/" + responder.static_path_for(_cert_id(ca, c))) for _, c in made]
         nginx = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin") or "nginx"
-        results["nginx"] = _run([nginx, "-c", str(workdir / "nginx.conf"), "-p", str(workdir)],
-                                port, paths[0], paths)
+        results["nginx"] = _run(
+            [nginx, "-c", str(workdir / "nginx.conf"), "-p", str(workdir)], port, paths[0], paths
+        )
         _line(f"nginx serving {count} exported static responses", results["nginx"])
     base = results["openssl"]["rps"]
-    print("  ratios to openssl ocsp: " + ", ".join(
-        f"{k} {v['rps'] / base:.2f}x" for k, v in results.items() if k != "openssl"), flush=True)
+    print(
+        "  ratios to openssl ocsp: "
+        + ", ".join(f"{k} {v['rps'] / base:.2f}x" for k, v in results.items() if k != "openssl"),
+        flush=True,
+    )
 
 
 def _cert_id(issuer, certificate):  # type: ignore[no-untyped-def]
@@ -378,22 +430,32 @@ def bench_crl(workdir: Path) -> None:
     ca = create_root(name, key, FixedClock(now - timedelta(days=1)))
     signer = Signer(certificate=ca, private_key=key, slug="bench")
     (workdir / "ca.crt").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (workdir / "ca.key").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
+    (workdir / "ca.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     print("CRL generation (P-384 CA key, reason keyCompromise on every entry):", flush=True)
     for count in (10_000, 100_000):
         revoked_at = now - timedelta(days=1)
-        entries = [RevokedEntry(new_serial(), revoked_at, x509.ReasonFlags.key_compromise)
-                   for _ in range(count)]
+        entries = [
+            RevokedEntry(new_serial(), revoked_at, x509.ReasonFlags.key_compromise)
+            for _ in range(count)
+        ]
         started = time.perf_counter()
         crl = build_crl(signer, entries, crl_number=1, clock=FixedClock(now))
         ours = time.perf_counter() - started
         assert len(crl) == count
         stamp = revoked_at.strftime("%y%m%d%H%M%SZ")
         expiry = (now + timedelta(days=365)).strftime("%y%m%d%H%M%SZ")
-        (workdir / "index.txt").write_text("".join(
-            f"R\t{expiry}\t{stamp},keyCompromise\t{serial_hex(e.serial)}\tunknown\t/CN=x\n" for e in entries))
+        (workdir / "index.txt").write_text(
+            "".join(
+                f"R\t{expiry}\t{stamp},keyCompromise\t{serial_hex(e.serial)}\tunknown\t/CN=x\n"
+                for e in entries
+            )
+        )
         (workdir / "crlnumber").write_text("01\n")
         (workdir / "ca.cnf").write_text(
             f"[ca]\ndefault_ca=c\n[c]\ndatabase={workdir}/index.txt\ncrlnumber={workdir}/crlnumber\n"
@@ -401,13 +463,27 @@ def bench_crl(workdir: Path) -> None:
             "default_crl_days=7\nunique_subject=no\ncrl_extensions=crl_ext\n[crl_ext]\nauthorityKeyIdentifier=keyid\n"
         )
         started = time.perf_counter()
-        result = subprocess.run(["openssl", "ca", "-config", str(workdir / "ca.cnf"), "-gencrl",
-                                 "-out", str(workdir / "crl.pem")], capture_output=True, text=True)
+        result = subprocess.run(
+            [
+                "openssl",
+                "ca",
+                "-config",
+                str(workdir / "ca.cnf"),
+                "-gencrl",
+                "-out",
+                str(workdir / "crl.pem"),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if result.returncode:
             raise RuntimeError("openssl ca -gencrl failed: " + result.stderr[-2000:])
         theirs = time.perf_counter() - started
-        print(f"  {count:>7} entries: jitsuin {ours:6.2f} s, openssl ca -gencrl {theirs:6.2f} s,"
-              f" ratio {ours / theirs:.2f}x", flush=True)
+        print(
+            f"  {count:>7} entries: jitsuin {ours:6.2f} s, openssl ca -gencrl {theirs:6.2f} s,"
+            f" ratio {ours / theirs:.2f}x",
+            flush=True,
+        )
 
 
 def main() -> None:

@@ -580,7 +580,11 @@ def postpone(
 def revoke_old_authorities(
     campaign: Campaign, *, actor: str, now: datetime | None = None
 ) -> Campaign:
-    """Revoke every old intermediate as of the deadline; the root CRL then lists them."""
+    """Revoke every old intermediate as of the deadline; the root CRL then lists them.
+
+    A confirmation that came after the deadline revokes as of the confirmation: a
+    revocation is never backdated past the moment someone decided it.
+    """
     now = _now(now)
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -588,6 +592,7 @@ def revoke_old_authorities(
             raise InvalidState(_("The revocation has not been confirmed."))
         if now < campaign.deadline:
             raise NotAllowed(_("The deadline has not come yet."))
+        effective = max(campaign.deadline, campaign.confirmed_at or campaign.deadline)
         for old in campaign.old_authorities.all():
             if old.status == AuthorityStatus.REVOKED or old.revoked_at is not None:
                 continue
@@ -595,7 +600,7 @@ def revoke_old_authorities(
                 authority_services.revoke_authority(
                     old.name,
                     reason=OLD_CA_REVOCATION_REASON,
-                    at=campaign.deadline,
+                    at=effective,
                     actor=actor,
                     clock=FixedClock(now),
                 )
@@ -699,3 +704,9 @@ def health() -> tuple[str, object]:
         return "degraded", {"stalled_tasks": stuck_tasks}
     running = Campaign.objects.filter(state__in=RUNNING_STATES).count()
     return "ok", {"running": running}
+
+
+def note_export(campaign: Campaign, *, actor: str, everyone: bool) -> None:
+    """Exports carry names and addresses: each one is in the audit log."""
+    with transaction.atomic():
+        record("campaign.exported", actor=actor, obj=campaign, data={"everyone": everyone})

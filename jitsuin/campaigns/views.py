@@ -283,6 +283,7 @@ def campaign_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     writer = csv.writer(_Echo())
     everyone = request.GET.get("all") == "1"
+    services.note_export(campaign, actor=actor_label(request.user), everyone=everyone)
     rows: Iterator[list[str]] = csv_rows(
         campaign,
         now=timezone.now(),

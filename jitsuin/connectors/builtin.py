@@ -5,7 +5,8 @@ becomes ready after the delay (nothing sleeps). Test hooks, from the environment
 :func:`jitsuin.connectors.registry.override`: ``JITSUIN_BUILTIN_FAIL`` = ``always`` (every
 call raises), ``once`` (the first attempt of each request raises), ``hang`` (the call
 blocks for ``JITSUIN_BUILTIN_HANG``, default one hour, as a dead upstream would),
-``reject`` (a permanent refusal).
+``hang-after-sign`` (signs, then blocks before answering: a crash between signing and
+recording), ``reject`` (a permanent refusal).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ from jitsuin.pki.issuance import Signer, issue_certificate, issue_from_csr
 from jitsuin.pki.keys import KeySpec
 from jitsuin.pki.profiles import end_entity_profile
 
-FAIL_MODES = ("", "always", "once", "hang", "reject")
+FAIL_MODES = ("", "always", "once", "hang", "hang-after-sign", "reject")
 
 _signers: dict[tuple[int, str, str], tuple[Signer, list[x509.Certificate]]] = {}
 _signers_lock = threading.Lock()
@@ -139,6 +140,8 @@ class BuiltinConnector:
             raise ConnectorRejected(f"builtin CA: {exc}") from exc
         except AuthorityError as exc:
             raise ConnectorError(f"builtin CA: {exc}") from exc
+        if self.fail == "hang-after-sign":
+            time.sleep(self.hang.total_seconds())
         return Issued(certificate=certificate, chain=list(chain), private_key=key)
 
     def submit_issue(self, order: IssueOrder, *, now: datetime) -> Issued | Pending:

@@ -17,7 +17,7 @@ from jitsuin.console.forms import ExceptionForm, KeyedReasonForm, ReasonForm, Re
 from jitsuin.console.roles import ACT, EXCEPTIONS, RESEND
 from jitsuin.lifecycle import services
 from jitsuin.lifecycle.errors import LifecycleError
-from jitsuin.lifecycle.models import Certificate, Person, Request
+from jitsuin.lifecycle.models import Certificate, Person, PolicyException, Request
 from jitsuin.notify.models import OutboxMessage
 from jitsuin.notify.services import resend
 
@@ -149,6 +149,29 @@ def grant_exception(request: HttpRequest, person_id: int) -> HttpResponse:
             _("The exception form has errors: %(errors)s") % {"errors": form.errors.as_text()},
         )
     return _back(request, reverse("console:person", args=[person.pk]))
+
+
+@require_POST
+@console_view(EXCEPTIONS)
+def withdraw_exception(request: HttpRequest, person_id: int, exception_id: int) -> HttpResponse:
+    """The person rolls over under their profile's own policy again."""
+    exception = get_object_or_404(
+        PolicyException.objects.select_related("person", "profile"),
+        pk=exception_id,
+        person_id=person_id,
+    )
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        _run(
+            request,
+            lambda: services.revoke_exception(
+                exception, actor=staff_actor(request), reason=form.cleaned_data["reason"]
+            ),
+            _("Exception withdrawn."),
+        )
+    else:
+        _invalid(request)
+    return _back(request, reverse("console:person", args=[person_id]))
 
 
 @require_POST

@@ -29,6 +29,9 @@ class DateTimeLocal(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M")
 
 
+TIME_ZONE_HELP = _("Japan time (JST).")
+
+
 def new_key() -> str:
     return uuid.uuid4().hex
 
@@ -81,6 +84,7 @@ class NoticeForm(forms.ModelForm):
             "unpublish_at": _("Withdraw at"),
         }
         widgets = {"publish_at": DateTimeLocal(), "unpublish_at": DateTimeLocal()}
+        help_texts = {"publish_at": TIME_ZONE_HELP, "unpublish_at": TIME_ZONE_HELP}
 
 
 class MaintenanceForm(forms.ModelForm):
@@ -97,7 +101,13 @@ class MaintenanceForm(forms.ModelForm):
             "note_ja": _("Note (Japanese)"),
             "note_en": _("Note (English)"),
         }
-        widgets = {"starts_at": DateTimeLocal(), "ends_at": DateTimeLocal()}
+        widgets = {
+            "starts_at": DateTimeLocal(),
+            "ends_at": DateTimeLocal(),
+            "note_ja": forms.Textarea(attrs={"rows": 3}),
+            "note_en": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {"starts_at": TIME_ZONE_HELP, "ends_at": TIME_ZONE_HELP}
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}

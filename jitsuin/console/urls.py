@@ -8,6 +8,11 @@ urlpatterns = [
     path("people/", views.people, name="people"),
     path("people/<int:person_id>/", views.person_detail, name="person"),
     path("people/<int:person_id>/exception", actions.grant_exception, name="grant_exception"),
+    path(
+        "people/<int:person_id>/exceptions/<int:exception_id>/withdraw",
+        actions.withdraw_exception,
+        name="withdraw_exception",
+    ),
     path("people/<int:person_id>/issue-anew", actions.issue_anew, name="issue_anew"),
     path("requests/stuck/", views.stuck, name="stuck"),
     path("requests/<int:request_id>/", views.request_detail, name="request"),

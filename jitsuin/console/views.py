@@ -121,7 +121,9 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         "business_days": business_days_between(item.created_at, now),
         "reason_form": ReasonForm(),
     }
-    return render(request, "console/request.html", context)
+    # htmx polls the live part while the request is open.
+    template = "console/_request_live.html" if request.htmx else "console/request.html"
+    return render(request, template, context)
 
 
 @console_view(VIEW_PEOPLE)
@@ -131,5 +133,11 @@ def stuck(request: HttpRequest) -> HttpResponse:
         (item, business_days_between(item.created_at, now), request_actions(item))
         for item in stuck_requests(now)
     ]
-    context = {"rows": rows, "days": stuck_business_days(), "reason_form": ReasonForm()}
-    return render(request, "console/stuck.html", context)
+    context = {
+        "rows": rows,
+        "days": stuck_business_days(),
+        "reason_form": ReasonForm(),
+        "now": now,
+    }
+    template = "console/_stuck_live.html" if request.htmx else "console/stuck.html"
+    return render(request, template, context)

@@ -8,7 +8,9 @@ class LifecycleConfig(AppConfig):
 
     def ready(self) -> None:
         from jitsuin.config import current, parse_duration
+        from jitsuin.health import register_check
         from jitsuin.lifecycle import housekeeping, periodic
+        from jitsuin.lifecycle.health import pipeline_health
 
         extra = current().extra
         sweep_every = parse_duration(
@@ -24,3 +26,4 @@ class LifecycleConfig(AppConfig):
         periodic.register(
             "lifecycle.revoke_superseded", housekeeping_every, housekeeping.revoke_superseded
         )
+        register_check("pipeline", pipeline_health)

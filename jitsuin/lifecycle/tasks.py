@@ -7,7 +7,7 @@ idempotent because the services lock the row and re-check its state and lease.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django_tasks import task
@@ -18,16 +18,26 @@ logger = logging.getLogger("jitsuin.tasks")
 PIPELINE_QUEUE = "pipeline"
 
 
+BUSY_RETRY = timedelta(seconds=2)
+
+
+def _advance(request_id: int) -> str:
+    outcome = pipeline.advance(request_id)
+    if outcome == "busy":  # its row was locked for a moment (SKIP LOCKED): come back soon
+        poll_request.using(run_after=timezone.now() + BUSY_RETRY).enqueue(request_id)
+    return outcome
+
+
 @task(queue_name=PIPELINE_QUEUE)
 def process_request(request_id: int) -> str:
     """Claim the request, call its connector, record the result."""
-    return pipeline.advance(request_id)
+    return _advance(request_id)
 
 
 @task(queue_name=PIPELINE_QUEUE)
 def poll_request(request_id: int) -> str:
     """Ask a slow connector again about a submitted request."""
-    return pipeline.advance(request_id)
+    return _advance(request_id)
 
 
 @task(queue_name=PIPELINE_QUEUE)

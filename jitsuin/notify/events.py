@@ -25,8 +25,10 @@ from jitsuin.lifecycle.models import (
     RequestState,
 )
 from jitsuin.notify.models import OutboxMessage
-from jitsuin.notify.services import enqueue
+from jitsuin.notify.services import BILINGUAL, enqueue
 from jitsuin.pki.names import serial_hex
+from jitsuin.revocation.publishing import next_crl_update
+from jitsuin.revocation.settings import timings
 from jitsuin.workdays import add_business_days, business_days_between
 
 REASON_LABELS = {
@@ -43,11 +45,20 @@ REASON_LABELS = {
 EXPIRY_REMINDERS = (30, 7)
 PICKUP_REMINDER = timedelta(days=2)
 DEFAULT_STUCK_BUSINESS_DAYS = 3
+# The idempotency-key prefix of the revocation the pipeline asks for when a pickup expires.
+PICKUP_EXPIRED_KEY = "pickup-expired:"
+HELPDESK_LANGUAGES = ("ja", "en", BILINGUAL)
 
 
 def stuck_business_days() -> int:
     raw = current().extra.get("JITSUIN_STUCK_BUSINESS_DAYS", "")
     return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_STUCK_BUSINESS_DAYS
+
+
+def helpdesk_language() -> str:
+    """``JITSUIN_HELPDESK_LANGUAGE``: ja, en, or ja+en (the default: both in one e-mail)."""
+    raw = current().extra.get("JITSUIN_HELPDESK_LANGUAGE", "").strip().lower()
+    return raw if raw in HELPDESK_LANGUAGES else BILINGUAL
 
 
 def certificate_context(certificate: Certificate) -> dict[str, Any]:
@@ -76,14 +87,28 @@ def request_received(request: Request) -> OutboxMessage:
     )
 
 
+def crl_visibility(certificate: Certificate) -> dict[str, Any]:
+    """When CRL-checking services see a revocation made now: a time, or else "within N hours".
+
+    Relying parties may keep their CRL until its nextUpdate; OCSP answers at once.
+    """
+    crl_by = next_crl_update(certificate.issuer, now=certificate.revoked_at)
+    validity = timings().crl_validity
+    return {"crl_by": crl_by, "crl_within_hours": int(validity.total_seconds() // 3600)}
+
+
 def revocation_done(certificate: Certificate) -> OutboxMessage:
     reason = certificate.revocation_reason or "unspecified"
-    context = certificate_context(certificate) | {
-        "revoked_at": certificate.revoked_at,
-        "reason": reason,
-        "reason_label": REASON_LABELS.get(reason, reason),
-        "can_issue_next": reason != "superseded",
-    }
+    context = (
+        certificate_context(certificate)
+        | {
+            "revoked_at": certificate.revoked_at,
+            "reason": reason,
+            "reason_label": REASON_LABELS.get(reason, reason),
+            "can_issue_next": reason != "superseded",
+        }
+        | crl_visibility(certificate)
+    )
     return enqueue(
         "revocation_done",
         person=certificate.person,
@@ -105,12 +130,48 @@ def certificate_ready(certificate: Certificate) -> OutboxMessage:
     )
 
 
-def on_request_changed(sender: Any, *, request: Request, from_state: str, **kwargs: Any) -> None:
+def pickup_expired(request: Request) -> OutboxMessage | None:
+    """"Your download window ended; ask again": replaces the revocation notice for that case."""
+    certificate = request.certificate
+    if certificate is None:
+        return None
+    pickup = Pickup.objects.filter(certificate=certificate).first()
+    context = certificate_context(certificate) | {
+        "request_id": request.pk,
+        "pickup_expires_at": pickup.expires_at if pickup else request.state_changed_at,
+    }
+    return enqueue(
+        "pickup_expired",
+        person=request.person,
+        key=f"pickup-expired:{request.pk}",
+        context=context,
+    )
+
+
+def _revoked_because_pickup_expired(certificate: Certificate) -> bool:
+    return Request.objects.filter(
+        kind=RequestKind.REVOKE,
+        target=certificate,
+        idempotency_key__startswith=PICKUP_EXPIRED_KEY,
+    ).exists()
+
+
+def on_request_changed(
+    sender: Any, *, request: Request, from_state: str, to_state: str = "", **kwargs: Any
+) -> None:
     if not from_state:
+        if request.kind == RequestKind.REVOKE and request.idempotency_key.startswith(
+            PICKUP_EXPIRED_KEY
+        ):
+            return  # the user hears about it once, in the pickup-expired e-mail
         request_received(request)
+    elif to_state == RequestState.EXPIRED and request.kind == RequestKind.ISSUE:
+        pickup_expired(request)
 
 
 def on_certificate_revoked(sender: Any, *, certificate: Certificate, **kwargs: Any) -> None:
+    if _revoked_because_pickup_expired(certificate):
+        return
     revocation_done(certificate)
 
 
@@ -202,6 +263,7 @@ def alert_stuck(now: datetime) -> int:
             "request_id": request.pk,
             "uid": request.person.uid,
             "name": request.person.display_name("ja"),
+            "name_en": request.person.display_name("en"),
             "kind_label": RequestKind(request.kind).label,
             "state_label": RequestState(request.state).label,
             "wait_reason": request.wait_reason,
@@ -217,7 +279,7 @@ def alert_stuck(now: datetime) -> int:
                 to=config.helpdesk_email,
                 key=key,
                 context=context,
-                lang="ja",
+                lang=helpdesk_language(),
                 now=now,
             )
         made += 1

@@ -33,9 +33,14 @@ EVENTS = (
     "pickup_expiring",
     "certificate_expiring",
     "stuck_request",
+    "pickup_expired",
     "campaign_invite",
     "campaign_reminder",
 )
+
+
+# Staff e-mails may carry both languages: the Japanese text first, then the English one.
+BILINGUAL = "ja+en"
 
 
 class UnknownEvent(ValueError):
@@ -43,15 +48,25 @@ class UnknownEvent(ValueError):
 
 
 def _language(person: Any, lang: str | None) -> str:
+    if lang == BILINGUAL:
+        return BILINGUAL
     codes = {code for code, _name in settings.LANGUAGES}
     chosen = lang or getattr(person, "language", None) or settings.LANGUAGE_CODE
     return chosen if chosen in codes else settings.LANGUAGE_CODE
 
 
 def render(event: str, context: dict[str, Any], lang: str) -> tuple[str, str]:
-    """The subject and body of ``event`` in ``lang`` (templates notify/<lang>/<event>.*.txt)."""
+    """The subject and body of ``event`` in ``lang`` (templates notify/<lang>/<event>.*.txt).
+
+    ``lang`` ``ja+en`` gives both: subjects joined by " / ", bodies one after the other.
+    """
     if event not in EVENTS:
         raise UnknownEvent(event)
+    if lang == BILINGUAL:
+        subject_ja, body_ja = render(event, context, "ja")
+        subject_en, body_en = render(event, context, "en")
+        subject = f"{subject_ja} / {subject_en.removeprefix('[jitsuin] ')}"
+        return subject, f"{body_ja}\n---------- English ----------\n\n{body_en}"
     config = current()
     full = {
         "portal_url": config.public_url + "/",
@@ -168,6 +183,9 @@ def resend(
     return copy
 
 
+_NAME_MARK = "\x00name\x00"
+
+
 @dataclass(frozen=True)
 class BulkItem:
     """One e-mail of a bulk enqueue: its person (recipient and language), key and context."""
@@ -183,8 +201,9 @@ def enqueue_many(
     """``enqueue`` for thousands at once (campaign invitations and reminders).
 
     Same exactly-once keys and templates; one audit event for the batch instead of one per
-    message, and no task per message: the periodic ``send_due`` sends them. Returns how many
-    were new. Must run in the caller's transaction.
+    message, and no task per message: the periodic ``send_due`` sends them. Templates see the
+    person only as ``name``: each distinct context is rendered once per language and the
+    name filled in. Returns how many were new. Must run in the caller's transaction.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("enqueue_many must run inside the transaction that makes the change")
@@ -193,12 +212,19 @@ def enqueue_many(
         OutboxMessage.objects.filter(key__in=[i.key for i in items]).values_list("key", flat=True)
     )
     domain = current().public_url.split("/")[2].split(":")[0]
+    rendered: dict[tuple[str, str], tuple[str, str]] = {}
     rows = []
     for item in items:
         if item.key in existing or not getattr(item.person, "email", ""):
             continue
         language = _language(item.person, None)
-        subject, body = render(event, {"person": item.person, **item.context}, language)
+        shared = repr(sorted(item.context.items()))
+        if (language, shared) not in rendered:
+            rendered[(language, shared)] = render(
+                event, {**item.context, "name": _NAME_MARK}, language
+            )
+        name = item.context.get("name") or item.person.display_name(language)
+        subject, body = (text.replace(_NAME_MARK, name) for text in rendered[(language, shared)])
         rows.append(
             OutboxMessage(
                 key=item.key,

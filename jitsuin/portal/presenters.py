@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from jitsuin.lifecycle.models import (
     OPEN_STATES,
     Certificate,
+    CertificateStatus,
     Person,
     Pickup,
     PickupState,
@@ -20,7 +21,12 @@ from jitsuin.lifecycle.models import (
     RequestState,
     RequestTransition,
 )
-from jitsuin.lifecycle.permissions import CertificateActions, PersonActions, actions_for
+from jitsuin.lifecycle.permissions import (
+    CertificateActions,
+    PersonActions,
+    actions_for,
+    certificate_status,
+)
 from jitsuin.pki.names import serial_hex
 
 # The labels users know from the seed (J-UPKI):
@@ -72,7 +78,6 @@ class CertificateCard:
     certificate: Certificate
     status: str
     actions: CertificateActions
-    issue_request: Request | None = None
 
     @property
     def label(self) -> Promise:
@@ -125,15 +130,28 @@ class Overview:
         return bool(self.pending) or any(c.status == "revoking" for c in self.cards)
 
 
+def _is_finished(certificate: Certificate, now: datetime) -> bool:
+    return certificate.status == CertificateStatus.REVOKED or certificate.not_after <= now
+
+
 def card_for(certificate: Certificate, actions: PersonActions) -> CertificateCard:
-    """The certificate with its status as users know it; a fresh pickup shows 'ready'."""
+    """The certificate with its status as users know it; a fresh pickup shows 'ready'.
+
+    A revoked or expired certificate allows nothing, so it costs no query: a long history
+    does not make the page slower (tests/portal/test_query_budget.py).
+    """
+    if _is_finished(certificate, actions.now):
+        status = certificate_status(certificate, actions.now)
+        finished = CertificateActions(
+            status=status, can_revoke=False, can_download=False, can_confirm=False
+        )
+        return CertificateCard(certificate, status, finished)
     certificate_actions = actions.for_certificate(certificate)
     status = certificate_actions.status
     pickup = certificate_actions.pickup
     if status == "valid" and pickup is not None and pickup.state == PickupState.READY:
         status = "ready"
-    issue_request = Request.objects.filter(kind=RequestKind.ISSUE, certificate=certificate).first()
-    return CertificateCard(certificate, status, certificate_actions, issue_request)
+    return CertificateCard(certificate, status, certificate_actions)
 
 
 def requests_with_history(person: Person):  # type: ignore[no-untyped-def]

@@ -20,6 +20,9 @@ class PublishingTimings:
     ocsp_stale_margin: timedelta
     ocsp_max_age: timedelta  # HTTP max-age of an OCSP answer, never past nextUpdate
     crl_max_age: timedelta  # HTTP max-age of a CRL, never past nextUpdate
+    # How long a web process may answer from its memory before re-reading the stored response;
+    # another process's revocation reaches it after at most this (this process's at once).
+    ocsp_cache_ttl: timedelta
 
 
 def _duration(name: str, default: str) -> timedelta:
@@ -38,4 +41,5 @@ def timings() -> PublishingTimings:
         ocsp_stale_margin=_duration("JITSUIN_OCSP_STALE_MARGIN", "4h"),
         ocsp_max_age=_duration("JITSUIN_OCSP_MAX_AGE", "1h"),
         crl_max_age=_duration("JITSUIN_CRL_MAX_AGE", "15m"),
+        ocsp_cache_ttl=_duration("JITSUIN_OCSP_CACHE_TTL", "2s"),
     )

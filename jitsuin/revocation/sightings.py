@@ -1,8 +1,8 @@
 """Usage sightings: an OCSP query for a certificate means it is in use somewhere.
 
 The hot path only notes (issuer, serial, time) in memory; ``flush`` writes them in a few
-UPDATEs, after every ``FLUSH_EVERY`` sightings, every ``FLUSH_INTERVAL`` seconds, and from
-the periodic job. A crash loses at most one buffer of "last seen" times, which is harmless.
+UPDATEs, from a background thread after ``FLUSH_EVERY`` sightings or ``FLUSH_INTERVAL``
+seconds (never on the request's own time), and from the periodic job. A crash loses at most one buffer of "last seen" times, which is harmless.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from collections import defaultdict
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Q
 
 from jitsuin.lifecycle.models import Certificate
@@ -20,24 +21,34 @@ from jitsuin.pki.names import serial_hex
 
 logger = logging.getLogger("jitsuin.revocation")
 
-FLUSH_EVERY = 500
-FLUSH_INTERVAL = 60.0
+FLUSH_EVERY = 2000
+FLUSH_INTERVAL = 30.0
 
 _lock = threading.Lock()
 _buffer: dict[tuple[int, str], datetime] = {}
 _last_flush = time.monotonic()
+_flusher: threading.Thread | None = None
 
 
 def note(issuer_id: int, serial: str, at: datetime) -> None:
     """Remember that (issuer, serial as lower-case hex) was asked about at ``at``."""
-    global _last_flush
+    global _flusher
     with _lock:
         key = (issuer_id, serial)
         if key not in _buffer or _buffer[key] < at:
             _buffer[key] = at
         due = len(_buffer) >= FLUSH_EVERY or time.monotonic() - _last_flush > FLUSH_INTERVAL
-    if due:
+        if not due or (_flusher is not None and _flusher.is_alive()):
+            return
+        _flusher = threading.Thread(target=_flush_in_background, daemon=True)
+    _flusher.start()
+
+
+def _flush_in_background() -> None:
+    try:
         flush()
+    finally:
+        connection.close()  # this thread's own connection
 
 
 def pending() -> int:

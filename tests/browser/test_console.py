@@ -60,7 +60,15 @@ def story(live_server, ca_hierarchy, monkeypatch):
     return {"request": stuck, "device": device, "alice": alice}
 
 
-def test_helpdesk_finds_a_stuck_request_and_retries_it(story, live_server):
+LANGUAGES = {
+    "ja": {"locale": "ja-JP", "reason": "上流CA復旧のため再試行", "ready": "ダウンロード可能"},
+    "en": {"locale": "en-US", "reason": "upstream CA is back", "ready": "Ready to download"},
+}
+
+
+@pytest.mark.parametrize("lang", sorted(LANGUAGES))
+def test_helpdesk_finds_a_stuck_request_and_retries_it(story, live_server, lang):
+    words = LANGUAGES[lang]
     chromium = require_tool("chromium")
     from playwright.sync_api import expect, sync_playwright
 
@@ -68,7 +76,7 @@ def test_helpdesk_finds_a_stuck_request_and_retries_it(story, live_server):
     stuck = story["request"]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=ARGS)
-        staff_page = browser.new_context(locale="ja-JP").new_page()
+        staff_page = browser.new_context(locale=words["locale"]).new_page()
         staff_page.goto(f"{live_server.url}/account/login/?next=/console/")
         staff_page.fill("input[name=username]", "hd-sato")
         staff_page.fill("input[name=password]", PASSWORD)
@@ -76,14 +84,14 @@ def test_helpdesk_finds_a_stuck_request_and_retries_it(story, live_server):
         staff_page.locator("form:has(input[name=username]) [type=submit]").click()
         expect(staff_page).to_have_url(f"{live_server.url}/console/")
         expect(staff_page.get_by_test_id("stuck-count")).to_have_text("1")
-        staff_page.screenshot(path=str(SHOTS / "console-dashboard-ja.png"), full_page=True)
+        staff_page.screenshot(path=str(SHOTS / f"console-dashboard-{lang}.png"), full_page=True)
 
         staff_page.get_by_test_id("stuck-count").click()
         row = staff_page.get_by_test_id(f"stuck-{stuck.pk}")
         expect(row).to_contain_text("alice")
         expect(row).to_contain_text("upstream CA did not answer")
-        row.get_by_test_id(f"retry-{stuck.pk}-reason").fill("上流CA復旧のため再試行")
-        staff_page.screenshot(path=str(SHOTS / "console-stuck-ja.png"), full_page=True)
+        row.get_by_test_id(f"retry-{stuck.pk}-reason").fill(words["reason"])
+        staff_page.screenshot(path=str(SHOTS / f"console-stuck-{lang}.png"), full_page=True)
         row.get_by_test_id(f"retry-{stuck.pk}").click()
         expect(staff_page.locator(".messages")).to_contain_text(str(stuck.pk))
         expect(staff_page.get_by_test_id(f"stuck-{stuck.pk}")).to_have_count(1)
@@ -98,13 +106,13 @@ def test_helpdesk_finds_a_stuck_request_and_retries_it(story, live_server):
         assert stuck.state == "ready"
         pickup = Pickup.objects.get(request=stuck)
 
-        staff_page.reload()
-        expect(staff_page.get_by_test_id(f"stuck-{stuck.pk}")).to_have_count(0)
+        # No reload: the queue refreshes itself (htmx, every 10 s).
+        expect(staff_page.get_by_test_id(f"stuck-{stuck.pk}")).to_have_count(0, timeout=20_000)
         staff_page.goto(f"{live_server.url}{reverse('console:person', args=[story['alice'].pk])}")
-        expect(staff_page.get_by_test_id(f"state-{stuck.pk}")).to_have_text("ダウンロード可能")
-        staff_page.screenshot(path=str(SHOTS / "console-person-ja.png"), full_page=True)
+        expect(staff_page.get_by_test_id(f"state-{stuck.pk}")).to_have_text(words["ready"])
+        staff_page.screenshot(path=str(SHOTS / f"console-person-{lang}.png"), full_page=True)
 
-        user_page = browser.new_context(locale="ja-JP").new_page()
+        user_page = browser.new_context(locale=words["locale"]).new_page()
         user_page.goto(f"{live_server.url}/account/login/")
         user_page.fill("input[name=username]", "alice")
         user_page.fill("input[name=password]", PASSWORD)
@@ -112,7 +120,8 @@ def test_helpdesk_finds_a_stuck_request_and_retries_it(story, live_server):
         user_page.goto(f"{live_server.url}/")
         download = user_page.locator(f"a[href='{reverse('portal:download', args=[pickup.pk])}']")
         expect(download).to_be_visible()
-        user_page.screenshot(path=str(SHOTS / "console-user-after-retry-ja.png"), full_page=True)
+        shot = SHOTS / f"console-user-after-retry-{lang}.png"
+        user_page.screenshot(path=str(shot), full_page=True)
         browser.close()
         # ORM calls made while Playwright runs use their own connection: close it here.
         connections.close_all()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connections
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -101,3 +102,5 @@ def test_operator_starts_a_campaign_and_watches_the_invitations_go_out(story, li
         expect(page.locator(".chart rect").first).to_be_attached()
         page.screenshot(path=str(SHOTS / "campaign-progress-ja.png"), full_page=True)
         browser.close()
+        # ORM calls made while Playwright runs use their own connection: close it here.
+        connections.close_all()

@@ -102,5 +102,5 @@ def test_the_whole_campaign_from_the_command_line(scene, tmp_path):
     run("--at", iso(f.DEADLINE + timedelta(days=8)), "confirm", "g2", "--yes")
     scene.old.refresh_from_db()
     assert scene.old.status == AuthorityStatus.REVOKED
-    assert scene.old.revoked_at == f.DEADLINE + timedelta(days=7)
+    assert scene.old.revoked_at == f.DEADLINE + timedelta(days=8)  # confirmed a day late
     assert "g2" in run("list")

@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from cryptography import x509
 
+from jitsuin.audit import services as audit
+from jitsuin.audit.models import AuditEvent
 from jitsuin.authorities.models import Authority, AuthorityStatus
 from jitsuin.campaigns import queries, services
 from jitsuin.campaigns.models import CampaignState, Member
@@ -158,3 +160,8 @@ def test_a_thousand_people_switch_and_the_old_intermediate_goes(published, campa
     assert scene.old.status == AuthorityStatus.REVOKED and scene.old.revoked_at == f.DEADLINE
     crl = x509.load_der_x509_crl(bytes(publish_crl(scene.root, now=f.AFTER_DEADLINE).der))
     assert crl.get_revoked_certificate_by_serial_number(int(scene.old.serial, 16)) is not None
+    # Every step left an intact, hash-chained audit trail.
+    assert audit.verify() is None
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"campaign.started", "campaign.reminder_round", "campaign.confirmed"} <= actions
+    assert {"campaign.completed", "authority.revoked", "notify.enqueued_many"} <= actions

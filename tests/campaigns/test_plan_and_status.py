@@ -122,6 +122,8 @@ def test_start_makes_new_ca_issuing_fixes_members_and_invites_each_once(
     assert english.language == "en" and "Certificate switchover" in english.subject
     japanese = invites.get(person=holders[1])
     assert "証明書の切り替え" in japanese.subject and "2026年7月1日" in japanese.body
+    assert japanese.body.startswith(f"{holders[1].name_ja} 様")
+    assert english.body.startswith(f"Dear {holders[0].name_en},")
     # A second run (a retried task) sends nothing more.
     assert services.send_invitations(campaign, now=f.CUTOFF) is None
     assert invites.count() == 12
@@ -247,5 +249,6 @@ def test_deadline_needs_confirmation_then_revokes_the_old_intermediate(started, 
     started.refresh_from_db()
     scene.old.refresh_from_db()
     assert started.state == CampaignState.COMPLETED
-    assert scene.old.revoked_at == f.DEADLINE
+    # Confirmed an hour late: revoked as of the confirmation, never backdated.
+    assert scene.old.revoked_at == f.AFTER_DEADLINE
     assert scene.old.status == AuthorityStatus.REVOKED

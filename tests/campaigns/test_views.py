@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jitsuin.audit.models import AuditEvent
 from jitsuin.campaigns import services
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask
 from jitsuin.revocation.publishing import publish_crl
@@ -90,6 +91,7 @@ def test_operator_sees_plan_starts_and_follows_progress(client, live):
         csv.decode("utf-8-sig").splitlines()[0] == "uid,name,email,category,last_seen_at,old_serial"
     )
     assert len(csv.splitlines()) == 7
+    assert AuditEvent.objects.filter(action="campaign.exported", actor="user:op").exists()
 
     # Confirming the revocation is for CA admins only.
     services.prepare_summary(live, actor="test")

@@ -135,6 +135,37 @@ def test_helpdesk_grants_a_rollover_exception(helpdesk, holder_with_certificate)
     assert exception.policy == "overlap" and exception.granted_by == "staff:hd1"
 
 
+def test_helpdesk_withdraws_an_exception_with_a_reason(helpdesk, holder_with_certificate):
+    holder, certificate = holder_with_certificate
+    helpdesk.post(
+        reverse("console:grant_exception", args=[holder.pk]),
+        {"profile": certificate.profile.pk, "policy": "overlap", "reason": "off campus"},
+    )
+    exception = PolicyException.objects.get(person=holder)
+    url = reverse("console:withdraw_exception", args=[holder.pk, exception.pk])
+    page = helpdesk.get(reverse("console:person", args=[holder.pk]))
+    assert url in page.content.decode()
+
+    assert helpdesk.post(url, {"reason": ""}).status_code == 302  # refused: no reason
+    assert PolicyException.objects.filter(pk=exception.pk).exists()
+    helpdesk.post(url, {"reason": "back on campus"})
+
+    assert not PolicyException.objects.filter(person=holder).exists()
+    event = AuditEvent.objects.get(action="policy_exception.withdrawn")
+    assert event.actor == "staff:hd1" and event.data["reason"] == "back on campus"
+
+
+def test_an_exception_is_withdrawn_only_through_its_own_person(helpdesk, holder_with_certificate):
+    holder, certificate = holder_with_certificate
+    other = factories.person("s2410009")
+    exception = PolicyException.objects.create(
+        person=holder, profile=certificate.profile, policy="overlap", reason="x", granted_by="t"
+    )
+    url = reverse("console:withdraw_exception", args=[other.pk, exception.pk])
+    assert helpdesk.post(url, {"reason": "x"}).status_code == 404
+    assert PolicyException.objects.filter(pk=exception.pk).exists()
+
+
 def test_resend_from_the_person_page(helpdesk, db):
     holder = factories.person()
     now = timezone.now()
@@ -279,3 +310,27 @@ def test_person_page_query_count_does_not_grow_with_history(
 def test_console_speaks_japanese_and_english(helpdesk, language, heading):
     page = helpdesk.get(reverse("console:stuck"), HTTP_ACCEPT_LANGUAGE=language)
     assert f"<h1>{heading}</h1>" in page.content.decode()
+
+
+def test_the_request_page_polls_while_open_and_serves_its_live_part(helpdesk, db):
+    item = factories.request(factories.person(), at=timezone.now(), state="failed")
+    url = reverse("console:request", args=[item.pk])
+
+    page = helpdesk.get(url).content.decode()
+    assert 'hx-trigger="every 3s"' in page and "<html" in page
+    live = helpdesk.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert live.startswith('<div id="request-live"') and "<html" not in live
+    assert f'data-testid="state-{item.pk}"' in live
+
+    Request.objects.filter(pk=item.pk).update(state="cancelled")
+    assert "hx-trigger" not in helpdesk.get(url, HTTP_HX_REQUEST="true").content.decode()
+
+
+def test_the_stuck_queue_refreshes_itself_and_keeps_a_typed_reason(helpdesk, db):
+    old = factories.request(factories.person(), at=timezone.now() - timedelta(days=20))
+    page = helpdesk.get(reverse("console:stuck")).content.decode()
+    assert 'id="stuck-live"' in page and "hx-trigger" in page
+
+    live = helpdesk.get(reverse("console:stuck"), HTTP_HX_REQUEST="true").content.decode()
+    assert live.startswith('<div id="stuck-live"') and "<html" not in live
+    assert f'id="cancel-{old.pk}-reason" hx-preserve="true"' in live

@@ -82,3 +82,13 @@ def test_requests_table_and_request_show_retry_cancel(carol):
     with pytest.raises(CommandError, match="invalid_transition"):
         run("request", "cancel", str(request.pk), "--reason", "again")
     assert "cancelled" in run("request", "list", "--user", "carol")
+
+
+def test_issue_again_saves_the_certificate_waiting_for_pickup(carol, tmp_path):
+    from jitsuin.lifecycle.pipeline import advance
+
+    run("issue", "carol")
+    advance(Request.objects.get().pk)  # a worker did it meanwhile
+    text = run("issue", "carol", "--out", str(tmp_path / "c.p12"))
+    assert "ready" in text and (tmp_path / "c.p12").exists()
+    assert Request.objects.count() == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -121,3 +122,41 @@ def test_revoke_first_issue_fails_when_its_revocation_is_cancelled(profile, alic
     issue.refresh_from_db()
     assert issue.state == RequestState.FAILED and "cancelled" in issue.last_error
     assert Request.objects.filter(kind=RequestKind.ISSUE, state=RequestState.READY).count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_task_that_finds_the_row_locked_comes_back_soon(ca_hierarchy):
+    """PostgreSQL: SKIP LOCKED passes over a row locked elsewhere; the task re-enqueues."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from jitsuin.lifecycle.tasks import process_request
+    from tests.lifecycle.conftest import make_person
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's")
+    alice = make_person("alice")
+    request = request_issue(alice, actor="user:alice", idempotency_key=key())
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        with transaction.atomic():
+            Request.objects.select_for_update().get(pk=request.pk)
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    locked.wait(10)
+    try:
+        assert process_request.call(request.pk) == "busy"
+    finally:
+        release.set()
+        holder.join()
+    retry = DBTaskResult.objects.filter(
+        task_path__endswith="poll_request", status=TaskResultStatus.READY
+    ).get()
+    assert retry.args_kwargs["args"] == [request.pk]

@@ -79,16 +79,17 @@ def state_of(request: Request) -> Request:
     return Request.objects.get(pk=request.pk)
 
 
-@pytest.mark.parametrize("mode", ["hang", "delay"])
+@pytest.mark.parametrize("mode", ["hang", "hang-after-sign", "delay"])
 def test_worker_killed_mid_request_is_finished_by_the_next_exactly_once(ca_hierarchy, mode):
     alice = make_person("alice")
     request = request_issue(alice, actor="user:alice", idempotency_key=key())
     first_env = (
-        {"JITSUIN_BUILTIN_FAIL": "hang"} if mode == "hang" else {"JITSUIN_BUILTIN_DELAY": "2s"}
+        {"JITSUIN_BUILTIN_DELAY": "2s"} if mode == "delay" else {"JITSUIN_BUILTIN_FAIL": mode}
     )
     with worker("first", **first_env) as first:
-        if mode == "hang":
+        if mode.startswith("hang"):
             wait_for(lambda: state_of(request).lease_owner == "first", what="worker 1 to claim")
+            time.sleep(0.5)  # well inside the connector call (after signing, for hang-after-sign)
         else:
             wait_for(lambda: bool(state_of(request).connector_ref), what="worker 1 to submit")
         assert state_of(request).state == RequestState.PROCESSING
@@ -105,7 +106,7 @@ def test_worker_killed_mid_request_is_finished_by_the_next_exactly_once(ca_hiera
         RequestTransition.objects.filter(request=request).values_list("to_state", flat=True)
     )
     assert moves == ["queued", "processing", "ready"]
-    if mode == "hang":
+    if mode.startswith("hang"):
         assert request.attempts == 2
         assert AuditEvent.objects.filter(action="request.issue.lease_taken_over").count() == 1
     assert verify() is None
@@ -184,3 +185,40 @@ def test_in_process_worker_of_serve_works_beside_the_web_thread(ca_hierarchy):
         stop_background_worker()
     assert not thread.is_alive()
     assert Certificate.objects.count() == len(people)
+
+
+def test_real_worker_retries_with_backoff_then_fails_and_retry_request_recovers(ca_hierarchy):
+    from jitsuin.lifecycle.services import retry_request
+
+    alice = make_person("alice")
+    request = request_issue(alice, actor="user:alice", idempotency_key=key())
+    failing = {"JITSUIN_BUILTIN_FAIL": "always", "JITSUIN_RETRY_BASE": "0.3s"}
+    with worker("failing", **failing, JITSUIN_MAX_ATTEMPTS="3"):
+        wait_for(lambda: state_of(request).state == RequestState.FAILED, what="failed")
+    request = state_of(request)
+    assert request.attempts == 3 and "simulated upstream failure" in request.last_error
+    notes = list(
+        RequestTransition.objects.filter(request=request, to_state="waiting").values_list(
+            "note", flat=True
+        )
+    )
+    assert len(notes) == 2 and all("retry at" in n for n in notes)
+    retry_request(request, actor="staff:helpdesk", reason="upstream is back")
+    with worker("healthy"):
+        wait_for(lambda: state_of(request).state == RequestState.READY, what="ready")
+    assert Certificate.objects.count() == 1
+
+
+def test_a_hung_worker_that_wakes_up_late_finds_its_result_discarded(ca_hierarchy):
+    alice = make_person("alice")
+    request = request_issue(alice, actor="user:alice", idempotency_key=key())
+    slow = {"JITSUIN_BUILTIN_FAIL": "hang-after-sign", "JITSUIN_BUILTIN_HANG": "6s"}
+    with worker("sleepy", **slow, JITSUIN_LEASE="2s") as sleepy:
+        wait_for(lambda: state_of(request).lease_owner == "sleepy", what="sleepy to claim")
+        with worker("other", JITSUIN_LEASE="2s"):
+            wait_for(lambda: state_of(request).state == RequestState.READY, what="takeover")
+        log = Path(os.environ.get("JITSUIN_DATA_DIR", "/tmp")) / "worker-sleepy.log"
+        wait_for(lambda: "lease lost" in log.read_text(), timeout=30, what="sleepy to wake up")
+        assert sleepy.poll() is None  # it carries on working
+    assert Certificate.objects.count() == 1
+    assert state_of(request).certificate.person == alice

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from jitsuin.authorities.models import AuthorityStatus, Role
 
 register = template.Library()
 
@@ -26,3 +31,34 @@ def human_duration(value: timedelta | None) -> str:
     if minutes:
         return _("%(m)s min %(s)s s") % {"m": minutes, "s": secs}
     return _("%(s)s s") % {"s": secs}
+
+
+# Authority labels from the model's choices, translated in this app's catalog.
+AUTHORITY_LABELS = {
+    Role.ROOT: gettext_lazy("Root CA"),
+    Role.INTERMEDIATE: gettext_lazy("Intermediate CA"),
+    AuthorityStatus.PENDING: gettext_lazy("Pending"),
+    AuthorityStatus.ACTIVE: gettext_lazy("Active (issuing)"),
+    AuthorityStatus.RETIRED: gettext_lazy("Retired"),
+    AuthorityStatus.REVOKED: gettext_lazy("Revoked"),
+    AuthorityStatus.EXPIRED: gettext_lazy("Expired"),
+}
+
+
+@register.filter
+def authority_label(value: str) -> Any:
+    return AUTHORITY_LABELS.get(value, value)
+
+
+@register.filter
+def audit_object(event: Any) -> str:
+    """``lifecycle.request:12``, or a dash for events about no particular object."""
+    if not event.object_type and not event.object_id:
+        return "—"
+    return f"{event.object_type}:{event.object_id}"
+
+
+@register.filter
+def as_json(value: Any) -> str:
+    """Event data as compact JSON (Japanese kept readable), not as a Python repr."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)

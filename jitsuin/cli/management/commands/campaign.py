@@ -307,6 +307,7 @@ class Command(BaseCommand):
     def do_export(self, options: dict[str, Any]) -> None:
         campaign = services.get(options["name"])
         out = options["output"] or self.stdout
+        services.note_export(campaign, actor=self.actor, everyone=options["all"])
         writer = csv.writer(out)
         for row in csv_rows(campaign, now=self.now, stragglers_only=not options["all"]):
             writer.writerow(row)

@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jitsuin.cli.management.commands import _lifecycle_cli as cli
 from jitsuin.lifecycle.errors import LifecycleError
-from jitsuin.lifecycle.models import Pickup, Profile, RequestState
-from jitsuin.lifecycle.services import collect_pickup, request_issue, reveal_pin
+from jitsuin.lifecycle.models import Pickup, Profile, Request, RequestKind, RequestState
+from jitsuin.lifecycle.services import collect_pickup, default_profile, request_issue, reveal_pin
 from jitsuin.lifecycle.waiting import wait_for_request
 
 
@@ -53,7 +53,16 @@ class Command(BaseCommand):
                 profile=profile,
             )
         except LifecycleError as exc:
-            raise cli.fail(exc) from exc
+            # A certificate issued earlier waits to be collected: that is the one to save.
+            waiting = Request.objects.filter(
+                person=person,
+                profile=profile or default_profile(),
+                kind=RequestKind.ISSUE,
+                state=RequestState.READY,
+            ).first()
+            if exc.code != "pickup_waiting" or waiting is None:
+                raise cli.fail(exc) from exc
+            request = waiting
         if options["wait"]:
             request = wait_for_request(request, timeout=cli.timeout(options["timeout"]))
         self.stdout.write(cli.describe(request))

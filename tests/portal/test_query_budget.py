@@ -1,0 +1,61 @@
+"""Per-view query budgets: the certificate list costs the same with one certificate or many."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from jitsuin.lifecycle.models import Certificate
+from tests.notify import factories
+
+pytestmark = pytest.mark.django_db
+
+# Signing in, the session, the person, notices, maintenance, actions and the certificates.
+HOME_BUDGET = 25
+
+
+def add_history(person, count: int) -> None:
+    """``count`` old certificates, each with its finished issue and revoke requests."""
+    start = timezone.now() - timedelta(days=400)
+    for n in range(count):
+        at = start + timedelta(days=n)
+        certificate = factories.certificate(person, at=at)
+        Certificate.objects.filter(pk=certificate.pk).update(
+            status="revoked", revoked_at=at + timedelta(days=1), revocation_reason="superseded"
+        )
+        issue = factories.request(person, at=at, state="collected")
+        issue.certificate = certificate
+        issue.save(update_fields=["certificate"])
+        factories.request(person, at=at, kind="revoke", state="done", target=certificate)
+
+
+def queries_for_home(client) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/").status_code == 200
+    return len(captured)
+
+
+def test_my_certificates_does_not_query_per_certificate(alice_cert, client_for):
+    client = client_for(alice_cert.person)
+    queries_for_home(client)  # warm caches (content types, sessions)
+    one = queries_for_home(client)
+    add_history(alice_cert.person, 8)
+
+    many = queries_for_home(client)
+
+    assert many == one
+
+
+def test_my_certificates_stays_within_its_query_budget(
+    alice_cert, client_for, django_assert_max_num_queries
+):
+    add_history(alice_cert.person, 8)
+    client = client_for(alice_cert.person)
+    with django_assert_max_num_queries(HOME_BUDGET):
+        assert client.get("/").status_code == 200
+    with django_assert_max_num_queries(HOME_BUDGET):
+        assert client.get("/status/").status_code == 200
