@@ -13,6 +13,7 @@ COMMANDS = {
     "issue": "request a certificate for a person and save the PKCS#12",
     "revoke": "request revocation of a certificate or of a person's certificates",
     "requests": "list requests",
+    "request": "one request: show its history, retry or cancel it",
     "crl": "write a CA's current CRL to a file",
     "check": "is this certificate still good? (PEM, DER or PKCS#12)",
     "audit": "verify or export the audit log",

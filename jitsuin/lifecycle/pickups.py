@@ -102,6 +102,15 @@ def collect_pickup(
     now = now or timezone.now()
     if pkcs12_profile not in Pkcs12Choice.values:
         raise NotAllowed(_("Unknown PKCS#12 format: %(name)s") % {"name": pkcs12_profile})
+    built = None
+    if pkcs12_profile == Pkcs12Choice.MODERN:
+        # PBKDF2 with 600,000 rounds takes about a second: do it before taking any lock
+        # (on SQLite a write transaction locks the whole database).
+        current = Pickup.objects.get(pk=pickup.pk)
+        if _gone(current, now):
+            raise _gone_error(current)
+        if current.sealed_pkcs12_modern is None:
+            built = _modern_from(current)
     with transaction.atomic():
         pickup = (
             Pickup.objects.select_for_update()
@@ -112,9 +121,11 @@ def collect_pickup(
             raise _gone_error(pickup)
         if pkcs12_profile == Pkcs12Choice.MODERN:
             if pickup.sealed_pkcs12_modern is None:
-                data = _modern_from(pickup)
+                if built is None:  # only when the stored one vanished in between
+                    built = _modern_from(pickup)
+                data = built
                 pickup.sealed_pkcs12_modern = seal(data, purpose=PURPOSE_PKCS12)
-            else:
+            else:  # the first stored one wins: every download returns the same bytes
                 data = unseal(bytes(pickup.sealed_pkcs12_modern), purpose=PURPOSE_PKCS12)
         else:
             data = unseal(bytes(pickup.sealed_pkcs12_compatible), purpose=PURPOSE_PKCS12)

@@ -131,7 +131,7 @@ def certificate_ready(certificate: Certificate) -> OutboxMessage:
 
 
 def pickup_expired(request: Request) -> OutboxMessage | None:
-    """"Your download window ended; ask again": replaces the revocation notice for that case."""
+    """ "Your download window ended; ask again": replaces the revocation notice for that case."""
     certificate = request.certificate
     if certificate is None:
         return None

@@ -5,14 +5,35 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from jitsuin.authorities.services import apply_scheduled_revocations
+from cryptography import x509
+
+from jitsuin.authorities.models import Authority, AuthorityStatus
+from jitsuin.authorities.services import apply_scheduled_revocations, renew_ocsp_signer
+from jitsuin.pki.clock import FixedClock
 from jitsuin.revocation import health, publishing, responder, sightings
 
 EVERY = timedelta(minutes=1)
+# Delegated responder certificates live 90 days; renew well before a relying party notices.
+RENEW_RESPONDER_BEFORE = timedelta(days=30)
+
+
+def renew_responders(now: datetime) -> list[Authority]:
+    """Renew delegated OCSP responder certificates that expire within 30 days."""
+    renewed = []
+    for authority in Authority.objects.exclude(ocsp_key_ref="").exclude(
+        status=AuthorityStatus.REVOKED
+    ):
+        certificate = x509.load_der_x509_certificate(bytes(authority.ocsp_certificate_der))
+        if certificate.not_valid_after_utc - now < RENEW_RESPONDER_BEFORE:
+            renewed.append(renew_ocsp_signer(authority, clock=FixedClock(now)))
+    if renewed:
+        responder.forget_caches()
+    return renewed
 
 
 def refresh(now: datetime) -> None:
     apply_scheduled_revocations(now)
+    renew_responders(now)
     publishing.refresh_crls(now)
     responder.refresh_responses(now)
     sightings.flush()

@@ -2,7 +2,8 @@
 
 The hot path only notes (issuer, serial, time) in memory; ``flush`` writes them in a few
 UPDATEs, from a background thread after ``FLUSH_EVERY`` sightings or ``FLUSH_INTERVAL``
-seconds (never on the request's own time), and from the periodic job. A crash loses at most one buffer of "last seen" times, which is harmless.
+seconds (never on the request's own time), and from the periodic job. A crash loses at most
+one buffer of "last seen" times, which is harmless.
 """
 
 from __future__ import annotations

@@ -110,3 +110,41 @@ def test_issue_anew_after_an_expired_pickup(ready, alice, t0):
     run_pipeline(after)
     again.refresh_from_db()
     assert again.state == RequestState.READY
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_first_downloads_of_modern_get_the_same_bytes(ca_hierarchy):
+    import threading
+
+    from django.db import connection
+
+    from jitsuin.lifecycle.services import default_profile
+    from tests.lifecycle.conftest import T0, make_person
+
+    default_profile()
+    alice = make_person("alice")
+    request = request_issue(alice, actor="user:alice", idempotency_key=key(), now=T0)
+    run_pipeline(T0)
+    pickup = Pickup.objects.get(request=request)
+    barrier = threading.Barrier(2)
+    results: list[bytes] = []
+
+    def download():
+        try:
+            barrier.wait()
+            results.append(
+                collect_pickup(pickup, actor="user:alice", pkcs12_profile="modern", now=T0)
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=download) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2 and results[0] == results[1]
+    assert collect_pickup(pickup, actor="user:alice", pkcs12_profile="modern", now=T0) == results[0]
+    pickup.refresh_from_db()
+    assert pickup.download_count == 3

@@ -37,7 +37,7 @@ WEIGHTED = (
     + ["work"] * 4
     + ["collect"] * 2
     + ["revoke"] * 2
-    + ["later"] * 2
+    + ["later"] * 3
     + ["housekeeping"] * 2
     + ["cancel", "retry", "work_failing", "work_failing", "confirm", "maintenance"]
 )
@@ -116,7 +116,8 @@ def test_invariants_hold_under_random_use(ca_hierarchy, policy, actions):
                         if target is not None:
                             services.retry_request(target, actor="hd", reason="x", now=now)
                     elif action in ("work", "work_failing"):
-                        with override(fail="always" if action == "work_failing" else ""):
+                        fail = ("always", "reject")[n % 2] if action == "work_failing" else ""
+                        with override(fail=fail):
                             for pk in Request.objects.filter(state__in=WORKABLE).values_list(
                                 "pk", flat=True
                             ):

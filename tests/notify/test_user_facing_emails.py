@@ -44,9 +44,7 @@ def revoke(certificate, at: datetime) -> None:
     ("language", "expected"),
     [("ja", "{:%Y-%m-%d %H:%M} (日本時間) までに"), ("en", "by {:%Y-%m-%d %H:%M} (Japan time)")],
 )
-def test_revocation_notice_says_when_crl_checking_services_see_it(
-    ca_hierarchy, language, expected
-):
+def test_revocation_notice_says_when_crl_checking_services_see_it(ca_hierarchy, language, expected):
     now = timezone.now().astimezone(JAPAN).replace(microsecond=0)
     holder = factories.person(language=language)
     certificate = factories.certificate(holder, at=now - timedelta(days=1))

@@ -66,3 +66,9 @@ def test_ca_revoke_now_and_scheduled(pki, capsys):
     call_command("ca", "revoke", third.name, "--at", at)
     assert "will be revoked" in capsys.readouterr().out
     assert Authority.objects.get(pk=third.pk).status == AuthorityStatus.PENDING
+
+
+def test_crl_can_export_presigned_ocsp_responses_for_a_static_server(pki, tmp_path):
+    issue(pki.current)
+    call_command("crl", "--ocsp-static", str(tmp_path / "ocsp"))
+    assert len([p for p in (tmp_path / "ocsp").rglob("*") if p.is_file()]) == 1

@@ -50,3 +50,19 @@ def test_the_periodic_job_is_registered_and_republishes(pki):
     periodic.refresh(now + timings().crl_refresh + timedelta(minutes=1))
     assert PublishedCrl.objects.count() == 6
     assert health.find_stale(now + timings().crl_refresh + timedelta(minutes=2)) == []
+
+
+def test_responder_certificates_are_renewed_a_month_before_they_expire(pki):
+    from cryptography import x509
+
+    def responder_end(authority):
+        authority.refresh_from_db()
+        return x509.load_der_x509_certificate(
+            bytes(authority.ocsp_certificate_der)
+        ).not_valid_after_utc
+
+    before = responder_end(pki.current)
+    assert periodic.renew_responders(timezone.now()) == []
+    renewed = periodic.renew_responders(before - timedelta(days=29))
+    assert {a.pk for a in renewed} == {pki.current.pk, pki.old.pk}
+    assert responder_end(pki.current) > before

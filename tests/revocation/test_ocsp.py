@@ -75,6 +75,7 @@ def test_a_nonce_is_answered_with_the_same_nonce_signed_live(client, pki):
     nonce = response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
     assert nonce == b"n" * 16
     assert response.certificate_status == ocsp.OCSPCertStatus.GOOD
+    pkilint("lint_ocsp_response", response.public_bytes(DER))
 
 
 def test_sha256_cert_ids_are_answered_too(client, pki):

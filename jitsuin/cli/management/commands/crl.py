@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jitsuin.authorities.models import Authority
-from jitsuin.revocation import publishing
+from jitsuin.revocation import publishing, responder
 
 
 class Command(BaseCommand):
@@ -22,8 +22,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--all", action="store_true", help="every CA's CRL as one PEM bundle (for RADIUS)"
         )
+        parser.add_argument(
+            "--ocsp-static",
+            metavar="DIR",
+            help="also export the pre-signed OCSP responses for a static server (RFC 5019 GET)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["ocsp_static"]:
+            count = responder.export_static(Path(options["ocsp_static"]))
+            self.stderr.write(f"{count} OCSP responses -> {options['ocsp_static']}")
+            if not options["slug"] and not options["all"]:
+                return
         if options["all"]:
             if options["publish"]:
                 for authority in Authority.objects.all():
