@@ -311,6 +311,16 @@ def bench_ocsp(workdir: Path) -> None:
     _line("jitsuin pre-signed, gunicorn 4 sync workers", results["gunicorn"])
 
     port = _free_port()
+    gunicorn[4] = f"127.0.0.1:{port}"
+    persistent = dict(env, JITSUIN_DB_CONN_MAX_AGE="60")
+    results["gunicorn+conn"] = _run(
+        gunicorn, port, _post("/ocsp", plain[0]), [_post("/ocsp", r) for r in plain], env=persistent
+    )
+    _line(
+        "  same, JITSUIN_DB_CONN_MAX_AGE=60 (persistent DB connections)", results["gunicorn+conn"]
+    )
+
+    port = _free_port()
     results["embedded"] = _run(
         [python, "-c", EMBEDDED, str(port)],
         port,

@@ -33,13 +33,14 @@ def _setup_django() -> str:
     return connection.vendor
 
 
-def _raw_keygen_rate(n: int) -> float:
+def _raw_keygen_rate(n: int) -> tuple[float, float]:
+    """(keys per second, CPU milliseconds per key)."""
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(n):
         rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return n / (time.perf_counter() - started)
+    return n / (time.perf_counter() - started), (time.process_time() - cpu) * 1000 / n
 
 
 def _raw_issue_rate(n: int) -> float:
@@ -67,8 +68,9 @@ def _raw_issue_rate(n: int) -> float:
     return n / (time.perf_counter() - started)
 
 
-def _pipeline_rate(n: int, run: int) -> tuple[float, float]:
-    """(worker rate, end-to-end rate including request_issue), certificates per second."""
+def _pipeline_rate(n: int, run: int) -> tuple[float, float, float]:
+    """(worker rate, end-to-end rate including request_issue) in certificates per second,
+    and the worker's CPU milliseconds per certificate (all threads of this process)."""
     from jitsuin.lifecycle.models import Person, Request, RequestState
     from jitsuin.lifecycle.services import default_profile, request_issue
     from jitsuin.lifecycle.worker import PipelineWorker
@@ -84,13 +86,13 @@ def _pipeline_rate(n: int, run: int) -> tuple[float, float]:
         for p in people
     ]
     worker = PipelineWorker(queue_names=["pipeline"], interval=0, tick_every=0, batch=True)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     worker.run()
-    done = time.perf_counter()
+    done, cpu_used = time.perf_counter(), time.process_time() - cpu
     ready = Request.objects.filter(pk__in=[r.pk for r in requests], state=RequestState.READY)
     if ready.count() != n:
         raise RuntimeError(f"only {ready.count()} of {n} requests became ready")
-    return n / (done - started), n / (done - asked)
+    return n / (done - started), n / (done - asked), cpu_used * 1000 / n
 
 
 def main() -> None:
@@ -106,14 +108,18 @@ def main() -> None:
             "create one, or set BENCH_REUSE=1 with the JITSUIN_DATA_DIR that goes with it"
         )
     init_hierarchy()
-    keygen, raw, pipe, whole = [], [], [], []
+    keygen, keygen_cpu, raw, pipe, whole, pipe_cpu = [], [], [], [], [], []
     for run in range(rounds):
-        keygen.append(_raw_keygen_rate(n))
+        rate, cpu = _raw_keygen_rate(n)
+        keygen.append(rate)
+        keygen_cpu.append(cpu)
         raw.append(_raw_issue_rate(n))
-        worker_rate, end_to_end = _pipeline_rate(n, run)
+        worker_rate, end_to_end, cpu = _pipeline_rate(n, run)
         pipe.append(worker_rate)
         whole.append(end_to_end)
+        pipe_cpu.append(cpu)
     k, r, p, w = (statistics.median(x) for x in (keygen, raw, pipe, whole))
+    kc, pc = statistics.median(keygen_cpu), statistics.median(pipe_cpu)
     pool = os.environ.get("JITSUIN_KEY_POOL") or "2"
     print(f"database: {vendor}; {n} certificates x {rounds} rounds (medians); one worker;")
     print(f"key pool {pool} (JITSUIN_KEY_POOL); CPUs {os.cpu_count()}")
@@ -123,6 +129,14 @@ def main() -> None:
     print(f"end to end (request_issue + worker):         {w:7.2f} certificates/s")
     print(f"ratio worker / raw key generation:           {p / k:7.2f}  (target >= 0.8)")
     print(f"ratio end to end / raw key generation:       {w / k:7.2f}")
+    print(f"CPU per RSA-2048 key (raw):                  {kc:7.1f} ms")
+    print(f"CPU per certificate in the worker:           {pc:7.1f} ms  (all threads)")
+    print(f"CPU ratio raw key / worker certificate:      {kc / pc:7.2f}")
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = float("nan")
+    print(f"load average during the run:                 {load:7.2f}  (CPUs {os.cpu_count()})")
 
 
 if __name__ == "__main__":

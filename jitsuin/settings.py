@@ -79,7 +79,13 @@ TEMPLATES = [
 
 
 def _database() -> dict[str, object]:
-    db: dict[str, object] = dict(dj_database_url.parse(CONFIG.database_url, conn_max_age=0))
+    # JITSUIN_DB_CONN_MAX_AGE (seconds, default 0): keep connections for busy OCSP responders.
+    conn_max_age = int(CONFIG.extra.get("JITSUIN_DB_CONN_MAX_AGE") or "0")
+    db: dict[str, object] = dict(
+        dj_database_url.parse(
+            CONFIG.database_url, conn_max_age=conn_max_age, conn_health_checks=conn_max_age > 0
+        )
+    )
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the in-process worker write while pages read; IMMEDIATE avoids
         # "database is locked" on lock upgrades; the timeout waits out a busy writer.

@@ -11,3 +11,14 @@ def ca_hierarchy(db):  # type: ignore[no-untyped-def]
     from jitsuin.authorities.services import init_hierarchy
 
     return init_hierarchy()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():  # type: ignore[no-untyped-def]
+    """Each test starts in the default language, as a fresh process would (no leak between tests)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

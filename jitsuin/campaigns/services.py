@@ -327,7 +327,8 @@ def send_invitations(
 
     def people() -> Iterable[Person]:
         return (
-            Person.objects.filter(campaign_members__campaign=campaign)
+            # People who have left get no mail; they stay in the counts.
+            Person.objects.filter(campaign_members__campaign=campaign, active=True)
             .order_by("pk")
             .iterator(chunk_size=CHUNK)
         )
@@ -377,7 +378,7 @@ def send_reminders(
         task = CampaignTask.objects.create(
             campaign=campaign,
             kind=f"{REMINDER}{days}",
-            total=queries.not_migrated(campaign, now=now).count(),
+            total=queries.not_migrated(campaign, now=now).filter(person__active=True).count(),
             actor=actor,
             created_at=now,
         )
@@ -422,7 +423,8 @@ def _send_round(
 
     def people() -> Iterable[Person]:
         for i in range(0, len(person_ids), CHUNK):
-            yield from Person.objects.filter(pk__in=person_ids[i : i + CHUNK]).order_by("pk")
+            chunk = person_ids[i : i + CHUNK]
+            yield from Person.objects.filter(pk__in=chunk, active=True).order_by("pk")
 
     def send(batch: list[Person]) -> None:
         items = [
@@ -435,9 +437,9 @@ def _send_round(
         ]
         enqueue_many("campaign_reminder", items, actor=f"campaign:{campaign.name}", now=now)
 
-    _run_task(task, people, send, progress=progress)
-    ReminderRound.objects.filter(pk=reminder.pk).update(recipients=len(person_ids))
-    reminder.recipients = len(person_ids)
+    done = _run_task(task, people, send, progress=progress)
+    ReminderRound.objects.filter(pk=reminder.pk).update(recipients=done.done)
+    reminder.recipients = done.done
     return reminder
 
 

@@ -61,6 +61,15 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
+def _credentials_line(account: DemoAccount, password: str, *, totp_key: str = "") -> str:
+    """One aligned line: ``[DEMO] role: user      username: demo-student  password: ...``."""
+    line = (
+        f"  [{DEMO_MARK}] role: {account.role:<9} username: {account.username:<14} "
+        f"password: {password}"
+    )
+    return f"{line}  TOTP key: {totp_key}" if totp_key else line
+
+
 def _make_account(account: DemoAccount, password: str) -> tuple[str, str]:
     """Create the user (and Person, or staff group and TOTP device); return (line, totp URL)."""
     user_model = get_user_model()
@@ -78,10 +87,7 @@ def _make_account(account: DemoAccount, password: str) -> tuple[str, str]:
         user.groups.add(group)
         device = TOTPDevice.objects.create(user=user, name="demo authenticator", confirmed=True)
         totp_url = device.config_url
-        line = (
-            f"  [{DEMO_MARK}] {account.role:<10} user {account.username:<16} password {password}"
-            f"  TOTP key {totp_secret(device)}"
-        )
+        line = _credentials_line(account, password, totp_key=totp_secret(device))
     else:
         Person.objects.create(
             user=user,
@@ -91,7 +97,7 @@ def _make_account(account: DemoAccount, password: str) -> tuple[str, str]:
             name_en=account.name_en,
             affiliation="Demo",
         )
-        line = f"  [{DEMO_MARK}] {account.role:<10} user {account.username:<16} password {password}"
+        line = _credentials_line(account, password)
     record(
         "demo.account_created",
         actor=DEMO_ACTOR,

@@ -20,7 +20,7 @@ from jitsuin.lifecycle.models import PeriodicJob
 
 logger = logging.getLogger("jitsuin.periodic")
 
-JobFunction = Callable[[datetime], None]
+JobFunction = Callable[[datetime], object]  # the return value is ignored
 
 
 @dataclass(frozen=True)

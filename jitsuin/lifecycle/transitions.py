@@ -141,7 +141,7 @@ def transition(
     row.state_changed_at = now
     if to_state not in WORKABLE or to_state == S.WAITING:
         row.lease_owner, row.lease_until = "", None
-    row.save()
+    row.save(update_fields=["state", "state_changed_at", "lease_owner", "lease_until", *changes])
     RequestTransition.objects.create(
         request=row, from_state=from_state, to_state=to_state, at=now, actor=actor, note=note
     )

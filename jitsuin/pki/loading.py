@@ -16,7 +16,8 @@ def load_certificates(data: bytes) -> list[x509.Certificate]:
     try:
         if _PEM_CERT in stripped:
             return x509.load_pem_x509_certificates(stripped)
-        return [x509.load_der_x509_certificate(stripped)]
+        # DER as given: its last byte may be 0x20 or 0x0a, which strip() would cut off.
+        return [x509.load_der_x509_certificate(data)]
     except ValueError as exc:
         raise NotACertificate("this file is not an X.509 certificate in PEM or DER") from exc
 
@@ -27,11 +28,10 @@ def load_certificate(data: bytes) -> x509.Certificate:
 
 def load_csr(data: bytes | str) -> x509.CertificateSigningRequest:
     raw = data.encode() if isinstance(data, str) else data
-    raw = raw.strip()
     try:
-        if raw.startswith(b"-----BEGIN"):
-            return x509.load_pem_x509_csr(raw)
-        return x509.load_der_x509_csr(raw)
+        if raw.strip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_csr(raw.strip())
+        return x509.load_der_x509_csr(raw)  # as given: strip() could cut a DER byte
     except ValueError as exc:
         raise InvalidCsr("this is not a certificate signing request (PKCS#10)") from exc
 

@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+from jitsuin.config import current
 from jitsuin.notify.models import Notice
 from jitsuin.pki.errors import PkiError, WrongPin
 from jitsuin.revocation.check import check_certificate
@@ -47,14 +48,25 @@ def faq(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/help/faq.html")
 
 
+# Optional: the name in the Wi-Fi (RADIUS) server's certificate, which devices must check.
+RADIUS_SERVER_NAME = "JITSUIN_RADIUS_SERVER_NAME"
+
+
+def wifi_settings() -> dict[str, str]:
+    """What a device needs to check the Wi-Fi server: the CA certificates and the server name."""
+    config = current()
+    return {
+        "ca_roots_url": f"{config.public_url}/ca/roots.pem",
+        "ca_bundle_url": f"{config.public_url}/ca/bundle.pem",
+        "radius_server_name": config.extra.get(RADIUS_SERVER_NAME, "").strip(),
+    }
+
+
 def import_guide(request: HttpRequest, platform: str) -> HttpResponse:
     if platform not in PLATFORMS:
         raise Http404
-    return render(
-        request,
-        f"portal/help/import_{platform}.html",
-        {"platform": platform, "platform_name": PLATFORMS[platform], "platforms": PLATFORMS},
-    )
+    context = {"platform": platform, "platform_name": PLATFORMS[platform], "platforms": PLATFORMS}
+    return render(request, f"portal/help/import_{platform}.html", context | wifi_settings())
 
 
 class CheckForm(forms.Form):

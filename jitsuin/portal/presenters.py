@@ -41,6 +41,8 @@ STATUS_LABELS: dict[str, Promise] = {
     "ready": _("Ready to download"),
 }
 
+FINISHED_STATUSES = ("revoked", "expired")
+
 # What a request's state means to its owner, in plain words.
 REQUEST_STATE_LABELS: dict[str, Promise] = {
     RequestState.QUEUED: _("Accepted, waiting to be processed"),
@@ -123,6 +125,15 @@ class Overview:
     cards: list[CertificateCard] = field(default_factory=list)
     pending: list[PendingIssue] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
+
+    @property
+    def current_cards(self) -> list[CertificateCard]:
+        return [c for c in self.cards if c.status not in FINISHED_STATUSES]
+
+    @property
+    def past_cards(self) -> list[CertificateCard]:
+        """Revoked and expired certificates: shown folded away on the overview."""
+        return [c for c in self.cards if c.status in FINISHED_STATUSES]
 
     @property
     def in_progress(self) -> bool:

@@ -27,6 +27,7 @@ from jitsuin.lifecycle.models import Certificate, CertificateStatus
 from jitsuin.pki.crl import parse_reason
 from jitsuin.pki.errors import MalformedOcspRequest
 from jitsuin.pki.issuance import Signer
+from jitsuin.pki.keystore import KeyStoreError
 from jitsuin.pki.ocsp import (
     CertId,
     CertStatus,
@@ -63,6 +64,7 @@ class _IssuerIndex:
         self._loaded_at = -INDEX_TTL
         self._by_hash: dict[tuple[str, bytes, bytes], int] = {}
         self._info: dict[int, IssuerInfo] = {}
+        self._authorities: dict[int, Authority] = {}
 
     def invalidate(self) -> None:
         with self._lock:
@@ -71,7 +73,9 @@ class _IssuerIndex:
     def _load(self) -> None:
         by_hash: dict[tuple[str, bytes, bytes], int] = {}
         info: dict[int, IssuerInfo] = {}
+        authorities: dict[int, Authority] = {}
         for authority in Authority.objects.all():
+            authorities[authority.pk] = authority
             certificate = certificate_of(authority)
             for algorithm in _HASHES:
                 name_hash, key_hash = issuer_hashes(certificate, algorithm)
@@ -83,7 +87,7 @@ class _IssuerIndex:
                 revocation_reason=authority.revocation_reason,
                 ocsp_key_ref=authority.ocsp_key_ref,
             )
-        self._by_hash, self._info = by_hash, info
+        self._by_hash, self._info, self._authorities = by_hash, info, authorities
         self._loaded_at = time.monotonic()
 
     def _fresh(self) -> None:
@@ -103,6 +107,11 @@ class _IssuerIndex:
             with self._lock:
                 self._load()
         return self._info[pk]
+
+    def authority(self, pk: int) -> Authority:
+        """The row as of the last load (at most INDEX_TTL seconds old)."""
+        self.info(pk)
+        return self._authorities[pk]
 
     def revoked_ancestor(self, pk: int, now: datetime) -> IssuerInfo | None:
         """``pk`` itself or the nearest CA above it whose revocation is in effect."""
@@ -177,7 +186,13 @@ def sign(
     authority: Authority, cert_id: CertId, now: datetime, *, nonce: bytes | None = None
 ) -> tuple[bytes, SingleStatus]:
     answer = status_of(authority.pk, cert_id.serial, now)
-    signer = responder_for(authority)
+    try:
+        signer = responder_for(authority)
+    except KeyStoreError:
+        # The responder was renewed by another process and the old key destroyed: re-read.
+        issuers.invalidate()
+        authority = Authority.objects.get(pk=authority.pk)
+        signer = responder_for(authority)
     delegated = bool(authority.ocsp_key_ref)
     der = build_response(
         cert_id,
@@ -245,7 +260,7 @@ def answer(data: bytes, *, now: datetime | None = None) -> OcspAnswer:
         stored = _remembered(issuer.pk, key, now)
         if stored is not None and not _outdated_by_ca_revocation(issuer.pk, stored[1], now):
             return OcspAnswer(stored[0], stored[1], stored[2], True, True)
-    authority = Authority.objects.get(pk=issuer.pk)
+    authority = issuers.authority(issuer.pk)
     der, status = sign(authority, cert_id, now, nonce=query.nonce)
     if rfc5019 and status.status is not CertStatus.UNKNOWN:
         _forget(issuer.pk, key)

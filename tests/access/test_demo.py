@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -22,6 +23,9 @@ def test_demo_accounts_are_made_once_and_printed(ca_hierarchy):
     assert "[DEMO]" in text and "NOT FOR PRODUCTION" in text
     assert "demo-student" in text and "demo-password-1" in text
     assert "TOTP key" in text
+    # One label per value, so the line reads (and parses) unambiguously.
+    assert re.search(r"\[DEMO\] role: user\s+username: demo-student\s+password: demo-password-1\n", text)
+    assert re.search(r"role: helpdesk\s+username: demo-helpdesk\s+password: \S+\s+TOTP key: [A-Z2-7]+", text)
     user = get_user_model().objects.get(username="demo-student")
     assert user.check_password("demo-password-1")
     assert TOTPDevice.objects.filter(user__username="demo-helpdesk", confirmed=True).exists()

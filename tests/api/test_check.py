@@ -55,6 +55,7 @@ def test_garbage_is_a_422_with_a_translated_message(client, pki):
     )
     assert answer.status_code == 422
     assert answer.json()["code"] == "not_a_certificate"
+    assert "証明書ではありません" in answer.json()["message"]
 
 
 def test_the_openapi_schema_lists_check(client, db):

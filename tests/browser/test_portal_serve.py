@@ -68,7 +68,7 @@ def test_the_demo_student_walks_the_story_on_jitsuin_serve(served):  # type: ign
     from playwright.sync_api import sync_playwright
 
     base, output = served
-    password = re.search(r"user demo-student\s+password (\S+)", output)
+    password = re.search(r"username: demo-student\s+password: (\S+)", output)
     assert password, output
     assert "[DEMO]" in output
 

@@ -9,7 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.contrib.auth.models import AnonymousUser, User
 from django.template import Context, Template
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jitsuin.campaigns import preflight, services
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask, TaskState
@@ -104,7 +104,8 @@ def test_the_banner_tag_renders_for_the_signed_in_person_only(started, rf):
     template = Template("{% load campaign_banner %}{% campaign_banner %}")
     request = rf.get("/")
     request.user = person.user
-    html = template.render(Context({"request": request}))
+    with translation.override("ja"):
+        html = template.render(Context({"request": request}))
     assert "証明書の切り替え" in html and "banner-active" in html
     request.user = AnonymousUser()
     assert "banner" not in template.render(Context({"request": request}))

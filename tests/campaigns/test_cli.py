@@ -104,3 +104,5 @@ def test_the_whole_campaign_from_the_command_line(scene, tmp_path):
     assert scene.old.status == AuthorityStatus.REVOKED
     assert scene.old.revoked_at == f.DEADLINE + timedelta(days=8)  # confirmed a day late
     assert "g2" in run("list")
+    with pytest.raises(CommandError, match="すでに終了"):  # Japanese by default
+        run("cancel", "g2", "--reason", "too late")

@@ -10,7 +10,9 @@ from .factories import make_hierarchy
 
 
 @pytest.fixture(autouse=True)
-def _fresh_process_caches():
+def _fresh_process_caches(monkeypatch):
+    # Tests flush sightings themselves; no background flush in the middle of a test.
+    monkeypatch.setattr(sightings, "FLUSH_INTERVAL", 1e9)
     responder.forget_caches()
     sightings._buffer.clear()
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)

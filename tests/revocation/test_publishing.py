@@ -123,3 +123,18 @@ def test_the_crl_bundle_holds_every_cas_crl(pki):
     assert {c.issuer for c in crls} == {
         certificate_of(a).subject for a in (pki.root, pki.current, pki.old)
     }
+
+
+def test_revocation_effect_says_when_each_relying_party_sees_it(pki):
+    now = timezone.now()
+    first = publishing.publish_crl(pki.current, now=now - timedelta(hours=1))
+    item = revoke(issue(pki.current), at=now)
+    effect = publishing.revocation_effect(pki.current, revoked_at=item.revoked_at, now=now)
+    assert effect.ocsp == now
+    assert effect.crl_published == PendingPublication.objects.get(authority=pki.current).due_at
+    assert effect.crl_cached_until == first.next_update
+    published = publishing.publish_due(now + timedelta(minutes=1))[0]
+    after = publishing.revocation_effect(
+        pki.current, revoked_at=item.revoked_at, now=now + timedelta(minutes=2)
+    )
+    assert after.crl_published == published.this_update

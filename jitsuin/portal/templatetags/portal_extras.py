@@ -24,3 +24,10 @@ def request_kind(kind: str) -> Promise:
 @register.filter
 def revocation_reason(reason: str) -> Promise | str:
     return REASON_TEXT.get(reason, reason)
+
+
+@register.filter
+def serial_pairs(serial_hex: str) -> str:
+    """``30E4A6`` -> ``30 E4 A6``: the serial in byte pairs, as operating systems show it."""
+    text = (serial_hex or "").replace(" ", "").replace(":", "").upper()
+    return " ".join(text[i : i + 2] for i in range(0, len(text), 2))

@@ -29,6 +29,13 @@
     }
   });
 
+  // A result that appears after a form post (data-focus) gets the focus, so that screen readers
+  // announce it and a phone scrolls to it.
+  document.addEventListener("DOMContentLoaded", function () {
+    var target = document.querySelector("[data-focus]");
+    if (target) target.focus();
+  });
+
   function selectText(element) {
     var range = document.createRange();
     range.selectNodeContents(element);

@@ -49,7 +49,7 @@ def _local(value: datetime | None) -> str:
 class Command(BaseCommand):
     help = (
         "CA switchover campaigns: create, plan, preflight, start, remind, status, confirm, "
-        "postpone, export, list."
+        "postpone, cancel, export, list."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -96,6 +96,11 @@ class Command(BaseCommand):
         )
         confirm.add_argument("name")
         confirm.add_argument("--yes", action="store_true")
+        cancel = sub.add_parser(
+            "cancel", help="stop the campaign (the new CA stays the issuing CA; nothing is revoked)"
+        )
+        cancel.add_argument("name")
+        cancel.add_argument("--reason", required=True)
         postpone = sub.add_parser("postpone", help="move the deadline")
         postpone.add_argument("name")
         postpone.add_argument("--to", type=_when, required=True)
@@ -303,6 +308,11 @@ class Command(BaseCommand):
             campaign, to=options["to"], actor=self.actor, reason=options["reason"], now=self.now
         )
         self.stdout.write(f"deadline moved to {_local(campaign.deadline)}")
+
+    def do_cancel(self, options: dict[str, Any]) -> None:
+        campaign = services.get(options["name"])
+        services.cancel(campaign, actor=self.actor, reason=options["reason"], now=self.now)
+        self.stdout.write(f"campaign {campaign.name} cancelled")
 
     def do_export(self, options: dict[str, Any]) -> None:
         campaign = services.get(options["name"])
