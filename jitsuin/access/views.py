@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,6 +32,11 @@ def _next_url(request: HttpRequest) -> str:
     return str(settings.LOGIN_REDIRECT_URL)
 
 
+def _staff_without_certificates(user: AbstractBaseUser) -> bool:
+    # The Person row is reached through its reverse relation: access sits below lifecycle.
+    return is_staff_member(user) and getattr(user, "person", None) is None
+
+
 @never_cache
 @csrf_protect
 def sign_in(request: HttpRequest) -> HttpResponse:
@@ -48,6 +54,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 second_factor=form.otp_device is not None,
                 address=str(getattr(request, "client_address", "") or ""),
             )
+            if next_url == str(settings.LOGIN_REDIRECT_URL) and _staff_without_certificates(user):
+                # Staff who hold no certificates of their own work in the console.
+                next_url = reverse("console:dashboard")
             if is_staff_member(user) and not second_factor_verified(request):
                 return redirect(f"{reverse('access:totp')}?{urlencode({'next': next_url})}")
             return redirect(next_url)

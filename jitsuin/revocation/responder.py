@@ -250,6 +250,8 @@ def answer(data: bytes, *, now: datetime | None = None) -> OcspAnswer:
     except (MalformedOcspRequest, UnsupportedAlgorithm):
         return _error(MALFORMED)
     cert_id = query.cert_id
+    if cert_id.serial < 0:
+        return _error(MALFORMED)  # RFC 5280 serials are positive; none of ours is negative
     issuer = issuers.find(cert_id)
     if issuer is None:
         return _error(UNAUTHORIZED)

@@ -24,8 +24,9 @@ def test_demo_accounts_are_made_once_and_printed(ca_hierarchy):
     assert "demo-student" in text and "demo-password-1" in text
     assert "TOTP key" in text
     # One label per value, so the line reads (and parses) unambiguously.
-    assert re.search(r"\[DEMO\] role: user\s+username: demo-student\s+password: demo-password-1\n", text)
-    assert re.search(r"role: helpdesk\s+username: demo-helpdesk\s+password: \S+\s+TOTP key: [A-Z2-7]+", text)
+    student = r"\[DEMO\] role: user\s+username: demo-student\s+password: demo-password-1\n"
+    staff = r"role: helpdesk\s+username: demo-helpdesk\s+password: \S+\s+TOTP key: [A-Z2-7]+"
+    assert re.search(student, text) and re.search(staff, text)
     user = get_user_model().objects.get(username="demo-student")
     assert user.check_password("demo-password-1")
     assert TOTPDevice.objects.filter(user__username="demo-helpdesk", confirmed=True).exists()

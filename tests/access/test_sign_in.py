@@ -87,6 +87,20 @@ def test_staff_without_a_device_must_set_one_up(client, staff):
     assert AuditEvent.objects.filter(action="access.totp_enrolled").exists()
 
 
+def test_staff_without_certificates_land_in_the_console(client, staff):
+    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    form = {"username": "hd", "password": PASSWORD, "otp_token": code(device), "next": "/"}
+    response = client.post("/account/login/", form, follow=True)
+    assert response.redirect_chain[-1][0] == "/console/"
+
+
+def test_an_explicit_next_page_wins_for_staff(client, staff):
+    device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
+    form = {"username": "hd", "password": PASSWORD, "otp_token": code(device), "next": "/help/"}
+    response = client.post("/account/login/", form, follow=True)
+    assert response.redirect_chain[-1][0] == "/help/" and response.status_code == 200
+
+
 def _protected(request):  # type: ignore[no-untyped-def]
     return HttpResponse("ok")
 

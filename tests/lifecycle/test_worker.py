@@ -66,13 +66,15 @@ def worker(name: str, **env: str) -> Iterator[subprocess.Popen[bytes]]:
                 process.wait()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 60, what: str = "") -> None:
+def wait_for(condition: Callable[[], bool], timeout: float = 120, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or condition}")
+    logs = sorted(Path(os.environ.get("JITSUIN_DATA_DIR", "/tmp")).glob("worker-*.log"))
+    tails = "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in logs)
+    raise AssertionError(f"timed out waiting for {what or condition}\n{tails}")
 
 
 def state_of(request: Request) -> Request:
@@ -222,3 +224,25 @@ def test_a_hung_worker_that_wakes_up_late_finds_its_result_discarded(ca_hierarch
         assert sleepy.poll() is None  # it carries on working
     assert Certificate.objects.count() == 1
     assert state_of(request).certificate.person == alice
+
+
+def test_real_worker_processes_a_maintenance_request_when_the_window_ends(ca_hierarchy):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jitsuin.lifecycle.models import MaintenanceWindow
+
+    now = timezone.now()
+    window = MaintenanceWindow.objects.create(
+        starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(seconds=4)
+    )
+    alice = make_person("alice")
+    request = request_issue(alice, actor="user:alice", idempotency_key=key())
+    assert request.state == RequestState.WAITING and request.not_before == window.ends_at
+    with worker("patient"):
+        time.sleep(2)
+        assert state_of(request).state == RequestState.WAITING  # not before the end
+        wait_for(lambda: state_of(request).state == RequestState.READY, what="after the window")
+    ready = RequestTransition.objects.get(request=request, to_state="ready")
+    assert ready.at >= window.ends_at

@@ -174,33 +174,39 @@ def test_refresh_resigns_responses_close_to_next_update(pki):
     assert issued
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(
-    body=st.one_of(
+def _bodies(valid: bytes) -> st.SearchStrategy[bytes]:
+    """Random bytes, and truncated, extended and mutated copies of a valid request."""
+    return st.one_of(
         st.binary(max_size=600),
-        st.builds(lambda n, b: _VALID[0][:n] + b, st.integers(0, 120), st.binary(max_size=20)),
+        st.builds(lambda n, b: valid[:n] + b, st.integers(0, len(valid)), st.binary(max_size=20)),
         st.builds(
-            lambda i, v: _VALID[0][:i] + bytes([v]) + _VALID[0][i + 1 :],
-            st.integers(0, 100),
+            lambda i, v: valid[:i] + bytes([v]) + valid[i + 1 :],
+            st.integers(0, len(valid) - 1),
             st.integers(0, 255),
         ),
-    ),
+    )
+
+
+@pytest.fixture
+def valid_request(pki):
+    return _request(issue(pki.current))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    data=st.data(),
     content_type=st.sampled_from(
         ["application/ocsp-request", "text/plain", "application/json", "", "multipart/form-data"]
     ),
 )
-def test_fuzzed_requests_never_get_a_500(client, pki, body, content_type):
-    if not _VALID:
-        _VALID.append(_request(issue(pki.current)))
+def test_fuzzed_requests_never_get_a_500(client, valid_request, data, content_type):
+    body = data.draw(_bodies(valid_request), label="body")
     answer = client.post("/ocsp", data=body, content_type=content_type)
     assert answer.status_code == 200
     status = ocsp.load_der_ocsp_response(answer.content).response_status
     assert status != ocsp.OCSPResponseStatus.INTERNAL_ERROR
     get = client.get("/ocsp/" + urllib.parse.quote(base64.b64encode(body).decode(), safe=""))
     assert get.status_code == 200
-
-
-_VALID: list[bytes] = []
 
 
 def test_static_export_is_addressed_the_rfc5019_get_way(client, pki, tmp_path):
@@ -210,3 +216,17 @@ def test_static_export_is_addressed_the_rfc5019_get_way(client, pki, tmp_path):
     assert responder.export_static(tmp_path) == 1
     encoded = base64.b64encode(_request(issued)).decode()
     assert (tmp_path / encoded).read_bytes() == _post(client, _request(issued)).content
+
+
+def test_a_negative_serial_is_malformed_not_an_internal_error(client, pki):
+    from jitsuin.pki.ocsp import issuer_hashes
+
+    body = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate_by_hash(*issuer_hashes(certificate_of(pki.current)), 5, SHA1)
+        .build()
+        .public_bytes(DER)
+        .replace(b"\x02\x01\x05", b"\x02\x01\x85")
+    )
+    response = ocsp.load_der_ocsp_response(_post(client, body).content)
+    assert response.response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
