@@ -15,7 +15,7 @@ def ca_hierarchy(db):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def _default_language():  # type: ignore[no-untyped-def]
-    """Each test starts in the default language, as a fresh process would (no leak between tests)."""
+    """Each test starts in the default language, as a fresh process would."""
     from django.conf import settings
     from django.utils import translation
 
