@@ -11,6 +11,7 @@ from django.test import Client
 
 from jitsuin import config
 from jitsuin.lifecycle.services import request_revoke
+from jitsuin.portal.templatetags.portal_extras import serial_pairs
 from tests.portal.conftest import PASSWORD, give_certificate, run_worker
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +98,10 @@ def test_a_staff_account_without_certificates_is_pointed_to_the_console(ca_hiera
     response = client.get("/")
     assert response.status_code == 403
     assert 'href="/console/"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"), [("30e4a6", "30 E4 A6"), ("5BCF3", "05 BC F3"), ("ab:cd", "AB CD"), ("", "")]
+)
+def test_serials_are_shown_in_byte_pairs(raw, shown):
+    assert serial_pairs(raw) == shown
