@@ -38,6 +38,8 @@ def perm(codename: str) -> str:
 
 
 def _permissions() -> dict[str, Permission]:
+    # After a flush or a re-created database the cached content-type ids are stale.
+    ContentType.objects.clear_cache()
     content_type = ContentType.objects.get_for_model(ConsoleAccess, for_concrete_model=False)
     found = {}
     for codename, name in ConsoleAccess._meta.permissions:
