@@ -201,54 +201,41 @@ def _act(request: HttpRequest, action: Callable[[], object], done: str) -> None:
         messages.success(request, done)
 
 
+def _step(request: HttpRequest, pk: int, step: Callable[..., object], done: str) -> HttpResponse:
+    """``step(campaign, actor=...)`` by the signed-in staff member, then back to its page."""
+    campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
+    _act(request, lambda: step(campaign, actor=actor_label(request.user)), done)
+    return redirect("campaigns:detail", pk=pk)
+
+
 @require_POST
 @staff_view()
 def campaign_preflight(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
-    _act(
-        request,
-        lambda: services.run_preflight(campaign, actor=actor_label(request.user)),
-        _("Pre-flight checks done."),
-    )
-    return redirect("campaigns:detail", pk=pk)
+    return _step(request, pk, services.run_preflight, _("Pre-flight checks done."))
+
+
+def _start(campaign: Campaign, *, actor: str) -> None:
+    services.start(campaign, actor=actor)
+    # The worker sends them; the periodic job resumes them if it stops half way.
+    tasks.send_invitations.enqueue(campaign.pk)
 
 
 @require_POST
 @staff_view()
 def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
-
-    def start() -> None:
-        services.start(campaign, actor=actor_label(request.user))
-        # The worker sends them; the periodic job resumes them if it stops half way.
-        tasks.send_invitations.enqueue(campaign.pk)
-
-    _act(request, start, _("Campaign started; invitations are being sent."))
-    return redirect("campaigns:detail", pk=pk)
+    return _step(request, pk, _start, _("Campaign started; invitations are being sent."))
 
 
 @require_POST
 @staff_view(ca_admin=True)
 def campaign_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign, pk=pk)
-    _act(
-        request,
-        lambda: services.confirm(campaign, actor=actor_label(request.user)),
-        _("Revocation confirmed."),
-    )
-    return redirect("campaigns:detail", pk=pk)
+    return _step(request, pk, services.confirm, _("Revocation confirmed."))
 
 
 @require_POST
 @staff_view()
 def campaign_summary(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
-    _act(
-        request,
-        lambda: services.prepare_summary(campaign, actor=actor_label(request.user)),
-        _("Final summary prepared."),
-    )
-    return redirect("campaigns:detail", pk=pk)
+    return _step(request, pk, services.prepare_summary, _("Final summary prepared."))
 
 
 @require_POST

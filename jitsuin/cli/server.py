@@ -12,6 +12,8 @@ import socketserver
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from django.db import connections
+
 logger = logging.getLogger("jitsuin.server")
 
 
@@ -31,6 +33,12 @@ class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     # socketserver's default listen backlog of 5 drops SYNs under a few dozen concurrent
     # clients (RADIUS servers asking OCSP): each drop costs the client a 1 s retransmit.
     request_queue_size = 1024
+
+    def close_request(self, request: Any) -> None:
+        # Each connection has its own thread and so its own (persistent, CONN_MAX_AGE)
+        # database connections: close them with the thread, as Django's runserver does.
+        connections.close_all()
+        super().close_request(request)
 
 
 class _IPv6Server(ThreadingWSGIServer):

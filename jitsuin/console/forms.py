@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.audit.export import AuditFilter
+from jitsuin.console.services import NOTICE_FIELDS
 from jitsuin.lifecycle.models import MaintenanceWindow, Profile, RolloverPolicy
 from jitsuin.notify.events import REASON_LABELS
 from jitsuin.notify.models import Notice
@@ -65,15 +66,7 @@ class ExceptionForm(ReasonForm):
 class NoticeForm(forms.ModelForm):
     class Meta:
         model = Notice
-        fields = [
-            "title_ja",
-            "title_en",
-            "body_ja",
-            "body_en",
-            "importance",
-            "publish_at",
-            "unpublish_at",
-        ]
+        fields = list(NOTICE_FIELDS)
         labels = {
             "title_ja": _("Title (Japanese)"),
             "title_en": _("Title (English)"),

@@ -20,11 +20,10 @@ from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import verify
 from jitsuin.authorities import services as authority_services
 from jitsuin.authorities.models import Authority
-from jitsuin.console import services
+from jitsuin.console import feedback, services
 from jitsuin.console.access import console_view, staff_actor
 from jitsuin.console.forms import AuditFilterForm, MaintenanceForm, NoticeForm, ReasonForm
 from jitsuin.console.roles import AUDIT, AUTHORITIES, MAINTENANCE, NOTICES, RESEND
-from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.models import MaintenanceWindow
 from jitsuin.notify.models import Notice, OutboxMessage, OutboxState
 
@@ -56,11 +55,11 @@ def notice_edit(request: HttpRequest, notice_id: int | None = None) -> HttpRespo
 @console_view(NOTICES)
 def notice_withdraw(request: HttpRequest, notice_id: int) -> HttpResponse:
     notice = get_object_or_404(Notice, pk=notice_id)
-    try:
-        services.withdraw_notice(notice, actor=staff_actor(request))
-        messages.success(request, _("Notice withdrawn."))
-    except LifecycleError as exc:
-        messages.error(request, str(exc.message))
+    feedback.run(
+        request,
+        lambda: services.withdraw_notice(notice, actor=staff_actor(request)),
+        _("Notice withdrawn."),
+    )
     return redirect("console:notices")
 
 
@@ -72,12 +71,14 @@ def maintenance(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = dict(form.cleaned_data)
             reason = data.pop("reason", "")
-            try:
-                services.schedule_maintenance(actor=staff_actor(request), reason=reason, **data)
-                messages.success(request, _("Maintenance window scheduled."))
+            if feedback.run(
+                request,
+                lambda: services.schedule_maintenance(
+                    actor=staff_actor(request), reason=reason, **data
+                ),
+                _("Maintenance window scheduled."),
+            ):
                 return redirect("console:maintenance")
-            except LifecycleError as exc:
-                messages.error(request, str(exc.message))
     else:
         form = MaintenanceForm(initial={"connector": "builtin"})
     windows = MaintenanceWindow.objects.filter(ends_at__gt=now - timedelta(days=30))
@@ -95,16 +96,16 @@ def maintenance(request: HttpRequest) -> HttpResponse:
 def maintenance_cancel(request: HttpRequest, window_id: int) -> HttpResponse:
     window = get_object_or_404(MaintenanceWindow, pk=window_id)
     form = ReasonForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give a reason: it is kept in the audit log."))
-        return redirect("console:maintenance")
-    try:
-        services.cancel_maintenance(
-            window, actor=staff_actor(request), reason=form.cleaned_data["reason"]
+    if form.is_valid():
+        feedback.run(
+            request,
+            lambda: services.cancel_maintenance(
+                window, actor=staff_actor(request), reason=form.cleaned_data["reason"]
+            ),
+            _("Maintenance window cancelled."),
         )
-        messages.success(request, _("Maintenance window cancelled."))
-    except LifecycleError as exc:
-        messages.error(request, str(exc.message))
+    else:
+        feedback.reason_missing(request)
     return redirect("console:maintenance")
 
 

@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from jitsuin.pki.pkcs12 import load_pkcs12
-from tests.browser.test_portal_story import ARGS, SCREENSHOTS
-from tests.peers import require_tool
+from tests.browser.helpers import SCREENSHOTS, chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WAIT_MS = 30_000
@@ -64,20 +63,15 @@ def served(tmp_path):  # type: ignore[no-untyped-def]
 
 
 def test_the_demo_student_walks_the_story_on_jitsuin_serve(served):  # type: ignore[no-untyped-def]
-    executable = require_tool("chromium")
-    from playwright.sync_api import sync_playwright
-
     base, output = served
     password = re.search(r"username: demo-student\s+password: (\S+)", output)
     assert password, output
     assert "[DEMO]" in output
 
     def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"serve-ja-{name}.png"), full_page=True)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
+    with chromium(uses_database=False) as browser:
         page = browser.new_page(locale="ja-JP", viewport={"width": 390, "height": 844})
         page.goto(f"{base}/account/login/")
         page.fill("#id_username", "demo-student")
@@ -113,4 +107,3 @@ def test_the_demo_student_walks_the_story_on_jitsuin_serve(served):  # type: ign
         page.wait_for_selector('article[data-status="valid"]', timeout=WAIT_MS)
         assert page.locator("article[data-status]").count() == 2  # the revoked one and the new
         shot(page, "05-new-valid")
-        browser.close()

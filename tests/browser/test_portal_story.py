@@ -16,26 +16,16 @@ from pathlib import Path
 
 import pytest
 from django.core.wsgi import get_wsgi_application
-from django.db import connections
 
 from jitsuin.cli.server import build_server
 from jitsuin.lifecycle.models import Certificate, Request
 from jitsuin.pki.pkcs12 import load_pkcs12
-from tests.peers import require_tool
+from tests.browser.helpers import SCREENSHOTS
+from tests.browser.helpers import chromium as launch_chromium
 from tests.portal.conftest import PASSWORD, give_certificate, make_user_person, run_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WAIT_MS = 15_000
 
 
@@ -94,22 +84,11 @@ def portal_url(transactional_db, ca_hierarchy, monkeypatch) -> Iterator[str]:  #
 
 @pytest.fixture
 def chromium():  # type: ignore[no-untyped-def]
-    executable = require_tool("chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
-        try:
-            yield browser
-        finally:
-            # While Playwright's loop runs, the ORM calls of the test use connections of their
-            # own context (asgiref.local): close them here, in that context.
-            connections.close_all()
-            browser.close()
+    with launch_chromium() as browser:
+        yield browser
 
 
 def _shot(page, story: Story, name: str) -> None:  # type: ignore[no-untyped-def]
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"story-{story.language}-{name}.png"), full_page=True)
 
 

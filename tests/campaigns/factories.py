@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from django.utils import timezone
 
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import (
@@ -22,6 +23,8 @@ from jitsuin.authorities.services import (
     public_urls,
     signer_for,
 )
+from jitsuin.campaigns import services
+from jitsuin.campaigns.models import Campaign
 from jitsuin.lifecycle.models import Certificate, Person, Profile, RolloverPolicy
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.issuance import issue_certificate
@@ -29,6 +32,7 @@ from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
 from jitsuin.pki.loading import fingerprint_sha256
 from jitsuin.pki.names import new_serial, person_subject, serial_hex
 from jitsuin.pki.profiles import end_entity_profile
+from jitsuin.revocation.publishing import publish_crl
 
 # Named instants.
 PKI_BORN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -190,3 +194,27 @@ def holders(
                     last_seen_at=seen_at[person.pk]
                 )
     return len(persons)
+
+
+def campaign_starting_now(
+    scene: Scene, size: int, *, name: str, real: int = 3, texts: dict[str, str] | None = None
+) -> Campaign:
+    """A draft campaign whose cut-off was a minute ago: ``size`` holders and fresh CRLs.
+
+    For tests that run on the wall clock (the console pages, the browser).
+    """
+    now = timezone.now()
+    holders(
+        people(size), scene.old, scene.profiles["overlap"], at=now - timedelta(days=30), real=real
+    )
+    for authority in (scene.root, scene.old, scene.new):
+        publish_crl(authority, now=now)
+    return services.create_campaign(
+        name,
+        old=[scene.old.name],
+        new=scene.new.name,
+        cutoff=now - timedelta(minutes=1),
+        deadline=now + timedelta(days=60),
+        actor="test",
+        texts=texts,
+    )

@@ -40,6 +40,24 @@ def old_certificate(person, scene):
     return Certificate.objects.get(person=person, issuer=scene.old, status=CertificateStatus.VALID)
 
 
+def ask_for_new(person, profile, key, now):
+    """The person asks for a certificate on the portal."""
+    return request_issue(
+        person, actor=f"user:{person.uid}", idempotency_key=key, profile=profile, now=now
+    )
+
+
+def ask_to_revoke(person, scene, key, now):
+    """The holder revokes the old certificate because a new one replaces it."""
+    return request_revoke(
+        old_certificate(person, scene),
+        actor=f"user:{person.uid}",
+        idempotency_key=key,
+        reason="superseded",
+        now=now,
+    )
+
+
 def collect(person, now):
     request = Request.objects.filter(person=person, kind="issue").order_by("-created_at").first()
     collect_pickup(Pickup.objects.get(request=request), actor=f"user:{person.uid}", now=now)
@@ -71,45 +89,15 @@ def test_a_thousand_people_switch_and_the_old_intermediate_goes(published, campa
     while_revoking = by_policy["issue-while-revoking"][:SHARE]
     revoke_first = by_policy["revoke-first"][:SHARE]
     for person in overlap:
-        request_issue(
-            person,
-            actor=f"user:{person.uid}",
-            idempotency_key=f"o{person.pk}",
-            profile=profile_for[person.pk],
-            now=t,
-        )
+        ask_for_new(person, profile_for[person.pk], f"o{person.pk}", t)
     for person in while_revoking:
-        request_revoke(
-            old_certificate(person, scene),
-            actor=f"user:{person.uid}",
-            idempotency_key=f"w{person.pk}",
-            reason="superseded",
-            now=t,
-        )
-        request_issue(
-            person,
-            actor=f"user:{person.uid}",
-            idempotency_key=f"wi{person.pk}",
-            profile=profile_for[person.pk],
-            now=t,
-        )
+        ask_to_revoke(person, scene, f"w{person.pk}", t)
+        ask_for_new(person, profile_for[person.pk], f"wi{person.pk}", t)
     for person in revoke_first:
-        request_revoke(
-            old_certificate(person, scene),
-            actor=f"user:{person.uid}",
-            idempotency_key=f"r{person.pk}",
-            reason="superseded",
-            now=t,
-        )
+        ask_to_revoke(person, scene, f"r{person.pk}", t)
     run_pipeline(t)
     for person in revoke_first:
-        request_issue(
-            person,
-            actor=f"user:{person.uid}",
-            idempotency_key=f"ri{person.pk}",
-            profile=profile_for[person.pk],
-            now=t + timedelta(minutes=5),
-        )
+        ask_for_new(person, profile_for[person.pk], f"ri{person.pk}", t + timedelta(minutes=5))
     run_pipeline(t + timedelta(minutes=5))
     later = t + timedelta(minutes=10)
     migrated = overlap + while_revoking + revoke_first
@@ -125,13 +113,7 @@ def test_a_thousand_people_switch_and_the_old_intermediate_goes(published, campa
     # Some are on their way: an issue request still queued.
     underway = by_policy["overlap"][SHARE : SHARE + 5]
     for person in underway:
-        request_issue(
-            person,
-            actor=f"user:{person.uid}",
-            idempotency_key=f"u{person.pk}",
-            profile=profile_for[person.pk],
-            now=later,
-        )
+        ask_for_new(person, profile_for[person.pk], f"u{person.pk}", later)
 
     progress = queries.progress(campaign, now=later)
     assert progress.migrated == 3 * SHARE

@@ -142,35 +142,14 @@ def test_progress_sorts_people_into_the_four_categories(started, holders, scene)
     f.real_certificate(
         migrated, scene.new, scene.profiles["overlap"], at=f.CUTOFF + timedelta(days=1)
     )
-    _request(
-        in_progress,
-        scene.profiles["overlap"],
-        RequestState.READY,
-        at=f.DURING_CAMPAIGN - timedelta(hours=2),
-        key="a",
-    )
-    _request(
-        stuck,
-        scene.profiles["overlap"],
-        RequestState.QUEUED,
-        at=f.DURING_CAMPAIGN - timedelta(days=10),
-        key="b",
-    )
-    _request(
-        failed,
-        scene.profiles["overlap"],
-        RequestState.FAILED,
-        at=f.DURING_CAMPAIGN - timedelta(hours=1),
-        key="c",
-    )
-    # A request made before the campaign does not count.
-    _request(
-        holders[7],
-        scene.profiles["overlap"],
-        RequestState.READY,
-        at=f.CUTOFF - timedelta(days=40),
-        key="d",
-    )
+    for person, state, at, key in (
+        (in_progress, RequestState.READY, f.DURING_CAMPAIGN - timedelta(hours=2), "a"),
+        (stuck, RequestState.QUEUED, f.DURING_CAMPAIGN - timedelta(days=10), "b"),
+        (failed, RequestState.FAILED, f.DURING_CAMPAIGN - timedelta(hours=1), "c"),
+        # A request made before the campaign does not count.
+        (holders[7], RequestState.READY, f.CUTOFF - timedelta(days=40), "d"),
+    ):
+        _request(person, scene.profiles["overlap"], state, at=at, key=key)
 
     p = queries.progress(started, now=f.DURING_CAMPAIGN)
     assert (p.total, p.migrated, p.in_progress, p.stuck, p.not_started) == (12, 1, 1, 2, 8)

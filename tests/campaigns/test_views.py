@@ -7,12 +7,11 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.campaigns import services
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask
-from jitsuin.revocation.publishing import publish_crl
+from tests import staff_fixtures
 from tests.campaigns import factories as f
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.campaigns.urls")]
@@ -22,31 +21,14 @@ def sign_in(client, username, *, staff=True, verified=True, roles=()):
     user = User.objects.create_user(username, password="x" * 16, is_staff=staff)
     for role in roles:
         user.groups.add(Group.objects.get_or_create(name=role)[0])
-    client.force_login(user)
-    if verified:
-        device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
-        session = client.session
-        session["otp_device_id"] = device.persistent_id
-        session.save()
+    staff_fixtures.sign_in(user, verified=verified, client=client)
     return user
 
 
 @pytest.fixture
 def live(scene):
     """A campaign whose cut-off is now, with six holders and fresh CRLs."""
-    now = timezone.now()
-    persons = f.people(6)
-    f.holders(persons, scene.old, scene.profiles["overlap"], at=now - timedelta(days=30), real=1)
-    for authority in (scene.root, scene.old, scene.new):
-        publish_crl(authority, now=now)
-    return services.create_campaign(
-        "live",
-        old=[scene.old.name],
-        new=scene.new.name,
-        cutoff=now - timedelta(minutes=1),
-        deadline=now + timedelta(days=60),
-        actor="test",
-    )
+    return f.campaign_starting_now(scene, 6, name="live", real=1)
 
 
 def test_people_without_staff_role_or_second_factor_are_kept_out(client, live):

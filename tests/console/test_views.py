@@ -15,7 +15,13 @@ from django.utils import timezone
 from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import record
 from jitsuin.console.stats import dashboard, percentile
-from jitsuin.lifecycle.models import MaintenanceWindow, PolicyException, Request, RequestTransition
+from jitsuin.lifecycle.models import (
+    MaintenanceWindow,
+    Person,
+    PolicyException,
+    Request,
+    RequestTransition,
+)
 from jitsuin.notify.models import Notice, OutboxMessage
 from jitsuin.pki.names import serial_hex
 from jitsuin.workdays import JAPAN
@@ -33,6 +39,25 @@ def holder_with_certificate(ca_hierarchy):
     holder = factories.person("s2410001", name_ja="能美 花子", name_en="Hanako Nomi")
     certificate = factories.certificate(holder, at=timezone.now())
     return holder, certificate
+
+
+def sent_email(
+    person: Person, *, key: str, at: datetime, subject: str, state: str = "sent"
+) -> OutboxMessage:
+    """An e-mail about the person's request, as the outbox keeps it."""
+    return OutboxMessage.objects.create(
+        key=key,
+        event="request_received",
+        person=person,
+        to=person.email,
+        language="ja",
+        subject=subject,
+        body="-",
+        message_id=f"<{key}@x>",
+        created_at=at,
+        next_attempt_at=at,
+        state=state,
+    )
 
 
 def test_search_finds_people_by_uid_name_email_and_serial(helpdesk, holder_with_certificate):
@@ -57,18 +82,8 @@ def test_person_page_shows_the_whole_history(helpdesk, holder_with_certificate):
     holder, certificate = holder_with_certificate
     made = timezone.now() - timedelta(days=1)
     request = factories.request(holder, at=made, state="failed")
-    OutboxMessage.objects.create(
-        key="x",
-        event="request_received",
-        person=holder,
-        to=holder.email,
-        language="ja",
-        subject="[jitsuin] 発行申請を受け付けました",
-        body="-",
-        message_id="<1@x>",
-        created_at=made,
-        next_attempt_at=made,
-    )
+    subject = "[jitsuin] 発行申請を受け付けました"
+    sent_email(holder, key="x", at=made, subject=subject, state="pending")
     page = helpdesk.get(reverse("console:person", args=[holder.pk])).content.decode()
     assert serial_hex(certificate.serial_int) in page
     assert str(certificate.serial_int) in page
@@ -125,23 +140,24 @@ def test_revoke_on_behalf_twice_with_one_form_is_one_request(helpdesk, holder_wi
     assert revoke.requested_by == "staff:hd1" and revoke.reason == "keyCompromise"
 
 
+def grant_overlap(helpdesk, certificate, *, reason: str) -> PolicyException:
+    """The helpdesk lets the holder of ``certificate`` roll over with an overlap."""
+    helpdesk.post(
+        reverse("console:grant_exception", args=[certificate.person_id]),
+        {"profile": certificate.profile.pk, "policy": "overlap", "reason": reason},
+    )
+    return PolicyException.objects.get(person_id=certificate.person_id)
+
+
 def test_helpdesk_grants_a_rollover_exception(helpdesk, holder_with_certificate):
     holder, certificate = holder_with_certificate
-    helpdesk.post(
-        reverse("console:grant_exception", args=[holder.pk]),
-        {"profile": certificate.profile.pk, "policy": "overlap", "reason": "off campus, no OTP"},
-    )
-    exception = PolicyException.objects.get(person=holder)
+    exception = grant_overlap(helpdesk, certificate, reason="off campus, no OTP")
     assert exception.policy == "overlap" and exception.granted_by == "staff:hd1"
 
 
 def test_helpdesk_withdraws_an_exception_with_a_reason(helpdesk, holder_with_certificate):
     holder, certificate = holder_with_certificate
-    helpdesk.post(
-        reverse("console:grant_exception", args=[holder.pk]),
-        {"profile": certificate.profile.pk, "policy": "overlap", "reason": "off campus"},
-    )
-    exception = PolicyException.objects.get(person=holder)
+    exception = grant_overlap(helpdesk, certificate, reason="off campus")
     url = reverse("console:withdraw_exception", args=[holder.pk, exception.pk])
     page = helpdesk.get(reverse("console:person", args=[holder.pk]))
     assert url in page.content.decode()
@@ -169,19 +185,7 @@ def test_an_exception_is_withdrawn_only_through_its_own_person(helpdesk, holder_
 def test_resend_from_the_person_page(helpdesk, db):
     holder = factories.person()
     now = timezone.now()
-    original = OutboxMessage.objects.create(
-        key="y",
-        event="request_received",
-        person=holder,
-        to=holder.email,
-        language="ja",
-        subject="s",
-        body="b",
-        message_id="<2@x>",
-        created_at=now,
-        next_attempt_at=now,
-        state="sent",
-    )
+    original = sent_email(holder, key="y", at=now, subject="s")
     helpdesk.post(reverse("console:resend", args=[original.pk]), {"reason": "never arrived"})
     assert OutboxMessage.objects.filter(resend_of=original, state="pending").count() == 1
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import getpass
+from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
+from django.utils import timezone
 
 from jitsuin.config import parse_duration
 from jitsuin.lifecycle.errors import LifecycleError
-from jitsuin.lifecycle.models import Person, Request
+from jitsuin.lifecycle.models import Person, Request, RequestState
 
 
 def cli_actor() -> str:
@@ -51,3 +53,43 @@ def describe(r: Request) -> str:
     if r.last_error:
         line += f"; last error: {r.last_error}"
     return line
+
+
+def add_listing_arguments(parser: CommandParser) -> None:
+    parser.add_argument("--state", default="", choices=["", *RequestState.values])
+    parser.add_argument("--user", default="")
+    parser.add_argument("--limit", type=int, default=50)
+
+
+def listing(options: dict[str, Any]) -> list[str]:
+    """The requests table, newest first, filtered by ``--state`` and ``--user``."""
+    requests = Request.objects.select_related("person", "profile").order_by("-created_at", "-pk")
+    if options["state"]:
+        requests = requests.filter(state=options["state"])
+    if options["user"]:
+        requests = requests.filter(person__uid=options["user"])
+    return table(list(requests[: options["limit"]]))
+
+
+def table(requests: list[Request]) -> list[str]:
+    rows = [("ID", "KIND", "STATE", "USER", "PROFILE", "CHANGED", "ATTEMPTS", "NOTE")]
+    for r in requests:
+        note = r.wait_reason or (r.last_error[:40] if r.last_error else "")
+        changed = timezone.localtime(r.state_changed_at).strftime("%Y-%m-%d %H:%M:%S")
+        rows.append(
+            (
+                str(r.pk),
+                r.kind,
+                r.state,
+                r.person.uid,
+                r.profile.slug,
+                changed,
+                str(r.attempts),
+                note,
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]

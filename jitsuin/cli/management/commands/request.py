@@ -8,9 +8,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from jitsuin.cli.management.commands import _lifecycle_cli as cli
-from jitsuin.cli.management.commands.requests import table
 from jitsuin.lifecycle.errors import LifecycleError
-from jitsuin.lifecycle.models import Request, RequestState
+from jitsuin.lifecycle.models import Request
 from jitsuin.lifecycle.services import cancel_request, retry_request
 
 
@@ -19,10 +18,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        listing = sub.add_parser("list", help="list requests")
-        listing.add_argument("--state", default="", choices=["", *RequestState.values])
-        listing.add_argument("--user", default="")
-        listing.add_argument("--limit", type=int, default=50)
+        cli.add_listing_arguments(sub.add_parser("list", help="list requests, newest first"))
         show = sub.add_parser("show", help="a request and its history")
         show.add_argument("id", type=int)
         for name in ("retry", "cancel"):
@@ -33,14 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "list":
-            requests = Request.objects.select_related("person", "profile").order_by(
-                "-created_at", "-pk"
-            )
-            if options["state"]:
-                requests = requests.filter(state=options["state"])
-            if options["user"]:
-                requests = requests.filter(person__uid=options["user"])
-            for line in table(list(requests[: options["limit"]])):
+            for line in cli.listing(options):
                 self.stdout.write(line)
             return
         request = cli.request(options["id"])
