@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography import x509
 
@@ -54,6 +54,9 @@ class Issued:
     certificate: x509.Certificate
     chain: list[x509.Certificate]
     private_key: PrivateKey | None = None
+    # The issuer's Authority row when the connector has just read it (the builtin one does):
+    # saves the pipeline a lookup. Used only if its fingerprint is that of chain[0].
+    authority: Any = None
 
 
 @dataclass(frozen=True)

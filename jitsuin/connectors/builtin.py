@@ -142,7 +142,9 @@ class BuiltinConnector:
             raise ConnectorError(f"builtin CA: {exc}") from exc
         if self.fail == "hang-after-sign":
             time.sleep(self.hang.total_seconds())
-        return Issued(certificate=certificate, chain=list(chain), private_key=key)
+        return Issued(
+            certificate=certificate, chain=list(chain), private_key=key, authority=authority
+        )
 
     def submit_issue(self, order: IssueOrder, *, now: datetime) -> Issued | Pending:
         self._hooks(order.attempt)

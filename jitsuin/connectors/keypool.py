@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 
 from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
 
@@ -27,14 +28,56 @@ class KeyPool:
         self.size = size
         self._queues: dict[str, queue.Queue[PrivateKey]] = {}
         self._lock = threading.Lock()
+        self._generating: dict[str, bool] = {}
+        # Keys made, and the CPU seconds spent making them, per type (for the benchmark).
+        self.generated: dict[str, int] = {}
+        self.cpu: dict[str, float] = {}
+        self._count = threading.Lock()
+
+    def _generate(self, spec: KeySpec) -> PrivateKey:
+        started = time.thread_time()
+        key = generate_private_key(spec)
+        spent = time.thread_time() - started
+        with self._count:
+            name = str(spec)
+            self.generated[name] = self.generated.get(name, 0) + 1
+            self.cpu[name] = self.cpu.get(name, 0.0) + spent
+        return key
 
     def _fill(self, spec: KeySpec, keys: queue.Queue[PrivateKey]) -> None:
+        name = str(spec)
         while True:
             try:
-                keys.put(generate_private_key(spec))  # blocks while the pool is full
+                self._generating[name] = True
+                key = self._generate(spec)
+                self._generating[name] = False
+                keys.put(key)  # blocks while the pool is full
             except Exception:  # keep serving: callers fall back to their own keys
+                self._generating[name] = False
                 logger.exception("key pool for %s stopped", spec)
                 return
+
+    def _idle(self, spec: KeySpec, keys: queue.Queue[PrivateKey]) -> tuple[bool, int]:
+        name = str(spec)
+        return keys.full() and not self._generating.get(name, True), self.generated.get(name, 0)
+
+    def wait_full(self, spec: KeySpec, timeout: float = 60.0) -> bool:
+        """Wait until the pool for ``spec`` is full and its thread idle (blocked with one
+        more key in hand); starts the pool if needed. For benchmarks: between two such
+        moments the pool made exactly as many keys as were taken."""
+        if self.size <= 0:
+            return True
+        keys = self._queue_for(spec)
+        deadline = time.monotonic() + timeout
+        before = self._idle(spec, keys)
+        while time.monotonic() < deadline:
+            time.sleep(0.005)
+            # Twice in a row, with no key made in between: not just between two puts.
+            now = self._idle(spec, keys)
+            if now[0] and now == before:
+                return True
+            before = now
+        return False
 
     def _queue_for(self, spec: KeySpec) -> queue.Queue[PrivateKey]:
         name = str(spec)
@@ -52,11 +95,11 @@ class KeyPool:
         """A fresh key never handed out before, from the pool (waiting for the next one if
         needed); generated here only if the pool's thread has stopped."""
         if self.size <= 0:
-            return generate_private_key(spec)
+            return self._generate(spec)
         try:
             return self._queue_for(spec).get(timeout=WAIT_FOR_POOL)
         except queue.Empty:
-            return generate_private_key(spec)
+            return self._generate(spec)
 
 
 _pools: dict[int, KeyPool] = {}

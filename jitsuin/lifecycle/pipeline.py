@@ -35,7 +35,7 @@ from jitsuin.connectors.base import (
 )
 from jitsuin.connectors.registry import connector_for
 from jitsuin.lifecycle import pickups, transitions
-from jitsuin.lifecycle.maintenance import active_window
+from jitsuin.lifecycle.maintenance import active_window, windows_at
 from jitsuin.lifecycle.models import (
     OPEN_STATES,
     Certificate,
@@ -96,12 +96,17 @@ def default_worker_id() -> str:
 
 
 def _lock_for_work(request_id: int) -> Request | None:
-    rows = Request.objects.select_related("person", "profile", "target")
+    # .get() rather than .first(): no ORDER BY to add, a noticeably cheaper query to build.
+    # ``target`` is loaded when used (revocations, revoke-first), not joined every time.
+    rows = Request.objects.select_related("person", "profile")
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(skip_locked=True, of=("self",))
     else:
         rows = rows.select_for_update()
-    return rows.filter(pk=request_id).first()
+    try:
+        return rows.get(pk=request_id)
+    except Request.DoesNotExist:
+        return None
 
 
 def _order(request: Request) -> IssueOrder | RevokeOrder:
@@ -208,7 +213,9 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
 
 def _maintenance_until(request: Request, now: datetime) -> tuple[datetime | None, str]:
     """The end of the maintenance in force, ours (a MaintenanceWindow) or the upstream's."""
-    window = active_window(request.kind, now, connector=request.connector)
+    window = None
+    if windows_at(request.kind, now, connector=request.connector).values_list("pk")[:1]:
+        window = active_window(request.kind, now, connector=request.connector)
     upstream = connector_for(request.connector).in_maintenance(now)
     if upstream is not None and (window is None or upstream.until > window.ends_at):
         return upstream.until, WAIT_UPSTREAM_MAINTENANCE
@@ -254,26 +261,50 @@ def advance(request_id: int, *, worker_id: str | None = None, now: datetime | No
         else:
             result = connector.submit_revoke(order, now=now)
     except ConnectorRejected as exc:
-        return _fail(request_id, worker_id, now, str(exc), permanent=True)
+        return _fail(request, worker_id, now, str(exc), permanent=True)
     except ConnectorError as exc:
-        return _fail(request_id, worker_id, now, str(exc), permanent=False)
+        return _fail(request, worker_id, now, str(exc), permanent=False)
     except Exception as exc:  # an unexpected error is retried like an outage, and shown
         logger.exception("request %s: connector error", request_id)
-        return _fail(request_id, worker_id, now, f"{type(exc).__name__}: {exc}", permanent=False)
-    return _finish(request_id, worker_id, now, result)
+        return _fail(request, worker_id, now, f"{type(exc).__name__}: {exc}", permanent=False)
+    return _finish(request, worker_id, now, result)
 
 
-def _owned(request_id: int, worker_id: str) -> Request | None:
-    request = transitions.lock(request_id)
+def _owned(request: Request | int, worker_id: str) -> Request | None:
+    """The request locked again for its result, if this worker still holds its lease.
+
+    Given the row claimed in this process, only the fields other parties may change while
+    it is processing (state, lease, attempts, connector reference) are read back; the rest
+    (person, profile, target, order) is fixed once claimed.
+    """
+    if isinstance(request, int):
+        request = transitions.lock(request)
+    else:
+        fresh = list(
+            Request.objects.select_for_update()
+            .filter(pk=request.pk)
+            .values_list("state", "lease_owner", "lease_until", "attempts", "connector_ref")[:1]
+        )
+        if not fresh:
+            return None
+        (
+            request.state,
+            request.lease_owner,
+            request.lease_until,
+            request.attempts,
+            request.connector_ref,
+        ) = fresh[0]
     if request.state != S.PROCESSING or request.lease_owner != worker_id:
-        logger.warning("request %s: lease lost by %s; result discarded", request_id, worker_id)
+        logger.warning("request %s: lease lost by %s; result discarded", request.pk, worker_id)
         return None
     return request
 
 
-def _fail(request_id: int, worker_id: str, now: datetime, error: str, *, permanent: bool) -> str:
+def _fail(
+    claimed: Request | int, worker_id: str, now: datetime, error: str, *, permanent: bool
+) -> str:
     with transaction.atomic():
-        request = _owned(request_id, worker_id)
+        request = _owned(claimed, worker_id)
         if request is None:
             return "lost_lease"
         if permanent or request.attempts >= settings().max_attempts:
@@ -302,9 +333,11 @@ def _fail(request_id: int, worker_id: str, now: datetime, error: str, *, permane
         return "retry"
 
 
-def _finish(request_id: int, worker_id: str, now: datetime, result: object) -> str:
+def _finish(claimed: Request | int, worker_id: str, now: datetime, result: object) -> str:
+    """Record the connector's result on the request ``claimed`` (the row _claim returned,
+    or its id)."""
     with transaction.atomic():
-        request = _owned(request_id, worker_id)
+        request = _owned(claimed, worker_id)
         if request is None:
             return "lost_lease"
         if isinstance(result, Pending):
@@ -343,7 +376,10 @@ def _finish(request_id: int, worker_id: str, now: datetime, result: object) -> s
 
 def _record_issued(request: Request, result: Issued, now: datetime) -> None:
     leaf = result.certificate
-    issuer = Authority.objects.get(fingerprint_sha256=fingerprint_sha256(result.chain[0]))
+    issuer_fingerprint = fingerprint_sha256(result.chain[0])
+    issuer = result.authority
+    if not isinstance(issuer, Authority) or issuer.fingerprint_sha256 != issuer_fingerprint:
+        issuer = Authority.objects.get(fingerprint_sha256=issuer_fingerprint)
     certificate = Certificate.objects.create(
         issuer=issuer,
         person=request.person,

@@ -21,3 +21,26 @@ def test_pool_off_generates_directly():
     pool = KeyPool(0)
     assert isinstance(pool.take(KeySpec.parse("p256")), ec.EllipticCurvePrivateKey)
     assert pool._queues == {}
+
+
+def test_a_full_pool_is_idle_and_counts_every_key_it_made():
+    # The benchmark relies on this: between two wait_full() moments the pool made exactly
+    # as many keys as were taken, and says how much CPU they took.
+    pool = KeyPool(2)
+    spec = KeySpec.parse("p256")
+    assert pool.wait_full(spec, timeout=30)
+    made = pool.generated[str(spec)]
+    assert made == 3  # two in the queue, one in hand
+    for _ in range(5):
+        pool.take(spec)
+    assert pool.wait_full(spec, timeout=30)
+    assert pool.generated[str(spec)] - made == 5
+    assert pool.cpu[str(spec)] > 0
+
+
+def test_keys_made_without_a_pool_are_counted_too():
+    pool = KeyPool(0)
+    spec = KeySpec.parse("p256")
+    assert pool.wait_full(spec)
+    pool.take(spec)
+    assert pool.generated[str(spec)] == 1
