@@ -9,7 +9,8 @@ OCSP (requests/s and p99, one load client for every server, no probing connectio
 CRL: pki.build_crl for 10k and 100k entries against `openssl ca -gencrl` on the same entries,
 with the same CA key type (P-384).
 
-    python -m benchmarks ocsp          (BENCH_SECONDS=5, BENCH_CERTS=2000, BENCH_CLIENTS=2)
+    python -m benchmarks ocsp          (BENCH_SECONDS=5, BENCH_CERTS=2000, BENCH_CLIENTS=2,
+                                        BENCH_PARTS=crl,ocsp)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 CERTS = int(os.environ.get("BENCH_CERTS", "2000"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "2"))
 CONNECTIONS = 16  # per client process
+PARTS = os.environ.get("BENCH_PARTS", "crl,ocsp").split(",")  # which halves to run
 
 
 def _setup_django() -> str:
@@ -294,31 +296,62 @@ def bench_ocsp(workdir: Path) -> None:
     python = sys.executable
     results: dict[str, dict[str, float]] = {}
 
+    def gunicorn(port: int, kind: str) -> list[str]:
+        workers = (
+            ["-k", "gthread", "-w", "2", "--threads", "8"] if kind == "gthread" else ["-w", "4"]
+        )
+        return [
+            str(Path(python).parent / "gunicorn"),
+            *workers,
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "error",
+            "jitsuin.wsgi",
+        ]
+
+    def served(kind: str, bodies: list[bytes], *, keep_alive: bool = True, **extra_env: str):  # type: ignore[no-untyped-def]
+        port = _free_port()
+        posts = [_post("/ocsp", r, keep_alive=keep_alive) for r in bodies]
+        return _run(gunicorn(port, kind), port, posts[0], posts, env=dict(env, **extra_env))
+
+    # granian: a Rust HTTP server in front of the same WSGI application (jitsuin.wsgi).
     port = _free_port()
-    gunicorn = [
-        str(Path(python).parent / "gunicorn"),
-        "-w",
-        "4",
-        "-b",
-        f"127.0.0.1:{port}",
+    granian = [
+        str(Path(python).parent / "granian"),
+        "--interface",
+        "wsgi",
+        "--workers",
+        "2",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
         "--log-level",
         "error",
-        "jitsuin.wsgi",
+        "jitsuin.wsgi:application",
     ]
-    results["gunicorn"] = _run(
-        gunicorn, port, _post("/ocsp", plain[0]), [_post("/ocsp", r) for r in plain], env=env
-    )
-    _line("jitsuin pre-signed, gunicorn 4 sync workers", results["gunicorn"])
+    if Path(granian[0]).exists():
+        posts = [_post("/ocsp", r) for r in plain]
+        results["granian"] = _run(granian, port, posts[0], posts, env=env)
+        _line("jitsuin pre-signed, granian 2 workers (WSGI)", results["granian"])
+        port = _free_port()
+        granian[granian.index("--port") + 1] = str(port)
+        posts = [_post("/ocsp", r, keep_alive=False) for r in plain]
+        results["granian-close"] = _run(granian, port, posts[0], posts, env=env)
+        _line(
+            "  same, a new connection per request (as OpenSSL clients do)", results["granian-close"]
+        )
 
-    port = _free_port()
-    gunicorn[4] = f"127.0.0.1:{port}"
-    persistent = dict(env, JITSUIN_DB_CONN_MAX_AGE="60")
-    results["gunicorn+conn"] = _run(
-        gunicorn, port, _post("/ocsp", plain[0]), [_post("/ocsp", r) for r in plain], env=persistent
-    )
-    _line(
-        "  same, JITSUIN_DB_CONN_MAX_AGE=60 (persistent DB connections)", results["gunicorn+conn"]
-    )
+    # threaded gunicorn keeps connections open
+    results["gunicorn"] = served("gthread", plain)
+    _line("jitsuin pre-signed, gunicorn 2 workers x 8 threads (gthread)", results["gunicorn"])
+    results["gunicorn-close"] = served("gthread", plain, keep_alive=False)
+    _line("  same, a new connection per request (as OpenSSL clients do)", results["gunicorn-close"])
+    results["sync"] = served("sync", plain)
+    _line("jitsuin pre-signed, gunicorn 4 sync workers (no keep-alive)", results["sync"])
+    results["sync-conn0"] = served("sync", plain, JITSUIN_DB_CONN_MAX_AGE="0")
+    _line("  same, JITSUIN_DB_CONN_MAX_AGE=0 (a DB connection per request)", results["sync-conn0"])
 
     port = _free_port()
     results["embedded"] = _run(
@@ -328,14 +361,10 @@ def bench_ocsp(workdir: Path) -> None:
         [_post("/ocsp", r) for r in plain],
         env=env,
     )
-    _line("jitsuin pre-signed, embedded server", results["embedded"])
+    _line("jitsuin pre-signed, embedded server (`jitsuin serve`)", results["embedded"])
 
-    port = _free_port()
-    gunicorn[4] = f"127.0.0.1:{port}"
-    results["live"] = _run(
-        gunicorn, port, _post("/ocsp", nonced[0]), [_post("/ocsp", r) for r in nonced], env=env
-    )
-    _line("jitsuin signing live (nonce), gunicorn 4 sync workers", results["live"])
+    results["live"] = served("gthread", nonced)
+    _line("jitsuin signing live (nonce), gunicorn gthread", results["live"])
 
     # openssl ocsp with the intermediate's delegated responder (P-256), every response signed
     index = workdir / "index.txt"
@@ -500,10 +529,12 @@ def main() -> None:
     _setup_django()
     with tempfile.TemporaryDirectory(prefix="bench-ocsp-") as tmp:
         workdir = Path(tmp)
-        (workdir / "crl").mkdir()
-        bench_crl(workdir / "crl")
-        (workdir / "ocsp").mkdir()
-        bench_ocsp(workdir / "ocsp")
+        if "crl" in PARTS:
+            (workdir / "crl").mkdir()
+            bench_crl(workdir / "crl")
+        if "ocsp" in PARTS:
+            (workdir / "ocsp").mkdir()
+            bench_ocsp(workdir / "ocsp")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /ocsp (relying parties, many per second) is answered without the rest of the stack.
+    "jitsuin.revocation.fastpath.OcspFastPath",
     "django.middleware.security.SecurityMiddleware",
     "jitsuin.access.middleware.NetworkPolicyMiddleware",
     "jitsuin.access.middleware.SecurityHeadersMiddleware",
@@ -79,8 +81,10 @@ TEMPLATES = [
 
 
 def _database() -> dict[str, object]:
-    # JITSUIN_DB_CONN_MAX_AGE (seconds, default 0): keep connections for busy OCSP responders.
-    conn_max_age = int(CONFIG.extra.get("JITSUIN_DB_CONN_MAX_AGE") or "0")
+    # JITSUIN_DB_CONN_MAX_AGE (seconds, default 60; 0 = a connection per request): a new
+    # connection per request costs more than an OCSP answer. Health checks make a connection
+    # the server dropped (restart, failover) a reconnect, not an error.
+    conn_max_age = int(CONFIG.extra.get("JITSUIN_DB_CONN_MAX_AGE") or "60")
     db: dict[str, object] = dict(
         dj_database_url.parse(
             CONFIG.database_url, conn_max_age=conn_max_age, conn_health_checks=conn_max_age > 0

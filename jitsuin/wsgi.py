@@ -6,3 +6,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jitsuin.settings")
 application = get_wsgi_application()
+
+# /ocsp answered before Django builds a request (relying parties ask it many times a second).
+from jitsuin.revocation.fastpath import OcspWsgi  # noqa: E402  (needs the apps loaded)
+
+application = OcspWsgi(application)

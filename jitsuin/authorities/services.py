@@ -125,10 +125,26 @@ def renew_ocsp_signer(authority: Authority, *, clock: Clock | None = None) -> Au
         old_ref = authority.ocsp_key_ref
         _issue_ocsp_signer(authority, clock)
         authority.save(update_fields=["ocsp_key_ref", "ocsp_certificate_der"])
-        record("authority.ocsp_signer_renewed", obj=authority, data={"name": authority.name})
+        action = "authority.ocsp_signer_renewed" if old_ref else "authority.ocsp_signer_created"
+        record(action, obj=authority, data={"name": authority.name})
     if old_ref:
         transaction.on_commit(lambda: key_store().destroy(old_ref))
     return authority
+
+
+def ensure_ocsp_signer(authority: Authority, *, clock: Clock | None = None) -> Authority:
+    """``authority`` with a delegated OCSP responder, issuing one if it has none.
+
+    Roots made before roots had a responder get theirs here (from the periodic job), so
+    that OCSP answers about intermediates never need the root's own key.
+    """
+    if authority.ocsp_key_ref and authority.ocsp_certificate_der:
+        return authority
+    with transaction.atomic():
+        current_row = Authority.objects.select_for_update().get(pk=authority.pk)
+        if current_row.ocsp_key_ref and current_row.ocsp_certificate_der:
+            return current_row  # another process gave it one a moment ago
+        return renew_ocsp_signer(current_row, clock=clock)
 
 
 def _create_root(name: str, clock: Clock, profile: CertificateProfile = ROOT_CA) -> Authority:
@@ -140,6 +156,8 @@ def _create_root(name: str, clock: Clock, profile: CertificateProfile = ROOT_CA)
     )
     authority.status = AuthorityStatus.ACTIVE
     authority.activated_at = clock.now()
+    # The root's own delegated responder answers OCSP about its intermediates.
+    _issue_ocsp_signer(authority, clock)
     authority.save()
     record("authority.created", obj=authority, data={"name": name, "role": "root"})
     return authority

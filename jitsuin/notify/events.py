@@ -24,11 +24,10 @@ from jitsuin.lifecycle.models import (
     RequestKind,
     RequestState,
 )
+from jitsuin.notify import hooks
 from jitsuin.notify.models import OutboxMessage
 from jitsuin.notify.services import BILINGUAL, enqueue
 from jitsuin.pki.names import serial_hex
-from jitsuin.revocation.publishing import next_crl_update
-from jitsuin.revocation.settings import timings
 from jitsuin.workdays import add_business_days, business_days_between
 
 REASON_LABELS = {
@@ -90,11 +89,10 @@ def request_received(request: Request) -> OutboxMessage:
 def crl_visibility(certificate: Certificate) -> dict[str, Any]:
     """When CRL-checking services see a revocation made now: a time, or else "within N hours".
 
-    Relying parties may keep their CRL until its nextUpdate; OCSP answers at once.
+    Relying parties may keep their CRL until its nextUpdate; OCSP answers at once. The
+    revocation app provides the answer (``hooks.provide_crl_visibility``).
     """
-    crl_by = next_crl_update(certificate.issuer, now=certificate.revoked_at)
-    validity = timings().crl_validity
-    return {"crl_by": crl_by, "crl_within_hours": int(validity.total_seconds() // 3600)}
+    return hooks.crl_visibility(certificate)
 
 
 def revocation_done(certificate: Certificate) -> OutboxMessage:

@@ -36,6 +36,7 @@ EVENTS = (
     "pickup_expired",
     "campaign_invite",
     "campaign_reminder",
+    "revocation_data_stale",
 )
 
 

@@ -13,7 +13,8 @@ class RevocationConfig(AppConfig):
         from jitsuin.health import register_check
         from jitsuin.lifecycle import periodic as lifecycle_periodic
         from jitsuin.lifecycle.signals import certificate_issued, certificate_revoked
-        from jitsuin.revocation import health, periodic, receivers
+        from jitsuin.notify import hooks as notify_hooks
+        from jitsuin.revocation import health, periodic, publishing, receivers
 
         certificate_issued.connect(
             receivers.on_certificate_issued, dispatch_uid="revocation-issued"
@@ -26,3 +27,4 @@ class RevocationConfig(AppConfig):
         )
         lifecycle_periodic.register("revocation.refresh", periodic.EVERY, periodic.refresh)
         register_check("revocation", health.health_check)
+        notify_hooks.provide_crl_visibility(publishing.crl_visibility)

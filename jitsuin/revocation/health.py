@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from jitsuin.audit.models import AuditEvent
@@ -19,6 +20,7 @@ from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority
 from jitsuin.config import current
 from jitsuin.notify import services as notify
+from jitsuin.notify.events import helpdesk_language
 from jitsuin.revocation.models import OcspResponse, PublishedCrl
 from jitsuin.revocation.settings import timings
 
@@ -31,6 +33,10 @@ class Staleness:
     what: str  # "crl:<slug>" or "ocsp"
     problem: str
     key: str  # stable while the same stale object is published
+    authority: str = ""  # the CA's name, for a CRL
+    next_update: datetime | None = None  # of the CRL, or of the oldest stale OCSP response
+    expired: bool = False
+    count: int = 0  # stale OCSP responses
 
 
 def find_stale(now: datetime | None = None) -> list[Staleness]:
@@ -41,26 +47,40 @@ def find_stale(now: datetime | None = None) -> list[Staleness]:
         latest = PublishedCrl.objects.latest_for(authority)
         if latest is None:
             found.append(
-                Staleness(f"crl:{authority.slug}", "no CRL published", f"{authority.slug}:none")
+                Staleness(
+                    f"crl:{authority.slug}",
+                    "no CRL published",
+                    f"{authority.slug}:none",
+                    authority=authority.name,
+                )
             )
             continue
         remaining = latest.next_update - now
         if remaining <= t.crl_stale_margin:
-            problem = "expired" if remaining.total_seconds() <= 0 else "close to nextUpdate"
+            expired = remaining.total_seconds() <= 0
+            problem = "expired" if expired else "close to nextUpdate"
             found.append(
                 Staleness(
                     f"crl:{authority.slug}",
                     f"{problem} ({latest.next_update.isoformat()})",
                     f"{authority.slug}:{latest.number}",
+                    authority=authority.name,
+                    next_update=latest.next_update,
+                    expired=expired,
                 )
             )
-    stale_ocsp = OcspResponse.objects.filter(next_update__lte=now + t.ocsp_stale_margin).count()
-    if stale_ocsp:
+    stale = OcspResponse.objects.filter(next_update__lte=now + t.ocsp_stale_margin).aggregate(
+        count=Count("pk"), oldest=Min("next_update")
+    )
+    if stale["count"]:
         found.append(
             Staleness(
                 "ocsp",
-                f"{stale_ocsp} stored responses close to or past nextUpdate",
-                f"ocsp:{now:%Y-%m-%d}",
+                f"{stale['count']} stored responses close to or past nextUpdate",
+                "ocsp",
+                next_update=stale["oldest"],
+                expired=stale["oldest"] <= now,
+                count=stale["count"],
             )
         )
     return found
@@ -73,12 +93,32 @@ def health_check() -> tuple[str, Any]:
     return "degraded", {s.what: s.problem for s in stale}
 
 
+def _mail_context(item: Staleness) -> dict[str, Any]:
+    return {
+        "what": item.what,
+        "problem": item.problem,
+        "kind": item.what.split(":", 1)[0],
+        "authority": item.authority,
+        "slug": item.what.split(":", 1)[1] if ":" in item.what else "",
+        "next_update": item.next_update,
+        "expired": item.expired,
+        "count": item.count,
+        "healthz_url": current().public_url + "/healthz",
+    }
+
+
 def alert_staff(now: datetime | None = None) -> int:
-    """Tell the helpdesk once per stale object; returns how many new alerts were raised."""
+    """Tell the helpdesk about each stale object, once a day while it stays stale.
+
+    One audit event and one ``revocation_data_stale`` e-mail (to ``helpdesk_email``, in the
+    helpdesk's language) per stale CRL or per day of stale OCSP responses; returns how many
+    new alerts were raised.
+    """
     now = now or timezone.now()
+    day = timezone.localdate(now).isoformat()
     raised = 0
     for item in find_stale(now):
-        key = f"revocation-stale:{item.key}"
+        key = f"revocation-stale:{item.key}:{day}"
         with transaction.atomic():
             if AuditEvent.objects.filter(action="revocation.stale", data__key=key).exists():
                 continue
@@ -87,15 +127,14 @@ def alert_staff(now: datetime | None = None) -> int:
                 data={"key": key, "what": item.what, "problem": item.problem},
                 at=now,
             )
-            if STALE_EVENT in notify.EVENTS:
-                notify.enqueue(
-                    STALE_EVENT,
-                    to=current().helpdesk_email,
-                    key=key,
-                    context={"what": item.what, "problem": item.problem},
-                    lang="ja",
-                    now=now,
-                )
+            notify.enqueue(
+                STALE_EVENT,
+                to=current().helpdesk_email,
+                key=key,
+                context=_mail_context(item),
+                lang=helpdesk_language(),
+                now=now,
+            )
             logger.warning("revocation data stale: %s %s", item.what, item.problem)
             raised += 1
     return raised

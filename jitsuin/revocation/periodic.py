@@ -8,7 +8,11 @@ from datetime import datetime, timedelta
 from cryptography import x509
 
 from jitsuin.authorities.models import Authority, AuthorityStatus
-from jitsuin.authorities.services import apply_scheduled_revocations, renew_ocsp_signer
+from jitsuin.authorities.services import (
+    apply_scheduled_revocations,
+    ensure_ocsp_signer,
+    renew_ocsp_signer,
+)
 from jitsuin.pki.clock import FixedClock
 from jitsuin.revocation import health, publishing, responder, sightings
 
@@ -18,11 +22,15 @@ RENEW_RESPONDER_BEFORE = timedelta(days=30)
 
 
 def renew_responders(now: datetime) -> list[Authority]:
-    """Renew delegated OCSP responder certificates that expire within 30 days."""
+    """Give every CA without one a delegated OCSP responder (roots made before roots had one),
+    and renew responder certificates that expire within 30 days."""
     renewed = []
-    for authority in Authority.objects.exclude(ocsp_key_ref="").exclude(
-        status=AuthorityStatus.REVOKED
+    for authority in Authority.objects.exclude(status=AuthorityStatus.REVOKED).exclude(
+        not_after__lte=now
     ):
+        if not authority.ocsp_key_ref or not authority.ocsp_certificate_der:
+            renewed.append(ensure_ocsp_signer(authority, clock=FixedClock(now)))
+            continue
         certificate = x509.load_der_x509_certificate(bytes(authority.ocsp_certificate_der))
         if certificate.not_valid_after_utc - now < RENEW_RESPONDER_BEFORE:
             renewed.append(renew_ocsp_signer(authority, clock=FixedClock(now)))

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -208,6 +209,44 @@ def latest_crl(authority: Authority) -> PublishedCrl | None:
     return PublishedCrl.objects.latest_for(authority)
 
 
+class NotYetPublished(Exception):
+    """A CA has no CRL yet. Its first one is scheduled for the worker to sign: the web side
+    never holds a CA key."""
+
+    def __init__(self, authorities: list[Authority]) -> None:
+        super().__init__(", ".join(a.slug for a in authorities))
+        self.authorities = authorities
+
+
+def published_crl(authority: Authority, *, now: datetime | None = None) -> PublishedCrl:
+    """The newest CRL of ``authority`` as published, never signing one (for the web side).
+
+    With none yet, its publication is scheduled at once and NotYetPublished raised.
+    """
+    row = latest_crl(authority)
+    if row is None:
+        now = now or timezone.now()
+        schedule_publication(authority, now=now, due_at=now)
+        raise NotYetPublished([authority])
+    return row
+
+
+def published_bundle_pem(*, now: datetime | None = None) -> str:
+    """``crl_bundle_pem`` without signing: NotYetPublished names every CA still without one."""
+    now = now or timezone.now()
+    authorities = sorted(Authority.objects.all(), key=lambda a: (a.role != "root", a.not_before))
+    rows, missing = [], []
+    for authority in authorities:
+        row = latest_crl(authority)
+        if row is None:
+            schedule_publication(authority, now=now, due_at=now)
+            missing.append(authority)
+        rows.append(row)
+    if missing:
+        raise NotYetPublished(missing)
+    return "".join(crl_pem(row) for row in rows if row is not None)
+
+
 def current_crl(authority: Authority, *, now: datetime | None = None) -> PublishedCrl:
     """The newest CRL of ``authority``, signed on the spot when none was published yet."""
     return latest_crl(authority) or publish_crl(authority, now=now)
@@ -233,6 +272,14 @@ def next_crl_update(authority: Authority, *, now: datetime | None = None) -> dat
     if pending is not None and pending.due_at > oldest:
         return pending.due_at
     return oldest
+
+
+def crl_visibility(certificate: Certificate) -> dict[str, Any]:
+    """For notify's revocation e-mail (provided through ``jitsuin.notify.hooks``): when
+    CRL-checking services see the revocation, or else "within N hours" (the CRL validity)."""
+    crl_by = next_crl_update(certificate.issuer, now=certificate.revoked_at)
+    hours = int(timings().crl_validity.total_seconds() // 3600)
+    return {"crl_by": crl_by, "crl_within_hours": hours}
 
 
 def crl_pem(row: PublishedCrl) -> str:

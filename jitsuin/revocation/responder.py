@@ -3,6 +3,11 @@
 RFC 6960 with the RFC 5019 profile. A request without a nonce and with a SHA-1 CertID is
 answered from ``OcspResponse`` (signed ahead of time, re-signed at once on revocation);
 a nonce, another CertID hash or a missing row is signed live by the CA's delegated responder.
+
+Every CA, the root included, answers through a delegated responder certificate: the web
+processes load responder keys only, never a CA key. A CA without a responder yet (a root made
+before roots had one; the periodic job gives it one) is answered from the store, or
+``tryLater`` when nothing is stored.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from jitsuin.authorities.models import Authority
-from jitsuin.authorities.services import certificate_of, ocsp_signer_for, signer_for
+from jitsuin.authorities.services import certificate_of, ensure_ocsp_signer, ocsp_signer_for
 from jitsuin.lifecycle.models import Certificate, CertificateStatus
 from jitsuin.pki.crl import parse_reason
 from jitsuin.pki.errors import MalformedOcspRequest
@@ -129,13 +134,19 @@ _signers: dict[tuple[int, str], Signer] = {}
 _signers_lock = threading.Lock()
 
 
+class NoResponder(Exception):
+    """The CA has no delegated responder certificate (yet): nothing may sign live for it."""
+
+
 def responder_for(authority: Authority) -> Signer:
-    """The delegated responder of ``authority``; a root without one signs with its own key."""
+    """The delegated responder of ``authority``; never the CA's own key."""
+    if not authority.ocsp_key_ref or not authority.ocsp_certificate_der:
+        raise NoResponder(authority.name)
     key = (authority.pk, authority.ocsp_key_ref)
     with _signers_lock:
         signer = _signers.get(key)
     if signer is None:
-        signer = ocsp_signer_for(authority) if authority.ocsp_key_ref else signer_for(authority)
+        signer = ocsp_signer_for(authority)
         with _signers_lock:
             _signers[key] = signer
     return signer
@@ -145,6 +156,7 @@ def forget_caches() -> None:
     """After an authority changed in this process (revoked, new responder)."""
     issuers.invalidate()
     _memory.clear()
+    _by_request.clear()
     with _signers_lock:
         _signers.clear()
 
@@ -193,12 +205,13 @@ def sign(
         issuers.invalidate()
         authority = Authority.objects.get(pk=authority.pk)
         signer = responder_for(authority)
-    delegated = bool(authority.ocsp_key_ref)
+    # An intermediate's certificate goes along so that root-only relying parties can chain the
+    # responder; a root's responder chains to the anchor they already have.
     der = build_response(
         cert_id,
         answer,
         responder=signer,
-        extra_certificates=(certificate_of(authority),) if delegated else (),
+        extra_certificates=(certificate_of(authority),) if authority.parent_id else (),
         this_update=now,
         validity=timings().ocsp_validity,
         nonce=nonce,
@@ -207,8 +220,15 @@ def sign(
 
 
 def presign(authority: Authority, serial: int, *, now: datetime | None = None) -> OcspResponse:
-    """Sign and store the RFC 5019 response for ``serial``; replaces any older one."""
+    """Sign and store the RFC 5019 response for ``serial``; replaces any older one.
+
+    Runs where certificates are issued and revoked (worker, CLI), never on the /ocsp path:
+    a CA still without a delegated responder gets one here.
+    """
     now = now or timezone.now()
+    if not authority.ocsp_key_ref:
+        authority = ensure_ocsp_signer(authority)
+        forget_caches()
     cert_id = cert_id_for(serial, certificate_of(authority))
     der, answer = sign(authority, cert_id, now)
     _forget(authority.pk, serial_key(serial))
@@ -232,38 +252,54 @@ class OcspAnswer:
     next_update: datetime | None = None
     cacheable: bool = False
     served_from_store: bool = False
+    # False for a repeat answered from this process's memory without touching the database.
+    touched_database: bool = True
 
 
-def _error(status: x509_ocsp.OCSPResponseStatus) -> OcspAnswer:
+def error(status: x509_ocsp.OCSPResponseStatus) -> OcspAnswer:
     return OcspAnswer(der=error_response(status))
 
 
 MALFORMED = x509_ocsp.OCSPResponseStatus.MALFORMED_REQUEST
 UNAUTHORIZED = x509_ocsp.OCSPResponseStatus.UNAUTHORIZED
+TRY_LATER = x509_ocsp.OCSPResponseStatus.TRY_LATER
 
 
 def answer(data: bytes, *, now: datetime | None = None) -> OcspAnswer:
     """The DER response to a DER request. Never raises for bad input."""
     now = now or timezone.now()
+    seen = _by_request.get(data)
+    if seen is not None and time.monotonic() - seen[4] < _ttl() and seen[3] > now:
+        sightings.note(seen[1], seen[2], now)
+        return seen[0]
     try:
         query = parse_request(data)
     except (MalformedOcspRequest, UnsupportedAlgorithm):
-        return _error(MALFORMED)
+        return error(MALFORMED)
     cert_id = query.cert_id
     if cert_id.serial < 0:
-        return _error(MALFORMED)  # RFC 5280 serials are positive; none of ours is negative
+        return error(MALFORMED)  # RFC 5280 serials are positive; none of ours is negative
     issuer = issuers.find(cert_id)
     if issuer is None:
-        return _error(UNAUTHORIZED)
+        return error(UNAUTHORIZED)
     key = serial_key(cert_id.serial)
     sightings.note(issuer.pk, key, now)
     rfc5019 = query.nonce is None and isinstance(cert_id.algorithm, hashes.SHA1)
     if rfc5019:
         stored = _remembered(issuer.pk, key, now)
         if stored is not None and not _outdated_by_ca_revocation(issuer.pk, stored[1], now):
-            return OcspAnswer(stored[0], stored[1], stored[2], True, True)
+            result = OcspAnswer(stored[0], stored[1], stored[2], True, True)
+            _remember_request(data, result, issuer.pk, key)
+            return result
     authority = issuers.authority(issuer.pk)
-    der, status = sign(authority, cert_id, now, nonce=query.nonce)
+    try:
+        der, status = sign(authority, cert_id, now, nonce=query.nonce)
+    except NoResponder:
+        # RFC 8954 lets a responder leave the nonce out; a stored answer beats none at all.
+        stored = _remembered(issuer.pk, key, now) if not rfc5019 else None
+        if stored is not None and isinstance(cert_id.algorithm, hashes.SHA1):
+            return OcspAnswer(stored[0], stored[1], stored[2], False, True)
+        return error(TRY_LATER)
     if rfc5019 and status.status is not CertStatus.UNKNOWN:
         _forget(issuer.pk, key)
         with transaction.atomic():
@@ -306,6 +342,23 @@ def _stored(issuer_id: int, serial: str, now: datetime) -> tuple[bytes, datetime
 
 _memory: dict[tuple[int, str], tuple[bytes, datetime, datetime, float]] = {}
 _MEMORY_LIMIT = 200_000
+# The same RFC 5019 request bytes (a relying party asks again and again) -> the answer, its
+# issuer, serial and nextUpdate, and when it was remembered: a repeat skips parsing and every
+# look-up. Like _memory, it is trusted for JITSUIN_OCSP_CACHE_TTL.
+_by_request: dict[bytes, tuple[OcspAnswer, int, str, datetime, float]] = {}
+
+
+def _ttl() -> float:
+    return timings().ocsp_cache_ttl.total_seconds()
+
+
+def _remember_request(data: bytes, result: OcspAnswer, issuer_id: int, serial: str) -> None:
+    if _ttl() <= 0 or result.next_update is None:
+        return
+    if len(_by_request) >= _MEMORY_LIMIT:
+        _by_request.clear()
+    repeat = replace(result, touched_database=False)
+    _by_request[data] = (repeat, issuer_id, serial, result.next_update, time.monotonic())
 
 
 def _remembered(
@@ -328,6 +381,7 @@ def _remembered(
 
 def _forget(issuer_id: int, serial: str) -> None:
     _memory.pop((issuer_id, serial), None)
+    _by_request.clear()  # rare (a signature in this process) next to look-ups
 
 
 def _outdated_by_ca_revocation(issuer_id: int, this_update: datetime, now: datetime) -> bool:

@@ -24,6 +24,7 @@ from django.test.utils import setup_databases, teardown_databases
 from jitsuin.authorities.services import certificate_of, revoke_authority
 from jitsuin.cli.server import build_server
 from jitsuin.revocation import publishing, responder, sightings
+from jitsuin.revocation.fastpath import OcspWsgi
 
 from .factories import Hierarchy, Issued, issue, issue_expired, make_hierarchy, revoke
 
@@ -150,7 +151,8 @@ def live(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[
                 certificate_of(item.issuer).public_bytes(serialization.Encoding.PEM)
             )
         _server_cert(directory)
-        server = build_server("127.0.0.1", 0, get_wsgi_application())
+        # What gunicorn and granian serve (jitsuin.wsgi): /ocsp through the WSGI fast path.
+        server = build_server("127.0.0.1", 0, OcspWsgi(get_wsgi_application()))
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:

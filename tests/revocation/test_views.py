@@ -4,12 +4,15 @@ import pytest
 from cryptography import x509
 
 from jitsuin.authorities.services import certificate_of
+from jitsuin.revocation import publishing
+from jitsuin.revocation.models import PendingPublication, PublishedCrl
 
 pytestmark = pytest.mark.django_db
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.9"}  # not a campus network: relying-party paths stay public
 
 
 def test_a_crl_is_der_with_cache_headers_bound_to_next_update(client, pki):
+    publishing.refresh_crls()
     answer = client.get(f"/crl/{pki.current.slug}.crl", **OUTSIDE)
     assert answer.status_code == 200 and answer["Content-Type"] == "application/pkix-crl"
     crl = x509.load_der_x509_crl(answer.content)
@@ -34,6 +37,7 @@ def test_ca_certificates_roots_and_bundle(client, pki):
 
 
 def test_the_crl_bundle_is_public_and_complete(client, pki):
+    publishing.refresh_crls()
     body = client.get("/crl/bundle.pem", **OUTSIDE).content
     assert body.count(b"-----BEGIN X509 CRL-----") == 3
 
@@ -41,3 +45,17 @@ def test_the_crl_bundle_is_public_and_complete(client, pki):
 def test_unknown_slugs_are_404(client, pki):
     assert client.get("/crl/nope.crl").status_code == 404
     assert client.get("/ca/nope.pem").status_code == 404
+
+
+def test_the_web_side_never_signs_a_crl_it_schedules_the_first_one(client, pki):
+    for path in (f"/crl/{pki.current.slug}.crl", f"/crl/{pki.current.slug}.pem", "/crl/bundle.pem"):
+        answer = client.get(path, **OUTSIDE)
+        assert answer.status_code == 503 and int(answer["Retry-After"]) > 0
+    assert PublishedCrl.objects.count() == 0
+    assert set(PendingPublication.objects.values_list("authority_id", flat=True)) == {
+        pki.root.pk,
+        pki.current.pk,
+        pki.old.pk,
+    }
+    publishing.publish_due()  # what the worker does
+    assert client.get("/crl/bundle.pem", **OUTSIDE).content.count(b"BEGIN X509 CRL") == 3
