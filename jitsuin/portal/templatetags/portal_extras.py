@@ -1,14 +1,43 @@
-"""Filters for the portal templates: request states and kinds in plain words."""
+"""Filters for the portal templates: request states and kinds in plain words, Wi-Fi names."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils.functional import Promise
+from django.utils.translation import pgettext
 
+from jitsuin.config import current
 from jitsuin.portal import presenters
 from jitsuin.revocation.check import REASON_TEXT
 
 register = template.Library()
+
+# The Wi-Fi networks (SSIDs) that use client certificates, comma-separated; the pages name them.
+WIFI_NETWORKS = "JITSUIN_WIFI_NETWORKS"
+DEFAULT_WIFI_NETWORKS = ("eduroam",)
+
+
+def configured_wifi_networks() -> tuple[str, ...]:
+    """The SSIDs from ``JITSUIN_WIFI_NETWORKS`` (commas only: an SSID may contain spaces)."""
+    raw = current().extra.get(WIFI_NETWORKS, "")
+    names = tuple(name.strip() for name in raw.split(",") if name.strip())
+    return names or DEFAULT_WIFI_NETWORKS
+
+
+@register.simple_tag
+def wifi_networks(style: str = "list") -> str:
+    """The configured SSIDs in the page language: ``list`` "A, B, C" or ``and`` "A, B and C".
+
+    Use with ``as`` and put the variable into a ``{% blocktranslate %}`` sentence.
+    """
+    names = configured_wifi_networks()
+    separator = pgettext("between Wi-Fi network names", ", ")
+    if style == "and" and len(names) > 1:
+        return pgettext("the last two Wi-Fi network names", "%(first)s and %(last)s") % {
+            "first": separator.join(names[:-1]),
+            "last": names[-1],
+        }
+    return separator.join(names)
 
 
 @register.filter
