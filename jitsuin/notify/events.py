@@ -115,8 +115,16 @@ def revocation_done(certificate: Certificate) -> OutboxMessage:
     )
 
 
+def _pickup_of(certificate: Certificate) -> Pickup | None:
+    # The pipeline made the pickup with this very certificate object: no query then.
+    relation = Certificate.pickup.related
+    if relation.is_cached(certificate):
+        return relation.get_cached_value(certificate)  # None: known to have no pickup
+    return Pickup.objects.filter(certificate=certificate).first()
+
+
 def certificate_ready(certificate: Certificate) -> OutboxMessage:
-    pickup = Pickup.objects.filter(certificate=certificate).first()
+    pickup = _pickup_of(certificate)
     context = certificate_context(certificate) | {
         "pickup_expires_at": pickup.expires_at if pickup else None,
     }
@@ -125,6 +133,8 @@ def certificate_ready(certificate: Certificate) -> OutboxMessage:
         person=certificate.person,
         key=f"ready:{certificate.pk}",
         context=context,
+        # Sent once, right after the certificate row was made.
+        likely_new=True,
     )
 
 

@@ -94,17 +94,22 @@ def enqueue(
     lang: str | None = None,
     now: datetime | None = None,
     resend_of: OutboxMessage | None = None,
+    likely_new: bool = False,
 ) -> OutboxMessage:
     """Put one e-mail for ``event`` in the outbox unless ``key`` is already there.
 
     The recipient is ``to`` or else the person's address; the language is ``lang`` or else
     the person's. Returns the (new or existing) message; must run in a transaction.
+    ``likely_new`` (a key named after a row made in this transaction) skips the look-up
+    before rendering; the insert itself still refuses a second message with the same key.
     """
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("enqueue must run inside the transaction that makes the change")
-    existing = OutboxMessage.objects.filter(key=key).first()
-    if existing is not None:
-        return existing
+    if not likely_new:
+        existing = OutboxMessage.objects.filter(key=key).first()
+        if existing is not None:
+            return existing
     address = to or getattr(person, "email", "")
     if not address:
         raise ValueError(f"no recipient for {event} ({key})")
@@ -112,23 +117,21 @@ def enqueue(
     subject, body = render(event, {"person": person, **context}, language)
     now = now or timezone.now()
     domain = current().public_url.split("/")[2].split(":")[0]
-    try:
-        with transaction.atomic():
-            message = OutboxMessage.objects.create(
-                key=key,
-                event=event,
-                person=person,
-                to=address,
-                language=language,
-                subject=subject,
-                body=body,
-                message_id=make_msgid(domain=domain),
-                created_at=now,
-                next_attempt_at=now,
-                resend_of=resend_of,
-            )
-    except IntegrityError:
-        # Another transaction enqueued the same event a moment ago.
+    message = OutboxMessage(
+        key=key,
+        event=event,
+        person=person,
+        to=address,
+        language=language,
+        subject=subject,
+        body=body,
+        message_id=make_msgid(domain=domain),
+        created_at=now,
+        next_attempt_at=now,
+        resend_of=resend_of,
+    )
+    if not _insert_unless_key_exists(message, connection):
+        # Another transaction (or an earlier signal in this one) enqueued the same event.
         return OutboxMessage.objects.get(key=key)
     record(
         "notify.enqueued",
@@ -139,6 +142,44 @@ def enqueue(
     )
     transaction.on_commit(lambda: _schedule_send(message.pk))
     return message
+
+
+_UPSERT_VENDORS = ("sqlite", "postgresql")
+
+
+def _insert_unless_key_exists(message: OutboxMessage, connection: Any) -> bool:
+    """Insert ``message``; False when its key is taken. One statement on SQLite and
+    PostgreSQL (INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id): no look-up and no
+    savepoint, and a concurrent insert of the same key waits for the other transaction and
+    then does nothing, as the unique constraint did before."""
+    if connection.vendor not in _UPSERT_VENDORS:
+        try:
+            with transaction.atomic():
+                message.save(force_insert=True)
+        except IntegrityError:
+            return False
+        return True
+    meta = OutboxMessage._meta
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(message, True), connection) for f in fields]
+    # Only quoted model names are formatted in; every value is a parameter.
+    sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO NOTHING RETURNING {}".format(  # noqa: S608
+        quote(meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+        quote(meta.get_field("key").column),
+        quote(meta.pk.column),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    message.pk = row[0]
+    message._state.adding = False
+    message._state.db = connection.alias
+    return True
 
 
 def _schedule_send(message_id: int) -> None:

@@ -218,3 +218,32 @@ def test_the_periodic_jobs_are_registered_with_the_scheduler():
         "notify.remind_pickups",
         "notify.alert_stuck",
     } <= names
+
+
+def test_a_repeated_issued_signal_makes_one_ready_email_and_one_audit_event(ca_hierarchy):
+    holder = factories.person()
+    certificate = factories.certificate(holder, at=T0)
+    request = factories.request(holder, at=T0, state="ready")
+    deadline = T0 + timedelta(days=14)
+    # Made with this certificate object, as the pipeline does: the receiver needs no query.
+    Pickup.objects.create(request=request, certificate=certificate, expires_at=deadline)
+    with transaction.atomic():
+        certificate_issued.send(sender=None, certificate=certificate)
+        certificate_issued.send(sender=None, certificate=certificate)  # in one transaction
+    with transaction.atomic():
+        certificate_issued.send(sender=None, certificate=certificate)  # a retried task
+    [message] = OutboxMessage.objects.filter(event="certificate_ready")
+    assert message.key == f"ready:{certificate.pk}"
+    assert f"{deadline.astimezone(JAPAN):%Y-%m-%d %H:%M}" in message.body
+    enqueued = AuditEvent.objects.filter(action="notify.enqueued", object_id=str(message.pk))
+    assert enqueued.count() == 1
+
+
+def test_a_certificate_without_pickup_gets_a_ready_email_without_a_deadline(ca_hierarchy):
+    holder = factories.person()
+    certificate = factories.certificate(holder, at=T0)
+    with transaction.atomic():
+        certificate_issued.send(sender=None, certificate=certificate)
+    message = OutboxMessage.objects.get(event="certificate_ready")
+    assert message.subject.endswith("証明書をダウンロードできます")
+    assert "ダウンロード期限" not in message.body

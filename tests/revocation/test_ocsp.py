@@ -6,12 +6,14 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
+from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jitsuin.authorities.services import certificate_of, revoke_authority
 from jitsuin.lifecycle.models import Certificate
+from jitsuin.lifecycle.signals import certificate_issued
 from jitsuin.revocation import sightings
 from jitsuin.revocation.models import OcspResponse
 
@@ -230,3 +232,25 @@ def test_a_negative_serial_is_malformed_not_an_internal_error(client, pki):
     )
     response = ocsp.load_der_ocsp_response(_post(client, body).content)
     assert response.response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+
+def test_a_repeated_issued_signal_replaces_the_presigned_response(pki):
+    fresh = issue(pki.current)
+    first = OcspResponse.objects.get(issuer=pki.current)
+    with transaction.atomic():  # a retried task sends the signal again
+        certificate_issued.send(sender=Certificate, certificate=fresh.row)
+    second = OcspResponse.objects.get(issuer=pki.current)
+    assert second.pk == first.pk and second.this_update >= first.this_update
+    assert second.serial == f"{fresh.certificate.serial_number:x}"
+    response = ocsp.load_der_ocsp_response(bytes(second.der))
+    assert response.certificate_status == ocsp.OCSPCertStatus.GOOD
+    assert response.serial_number == fresh.certificate.serial_number
+
+
+def test_issued_under_a_revoked_intermediate_is_presigned_revoked(pki):
+    revoke_authority(pki.old.name, reason="superseded", actor="test")
+    late = issue(pki.old)
+    stored = OcspResponse.objects.get(issuer=pki.old, serial=late.row.serial)
+    assert stored.status == "revoked"
+    response = ocsp.load_der_ocsp_response(bytes(stored.der))
+    assert response.certificate_status == ocsp.OCSPCertStatus.REVOKED
