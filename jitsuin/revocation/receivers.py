@@ -63,7 +63,7 @@ def _presign_new(certificate: Certificate, now: datetime) -> bool:
         validity=validity,
     )
     key = serial_key(serial)
-    responder._forget(authority.pk, key)
+    responder.forget_cached(authority.pk, key)
     _store(authority, key, der, now, now + validity)
     return True
 

@@ -231,7 +231,7 @@ def presign(authority: Authority, serial: int, *, now: datetime | None = None) -
         forget_caches()
     cert_id = cert_id_for(serial, certificate_of(authority))
     der, answer = sign(authority, cert_id, now)
-    _forget(authority.pk, serial_key(serial))
+    forget_cached(authority.pk, serial_key(serial))
     row, _ = OcspResponse.objects.update_or_create(
         issuer=authority,
         serial=serial_key(serial),
@@ -301,7 +301,7 @@ def answer(data: bytes, *, now: datetime | None = None) -> OcspAnswer:
             return OcspAnswer(stored[0], stored[1], stored[2], False, True)
         return error(TRY_LATER)
     if rfc5019 and status.status is not CertStatus.UNKNOWN:
-        _forget(issuer.pk, key)
+        forget_cached(issuer.pk, key)
         with transaction.atomic():
             OcspResponse.objects.update_or_create(
                 issuer=authority,
@@ -379,7 +379,8 @@ def _remembered(
     return stored
 
 
-def _forget(issuer_id: int, serial: str) -> None:
+def forget_cached(issuer_id: int, serial: str) -> None:
+    """Drop this process's cached answers for a certificate whose status just changed."""
     _memory.pop((issuer_id, serial), None)
     _by_request.clear()  # rare (a signature in this process) next to look-ups
 
