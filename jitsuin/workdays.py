@@ -70,18 +70,15 @@ def add_business_days(start: T, days: int, *, calendar: BusinessCalendar = DEFAU
     """
     if days < 0:
         raise ValueError("days must not be negative")
-    local = start.astimezone(calendar.timezone) if isinstance(start, datetime) else start
-    if isinstance(local, datetime) and local.tzinfo is None:
-        raise ValueError("naive datetime: business days need an aware time")
-    day = calendar.local_date(local)
+    day = calendar.local_date(start)  # refuses a naive datetime
     remaining = days
     while remaining:
         day += timedelta(days=1)
         if calendar.is_business_day(day):
             remaining -= 1
-    if isinstance(local, datetime):
-        moved = datetime.combine(day, local.timetz())
-        return moved.astimezone(start.tzinfo)  # type: ignore[return-value]
+    if isinstance(start, datetime):
+        local_time = start.astimezone(calendar.timezone).timetz()
+        return datetime.combine(day, local_time).astimezone(start.tzinfo)  # type: ignore[return-value]
     return day  # type: ignore[return-value]
 
 

@@ -69,6 +69,8 @@ def test_aware_times_are_read_in_japan_time():
 def test_naive_datetimes_are_refused():
     with pytest.raises(ValueError, match="naive"):
         is_business_day(datetime(2026, 5, 7, 10, 0))
+    with pytest.raises(ValueError, match="naive"):
+        add_business_days(datetime(2026, 5, 7, 10, 0), 1)
 
 
 @given(

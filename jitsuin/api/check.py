@@ -35,19 +35,4 @@ def check(request: HttpRequest, body: CheckIn) -> VerdictOut:
     do next, in ``lang`` (default: the request's language)."""
     lang = body.lang or (get_language() or "ja")[:2]
     verdict = check_certificate(_bytes(body.certificate), pin=body.pin, lang=lang)
-    return VerdictOut(
-        status=verdict.status,  # type: ignore[arg-type]
-        ok=verdict.ok,
-        message=verdict.message,
-        advice=verdict.advice,
-        revoked_at=verdict.revoked_at,
-        reason=verdict.reason,
-        serial_hex=verdict.serial_hex,
-        serial_decimal=verdict.serial_decimal,
-        subject=verdict.subject,
-        issuer=verdict.issuer,
-        issuer_name=verdict.issuer_name,
-        not_before=verdict.not_before,
-        not_after=verdict.not_after,
-        fingerprint_sha256=verdict.fingerprint_sha256,
-    )
+    return VerdictOut.model_validate(verdict, from_attributes=True)

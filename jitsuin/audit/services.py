@@ -43,7 +43,8 @@ def record(
     object_type, object_id = _object_ref(obj)
     at = at or timezone.now()
     data = data or {}
-    if connection.vendor in _APPENDERS and timezone.is_aware(at) and _round_trips(data, connection):
+    fast = connection.vendor in _APPENDERS and timezone.is_aware(at)
+    if fast and (connection.vendor != "postgresql" or _round_trips(data)):
         return _APPENDERS[connection.vendor](
             connection,
             at=at.astimezone(UTC),
@@ -90,19 +91,17 @@ def _record_portable(
 # The chain format and verify() are the same as for the portable path.
 
 
-def _round_trips(value: Any, connection: Any) -> bool:
-    """True when ``value`` reads back from the JSON column exactly as ``json`` rewrites it.
+def _round_trips(value: Any) -> bool:
+    """True when ``value`` reads back from PostgreSQL's jsonb exactly as ``json`` rewrites it.
 
-    SQLite stores the JSON text; PostgreSQL's jsonb may rewrite numbers (``1e+20`` comes
-    back as an integer), so data with floats takes the portable path there."""
-    if connection.vendor != "postgresql":
-        return True
+    SQLite stores the JSON text (always true there); jsonb may rewrite numbers (``1e+20``
+    comes back as an integer), so data with floats takes the portable path on PostgreSQL."""
     if isinstance(value, float):
         return False
     if isinstance(value, dict):
-        return all(_round_trips(v, connection) for v in value.values())
+        return all(_round_trips(v) for v in value.values())
     if isinstance(value, list | tuple):
-        return all(_round_trips(v, connection) for v in value)
+        return all(_round_trips(v) for v in value)
     return True
 
 

@@ -150,7 +150,7 @@ def ensure_ocsp_signer(authority: Authority, *, clock: Clock | None = None) -> A
 def _create_root(name: str, clock: Clock, profile: CertificateProfile = ROOT_CA) -> Authority:
     key = generate_private_key(DEFAULT_CA_KEY)
     slug = _unique_slug(name)
-    certificate = create_root(ca_name(name), key, clock, profile=profile, slug=slug)
+    certificate = create_root(ca_name(name), key, clock, profile=profile)
     authority = _row_for(
         certificate, name=name, slug=slug, role=Role.ROOT, key_ref=key_store().put(key, slug)
     )

@@ -147,7 +147,10 @@ def issue_canary(authority: Authority, now: datetime, *, actor: str) -> tuple[by
             "campaign.canary_issued",
             actor=actor,
             obj=authority,
-            data={"serial": serial_hex(certificate.serial_number), "lifetime_s": 3600},
+            data={
+                "serial": serial_hex(certificate.serial_number),
+                "lifetime_s": int(CANARY_LIFETIME.total_seconds()),
+            },
             at=now,
         )
     chain = certificate.public_bytes(serialization.Encoding.PEM) + certificate_of(

@@ -288,11 +288,6 @@ def progress(campaign: Campaign, *, now: datetime) -> Progress:
     return Progress(at=now, **counts)
 
 
-def members_in(campaign: Campaign, category: str, *, now: datetime) -> QuerySet[Member]:
-    c = conditions(campaign, now=now)
-    return Member.objects.filter(campaign=campaign).filter(c.category(category))
-
-
 def not_migrated(campaign: Campaign, *, now: datetime) -> QuerySet[Member]:
     c = conditions(campaign, now=now)
     return Member.objects.filter(campaign=campaign).filter(~c.migrated)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from django.utils.translation import gettext as _
 
 from jitsuin.pki.keys import PrivateKey
 
@@ -29,11 +30,13 @@ class RadiusTarget:
         """``host:port:secret`` (the secret may itself contain colons)."""
         parts = text.split(":", 2)
         if len(parts) != 3 or not parts[0] or not parts[2]:
-            raise RadiusConfigError("JITSUIN_PREFLIGHT_RADIUS must be host:port:secret")
+            raise RadiusConfigError(_("JITSUIN_PREFLIGHT_RADIUS must be host:port:secret"))
         try:
             port = int(parts[1])
         except ValueError as exc:
-            raise RadiusConfigError("JITSUIN_PREFLIGHT_RADIUS: the port is not a number") from exc
+            raise RadiusConfigError(
+                _("JITSUIN_PREFLIGHT_RADIUS: the port is not a number")
+            ) from exc
         return cls(host=parts[0], port=port, secret=parts[2], server_ca=server_ca)
 
     def __repr__(self) -> str:  # never show the shared secret
@@ -61,7 +64,7 @@ def eap_tls_login(
     """Try one EAP-TLS login; ``chain_pem`` is the leaf followed by its intermediate."""
     program = eapol_test_path()
     if program is None:
-        return LoginResult(False, "eapol_test is not installed")
+        return LoginResult(False, _("eapol_test is not installed"))
     with tempfile.TemporaryDirectory(prefix="jitsuin-canary-") as tmp:
         work = Path(tmp)
         (work / "chain.pem").write_bytes(chain_pem)
@@ -102,7 +105,8 @@ def eap_tls_login(
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            return LoginResult(False, "eapol_test timed out")
+            return LoginResult(False, _("eapol_test timed out"))
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     last = lines[-1].strip() if lines else ""
-    return LoginResult(last == "SUCCESS", last or f"eapol_test exited {done.returncode}")
+    exited = _("eapol_test exited %(code)d") % {"code": done.returncode}
+    return LoginResult(last == "SUCCESS", last or exited)

@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from jitsuin.access.roles import CA_ADMIN, is_staff_member, roles_of, second_factor_verified
+from jitsuin.access.roles import CA_ADMIN, role_required, roles_of, staff_required
 from jitsuin.audit.services import actor_label
 from jitsuin.campaigns import queries, services, tasks
 from jitsuin.campaigns.export import csv_rows
@@ -30,28 +27,6 @@ from jitsuin.campaigns.models import RUNNING_STATES, Campaign, CampaignState, Ta
 from jitsuin.lifecycle.errors import LifecycleError
 
 STRAGGLERS_SHOWN = 50
-View = Callable[..., HttpResponse]
-
-
-def staff_view(*, ca_admin: bool = False) -> Callable[[View], View]:
-    """Signed in, second factor verified, staff (and CA admin when asked), else refused."""
-
-    def decorator(view: View) -> View:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect(f"{reverse('access:login')}?{urlencode({'next': request.path})}")
-            if not second_factor_verified(request):
-                return redirect(f"{reverse('access:totp')}?{urlencode({'next': request.path})}")
-            if not is_staff_member(request.user):
-                raise PermissionDenied
-            if ca_admin and CA_ADMIN not in roles_of(request.user):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def _chart(campaign: Campaign, current: queries.Progress | None) -> list[dict[str, Any]]:
@@ -105,7 +80,7 @@ def _with_links(rows: Iterator[queries.MemberRow]) -> list[tuple[queries.MemberR
 
 
 @require_GET
-@staff_view()
+@staff_required
 def campaign_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = []
@@ -117,7 +92,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     return render(request, "campaigns/list.html", {"rows": rows})
 
 
-@staff_view()
+@staff_required
 def campaign_create(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -142,7 +117,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@staff_view()
+@staff_required
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
     now = timezone.now()
@@ -178,7 +153,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@staff_view()
+@staff_required
 def campaign_tasks(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress bars of bulk work (htmx polls this while something runs)."""
     campaign = get_object_or_404(Campaign, pk=pk)
@@ -209,7 +184,7 @@ def _step(request: HttpRequest, pk: int, step: Callable[..., object], done: str)
 
 
 @require_POST
-@staff_view()
+@staff_required
 def campaign_preflight(request: HttpRequest, pk: int) -> HttpResponse:
     return _step(request, pk, services.run_preflight, _("Pre-flight checks done."))
 
@@ -221,25 +196,25 @@ def _start(campaign: Campaign, *, actor: str) -> None:
 
 
 @require_POST
-@staff_view()
+@staff_required
 def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
     return _step(request, pk, _start, _("Campaign started; invitations are being sent."))
 
 
 @require_POST
-@staff_view(ca_admin=True)
+@role_required(CA_ADMIN)
 def campaign_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return _step(request, pk, services.confirm, _("Revocation confirmed."))
 
 
 @require_POST
-@staff_view()
+@staff_required
 def campaign_summary(request: HttpRequest, pk: int) -> HttpResponse:
     return _step(request, pk, services.prepare_summary, _("Final summary prepared."))
 
 
 @require_POST
-@staff_view(ca_admin=True)
+@role_required(CA_ADMIN)
 def campaign_postpone(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     form = PostponeForm(request.POST)
@@ -265,7 +240,7 @@ class _Echo:
 
 
 @require_GET
-@staff_view()
+@staff_required
 def campaign_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     writer = csv.writer(_Echo())

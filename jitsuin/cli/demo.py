@@ -70,8 +70,8 @@ def _credentials_line(account: DemoAccount, password: str, *, totp_key: str = ""
     return f"{line}  TOTP key: {totp_key}" if totp_key else line
 
 
-def _make_account(account: DemoAccount, password: str) -> tuple[str, str]:
-    """Create the user (and Person, or staff group and TOTP device); return (line, totp URL)."""
+def _make_account(account: DemoAccount, password: str) -> str:
+    """Create the user (and Person, or staff group and TOTP device); return its credentials."""
     user_model = get_user_model()
     user = user_model.objects.create_user(
         username=account.username,
@@ -79,14 +79,12 @@ def _make_account(account: DemoAccount, password: str) -> tuple[str, str]:
         email=f"{account.username}@example.invalid",
         first_name=account.name_en,
     )
-    totp_url = ""
     if account.role in STAFF_ROLES:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
         group, _ = Group.objects.get_or_create(name=account.role)
         user.groups.add(group)
         device = TOTPDevice.objects.create(user=user, name="demo authenticator", confirmed=True)
-        totp_url = device.config_url
         line = _credentials_line(account, password, totp_key=totp_secret(device))
     else:
         Person.objects.create(
@@ -104,7 +102,7 @@ def _make_account(account: DemoAccount, password: str) -> tuple[str, str]:
         obj=user,
         data={"username": account.username, "role": account.role},
     )
-    return line, totp_url
+    return line
 
 
 def give_valid_certificate(person: Person, *, wait: float = 15.0) -> None:
@@ -150,8 +148,7 @@ def ensure_demo_data(out: TextIO, *, passwords: dict[str, str] | None = None) ->
     with transaction.atomic():
         for account in missing:
             password = (passwords or {}).get(account.username) or secrets.token_urlsafe(9)
-            line, _url = _make_account(account, password)
-            lines.append(line)
+            lines.append(_make_account(account, password))
     holder = Person.objects.filter(uid=DEMO_HOLDER).first()
     if holder is not None and not holder.certificates.exists():
         give_valid_certificate(holder)

@@ -176,12 +176,3 @@ class BuiltinConnector:
         if self.maintenance_until is not None and now < self.maintenance_until:
             return Maintenance(until=self.maintenance_until)
         return None
-
-
-def certificate_subject_email(certificate: x509.Certificate) -> str:
-    try:
-        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return ""
-    emails = san.get_values_for_type(x509.RFC822Name)
-    return emails[0] if emails else ""

@@ -62,12 +62,12 @@ def ensure_roles() -> dict[str, Group]:
             if wanted != current:
                 group.permissions.remove(*(current - wanted))
                 group.permissions.add(*(wanted - current))
-            if not created and wanted != current:
-                # A role that drifted is news; setting up a fresh database is not.
-                record(
-                    "console.role_permissions",
-                    obj=group,
-                    data={"role": role, "permissions": sorted(codenames)},
-                )
+                if not created:
+                    # A role that drifted is news; setting up a fresh database is not.
+                    record(
+                        "console.role_permissions",
+                        obj=group,
+                        data={"role": role, "permissions": sorted(codenames)},
+                    )
             groups[role] = group
         return groups

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -53,7 +55,7 @@ def people(request: HttpRequest) -> HttpResponse:
     return render(request, "console/people.html", {"q": text, "people": found})
 
 
-def _certificate_rows(history: queries.PersonHistory, now) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+def _certificate_rows(history: queries.PersonHistory, now: datetime) -> list[dict[str, object]]:
     open_revocations = {
         r.target_id for r in history.requests if r.kind == RequestKind.REVOKE and r.is_open
     }

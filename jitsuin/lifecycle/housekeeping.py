@@ -19,6 +19,8 @@ from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
     OPEN_STATES,
+    WAIT_MAINTENANCE,
+    WAIT_POLICY,
     Certificate,
     CertificateStatus,
     Pickup,
@@ -113,7 +115,7 @@ def release_early_maintenance(now: datetime) -> int:
     released = 0
     for kind in (RequestKind.ISSUE, RequestKind.REVOKE):
         held = Request.objects.filter(
-            kind=kind, state=RequestState.WAITING, wait_reason="maintenance", not_before__gt=now
+            kind=kind, state=RequestState.WAITING, wait_reason=WAIT_MAINTENANCE, not_before__gt=now
         )
         for request in held.only("pk", "connector")[:SWEEP_BATCH]:
             if active_window(kind, now, connector=request.connector) is not None:
@@ -149,7 +151,7 @@ def sweep(now: datetime) -> int:
     if backlog < BACKLOG:
         stale = workable.filter(lease_until__isnull=True, state_changed_at__lte=now - STALE_AFTER)
         stale = stale.exclude(
-            state=RequestState.WAITING, wait_reason="policy", not_before__isnull=True
+            state=RequestState.WAITING, wait_reason=WAIT_POLICY, not_before__isnull=True
         )
         ids += list(stale.values_list("pk", flat=True)[:SWEEP_BATCH])
         # Due waiting requests (maintenance over, backoff over) whose timed task was lost.
@@ -166,7 +168,7 @@ def _policy_waits_to_wake(now: datetime) -> list[int]:
     waiting = Request.objects.filter(
         kind=RequestKind.ISSUE,
         state=RequestState.WAITING,
-        wait_reason="policy",
+        wait_reason=WAIT_POLICY,
         state_changed_at__lte=now - STALE_AFTER,
     )
     still_revoking = Request.objects.filter(

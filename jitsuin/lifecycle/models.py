@@ -197,6 +197,13 @@ OPEN_STATES = (
 )
 _OPEN = ["queued", "waiting", "processing", "failed"]
 
+# Request.wait_reason: why a waiting request waits.
+WAIT_MAINTENANCE = "maintenance"  # one of our MaintenanceWindows
+WAIT_UPSTREAM_MAINTENANCE = "upstream_maintenance"  # the connector says it is down
+WAIT_POLICY = "policy"  # revoke-first: until the certificate it replaces is revoked
+WAIT_RETRY = "retry"  # backoff after a transient error
+WAIT_UPSTREAM = "upstream"  # a slow connector is still working on it
+
 
 class Request(models.Model):
     """An issue or revoke request: the unit of work the pipeline does exactly once."""

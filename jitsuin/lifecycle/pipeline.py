@@ -38,6 +38,11 @@ from jitsuin.lifecycle import pickups, transitions
 from jitsuin.lifecycle.maintenance import active_window, windows_at
 from jitsuin.lifecycle.models import (
     OPEN_STATES,
+    WAIT_MAINTENANCE,
+    WAIT_POLICY,
+    WAIT_RETRY,
+    WAIT_UPSTREAM,
+    WAIT_UPSTREAM_MAINTENANCE,
     Certificate,
     CertificateStatus,
     Request,
@@ -51,8 +56,6 @@ from jitsuin.pki.names import common_name, person_subject
 logger = logging.getLogger("jitsuin.pipeline")
 SYSTEM = "system:worker"
 S = RequestState
-WAIT_MAINTENANCE = "maintenance"
-WAIT_UPSTREAM_MAINTENANCE = "upstream_maintenance"
 
 
 @dataclass(frozen=True)
@@ -150,18 +153,15 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
             return "not_due", None
         until, reason = _maintenance_until(request, now)
         if until is not None:
-            transitions.transition(
+            _wait(
                 request,
-                S.WAITING,
-                actor=SYSTEM,
-                now=now,
-                locked=True,
+                now,
+                until=until,
+                reason=reason,
                 note=f"maintenance until {until.isoformat()}",
-                not_before=until,
-                wait_reason=reason,
             )
             return "maintenance", None
-        if request.kind == RequestKind.ISSUE and request.wait_reason == "policy":
+        if request.kind == RequestKind.ISSUE and request.wait_reason == WAIT_POLICY:
             outcome = _policy_gate(request, now)
             if outcome:
                 return outcome, None
@@ -169,14 +169,11 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
         calls_connector = not request.connector_ref
         attempts = request.attempts + (1 if calls_connector or taking_over else 0)
         if attempts > settings().max_attempts:
-            transitions.transition(
+            _give_up(
                 request,
-                S.FAILED,
-                actor=SYSTEM,
-                now=now,
-                locked=True,
+                now,
                 note="too many attempts",
-                last_error=request.last_error or "the upstream did not answer in time",
+                error=request.last_error or "the upstream did not answer in time",
             )
             return "failed", None
         lease = {
@@ -211,6 +208,30 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
         return "claimed", request
 
 
+def _wait(
+    request: Request, now: datetime, *, until: datetime, reason: str, note: str, **changes: object
+) -> None:
+    """Park the locked ``request`` in ``waiting`` until ``until``; the transition schedules it."""
+    transitions.transition(
+        request,
+        S.WAITING,
+        actor=SYSTEM,
+        now=now,
+        locked=True,
+        note=note,
+        not_before=until,
+        wait_reason=reason,
+        **changes,
+    )
+
+
+def _give_up(request: Request, now: datetime, *, note: str, error: str) -> None:
+    """Fail the locked ``request`` for good, showing ``error``."""
+    transitions.transition(
+        request, S.FAILED, actor=SYSTEM, now=now, locked=True, note=note, last_error=error
+    )
+
+
 def _maintenance_until(request: Request, now: datetime) -> tuple[datetime | None, str]:
     """The end of the maintenance in force, ours (a MaintenanceWindow) or the upstream's."""
     window = None
@@ -232,14 +253,11 @@ def _policy_gate(request: Request, now: datetime) -> str:
         kind=RequestKind.REVOKE, target=target, state__in=OPEN_STATES
     ).exists():
         return "policy_wait"
-    transitions.transition(
+    _give_up(
         request,
-        S.FAILED,
-        actor=SYSTEM,
-        now=now,
-        locked=True,
+        now,
         note="the revocation this request waited for was cancelled",
-        last_error="the revocation of the certificate to replace was cancelled or failed",
+        error="the revocation of the certificate to replace was cancelled or failed",
     )
     return "failed"
 
@@ -308,27 +326,16 @@ def _fail(
         if request is None:
             return "lost_lease"
         if permanent or request.attempts >= settings().max_attempts:
-            transitions.transition(
-                request,
-                S.FAILED,
-                actor=SYSTEM,
-                now=now,
-                locked=True,
-                note=error[:500],
-                last_error=error,
-            )
+            _give_up(request, now, note=error[:500], error=error)
             return "failed"
         retry_at = now + backoff(request.attempts)
-        transitions.transition(
+        _wait(
             request,
-            S.WAITING,
-            actor=SYSTEM,
-            now=now,
-            locked=True,
+            now,
+            until=retry_at,
+            reason=WAIT_RETRY,
             note=f"attempt {request.attempts} failed; retry at {retry_at.isoformat()}",
             last_error=error,
-            not_before=retry_at,
-            wait_reason="retry",
         )
         return "retry"
 
@@ -344,7 +351,7 @@ def _finish(claimed: Request | int, worker_id: str, now: datetime, result: objec
             first = not request.connector_ref
             request.connector_ref = result.ref
             request.not_before = result.retry_at
-            request.wait_reason = "upstream"
+            request.wait_reason = WAIT_UPSTREAM
             request.lease_owner, request.lease_until = "", None
             request.save(
                 update_fields=[
@@ -463,6 +470,6 @@ def _record_revoked(request: Request, result: Revoked, now: datetime) -> None:
     certificate_revoked.send(sender=Certificate, certificate=certificate)
     # revoke-first: issue requests waiting for this revocation can go now.
     for waiting in Request.objects.filter(
-        kind=RequestKind.ISSUE, state=S.WAITING, target=certificate, wait_reason="policy"
+        kind=RequestKind.ISSUE, state=S.WAITING, target=certificate, wait_reason=WAIT_POLICY
     ).values_list("pk", flat=True):
         transitions.schedule(waiting, now)

@@ -19,6 +19,8 @@ from jitsuin.lifecycle.errors import InvalidState, NotAllowed, NotFound
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
     OPEN_STATES,
+    WAIT_MAINTENANCE,
+    WAIT_POLICY,
     Certificate,
     CertificateStatus,
     Person,
@@ -52,10 +54,6 @@ __all__ = [
 ]
 
 DEFAULT_PROFILE_SLUG = "client"
-WAIT_MAINTENANCE = "maintenance"
-WAIT_POLICY = "policy"
-WAIT_RETRY = "retry"
-WAIT_UPSTREAM = "upstream"
 
 # Re-exported: the pickup services live next to the PKCS#12 code.
 collect_pickup = pickups.collect_pickup

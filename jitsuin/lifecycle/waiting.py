@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from jitsuin.lifecycle import pipeline
-from jitsuin.lifecycle.models import Request, RequestState
+from jitsuin.lifecycle.models import WAIT_POLICY, Request, RequestState
 from jitsuin.lifecycle.transitions import WORKABLE
 
 
@@ -23,7 +23,7 @@ def wait_for_request(request: Request, *, timeout: timedelta, poll: float = 0.5)
         request = Request.objects.select_related("certificate").get(pk=request.pk)
         if request.state not in WORKABLE:
             return request
-        if request.state == RequestState.WAITING and request.wait_reason == "policy":
+        if request.state == RequestState.WAITING and request.wait_reason == WAIT_POLICY:
             pass  # held by another request (revoke-first); only time helps
         else:
             pipeline.advance(request.pk)

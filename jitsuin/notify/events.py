@@ -86,15 +86,6 @@ def request_received(request: Request) -> OutboxMessage:
     )
 
 
-def crl_visibility(certificate: Certificate) -> dict[str, Any]:
-    """When CRL-checking services see a revocation made now: a time, or else "within N hours".
-
-    Relying parties may keep their CRL until its nextUpdate; OCSP answers at once. The
-    revocation app provides the answer (``hooks.provide_crl_visibility``).
-    """
-    return hooks.crl_visibility(certificate)
-
-
 def revocation_done(certificate: Certificate) -> OutboxMessage:
     reason = certificate.revocation_reason or "unspecified"
     context = (
@@ -105,7 +96,8 @@ def revocation_done(certificate: Certificate) -> OutboxMessage:
             "reason_label": REASON_LABELS.get(reason, reason),
             "can_issue_next": reason != "superseded",
         }
-        | crl_visibility(certificate)
+        # When CRL-checking services see it (OCSP answers at once), from the revocation app.
+        | hooks.crl_visibility(certificate)
     )
     return enqueue(
         "revocation_done",
@@ -143,7 +135,7 @@ def pickup_expired(request: Request) -> OutboxMessage | None:
     certificate = request.certificate
     if certificate is None:
         return None
-    pickup = Pickup.objects.filter(certificate=certificate).first()
+    pickup = _pickup_of(certificate)
     context = certificate_context(certificate) | {
         "request_id": request.pk,
         "pickup_expires_at": pickup.expires_at if pickup else request.state_changed_at,

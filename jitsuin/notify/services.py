@@ -56,6 +56,11 @@ def _language(person: Any, lang: str | None) -> str:
     return chosen if chosen in codes else settings.LANGUAGE_CODE
 
 
+def _mail_domain() -> str:
+    """The host of the public URL, for Message-IDs."""
+    return current().public_url.split("/")[2].split(":")[0]
+
+
 def render(event: str, context: dict[str, Any], lang: str) -> tuple[str, str]:
     """The subject and body of ``event`` in ``lang`` (templates notify/<lang>/<event>.*.txt).
 
@@ -116,7 +121,6 @@ def enqueue(
     language = _language(person, lang)
     subject, body = render(event, {"person": person, **context}, language)
     now = now or timezone.now()
-    domain = current().public_url.split("/")[2].split(":")[0]
     message = OutboxMessage(
         key=key,
         event=event,
@@ -125,7 +129,7 @@ def enqueue(
         language=language,
         subject=subject,
         body=body,
-        message_id=make_msgid(domain=domain),
+        message_id=make_msgid(domain=_mail_domain()),
         created_at=now,
         next_attempt_at=now,
         resend_of=resend_of,
@@ -253,7 +257,7 @@ def enqueue_many(
     existing = set(
         OutboxMessage.objects.filter(key__in=[i.key for i in items]).values_list("key", flat=True)
     )
-    domain = current().public_url.split("/")[2].split(":")[0]
+    domain = _mail_domain()
     rendered: dict[tuple[str, str], tuple[str, str]] = {}
     rows = []
     for item in items:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -18,7 +18,7 @@ class SystemClock:
 
 
 class FixedClock:
-    """A clock that stands still until moved; for tests and dry runs."""
+    """A clock that stands still at one instant; for tests, dry runs and pinned jobs."""
 
     def __init__(self, at: datetime) -> None:
         if at.tzinfo is None:
@@ -27,9 +27,3 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self._at
-
-    def advance(self, delta: timedelta) -> None:
-        self._at += delta
-
-    def set(self, at: datetime) -> None:
-        self._at = at.astimezone(UTC)

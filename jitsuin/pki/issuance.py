@@ -118,10 +118,8 @@ def create_root(
     clock: Clock,
     *,
     profile: CertificateProfile = ROOT_CA,
-    slug: str = "",
 ) -> x509.Certificate:
-    """A self-signed trust anchor. ``slug`` is accepted for symmetry and not encoded."""
-    del slug
+    """A self-signed trust anchor."""
     now = clock.now()
     public_key = check_public_key(key.public_key())
     builder = _builder(

@@ -27,10 +27,6 @@ class CertificateProfile:
     def with_validity(self, validity: timedelta) -> CertificateProfile:
         return replace(self, validity=validity)
 
-    @property
-    def is_end_entity(self) -> bool:
-        return not self.is_ca
-
 
 ROOT_CA = CertificateProfile(
     name="root-ca", validity=timedelta(days=20 * 365), is_ca=True, revocation_pointers=False

@@ -69,10 +69,17 @@ def serial_decimal(certificate: Certificate) -> str:
     return str(certificate.serial_int)
 
 
-def serial_display_hex(certificate: Certificate) -> str:
-    """Upper-case hex in byte pairs separated by spaces, as Windows shows it."""
-    text = serial_hex(certificate.serial_int)
+def byte_pairs(hex_text: str) -> str:
+    """``30E4A6`` -> ``30 E4 A6``: upper-case hex in byte pairs, as operating systems show it."""
+    text = (hex_text or "").replace(" ", "").replace(":", "").upper()
+    if len(text) % 2:
+        text = "0" + text
     return " ".join(text[i : i + 2] for i in range(0, len(text), 2))
+
+
+def serial_display_hex(certificate: Certificate) -> str:
+    """The serial in byte pairs separated by spaces, as Windows shows it."""
+    return byte_pairs(serial_hex(certificate.serial_int))
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -27,6 +28,7 @@ from jitsuin.lifecycle.errors import LifecycleError, PickupGone
 from jitsuin.lifecycle.models import Certificate, Person, Pickup
 from jitsuin.lifecycle.permissions import actions_for
 from jitsuin.notify.models import Notice
+from jitsuin.pki.names import serial_hex
 from jitsuin.portal import presenters
 from jitsuin.portal.identity import actor_for, person_for
 from jitsuin.portal.pages import PLATFORMS
@@ -93,8 +95,8 @@ def _certificate_context(person: Person, certificate: Certificate) -> dict[str, 
     now = timezone.now()
     actions = actions_for(person, now=now)
     card = presenters.card_for(certificate, actions)
-    history = presenters.requests_with_history(person).filter(target=certificate) | (
-        presenters.requests_with_history(person).filter(certificate=certificate)
+    history = presenters.requests_with_history(person).filter(
+        Q(target=certificate) | Q(certificate=certificate)
     )
     effect = None
     if card.status in ("revoking", "revoked"):
@@ -103,7 +105,7 @@ def _certificate_context(person: Person, certificate: Certificate) -> dict[str, 
         "person": person,
         "card": card,
         "certificate": certificate,
-        "requests": list(history.distinct()),
+        "requests": list(history),
         "effect": effect,
         "now": now,
     }
@@ -131,7 +133,6 @@ def certificate_fragment(request: HttpRequest, person: Person, pk: int) -> HttpR
 def revoke(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
     """GET: what revoking means, in plain words. POST: ask for it (double clicks: one request)."""
     certificate = _own_certificate(person, pk)
-    card = presenters.card_for(certificate, actions_for(person))
     if request.method == "POST":
         key = _idempotency_key(request, person, "revoke")
         reason = request.POST.get("reason", "superseded")
@@ -153,7 +154,7 @@ def revoke(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
     actions = actions_for(person)
     context = {
         "person": person,
-        "card": card,
+        "card": presenters.card_for(certificate, actions),
         "certificate": certificate,
         "idempotency": uuid.uuid4().hex,
         "reasons": USER_REVOCATION_REASONS,
@@ -235,15 +236,15 @@ def download_page(request: HttpRequest, person: Person, pk: int) -> HttpResponse
         "platform": platform,
         "platform_name": PLATFORMS.get(platform, ""),
         "recommended": recommended,
-        "gone": False,
+        "gone": pickup.expires_at <= timezone.now(),
         "pin": "",
     }
-    try:
-        context["pin"] = services.reveal_pin(pickup, actor=actor_for(person))
-    except PickupGone:
-        context["gone"] = True
-    if pickup.expires_at <= timezone.now():
-        context["gone"] = True
+    if not context["gone"]:
+        # Past the window the PIN is neither shown nor recorded as revealed.
+        try:
+            context["pin"] = services.reveal_pin(pickup, actor=actor_for(person))
+        except PickupGone:
+            context["gone"] = True
     return _no_store(render(request, "portal/download.html", context))
 
 
@@ -258,7 +259,7 @@ def download_file(request: HttpRequest, person: Person, pk: int) -> HttpResponse
     except LifecycleError as exc:
         messages.error(request, str(exc.message))
         return redirect("portal:download", pk=pickup.pk)
-    name = f"{person.uid}-{presenters.serial_hex(pickup.certificate.serial_int)}-{profile}.p12"
+    name = f"{person.uid}-{serial_hex(pickup.certificate.serial_int)}-{profile}.p12"
     response = HttpResponse(data, content_type="application/x-pkcs12")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return _no_store(response)

@@ -34,7 +34,8 @@ logger = logging.getLogger("jitsuin.revocation")
 KEEP_OLD_CRLS = timedelta(days=2)
 
 
-def _reason(name: str) -> x509.ReasonFlags | None:
+def reason_flag(name: str) -> x509.ReasonFlags | None:
+    """A stored reason name as a flag; None for none or an unknown name."""
     if not name:
         return None
     try:
@@ -53,12 +54,12 @@ def crl_entries(authority: Authority, now: datetime) -> Iterator[RevokedEntry]:
         .iterator(chunk_size=5000)
     )
     for serial, revoked_at, reason in revoked:
-        yield RevokedEntry(int(serial, 16), revoked_at, _reason(reason))
+        yield RevokedEntry(int(serial, 16), revoked_at, reason_flag(reason))
     children = Authority.objects.filter(parent=authority, revoked_at__lte=now).values_list(
         "serial", "revoked_at", "revocation_reason"
     )
     for serial, revoked_at, reason in children:
-        yield RevokedEntry(int(serial, 16), revoked_at, _reason(reason))
+        yield RevokedEntry(int(serial, 16), revoked_at, reason_flag(reason))
 
 
 def _next_future_revocation(authority: Authority, now: datetime) -> datetime | None:

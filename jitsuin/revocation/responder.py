@@ -23,13 +23,12 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp as x509_ocsp
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import certificate_of, ensure_ocsp_signer, ocsp_signer_for
 from jitsuin.lifecycle.models import Certificate, CertificateStatus
-from jitsuin.pki.crl import parse_reason
 from jitsuin.pki.errors import MalformedOcspRequest
 from jitsuin.pki.issuance import Signer
 from jitsuin.pki.keystore import KeyStoreError
@@ -46,6 +45,7 @@ from jitsuin.pki.ocsp import (
 from jitsuin.revocation import sightings
 from jitsuin.revocation.lookup import certificate_for, serial_key, serial_spellings
 from jitsuin.revocation.models import OcspResponse, OcspStatus
+from jitsuin.revocation.publishing import reason_flag
 from jitsuin.revocation.settings import timings
 
 _HASHES = (hashes.SHA1(), hashes.SHA256(), hashes.SHA384(), hashes.SHA512())  # noqa: S303
@@ -161,20 +161,15 @@ def forget_caches() -> None:
         _signers.clear()
 
 
-def _reason(name: str) -> x509.ReasonFlags | None:
-    try:
-        return parse_reason(name) if name else None
-    except ValueError:
-        return None
-
-
 def status_of(issuer_id: int, serial: int, now: datetime) -> SingleStatus:
     """What jitsuin knows about ``serial`` under issuer ``issuer_id`` at ``now``."""
     revoked_ca = issuers.revoked_ancestor(issuer_id, now)
     row = certificate_for(issuer_id, serial)
     if row is not None:
         if row.status == CertificateStatus.REVOKED and row.revoked_at and row.revoked_at <= now:
-            return SingleStatus(CertStatus.REVOKED, row.revoked_at, _reason(row.revocation_reason))
+            return SingleStatus(
+                CertStatus.REVOKED, row.revoked_at, reason_flag(row.revocation_reason)
+            )
     else:
         child = Authority.objects.filter(
             parent_id=issuer_id, serial__in=serial_spellings(serial)
@@ -183,11 +178,11 @@ def status_of(issuer_id: int, serial: int, now: datetime) -> SingleStatus:
             return SingleStatus(CertStatus.UNKNOWN)
         if child.revoked_at is not None and child.revoked_at <= now:
             return SingleStatus(
-                CertStatus.REVOKED, child.revoked_at, _reason(child.revocation_reason)
+                CertStatus.REVOKED, child.revoked_at, reason_flag(child.revocation_reason)
             )
     if revoked_ca is not None:
         # RFC 6960 2.7: every certificate of a revoked CA may be answered as revoked.
-        reason = _reason(revoked_ca.revocation_reason)
+        reason = reason_flag(revoked_ca.revocation_reason)
         if reason in (None, x509.ReasonFlags.key_compromise):
             reason = x509.ReasonFlags.ca_compromise
         return SingleStatus(CertStatus.REVOKED, revoked_ca.revoked_at, reason)
@@ -195,9 +190,15 @@ def status_of(issuer_id: int, serial: int, now: datetime) -> SingleStatus:
 
 
 def sign(
-    authority: Authority, cert_id: CertId, now: datetime, *, nonce: bytes | None = None
+    authority: Authority,
+    cert_id: CertId,
+    now: datetime,
+    *,
+    nonce: bytes | None = None,
+    status: SingleStatus | None = None,
 ) -> tuple[bytes, SingleStatus]:
-    answer = status_of(authority.pk, cert_id.serial, now)
+    """The signed response for ``cert_id``; ``status`` when the caller already knows it."""
+    answer = status or status_of(authority.pk, cert_id.serial, now)
     try:
         signer = responder_for(authority)
     except KeyStoreError:
@@ -219,7 +220,7 @@ def sign(
     return der, answer
 
 
-def presign(authority: Authority, serial: int, *, now: datetime | None = None) -> OcspResponse:
+def presign(authority: Authority, serial: int, *, now: datetime | None = None) -> None:
     """Sign and store the RFC 5019 response for ``serial``; replaces any older one.
 
     Runs where certificates are issued and revoked (worker, CLI), never on the /ocsp path:
@@ -231,18 +232,47 @@ def presign(authority: Authority, serial: int, *, now: datetime | None = None) -
         forget_caches()
     cert_id = cert_id_for(serial, certificate_of(authority))
     der, answer = sign(authority, cert_id, now)
-    forget_cached(authority.pk, serial_key(serial))
-    row, _ = OcspResponse.objects.update_or_create(
-        issuer=authority,
-        serial=serial_key(serial),
-        defaults={
-            "status": answer.status.value,
-            "der": der,
-            "this_update": now,
-            "next_update": now + timings().ocsp_validity,
-        },
-    )
-    return row
+    store(authority.pk, serial_key(serial), answer.status, der, now)
+
+
+# One statement instead of update_or_create's savepoint, locking SELECT and INSERT: a retried
+# transaction or a repeated signal replaces the row. Plain SQL: the ORM's query building costs
+# more than the query (as on the /ocsp hot path).
+_UPSERT_SQL = (
+    "INSERT INTO revocation_ocspresponse (issuer_id, serial, status, der, this_update, "
+    "next_update) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (issuer_id, serial) DO UPDATE "
+    "SET status = excluded.status, der = excluded.der, this_update = excluded.this_update, "
+    "next_update = excluded.next_update"
+)
+
+
+def store(issuer_id: int, serial: str, status: CertStatus, der: bytes, now: datetime) -> None:
+    """Keep ``der`` (signed at ``now``) as the RFC 5019 answer for ``serial``; replaces any
+    older one and drops this process's cached copies."""
+    forget_cached(issuer_id, serial)
+    next_update = now + timings().ocsp_validity
+    if connection.vendor not in ("sqlite", "postgresql"):
+        OcspResponse.objects.bulk_create(
+            [
+                OcspResponse(
+                    issuer_id=issuer_id,
+                    serial=serial,
+                    status=status.value,
+                    der=der,
+                    this_update=now,
+                    next_update=next_update,
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["issuer", "serial"],
+            update_fields=["status", "der", "this_update", "next_update"],
+        )
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UPSERT_SQL, [issuer_id, serial, status.value, der, adapt(now), adapt(next_update)]
+        )
 
 
 @dataclass(frozen=True)
@@ -251,7 +281,6 @@ class OcspAnswer:
     this_update: datetime | None = None
     next_update: datetime | None = None
     cacheable: bool = False
-    served_from_store: bool = False
     # False for a repeat answered from this process's memory without touching the database.
     touched_database: bool = True
 
@@ -288,7 +317,7 @@ def answer(data: bytes, *, now: datetime | None = None) -> OcspAnswer:
     if rfc5019:
         stored = _remembered(issuer.pk, key, now)
         if stored is not None and not _outdated_by_ca_revocation(issuer.pk, stored[1], now):
-            result = OcspAnswer(stored[0], stored[1], stored[2], True, True)
+            result = OcspAnswer(*stored, cacheable=True)
             _remember_request(data, result, issuer.pk, key)
             return result
     authority = issuers.authority(issuer.pk)
@@ -298,21 +327,10 @@ def answer(data: bytes, *, now: datetime | None = None) -> OcspAnswer:
         # RFC 8954 lets a responder leave the nonce out; a stored answer beats none at all.
         stored = _remembered(issuer.pk, key, now) if not rfc5019 else None
         if stored is not None and isinstance(cert_id.algorithm, hashes.SHA1):
-            return OcspAnswer(stored[0], stored[1], stored[2], False, True)
+            return OcspAnswer(*stored)
         return error(TRY_LATER)
     if rfc5019 and status.status is not CertStatus.UNKNOWN:
-        forget_cached(issuer.pk, key)
-        with transaction.atomic():
-            OcspResponse.objects.update_or_create(
-                issuer=authority,
-                serial=key,
-                defaults={
-                    "status": status.status.value,
-                    "der": der,
-                    "this_update": now,
-                    "next_update": now + timings().ocsp_validity,
-                },
-            )
+        store(issuer.pk, key, status.status, der, now)
     return OcspAnswer(der, now, now + timings().ocsp_validity, cacheable=rfc5019)
 
 
@@ -365,7 +383,7 @@ def _remembered(
     issuer_id: int, serial: str, now: datetime
 ) -> tuple[bytes, datetime, datetime] | None:
     """A stored response from this process's memory (no database connection on a hit)."""
-    ttl = timings().ocsp_cache_ttl.total_seconds()
+    ttl = _ttl()
     key = (issuer_id, serial)
     hit = _memory.get(key)
     clock = time.monotonic()
@@ -430,8 +448,8 @@ def _descendants(authority: Authority) -> list[int]:
     return found
 
 
-def presign_certificate(certificate: Certificate, *, now: datetime | None = None) -> OcspResponse:
-    return presign(certificate.issuer, certificate.serial_int, now=now)
+def presign_certificate(certificate: Certificate, *, now: datetime | None = None) -> None:
+    presign(certificate.issuer, certificate.serial_int, now=now)
 
 
 def static_path_for(cert_id: CertId) -> str:

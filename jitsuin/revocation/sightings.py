@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import Q
 
 from jitsuin.lifecycle.models import Certificate
-from jitsuin.pki.names import serial_hex
+from jitsuin.revocation.lookup import serial_spellings
 
 logger = logging.getLogger("jitsuin.revocation")
 
@@ -73,11 +73,7 @@ def flush() -> int:
     touched = 0
     try:
         for (issuer_id, at), serials in groups.items():
-            spellings = set()
-            for serial in serials:
-                number = int(serial, 16)
-                even = serial_hex(number)
-                spellings |= {serial, serial.upper(), even, even.lower()}
+            spellings = {s for serial in serials for s in serial_spellings(int(serial, 16))}
             touched += (
                 Certificate.objects.filter(issuer_id=issuer_id, serial__in=spellings)
                 .filter(Q(last_seen_at__lt=at) | Q(last_seen_at__isnull=True))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
 from cryptography.hazmat.primitives import serialization
 from django.http import HttpRequest, HttpResponse
@@ -18,27 +17,6 @@ from jitsuin.revocation import fastpath, publishing
 from jitsuin.revocation.settings import timings
 
 logger = logging.getLogger("jitsuin.revocation")
-
-
-def _cache_headers(
-    response: HttpResponse,
-    *,
-    this_update: datetime,
-    next_update: datetime,
-    max_age_cap: float,
-    now: datetime,
-) -> HttpResponse:
-    """RFC 5019 6.2 style headers; a cache never keeps the answer past nextUpdate."""
-    headers = fastpath.cache_headers(
-        response.content,
-        this_update=this_update,
-        next_update=next_update,
-        max_age_cap=max_age_cap,
-        now=now,
-    )
-    for name, value in headers.items():
-        response[name] = value
-    return response
 
 
 def _not_modified(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -110,15 +88,18 @@ def crl_der(request: HttpRequest, slug: str) -> HttpResponse:
         row = publishing.published_crl(authority, now=now)
     except publishing.NotYetPublished:
         return _not_yet()
-    response = HttpResponse(bytes(row.der), content_type="application/pkix-crl")
+    der = bytes(row.der)
+    response = HttpResponse(der, content_type="application/pkix-crl")
     response["Content-Disposition"] = f'inline; filename="{slug}.crl"'
-    _cache_headers(
-        response,
+    headers = fastpath.cache_headers(
+        der,
         this_update=row.this_update,
         next_update=row.next_update,
         max_age_cap=timings().crl_max_age.total_seconds(),
         now=now,
     )
+    for name, value in headers.items():
+        response[name] = value
     return _not_modified(request, response)
 
 

@@ -44,13 +44,24 @@ def test_the_returned_event_is_the_stored_row():
     assert verify() is None
 
 
-def test_fast_and_portable_appends_interleave_into_one_chain():
+def test_fast_and_portable_appends_interleave_into_one_chain(monkeypatch):
+    portable: list[str] = []
+    real = services._record_portable
+
+    def spy(*args):  # type: ignore[no-untyped-def]
+        portable.append(args[0])
+        return real(*args)
+
+    monkeypatch.setattr(services, "_record_portable", spy)
     now = datetime(2026, 4, 1, tzinfo=UTC)
     with transaction.atomic():
         for n in range(3):
             record("fast", data={"n": n}, at=now)
-            # floats and naive times take the portable path (jsonb may rewrite numbers)
-            record("portable", data={"ratio": 1e20, "n": n})
+            # naive times (and, on PostgreSQL, floats: jsonb may rewrite numbers) take the
+            # portable path
+            with pytest.warns(RuntimeWarning, match="naive datetime"):
+                record("portable", data={"ratio": 1e20, "n": n}, at=now.replace(tzinfo=None))
+    assert portable == ["portable"] * 3
     assert AuditEvent.objects.count() == 6
     assert AuditChainHead.objects.get(pk=1).count == 6
     assert verify() is None

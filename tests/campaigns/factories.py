@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import (
+    certificate_of,
     create_intermediate,
     init_hierarchy,
     public_urls,
@@ -85,7 +86,7 @@ class RealCertificate:
 
     @property
     def chain_pem(self) -> bytes:
-        issuer = x509.load_der_x509_certificate(bytes(self.row.issuer.certificate_der))
+        issuer = certificate_of(self.row.issuer)
         return self.certificate.public_bytes(serialization.Encoding.PEM) + issuer.public_bytes(
             serialization.Encoding.PEM
         )

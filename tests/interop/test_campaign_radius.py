@@ -5,8 +5,8 @@ everyone; after the campaign revokes the old intermediate (and RADIUS is restart
 new CRLs, as FreeRADIUS never reloads them by itself), the un-migrated user is refused and
 the migrated user's new certificate is accepted.
 
-The RADIUS setup follows /work/shared/recipes/freeradius-eaptls.sh: anchors = the root only,
-the CRL of every CA in a hashed ca_path, check_crl and check_all_crl.
+The eap module is the CRL-mode one of docs/relying-parties.md (as in test_freeradius.py):
+anchors = the root only, the CRL of every CA in a hashed ca_path, check_crl and check_all_crl.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from jitsuin.revocation.models import PublishedCrl
 from jitsuin.revocation.publishing import publish_crl
 from tests.campaigns import factories as f
 from tests.peers import require_tool
+from tests.revocation.live import doc_block
 
 pytestmark = [pytest.mark.peers, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -86,34 +87,17 @@ class Radius:
             f"  secret = {SECRET}\n }}\n authorize {{\n  eap {{\n   ok = return\n  }}\n }}\n"
             " authenticate {\n  eap\n }\n post-auth {\n }\n}\n"
         )
-        inner = conf / "sites-available" / "inner-tunnel"
-        inner.write_text(
-            re.sub(r"\nlisten \{.*?\n\}\n", "\n", inner.read_text(), count=1, flags=re.S)
-        )
+        (conf / "sites-enabled" / "inner-tunnel").unlink(missing_ok=True)
         radiusd = conf / "radiusd.conf"
         text = re.sub(r"(?m)^(\s*)(user|group) = freerad", r"\1#\2 = freerad", radiusd.read_text())
         radiusd.write_text(text)
-        eap = (conf / "mods-available" / "eap").resolve()
-        s = eap.read_text()
-        s = re.sub(r"default_eap_type = \w+", "default_eap_type = tls", s, count=1)
-        s = s.replace("private_key_password = whatever", "#private_key_password")
-        s = s.replace(
-            "private_key_file = /etc/ssl/private/ssl-cert-snakeoil.key",
-            f"private_key_file = {self.work / 'server.key'}",
+        # The eap module as docs/relying-parties.md gives it for CRL mode, paths changed.
+        (conf / "mods-available" / "eap").write_text(
+            doc_block("freeradius-eap-crl")
+            .replace("/etc/freeradius/3.0/certs/server.key", str(self.work / "server.key"))
+            .replace("/etc/freeradius/3.0/certs/server.pem", str(self.work / "server.crt"))
+            .replace("/etc/jitsuin", str(self.work))
         )
-        s = s.replace(
-            "certificate_file = /etc/ssl/certs/ssl-cert-snakeoil.pem",
-            f"certificate_file = {self.work / 'server.crt'}",
-        )
-        s = s.replace(
-            "ca_file = /etc/ssl/certs/ca-certificates.crt",
-            f"ca_file = {self.work / 'roots.pem'}",
-            1,
-        )
-        s = s.replace("ca_path = ${cadir}", f"ca_path = {hashed}", 1)
-        s = s.replace("#\tcheck_crl = yes", "\tcheck_crl = yes", 1)
-        s = s.replace("#\tcheck_all_crl = yes", "\tcheck_all_crl = yes", 1)
-        eap.write_text(s)
 
     def start(self) -> None:
         self.stop()

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from jitsuin.authorities.services import issuing_authority, public_urls, signer_for
+from jitsuin.lifecycle import pipeline
 from jitsuin.lifecycle.models import Certificate, Person, Profile, Request, RequestTransition
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.issuance import issue_certificate
@@ -20,7 +21,7 @@ from jitsuin.pki.names import person_subject, serial_hex
 from jitsuin.pki.profiles import end_entity_profile
 
 _numbers = count(1)
-__all__ = ["certificate", "person", "profile", "request", "serial_hex"]
+__all__ = ["certificate", "person", "profile", "request", "run", "serial_hex"]
 
 
 def person(uid: str | None = None, *, language: str = "ja", **fields: object) -> Person:
@@ -95,3 +96,13 @@ def request(
         request=created, from_state="", to_state="queued", at=at, actor=f"user:{owner.uid}"
     )
     return created
+
+
+def run(request: Request) -> Request:
+    """Advance ``request`` through the real pipeline until it is no longer open."""
+    for _ in range(5):
+        pipeline.advance(request.pk, worker_id="t")
+        request.refresh_from_db()
+        if not request.is_open:
+            break
+    return request

@@ -5,22 +5,13 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from jitsuin.lifecycle import pipeline, services
-from jitsuin.lifecycle.models import Request
+from jitsuin.lifecycle import services
 from jitsuin.notify.models import OutboxMessage
 from jitsuin.notify.sending import send_due
 from tests.notify import factories
+from tests.notify.factories import run
 
 pytestmark = pytest.mark.django_db
-
-
-def run(request: Request) -> Request:
-    for _ in range(5):
-        pipeline.advance(request.pk, worker_id="t")
-        request.refresh_from_db()
-        if not request.is_open:
-            break
-    return request
 
 
 def test_issue_then_revoke_sends_each_mail_once(ca_hierarchy, smtp_server):

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jitsuin.config import current
-from jitsuin.lifecycle import housekeeping, pipeline, services
+from jitsuin.lifecycle import housekeeping, services
 from jitsuin.lifecycle.models import Pickup, Request
 from jitsuin.lifecycle.signals import certificate_revoked
 from jitsuin.notify.events import alert_stuck
@@ -18,17 +18,9 @@ from jitsuin.notify.models import OutboxMessage
 from jitsuin.revocation.publishing import publish_crl
 from jitsuin.workdays import JAPAN
 from tests.notify import factories
+from tests.notify.factories import run
 
 pytestmark = pytest.mark.django_db
-
-
-def run(request: Request) -> Request:
-    for _ in range(5):
-        pipeline.advance(request.pk, worker_id="t")
-        request.refresh_from_db()
-        if not request.is_open:
-            break
-    return request
 
 
 def revoke(certificate, at: datetime) -> None:

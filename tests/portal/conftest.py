@@ -12,8 +12,8 @@ from jitsuin.lifecycle import pipeline
 from jitsuin.lifecycle.models import Certificate, Person, Request
 from jitsuin.lifecycle.services import collect_pickup, default_profile, request_issue
 from jitsuin.lifecycle.transitions import WORKABLE
+from tests.staff_fixtures import PASSWORD
 
-PASSWORD = "correct horse battery staple"
 _keys = itertools.count()
 
 

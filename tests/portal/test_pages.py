@@ -201,3 +201,19 @@ def test_help_and_faq(client, ca_hierarchy):
     faq = client.get("/help/faq/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "3 business days" in faq
     assert client.get("/help/import/beos/").status_code == 404
+
+
+def test_after_the_download_window_the_pin_is_neither_shown_nor_revealed(alice, client_for):
+    from jitsuin.audit.models import AuditEvent
+    from jitsuin.lifecycle.models import Pickup
+    from tests.portal.conftest import give_certificate
+
+    certificate = give_certificate(alice, collect=False)
+    Pickup.objects.filter(pk=certificate.pickup.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    page = client_for(alice).get(f"/downloads/{certificate.pickup.pk}/")
+    assert page.context["gone"] is True and page.context["pin"] == ""
+    assert 'data-testid="pin"' not in page.content.decode()
+    assert "/issue/anew/" in page.content.decode()
+    assert not AuditEvent.objects.filter(action="pickup.pin_revealed").exists()

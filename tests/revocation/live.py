@@ -29,6 +29,13 @@ from jitsuin.revocation.fastpath import OcspWsgi
 from .factories import Hierarchy, Issued, issue, issue_expired, make_hierarchy, revoke
 
 CLIENTS = ("fresh", "revoked", "expired", "underrevoked")
+
+
+def only_fresh_accepted(accepted: object, refused: object) -> dict[str, object]:
+    """What a relying party should answer for each of CLIENTS: only "fresh" gets in."""
+    return {client: accepted if client == "fresh" else refused for client in CLIENTS}
+
+
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "relying-parties.md"
 DOC_URL = "https://pki.example.ac.jp"
 

@@ -58,7 +58,4 @@ def revocation_reason(reason: str) -> Promise | str:
 @register.filter
 def serial_pairs(serial_hex: str) -> str:
     """``30E4A6`` -> ``30 E4 A6``: the serial in byte pairs, as operating systems show it."""
-    text = (serial_hex or "").replace(" ", "").replace(":", "").upper()
-    if len(text) % 2:
-        text = "0" + text
-    return " ".join(text[i : i + 2] for i in range(0, len(text), 2))
+    return presenters.byte_pairs(serial_hex)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -34,7 +35,7 @@ def request(request_id: int) -> Request:
     return found
 
 
-def timeout(text: str):  # type: ignore[no-untyped-def]
+def timeout(text: str) -> timedelta:
     try:
         return parse_duration(text, name="--timeout")
     except ValueError as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import getpass
 import json
 import sys
 from collections.abc import Callable
@@ -19,8 +18,9 @@ from rich.table import Table
 
 from jitsuin.campaigns import queries, services
 from jitsuin.campaigns.export import csv_rows
-from jitsuin.campaigns.models import Campaign
-from jitsuin.campaigns.preflight import Check
+from jitsuin.campaigns.models import Campaign, CampaignState
+from jitsuin.campaigns.preflight import Check, all_passed
+from jitsuin.cli.management.commands._lifecycle_cli import cli_actor
 from jitsuin.lifecycle.errors import LifecycleError
 
 
@@ -108,7 +108,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.now = options["at"] or timezone.now()
-        self.actor = f"cli:{getpass.getuser()}"
+        self.actor = cli_actor()
         self.console = Console(file=self.stdout, width=160)
         action = options["action"]
         try:
@@ -207,7 +207,7 @@ class Command(BaseCommand):
         campaign = services.get(options["name"])
         checks = services.run_preflight(campaign, actor=self.actor, now=self.now)
         self._print_checks(checks)
-        if not all(c.passed for c in checks):
+        if not all_passed(checks):
             raise CommandError("pre-flight checks failed")
 
     def do_start(self, options: dict[str, Any]) -> None:
@@ -276,7 +276,7 @@ class Command(BaseCommand):
 
     def do_confirm(self, options: dict[str, Any]) -> None:
         campaign = services.get(options["name"])
-        if campaign.state == "started":
+        if campaign.state == CampaignState.STARTED:
             services.prepare_summary(campaign, actor=self.actor, now=self.now)
             campaign.refresh_from_db()
         summary = campaign.summary
@@ -295,7 +295,7 @@ class Command(BaseCommand):
             )
             return
         campaign = services.confirm(campaign, actor=self.actor, now=self.now)
-        if campaign.state == "completed":
+        if campaign.state == CampaignState.COMPLETED:
             self.stdout.write("confirmed; the old intermediate is revoked")
         else:
             self.stdout.write(

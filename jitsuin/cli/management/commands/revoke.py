@@ -14,6 +14,7 @@ from jitsuin.lifecycle.models import Certificate, CertificateStatus
 from jitsuin.lifecycle.services import request_revoke
 from jitsuin.lifecycle.waiting import wait_for_request
 from jitsuin.pki.names import serial_from_text
+from jitsuin.revocation.lookup import serial_spellings
 
 
 class Command(BaseCommand):
@@ -43,7 +44,7 @@ class Command(BaseCommand):
             serial = serial_from_text(options["serial"])
         except ValueError as exc:
             raise CommandError(f"{options['serial']!r} is not a hex serial") from exc
-        found = list(Certificate.objects.filter(serial=f"{serial:x}"))
+        found = list(Certificate.objects.filter(serial__in=serial_spellings(serial)))
         if not found:
             raise CommandError(f"no certificate with serial {options['serial']}")
         return found
