@@ -63,6 +63,38 @@ def _networks(
         raise ConfigError(f"{name}: {exc}") from exc
 
 
+def _audit_settings(env: Mapping[str, str]) -> dict[str, object]:
+    key = env.get("JITSUIN_AUDIT_KEY") or None
+    if key is not None:
+        try:
+            if len(bytes.fromhex(key)) < 32:
+                raise ValueError
+        except ValueError as exc:
+            raise ConfigError("JITSUIN_AUDIT_KEY: must be at least 32 bytes in hex") from exc
+    directory = env.get("JITSUIN_AUDIT_CHECKPOINT_DIR")
+    every = parse_duration(
+        env.get("JITSUIN_AUDIT_CHECKPOINT_EVERY") or "1h", name="JITSUIN_AUDIT_CHECKPOINT_EVERY"
+    )
+    if every <= timedelta(0):
+        raise ConfigError("JITSUIN_AUDIT_CHECKPOINT_EVERY: must be longer than 0")
+    try:
+        events = int(env.get("JITSUIN_AUDIT_CHECKPOINT_EVENTS") or "1000")
+        if events < 1:
+            raise ValueError
+    except ValueError as exc:
+        raise ConfigError("JITSUIN_AUDIT_CHECKPOINT_EVENTS: must be a whole number >= 1") from exc
+    email = (env.get("JITSUIN_AUDIT_EMAIL") or "").strip()
+    if email and "@" not in email:
+        raise ConfigError(f"JITSUIN_AUDIT_EMAIL: {email!r} is not an e-mail address")
+    return {
+        "audit_key_hex": key,
+        "audit_checkpoint_dir": Path(directory).resolve() if directory else None,
+        "audit_checkpoint_every": every,
+        "audit_checkpoint_events": events,
+        "audit_email": email,
+    }
+
+
 @dataclass(frozen=True)
 class JitsuinConfig:
     data_dir: Path
@@ -82,6 +114,12 @@ class JitsuinConfig:
     smtp_port: int
     demo: bool
     extra: Mapping[str, str] = field(default_factory=dict)
+    # The audit log (docs/audit.md).
+    audit_key_hex: str | None = None
+    audit_checkpoint_dir: Path | None = None
+    audit_checkpoint_every: timedelta = timedelta(hours=1)
+    audit_checkpoint_events: int = 1000
+    audit_email: str = ""
 
     @property
     def key_dir(self) -> Path:
@@ -94,6 +132,11 @@ class JitsuinConfig:
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        """The append-only log of signed checkpoints of the audit chain's head."""
+        return (self.audit_checkpoint_dir or self.data_dir) / "audit-checkpoints.log"
 
     @property
     def is_sqlite(self) -> bool:
@@ -133,6 +176,7 @@ class JitsuinConfig:
             smtp_port=smtp_port,
             demo=_bool(env, "JITSUIN_DEMO", True),
             extra={k: v for k, v in env.items() if k.startswith("JITSUIN_")},
+            **_audit_settings(env),
         )
 
     def ensure_data_dir(self) -> None:

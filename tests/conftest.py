@@ -22,3 +22,17 @@ def _default_language():  # type: ignore[no-untyped-def]
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(tmp_path_factory, monkeypatch):  # type: ignore[no-untyped-def]
+    """Each test's database starts empty, so its audit checkpoints go to a directory of its own
+    (a checkpoint of an earlier test's chain would not match this one)."""
+    from jitsuin import config
+
+    directory = tmp_path_factory.mktemp("audit-checkpoints")
+    monkeypatch.setenv("JITSUIN_AUDIT_CHECKPOINT_DIR", str(directory))
+    config.current.cache_clear()
+    yield directory
+    monkeypatch.undo()
+    config.current.cache_clear()

@@ -1,8 +1,21 @@
-"""The hash chain: what each event's hash covers, and how to check a run of events."""
+"""The hash chain: what each event's hash covers, and how to check a run of events.
+
+Each event's hash is an HMAC-SHA256, under a key the database does not hold
+(``jitsuin.audit.keys.chain_key``), over the previous event's hash and the event's fields.
+Whoever can write to the database can still delete or change rows, but cannot compute
+hashes that verify.
+
+Events written before jitsuin keyed its chain carry plain SHA-256 hashes ("legacy"). The
+first ``audit.chain_keyed`` event marks the switch: events before it verify as legacy,
+the marker and every event after it must be keyed. The marker's own HMAC covers the last
+legacy hash, so the legacy prefix cannot be changed either. A chain without a marker has
+no legacy events at all.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -10,9 +23,46 @@ from datetime import datetime
 from typing import Any
 
 GENESIS = "0" * 64
+KEYED_MARKER = "audit.chain_keyed"
+
+
+def _payload(
+    prev_hash: str,
+    event_id: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    data: Any,
+) -> bytes:
+    return json.dumps(
+        [prev_hash, event_id, at.isoformat(), actor, action, object_type, object_id, data],
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    ).encode()
 
 
 def event_hash(
+    *,
+    key: bytes,
+    prev_hash: str,
+    event_id: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    data: Any,
+) -> str:
+    """HMAC-SHA256 under ``key`` of the event's fields and the previous event's hash (hex)."""
+    payload = _payload(prev_hash, event_id, at, actor, action, object_type, object_id, data)
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+
+
+def legacy_event_hash(
     *,
     prev_hash: str,
     event_id: int,
@@ -23,44 +73,78 @@ def event_hash(
     object_id: str,
     data: Any,
 ) -> str:
-    payload = json.dumps(
-        [prev_hash, event_id, at.isoformat(), actor, action, object_type, object_id, data],
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        default=str,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    """The unkeyed SHA-256 of events written before the chain was keyed (verification only)."""
+    payload = _payload(prev_hash, event_id, at, actor, action, object_type, object_id, data)
+    return hashlib.sha256(payload).hexdigest()
 
 
 @dataclass(frozen=True)
 class ChainBreak:
+    """The first broken link: the event (id, time, action) where the chain stops holding."""
+
     event_id: int | None
     reason: str
+    at: datetime | None = None
+    action: str = ""
+
+    def describe(self) -> str:
+        """One line: ``event 12: <reason> (at <time>, action <action>)``."""
+        if self.event_id is None:
+            return f"end of the log: {self.reason}"
+        where = f"event {self.event_id}: {self.reason}"
+        if self.at is not None:
+            where += f" (at {self.at.isoformat()}, action {self.action})"
+        return where
 
 
-def verify_chain(events: Iterable[Any], *, expected_count: int | None = None) -> ChainBreak | None:
-    """The first broken link in ``events`` (in id order), or None when the chain holds."""
-    previous = GENESIS
+def _fields(event: Any) -> dict[str, Any]:
+    return {
+        "prev_hash": event.prev_hash,
+        "event_id": event.id,
+        "at": event.at,
+        "actor": event.actor,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "data": event.data,
+    }
+
+
+def _break(event: Any, reason: str) -> ChainBreak:
+    return ChainBreak(event.id, reason, at=event.at, action=event.action)
+
+
+def verify_chain(
+    events: Iterable[Any],
+    *,
+    key: bytes,
+    keyed_from: int | None = None,
+    previous: str = GENESIS,
+    expected_count: int | None = None,
+) -> ChainBreak | None:
+    """The first broken link in ``events`` (in id order), or None when the chain holds.
+
+    Events with an id below ``keyed_from`` (the first ``audit.chain_keyed`` marker) are
+    legacy SHA-256; every other event must carry an HMAC under ``key``. ``previous`` is
+    the hash before the first event (GENESIS for the whole log, or a checkpointed hash).
+    """
     seen = 0
     for event in events:
         seen += 1
         if event.prev_hash != previous:
-            return ChainBreak(
-                event.id, "previous hash does not match: an event before it was changed or deleted"
+            return _break(
+                event, "previous hash does not match: an event before it was changed or deleted"
             )
-        recomputed = event_hash(
-            prev_hash=event.prev_hash,
-            event_id=event.id,
-            at=event.at,
-            actor=event.actor,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            data=event.data,
-        )
-        if recomputed != event.hash:
-            return ChainBreak(event.id, "content does not match its hash: this event was changed")
+        legacy = keyed_from is not None and event.id < keyed_from
+        if legacy:
+            recomputed = legacy_event_hash(**_fields(event))
+        else:
+            recomputed = event_hash(key=key, **_fields(event))
+        if not hmac.compare_digest(recomputed, event.hash):
+            reason = "content does not match its hash: this event was changed"
+            if not legacy:
+                reason += " (or its hash was computed without the audit key)"
+            return _break(event, reason)
         previous = event.hash
     if expected_count is not None and seen != expected_count:
         return ChainBreak(

@@ -9,7 +9,8 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from jitsuin.audit.chain import ChainBreak, event_hash, verify_chain
+from jitsuin.audit.chain import KEYED_MARKER, ChainBreak, event_hash, verify_chain
+from jitsuin.audit.keys import chain_key
 from jitsuin.audit.models import AuditChainHead, AuditEvent
 
 SYSTEM = "system"
@@ -106,7 +107,9 @@ def _round_trips(value: Any) -> bool:
 
 
 def _seal(event: AuditEvent) -> str:
+    # Every append path (portable, PostgreSQL, SQLite) seals here: always keyed.
     return event_hash(
+        key=chain_key(),
         prev_hash=event.prev_hash,
         event_id=event.pk,
         at=event.at,
@@ -197,13 +200,47 @@ def _append_sqlite(connection: Any, **fields: Any) -> AuditEvent:
 _APPENDERS = {"postgresql": _append_postgresql, "sqlite": _append_sqlite}
 
 
+def keyed_from() -> int | None:
+    """The id of the first ``audit.chain_keyed`` event: events before it are legacy SHA-256."""
+    return (
+        AuditEvent.objects.filter(action=KEYED_MARKER).order_by("id").values_list("id", flat=True)
+    ).first()
+
+
+def mark_chain_keyed(*, at: datetime | None = None) -> AuditEvent | None:
+    """Append the ``audit.chain_keyed`` marker when the log holds legacy (unkeyed) events.
+
+    Run once when an install that already has events switches to the keyed chain (the
+    migration ``audit.0002_chain_keyed`` does the same); a no-op on an empty log or one
+    that is already marked. Returns the marker it wrote, if any."""
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        if head.count == 0 or keyed_from() is not None:
+            return None
+        return record(
+            KEYED_MARKER,
+            data={"legacy_events": head.count, "legacy_head": head.last_hash},
+            at=at,
+        )
+
+
 def verify() -> ChainBreak | None:
     """Walk the whole log; the first broken link, or None."""
     head = AuditChainHead.objects.filter(pk=1).first()
     events = AuditEvent.objects.order_by("id").iterator(chunk_size=2000)
-    broken = verify_chain(events, expected_count=head.count if head else 0)
+    broken = verify_chain(
+        events,
+        key=chain_key(),
+        keyed_from=keyed_from(),
+        expected_count=head.count if head else 0,
+    )
     if broken is None and head is not None:
         last = AuditEvent.objects.order_by("-id").first()
         if last is not None and last.hash != head.last_hash:
-            return ChainBreak(last.pk, "the chain head does not match the newest event")
+            return ChainBreak(
+                last.pk,
+                "the chain head does not match the newest event",
+                at=last.at,
+                action=last.action,
+            )
     return broken

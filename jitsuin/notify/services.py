@@ -37,6 +37,7 @@ EVENTS = (
     "campaign_invite",
     "campaign_reminder",
     "revocation_data_stale",
+    "audit_checkpoint",
 )
 
 
