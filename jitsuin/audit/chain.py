@@ -142,7 +142,12 @@ def verify_chain(
             recomputed = event_hash(key=key, **_fields(event))
         if not hmac.compare_digest(recomputed, event.hash):
             reason = "content does not match its hash: this event was changed"
-            if not legacy:
+            if event.id == keyed_from:
+                reason = (
+                    "the switch to the keyed chain does not match its hash: this marker, "
+                    "or a legacy event before it, was changed or deleted"
+                )
+            elif not legacy:
                 reason += " (or its hash was computed without the audit key)"
             return _break(event, reason)
         previous = event.hash

@@ -377,3 +377,16 @@ def test_a_legacy_event_after_the_switch_is_refused():
     AuditChainHead.objects.filter(pk=1).update(last_hash=AuditEvent.objects.get(pk=later.pk).hash)
     (problem,) = verify_problems()
     assert problem.startswith(f"BROKEN at event {later.pk}: content does not match")
+
+
+def test_rewriting_the_legacy_part_is_detected_at_the_switch_marker():
+    """forge_audit.py on an upgraded install: the legacy events before the marker are plain
+    SHA-256, so they can be recomputed, but the marker's HMAC covers the last legacy hash."""
+    legacy_events(3)
+    marker = mark_chain_keyed(at=T0 + timedelta(minutes=1))
+    first, second, third = AuditEvent.objects.order_by("id")[:3]
+    rewrite(delete=second, edit=third, rehash=plain_sha256, from_genesis=True)
+    (problem,) = verify_problems()
+    assert problem.startswith(
+        f"BROKEN at event {marker.pk}: the switch to the keyed chain does not match its hash"
+    )
