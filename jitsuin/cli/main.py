@@ -16,7 +16,7 @@ COMMANDS = {
     "request": "one request: show its history, retry or cancel it",
     "crl": "write a CA's current CRL to a file",
     "check": "is this certificate still good? (PEM, DER or PKCS#12)",
-    "audit": "verify or export the audit log",
+    "audit": "verify, checkpoint or export the audit log",
     "campaign": "CA switchover campaigns: plan, start, status",
 }
 

@@ -23,7 +23,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from jitsuin import config
-from jitsuin.audit import checkpoints, periodic
+from jitsuin.audit import checkpoints, keys, periodic
 from jitsuin.audit.chain import GENESIS, KEYED_MARKER, event_hash, legacy_event_hash
 from jitsuin.audit.keys import chain_key
 from jitsuin.audit.models import AuditChainHead, AuditEvent
@@ -390,3 +390,32 @@ def test_rewriting_the_legacy_part_is_detected_at_the_switch_marker():
     assert problem.startswith(
         f"BROKEN at event {marker.pk}: the switch to the keyed chain does not match its hash"
     )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("JITSUIN_AUDIT_KEY", "00" * 16),
+        ("JITSUIN_AUDIT_KEY", "not hex"),
+        ("JITSUIN_AUDIT_CHECKPOINT_EVERY", "0"),
+        ("JITSUIN_AUDIT_CHECKPOINT_EVENTS", "0"),
+        ("JITSUIN_AUDIT_EMAIL", "nobody"),
+    ],
+)
+def test_audit_settings_that_cannot_work_are_refused_by_name(variable, value):
+    with pytest.raises(config.ConfigError, match=variable):
+        config.JitsuinConfig.from_env({variable: value})
+
+
+def test_an_audit_key_of_its_own_is_used_instead_of_the_kek(monkeypatch):
+    derived = keys.chain_key()
+    monkeypatch.setenv("JITSUIN_AUDIT_KEY", "ab" * 32)
+    config.current.cache_clear()
+    keys.chain_key.cache_clear()
+    try:
+        assert keys.chain_key() == bytes.fromhex("ab" * 32) != derived
+    finally:
+        monkeypatch.delenv("JITSUIN_AUDIT_KEY")
+        config.current.cache_clear()
+        keys.chain_key.cache_clear()
+    assert keys.chain_key() == derived
