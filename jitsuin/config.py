@@ -95,6 +95,19 @@ def _audit_settings(env: Mapping[str, str]) -> dict[str, object]:
     }
 
 
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+    raw = (env.get(name) or "").replace("_", "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {env[name]!r} is not a whole number") from exc
+    if value < minimum:
+        raise ConfigError(f"{name}: {value} is below the minimum of {minimum}")
+    return value
+
+
 @dataclass(frozen=True)
 class JitsuinConfig:
     data_dir: Path
@@ -113,6 +126,10 @@ class JitsuinConfig:
     smtp_host: str
     smtp_port: int
     demo: bool
+    # Uploaded PKCS#12 files asking for more KDF/MAC iterations than this are refused unopened.
+    pkcs12_max_iterations: int = 1_000_000
+    # Bytes of OCSP answers a web process keeps in memory (keyed by CertID).
+    ocsp_cache_bytes: int = 32 * 1024 * 1024
     extra: Mapping[str, str] = field(default_factory=dict)
     # The audit log (docs/audit.md).
     audit_key_hex: str | None = None
@@ -175,6 +192,8 @@ class JitsuinConfig:
             smtp_host=env.get("JITSUIN_SMTP_HOST") or "127.0.0.1",
             smtp_port=smtp_port,
             demo=_bool(env, "JITSUIN_DEMO", True),
+            pkcs12_max_iterations=_int(env, "JITSUIN_PKCS12_MAX_ITERATIONS", 1_000_000),
+            ocsp_cache_bytes=_int(env, "JITSUIN_OCSP_CACHE_BYTES", 32 * 1024 * 1024, minimum=0),
             extra={k: v for k, v in env.items() if k.startswith("JITSUIN_")},
             **_audit_settings(env),
         )

@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "jitsuin.access.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Refuses oversized bodies (413) before CSRF or a form reads them.
+    "jitsuin.portal.uploads.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -138,6 +140,11 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# Bodies are capped by jitsuin.portal.uploads (413) before these apply: the certificate check
+# keeps its files in memory, never in a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CONFIG.public_url.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -13,10 +13,40 @@ from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 
 from jitsuin.lifecycle.errors import LifecycleError
-from jitsuin.pki.errors import InvalidCsr, NotACertificate, PkiError, WeakKey, WrongPin
+from jitsuin.pki.errors import (
+    InvalidCsr,
+    NotACertificate,
+    Pkcs12Refused,
+    Pkcs12TooCostly,
+    Pkcs12UnsupportedScheme,
+    PkiError,
+    WeakKey,
+    WrongPin,
+)
 
 # (HTTP status, code, message) per PKI error type; the first match wins.
 PKI_ERRORS: list[tuple[type[PkiError], int, str, object]] = [
+    (
+        Pkcs12TooCostly,
+        422,
+        "pkcs12_too_costly",
+        _(
+            "This PKCS#12 file asks for more key-derivation iterations than jitsuin allows; "
+            "it was not opened."
+        ),
+    ),
+    (
+        Pkcs12UnsupportedScheme,
+        422,
+        "pkcs12_unsupported",
+        _("This PKCS#12 file uses a scheme jitsuin does not open; it was not opened."),
+    ),
+    (
+        Pkcs12Refused,
+        422,
+        "pkcs12_refused",
+        _("This PKCS#12 file took too long to open and was refused."),
+    ),
     (
         WrongPin,
         422,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -100,7 +100,7 @@ def _chain_published(authority: Authority) -> Check:
             return Check(name, False, _("%(ca)s is revoked.") % {"ca": parent.name})
         try:
             certificate_of(child).verify_directly_issued_by(certificate_of(parent))
-        except (ValueError, TypeError, x509.InvalidSignature):
+        except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
             return Check(
                 name,
                 False,

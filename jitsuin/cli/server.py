@@ -21,6 +21,14 @@ class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s %s", self.address_string(), format % args)
 
+    def get_environ(self) -> dict[str, Any]:
+        # wsgiref maps "X_Forwarded_For" and "X-Forwarded-For" alike to HTTP_X_FORWARDED_FOR,
+        # so a client could smuggle a forwarding header past a proxy; drop such names, as
+        # nginx and gunicorn do.
+        for name in {n for n in self.headers.keys() if "_" in n}:  # noqa: SIM118 (Message)
+            del self.headers[name]
+        return dict(super().get_environ())
+
     def setup(self) -> None:
         super().setup()
         # Without it Nagle's algorithm adds ~40 ms to every keep-alive answer.

@@ -16,6 +16,10 @@ from jitsuin.pki.issuance import Signer, signature_hash
 from jitsuin.pki.keys import check_public_key
 
 DEFAULT_RESPONSE_VALIDITY = timedelta(days=1)
+# A one-certificate request is about 100 bytes, 250 with a SHA-512 CertID and a full nonce.
+MAX_REQUEST_SIZE = 4 * 1024
+# RFC 9654 (updating RFC 8954): a nonce is 1 to 128 octets; 32 is what clients send.
+NONCE_SIZES = range(1, 129)
 
 
 class CertStatus(enum.Enum):
@@ -52,7 +56,13 @@ class OcspQuery:
 
 
 def parse_request(data: bytes) -> OcspQuery:
-    """Read a DER OCSP request with exactly one certificate, or raise MalformedOcspRequest."""
+    """Read a DER OCSP request with exactly one certificate, or raise MalformedOcspRequest.
+
+    Requests over MAX_REQUEST_SIZE bytes and nonces outside 1-128 octets (RFC 9654) are
+    malformed.
+    """
+    if len(data) > MAX_REQUEST_SIZE:
+        raise MalformedOcspRequest(f"an OCSP request of {len(data)} bytes is larger than ours")
     try:
         request = ocsp.load_der_ocsp_request(data)
         cert_id = CertId(
@@ -67,6 +77,8 @@ def parse_request(data: bytes) -> OcspQuery:
                 nonce = extension.value.nonce
     except (ValueError, TypeError, NotImplementedError) as exc:
         raise MalformedOcspRequest(f"not an OCSP request jitsuin can answer: {exc}") from exc
+    if nonce is not None and len(nonce) not in NONCE_SIZES:
+        raise MalformedOcspRequest(f"a nonce of {len(nonce)} octets (RFC 9654 allows 1 to 128)")
     return OcspQuery(cert_id=cert_id, nonce=nonce)
 
 

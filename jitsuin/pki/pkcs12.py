@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import enum
 import secrets
+import struct
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,8 +15,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from jitsuin.pki.errors import WrongPin
+from jitsuin.pki.errors import Pkcs12Refused, WrongPin
 from jitsuin.pki.keys import PrivateKey
+from jitsuin.pki.pfx import check_pkcs12_costs
 
 # Windows refuses PBKDF2 iteration counts above 600,000 (strongswan/strongswan-docs#5).
 MODERN_ITERATIONS = 600_000
@@ -86,8 +90,14 @@ class Pkcs12Contents:
     friendly_name: str
 
 
-def load_pkcs12(data: bytes, pin: str) -> Pkcs12Contents:
-    """Open a PKCS#12 file; a wrong PIN or a file that is not PKCS#12 raises WrongPin."""
+def load_pkcs12(data: bytes, pin: str, *, max_iterations: int | None = None) -> Pkcs12Contents:
+    """Open a PKCS#12 file; a wrong PIN or a file that is not PKCS#12 raises WrongPin.
+
+    With ``max_iterations``, a file asking for more work than that is refused
+    (``check_pkcs12_costs``) before any key derivation.
+    """
+    if max_iterations is not None:
+        check_pkcs12_costs(data, max_iterations=max_iterations)
     try:
         loaded = pkcs12.load_pkcs12(data, pin.encode())
     except ValueError as exc:
@@ -106,10 +116,67 @@ def load_pkcs12(data: bytes, pin: str) -> Pkcs12Contents:
     )
 
 
-def load_pkcs12_certificates(data: bytes, pin: str) -> list[x509.Certificate]:
+def load_pkcs12_certificates(
+    data: bytes, pin: str, *, max_iterations: int | None = None
+) -> list[x509.Certificate]:
     """The certificates of a PKCS#12 file (leaf first) without keeping its key."""
-    contents = load_pkcs12(data, pin)
+    contents = load_pkcs12(data, pin, max_iterations=max_iterations)
     return [contents.certificate, *contents.chain]
+
+
+# The child of open_pkcs12_certificates_isolated: PIN length, PIN and file on stdin; the
+# certificates (leaf first) as length-prefixed DER on stdout; exit 3 for "does not open".
+_CHILD = """
+import struct, sys
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
+raw = sys.stdin.buffer.read()
+(n,) = struct.unpack(">I", raw[:4])
+try:
+    p = pkcs12.load_pkcs12(raw[4 + n:], raw[4:4 + n])
+except ValueError:
+    sys.exit(3)
+if p.cert is None or p.key is None:
+    sys.exit(3)
+for c in [p.cert, *p.additional_certs]:
+    der = c.certificate.public_bytes(Encoding.DER)
+    sys.stdout.buffer.write(struct.pack(">I", len(der)) + der)
+"""
+
+
+def open_pkcs12_certificates_isolated(
+    data: bytes, pin: str, *, max_iterations: int, timeout: float
+) -> list[x509.Certificate]:
+    """``load_pkcs12_certificates`` for files from strangers: checked, then opened in a child.
+
+    The cost check sees every iteration count outside encrypted contents; what an encrypted
+    content holds (more shrouded keys, each with its own count) shows only once decrypted, so
+    the opening runs in a separate process, stopped after ``timeout`` seconds, and never holds
+    this process's GIL. Raises Pkcs12Refused, WrongPin.
+    """
+    check_pkcs12_costs(data, max_iterations=max_iterations)
+    secret = pin.encode()
+    try:
+        child = subprocess.run(  # noqa: S603 (our own interpreter and code, input on stdin)
+            [sys.executable, "-I", "-c", _CHILD],
+            input=struct.pack(">I", len(secret)) + secret + data,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise Pkcs12Refused(
+            f"opening the PKCS#12 file took longer than {timeout:g} s", part="contents"
+        ) from exc
+    if child.returncode != 0:
+        raise WrongPin("the PKCS#12 file does not open with this PIN (or is not PKCS#12)")
+    certificates, out = [], child.stdout
+    while out:
+        (length,) = struct.unpack(">I", out[:4])
+        certificates.append(x509.load_der_x509_certificate(out[4 : 4 + length]))
+        out = out[4 + length :]
+    if not certificates:
+        raise WrongPin("the PKCS#12 file holds no certificate with its key")
+    return certificates
 
 
 def generate_pin() -> str:

@@ -11,7 +11,13 @@ from django.views.decorators.cache import never_cache
 
 from jitsuin.config import current
 from jitsuin.notify.models import Notice
-from jitsuin.pki.errors import PkiError, WrongPin
+from jitsuin.pki.errors import (
+    Pkcs12Refused,
+    Pkcs12TooCostly,
+    Pkcs12UnsupportedScheme,
+    PkiError,
+    WrongPin,
+)
 from jitsuin.revocation.check import check_certificate
 
 MAX_UPLOAD = 64 * 1024
@@ -88,6 +94,25 @@ class CheckForm(forms.Form):
         return upload
 
 
+def pkcs12_refusal(exc: Pkcs12Refused) -> str:
+    """Why an uploaded PKCS#12 file was not opened, in the request's language."""
+    if isinstance(exc, Pkcs12TooCostly):
+        return _(
+            "This PKCS#12 file asks for %(iterations)s key-derivation rounds (%(part)s); jitsuin "
+            "opens files with at most %(limit)s. It was not opened. Export it again with the "
+            "usual settings, or check the certificate file (.pem/.cer) instead."
+        ) % {"iterations": f"{exc.iterations:,}", "part": exc.part, "limit": f"{exc.limit:,}"}
+    if isinstance(exc, Pkcs12UnsupportedScheme):
+        return _(
+            "This PKCS#12 file uses a scheme jitsuin does not open (%(scheme)s). It was not "
+            "opened. Check the certificate file (.pem/.cer) instead."
+        ) % {"scheme": exc.scheme}
+    return _(
+        "This PKCS#12 file took too long to open and was refused. Check the certificate "
+        "file (.pem/.cer) instead."
+    )
+
+
 @never_cache
 def check(request: HttpRequest) -> HttpResponse:
     """Is my certificate still good? The file is read in memory and never stored."""
@@ -98,6 +123,8 @@ def check(request: HttpRequest) -> HttpResponse:
         pin = form.cleaned_data["pin"] or None
         try:
             verdict = check_certificate(data, pin=pin, lang=_language())
+        except Pkcs12Refused as exc:
+            form.add_error("certificate", pkcs12_refusal(exc))
         except WrongPin:
             if pin:
                 form.add_error("pin", _("The file does not open with this PIN. Check the PIN."))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.x509 import verification
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -19,15 +20,17 @@ from django.utils.translation import gettext_lazy
 
 from jitsuin.authorities.models import Authority, Role
 from jitsuin.authorities.services import certificate_of
+from jitsuin.config import current as current_config
 from jitsuin.lifecycle.models import CertificateStatus
 from jitsuin.pki.errors import NotACertificate, WrongPin
 from jitsuin.pki.loading import fingerprint_sha256, load_certificates
 from jitsuin.pki.names import serial_hex
-from jitsuin.pki.pkcs12 import load_pkcs12_certificates
+from jitsuin.pki.pkcs12 import open_pkcs12_certificates_isolated
 from jitsuin.revocation import online as online_checks
 from jitsuin.revocation.lookup import certificate_for, serial_spellings
 
 EXPIRING_SOON = timedelta(days=30)
+PKCS12_OPEN_TIMEOUT = 10.0  # seconds; the cost cap keeps honest files far below it
 
 
 class Status(enum.StrEnum):
@@ -86,7 +89,13 @@ def read_certificates(data: bytes, pin: str | None) -> list[x509.Certificate]:
             if _looks_like_pkcs12(data):
                 raise WrongPin("this is a PKCS#12 file: give its PIN") from None
             raise
-    return load_pkcs12_certificates(data, pin)
+    # Files come from strangers: iteration counts are capped before any key derivation.
+    return open_pkcs12_certificates_isolated(
+        data,
+        pin,
+        max_iterations=current_config().pkcs12_max_iterations,
+        timeout=PKCS12_OPEN_TIMEOUT,
+    )
 
 
 def _looks_like_pkcs12(data: bytes) -> bool:
@@ -119,8 +128,8 @@ def _find_issuer(leaf: x509.Certificate) -> Authority | None:
             continue
         try:
             leaf.verify_directly_issued_by(ca)
-        except (ValueError, TypeError, x509.InvalidSignature):
-            continue
+        except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
+            continue  # same name, other key (a forgery, a re-keyed CA) or an odd algorithm
         return authority
     return None
 

@@ -28,12 +28,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.http import http_date
 
+from jitsuin.pki.ocsp import MAX_REQUEST_SIZE
 from jitsuin.revocation import responder
 from jitsuin.revocation.settings import timings
 
 logger = logging.getLogger("jitsuin.revocation")
 
-OCSP_MAX_REQUEST = 16 * 1024  # a one-certificate request is ~100 bytes; more is not ours
+OCSP_MAX_REQUEST = MAX_REQUEST_SIZE  # a one-certificate request is ~100 bytes; more is not ours
 OCSP_RESPONSE_TYPE = "application/ocsp-response"
 INTERNAL_ERROR = x509_ocsp.OCSPResponseStatus.INTERNAL_ERROR
 _ANSWERED_METHODS = ("GET", "HEAD", "POST")

@@ -15,9 +15,12 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -28,6 +31,7 @@ from django.utils import timezone
 
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import certificate_of, ensure_ocsp_signer, ocsp_signer_for
+from jitsuin.config import current as current_config
 from jitsuin.lifecycle.models import Certificate, CertificateStatus
 from jitsuin.pki.errors import MalformedOcspRequest
 from jitsuin.pki.issuance import Signer
@@ -156,7 +160,7 @@ def forget_caches() -> None:
     """After an authority changed in this process (revoked, new responder)."""
     issuers.invalidate()
     _memory.clear()
-    _by_request.clear()
+    _by_cert_id.clear()
     with _signers_lock:
         _signers.clear()
 
@@ -297,15 +301,17 @@ TRY_LATER = x509_ocsp.OCSPResponseStatus.TRY_LATER
 def answer(data: bytes, *, now: datetime | None = None) -> OcspAnswer:
     """The DER response to a DER request. Never raises for bad input."""
     now = now or timezone.now()
-    seen = _by_request.get(data)
-    if seen is not None and time.monotonic() - seen[4] < _ttl() and seen[3] > now:
-        sightings.note(seen[1], seen[2], now)
-        return seen[0]
     try:
         query = parse_request(data)
     except (MalformedOcspRequest, UnsupportedAlgorithm):
         return error(MALFORMED)
     cert_id = query.cert_id
+    rfc5019 = query.nonce is None and isinstance(cert_id.algorithm, hashes.SHA1)
+    # Keyed by what the request asks, not by its bytes: padding cannot fill the memory.
+    seen = _by_cert_id.get(_cert_id_key(cert_id)) if rfc5019 else None
+    if seen is not None and time.monotonic() - seen[4] < _ttl() and seen[3] > now:
+        sightings.note(seen[1], seen[2], now)
+        return seen[0]
     if cert_id.serial < 0:
         return error(MALFORMED)  # RFC 5280 serials are positive; none of ours is negative
     issuer = issuers.find(cert_id)
@@ -313,12 +319,11 @@ def answer(data: bytes, *, now: datetime | None = None) -> OcspAnswer:
         return error(UNAUTHORIZED)
     key = serial_key(cert_id.serial)
     sightings.note(issuer.pk, key, now)
-    rfc5019 = query.nonce is None and isinstance(cert_id.algorithm, hashes.SHA1)
     if rfc5019:
         stored = _remembered(issuer.pk, key, now)
         if stored is not None and not _outdated_by_ca_revocation(issuer.pk, stored[1], now):
             result = OcspAnswer(*stored, cacheable=True)
-            _remember_request(data, result, issuer.pk, key)
+            _remember_request(cert_id, result, issuer.pk, key)
             return result
     authority = issuers.authority(issuer.pk)
     try:
@@ -358,25 +363,95 @@ def _stored(issuer_id: int, serial: str, now: datetime) -> tuple[bytes, datetime
     return der, response.this_update_utc, next_update
 
 
-_memory: dict[tuple[int, str], tuple[bytes, datetime, datetime, float]] = {}
-_MEMORY_LIMIT = 200_000
-# The same RFC 5019 request bytes (a relying party asks again and again) -> the answer, its
-# issuer, serial and nextUpdate, and when it was remembered: a repeat skips parsing and every
-# look-up. Like _memory, it is trusted for JITSUIN_OCSP_CACHE_TTL.
-_by_request: dict[bytes, tuple[OcspAnswer, int, str, datetime, float]] = {}
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+ENTRY_OVERHEAD = 400  # bytes of keys, tuples and dict slots around each cached response
+
+
+class ByteBoundedCache(Generic[K, V]):
+    """A dict that forgets its oldest entries once the responses it holds pass ``limit`` bytes.
+
+    Sizes are what the caller says an entry costs (the DER plus ENTRY_OVERHEAD), so the bound
+    holds whatever the keys are.
+    """
+
+    def __init__(self, limit: Callable[[], int]) -> None:
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        self.size = 0  # bytes accounted for
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            item = self._items.get(key)
+        return item[0] if item is not None else None
+
+    def put(self, key: K, value: V, size: int) -> None:
+        limit = self._limit()
+        cost = size + ENTRY_OVERHEAD
+        if cost > limit:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.size -= old[1]
+            self._items[key] = (value, cost)
+            self.size += cost
+            while self.size > limit:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.size -= dropped
+
+    def pop(self, key: K) -> None:
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.size -= old[1]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.size = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _cache_budget() -> int:
+    """Half of JITSUIN_OCSP_CACHE_BYTES for each of the two caches below."""
+    return current_config().ocsp_cache_bytes // 2
+
+
+# (issuer, serial) -> a stored response, its thisUpdate and nextUpdate, when it was read.
+_memory: ByteBoundedCache[tuple[int, str], tuple[bytes, datetime, datetime, float]] = (
+    ByteBoundedCache(_cache_budget)
+)
+# An RFC 5019 CertID (a relying party asks again and again) -> the answer, its issuer, serial
+# and nextUpdate, and when it was remembered: a repeat skips every look-up. Like _memory, it is
+# trusted for JITSUIN_OCSP_CACHE_TTL. Nonce requests never come here.
+_by_cert_id: ByteBoundedCache[
+    tuple[bytes, bytes, int, str], tuple[OcspAnswer, int, str, datetime, float]
+] = ByteBoundedCache(_cache_budget)
+
+
+def _cert_id_key(cert_id: CertId) -> tuple[bytes, bytes, int, str]:
+    return (
+        cert_id.issuer_name_hash,
+        cert_id.issuer_key_hash,
+        cert_id.serial,
+        cert_id.algorithm.name,
+    )
 
 
 def _ttl() -> float:
     return timings().ocsp_cache_ttl.total_seconds()
 
 
-def _remember_request(data: bytes, result: OcspAnswer, issuer_id: int, serial: str) -> None:
+def _remember_request(cert_id: CertId, result: OcspAnswer, issuer_id: int, serial: str) -> None:
     if _ttl() <= 0 or result.next_update is None:
         return
-    if len(_by_request) >= _MEMORY_LIMIT:
-        _by_request.clear()
     repeat = replace(result, touched_database=False)
-    _by_request[data] = (repeat, issuer_id, serial, result.next_update, time.monotonic())
+    entry = (repeat, issuer_id, serial, result.next_update, time.monotonic())
+    _by_cert_id.put(_cert_id_key(cert_id), entry, len(result.der))
 
 
 def _remembered(
@@ -391,16 +466,14 @@ def _remembered(
         return hit[0], hit[1], hit[2]
     stored = _stored(issuer_id, serial, now)
     if stored is not None and ttl > 0:
-        if len(_memory) >= _MEMORY_LIMIT:
-            _memory.clear()
-        _memory[key] = (*stored, clock)
+        _memory.put(key, (*stored, clock), len(stored[0]))
     return stored
 
 
 def forget_cached(issuer_id: int, serial: str) -> None:
     """Drop this process's cached answers for a certificate whose status just changed."""
-    _memory.pop((issuer_id, serial), None)
-    _by_request.clear()  # rare (a signature in this process) next to look-ups
+    _memory.pop((issuer_id, serial))
+    _by_cert_id.clear()  # rare (a signature in this process) next to look-ups
 
 
 def _outdated_by_ca_revocation(issuer_id: int, this_update: datetime, now: datetime) -> bool:

@@ -1,0 +1,76 @@
+"""Request bodies are refused by size before anything reads them (413).
+
+The certificate check takes files of at most 64 KiB; without a limit Django spooled a 200 MiB
+upload to a temporary file before the form refused it. The declared Content-Length decides
+first; Django never reads past it (a body without one, e.g. chunked, is read as empty), and an
+upload handler stops a multipart body that grows past the limit all the same.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+# A 64 KiB certificate file, its multipart or base64-in-JSON wrapping, and the PIN.
+CHECK_PATHS = ("/check/", "/api/v1/check")
+CHECK_MAX_BODY = 128 * 1024
+MAX_BODY = 2 * 1024 * 1024  # every other page: forms of a few KiB at most
+
+
+def body_limit(path: str) -> int:
+    return CHECK_MAX_BODY if path in CHECK_PATHS else MAX_BODY
+
+
+class CappedUploadHandler(FileUploadHandler):
+    """First of the upload handlers: stops a multipart body that outgrows ``limit`` bytes."""
+
+    def __init__(self, limit: int, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.limit = limit
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > self.limit:
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None  # the next handler (memory) makes the file
+
+
+def too_large(request: HttpRequest, limit: int) -> HttpResponse:
+    message = _("This upload is too large: at most %(size)s KiB are accepted here.") % {
+        "size": limit // 1024
+    }
+    if request.path_info.startswith("/api/"):
+        body = json.dumps({"code": "too_large", "message": message}, ensure_ascii=False)
+        return HttpResponse(body, status=413, content_type="application/json")
+    html = format_html(
+        '<!doctype html><html lang="{}"><meta charset="utf-8"><title>413</title><p>{}</p></html>',
+        request.LANGUAGE_CODE if hasattr(request, "LANGUAGE_CODE") else "ja",
+        message,
+    )
+    return HttpResponse(html, status=413)
+
+
+class RequestSizeLimitMiddleware:
+    """After LocaleMiddleware (the answer is translated), before anything reads the body."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        limit = body_limit(request.path_info)
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return too_large(request, limit)
+        request.upload_handlers.insert(0, CappedUploadHandler(limit, request))
+        return self.get_response(request)
