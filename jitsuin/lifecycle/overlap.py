@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jitsuin.lifecycle.models import (
     OPEN_STATES,
@@ -109,9 +111,45 @@ class Switch:
         """The revocation date, or the old certificate's expiry when nothing revokes it."""
         return self.revoke_at or self.old.not_after
 
-    @property
-    def seen(self) -> bool:
-        return self.new.last_seen_at is not None or self.old.last_seen_at is not None
+    def usage_text(self) -> str:
+        """ "New certificate last used ..., old last used ..." in local time, or "not seen"."""
+        new, old = self.new.last_seen_at, self.old.last_seen_at
+        if new is None and old is None:
+            return _("Neither certificate has been seen in use yet.")
+        if old is None:
+            return _("New certificate last used %(new)s; the old one not seen in use yet.") % {
+                "new": local_minute(new)
+            }
+        if new is None:
+            return _("New certificate not seen in use yet; old certificate last used %(old)s.") % {
+                "old": local_minute(old)
+            }
+        return _("New certificate last used %(new)s, old certificate last used %(old)s.") % {
+            "new": local_minute(new),
+            "old": local_minute(old),
+        }
+
+    def revoke_text(self, now: datetime) -> str:
+        """When the old certificate stops working, in the holder's words."""
+        if self.revoke_at is not None and self.revoke_at <= now:
+            return _("Your old certificate is being revoked now.")
+        if self.revoke_at is not None:
+            return _(
+                "Your old certificate will stop working on %(date)s, or earlier when you "
+                "confirm that the new one is installed on every device."
+            ) % {"date": local_minute(self.revoke_at)}
+        return _(
+            "Your old certificate stays valid until it expires on %(date)s, or until you "
+            "confirm that the new one is installed on every device. It is revoked "
+            "%(days)s days after the new one is first used."
+        ) % {
+            "date": local_minute(self.old.not_after),
+            "days": self.new.profile.overlap_grace.days,
+        }
+
+
+def local_minute(at: datetime) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
 
 
 def switches(
