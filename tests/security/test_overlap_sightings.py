@@ -19,6 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from jitsuin.audit.models import AuditEvent
@@ -39,6 +40,7 @@ from jitsuin.revocation import responder, sightings
 from tests.campaigns import factories as campaign_factories
 from tests.lifecycle.conftest import key, run_pipeline
 from tests.portal.conftest import make_user_person
+from tests.staff_fixtures import sign_in, staff
 
 pytestmark = pytest.mark.django_db
 GRACE = timedelta(days=14)
@@ -182,6 +184,12 @@ def test_confirming_every_device_revokes_at_once(client, holder):
     revoke_on = timezone.localtime(new.first_seen_at + GRACE).strftime("%Y-%m-%d %H:%M")
     assert f"Your old certificate will stop working on {revoke_on}" in page
 
+    japanese = Client(HTTP_ACCEPT_LANGUAGE="ja")
+    japanese.force_login(holder.user)
+    page = japanese.get(f"/certificates/{new.pk}/").content.decode()
+    assert "新しい証明書をすべての端末" in page
+    assert f"旧証明書は {revoke_on} に使えなくなります" in page
+
     assert portal.post(f"/certificates/{new.pk}/confirm/").status_code == 302
 
     revoke = superseded_revocations(old).get()
@@ -223,3 +231,18 @@ def test_the_campaign_deadline_wins_when_it_comes_before_the_grace(client):
     assert overlap.revoke_date(old, timezone.now()) == campaign.deadline
     assert revoke_superseded(campaign.deadline - timedelta(minutes=1)) == 0
     assert revoke_superseded(campaign.deadline) == 1
+
+
+def test_the_helpdesk_sees_first_and_last_use_and_the_date(client, holder):
+    old, new = switch(holder)
+    fresh = probe(client, new)
+    helpdesk = sign_in(staff("hd1", "helpdesk"), client=Client(HTTP_ACCEPT_LANGUAGE="en"))
+
+    page = helpdesk.get(reverse("console:person", args=[holder.pk])).content.decode()
+
+    seen = timezone.localtime(fresh.last_seen_at).strftime("%Y-%m-%d %H:%M")
+    assert f"first {seen}, last {seen}" in page
+    assert "not seen in use yet" in page  # the old one: nobody asked about it
+    assert f"New certificate last used {seen}; the old one not seen in use yet." in page
+    revoke_on = timezone.localtime(fresh.first_seen_at + GRACE).strftime("%Y-%m-%d %H:%M")
+    assert f"The old one is revoked on {revoke_on}" in page
