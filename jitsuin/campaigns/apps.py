@@ -13,9 +13,13 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from jitsuin.campaigns.queries import retirement_deadlines
         from jitsuin.campaigns.services import health, tick
         from jitsuin.health import register_check
+        from jitsuin.lifecycle.overlap import register_deadline_source
         from jitsuin.lifecycle.periodic import register
 
         register("campaigns", TICK_EVERY, tick)
         register_check("campaigns", health)
+        # Under overlap, a superseded certificate of a retiring CA goes at the deadline.
+        register_deadline_source(retirement_deadlines)

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jitsuin.authorities.models import Authority
-from jitsuin.campaigns.models import Campaign, Member
+from jitsuin.campaigns.models import RUNNING_STATES, Campaign, Member
 from jitsuin.lifecycle.models import (
     Certificate,
     CertificateStatus,
@@ -370,3 +370,21 @@ def member_rows(
             old_serial=row["old_certificate__serial"] or "",
             person_id=row["person_id"],
         )
+
+
+def retirement_deadlines(now: datetime) -> dict[int, datetime]:
+    """{old authority id: deadline} of every running campaign (the earliest, if several).
+
+    lifecycle.overlap revokes a superseded certificate under such an authority at the
+    deadline at the latest; ``now`` is part of the deadline sources' interface.
+    """
+    deadlines: dict[int, datetime] = {}
+    rows = Campaign.objects.filter(state__in=RUNNING_STATES).values_list(
+        "old_authorities", "deadline"
+    )
+    for authority_id, deadline in rows:
+        if authority_id is not None and (
+            authority_id not in deadlines or deadline < deadlines[authority_id]
+        ):
+            deadlines[authority_id] = deadline
+    return deadlines

@@ -12,7 +12,7 @@ from jitsuin.console import queries, stats
 from jitsuin.console.access import console_view
 from jitsuin.console.forms import ExceptionForm, KeyedReasonForm, ReasonForm, RevokeForm
 from jitsuin.console.roles import VIEW_PEOPLE
-from jitsuin.lifecycle import transitions
+from jitsuin.lifecycle import overlap, transitions
 from jitsuin.lifecycle.models import (
     CertificateStatus,
     Person,
@@ -59,6 +59,7 @@ def _certificate_rows(history: queries.PersonHistory, now: datetime) -> list[dic
     open_revocations = {
         r.target_id for r in history.requests if r.kind == RequestKind.REVOKE and r.is_open
     }
+    switches = overlap.switches(history.certificates, now)
     rows = []
     for certificate in history.certificates:
         hex_serial, dec_serial = queries.display_serial(certificate)
@@ -75,6 +76,7 @@ def _certificate_rows(history: queries.PersonHistory, now: datetime) -> list[dic
                 "expired": certificate.not_after <= now,
                 "revoking": certificate.pk in open_revocations,
                 "revocable": revocable,
+                "switch": switches.get(certificate.pk),
             }
         )
     return rows

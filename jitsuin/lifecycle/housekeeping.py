@@ -10,18 +10,17 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from jitsuin.lifecycle import pickups, transitions
+from jitsuin.lifecycle import overlap, pickups, transitions
 from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
     OPEN_STATES,
     WAIT_MAINTENANCE,
     WAIT_POLICY,
-    Certificate,
     CertificateStatus,
     Pickup,
     PickupState,
@@ -84,18 +83,13 @@ def expire_pickups(now: datetime) -> int:
 
 
 def revoke_superseded(now: datetime) -> int:
-    """Overlap: revoke an old certificate when its grace period ends or the new one is in use."""
-    due = Certificate.objects.filter(
-        status=CertificateStatus.VALID, superseded_by__isnull=False, not_after__gt=now
-    ).filter(
-        Q(supersede_revoke_at__lte=now)
-        | Q(
-            superseded_by__last_seen_at__isnull=False,
-            superseded_by__last_seen_at__gt=F("created_at"),
-        )
-    )
+    """Overlap: revoke old certificates whose ``overlap.revoke_date`` has come.
+
+    An OCSP sighting alone never revokes: the grace runs from the new certificate's first
+    use (see lifecycle.overlap); a campaign deadline can come first.
+    """
     asked = 0
-    for certificate in due.select_related("person")[:SWEEP_BATCH]:
+    for certificate in overlap.due(now).select_related("person")[:SWEEP_BATCH]:
         try:
             request_revoke(
                 certificate,

@@ -71,9 +71,10 @@ class Profile(models.Model):
     )
     pickup_window = models.DurationField(default=timedelta(days=14))
     overlap_grace = models.DurationField(
-        default=timedelta(days=7),
+        default=timedelta(days=14),
         help_text=(
-            "Under overlap, how long after the new certificate is collected the old one is revoked."
+            "Under overlap, how long after the new certificate is first seen in use (OCSP) the "
+            "old one is revoked; the holder's confirmation or a campaign deadline can be earlier."
         ),
     )
     is_default = models.BooleanField(default=False)
@@ -148,8 +149,9 @@ class Certificate(models.Model):
     superseded_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
     )
-    # Under overlap: when the old certificate is to be revoked as superseded.
-    supersede_revoke_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # OCSP sightings (information only): the first and the latest query for this certificate.
+    # When a superseded certificate is revoked is computed by lifecycle.overlap.revoke_date.
+    first_seen_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

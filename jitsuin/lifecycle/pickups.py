@@ -16,7 +16,6 @@ from jitsuin.lifecycle import transitions
 from jitsuin.lifecycle.errors import NotAllowed, PickupGone
 from jitsuin.lifecycle.models import (
     Certificate,
-    CertificateStatus,
     Pickup,
     PickupState,
     Pkcs12Choice,
@@ -96,8 +95,8 @@ def collect_pickup(
 ) -> bytes:
     """The PKCS#12 file; every call inside the window returns identical bytes per profile.
 
-    The first download marks the request collected and, under overlap, starts the grace
-    period after which the replaced certificate is revoked.
+    The first download marks the request collected. Under overlap it starts nothing: the
+    replaced certificate's grace runs from the new one's first use (lifecycle.overlap).
     """
     now = now or timezone.now()
     if pkcs12_profile not in Pkcs12Choice.values:
@@ -151,12 +150,6 @@ def collect_pickup(
             request = pickup.request
             if request.state == RequestState.READY:
                 transitions.transition(request, RequestState.COLLECTED, actor=actor, now=now)
-            grace_ends = now + request.profile.overlap_grace
-            Certificate.objects.filter(
-                superseded_by=pickup.certificate,
-                status=CertificateStatus.VALID,
-                supersede_revoke_at__isnull=True,
-            ).update(supersede_revoke_at=grace_ends)
         return data
 
 

@@ -401,12 +401,9 @@ def _record_issued(request: Request, result: Issued, now: datetime) -> None:
     )
     if request.target_id:
         old = Certificate.objects.select_for_update().get(pk=request.target_id)
+        # When the old one goes is lifecycle.overlap.revoke_date: not decided at issue.
         old.superseded_by = certificate
-        if not request.csr_pem:
-            old.save(update_fields=["superseded_by"])
-        else:  # nothing to collect: the grace period starts now
-            old.supersede_revoke_at = now + request.profile.overlap_grace
-            old.save(update_fields=["superseded_by", "supersede_revoke_at"])
+        old.save(update_fields=["superseded_by"])
     to_state = S.DONE
     if result.private_key is not None:
         pickups.create_pickup(

@@ -315,7 +315,10 @@ def retry_request(
 def confirm_new_certificate(
     certificate: Certificate, *, actor: str, now: datetime | None = None
 ) -> None:
-    """The user says ``certificate`` works: revoke the ones it supersedes now (overlap)."""
+    """The holder says ``certificate`` is installed on every device: revoke what it supersedes.
+
+    The only way an overlap ends at once; sightings never do (see lifecycle.overlap).
+    """
     now = now or timezone.now()
     if certificate.status != CertificateStatus.VALID:
         raise InvalidState(_("This certificate is not valid."), code="not_valid")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from jitsuin.lifecycle import overlap
 from jitsuin.lifecycle.models import (
     OPEN_STATES,
     Certificate,
@@ -87,6 +88,11 @@ class CertificateCard:
     certificate: Certificate
     status: str
     actions: CertificateActions
+    # Under overlap, the switch this certificate is part of (as the old or the new one):
+    # "new certificate last used ..., old last used ..." and when the old one goes.
+    switch: overlap.Switch | None = None
+    switch_usage: str = ""
+    switch_revocation: str = ""
 
     @property
     def label(self) -> Promise:
@@ -152,7 +158,11 @@ def _is_finished(certificate: Certificate, now: datetime) -> bool:
     return certificate.status == CertificateStatus.REVOKED or certificate.not_after <= now
 
 
-def card_for(certificate: Certificate, actions: PersonActions) -> CertificateCard:
+def card_for(
+    certificate: Certificate,
+    actions: PersonActions,
+    switches: dict[int, overlap.Switch] | None = None,
+) -> CertificateCard:
     """The certificate with its status as users know it; a fresh pickup shows 'ready'.
 
     A revoked or expired certificate allows nothing, so it costs no query: a long history
@@ -169,7 +179,27 @@ def card_for(certificate: Certificate, actions: PersonActions) -> CertificateCar
     pickup = certificate_actions.pickup
     if status == "valid" and pickup is not None and pickup.state == PickupState.READY:
         status = "ready"
-    return CertificateCard(certificate, status, certificate_actions)
+    switch = (switches or {}).get(certificate.pk)
+    if switch is None:
+        return CertificateCard(certificate, status, certificate_actions)
+    return CertificateCard(
+        certificate,
+        status,
+        certificate_actions,
+        switch,
+        switch.usage_text(),
+        switch.revoke_text(actions.now),
+    )
+
+
+def switches_for(certificate: Certificate, now: datetime) -> dict[int, overlap.Switch]:
+    """The overlap switch ``certificate`` is part of, old or new (for its detail page)."""
+    if certificate.status != CertificateStatus.VALID or certificate.not_after <= now:
+        return {}
+    others = Certificate.objects.filter(
+        Q(pk=certificate.superseded_by_id) | Q(superseded_by=certificate)
+    ).select_related("issuer", "profile")
+    return overlap.switches([certificate, *others], now)
 
 
 def requests_with_history(person: Person):  # type: ignore[no-untyped-def]
@@ -186,8 +216,13 @@ def requests_with_history(person: Person):  # type: ignore[no-untyped-def]
 def overview(person: Person, now: datetime, *, history_limit: int = 20) -> Overview:
     """Every certificate of ``person`` with its status, open issue requests and recent history."""
     actions = actions_for(person, now=now)
-    certificates = Certificate.objects.filter(person=person).select_related("issuer", "profile")
-    cards = [card_for(c, actions) for c in certificates.order_by("-not_before", "-id")]
+    certificates = list(
+        Certificate.objects.filter(person=person)
+        .select_related("issuer", "profile")
+        .order_by("-not_before", "-id")
+    )
+    switches = overlap.switches(certificates, now)
+    cards = [card_for(c, actions, switches) for c in certificates]
     pending = [
         PendingIssue(request=r)
         for r in Request.objects.filter(

@@ -94,7 +94,7 @@ def status_fragment(request: HttpRequest, person: Person) -> HttpResponse:
 def _certificate_context(person: Person, certificate: Certificate) -> dict[str, Any]:
     now = timezone.now()
     actions = actions_for(person, now=now)
-    card = presenters.card_for(certificate, actions)
+    card = presenters.card_for(certificate, actions, presenters.switches_for(certificate, now))
     history = presenters.requests_with_history(person).filter(
         Q(target=certificate) | Q(certificate=certificate)
     )
@@ -191,7 +191,7 @@ def issue(request: HttpRequest, person: Person) -> HttpResponse:
 @require_POST
 @person_required
 def confirm_new(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
-    """Overlap: the new certificate works, so the one it replaces is revoked now."""
+    """Overlap: the new certificate is installed on every device; the old one is revoked now."""
     certificate = _own_certificate(person, pk)
     try:
         services.confirm_new_certificate(certificate, actor=actor_for(person))

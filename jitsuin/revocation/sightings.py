@@ -1,9 +1,12 @@
-"""Usage sightings: an OCSP query for a certificate means it is in use somewhere.
+"""Usage sightings: an OCSP query for a certificate means someone asked about it.
 
-The hot path only notes (issuer, serial, time) in memory; ``flush`` writes them in a few
-UPDATEs, from a background thread after ``FLUSH_EVERY`` sightings or ``FLUSH_INTERVAL``
-seconds (never on the request's own time), and from the periodic job. A crash loses at most
-one buffer of "last seen" times, which is harmless.
+Information only: anyone can ask (a monitoring probe, a helpdesk ``openssl ocsp``, one of
+many devices), so a sighting never revokes anything by itself; lifecycle.overlap starts a
+grace period from the first one. The hot path only notes (issuer, serial, time) in memory;
+``flush`` writes the first and last sighting per certificate in a few UPDATEs, from a
+background thread after ``FLUSH_EVERY`` sightings or ``FLUSH_INTERVAL`` seconds (never on the
+request's own time), and from the periodic job. A crash loses at most one buffer of
+sightings, which is harmless.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from jitsuin.lifecycle.models import Certificate
 from jitsuin.revocation.lookup import serial_spellings
@@ -26,7 +29,8 @@ FLUSH_EVERY = 2000
 FLUSH_INTERVAL = 30.0
 
 _lock = threading.Lock()
-_buffer: dict[tuple[int, str], datetime] = {}
+# (issuer id, serial) -> (first, last) sighting since the previous flush.
+_buffer: dict[tuple[int, str], tuple[datetime, datetime]] = {}
 _last_flush = time.monotonic()
 _flusher: threading.Thread | None = None
 
@@ -36,8 +40,8 @@ def note(issuer_id: int, serial: str, at: datetime) -> None:
     global _flusher
     with _lock:
         key = (issuer_id, serial)
-        if key not in _buffer or _buffer[key] < at:
-            _buffer[key] = at
+        first, last = _buffer.get(key, (at, at))
+        _buffer[key] = (min(first, at), max(last, at))
         due = len(_buffer) >= FLUSH_EVERY or time.monotonic() - _last_flush > FLUSH_INTERVAL
         if not due or (_flusher is not None and _flusher.is_alive()):
             return
@@ -66,19 +70,29 @@ def flush() -> int:
         _last_flush = time.monotonic()
     if not items:
         return 0
-    # One UPDATE per (issuer, minute): last_seen_at is coarse on purpose.
-    groups: dict[tuple[int, datetime], list[str]] = defaultdict(list)
-    for (issuer_id, serial), at in items.items():
-        groups[(issuer_id, at.replace(second=0, microsecond=0))].append(serial)
+    # One UPDATE per (issuer, minute) and column: the times are coarse on purpose.
+    firsts: dict[tuple[int, datetime], list[str]] = defaultdict(list)
+    lasts: dict[tuple[int, datetime], list[str]] = defaultdict(list)
+    for (issuer_id, serial), (first, last) in items.items():
+        firsts[(issuer_id, first.replace(second=0, microsecond=0))].append(serial)
+        lasts[(issuer_id, last.replace(second=0, microsecond=0))].append(serial)
     touched = 0
     try:
-        for (issuer_id, at), serials in groups.items():
-            spellings = {s for serial in serials for s in serial_spellings(int(serial, 16))}
+        for (issuer_id, at), serials in firsts.items():
+            _certificates(issuer_id, serials).filter(
+                Q(first_seen_at__gt=at) | Q(first_seen_at__isnull=True)
+            ).update(first_seen_at=at)
+        for (issuer_id, at), serials in lasts.items():
             touched += (
-                Certificate.objects.filter(issuer_id=issuer_id, serial__in=spellings)
+                _certificates(issuer_id, serials)
                 .filter(Q(last_seen_at__lt=at) | Q(last_seen_at__isnull=True))
                 .update(last_seen_at=at)
             )
     except Exception:  # a sighting is never worth failing an OCSP answer
         logger.exception("could not record OCSP sightings")
     return touched
+
+
+def _certificates(issuer_id: int, serials: list[str]) -> QuerySet[Certificate]:
+    spellings = {s for serial in serials for s in serial_spellings(int(serial, 16))}
+    return Certificate.objects.filter(issuer_id=issuer_id, serial__in=spellings)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from jitsuin.lifecycle import overlap
 from jitsuin.lifecycle.errors import NotAllowed
 from jitsuin.lifecycle.housekeeping import revoke_superseded
 from jitsuin.lifecycle.models import (
@@ -41,7 +42,7 @@ def use_policy(profile, policy):
     profile.save()
 
 
-def test_overlap_issues_while_the_old_one_is_valid_and_revokes_it_after_the_grace(
+def test_overlap_issues_while_the_old_one_is_valid_and_revokes_it_after_first_use_and_grace(
     profile, alice, t0
 ):
     old = issue_and_collect(alice, t0)
@@ -49,23 +50,29 @@ def test_overlap_issues_while_the_old_one_is_valid_and_revokes_it_after_the_grac
     new = issue_and_collect(alice, later)
     old.refresh_from_db()
     assert old.status == CertificateStatus.VALID and old.superseded_by == new
-    assert old.supersede_revoke_at == later + profile.overlap_grace
-    assert revoke_superseded(later + timedelta(days=6)) == 0
-    assert revoke_superseded(later + profile.overlap_grace) == 1
+    assert profile.overlap_grace == timedelta(days=14)
+    # Collected but never used: nothing starts the clock.
+    assert revoke_superseded(later + timedelta(days=60)) == 0
+    first_use = later + timedelta(days=3)
+    Certificate.objects.filter(pk=new.pk).update(first_seen_at=first_use, last_seen_at=first_use)
+    assert revoke_superseded(first_use + profile.overlap_grace - timedelta(minutes=1)) == 0
+    assert revoke_superseded(first_use + profile.overlap_grace) == 1
     revoke = Request.objects.get(kind=RequestKind.REVOKE, target=old)
     assert revoke.reason == "superseded" and revoke.requested_by == "system:overlap"
-    run_pipeline(later + profile.overlap_grace)
+    assert revoke_superseded(first_use + profile.overlap_grace) == 0  # already asked
+    run_pipeline(first_use + profile.overlap_grace)
     old.refresh_from_db()
     assert old.status == CertificateStatus.REVOKED and old.revocation_reason == "superseded"
     assert revoke_superseded(later + timedelta(days=30)) == 0
 
 
-def test_overlap_grace_starts_only_when_the_new_one_is_collected(profile, alice, t0):
+def test_overlap_never_revokes_while_the_new_one_is_unused(profile, alice, t0):
     old = issue_and_collect(alice, t0)
     request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
     run_pipeline(t0)
     old.refresh_from_db()
-    assert old.superseded_by is not None and old.supersede_revoke_at is None
+    assert old.superseded_by is not None
+    assert overlap.revoke_date(old, t0) is None
     assert revoke_superseded(t0 + timedelta(days=60)) == 0
 
 
@@ -79,12 +86,15 @@ def test_overlap_confirmation_revokes_the_old_one_at_once(profile, alice, t0):
     assert old.status == CertificateStatus.REVOKED and old.revocation_reason == "superseded"
 
 
-def test_overlap_new_certificate_seen_in_use_revokes_the_old_one(profile, alice, t0):
+def test_overlap_a_sighting_of_the_new_one_alone_revokes_nothing(profile, alice, t0):
     old = issue_and_collect(alice, t0)
     new = issue_and_collect(alice, t0 + timedelta(days=1))
-    Certificate.objects.filter(pk=new.pk).update(last_seen_at=t0 + timedelta(days=2))
-    assert revoke_superseded(t0 + timedelta(days=2)) == 1
-    assert Request.objects.filter(kind=RequestKind.REVOKE, target=old).exists()
+    seen = t0 + timedelta(days=2)
+    Certificate.objects.filter(pk=new.pk).update(first_seen_at=seen, last_seen_at=seen)
+    assert revoke_superseded(seen + timedelta(minutes=1)) == 0
+    assert not Request.objects.filter(kind=RequestKind.REVOKE, target=old).exists()
+    old.refresh_from_db()
+    assert overlap.revoke_date(old, seen) == seen + profile.overlap_grace
 
 
 def test_overlap_refuses_a_third_certificate_during_the_switch(profile, alice, t0):
