@@ -1,8 +1,8 @@
-"""Campaign console pages; the project mounts them at /console/campaigns/."""
+"""Campaign console pages; the project mounts them at /console/campaigns/ (namespace campaigns)."""
 
 from django.urls import path
 
-from jitsuin.campaigns import views
+from jitsuin.console.campaigns import views
 
 app_name = "campaigns"
 urlpatterns = [

@@ -23,9 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from jitsuin.audit.services import actor_label
 from jitsuin.campaigns import links, queries, services, tasks
 from jitsuin.campaigns.export import csv_rows
-from jitsuin.campaigns.forms import CampaignForm, CancelForm, PostponeForm
 from jitsuin.campaigns.models import RUNNING_STATES, Campaign, CampaignState, TaskState
 from jitsuin.console.access import console_view
+from jitsuin.console.campaigns.forms import CampaignForm, CancelForm, PostponeForm
 from jitsuin.console.roles import MANAGE_CAMPAIGNS, VIEW_CAMPAIGNS, perm
 from jitsuin.lifecycle.errors import LifecycleError
 
