@@ -12,7 +12,7 @@ urlpatterns = [
     path("api/", include("jitsuin.api.urls")),
     path("account/", include("jitsuin.access.urls")),
     path("account/", include("jitsuin.access.sso_urls")),
-    path("console/campaigns/", include("jitsuin.campaigns.urls")),
+    path("console/campaigns/", include("jitsuin.console.campaigns.urls")),
     path("console/", include("jitsuin.console.urls")),
     path("", include("jitsuin.portal.urls")),
 ]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from jitsuin.audit.services import record
 from jitsuin.authorities import services as authority_services
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
-from jitsuin.campaigns import preflight, queries
+from jitsuin.campaigns import links, preflight, queries
 from jitsuin.campaigns.models import (
     RUNNING_STATES,
     Campaign,
@@ -32,7 +32,7 @@ from jitsuin.campaigns.models import (
 from jitsuin.config import current
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed, NotFound
 from jitsuin.lifecycle.models import Certificate, CertificateStatus, Person
-from jitsuin.notify.services import BulkItem, enqueue_many
+from jitsuin.notify.services import BulkItem, enqueue_many, render_item
 from jitsuin.pki.clock import FixedClock
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -98,6 +98,7 @@ def create_campaign(
         raise NotAllowed(_("The deadline must come after the cut-off."))
     if any(d <= 0 for d in reminder_days or []):
         raise NotAllowed(_("Reminder days must be positive numbers of days before the deadline."))
+    links.check_texts(texts or {})
     with transaction.atomic():
         if Campaign.objects.filter(name=name).exists():
             raise NotAllowed(_("A campaign named %(name)s already exists.") % {"name": name})
@@ -193,6 +194,7 @@ def start(
             _("The cut-off (%(at)s) has not come yet.")
             % {"at": f"{campaign.cutoff:%Y-%m-%d %H:%M}"}
         )
+    check_texts(campaign)
     if require_preflight:
         checks = run_preflight(campaign, actor=actor, now=now)
         if not preflight.all_passed(checks):
@@ -229,6 +231,15 @@ def link_for(campaign: Campaign) -> str:
     return current().public_url + "/"
 
 
+def check_texts(campaign: Campaign) -> None:
+    """Refuse to send a campaign whose own texts link anywhere but the portal.
+
+    ``create_campaign`` checked them already; this holds even for a row changed since (by
+    hand, or before the check existed), because a campaign mail reaches every holder.
+    """
+    links.check_texts({field: getattr(campaign, field) for field in links.TEXT_FIELDS})
+
+
 def _context(
     campaign: Campaign, person: Person, *, old_authorities: str, **extra: object
 ) -> dict[str, object]:
@@ -243,6 +254,45 @@ def _context(
         "link": link_for(campaign),
         **extra,
     }
+
+
+# The sample recipient of the preview: nobody real, so the page shows no one's data.
+SAMPLE_NAMES = {"ja": "見本 花子", "en": "Hanako Sample"}
+
+
+@dataclass(frozen=True)
+class Preview:
+    language: str
+    to: str
+    subject: str
+    body: str
+
+
+def preview_invitation(campaign: Campaign) -> list[Preview]:
+    """The invitation as it will go out, in Japanese and in English, for a sample recipient.
+
+    Same context and same rendering as ``send_invitations``; refuses (ForeignLink) texts
+    that could not be sent.
+    """
+    check_texts(campaign)
+    old_names = _old_names(campaign)
+    previews = []
+    for language in ("ja", "en"):
+        sample = Person(
+            uid="sample",
+            email="sample@example.invalid",
+            name_ja=SAMPLE_NAMES["ja"],
+            name_en=SAMPLE_NAMES["en"],
+            language=language,
+        )
+        item = BulkItem(
+            person=sample,
+            key="preview",
+            context=_context(campaign, sample, old_authorities=old_names),
+        )
+        rendered, subject, body = render_item("campaign_invite", item)
+        previews.append(Preview(rendered, sample.email, subject, body))
+    return previews
 
 
 def _claim(task: CampaignTask) -> bool:
@@ -334,6 +384,7 @@ def send_invitations(
         )
 
     def send(batch: list[Person]) -> None:
+        check_texts(campaign)
         items = [
             BulkItem(
                 person=person,
@@ -427,6 +478,7 @@ def _send_round(
             yield from Person.objects.filter(pk__in=chunk, active=True).order_by("pk")
 
     def send(batch: list[Person]) -> None:
+        check_texts(campaign)
         items = [
             BulkItem(
                 person=person,

@@ -17,6 +17,8 @@ class ConsoleAccess(models.Model):
             ("manage_maintenance", "Schedule maintenance windows"),
             ("view_audit", "Read and export the audit log"),
             ("manage_authorities", "Manage the CA hierarchy"),
+            ("view_campaigns", "Follow switchover campaigns and their stragglers"),
+            ("manage_campaigns", "Create, start and steer switchover campaigns"),
         ]
 
     def __str__(self) -> str:

@@ -242,6 +242,24 @@ class BulkItem:
     context: dict[str, Any]
 
 
+def render_item(
+    event: str, item: BulkItem, *, cache: dict[tuple[str, str], tuple[str, str]] | None = None
+) -> tuple[str, str, str]:
+    """(language, subject, body) of one bulk e-mail, exactly as ``enqueue_many`` stores it.
+
+    Each distinct context is rendered once per language (``cache``) and the name filled in.
+    Previews call this too, so what staff see is what goes out.
+    """
+    cache = {} if cache is None else cache
+    language = _language(item.person, None)
+    shared = repr(sorted(item.context.items()))
+    if (language, shared) not in cache:
+        cache[(language, shared)] = render(event, {**item.context, "name": _NAME_MARK}, language)
+    name = item.context.get("name") or item.person.display_name(language)
+    subject, body = (text.replace(_NAME_MARK, name) for text in cache[(language, shared)])
+    return language, subject, body
+
+
 def enqueue_many(
     event: str, items: list[BulkItem], *, actor: str = SYSTEM, now: datetime | None = None
 ) -> int:
@@ -264,14 +282,7 @@ def enqueue_many(
     for item in items:
         if item.key in existing or not getattr(item.person, "email", ""):
             continue
-        language = _language(item.person, None)
-        shared = repr(sorted(item.context.items()))
-        if (language, shared) not in rendered:
-            rendered[(language, shared)] = render(
-                event, {**item.context, "name": _NAME_MARK}, language
-            )
-        name = item.context.get("name") or item.person.display_name(language)
-        subject, body = (text.replace(_NAME_MARK, name) for text in rendered[(language, shared)])
+        language, subject, body = render_item(event, item, cache=rendered)
         rows.append(
             OutboxMessage(
                 key=item.key,

@@ -1,5 +1,6 @@
-"""In a real browser: an operator signs in with a one-time code, reads the dry run, starts the
-campaign and watches the console's progress bar fill while the invitations go out."""
+"""In a real browser: a CA admin signs in with a one-time code, reads the dry run, reviews the
+invitation exactly as it will go out, starts the campaign and watches the console's progress
+bar fill while the invitations go out."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.contrib.auth.models import Group, User
 
 from jitsuin.campaigns import services
 from jitsuin.campaigns.models import CampaignState
+from jitsuin.console.roles import ensure_roles
 from tests.browser.helpers import SCREENSHOTS, chromium, sign_in
 from tests.campaigns import factories as f
 from tests.staff_fixtures import PASSWORD, totp_device
@@ -31,12 +33,13 @@ def story(live_server, transactional_db, monkeypatch):
         name="g1-to-g2",
         texts={"subject_ja": "クライアント証明書の切り替えのお願い"},
     )
-    user = User.objects.create_user("op-tanaka", password=PASSWORD)
-    user.groups.add(Group.objects.get_or_create(name="operator")[0])
+    ensure_roles()
+    user = User.objects.create_user("ca-tanaka", password=PASSWORD)
+    user.groups.add(Group.objects.get(name="ca-admin"))
     return {"campaign": campaign, "device": totp_device(user)}
 
 
-def test_operator_starts_a_campaign_and_watches_the_invitations_go_out(story, live_server):
+def test_ca_admin_starts_a_campaign_and_watches_the_invitations_go_out(story, live_server):
     campaign, device = story["campaign"], story["device"]
     url = f"{live_server.url}/console/campaigns/{campaign.pk}/"
     with chromium() as browser:
@@ -46,7 +49,7 @@ def test_operator_starts_a_campaign_and_watches_the_invitations_go_out(story, li
         sign_in(
             page,
             live_server.url,
-            "op-tanaka",
+            "ca-tanaka",
             device=device,
             next_path=f"/console/campaigns/{campaign.pk}/",
         )
@@ -55,6 +58,15 @@ def test_operator_starts_a_campaign_and_watches_the_invitations_go_out(story, li
         expect(page.locator("#main")).to_contain_text(f"{PEOPLE}")
         page.screenshot(path=str(SCREENSHOTS / "campaign-plan-ja.png"), full_page=True)
 
+        page.get_by_role("link", name="送信されるメールを確認して開始").click()
+        expect(page.locator("#preview-h")).to_have_text("送信されるメール")
+        expect(page.locator(".mail-preview[lang=ja] .mail-subject")).to_have_text(
+            "[jitsuin] クライアント証明書の切り替えのお願い"
+        )
+        expect(page.locator(".mail-preview[lang=en] .mail-body")).to_contain_text(
+            "Dear Hanako Sample,"
+        )
+        page.screenshot(path=str(SCREENSHOTS / "campaign-start-preview-ja.png"), full_page=True)
         page.get_by_role("button", name="切替キャンペーンを開始").click()
         expect(page.locator(".messages")).to_contain_text("切替キャンペーンを開始しました")
         expect(page.locator("#campaign-tasks")).to_contain_text(f"0 / {PEOPLE}")

@@ -1,4 +1,5 @@
-"""Campaign console pages: staff with a verified second factor only; CA admins confirm."""
+"""Campaign console pages: staff with a verified second factor follow campaigns; CA admins
+create, start and steer them (the permission matrix is in tests/security)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.test import Client
 from django.utils import timezone
 
 from jitsuin.audit.models import AuditEvent
@@ -37,21 +39,27 @@ def test_people_without_staff_role_or_second_factor_are_kept_out(client, live):
     sign_in(client, "alice", staff=False)
     assert client.get(url).status_code == 403
     client.logout()
-    sign_in(client, "bob", verified=False)
+    sign_in(client, "bob", verified=False, roles=["helpdesk"])
     response = client.get(url)
     assert response.status_code == 302 and "/account/totp/" in response["Location"]
 
 
-def test_operator_sees_plan_starts_and_follows_progress(client, live):
-    sign_in(client, "op", roles=["operator"])
-    page = client.get(f"/console/campaigns/{live.pk}/")
+def test_ca_admin_starts_and_the_other_roles_follow_progress(client, live):
+    sign_in(client, "ca", roles=["ca-admin"])
+    operator = Client()
+    sign_in(operator, "op", roles=["operator"])
+    page = operator.get(f"/console/campaigns/{live.pk}/")
     assert page.status_code == 200
     assert page.context["plan"].people == 6
     assert "事前チェック" in page.content.decode()  # Japanese by default
-    client.cookies["jitsuin_lang"] = "en"
-    assert b"Pre-flight checks" in client.get(f"/console/campaigns/{live.pk}/").content
-    assert client.get("/console/campaigns/").status_code == 200
+    assert f"/console/campaigns/{live.pk}/start/" not in page.content.decode()
+    operator.cookies["jitsuin_lang"] = "en"
+    assert b"Pre-flight checks" in operator.get(f"/console/campaigns/{live.pk}/").content
+    assert operator.get("/console/campaigns/").status_code == 200
 
+    review = client.get(f"/console/campaigns/{live.pk}/start/")
+    assert review.status_code == 200
+    assert [p.language for p in review.context["previews"]] == ["ja", "en"]
     response = client.post(f"/console/campaigns/{live.pk}/start/")
     assert response.status_code == 302
     live.refresh_from_db()
@@ -59,25 +67,26 @@ def test_operator_sees_plan_starts_and_follows_progress(client, live):
     task = CampaignTask.objects.get(campaign=live, kind="invite")
     assert (task.total, task.state) == (6, "queued")  # the worker sends them
     services.send_invitations(live)
-    fragment = client.get(f"/console/campaigns/{live.pk}/tasks/")
+    fragment = operator.get(f"/console/campaigns/{live.pk}/tasks/")
     assert b"6 / 6" in fragment.content and b"hx-trigger" not in fragment.content
 
-    page = client.get(f"/console/campaigns/{live.pk}/")
+    page = operator.get(f"/console/campaigns/{live.pk}/")
     assert page.context["progress"].not_started == 6
     assert len(page.context["stragglers"]) == 6
     row, link = page.context["stragglers"][0]
     assert link == f"/console/people/{row.person_id}/"  # the helpdesk's page for the person
     assert page.context["chart"]
-    csv = b"".join(client.get(f"/console/campaigns/{live.pk}/export.csv").streaming_content)
+    csv = b"".join(operator.get(f"/console/campaigns/{live.pk}/export.csv").streaming_content)
     assert (
         csv.decode("utf-8-sig").splitlines()[0] == "uid,name,email,category,last_seen_at,old_serial"
     )
     assert len(csv.splitlines()) == 7
     assert AuditEvent.objects.filter(action="campaign.exported", actor="user:op").exists()
 
-    # Confirming the revocation is for CA admins only.
+    # Steering a running campaign is for CA admins only.
+    assert operator.post(f"/console/campaigns/{live.pk}/summary/").status_code == 403
     services.prepare_summary(live, actor="test")
-    assert client.post(f"/console/campaigns/{live.pk}/confirm/").status_code == 403
+    assert operator.post(f"/console/campaigns/{live.pk}/confirm/").status_code == 403
 
 
 def test_ca_admin_confirms_or_postpones(client, live):
@@ -96,8 +105,8 @@ def test_ca_admin_confirms_or_postpones(client, live):
     assert live.state == CampaignState.CONFIRMED and live.confirmed_by == "user:ca"
 
 
-def test_operator_creates_a_draft_from_the_console(client, scene):
-    sign_in(client, "op", roles=["operator"])
+def test_ca_admin_creates_a_draft_from_the_console(client, scene):
+    sign_in(client, "ca", roles=["ca-admin"])
     assert client.get("/console/campaigns/new/").status_code == 200
     response = client.post(
         "/console/campaigns/new/",

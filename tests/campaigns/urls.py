@@ -4,4 +4,4 @@ from django.urls import include, path
 
 from jitsuin.urls import urlpatterns as project
 
-urlpatterns = [path("console/campaigns/", include("jitsuin.campaigns.urls")), *project]
+urlpatterns = [path("console/campaigns/", include("jitsuin.console.campaigns.urls")), *project]

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.authorities.models import Authority
+from jitsuin.campaigns import links
 
 
 def _intermediates() -> Any:
@@ -52,6 +53,20 @@ class CampaignForm(forms.Form):
         if any(d <= 0 for d in days):
             raise forms.ValidationError(_("Days must be positive."))
         return days
+
+    def clean(self) -> dict[str, Any]:
+        """Each subject and body may link only to the portal (the service checks again)."""
+        data = super().clean() or {}
+        for field in links.TEXT_FIELDS:
+            try:
+                links.check_text(data.get(field) or "")
+            except links.ForeignLink as exc:
+                self.add_error(field, str(exc.message))
+        return data
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)
 
 
 class PostponeForm(forms.Form):

@@ -1,8 +1,8 @@
-"""Campaign console pages; the project mounts them at /console/campaigns/."""
+"""Campaign console pages; the project mounts them at /console/campaigns/ (namespace campaigns)."""
 
 from django.urls import path
 
-from jitsuin.campaigns import views
+from jitsuin.console.campaigns import views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -15,5 +15,6 @@ urlpatterns = [
     path("<int:pk>/summary/", views.campaign_summary, name="summary"),
     path("<int:pk>/confirm/", views.campaign_confirm, name="confirm"),
     path("<int:pk>/postpone/", views.campaign_postpone, name="postpone"),
+    path("<int:pk>/cancel/", views.campaign_cancel, name="cancel"),
     path("<int:pk>/export.csv", views.campaign_export, name="export"),
 ]

@@ -1,6 +1,8 @@
 """Console pages for switchover campaigns (mounted at /console/campaigns/).
 
-Staff only, after a second factor; confirming or postponing the revocation is for CA admins.
+Staff only, after a second factor. Every staff role follows a campaign (``view_campaigns``);
+every step that changes one is for CA admins (``manage_campaigns``): starting a campaign
+makes another intermediate the issuing CA and e-mails every holder from the official sender.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jitsuin.access.roles import CA_ADMIN, role_required, roles_of, staff_required
 from jitsuin.audit.services import actor_label
-from jitsuin.campaigns import queries, services, tasks
+from jitsuin.campaigns import links, queries, services, tasks
 from jitsuin.campaigns.export import csv_rows
-from jitsuin.campaigns.forms import CampaignForm, PostponeForm
 from jitsuin.campaigns.models import RUNNING_STATES, Campaign, CampaignState, TaskState
+from jitsuin.console.access import console_view
+from jitsuin.console.campaigns.forms import CampaignForm, CancelForm, PostponeForm
+from jitsuin.console.roles import MANAGE_CAMPAIGNS, VIEW_CAMPAIGNS, perm
 from jitsuin.lifecycle.errors import LifecycleError
 
 STRAGGLERS_SHOWN = 50
@@ -80,7 +83,7 @@ def _with_links(rows: Iterator[queries.MemberRow]) -> list[tuple[queries.MemberR
 
 
 @require_GET
-@staff_required
+@console_view(VIEW_CAMPAIGNS)
 def campaign_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rows = []
@@ -92,7 +95,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     return render(request, "campaigns/list.html", {"rows": rows})
 
 
-@staff_required
+@console_view(MANAGE_CAMPAIGNS)
 def campaign_create(request: HttpRequest) -> HttpResponse:
     form = CampaignForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -113,11 +116,13 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Campaign created. Check the plan before starting it."))
             return redirect("campaigns:detail", pk=campaign.pk)
-    return render(request, "campaigns/create.html", {"form": form})
+    return render(
+        request, "campaigns/create.html", {"form": form, "portal_host": links.public_host()}
+    )
 
 
 @require_GET
-@staff_required
+@console_view(VIEW_CAMPAIGNS)
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
     now = timezone.now()
@@ -143,9 +148,11 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else [],
         "tasks": campaign.tasks.all()[:5],
         "running": campaign.tasks.exclude(state__in=[TaskState.DONE, TaskState.FAILED]).exists(),
-        "is_ca_admin": CA_ADMIN in roles_of(request.user),
+        "can_manage": request.user.has_perm(perm(MANAGE_CAMPAIGNS)),
         "is_running": campaign.state in RUNNING_STATES,
+        "is_open": campaign.state in (CampaignState.DRAFT, *RUNNING_STATES),
         "postpone_form": PostponeForm(),
+        "cancel_form": CancelForm(),
         "overdue": campaign.state == CampaignState.AWAITING_CONFIRMATION
         and now >= campaign.deadline,
     }
@@ -153,7 +160,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@staff_required
+@console_view(VIEW_CAMPAIGNS)
 def campaign_tasks(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress bars of bulk work (htmx polls this while something runs)."""
     campaign = get_object_or_404(Campaign, pk=pk)
@@ -184,7 +191,7 @@ def _step(request: HttpRequest, pk: int, step: Callable[..., object], done: str)
 
 
 @require_POST
-@staff_required
+@console_view(MANAGE_CAMPAIGNS)
 def campaign_preflight(request: HttpRequest, pk: int) -> HttpResponse:
     return _step(request, pk, services.run_preflight, _("Pre-flight checks done."))
 
@@ -195,26 +202,64 @@ def _start(campaign: Campaign, *, actor: str) -> None:
     tasks.send_invitations.enqueue(campaign.pk)
 
 
-@require_POST
-@staff_required
+@require_http_methods(["GET", "POST"])
+@console_view(MANAGE_CAMPAIGNS)
 def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
-    return _step(request, pk, _start, _("Campaign started; invitations are being sent."))
+    """GET: the invitation exactly as it will go out (ja and en), then the start button."""
+    if request.method == "POST":
+        return _step(request, pk, _start, _("Campaign started; invitations are being sent."))
+    campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
+    if campaign.state != CampaignState.DRAFT:
+        messages.error(request, _("The campaign has already been started."))
+        return redirect("campaigns:detail", pk=pk)
+    try:
+        previews = services.preview_invitation(campaign)
+    except links.ForeignLink as exc:
+        previews, refused = [], str(exc.message)
+    else:
+        refused = ""
+    context = {
+        "campaign": campaign,
+        "old_authorities": list(campaign.old_authorities.all()),
+        "previews": previews,
+        "refused": refused,
+        "plan": queries.plan(campaign, now=timezone.now()),
+    }
+    return render(request, "campaigns/start.html", context)
 
 
 @require_POST
-@role_required(CA_ADMIN)
+@console_view(MANAGE_CAMPAIGNS)
 def campaign_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return _step(request, pk, services.confirm, _("Revocation confirmed."))
 
 
 @require_POST
-@staff_required
+@console_view(MANAGE_CAMPAIGNS)
 def campaign_summary(request: HttpRequest, pk: int) -> HttpResponse:
     return _step(request, pk, services.prepare_summary, _("Final summary prepared."))
 
 
 @require_POST
-@role_required(CA_ADMIN)
+@console_view(MANAGE_CAMPAIGNS)
+def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=pk)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say why the campaign is cancelled."))
+        return redirect("campaigns:detail", pk=pk)
+    _act(
+        request,
+        lambda: services.cancel(
+            campaign, reason=form.cleaned_data["reason"], actor=actor_label(request.user)
+        ),
+        _("Campaign cancelled."),
+    )
+    return redirect("campaigns:detail", pk=pk)
+
+
+@require_POST
+@console_view(MANAGE_CAMPAIGNS)
 def campaign_postpone(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     form = PostponeForm(request.POST)
@@ -240,7 +285,7 @@ class _Echo:
 
 
 @require_GET
-@staff_required
+@console_view(VIEW_CAMPAIGNS)
 def campaign_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     writer = csv.writer(_Echo())
