@@ -148,7 +148,7 @@ class JitsuinConfig:
             helpdesk_email=env.get("JITSUIN_HELPDESK_EMAIL") or "helpdesk@localhost",
             smtp_host=env.get("JITSUIN_SMTP_HOST") or "127.0.0.1",
             smtp_port=smtp_port,
-            demo=_bool(env, "JITSUIN_DEMO", True),
+            demo=_bool(env, "JITSUIN_DEMO", False),  # opt-in: `make run` sets it
             extra={k: v for k, v in env.items() if k.startswith("JITSUIN_")},
         )
 
