@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $(STAMP)
 
+# The demo: demo accounts (printed, marked [DEMO]); a plain `jitsuin serve` makes none.
 run: $(STAMP)
-	$(BIN)/jitsuin serve
+	JITSUIN_DEMO=1 $(BIN)/jitsuin serve
 
 worker: $(STAMP)
 	$(BIN)/jitsuin worker

@@ -9,11 +9,13 @@ import ipaddress
 import os
 import re
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -26,6 +28,10 @@ DEFAULT_ALLOWED_NETWORKS = (
     "192.168.0.0/16",
     "fc00::/7",
 )
+
+
+# Always answered besides JITSUIN_PUBLIC_URL's host: health checks and the machine itself.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
 class ConfigError(ValueError):
@@ -108,6 +114,18 @@ def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -
     return value
 
 
+def _allowed_hosts(env: Mapping[str, str], public_url: str) -> tuple[str, ...]:
+    """JITSUIN_ALLOWED_HOSTS as given (``*`` only then); by default the public URL's host and
+    loopback, so a rebound DNS name cannot drive a campus browser against the portal."""
+    raw = env.get("JITSUIN_ALLOWED_HOSTS")
+    if raw and raw.strip():
+        return tuple(h for h in re.split(r"[,\s]+", raw) if h)
+    host = urlsplit(public_url).hostname or ""
+    if ":" in host:  # an IPv6 literal: Django compares it with its brackets
+        host = f"[{host}]"
+    return tuple(dict.fromkeys(h for h in (host, *LOOPBACK_HOSTS) if h))
+
+
 @dataclass(frozen=True)
 class JitsuinConfig:
     data_dir: Path
@@ -168,7 +186,6 @@ class JitsuinConfig:
         database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'jitsuin.sqlite3'}"
         if not database_url.startswith(("sqlite:", "postgres:", "postgresql:", "pgsql:")):
             raise ConfigError("DATABASE_URL: only sqlite:/// and postgres:// URLs are supported")
-        hosts = tuple(h for h in re.split(r"[,\s]+", env.get("JITSUIN_ALLOWED_HOSTS") or "*") if h)
         try:
             smtp_port = int(env.get("JITSUIN_SMTP_PORT") or "25")
         except ValueError as exc:
@@ -179,7 +196,7 @@ class JitsuinConfig:
             public_url=public_url,
             debug=_bool(env, "JITSUIN_DEBUG", False),
             secret_key=env.get("JITSUIN_SECRET_KEY") or "",
-            allowed_hosts=hosts,
+            allowed_hosts=_allowed_hosts(env, public_url),
             allowed_networks=_networks(env, "JITSUIN_ALLOWED_NETWORKS", DEFAULT_ALLOWED_NETWORKS),
             trusted_proxies=_networks(env, "JITSUIN_TRUSTED_PROXIES", ()),
             kek_hex=env.get("JITSUIN_KEK") or None,
@@ -191,7 +208,7 @@ class JitsuinConfig:
             helpdesk_email=env.get("JITSUIN_HELPDESK_EMAIL") or "helpdesk@localhost",
             smtp_host=env.get("JITSUIN_SMTP_HOST") or "127.0.0.1",
             smtp_port=smtp_port,
-            demo=_bool(env, "JITSUIN_DEMO", True),
+            demo=_bool(env, "JITSUIN_DEMO", False),  # opt-in: `make run` sets it
             pkcs12_max_iterations=_int(env, "JITSUIN_PKCS12_MAX_ITERATIONS", 1_000_000),
             ocsp_cache_bytes=_int(env, "JITSUIN_OCSP_CACHE_BYTES", 32 * 1024 * 1024, minimum=0),
             extra={k: v for k, v in env.items() if k.startswith("JITSUIN_")},
@@ -199,7 +216,20 @@ class JitsuinConfig:
         )
 
     def ensure_data_dir(self) -> None:
+        """The data dir, private to this user: made 0700, or made so (with everything in it
+        that an older version left readable), or a ConfigError when another user owns it."""
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = self.data_dir.stat()
+        if info.st_mode & 0o077 and info.st_uid != os.geteuid():
+            raise ConfigError(
+                f"JITSUIN_DATA_DIR: {self.data_dir} is open to group or others "
+                f"(mode {stat.S_IMODE(info.st_mode):04o}) and owned by uid {info.st_uid}, "
+                f"not this user: run `chmod 700 {self.data_dir}` as its owner, or chown it to "
+                "the user that runs jitsuin"
+            )
+        if self.data_dir not in _made_private:  # once per process: outbox/ can be large
+            _make_private(self.data_dir)
+            _made_private.add(self.data_dir)
 
     def load_or_create_secret_key(self) -> str:
         """The Django secret key: from the environment, else a file made on first run (0600)."""
@@ -212,6 +242,26 @@ class JitsuinConfig:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(50))
         return path.read_text().strip()
+
+
+_made_private: set[Path] = set()
+
+
+def _make_private(top: Path) -> None:
+    """Take group and other bits off ``top`` and everything under it that this user owns.
+
+    The database, its -wal/-shm and the e-mails in outbox/ were once created 0644; the umask
+    of 077 (cli.main, wsgi) keeps new files private, this mends those already there.
+    """
+    me = os.geteuid()
+    for root, _dirs, files in os.walk(top):  # symlinked directories are not followed
+        for path in [root, *(os.path.join(root, name) for name in files)]:
+            try:
+                info = os.lstat(path)
+            except FileNotFoundError:  # e.g. a -shm file another process just removed
+                continue
+            if info.st_uid == me and not stat.S_ISLNK(info.st_mode) and info.st_mode & 0o077:
+                os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
 
 
 @cache

@@ -4,6 +4,9 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+# Servers that import this module (gunicorn, granian) bypass the `jitsuin` command: the data
+# files they create are for this user only too.
+os.umask(0o077)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jitsuin.settings")
 application = get_wsgi_application()
 

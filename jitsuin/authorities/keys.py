@@ -13,7 +13,10 @@ from jitsuin.config import current
 from jitsuin.pki.keystore import EncryptedFileKeyStore, KeyStore, load_or_create_kek
 
 _NONCE = 12
-_VERSION = b"\x01"
+# Version 1: the associated data is the purpose only (blobs sealed before binding existed).
+# Version 2: the purpose and the identity of the row holding the blob (``bound_to``).
+_LEGACY = b"\x01"
+_BOUND = b"\x02"
 
 
 class SealError(Exception):
@@ -39,21 +42,38 @@ def _aead(purpose: str) -> AESGCM:
     return AESGCM(key)
 
 
-def seal(data: bytes, *, purpose: str) -> bytes:
+def _associated_data(purpose: str, bound_to: str) -> bytes:
+    return purpose.encode() + b"\x00" + bound_to.encode()
+
+
+def seal(data: bytes, *, purpose: str, bound_to: str) -> bytes:
     """Encrypt ``data`` for storage in a table (AES-256-GCM under a key derived from the KEK).
 
     ``purpose`` binds the ciphertext to its use ("pickup-pkcs12", "pickup-pin"), so a
-    sealed PIN can never be opened as something else.
+    sealed PIN can never be opened as something else; ``bound_to`` names the row that holds
+    it ("pickup:42"), so a blob copied into another row does not open there.
     """
     nonce = os.urandom(_NONCE)
-    return _VERSION + nonce + _aead(purpose).encrypt(nonce, data, purpose.encode())
+    aad = _associated_data(purpose, bound_to)
+    return _BOUND + nonce + _aead(purpose).encrypt(nonce, data, aad)
 
 
-def unseal(sealed: bytes, *, purpose: str) -> bytes:
-    if not sealed or sealed[:1] != _VERSION:
+def unseal(sealed: bytes, *, purpose: str, bound_to: str) -> bytes:
+    """Open what ``seal`` made for the same ``purpose`` and ``bound_to``.
+
+    Blobs sealed before row binding (version 1) open with the purpose alone: nobody can
+    make a new one without the KEK, so only rows from before the upgrade can be swapped,
+    and those pickups are destroyed when their window ends.
+    """
+    version = sealed[:1] if sealed else b""
+    if version == _BOUND:
+        aad = _associated_data(purpose, bound_to)
+    elif version == _LEGACY:
+        aad = purpose.encode()
+    else:
         raise SealError("not sealed data")
     nonce, body = sealed[1 : 1 + _NONCE], sealed[1 + _NONCE :]
     try:
-        return _aead(purpose).decrypt(nonce, body, purpose.encode())
+        return _aead(purpose).decrypt(nonce, body, aad)
     except Exception as exc:  # InvalidTag: wrong key or tampered data
         raise SealError("sealed data could not be opened (wrong key or changed data)") from exc

@@ -4,7 +4,8 @@ The accounts get random passwords, printed once when they are made and kept in
 ``<data dir>/demo-credentials.txt`` (mode 0600). Staff accounts get a confirmed TOTP device
 whose key is printed too, because staff must pass a second factor. The demo person gets a
 real certificate through the real pipeline, so the seed's story (revoke, issue, download)
-can be walked at once. Nothing is made when ``JITSUIN_DEMO=0``.
+can be walked at once. Only with ``JITSUIN_DEMO=1`` (``make run`` sets it); the default makes
+nothing.
 """
 
 from __future__ import annotations
@@ -153,7 +154,7 @@ def ensure_demo_data(out: TextIO, *, passwords: dict[str, str] | None = None) ->
     if holder is not None and not holder.certificates.exists():
         give_valid_certificate(holder)
     header = (
-        f"[{DEMO_MARK}] Demo accounts for trying jitsuin. NOT FOR PRODUCTION: set JITSUIN_DEMO=0\n"
+        f"[{DEMO_MARK}] Demo accounts for trying jitsuin. NOT FOR PRODUCTION: unset JITSUIN_DEMO\n"
         f"[{DEMO_MARK}] and delete these users before real use. Staff accounts need the TOTP key\n"
         f"[{DEMO_MARK}] in an authenticator app (or `oathtool --totp -b KEY`).\n"
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
+from jitsuin.config import ConfigError
+
 COMMANDS = {
     "serve": "run jitsuin: migrate, create the demo CA if none, serve the web and a worker",
     "worker": "run a task worker (issue, revoke, publish, notify)",
@@ -36,6 +38,8 @@ def _help() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Before anything is created: the database, its WAL, keys and e-mails are for this user.
+    os.umask(0o077)
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in {"-h", "--help", "help"}:
         print(_help())
@@ -43,7 +47,10 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jitsuin.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["jitsuin", *args])
+    try:
+        execute_from_command_line(["jitsuin", *args])
+    except ConfigError as exc:  # a setting jitsuin cannot use: one line, no traceback
+        sys.exit(f"jitsuin: {exc}")
 
 
 if __name__ == "__main__":

@@ -52,14 +52,27 @@ def create_pickup(
         friendly_name=friendly_name(certificate),
         profile=Pkcs12Profile.COMPATIBLE,
     )
-    return Pickup.objects.create(
+    # Called inside the issuing transaction: the insert and the sealing commit together.
+    pickup = Pickup.objects.create(
         request=request,
         certificate=certificate,
-        sealed_pkcs12_compatible=seal(data, purpose=PURPOSE_PKCS12),
-        sealed_pin=seal(pin.encode(), purpose=PURPOSE_PIN),
         state=PickupState.READY,
         expires_at=now + request.profile.pickup_window,
     )
+    # Sealed after the insert: the blobs are bound to the row's id.
+    pickup.sealed_pkcs12_compatible = _seal(pickup, data, PURPOSE_PKCS12)
+    pickup.sealed_pin = _seal(pickup, pin.encode(), PURPOSE_PIN)
+    pickup.save(update_fields=["sealed_pkcs12_compatible", "sealed_pin"])
+    return pickup
+
+
+def _seal(pickup: Pickup, data: bytes, purpose: str) -> bytes:
+    """Sealed for this pickup row only: a blob copied into another row does not open."""
+    return seal(data, purpose=purpose, bound_to=f"pickup:{pickup.pk}")
+
+
+def _open(pickup: Pickup, sealed: bytes | memoryview, purpose: str) -> bytes:
+    return unseal(bytes(sealed), purpose=purpose, bound_to=f"pickup:{pickup.pk}")
 
 
 def _gone(pickup: Pickup, now: datetime) -> bool:
@@ -77,8 +90,8 @@ def _gone_error(pickup: Pickup) -> PickupGone:
 
 
 def _modern_from(pickup: Pickup) -> bytes:
-    pin = unseal(bytes(pickup.sealed_pin), purpose=PURPOSE_PIN).decode()
-    compatible = unseal(bytes(pickup.sealed_pkcs12_compatible), purpose=PURPOSE_PKCS12)
+    pin = _open(pickup, pickup.sealed_pin, PURPOSE_PIN).decode()
+    compatible = _open(pickup, pickup.sealed_pkcs12_compatible, PURPOSE_PKCS12)
     contents = load_pkcs12(compatible, pin)
     return build_pkcs12(
         key=contents.key,
@@ -123,11 +136,11 @@ def collect_pickup(
                 if built is None:  # only when the stored one vanished in between
                     built = _modern_from(pickup)
                 data = built
-                pickup.sealed_pkcs12_modern = seal(data, purpose=PURPOSE_PKCS12)
+                pickup.sealed_pkcs12_modern = _seal(pickup, data, PURPOSE_PKCS12)
             else:  # the first stored one wins: every download returns the same bytes
-                data = unseal(bytes(pickup.sealed_pkcs12_modern), purpose=PURPOSE_PKCS12)
+                data = _open(pickup, pickup.sealed_pkcs12_modern, PURPOSE_PKCS12)
         else:
-            data = unseal(bytes(pickup.sealed_pkcs12_compatible), purpose=PURPOSE_PKCS12)
+            data = _open(pickup, pickup.sealed_pkcs12_compatible, PURPOSE_PKCS12)
         first = pickup.download_count == 0
         pickup.download_count += 1
         pickup.last_downloaded_at = now
@@ -160,7 +173,7 @@ def reveal_pin(pickup: Pickup, *, actor: str) -> str:
         if pickup.state == PickupState.DESTROYED or pickup.sealed_pin is None:
             raise _gone_error(pickup)
         record("pickup.pin_revealed", actor=actor, obj=pickup, data={})
-        return unseal(bytes(pickup.sealed_pin), purpose=PURPOSE_PIN).decode()
+        return _open(pickup, pickup.sealed_pin, PURPOSE_PIN).decode()
 
 
 def destroy(pickup: Pickup, *, actor: str, now: datetime) -> Pickup:

@@ -232,20 +232,29 @@ def published_crl(authority: Authority, *, now: datetime | None = None) -> Publi
     return row
 
 
-def published_bundle_pem(*, now: datetime | None = None) -> str:
-    """``crl_bundle_pem`` without signing: NotYetPublished names every CA still without one."""
+@dataclass(frozen=True)
+class CrlBundle:
+    """Every published CRL in PEM, roots first, and the CAs left out for having none yet."""
+
+    pem: str
+    pending: list[Authority]
+
+
+def published_bundle(*, now: datetime | None = None) -> CrlBundle:
+    """``crl_bundle_pem`` without signing. A CA without a CRL (made before CAs got their
+    first CRL at creation, or whose first one failed) is left out and its publication
+    scheduled at once, so one new CA never takes the whole bundle down."""
     now = now or timezone.now()
     authorities = sorted(Authority.objects.all(), key=lambda a: (a.role != "root", a.not_before))
-    rows, missing = [], []
+    pems, pending = [], []
     for authority in authorities:
         row = latest_crl(authority)
         if row is None:
             schedule_publication(authority, now=now, due_at=now)
-            missing.append(authority)
-        rows.append(row)
-    if missing:
-        raise NotYetPublished(missing)
-    return "".join(crl_pem(row) for row in rows if row is not None)
+            pending.append(authority)
+        else:
+            pems.append(crl_pem(row))
+    return CrlBundle(pem="".join(pems), pending=pending)
 
 
 def current_crl(authority: Authority, *, now: datetime | None = None) -> PublishedCrl:

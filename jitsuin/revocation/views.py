@@ -117,13 +117,21 @@ def crl_pem(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def crl_bundle(request: HttpRequest) -> HttpResponse:
-    """Every CA's current CRL in PEM: FreeRADIUS check_crl needs all of them."""
-    try:
-        bundle = publishing.published_bundle_pem()
-    except publishing.NotYetPublished:
+    """Every CA's current CRL in PEM: FreeRADIUS check_crl needs all of them.
+
+    A CA still without a CRL is left out and named in ``Jitsuin-CRL-Pending`` (and the answer
+    is not cached); only a bundle with no CRL at all is a 503.
+    """
+    bundle = publishing.published_bundle()
+    if not bundle.pem:
         return _not_yet()
-    response = HttpResponse(bundle, content_type="application/x-pem-file")
-    response["Cache-Control"] = f"max-age={int(timings().crl_max_age.total_seconds())}, public"
+    response = HttpResponse(bundle.pem, content_type="application/x-pem-file")
+    if bundle.pending:
+        response["Jitsuin-CRL-Pending"] = ", ".join(a.slug for a in bundle.pending)
+        response["Cache-Control"] = "no-store"
+    else:
+        max_age = int(timings().crl_max_age.total_seconds())
+        response["Cache-Control"] = f"max-age={max_age}, public"
     return response
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jitsuin import config
 from jitsuin.cli.demo import DEMO_HOLDER, credentials_path, ensure_demo_data
 from jitsuin.lifecycle.models import Person
 from jitsuin.lifecycle.permissions import actions_for
@@ -16,7 +17,17 @@ from jitsuin.lifecycle.permissions import actions_for
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_accounts_are_made_once_and_printed(ca_hierarchy):
+@pytest.fixture
+def demo_on(monkeypatch):  # type: ignore[no-untyped-def]
+    """JITSUIN_DEMO=1, as `make run` sets it (the default makes no demo accounts)."""
+    monkeypatch.setenv("JITSUIN_DEMO", "1")
+    config.current.cache_clear()
+    yield
+    monkeypatch.delenv("JITSUIN_DEMO")
+    config.current.cache_clear()
+
+
+def test_demo_accounts_are_made_once_and_printed(ca_hierarchy, demo_on):
     out = io.StringIO()
     ensure_demo_data(out, passwords={"demo-student": "demo-password-1"})
     text = out.getvalue()

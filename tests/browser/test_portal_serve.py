@@ -34,7 +34,12 @@ def _free_port() -> int:
 def served(tmp_path):  # type: ignore[no-untyped-def]
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(JITSUIN_DATA_DIR=str(tmp_path), JITSUIN_BUILTIN_DELAY="2s", JITSUIN_KEY_POOL="0")
+    env.update(
+        JITSUIN_DATA_DIR=str(tmp_path),
+        JITSUIN_DEMO="1",  # as `make run` does
+        JITSUIN_BUILTIN_DELAY="2s",
+        JITSUIN_KEY_POOL="0",
+    )
     log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jitsuin", "serve", "--port", str(port)],

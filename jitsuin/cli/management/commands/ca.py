@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.utils import timezone
 from rich.console import Console
 from rich.table import Table
@@ -14,6 +15,12 @@ from rich.table import Table
 from jitsuin.authorities import services
 from jitsuin.authorities.models import Authority
 from jitsuin.cli.options import longest_profile_validity
+from jitsuin.revocation import publishing
+from jitsuin.revocation.settings import timings
+
+
+def _when(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
 
 
 class Command(BaseCommand):
@@ -81,6 +88,9 @@ class Command(BaseCommand):
             root_name=options["root_name"], intermediate_name=options["intermediate_name"]
         )
         verb = "created" if result.created else "already present"
+        # A CA is published with its first CRL, so relying parties never meet one without.
+        for authority in (result.root, result.intermediate):
+            publishing.current_crl(authority)
         self.stdout.write(f"root CA: {result.root.name} ({verb})")
         self.stdout.write(f"issuing CA: {result.intermediate.name}")
 
@@ -115,12 +125,16 @@ class Command(BaseCommand):
 
     def do_create_intermediate(self, options: dict[str, Any]) -> None:
         days = options["validity_days"]
-        authority = services.create_intermediate(
-            options["name"], validity=timedelta(days=days) if days else None
-        )
+        # Created and its first CRL signed in one transaction: /crl/<slug> and
+        # /crl/bundle.pem serve it from the moment the CA exists.
+        with transaction.atomic():
+            authority = services.create_intermediate(
+                options["name"], validity=timedelta(days=days) if days else None
+            )
+            crl = publishing.publish_crl(authority, actor="cli")
         self.stdout.write(
-            f"created {authority.name} (pending); "
-            f"`jitsuin ca activate {authority.name}` makes it issue"
+            f"created {authority.name} (pending); its first CRL (number {crl.number}) is "
+            f"published; `jitsuin ca activate {authority.name}` makes it issue"
         )
 
     def do_activate(self, options: dict[str, Any]) -> None:
@@ -139,16 +153,36 @@ class Command(BaseCommand):
         authority = services.revoke_authority(
             options["name"], reason=options["reason"], at=at, actor="cli"
         )
-        when = timezone.localtime(authority.revoked_at)
-        if authority.revoked_at <= timezone.now():
+        parent, revoked_at = authority.parent, authority.revoked_at  # a root is never revoked
+        if revoked_at <= timezone.now():
+            # Rare and decisive: the parent's CRL listing it is signed now, not after the
+            # debounce delay.
+            crl = publishing.publish_crl(parent, actor="cli")
             self.stdout.write(
-                f"{authority.name} revoked ({authority.revocation_reason}) "
-                f"at {when:%Y-%m-%d %H:%M %Z}"
+                f"{authority.name} revoked ({authority.revocation_reason}) at {_when(revoked_at)}"
             )
+            self.stdout.write(
+                f"published CRL number {crl.number} of {parent.name}, listing it, at "
+                f"{_when(crl.this_update)}; OCSP answers revoked now"
+            )
+            # Relying parties that cache CRLs may keep an older one until its nextUpdate.
+            cached_until = publishing.next_crl_update(parent)
+            if cached_until is not None and cached_until > crl.this_update:
+                self.stdout.write(
+                    "relying parties that keep a CRL until its nextUpdate see it by "
+                    f"{_when(cached_until)} at the latest"
+                )
         else:
+            latest = revoked_at + timings().crl_validity
             self.stdout.write(
                 f"{authority.name} will be revoked ({authority.revocation_reason}) at "
-                f"{when:%Y-%m-%d %H:%M %Z}; its parent's CRL lists it from then on"
+                f"{_when(revoked_at)}"
+            )
+            self.stdout.write(
+                f"the CRL of {parent.name} listing it will be published at {_when(revoked_at)} "
+                "(by the worker: keep `jitsuin worker` or `jitsuin serve` running); "
+                f"relying parties that keep a CRL until its nextUpdate see it by "
+                f"{_when(latest)} at the latest"
             )
 
     def do_export(self, options: dict[str, Any]) -> None:

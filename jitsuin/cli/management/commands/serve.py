@@ -14,6 +14,7 @@ from jitsuin.cli.demo import ensure_demo_data
 from jitsuin.cli.server import build_server
 from jitsuin.config import current
 from jitsuin.lifecycle.worker import start_background_worker
+from jitsuin.revocation import publishing
 
 
 class Command(BaseCommand):
@@ -34,6 +35,8 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if not Authority.objects.exists():
             result = init_hierarchy()
+            for authority in (result.root, result.intermediate):
+                publishing.current_crl(authority)  # relying parties never meet a CA without one
             self.stdout.write(
                 f"created the demo CA hierarchy: {result.root.name} / {result.intermediate.name}"
             )
