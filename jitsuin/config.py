@@ -63,6 +63,51 @@ def _networks(
         raise ConfigError(f"{name}: {exc}") from exc
 
 
+LOCKOUT_KEYS = ("account", "address", "account+address")
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {raw!r} is not a whole number") from exc
+    if value < 1:
+        raise ConfigError(f"{name}: must be at least 1")
+    return value
+
+
+def _positive_duration(env: Mapping[str, str], name: str, default: str) -> timedelta:
+    value = parse_duration(env.get(name) or default, name=name)
+    if value <= timedelta(0):
+        raise ConfigError(f"{name}: must be longer than 0")
+    return value
+
+
+def _sign_in_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """JITSUIN_LOGIN_* (throttling of local sign-in) and JITSUIN_TOTP_ENROLMENT_CODE_TTL."""
+    lockout_by = tuple(
+        p for p in re.split(r"[,\s]+", env.get("JITSUIN_LOGIN_LOCKOUT_BY") or "") if p
+    ) or ("account", "address")
+    unknown = [p for p in lockout_by if p not in LOCKOUT_KEYS]
+    if unknown:
+        known = ", ".join(LOCKOUT_KEYS)
+        raise ConfigError(f"JITSUIN_LOGIN_LOCKOUT_BY: {', '.join(unknown)} unknown (use {known})")
+    cooloff = _positive_duration(env, "JITSUIN_LOGIN_COOLOFF", "5m")
+    cooloff_max = _positive_duration(env, "JITSUIN_LOGIN_COOLOFF_MAX", "24h")
+    if cooloff_max < cooloff:
+        raise ConfigError("JITSUIN_LOGIN_COOLOFF_MAX: shorter than JITSUIN_LOGIN_COOLOFF")
+    return {
+        "login_failure_limit": _positive_int(env, "JITSUIN_LOGIN_FAILURE_LIMIT", 5),
+        "login_cooloff": cooloff,
+        "login_cooloff_max": cooloff_max,
+        "login_lockout_by": lockout_by,
+        "totp_enrolment_code_ttl": _positive_duration(
+            env, "JITSUIN_TOTP_ENROLMENT_CODE_TTL", "72h"
+        ),
+    }
+
+
 @dataclass(frozen=True)
 class JitsuinConfig:
     data_dir: Path
@@ -81,6 +126,12 @@ class JitsuinConfig:
     smtp_host: str
     smtp_port: int
     demo: bool
+    # Sign-in throttling (docs/console.md, "Locked-out accounts"); TOTP enrolment codes.
+    login_failure_limit: int = 5
+    login_cooloff: timedelta = timedelta(minutes=5)
+    login_cooloff_max: timedelta = timedelta(hours=24)
+    login_lockout_by: tuple[str, ...] = ("account", "address")
+    totp_enrolment_code_ttl: timedelta = timedelta(hours=72)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -132,6 +183,7 @@ class JitsuinConfig:
             smtp_host=env.get("JITSUIN_SMTP_HOST") or "127.0.0.1",
             smtp_port=smtp_port,
             demo=_bool(env, "JITSUIN_DEMO", True),
+            **_sign_in_settings(env),
             extra={k: v for k, v in env.items() if k.startswith("JITSUIN_")},
         )
 
