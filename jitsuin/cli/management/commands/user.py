@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from jitsuin.access import services as access
 from jitsuin.access.roles import is_staff_member
@@ -69,8 +70,9 @@ class Command(BaseCommand):
         if not is_staff_member(user):
             raise CommandError(f"{name} is not staff: users set up a one-time code themselves")
         code, issued = access.issue_enrolment_code(user, actor=cli_actor())
+        until = timezone.localtime(issued.expires_at)
         self.stdout.write(
             f"enrolment code for {name}: {code}\n"
-            f"valid until {issued.expires_at:%Y-%m-%d %H:%M %Z}, once. Hand it over in person or "
+            f"valid until {until:%Y-%m-%d %H:%M %Z}, once. Hand it over in person or "
             "by another channel than the password; it is not shown again."
         )
