@@ -126,6 +126,40 @@ def _allowed_hosts(env: Mapping[str, str], public_url: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(h for h in (host, *LOOPBACK_HOSTS) if h))
 
 
+LOCKOUT_KEYS = ("account", "address", "account+address")
+
+
+def _positive_duration(env: Mapping[str, str], name: str, default: str) -> timedelta:
+    value = parse_duration(env.get(name) or default, name=name)
+    if value <= timedelta(0):
+        raise ConfigError(f"{name}: must be longer than 0")
+    return value
+
+
+def _sign_in_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """JITSUIN_LOGIN_* (throttling of local sign-in) and JITSUIN_TOTP_ENROLMENT_CODE_TTL."""
+    lockout_by = tuple(
+        p for p in re.split(r"[,\s]+", env.get("JITSUIN_LOGIN_LOCKOUT_BY") or "") if p
+    ) or ("account", "address")
+    unknown = [p for p in lockout_by if p not in LOCKOUT_KEYS]
+    if unknown:
+        known = ", ".join(LOCKOUT_KEYS)
+        raise ConfigError(f"JITSUIN_LOGIN_LOCKOUT_BY: {', '.join(unknown)} unknown (use {known})")
+    cooloff = _positive_duration(env, "JITSUIN_LOGIN_COOLOFF", "5m")
+    cooloff_max = _positive_duration(env, "JITSUIN_LOGIN_COOLOFF_MAX", "24h")
+    if cooloff_max < cooloff:
+        raise ConfigError("JITSUIN_LOGIN_COOLOFF_MAX: shorter than JITSUIN_LOGIN_COOLOFF")
+    return {
+        "login_failure_limit": _int(env, "JITSUIN_LOGIN_FAILURE_LIMIT", 5),
+        "login_cooloff": cooloff,
+        "login_cooloff_max": cooloff_max,
+        "login_lockout_by": lockout_by,
+        "totp_enrolment_code_ttl": _positive_duration(
+            env, "JITSUIN_TOTP_ENROLMENT_CODE_TTL", "72h"
+        ),
+    }
+
+
 @dataclass(frozen=True)
 class JitsuinConfig:
     data_dir: Path
@@ -148,6 +182,12 @@ class JitsuinConfig:
     pkcs12_max_iterations: int = 1_000_000
     # Bytes of OCSP answers a web process keeps in memory (keyed by CertID).
     ocsp_cache_bytes: int = 32 * 1024 * 1024
+    # Sign-in throttling (docs/console.md, "Locked-out accounts"); TOTP enrolment codes.
+    login_failure_limit: int = 5
+    login_cooloff: timedelta = timedelta(minutes=5)
+    login_cooloff_max: timedelta = timedelta(hours=24)
+    login_lockout_by: tuple[str, ...] = ("account", "address")
+    totp_enrolment_code_ttl: timedelta = timedelta(hours=72)
     extra: Mapping[str, str] = field(default_factory=dict)
     # The audit log (docs/audit.md).
     audit_key_hex: str | None = None
@@ -211,6 +251,7 @@ class JitsuinConfig:
             demo=_bool(env, "JITSUIN_DEMO", False),  # opt-in: `make run` sets it
             pkcs12_max_iterations=_int(env, "JITSUIN_PKCS12_MAX_ITERATIONS", 1_000_000),
             ocsp_cache_bytes=_int(env, "JITSUIN_OCSP_CACHE_BYTES", 32 * 1024 * 1024, minimum=0),
+            **_sign_in_settings(env),
             extra={k: v for k, v in env.items() if k.startswith("JITSUIN_")},
             **_audit_settings(env),
         )

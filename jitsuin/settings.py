@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "axes",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
@@ -60,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a lockout into the sign-in page with its message (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "jitsuin.urls"
@@ -125,7 +128,30 @@ LOGIN_REDIRECT_URL = "/"
 _SSO = sso_settings(CONFIG)
 INSTALLED_APPS += _SSO.pop("EXTRA_APPS")
 MIDDLEWARE += _SSO.pop("EXTRA_MIDDLEWARE")
+# django-axes refuses locked-out accounts and addresses before any backend checks a password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    *_SSO.pop("AUTHENTICATION_BACKENDS"),
+]
 globals().update(_SSO)
+
+# Sign-in throttling (docs/console.md, "Locked-out accounts"): JITSUIN_LOGIN_* in config.py.
+AXES_FAILURE_LIMIT = CONFIG.login_failure_limit
+AXES_LOCKOUT_PARAMETERS = [
+    ["username", "ip_address"]
+    if key == "account+address"
+    else ("username" if key == "account" else "ip_address")
+    for key in CONFIG.login_lockout_by
+]
+AXES_COOLOFF_TIME = "jitsuin.access.throttle.cool_off"  # grows with recent failures
+AXES_USE_ATTEMPT_EXPIRATION = True  # each record keeps its own (growing) expiry
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "jitsuin.access.throttle.client_ip"  # the network policy's address
+AXES_LOCKOUT_CALLABLE = "jitsuin.access.views.locked_out"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # the memory behind the growing cool-off
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are in the audit log already
+AXES_ENABLE_ADMIN = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token", "csrfmiddlewaretoken"]
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]

@@ -10,18 +10,18 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jitsuin.access.models import SealedTOTPDevice
 from jitsuin.console.roles import ensure_roles
 
 PASSWORD = "correct horse battery staple"
 
 
-def totp_device(user: User) -> TOTPDevice:
-    return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+def totp_device(user: User) -> SealedTOTPDevice:
+    return SealedTOTPDevice.objects.create(user=user, name="phone", confirmed=True)
 
 
-def otp_code(device: TOTPDevice) -> str:
+def otp_code(device: SealedTOTPDevice) -> str:
     """The code the staff member's phone shows now."""
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
 

@@ -1,4 +1,8 @@
-"""Sign-in forms: password plus a TOTP code for accounts that have one."""
+"""Sign-in forms: password plus a TOTP code for accounts that have one.
+
+Every refusal reads the same, whether the password or the code was wrong or missing, so the
+form tells nobody which half of a guess was right.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user, match_token
 from django_otp.models import Device
@@ -24,8 +29,10 @@ class SignInForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "otp_required": _("This account uses a one-time code: enter the code from your app."),
-        "otp_invalid": _("The one-time code is not correct or has expired. Try the current code."),
+        "invalid_login": _(
+            "Sign-in failed: the user ID, the password or the one-time code is not correct. "
+            "Accounts with a one-time code need the code your app shows now."
+        ),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -40,11 +47,16 @@ class SignInForm(AuthenticationForm):
         if not any(True for _ in devices_for_user(user, confirmed=True)):
             return cleaned
         token = (cleaned.get("otp_token") or "").replace(" ", "")
-        if not token:
-            raise forms.ValidationError(self.error_messages["otp_required"], code="otp_required")
-        device = match_token(user, token)
+        device = match_token(user, token) if token else None
         if device is None:
-            raise forms.ValidationError(self.error_messages["otp_invalid"], code="otp_invalid")
+            # A refusal like a wrong password, counted by the sign-in throttle like one too.
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": cleaned.get("username")},
+                request=self.request,
+            )
+            self.user_cache = None
+            raise self.get_invalid_login_error()
         self.otp_device = device
         return cleaned
 
@@ -60,3 +72,12 @@ class TotpCodeForm(forms.Form):
 
     def clean_token(self) -> str:
         return self.cleaned_data["token"].replace(" ", "")
+
+
+class EnrolmentCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Enrolment code"),
+        max_length=40,
+        help_text=_("The one-time code a CA administrator issued for your account."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )

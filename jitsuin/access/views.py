@@ -12,15 +12,20 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user
 from django_otp import login as otp_login
 
-from jitsuin.access import services, sso
-from jitsuin.access.forms import SignInForm, TotpCodeForm
+from jitsuin.access import services, sso, throttle
+from jitsuin.access.forms import EnrolmentCodeForm, SignInForm, TotpCodeForm
+from jitsuin.access.models import SealedTOTPDevice
 from jitsuin.access.roles import is_staff_member, second_factor_verified
+
+# The device a redeemed enrolment code made, until it is confirmed (session key).
+ENROLLING_DEVICE = "jitsuin_enrolling_device"
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -30,6 +35,10 @@ def _next_url(request: HttpRequest) -> str:
     ):
         return candidate
     return str(settings.LOGIN_REDIRECT_URL)
+
+
+def _address(request: HttpRequest) -> str:
+    return str(getattr(request, "client_address", "") or "")
 
 
 def _staff_without_certificates(user: AbstractBaseUser) -> bool:
@@ -52,7 +61,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 user,
                 method="password",
                 second_factor=form.otp_device is not None,
-                address=str(getattr(request, "client_address", "") or ""),
+                address=_address(request),
             )
             if next_url == str(settings.LOGIN_REDIRECT_URL) and _staff_without_certificates(user):
                 # Staff who hold no certificates of their own work in the console.
@@ -60,6 +69,12 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             if is_staff_member(user) and not second_factor_verified(request):
                 return redirect(f"{reverse('access:totp')}?{urlencode({'next': next_url})}")
             return redirect(next_url)
+        if "username" in form.cleaned_data:  # a refused try, not a half-filled form
+            services.record_sign_in_failure(
+                username=form.cleaned_data["username"],
+                address=_address(request),
+                locked_out=bool(getattr(request, "axes_locked_out", False)),
+            )
     else:
         form = SignInForm(request)
     return render(
@@ -69,6 +84,28 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     )
 
 
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: object
+) -> HttpResponse:
+    """The sign-in page saying when to try again (429): django-axes' AXES_LOCKOUT_CALLABLE."""
+    wait = throttle.cool_off(request)
+    minutes = throttle.minutes(wait)
+    message = ngettext(
+        "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
+        "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+    context = {
+        "form": SignInForm(request),
+        "next": _next_url(request),
+        "sso": sso.enabled_methods(),
+        "lockout": message,
+    }
+    response = render(request, "access/login.html", context, status=429)
+    response["Retry-After"] = str(int(wait.total_seconds()))
+    return response
+
+
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
@@ -76,17 +113,53 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect("access:login")
 
 
+def _enrolling_device(request: HttpRequest) -> SealedTOTPDevice | None:
+    """The device a redeemed enrolment code made for this session's user, while unconfirmed."""
+    device_id = request.session.get(ENROLLING_DEVICE)
+    if device_id is None:
+        return None
+    return SealedTOTPDevice.objects.filter(
+        pk=device_id, user_id=request.user.pk, confirmed=False
+    ).first()
+
+
+def _staff_enrolment(request: HttpRequest, next_url: str) -> HttpResponse | None:
+    """Staff set up TOTP only after giving an enrolment code a CA admin issued for them.
+
+    Returns the code page, or None once a code was redeemed in this session.
+    """
+    if _enrolling_device(request) is not None:
+        return None
+    form = EnrolmentCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = services.redeem_enrolment_code(request.user, form.cleaned_data["code"])
+        if device is not None:
+            request.session[ENROLLING_DEVICE] = device.pk
+            return redirect(f"{reverse('access:totp')}?{urlencode({'next': next_url})}")
+        form.add_error("code", _("This enrolment code is not valid: it is wrong, used or expired."))
+    return render(request, "access/enrolment_code.html", {"form": form, "next": next_url})
+
+
 @never_cache
 @login_required
 def totp(request: HttpRequest) -> HttpResponse:
-    """Enter a code from a confirmed device, or set one up (staff must, users may)."""
+    """Enter a code from a confirmed device, or set one up (staff must, with an enrolment
+    code from a CA admin; users may)."""
     user = request.user
     next_url = _next_url(request)
     if second_factor_verified(request):
         return redirect(next_url)
     confirmed = list(devices_for_user(user, confirmed=True))
-    device = None if confirmed else services.pending_totp_device(user)
-    form = TotpCodeForm(request.POST or None)
+    device = None
+    if not confirmed:
+        if is_staff_member(user):
+            code_page = _staff_enrolment(request, next_url)
+            if code_page is not None:
+                return code_page
+            device = _enrolling_device(request)
+        else:
+            device = services.pending_totp_device(user)
+    form = TotpCodeForm(request.POST if "token" in request.POST else None)
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["token"]
         verified = None
@@ -94,6 +167,7 @@ def totp(request: HttpRequest) -> HttpResponse:
             if services.confirm_totp(user, device, token):
                 device.refresh_from_db()
                 verified = device
+                request.session.pop(ENROLLING_DEVICE, None)
         else:
             verified = next((d for d in confirmed if d.verify_token(token)), None)
         if verified is not None:

@@ -20,10 +20,9 @@ from typing import TextIO
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jitsuin.access.roles import CA_ADMIN, HELPDESK, OPERATOR, STAFF_ROLES
-from jitsuin.access.services import totp_secret
+from jitsuin.access.services import create_totp_device, totp_secret
 from jitsuin.audit.services import record
 from jitsuin.config import current
 from jitsuin.lifecycle import pipeline, services
@@ -85,7 +84,7 @@ def _make_account(account: DemoAccount, password: str) -> str:
         user.save(update_fields=["is_staff"])
         group, _ = Group.objects.get_or_create(name=account.role)
         user.groups.add(group)
-        device = TOTPDevice.objects.create(user=user, name="demo authenticator", confirmed=True)
+        device = create_totp_device(user, name="demo authenticator", confirmed=True)
         line = _credentials_line(account, password, totp_key=totp_secret(device))
     else:
         Person.objects.create(

@@ -7,9 +7,9 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jitsuin import config
+from jitsuin.access.models import SealedTOTPDevice as TOTPDevice
 from jitsuin.cli.demo import DEMO_HOLDER, credentials_path, ensure_demo_data
 from jitsuin.lifecycle.models import Person
 from jitsuin.lifecycle.permissions import actions_for

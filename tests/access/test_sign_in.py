@@ -8,9 +8,10 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.test import RequestFactory
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jitsuin.access.models import SealedTOTPDevice as TOTPDevice
 from jitsuin.access.roles import HELPDESK, role_required
+from jitsuin.access.services import issue_enrolment_code
 from jitsuin.audit.models import AuditEvent
 from tests.staff_fixtures import PASSWORD
 from tests.staff_fixtures import otp_code as code
@@ -75,6 +76,10 @@ def test_staff_without_a_device_must_set_one_up(client, staff):
     assert response.status_code == 302
     assert response["Location"].startswith("/account/totp/")
     page = client.get(response["Location"])
+    assert "enrolling" not in page.context and "code" in page.context["form"].fields
+    code_from_ca_admin, _ = issue_enrolment_code(staff, actor="user:ca1")
+    redeemed = client.post("/account/totp/?next=/console/", {"code": code_from_ca_admin})
+    page = client.get(redeemed["Location"])
     assert page.context["enrolling"] and page.context["secret"]
     device = TOTPDevice.objects.get(user=staff, confirmed=False)
     done = client.post("/account/totp/?next=/console/", {"token": code(device)})

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connections
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from jitsuin.access.models import SealedTOTPDevice
 from tests.peers import require_tool
 from tests.staff_fixtures import PASSWORD, otp_code
 
@@ -53,7 +53,7 @@ def sign_in(
     base_url: str,
     username: str,
     *,
-    device: TOTPDevice | None = None,
+    device: SealedTOTPDevice | None = None,
     next_path: str = "",
 ) -> None:
     """Fill the sign-in form as a person would: password, and the phone's code for staff."""
