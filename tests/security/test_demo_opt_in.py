@@ -24,6 +24,7 @@ def test_the_default_configuration_makes_no_demo_accounts():
 @pytest.mark.django_db
 def test_serve_without_jitsuin_demo_creates_no_accounts(ca_hierarchy):
     # The test run leaves JITSUIN_DEMO unset, as a plain `jitsuin serve` would.
+    credentials_path().unlink(missing_ok=True)  # other tests share the data directory
     out = io.StringIO()
     ensure_demo_data(out)  # what `jitsuin serve` calls on every start
     usernames = [a.username for a in DEMO_ACCOUNTS]
