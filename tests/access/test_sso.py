@@ -82,7 +82,7 @@ django.setup()
 from django.core.management import call_command
 from django.test import Client
 call_command("migrate", verbosity=0)
-client = Client()
+client = Client(HTTP_HOST="127.0.0.1")  # a host the default ALLOWED_HOSTS accepts
 metadata = client.get("/account/saml2/metadata/")
 login = client.get("/account/saml2/login/")
 page = client.get("/account/login/", HTTP_ACCEPT_LANGUAGE="en")
