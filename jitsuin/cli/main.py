@@ -43,7 +43,16 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jitsuin.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["jitsuin", *args])
+    from jitsuin.cli.failures import explain
+
+    try:
+        execute_from_command_line(["jitsuin", *args])
+    except Exception as exc:
+        message = None if "--traceback" in args else explain(exc)
+        if message is None:
+            raise
+        print(f"jitsuin: {message}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
