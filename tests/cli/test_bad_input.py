@@ -41,7 +41,8 @@ def assert_message(done: subprocess.CompletedProcess[str], *words: str) -> None:
 
 CASES = [
     # (case, environment, command, words the message must contain)
-    ("database unreachable: user add", {"DATABASE_URL": REFUSED}, ["user", "add", "x", "--email", "x@example.ac.jp"],
+    ("database unreachable: user add", {"DATABASE_URL": REFUSED},
+     ["user", "add", "x", "--email", "x@example.ac.jp"],
      ["cannot reach the database", "DATABASE_URL"]),
     ("database unreachable: worker", {"DATABASE_URL": REFUSED}, ["worker", "--batch"],
      ["cannot reach the database"]),

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -87,7 +89,8 @@ def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         if peers_required():
             pytest.fail(message + " (JITSUIN_REQUIRE_PEERS=1)")
         pytest.skip(message)
-    directory = tmp_path_factory.mktemp("pg")
+    # Not under pytest's tmp dir: the postgres user must be able to reach it (0700 parents).
+    directory = Path(tempfile.mkdtemp(prefix="jitsuin-pg-"))
     if os.geteuid() == 0:
         subprocess.run(["chown", "postgres", str(directory)], check=True)
     cluster = Cluster(bin=pg_bin, dir=directory, port=free_port())
@@ -105,6 +108,7 @@ def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             cluster.stop()
         except subprocess.CalledProcessError:
             pass
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 @dataclass
