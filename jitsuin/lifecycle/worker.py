@@ -78,6 +78,8 @@ class PipelineWorker(Worker):
         self._started_at = timezone.now()
         self.outage_since: float | None = None
         self.outages = 0
+        self._in_task: object = None  # the task row being run (its id)
+        self._orphans_checked = False
 
     def tick(self) -> None:
         if self.tick_every <= 0 or time.monotonic() < self._next_tick:
@@ -167,13 +169,46 @@ class PipelineWorker(Worker):
                 lifecycle_tasks.enqueue_processing(request_id)
         return True
 
+    def release_orphans(self) -> int:
+        """Give back what this worker held when a task was cut off (by a database outage,
+        or, for a worker restarted under the same --worker-id, by its death): the loop runs
+        one task at a time, so between tasks no request can be in its hands. Their leases
+        end now and their processing is enqueued again, without waiting for lease + sweep."""
+        from django_tasks import TaskResultStatus
+
+        from jitsuin.lifecycle import tasks as lifecycle_tasks
+        from jitsuin.lifecycle.models import Request, RequestState
+
+        now = timezone.now()
+        if self._in_task is not None:
+            DBTaskResult.objects.filter(pk=self._in_task, status=TaskResultStatus.RUNNING).update(
+                status=TaskResultStatus.FAILED,
+                finished_at=now,
+                exception_class_path="jitsuin.lifecycle.worker.Interrupted",
+                traceback="interrupted by a database outage; its request was enqueued again",
+            )
+            self._in_task = None
+        held = Request.objects.filter(state=RequestState.PROCESSING, lease_owner=self.worker_id)
+        ids = list(held.values_list("pk", flat=True))
+        if ids:
+            held.filter(pk__in=ids).update(lease_until=now)
+            for request_id in ids:
+                lifecycle_tasks.enqueue_processing(request_id)
+            logger.warning("worker %s: released %s request(s) it held", self.worker_id, len(ids))
+        return len(ids)
+
     def _step(self) -> bool:
         """One poll; False when the worker should stop."""
+        if not self._orphans_checked:
+            self.release_orphans()
+            self._orphans_checked = True
         self.heartbeat()
         self.tick()
         task_result = self.next_task()
         if task_result is not None:
+            self._in_task = task_result.pk
             self.run_task(task_result)
+            self._in_task = None
             # Back to back tasks keep their connection (reopening SQLite costs ~5 ms);
             # a connection a task broke is replaced.
             _close_broken_connections()
@@ -194,6 +229,7 @@ class PipelineWorker(Worker):
 
     def _outage(self, exc: BaseException) -> None:
         """The database is away: one line per outage, then wait with backoff."""
+        self._orphans_checked = False  # the next step first releases what this cut off
         if self.outage_since is None:
             self.outage_since = time.monotonic()
             self.outages += 1

@@ -55,7 +55,9 @@ class Cluster:
 
     def _as_postgres(self, *args: str) -> None:
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*prefix, *args], check=True, capture_output=True, timeout=120)
+        # Output to a file, not a pipe: the server pg_ctl starts would hold a pipe open.
+        with open(self.dir / "pg_ctl.out", "ab") as out:
+            subprocess.run([*prefix, *args], check=True, stdout=out, stderr=out, timeout=120)
 
     def _opts(self) -> str:
         return f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
@@ -69,7 +71,7 @@ class Cluster:
     def restart(self) -> None:
         self._as_postgres(
             str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w",
-            "restart", "-o", self._opts(),
+            "restart", "-o", self._opts(), "-l", str(self.dir / "log"),
         )  # fmt: skip
 
     def stop(self) -> None:
