@@ -162,12 +162,14 @@ class Site:
 def make_site(tmp_path: Path, database_url: str | None, **extra: str) -> Site:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(
-        JITSUIN_DATA_DIR=str(tmp_path),
-        JITSUIN_DEMO="0",
-        JITSUIN_SCHEDULER_INTERVAL="1s",
-        JITSUIN_SWEEP_INTERVAL="5s",
-        PYTHONUNBUFFERED="1",
-        **extra,
+        {
+            "JITSUIN_DATA_DIR": str(tmp_path),
+            "JITSUIN_DEMO": "0",
+            "JITSUIN_SCHEDULER_INTERVAL": "1s",
+            "JITSUIN_SWEEP_INTERVAL": "5s",
+            "PYTHONUNBUFFERED": "1",
+            **extra,
+        }
     )
     if database_url:
         env["DATABASE_URL"] = database_url
