@@ -36,7 +36,9 @@ class Prober(threading.Thread):
 
 
 def test_a_database_restart_loses_nothing_and_the_workers_live_on(pg_cluster, tmp_path):
-    site = make_site(tmp_path, pg_cluster.url, JITSUIN_BUILTIN_DELAY="1s")
+    # A lease of 20 s: a task lost in the outage (its enqueue failed) is re-enqueued after one
+    # lease, the stale rule derived from JITSUIN_LEASE.
+    site = make_site(tmp_path, pg_cluster.url, JITSUIN_BUILTIN_DELAY="1s", JITSUIN_LEASE="20s")
     site.run("migrate", "-v", "0")
     site.run("ca", "init")
     port = free_port()
