@@ -146,8 +146,10 @@ class PipelineWorker(Worker):
         """In a batch run: is a request still workable now? Re-enqueue it if its task is gone.
 
         A batch run used to end at the first empty poll; but a poll is empty also while
-        SQLite is locked by another writer, or while a request's only task waits for a
-        run_after just passed by the clock of another process. Only the requests decide.
+        SQLite is locked by another writer (next_task() answers None on a lock error), while
+        the batch has caught up with a producer still queueing, or while a request's only
+        task waits 2 s after finding its row locked ("busy", tasks.BUSY_RETRY). Only the
+        requests decide; a request whose task was lost is enqueued again.
         """
         from django.db.models import Q
 
@@ -156,7 +158,8 @@ class PipelineWorker(Worker):
 
         now = timezone.now()
         workable = Request.objects.filter(
-            Q(state=RequestState.QUEUED)
+            Q(state=RequestState.QUEUED, not_before__isnull=True)
+            | Q(state=RequestState.QUEUED, not_before__lte=now)
             | Q(state=RequestState.WAITING, not_before__lte=now)
             | Q(state=RequestState.PROCESSING, lease_until__lt=now)
             | Q(state=RequestState.PROCESSING, lease_until__isnull=True)
