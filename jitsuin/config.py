@@ -171,6 +171,8 @@ class JitsuinConfig:
     allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     kek_hex: str | None
+    # How long a worker holds a request; a dead worker's requests are taken over after it.
+    lease: timedelta
     builtin_delay: timedelta
     email_backend: str
     email_from: str
@@ -226,6 +228,11 @@ class JitsuinConfig:
         database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'jitsuin.sqlite3'}"
         if not database_url.startswith(("sqlite:", "postgres:", "postgresql:", "pgsql:")):
             raise ConfigError("DATABASE_URL: only sqlite:/// and postgres:// URLs are supported")
+        kek_hex = (env.get("JITSUIN_KEK") or "").strip() or None
+        if kek_hex is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", kek_hex):
+            raise ConfigError(
+                "JITSUIN_KEK: must be the 32-byte key-encryption key in hex (64 hex digits)"
+            )
         try:
             smtp_port = int(env.get("JITSUIN_SMTP_PORT") or "25")
         except ValueError as exc:
@@ -239,7 +246,8 @@ class JitsuinConfig:
             allowed_hosts=_allowed_hosts(env, public_url),
             allowed_networks=_networks(env, "JITSUIN_ALLOWED_NETWORKS", DEFAULT_ALLOWED_NETWORKS),
             trusted_proxies=_networks(env, "JITSUIN_TRUSTED_PROXIES", ()),
-            kek_hex=env.get("JITSUIN_KEK") or None,
+            kek_hex=kek_hex,
+            lease=_positive_duration(env, "JITSUIN_LEASE", "2m"),
             builtin_delay=parse_duration(
                 env.get("JITSUIN_BUILTIN_DELAY") or "0", name="JITSUIN_BUILTIN_DELAY"
             ),

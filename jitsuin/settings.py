@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: /ocsp (relying parties, many per second) is answered without the rest of the stack.
     "jitsuin.revocation.fastpath.OcspFastPath",
+    # Before anything touches the database: replace a connection a restart killed.
+    "jitsuin.dbfaults.DatabaseHealthCheck",
     "django.middleware.security.SecurityMiddleware",
     "jitsuin.access.middleware.NetworkPolicyMiddleware",
     "jitsuin.access.middleware.SecurityHeadersMiddleware",

@@ -4,6 +4,8 @@ from django.views.static import serve
 from jitsuin.health import healthz
 from jitsuin.settings import PACKAGE_DIR
 
+handler500 = "jitsuin.dbfaults.server_error"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     re_path(r"^static/(?P<path>.*)$", serve, {"document_root": PACKAGE_DIR / "static"}),

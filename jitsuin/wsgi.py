@@ -14,3 +14,14 @@ application = get_wsgi_application()
 from jitsuin.revocation.fastpath import OcspWsgi  # noqa: E402  (needs the apps loaded)
 
 application = OcspWsgi(application)
+
+# A web process unseals pickups with the key-encryption key: refuse to start with a wrong one
+# (the message names JITSUIN_KEK / kek.hex). Without a database yet, the workers check it.
+from django.db import DatabaseError  # noqa: E402
+
+from jitsuin.authorities.keys import check_kek  # noqa: E402
+
+try:
+    check_kek(missing_ok=True)
+except DatabaseError:
+    pass

@@ -10,7 +10,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from jitsuin.config import current
-from jitsuin.pki.keystore import EncryptedFileKeyStore, KeyStore, load_or_create_kek
+from jitsuin.pki.keystore import (
+    DamagedKey,
+    EncryptedFileKeyStore,
+    KeyStore,
+    KeyStoreError,
+    WrongKeyEncryptionKey,
+    load_or_create_kek,
+)
 
 _NONCE = 12
 # Version 1: the associated data is the purpose only (blobs sealed before binding existed).
@@ -35,6 +42,53 @@ def kek() -> bytes:
 def key_store() -> KeyStore:
     """CA, OCSP-responder and pickup keys live here, encrypted under the KEK."""
     return EncryptedFileKeyStore(current().key_dir, kek())
+
+
+class KeyCheckError(Exception):
+    """This process cannot open its CA keys: it must not start (the message says why)."""
+
+
+def kek_source() -> str:
+    """Where this process's key-encryption key comes from, as the operator would name it."""
+    config = current()
+    return "JITSUIN_KEK" if config.kek_hex else f"{config.kek_path} (kek.hex)"
+
+
+def check_kek(*, missing_ok: bool = False) -> int:
+    """Open every active CA key once (a test decryption); returns how many opened.
+
+    Raises KeyCheckError naming JITSUIN_KEK or kek.hex when the KEK is wrong, and the
+    key file when a file is damaged, so that a misconfigured process refuses to start
+    instead of failing the requests it touches. ``missing_ok``: a process without the
+    key files (a web-only host) only checks what it has.
+    """
+    from jitsuin.authorities.models import Authority, AuthorityStatus
+
+    source = kek_source()
+    try:
+        store = key_store()
+    except KeyStoreError as exc:
+        raise KeyCheckError(f"{source}: {exc}") from exc
+    opened = 0
+    for authority in Authority.objects.filter(status=AuthorityStatus.ACTIVE).order_by("pk"):
+        if missing_ok and not store.exists(authority.key_ref):
+            continue
+        try:
+            store.get(authority.key_ref)
+        except WrongKeyEncryptionKey as exc:
+            raise KeyCheckError(
+                f"{source} does not open the key of CA {authority.name!r}: wrong "
+                f"key-encryption key. Set {source} to the key this CA was created with."
+            ) from exc
+        except DamagedKey as exc:
+            raise KeyCheckError(
+                f"the key file of CA {authority.name!r} is damaged ({exc}); restore it from "
+                "a backup (the key-encryption key is not the problem)"
+            ) from exc
+        except KeyStoreError as exc:
+            raise KeyCheckError(f"CA {authority.name!r}: {exc}") from exc
+        opened += 1
+    return opened
 
 
 def _aead(purpose: str) -> AESGCM:

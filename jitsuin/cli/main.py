@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-from jitsuin.config import ConfigError
-
 COMMANDS = {
     "serve": "run jitsuin: migrate, create the demo CA if none, serve the web and a worker",
     "worker": "run a task worker (issue, revoke, publish, notify)",
@@ -47,10 +45,16 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jitsuin.settings")
     from django.core.management import execute_from_command_line
 
+    from jitsuin.cli.failures import explain
+
     try:
         execute_from_command_line(["jitsuin", *args])
-    except ConfigError as exc:  # a setting jitsuin cannot use: one line, no traceback
-        sys.exit(f"jitsuin: {exc}")
+    except Exception as exc:
+        message = None if "--traceback" in args else explain(exc)
+        if message is None:
+            raise
+        print(f"jitsuin: {message}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,11 @@ class ConnectorError(Exception):
     """Transient: the upstream is down, slow or in maintenance. Retry later."""
 
 
+class LocalFault(ConnectorError):
+    """This worker cannot do the work (its CA key will not open): a fault of the worker,
+    not of the request. The request is released for another worker, never failed."""
+
+
 class ConnectorRejected(ConnectorError):
     """Permanent: the upstream refuses this order; retrying will not help."""
 

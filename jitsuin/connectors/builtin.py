@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 
+from jitsuin.authorities.keys import kek_source
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import (
     AuthorityError,
@@ -33,6 +34,7 @@ from jitsuin.connectors.base import (
     ConnectorRejected,
     Issued,
     IssueOrder,
+    LocalFault,
     Maintenance,
     Pending,
     Revoked,
@@ -43,6 +45,7 @@ from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.errors import PkiError
 from jitsuin.pki.issuance import Signer, issue_certificate, issue_from_csr
 from jitsuin.pki.keys import KeySpec
+from jitsuin.pki.keystore import KeyStoreError
 from jitsuin.pki.profiles import end_entity_profile
 
 FAIL_MODES = ("", "always", "once", "hang", "hang-after-sign", "reject")
@@ -111,7 +114,10 @@ class BuiltinConnector:
     def _sign(self, order: IssueOrder, now: datetime) -> Issued:
         try:
             authority = issuing_authority()
-            signer, chain = _signer_and_chain(authority)
+            try:
+                signer, chain = _signer_and_chain(authority)
+            except KeyStoreError as exc:
+                raise LocalFault(f"builtin CA: {exc} (check {kek_source()})") from exc
             profile = end_entity_profile(order.template, order.validity)
             clock = FixedClock(now)
             if order.csr_pem:

@@ -8,10 +8,13 @@ from typing import Any
 from django.db.models import Min
 from django.utils import timezone
 
-from jitsuin.lifecycle.models import PeriodicJob, Request, RequestState
+from jitsuin.lifecycle.models import PeriodicJob, Request, RequestState, WorkerHeartbeat
 
 # Without a worker the sweep stops running: that is the first thing to notice.
 WORKER_SILENT_AFTER = timedelta(minutes=5)
+# Workers write a heartbeat every 10 s: none for this long means no worker is running
+# (killed, or its thread died), within a minute.
+NO_HEARTBEAT_AFTER = timedelta(seconds=45)
 # A request queued (not waiting for a reason) this long means the workers cannot keep up.
 QUEUE_TOO_OLD = timedelta(hours=1)
 
@@ -26,6 +29,14 @@ def pipeline_health(now: datetime | None = None) -> tuple[str, dict[str, Any]]:
     )
     if sweep is None or sweep.last_run_at is None or now - sweep.last_run_at > WORKER_SILENT_AFTER:
         problems.append("no worker has run the scheduler recently (start `jitsuin worker`)")
+    latest = WorkerHeartbeat.objects.order_by("-seen_at").values_list("seen_at", flat=True)[:1]
+    last_seen = latest[0] if latest else None
+    detail["worker_last_seen"] = last_seen.isoformat() if last_seen else None
+    detail["workers_alive"] = WorkerHeartbeat.objects.filter(
+        seen_at__gte=now - NO_HEARTBEAT_AFTER
+    ).count()
+    if not detail["workers_alive"]:
+        problems.append("no worker has sent a heartbeat in the last 45 s (start `jitsuin worker`)")
     oldest = Request.objects.filter(state=RequestState.QUEUED).aggregate(
         at=Min("state_changed_at")
     )["at"]

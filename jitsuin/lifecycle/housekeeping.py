@@ -27,13 +27,17 @@ from jitsuin.lifecycle.models import (
     Request,
     RequestKind,
     RequestState,
+    WorkerHeartbeat,
 )
+from jitsuin.lifecycle.pipeline import settings as pipeline_settings
 from jitsuin.lifecycle.services import request_revoke
 
 logger = logging.getLogger("jitsuin.housekeeping")
 SYSTEM = "system"
-# A request untouched this long with no worker on it is re-enqueued (its task was lost).
-STALE_AFTER = timedelta(minutes=5)
+# A request untouched for one lease (JITSUIN_LEASE) with no worker on it is re-enqueued (its
+# task was lost): stale_after(). A worker silent (no heartbeat) this long, and at least one
+# lease, is dead: its RUNNING task rows are reaped and their requests re-enqueued.
+WORKER_DEAD_AFTER = timedelta(seconds=45)
 SWEEP_BATCH = 500
 # With this many tasks already waiting, workers are busy rather than lost.
 BACKLOG = 1000
@@ -131,9 +135,51 @@ def release_early_maintenance(now: datetime) -> int:
     return released
 
 
+def stale_after() -> timedelta:
+    """A request with no lease untouched this long has lost its task: one lease."""
+    return pipeline_settings().lease
+
+
+def reap_dead_workers(now: datetime) -> int:
+    """Task rows left RUNNING by a worker that stopped sending heartbeats (killed): mark
+    them failed and re-enqueue their requests at once, without waiting for the stale rule."""
+    silence = max(WORKER_DEAD_AFTER, pipeline_settings().lease)
+    alive = set(
+        WorkerHeartbeat.objects.filter(seen_at__gte=now - silence).values_list(
+            "worker_id", flat=True
+        )
+    )
+    running = DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, started_at__lte=now - silence
+    ).only("id", "worker_ids", "task_path", "args_kwargs")
+    reaped = 0
+    for row in running[:SWEEP_BATCH]:
+        owner = row.worker_ids[-1] if row.worker_ids else ""
+        if owner in alive:
+            continue
+        changed = DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING).update(
+            status=TaskResultStatus.FAILED,
+            finished_at=now,
+            exception_class_path="jitsuin.lifecycle.housekeeping.WorkerDied",
+            traceback=f"worker {owner or '?'} stopped sending heartbeats; task reaped",
+        )
+        if not changed:
+            continue
+        reaped += 1
+        args = (row.args_kwargs or {}).get("args") or []
+        if row.task_path.endswith(("process_request", "poll_request")) and args:
+            transitions.tasks.enqueue_processing(int(args[0]))
+    WorkerHeartbeat.objects.filter(seen_at__lt=now - max(silence, timedelta(hours=1))).delete()
+    if reaped:
+        logger.warning("reaped %s task(s) of dead workers", reaped)
+    return reaped
+
+
 def sweep(now: datetime) -> int:
     """Re-enqueue requests whose worker died (lease expired) or whose task was lost."""
     release_early_maintenance(now)
+    reap_dead_workers(now)
+    STALE_AFTER = stale_after()
     workable = Request.objects.filter(state__in=transitions.WORKABLE).filter(
         Q(not_before__isnull=True) | Q(not_before__lte=now)
     )
@@ -163,7 +209,7 @@ def _policy_waits_to_wake(now: datetime) -> list[int]:
         kind=RequestKind.ISSUE,
         state=RequestState.WAITING,
         wait_reason=WAIT_POLICY,
-        state_changed_at__lte=now - STALE_AFTER,
+        state_changed_at__lte=now - stale_after(),
     )
     still_revoking = Request.objects.filter(
         kind=RequestKind.REVOKE, target=OuterRef("target"), state__in=OPEN_STATES

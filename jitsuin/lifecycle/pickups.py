@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from cryptography import x509
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,14 +117,37 @@ def collect_pickup(
     if pkcs12_profile not in Pkcs12Choice.values:
         raise NotAllowed(_("Unknown PKCS#12 format: %(name)s") % {"name": pkcs12_profile})
     built = None
-    if pkcs12_profile == Pkcs12Choice.MODERN:
-        # PBKDF2 with 600,000 rounds takes about a second: do it before taking any lock
-        # (on SQLite a write transaction locks the whole database).
-        current = Pickup.objects.get(pk=pickup.pk)
-        if _gone(current, now):
-            raise _gone_error(current)
-        if current.sealed_pkcs12_modern is None:
-            built = _modern_from(current)
+    if pkcs12_profile == Pkcs12Choice.MODERN and connection.vendor != "postgresql":
+        # PBKDF2 with 600,000 rounds takes about a second. On SQLite a write transaction
+        # locks the whole database, so build it before, once per pickup in this process
+        # (concurrent first downloads wait for the one build, then find it stored).
+        with _single_flight(pickup.pk):
+            current = Pickup.objects.get(pk=pickup.pk)
+            if _gone(current, now):
+                raise _gone_error(current)
+            if current.sealed_pkcs12_modern is None:
+                built = _modern_from(current)
+                return _collect(pickup, actor, pkcs12_profile, now, built)
+    # On PostgreSQL the row lock is the single flight: the first download builds the file
+    # under it, the others wait and read the stored one (50 at once: one PBKDF2, not 50).
+    return _collect(pickup, actor, pkcs12_profile, now, built)
+
+
+_flights: dict[int, threading.Lock] = {}
+_flights_guard = threading.Lock()
+
+
+@contextmanager
+def _single_flight(key: int) -> Iterator[None]:
+    with _flights_guard:
+        lock = _flights.setdefault(key, threading.Lock())
+    with lock:
+        yield
+
+
+def _collect(
+    pickup: Pickup, actor: str, pkcs12_profile: str, now: datetime, built: bytes | None
+) -> bytes:
     with transaction.atomic():
         pickup = (
             Pickup.objects.select_for_update()

@@ -29,6 +29,7 @@ from jitsuin.connectors.base import (
     ConnectorRejected,
     Issued,
     IssueOrder,
+    LocalFault,
     Pending,
     Revoked,
     RevokeOrder,
@@ -70,7 +71,7 @@ class PipelineSettings:
 def settings() -> PipelineSettings:
     extra = current().extra
     return PipelineSettings(
-        lease=parse_duration(extra.get("JITSUIN_LEASE") or "2m", name="JITSUIN_LEASE"),
+        lease=current().lease,
         retry_base=parse_duration(
             extra.get("JITSUIN_RETRY_BASE") or "30s", name="JITSUIN_RETRY_BASE"
         ),
@@ -278,6 +279,8 @@ def advance(request_id: int, *, worker_id: str | None = None, now: datetime | No
             result = connector.submit_issue(order, now=now)
         else:
             result = connector.submit_revoke(order, now=now)
+    except LocalFault as exc:
+        return _release_local_fault(request, worker_id, now, str(exc))
     except ConnectorRejected as exc:
         return _fail(request, worker_id, now, str(exc), permanent=True)
     except ConnectorError as exc:
@@ -338,6 +341,32 @@ def _fail(
             last_error=error,
         )
         return "retry"
+
+
+# A request released by a worker that cannot open its keys waits this long for another.
+LOCAL_FAULT_RETRY = timedelta(seconds=30)
+
+
+def _release_local_fault(claimed: Request | int, worker_id: str, now: datetime, error: str) -> str:
+    """This worker cannot do the work (its CA key does not open): give the request back,
+    attempt not counted, and raise the alarm. Never a failure of the user's request."""
+    logger.error("worker %s cannot work (request %s released): %s", worker_id, claimed, error)
+    with transaction.atomic():
+        request = _owned(claimed, worker_id)
+        if request is None:
+            return "lost_lease"
+        request.attempts = max(request.attempts - 1, 0)
+        retry_at = now + LOCAL_FAULT_RETRY
+        _wait(
+            request,
+            now,
+            until=retry_at,
+            reason=WAIT_RETRY,
+            note=f"worker {worker_id} could not open its CA key; released",
+            last_error=error,
+            attempts=request.attempts,
+        )
+    return "released"
 
 
 def _finish(claimed: Request | int, worker_id: str, now: datetime, result: object) -> str:

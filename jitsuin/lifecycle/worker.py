@@ -4,6 +4,10 @@ The worker is django-tasks-db's ``Worker`` (claiming a task row with ``SKIP LOCK
 PostgreSQL, an exclusive transaction on SQLite) plus the periodic scheduler, ticked
 between tasks. Several workers may run: the scheduler elects one runner per job and
 period, and requests are protected by their own lease.
+
+A worker outlives its database: a restart, a failover or a dropped connection is an
+outage it waits out with backoff (one log line when it starts, one when it ends), never
+a reason to exit. Each worker writes a heartbeat row; /healthz and the sweep read it.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import timedelta
 
-from django.db import close_old_connections, connections
-from django.db.utils import OperationalError
+from django.db import DatabaseError, IntegrityError, close_old_connections, connections
+from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -25,10 +30,22 @@ from jitsuin.lifecycle.pipeline import default_worker_id, set_worker_id
 
 logger = logging.getLogger("jitsuin.worker")
 
+# A worker says it is alive this often; /healthz degrades when none has for HEALTHY_WITHIN.
+HEARTBEAT_EVERY = 10.0
+# Backoff while the database is away: 0.5 s, 1 s, 2 s ... at most this.
+OUTAGE_BACKOFF_MAX = 5.0
+# Errors that mean "the database is away for now" rather than a bug.
+OUTAGE_ERRORS = (OperationalError, InterfaceError)
+
 
 def scheduler_interval() -> float:
     raw = current().extra.get("JITSUIN_SCHEDULER_INTERVAL") or "5s"
     return parse_duration(raw, name="JITSUIN_SCHEDULER_INTERVAL").total_seconds()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
 class PipelineWorker(Worker):
@@ -57,6 +74,12 @@ class PipelineWorker(Worker):
         )
         self.tick_every = scheduler_interval() if tick_every is None else tick_every
         self._next_tick = 0.0
+        self._next_heartbeat = 0.0
+        self._started_at = timezone.now()
+        self.outage_since: float | None = None
+        self.outages = 0
+        self._in_task: object = None  # the task row being run (its id)
+        self._orphans_checked = False
 
     def tick(self) -> None:
         if self.tick_every <= 0 or time.monotonic() < self._next_tick:
@@ -65,10 +88,44 @@ class PipelineWorker(Worker):
         try:
             periodic.run_due(timezone.now())
         except OperationalError as exc:
-            if not is_locked_database_exception(exc):
-                logger.exception("scheduler tick failed")
+            if is_locked_database_exception(exc):
+                return
+            if _database_away():
+                raise  # an outage: the loop waits it out
+            logger.exception("scheduler tick failed")
+        except InterfaceError:
+            raise
         except Exception:
             logger.exception("scheduler tick failed")
+
+    def heartbeat(self, *, force: bool = False) -> None:
+        """Tell /healthz and the sweep that this worker is alive (every HEARTBEAT_EVERY s)."""
+        from jitsuin.lifecycle.models import WorkerHeartbeat
+
+        if not force and time.monotonic() < self._next_heartbeat:
+            return
+        now = timezone.now()
+        try:
+            if not WorkerHeartbeat.objects.filter(worker_id=self.worker_id).update(seen_at=now):
+                WorkerHeartbeat.objects.create(
+                    worker_id=self.worker_id, started_at=self._started_at, seen_at=now
+                )
+        except IntegrityError:
+            pass  # created meanwhile by a worker of the same name
+        except OperationalError as exc:
+            if not is_locked_database_exception(exc):
+                raise
+            return
+        self._next_heartbeat = time.monotonic() + HEARTBEAT_EVERY
+
+    def sign_off(self) -> None:
+        """A clean exit: drop the heartbeat row so nobody waits for this worker."""
+        from jitsuin.lifecycle.models import WorkerHeartbeat
+
+        try:
+            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+        except DatabaseError:
+            pass
 
     def next_task(self) -> DBTaskResult | None:
         tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
@@ -85,25 +142,155 @@ class PipelineWorker(Worker):
                 return None
             raise
 
+    def _batch_has_work(self) -> bool:
+        """In a batch run: is a request still workable now? Re-enqueue it if its task is gone.
+
+        A batch run used to end at the first empty poll; but a poll is empty also while
+        SQLite is locked by another writer (next_task() answers None on a lock error), while
+        the batch has caught up with a producer still queueing, or while a request's only
+        task waits 2 s after finding its row locked ("busy", tasks.BUSY_RETRY). Only the
+        requests decide; a request whose task was lost is enqueued again.
+        """
+        from django.db.models import Q
+
+        from jitsuin.lifecycle import tasks as lifecycle_tasks
+        from jitsuin.lifecycle.models import Request, RequestState
+
+        now = timezone.now()
+        workable = Request.objects.filter(
+            Q(state=RequestState.QUEUED, not_before__isnull=True)
+            | Q(state=RequestState.QUEUED, not_before__lte=now)
+            | Q(state=RequestState.WAITING, not_before__lte=now)
+            | Q(state=RequestState.PROCESSING, lease_until__lt=now)
+            | Q(state=RequestState.PROCESSING, lease_until__isnull=True)
+        ).exclude(state=RequestState.WAITING, not_before__isnull=True)
+        ids = list(workable.values_list("pk", flat=True)[:500])
+        if not ids:
+            return False
+        if not DBTaskResult.objects.ready().filter(backend_name=self.backend_name).exists():
+            for request_id in ids:
+                lifecycle_tasks.enqueue_processing(request_id)
+        return True
+
+    def release_orphans(self) -> int:
+        """Give back what this worker held when a task was cut off (by a database outage,
+        or, for a worker restarted under the same --worker-id, by its death): the loop runs
+        one task at a time, so between tasks no request can be in its hands. Their leases
+        end now and their processing is enqueued again, without waiting for lease + sweep."""
+        from django_tasks import TaskResultStatus
+
+        from jitsuin.lifecycle import tasks as lifecycle_tasks
+        from jitsuin.lifecycle.models import Request, RequestState
+
+        now = timezone.now()
+        if self._in_task is not None:
+            DBTaskResult.objects.filter(pk=self._in_task, status=TaskResultStatus.RUNNING).update(
+                status=TaskResultStatus.FAILED,
+                finished_at=now,
+                exception_class_path="jitsuin.lifecycle.worker.Interrupted",
+                traceback="interrupted by a database outage; its request was enqueued again",
+            )
+            self._in_task = None
+        held = Request.objects.filter(state=RequestState.PROCESSING, lease_owner=self.worker_id)
+        ids = list(held.values_list("pk", flat=True))
+        if ids:
+            held.filter(pk__in=ids).update(lease_until=now)
+            for request_id in ids:
+                lifecycle_tasks.enqueue_processing(request_id)
+            logger.warning("worker %s: released %s request(s) it held", self.worker_id, len(ids))
+        return len(ids)
+
+    def _step(self) -> bool:
+        """One poll; False when the worker should stop."""
+        if not self._orphans_checked:
+            self.release_orphans()
+            self._orphans_checked = True
+        self.heartbeat()
+        self.tick()
+        task_result = self.next_task()
+        if task_result is not None:
+            self._in_task = task_result.pk
+            self.run_task(task_result)
+            self._in_task = None
+            # Back to back tasks keep their connection (reopening SQLite costs ~5 ms);
+            # a connection a task broke is replaced.
+            _close_broken_connections()
+        elif self.batch:
+            if not self._batch_has_work():
+                logger.info(
+                    "worker %s: batch done, no workable request left (%s tasks run)",
+                    self.worker_id,
+                    self._run_tasks,
+                )
+                return False
+        if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+            return False
+        if self.running and task_result is None:
+            close_old_connections()  # as Django does between requests
+            time.sleep(self.interval)
+        return True
+
+    def _outage(self, exc: BaseException) -> None:
+        """The database is away: one line per outage, then wait with backoff."""
+        self._orphans_checked = False  # the next step first releases what this cut off
+        if self.outage_since is None:
+            self.outage_since = time.monotonic()
+            self.outages += 1
+            logger.warning(
+                "worker %s: database unavailable (%s); waiting for it to come back",
+                self.worker_id,
+                _first_line(exc),
+            )
+        _close_all_connections()
+        elapsed = time.monotonic() - self.outage_since
+        pause = min(OUTAGE_BACKOFF_MAX, 0.5 * 2 ** min(int(elapsed), 4))
+        deadline = time.monotonic() + pause
+        while self.running and time.monotonic() < deadline:
+            time.sleep(0.1)
+
     def run(self) -> None:
         set_worker_id(self.worker_id)
         logger.info("worker %s started (queues %s)", self.worker_id, ",".join(self.queue_names))
         close_old_connections()
-        while self.running:
-            self.tick()
-            task_result = self.next_task()
-            if task_result is not None:
-                self.run_task(task_result)
-                # Back to back tasks keep their connection (reopening SQLite costs ~5 ms);
-                # a connection a task broke is replaced.
-                _close_broken_connections()
-            elif self.batch:
-                return
-            if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
-                return
-            if self.running and task_result is None:
-                close_old_connections()  # as Django does between requests
-                time.sleep(self.interval)
+        try:
+            while self.running:
+                try:
+                    if not self._step():
+                        return
+                except OUTAGE_ERRORS as exc:
+                    self._outage(exc)
+                    continue
+                if self.outage_since is not None:
+                    logger.warning(
+                        "worker %s: database back after %.1f s",
+                        self.worker_id,
+                        time.monotonic() - self.outage_since,
+                    )
+                    self.outage_since = None
+                    self._next_heartbeat = 0.0
+        finally:
+            self.sign_off()
+
+
+def _database_away() -> bool:
+    """After an OperationalError: does the default database still answer?"""
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return False
+    except DatabaseError:
+        return True
+
+
+def _close_all_connections() -> None:
+    for conn in connections.all(initialized_only=True):
+        try:
+            conn.close()
+        except DatabaseError:
+            conn.connection = None  # already gone: forget it, the next use reconnects
+        conn.in_atomic_block = False
+        conn.needs_rollback = False
+        conn.savepoint_ids = []
 
 
 def _close_broken_connections() -> None:
@@ -114,6 +301,9 @@ def _close_broken_connections() -> None:
 
 _background: threading.Thread | None = None
 _background_worker: PipelineWorker | None = None
+_background_stop = threading.Event()
+# A crashed in-process worker is started again after this pause.
+RESTART_AFTER = 2.0
 
 
 def start_background_worker(*, interval: float = 0.5) -> threading.Thread | None:
@@ -121,20 +311,29 @@ def start_background_worker(*, interval: float = 0.5) -> threading.Thread | None
 
     The thread has its own database connection; on SQLite, WAL and IMMEDIATE
     transactions (see settings) let it write while the web threads read and write.
+    Should the worker loop end with an error, the thread logs it and starts a new one.
     """
     global _background, _background_worker
     if _background is not None and _background.is_alive():
         return _background
-    worker = PipelineWorker(interval=interval, worker_id=f"serve-{default_worker_id()}")
-    _background_worker = worker
+    _background_stop.clear()
+    worker_id = f"serve-{default_worker_id()}"
 
-    def run() -> None:
-        try:
-            worker.run()
-        finally:
-            close_old_connections()
+    def supervise() -> None:
+        global _background_worker
+        while not _background_stop.is_set():
+            worker = PipelineWorker(interval=interval, worker_id=worker_id)
+            _background_worker = worker
+            try:
+                worker.run()
+            except Exception:
+                logger.exception("in-process worker crashed; restarting in %s s", RESTART_AFTER)
+            finally:
+                close_old_connections()
+            if _background_stop.wait(RESTART_AFTER):
+                return
 
-    _background = threading.Thread(target=run, name="jitsuin-worker", daemon=True)
+    _background = threading.Thread(target=supervise, name="jitsuin-worker", daemon=True)
     _background.start()
     return _background
 
@@ -142,8 +341,14 @@ def start_background_worker(*, interval: float = 0.5) -> threading.Thread | None
 def stop_background_worker(timeout: float = 10.0) -> None:
     """Ask the in-process worker to stop after its current task, and wait for it."""
     global _background, _background_worker
+    _background_stop.set()
     if _background_worker is not None:
         _background_worker.running = False
     if _background is not None:
         _background.join(timeout)
     _background, _background_worker = None, None
+
+
+def worker_silence_limit() -> timedelta:
+    """How long /healthz waits for a heartbeat before it reports no worker."""
+    return timedelta(seconds=HEARTBEAT_EVERY * 4.5)

@@ -25,6 +25,14 @@ class KeyStoreError(PkiError):
     """A key that cannot be stored, found or opened."""
 
 
+class WrongKeyEncryptionKey(KeyStoreError):
+    """The key file is intact but this key-encryption key does not open it."""
+
+
+class DamagedKey(KeyStoreError):
+    """The key file is not a readable encrypted PKCS#8 key (truncated, edited, empty)."""
+
+
 class KeyStore(Protocol):
     def put(self, key: PrivateKey, label: str) -> str:
         """Store ``key``; return its reference."""
@@ -42,9 +50,12 @@ class KeyStore(Protocol):
 def load_or_create_kek(path: Path) -> bytes:
     """The key-encryption key in ``path`` (hex), created with mode 0600 on first use."""
     if path.exists():
-        kek = bytes.fromhex(path.read_text().strip())
+        try:
+            kek = bytes.fromhex(path.read_text().strip())
+        except ValueError:
+            kek = b""
         if len(kek) != KEK_BYTES:
-            raise KeyStoreError(f"{path} must hold {KEK_BYTES} bytes in hex")
+            raise KeyStoreError(f"{path} is damaged: it must hold {KEK_BYTES} bytes in hex")
         return kek
     path.parent.mkdir(parents=True, exist_ok=True)
     kek = secrets.token_bytes(KEK_BYTES)
@@ -94,7 +105,11 @@ class EncryptedFileKeyStore:
         try:
             key = serialization.load_pem_private_key(data, password=self._password)
         except ValueError as exc:
-            raise KeyStoreError(f"key {ref} does not open with this key-encryption key") from exc
+            if "password" in str(exc).lower():  # the decryption itself failed
+                raise WrongKeyEncryptionKey(
+                    f"key {ref} does not open with this key-encryption key"
+                ) from exc
+            raise DamagedKey(f"key file {path} is damaged (not an encrypted PKCS#8 key)") from exc
         if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
             raise KeyStoreError(f"key {ref} is of an unsupported type")
         return key

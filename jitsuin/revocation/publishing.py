@@ -103,10 +103,6 @@ def publish_crl(
             next_update=crl.next_update_utc or now + validity,
             entries=len(entries),
         )
-        PendingPublication.objects.filter(authority=authority, due_at__lte=now).delete()
-        upcoming = _next_future_revocation(authority, now)
-        if upcoming is not None:
-            schedule_publication(authority, now=now, due_at=upcoming)
         PublishedCrl.objects.filter(
             authority=authority, next_update__lt=now - KEEP_OLD_CRLS
         ).exclude(pk=row.pk).delete()
@@ -121,6 +117,13 @@ def publish_crl(
             },
             at=now,
         )
+        # Lock order, as a revocation takes them: audit head first, then PendingPublication
+        # (a revocation schedules its CRL after recording its audit event). Touching the
+        # pending row before record() deadlocked concurrent revocations.
+        PendingPublication.objects.filter(authority=authority, due_at__lte=now).delete()
+        upcoming = _next_future_revocation(authority, now)
+        if upcoming is not None:
+            schedule_publication(authority, now=now, due_at=upcoming)
     logger.info("published CRL %s of %s with %s entries", number, authority.slug, len(entries))
     return row
 
@@ -137,7 +140,8 @@ def schedule_publication(
     due = due_at or now + timings().crl_debounce
     authority_id = authority if isinstance(authority, int) else authority.pk
     with transaction.atomic():
-        row, created = PendingPublication.objects.get_or_create(
+        # Locking read: a publisher deleting the row meanwhile makes this create a new one.
+        row, created = PendingPublication.objects.select_for_update().get_or_create(
             authority_id=authority_id, defaults={"requested_at": now, "due_at": due}
         )
         if not created:
@@ -171,13 +175,16 @@ def publish_due(now: datetime | None = None) -> list[PublishedCrl]:
     due = PendingPublication.objects.filter(due_at__lte=now).values_list("authority_id", flat=True)
     for authority_id in list(due):
         with transaction.atomic():
-            locked = (
-                PendingPublication.objects.select_for_update(skip_locked=True)
-                .filter(authority_id=authority_id, due_at__lte=now)
-                .first()
-            )
-            if locked is None:
-                continue  # another worker has it
+            # The CA row elects the publisher (publish_crl locks it anyway); the pending row
+            # is only read here, so that it is locked after the audit head, never before.
+            locked = Authority.objects.select_for_update(skip_locked=True).filter(pk=authority_id)
+            if (
+                not list(locked.values_list("pk", flat=True))
+                or not (
+                    PendingPublication.objects.filter(authority_id=authority_id, due_at__lte=now)
+                ).exists()
+            ):
+                continue  # another worker has it, or published it meanwhile
             published.append(publish_crl(Authority.objects.get(pk=authority_id), now=now))
     return published
 

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.core.wsgi import get_wsgi_application
 
+from jitsuin.authorities.keys import check_kek
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import init_hierarchy
 from jitsuin.cli.demo import ensure_demo_data
@@ -41,6 +42,7 @@ class Command(BaseCommand):
                 f"created the demo CA hierarchy: {result.root.name} / {result.intermediate.name}"
             )
         ensure_demo_data(self.stdout)
+        check_kek()
         if not options["no_worker"]:
             start_background_worker()
         server = build_server(options["host"], options["port"], get_wsgi_application())

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from jitsuin.authorities.keys import check_kek
 from jitsuin.lifecycle.pipeline import default_worker_id
 from jitsuin.lifecycle.worker import PipelineWorker
 
@@ -35,6 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default="", help="unique name of this worker")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # A worker whose key-encryption key does not open the CA keys would fail every
+        # request it touches: refuse to start instead (the message names JITSUIN_KEK).
+        check_kek()
         worker = PipelineWorker(
             queue_names=[q for q in options["queues"].split(",") if q],
             interval=options["interval"],
