@@ -6,65 +6,30 @@ to be seen; the page must follow the worker by polling alone.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from jitsuin.pki.pkcs12 import load_pkcs12
 from tests.browser.helpers import SCREENSHOTS, chromium
+from tests.serving import serving, site_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WAIT_MS = 30_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(tmp_path):  # type: ignore[no-untyped-def]
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(
-        JITSUIN_DATA_DIR=str(tmp_path),
+    env = site_env(
+        tmp_path,
         JITSUIN_DEMO="1",  # as `make run` does
         JITSUIN_BUILTIN_DELAY="2s",
         JITSUIN_KEY_POOL="0",
     )
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jitsuin", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
-                        "jitsuin serve did not come up:\n" + (tmp_path / "serve.log").read_text()
-                    )
-                time.sleep(0.3)
-        yield base, (tmp_path / "serve.log").read_text()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+    log = tmp_path / "serve.log"
+    with serving(env, log=log) as base:
+        yield base, log.read_text()
 
 
 def test_the_demo_student_walks_the_story_on_jitsuin_serve(served):  # type: ignore[no-untyped-def]

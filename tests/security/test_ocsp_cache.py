@@ -19,23 +19,16 @@ from cryptography.x509.oid import ObjectIdentifier
 
 from jitsuin.authorities.services import certificate_of
 from jitsuin.pki.ocsp import MAX_REQUEST_SIZE
-from jitsuin.revocation import responder, sightings
+from jitsuin.revocation import responder
 from jitsuin.revocation.fastpath import respond
+from tests.revocation.conftest import (  # noqa: F401 (autouse: fresh OCSP caches, no background flush)
+    _fresh_process_caches,
+)
 from tests.revocation.factories import issue, make_hierarchy
 
 pytestmark = pytest.mark.django_db
 MiB = 1024 * 1024
 PADDING_OID = ObjectIdentifier("1.3.6.1.4.1.99999.1")  # as in the review's ocsp_mem.py
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_caches(monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(sightings, "FLUSH_INTERVAL", 1e9)
-    responder.forget_caches()
-    sightings._buffer.clear()
-    yield
-    responder.forget_caches()
-    sightings._buffer.clear()
 
 
 @pytest.fixture

@@ -40,21 +40,14 @@ from jitsuin.revocation import responder, sightings
 from tests.campaigns import factories as campaign_factories
 from tests.lifecycle.conftest import key, run_pipeline
 from tests.portal.conftest import make_user_person
+from tests.revocation.conftest import (  # noqa: F401 (autouse: fresh OCSP caches, no background flush)
+    _fresh_process_caches,
+)
 from tests.staff_fixtures import sign_in, staff
 
 pytestmark = pytest.mark.django_db
 GRACE = timedelta(days=14)
 SHA1 = hashes.SHA1()  # noqa: S303 (RFC 5019 CertIDs, what probes and RADIUS servers send)
-
-
-@pytest.fixture(autouse=True)
-def _sightings_flushed_by_the_test(monkeypatch):
-    monkeypatch.setattr(sightings, "FLUSH_INTERVAL", 1e9)
-    responder.forget_caches()
-    sightings._buffer.clear()
-    yield
-    responder.forget_caches()
-    sightings._buffer.clear()
 
 
 @pytest.fixture
