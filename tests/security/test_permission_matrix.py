@@ -1,10 +1,20 @@
-"""Every console and API URL, every role: who gets in, who is refused.
+"""Every URL the project serves, every role: who gets in, who is refused.
 
-The table below is the specification. ``test_every_console_and_api_url_has_a_row`` walks the
-project's URL resolver, so a new page or action under /console/ or /api/ fails the suite
-until someone writes down who may use it. Rows are built with ``page``, ``form``,
-``action`` and ``public``; the role sets come from the console's permission table
+The table below is the specification. ``test_every_url_has_a_row`` walks the whole URL
+resolver, so a new page or action anywhere (portal, console, API, sign-in, CRL/OCSP, static
+files) fails the suite until someone writes down who may use it. Console rows are built with
+``page``, ``form``, ``action``; portal rows with ``mine``, ``owned`` and ``personal_action``;
+open URLs with ``public``. The console role sets come from the console's permission table
 (docs/console.md), written out here on purpose so that a widened role shows up as a failure.
+
+The roles: anonymous; ``user``, the signed-in owner of the sample certificate, request and
+download; ``other user``, a signed-in person with a directory entry of their own who owns none
+of the samples (every portal URL that names an object must answer them 404, never the
+owner's data); and the three staff roles. The staff accounts hold no certificates of their
+own (no Person row), as console accounts usually do not: every personal portal page answers
+them 403 ("no certificate record", with a link to the console), so they never see a
+person's objects through the portal either. A staff member who does hold certificates is,
+on the portal, a user like the other user (the same ``person_required`` lookup).
 
 Each request runs in a savepoint that is rolled back, so one role's action (starting a
 campaign, activating a CA) does not change what the next role sees. For a role that passes
@@ -14,39 +24,48 @@ the feature tests check what the action does.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from jitsuin.authorities.services import create_intermediate
+from jitsuin.authorities.services import certificate_of, create_intermediate
 from jitsuin.campaigns import services as campaign_services
 from jitsuin.console import services as console_services
-from jitsuin.lifecycle.models import PolicyException
-from jitsuin.lifecycle.services import grant_exception
+from jitsuin.lifecycle.models import Certificate, Person, Pickup, PolicyException
+from jitsuin.lifecycle.services import grant_exception, request_issue
 from jitsuin.notify.models import OutboxMessage
+from jitsuin.revocation.publishing import publish_crl
 from tests.notify import factories
+from tests.staff_fixtures import sign_in
 
 pytestmark = pytest.mark.django_db
 
-ANONYMOUS, USER, HELPDESK, OPERATOR, CA_ADMIN = (
+ANONYMOUS, USER, OTHER_USER, HELPDESK, OPERATOR, CA_ADMIN = (
     "anonymous",
     "user",
+    "other user",
     "helpdesk",
     "operator",
     "ca-admin",
 )
-ROLES = (ANONYMOUS, USER, HELPDESK, OPERATOR, CA_ADMIN)
+ROLES = (ANONYMOUS, USER, OTHER_USER, HELPDESK, OPERATOR, CA_ADMIN)
 STAFF = frozenset({HELPDESK, OPERATOR, CA_ADMIN})
 
 # What a role gets back.
 LOGIN = "sign-in page"  # 302 to the sign-in page
-ALLOWED = "let through"  # past the guard: not 401/403/405, not a sign-in or code redirect, no 5xx
+ALLOWED = "let through"  # past the guard: not 401/403/404/405, no sign-in or code redirect, no 5xx
 DENIED = 403
+NOT_FOUND = 404  # someone else's object: as if it did not exist
 NOT_ALLOWED = 405  # the method is not accepted (checked before who is asking)
 
 Answers = dict[str, object]  # role -> expected answer
@@ -55,7 +74,7 @@ Row = dict[str, Answers]  # "GET"/"POST" -> answers
 
 def _guarded(allowed: frozenset[str] | set[str], ok: object) -> Answers:
     """A console guard: anonymous to the sign-in page, a role without the permission 403."""
-    answers: Answers = {ANONYMOUS: LOGIN, USER: DENIED}
+    answers: Answers = {ANONYMOUS: LOGIN, USER: DENIED, OTHER_USER: DENIED}
     answers.update({role: ok if role in allowed else DENIED for role in STAFF})
     return answers
 
@@ -83,11 +102,92 @@ def action(*allowed: str) -> Row:
 
 
 def public(get: object, post: object) -> Row:
-    """Open to everyone, signed in or not."""
+    """Open to everyone, signed in or not: every role gets the same answer."""
     return {"GET": _everyone(get), "POST": _everyone(post)}
 
 
+def signed_in(answer: object) -> Row:
+    """Any signed-in account, staff or not; anonymous to the sign-in page."""
+    answers: Answers = {ANONYMOUS: LOGIN, **dict.fromkeys(ROLES[1:], answer)}
+    return {"GET": answers, "POST": dict(answers)}
+
+
+def _personal(owner: object, other: object) -> Answers:
+    """A portal page for the signed-in person: anonymous to the sign-in page, staff accounts
+    without a directory entry of their own 403 ("no certificate record")."""
+    answers: Answers = {ANONYMOUS: LOGIN, USER: owner, OTHER_USER: other}
+    answers.update(dict.fromkeys(STAFF, DENIED))
+    return answers
+
+
+def mine(*, post: object = ALLOWED) -> Row:
+    """A page about the signed-in person's own certificates: each user sees their own."""
+    return {"GET": _personal(200, 200), "POST": _personal(post, post)}
+
+
+def personal_action() -> Row:
+    """A POST-only action on the signed-in person's own record (a GET is refused first)."""
+    return {"GET": _everyone(NOT_ALLOWED), "POST": _personal(ALLOWED, ALLOWED)}
+
+
+def owned(*, get: bool = True) -> Row:
+    """A page or action on one of the owner's objects (its id is in the URL): the owner gets
+    in, the other user 404. ``get=False``: the view accepts POST only."""
+    return {
+        "GET": _personal(200, NOT_FOUND) if get else _everyone(NOT_ALLOWED),
+        "POST": _personal(ALLOWED, NOT_FOUND),
+    }
+
+
+STATIC = "<unnamed static/(?P<path>.*)$>"
+
 TABLE: dict[str, Row] = {
+    # The portal (jitsuin/portal/urls.py): a person's own certificates. Pages that name an
+    # object (certificate, request, download) look it up among the signed-in person's own, so
+    # the other user gets 404 for the owner's, on GET and POST alike. Staff accounts without
+    # certificates of their own get 403 on every personal page.
+    "portal:home": mine(),
+    "portal:status": mine(),
+    "portal:issue": mine(),
+    "portal:issue_anew": personal_action(),
+    "portal:certificate": owned(),
+    "portal:certificate_status": owned(),
+    "portal:revoke": owned(),
+    "portal:confirm_new": owned(get=False),
+    "portal:request": owned(),
+    "portal:download": owned(),
+    "portal:download_file": owned(get=False),
+    # The portal's public pages: notices, help and the certificate check need no sign-in
+    # (they take any method; a POST changes nothing but the check's verdict).
+    "portal:check": public(200, 200),
+    "portal:notices": public(200, 200),
+    "portal:notice": public(200, 200),
+    "portal:help": public(200, 200),
+    "portal:faq": public(200, 200),
+    "portal:import_guide": public(200, 200),
+    # Signing in and out (jitsuin/access/urls.py).
+    "access:login": public(200, 200),
+    "access:logout": public(NOT_ALLOWED, LOGIN),  # POST signs out, then the sign-in page
+    "access:totp": signed_in(ALLOWED),  # enter or set up a code; verified staff pass on
+    # Relying parties (jitsuin/revocation/urls.py) and the load balancer: CA certificates,
+    # CRLs, OCSP and /healthz answer every role alike, signed in or not.
+    "revocation:ca-bundle": public(200, NOT_ALLOWED),
+    "revocation:ca-roots": public(200, NOT_ALLOWED),
+    "revocation:ca-pem": public(200, NOT_ALLOWED),
+    "revocation:ca-der": public(200, NOT_ALLOWED),
+    "revocation:crl-bundle": public(200, NOT_ALLOWED),
+    "revocation:crl-der": public(200, NOT_ALLOWED),
+    "revocation:crl-pem": public(200, NOT_ALLOWED),
+    # The OCSP fast path answers every /ocsp* URL before routing: a POST is an OCSP request
+    # (an empty one gets the "malformedRequest" answer, status 200), whatever the path.
+    "revocation:ocsp": public(200, 200),
+    "revocation:ocsp-slash": public(200, 200),
+    "revocation:ocsp-get": public(200, 200),
+    "healthz": public(200, 200),
+    # Django's language switch (django.conf.urls.i18n: a redirect back, the cookie set on
+    # POST) and the static files (jitsuin.urls: an unnamed pattern, its row keyed by its route).
+    "set_language": public(ALLOWED, ALLOWED),
+    STATIC: public(200, 200),
     # The console (jitsuin/console/urls.py).
     "console:dashboard": page(HELPDESK, OPERATOR, CA_ADMIN),
     "console:people": page(HELPDESK, OPERATOR, CA_ADMIN),
@@ -140,9 +240,9 @@ class Served:
     parameters: tuple[str, ...]
 
 
-def console_and_api_urls() -> dict[str, Served]:
-    """{url name: route and parameters} for every URL the project serves under /console/ or
-    /api/, found by walking the URL resolver."""
+def served_urls() -> dict[str, Served]:
+    """{url name: route and parameters} for every URL the project serves, found by walking
+    the URL resolver; an unnamed pattern is named by its route."""
     found: dict[str, Served] = {}
 
     def walk(patterns: list, prefix: str, namespace: str, parameters: tuple[str, ...]) -> None:
@@ -152,7 +252,7 @@ def console_and_api_urls() -> dict[str, Served]:
             if isinstance(entry, URLResolver):
                 inner = ":".join(filter(None, [namespace, entry.namespace or ""]))
                 walk(entry.url_patterns, route, inner, names)
-            elif isinstance(entry, URLPattern) and route.startswith(("console/", "api/")):
+            elif isinstance(entry, URLPattern):
                 name = ":".join(filter(None, [namespace, entry.name or f"<unnamed {route}>"]))
                 found[name] = Served(route, names)
 
@@ -160,9 +260,10 @@ def console_and_api_urls() -> dict[str, Served]:
     return found
 
 
-def test_every_console_and_api_url_has_a_row():
-    served = console_and_api_urls()
-    assert "console:dashboard" in served and "api-v1:check" in served  # the walk works
+def test_every_url_has_a_row():
+    served = served_urls()
+    for sample in ("portal:download", "revocation:ocsp", "console:dashboard", "api-v1:check"):
+        assert sample in served, sample  # the walk reaches every app
     missing = sorted(set(served) - set(TABLE))
     assert not missing, f"say in TABLE who may use these URLs: {missing}"
     stale = sorted(set(TABLE) - set(served))
@@ -176,17 +277,78 @@ def test_every_row_names_every_role_for_get_and_post():
             assert set(answers) == set(ROLES), (name, method)
 
 
+def test_every_url_naming_a_persons_object_hides_it_from_the_other_user():
+    """IDOR: a portal URL with an object id in it is a 404 for anyone but the owner."""
+    for name in OBJECT_OF:
+        if name.startswith("portal:") and OBJECT_OF[name] != "notice_id":
+            assert TABLE[name]["POST"][OTHER_USER] == NOT_FOUND, name
+            assert TABLE[name]["GET"][OTHER_USER] in (NOT_FOUND, NOT_ALLOWED), name
+
+
 @dataclass
 class Samples:
-    """One of everything a console or API URL can name, made by the real services."""
+    """One of everything a URL can name, made by the real services."""
 
-    ids: dict[str, int]
+    ids: dict[str, object]
+    owner: Person
+    other: Person
+
+
+# Which sample a URL's ``pk`` names, where the namespace alone does not say.
+OBJECT_OF = {
+    "portal:certificate": "certificate_id",
+    "portal:certificate_status": "certificate_id",
+    "portal:revoke": "certificate_id",
+    "portal:confirm_new": "certificate_id",
+    "portal:request": "request_id",
+    "portal:download": "pickup_id",
+    "portal:download_file": "pickup_id",
+    "portal:notice": "notice_id",
+}
+
+# Values for URL parameters that are not object ids.
+FIXED_KWARGS = {"fmt": "csv", "platform": "windows"}
+
+# URLs without a name are built by hand.
+UNNAMED = {STATIC: "/static/jitsuin/site.css"}
+
+
+def user_person(uid: str) -> Person:
+    """A person in the directory who signs in to the portal as ``uid``."""
+    user = User.objects.create_user(uid)  # no password: signed in by force_login
+    return factories.person(uid, user=user)
+
+
+def ready_pickup(person: Person) -> Pickup:
+    """A certificate issued through the real pipeline, its download not yet collected."""
+    issued = request_issue(person, actor=f"user:{person.uid}", idempotency_key="matrix-issue")
+    factories.run(issued)
+    assert issued.state == "ready" and issued.certificate is not None, issued.last_error
+    return Pickup.objects.get(request=issued)
+
+
+def ocsp_get_path(certificate: Certificate) -> str:
+    """The RFC 5019 GET form of an OCSP request for ``certificate``."""
+    der = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(
+            x509.load_der_x509_certificate(bytes(certificate.der)),
+            certificate_of(certificate.issuer),
+            hashes.SHA1(),  # noqa: S303 (RFC 5019 CertIDs)
+        )
+        .build()
+        .public_bytes(serialization.Encoding.DER)
+    )
+    return base64.b64encode(der).decode()
 
 
 @pytest.fixture
 def samples(ca_hierarchy) -> Samples:
     now = timezone.now()
-    holder = factories.person("s2410001")
+    holder = user_person("s2410001")
+    other = user_person("s2410002")
+    pickup = ready_pickup(holder)
+    publish_crl(ca_hierarchy.intermediate)
     certificate = factories.certificate(holder, at=now)
     failed = factories.request(holder, at=now, state="failed")
     exception = grant_exception(
@@ -238,27 +400,32 @@ def samples(ca_hierarchy) -> Samples:
             "person_id": holder.pk,
             "certificate_id": certificate.pk,
             "request_id": failed.pk,
+            "pickup_id": pickup.pk,
             "exception_id": exception.pk,
             "message_id": message.pk,
             "notice_id": notice.pk,
             "window_id": window.pk,
             "authority_id": pending.pk,
             "campaigns:pk": campaign.pk,
-        }
+            "revocation:slug": ca_hierarchy.intermediate.slug,
+            "revocation:encoded": ocsp_get_path(pickup.certificate),
+        },
+        owner=holder,
+        other=other,
     )
-
-
-# Values for URL parameters that are not object ids.
-FIXED_KWARGS = {"fmt": "csv"}
 
 
 def url_for(name: str, samples: Samples) -> str:
     """The URL named ``name`` with sample objects for its parameters."""
+    if name in UNNAMED:
+        return UNNAMED[name]
     namespace = name.split(":")[0]
     kwargs: dict[str, object] = {}
-    for key in console_and_api_urls()[name].parameters:
+    for key in served_urls()[name].parameters:
         if key in FIXED_KWARGS:
             kwargs[key] = FIXED_KWARGS[key]
+        elif key == "pk" and name in OBJECT_OF:
+            kwargs[key] = samples.ids[OBJECT_OF[name]]
         elif f"{namespace}:{key}" in samples.ids:
             kwargs[key] = samples.ids[f"{namespace}:{key}"]
         elif key in samples.ids:
@@ -269,9 +436,15 @@ def url_for(name: str, samples: Samples) -> str:
 
 
 @pytest.fixture
-def clients(request, client) -> dict[str, Client]:
-    """A signed-in client per role (staff with a verified second factor), and an anonymous one."""
-    by_role = {ANONYMOUS: client, USER: request.getfixturevalue("plain_user")}
+def clients(request, client, samples) -> dict[str, Client]:
+    """A signed-in client per role (staff with a verified second factor), and an anonymous one.
+
+    The user and the other user sign in as the sample owner and the other person."""
+    by_role = {
+        ANONYMOUS: client,
+        USER: sign_in(samples.owner.user, verified=False),
+        OTHER_USER: sign_in(samples.other.user, verified=False),
+    }
     for role in STAFF:
         by_role[role] = request.getfixturevalue(role.replace("-", "_"))
     return by_role
@@ -292,7 +465,7 @@ def meets(expected: object, status: int, location: str) -> bool:
     if expected == LOGIN:
         return status == 302 and location.startswith(sign_in)
     if expected == ALLOWED:
-        refused = status in (401, 403, 405) or status >= 500
+        refused = status in (401, 403, 404, 405) or status >= 500
         return not refused and not location.startswith((sign_in, second_factor))
     return status == expected
 
@@ -309,3 +482,30 @@ def test_each_role_gets_its_expected_answer(name, samples, clients):
                     f"{method} {url} as {role}: expected {expected}, got {status} {location}"
                 )
     assert not wrong, "\n".join(wrong)
+
+
+def test_each_user_sees_only_their_own_certificates(samples, clients):
+    """The personal pages without an id in the URL show the signed-in person's own objects:
+    the owner's links are on the owner's pages and on nobody else's."""
+    certificate = reverse("portal:certificate", kwargs={"pk": samples.ids["certificate_id"]})
+    download = reverse("portal:download", kwargs={"pk": samples.ids["pickup_id"]})
+    owner_marks = (certificate, download, samples.owner.email)
+    for name in ("portal:home", "portal:status"):
+        url = reverse(name)
+        page = clients[USER].get(url).content.decode()
+        assert all(mark in page for mark in (certificate, download)), name
+        for role in (OTHER_USER, *sorted(STAFF)):
+            response = clients[role].get(url)
+            seen = [mark for mark in owner_marks if mark in response.content.decode()]
+            assert not seen, f"{name} as {role} shows the owner's {seen}"
+
+
+RELYING_PARTY = sorted(name for name in TABLE if name.startswith("revocation:")) + ["healthz"]
+
+
+@pytest.mark.parametrize("name", RELYING_PARTY)
+def test_relying_party_urls_give_every_role_the_same_bytes(name, samples, clients):
+    """CA certificates, CRLs, OCSP and /healthz do not depend on who asks."""
+    url = url_for(name, samples)
+    bodies = {role: clients[role].get(url).content for role in ROLES}
+    assert len(set(bodies.values())) == 1, f"{url}: the answer depends on the role"
