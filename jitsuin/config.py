@@ -140,7 +140,7 @@ def _sign_in_settings(env: Mapping[str, str]) -> dict[str, object]:
     """JITSUIN_LOGIN_* (throttling of local sign-in) and JITSUIN_TOTP_ENROLMENT_CODE_TTL."""
     lockout_by = tuple(
         p for p in re.split(r"[,\s]+", env.get("JITSUIN_LOGIN_LOCKOUT_BY") or "") if p
-    ) or ("account", "address")
+    ) or ("account",)
     unknown = [p for p in lockout_by if p not in LOCKOUT_KEYS]
     if unknown:
         known = ", ".join(LOCKOUT_KEYS)
@@ -154,6 +154,7 @@ def _sign_in_settings(env: Mapping[str, str]) -> dict[str, object]:
         "login_cooloff": cooloff,
         "login_cooloff_max": cooloff_max,
         "login_lockout_by": lockout_by,
+        "login_address_limit": _int(env, "JITSUIN_LOGIN_ADDRESS_LIMIT", 100, minimum=0),
         "totp_enrolment_code_ttl": _positive_duration(
             env, "JITSUIN_TOTP_ENROLMENT_CODE_TTL", "72h"
         ),
@@ -188,7 +189,9 @@ class JitsuinConfig:
     login_failure_limit: int = 5
     login_cooloff: timedelta = timedelta(minutes=5)
     login_cooloff_max: timedelta = timedelta(hours=24)
-    login_lockout_by: tuple[str, ...] = ("account", "address")
+    login_lockout_by: tuple[str, ...] = ("account",)
+    # Failed sign-ins from one address (any accounts) per hour before it is held; 0: no limit.
+    login_address_limit: int = 100
     totp_enrolment_code_ttl: timedelta = timedelta(hours=72)
     extra: Mapping[str, str] = field(default_factory=dict)
     # The audit log (docs/audit.md).

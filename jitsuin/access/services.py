@@ -148,3 +148,14 @@ def unlock_sign_in(username: str, *, actor: str) -> int:
             "access.sign_in_unlocked", actor=actor, data={"username": username, "failures": held}
         )
     return held
+
+
+def unlock_address(address: str, *, actor: str) -> int:
+    """Forget the failed sign-ins from ``address`` (the address limit and axes' address
+    records); audit it. Returns how many failures were forgotten."""
+    with transaction.atomic():
+        held = AccessFailureLog.objects.filter(ip_address=address).count()
+        AccessAttempt.objects.filter(ip_address=address).delete()
+        AccessFailureLog.objects.filter(ip_address=address).delete()
+        record("access.sign_in_unlocked", actor=actor, data={"address": address, "failures": held})
+    return held

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -51,6 +53,14 @@ def _staff_without_certificates(user: AbstractBaseUser) -> bool:
 def sign_in(request: HttpRequest) -> HttpResponse:
     next_url = _next_url(request)
     if request.method == "POST":
+        held = throttle.address_wait(request)
+        if held is not None:
+            services.record_sign_in_failure(
+                username=request.POST.get("username", ""),
+                address=_address(request),
+                locked_out=True,
+            )
+            return _locked_out_page(request, held)
         form = SignInForm(request, data=request.POST)
         if form.is_valid():
             user = form.get_user()
@@ -88,7 +98,10 @@ def locked_out(
     request: HttpRequest, original_response: HttpResponse | None, credentials: object
 ) -> HttpResponse:
     """The sign-in page saying when to try again (429): django-axes' AXES_LOCKOUT_CALLABLE."""
-    wait = throttle.cool_off(request)
+    return _locked_out_page(request, throttle.cool_off(request))
+
+
+def _locked_out_page(request: HttpRequest, wait: timedelta) -> HttpResponse:
     minutes = throttle.minutes(wait)
     message = ngettext(
         "Too many failed sign-in attempts. Try again in %(minutes)d minute.",

@@ -9,7 +9,7 @@ COMMANDS = {
     "serve": "run jitsuin: migrate, create the demo CA if none, serve the web and a worker",
     "worker": "run a task worker (issue, revoke, publish, notify)",
     "ca": "the CA hierarchy: init, list, create-intermediate, activate, export, revoke",
-    "user": "people: add",
+    "user": "people and accounts: add, unlock (a sign-in lockout), enrol-code (staff TOTP)",
     "issue": "request a certificate for a person and save the PKCS#12",
     "revoke": "request revocation of a certificate or of a person's certificates",
     "requests": "list requests",

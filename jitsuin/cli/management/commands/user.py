@@ -1,4 +1,4 @@
-"""`jitsuin user add UID --email E [--name N]`; `jitsuin user unlock NAME`;
+"""`jitsuin user add UID --email E [--name N]`; `jitsuin user unlock NAME|--address IP`;
 `jitsuin user enrol-code NAME` (a one-time TOTP enrolment code for a staff account)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from jitsuin.lifecycle.services import add_person
 class Command(BaseCommand):
     help = (
         "People and accounts: `jitsuin user add UID --email E [--name N]`, "
-        "`jitsuin user unlock NAME`, `jitsuin user enrol-code NAME`."
+        "`jitsuin user unlock NAME` (or `--address IP`), `jitsuin user enrol-code NAME`."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,17 +34,30 @@ class Command(BaseCommand):
         unlock = sub.add_parser(
             "unlock", help="forget an account's failed sign-ins (ends a lockout at once)"
         )
-        unlock.add_argument("name", help="the sign-in user ID")
+        unlock.add_argument("name", nargs="?", help="the sign-in user ID")
+        unlock.add_argument(
+            "--address", help="instead: forget the failed sign-ins from this client address"
+        )
         code = sub.add_parser(
             "enrol-code",
             help="issue a one-time code with which a staff account sets up its TOTP (printed once)",
         )
         code.add_argument("name", help="the sign-in user ID of the staff member")
 
+    def _unlock(self, name: str | None, address: str | None) -> None:
+        if bool(name) == bool(address):
+            raise CommandError("name a user ID or give --address IP (one of them)")
+        if address:
+            held = access.unlock_address(address, actor=cli_actor())
+            self.stdout.write(f"unlocked address {address} ({held} failed sign-ins forgotten)")
+        else:
+            assert name is not None
+            held = access.unlock_sign_in(name, actor=cli_actor())
+            self.stdout.write(f"unlocked {name} ({held} failed sign-ins forgotten)")
+
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "unlock":
-            held = access.unlock_sign_in(options["name"], actor=cli_actor())
-            self.stdout.write(f"unlocked {options['name']} ({held} failed sign-ins forgotten)")
+            self._unlock(options["name"], options["address"])
             return
         if options["action"] == "enrol-code":
             self._enrol_code(options["name"])
