@@ -6,7 +6,7 @@ import base64
 import binascii
 
 from django.http import HttpRequest
-from django.utils.translation import get_language
+from django.utils import translation
 from ninja import Router
 
 from jitsuin.api.schemas import CheckIn, ErrorOut, VerdictOut
@@ -33,6 +33,7 @@ def _bytes(text: str) -> bytes:
 def check(request: HttpRequest, body: CheckIn) -> VerdictOut:
     """valid / revoked / expired / not_yet_valid / issuer_revoked / unknown_issuer, with what to
     do next, in ``lang`` (default: the request's language)."""
-    lang = body.lang or (get_language() or "ja")[:2]
+    lang = body.lang or (translation.get_language() or "ja")[:2]
+    translation.activate(lang)  # errors (errors.py) answer in ``lang`` too, for this request
     verdict = check_certificate(_bytes(body.certificate), pin=body.pin, lang=lang)
     return VerdictOut.model_validate(verdict, from_attributes=True)

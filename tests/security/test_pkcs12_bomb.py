@@ -45,6 +45,11 @@ def test_the_api_refuses_the_bomb_with_a_code(ca_hierarchy, client):  # type: ig
     answer = client.post("/api/v1/check", body, content_type="application/json")
     assert answer.status_code == 422
     assert answer.json()["code"] == "pkcs12_too_costly"
+    assert "jitsuin" in answer.json()["message"] and "iterations" not in answer.json()["message"]
+    in_english = client.post(
+        "/api/v1/check", {**body, "lang": "en"}, content_type="application/json"
+    )  # the body's ``lang`` decides the error's language too
+    assert "more key-derivation iterations" in in_english.json()["message"]
 
 
 @pytest.mark.django_db
