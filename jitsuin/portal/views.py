@@ -17,12 +17,15 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from jitsuin.access.roles import is_staff_member, second_factor_verified
 from jitsuin.lifecycle import services
 from jitsuin.lifecycle.errors import LifecycleError, PickupGone
 from jitsuin.lifecycle.models import Certificate, Person, Pickup
@@ -47,6 +50,10 @@ def person_required(view: PersonView) -> PersonView:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if is_staff_member(request.user) and not second_factor_verified(request):
+            # Staff act after their second factor everywhere, their own certificates included.
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('access:totp')}?{query}")
         person = person_for(request.user)
         if person is None:
             return render(request, "portal/no_person.html", status=403)

@@ -13,6 +13,7 @@ from jitsuin import config
 from jitsuin.lifecycle.services import request_revoke
 from jitsuin.portal.templatetags.portal_extras import serial_pairs
 from tests.portal.conftest import PASSWORD, give_certificate, run_worker
+from tests.staff_fixtures import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -93,8 +94,7 @@ def test_the_check_verdict_comes_first_with_the_serial_in_pairs(alice_cert, clie
 
 def test_a_staff_account_without_certificates_is_pointed_to_the_console(ca_hierarchy):
     user = get_user_model().objects.create_user("staff1", password=PASSWORD, is_staff=True)
-    client = Client(HTTP_ACCEPT_LANGUAGE="ja")
-    client.force_login(user)
+    client = sign_in(user, client=Client(HTTP_ACCEPT_LANGUAGE="ja"))  # past the second factor
     response = client.get("/")
     assert response.status_code == 403
     assert 'href="/console/"' in response.content.decode()
