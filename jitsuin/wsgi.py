@@ -17,7 +17,7 @@ application = OcspWsgi(application)
 
 # A web process unseals pickups with the key-encryption key: refuse to start with a wrong one
 # (the message names JITSUIN_KEK / kek.hex). Without a database yet, the workers check it.
-from django.db import DatabaseError  # noqa: E402
+from django.db import DatabaseError, connections  # noqa: E402
 
 from jitsuin.authorities.keys import check_kek  # noqa: E402
 
@@ -25,3 +25,7 @@ try:
     check_kek(missing_ok=True)
 except DatabaseError:
     pass
+finally:
+    # A server that imports this once and then forks (gunicorn --preload) must not hand one
+    # database connection to every worker process.
+    connections.close_all()
