@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+I18N_APPS := access api campaigns console lifecycle notify portal revocation
 
 .PHONY: run test lint unit bench worker messages clean
 
@@ -41,7 +42,9 @@ bench: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m benchmarks
 
 messages: $(STAMP)
-	cd jitsuin && ../$(BIN)/jitsuin makemessages -l ja --no-location && ../$(BIN)/jitsuin compilemessages
+	@# One catalog per app (jitsuin/APP/locale): run in each app, where its locale directory is.
+	for app in $(I18N_APPS); do (cd jitsuin/$$app && $(abspath $(BIN))/jitsuin makemessages -l ja --no-location) || exit 1; done
+	cd jitsuin && $(abspath $(BIN))/jitsuin compilemessages
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -58,47 +58,20 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name}: {raw!r} is not a boolean (use 1/0, true/false)")
 
 
+def _items(raw: str) -> tuple[str, ...]:
+    """A list setting: items separated by commas and/or whitespace."""
+    return tuple(p for p in re.split(r"[,\s]+", raw) if p)
+
+
 def _networks(
     env: Mapping[str, str], name: str, default: tuple[str, ...]
 ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     raw = env.get(name)
-    items = default if raw is None else tuple(p for p in re.split(r"[,\s]+", raw) if p)
+    items = default if raw is None else _items(raw)
     try:
         return tuple(ipaddress.ip_network(item, strict=False) for item in items)
     except ValueError as exc:
         raise ConfigError(f"{name}: {exc}") from exc
-
-
-def _audit_settings(env: Mapping[str, str]) -> dict[str, object]:
-    key = env.get("JITSUIN_AUDIT_KEY") or None
-    if key is not None:
-        try:
-            if len(bytes.fromhex(key)) < 32:
-                raise ValueError
-        except ValueError as exc:
-            raise ConfigError("JITSUIN_AUDIT_KEY: must be at least 32 bytes in hex") from exc
-    directory = env.get("JITSUIN_AUDIT_CHECKPOINT_DIR")
-    every = parse_duration(
-        env.get("JITSUIN_AUDIT_CHECKPOINT_EVERY") or "1h", name="JITSUIN_AUDIT_CHECKPOINT_EVERY"
-    )
-    if every <= timedelta(0):
-        raise ConfigError("JITSUIN_AUDIT_CHECKPOINT_EVERY: must be longer than 0")
-    try:
-        events = int(env.get("JITSUIN_AUDIT_CHECKPOINT_EVENTS") or "1000")
-        if events < 1:
-            raise ValueError
-    except ValueError as exc:
-        raise ConfigError("JITSUIN_AUDIT_CHECKPOINT_EVENTS: must be a whole number >= 1") from exc
-    email = (env.get("JITSUIN_AUDIT_EMAIL") or "").strip()
-    if email and "@" not in email:
-        raise ConfigError(f"JITSUIN_AUDIT_EMAIL: {email!r} is not an e-mail address")
-    return {
-        "audit_key_hex": key,
-        "audit_checkpoint_dir": Path(directory).resolve() if directory else None,
-        "audit_checkpoint_every": every,
-        "audit_checkpoint_events": events,
-        "audit_email": email,
-    }
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
@@ -119,7 +92,7 @@ def _allowed_hosts(env: Mapping[str, str], public_url: str) -> tuple[str, ...]:
     loopback, so a rebound DNS name cannot drive a campus browser against the portal."""
     raw = env.get("JITSUIN_ALLOWED_HOSTS")
     if raw and raw.strip():
-        return tuple(h for h in re.split(r"[,\s]+", raw) if h)
+        return _items(raw)
     host = urlsplit(public_url).hostname or ""
     if ":" in host:  # an IPv6 literal: Django compares it with its brackets
         host = f"[{host}]"
@@ -136,11 +109,30 @@ def _positive_duration(env: Mapping[str, str], name: str, default: str) -> timed
     return value
 
 
+def _audit_settings(env: Mapping[str, str]) -> dict[str, object]:
+    key = env.get("JITSUIN_AUDIT_KEY") or None
+    if key is not None:
+        try:
+            if len(bytes.fromhex(key)) < 32:
+                raise ValueError
+        except ValueError as exc:
+            raise ConfigError("JITSUIN_AUDIT_KEY: must be at least 32 bytes in hex") from exc
+    directory = env.get("JITSUIN_AUDIT_CHECKPOINT_DIR")
+    email = (env.get("JITSUIN_AUDIT_EMAIL") or "").strip()
+    if email and "@" not in email:
+        raise ConfigError(f"JITSUIN_AUDIT_EMAIL: {email!r} is not an e-mail address")
+    return {
+        "audit_key_hex": key,
+        "audit_checkpoint_dir": Path(directory).resolve() if directory else None,
+        "audit_checkpoint_every": _positive_duration(env, "JITSUIN_AUDIT_CHECKPOINT_EVERY", "1h"),
+        "audit_checkpoint_events": _int(env, "JITSUIN_AUDIT_CHECKPOINT_EVENTS", 1000),
+        "audit_email": email,
+    }
+
+
 def _sign_in_settings(env: Mapping[str, str]) -> dict[str, object]:
     """JITSUIN_LOGIN_* (throttling of local sign-in) and JITSUIN_TOTP_ENROLMENT_CODE_TTL."""
-    lockout_by = tuple(
-        p for p in re.split(r"[,\s]+", env.get("JITSUIN_LOGIN_LOCKOUT_BY") or "") if p
-    ) or ("account",)
+    lockout_by = _items(env.get("JITSUIN_LOGIN_LOCKOUT_BY") or "") or ("account",)
     unknown = [p for p in lockout_by if p not in LOCKOUT_KEYS]
     if unknown:
         known = ", ".join(LOCKOUT_KEYS)
@@ -236,10 +228,6 @@ class JitsuinConfig:
             raise ConfigError(
                 "JITSUIN_KEK: must be the 32-byte key-encryption key in hex (64 hex digits)"
             )
-        try:
-            smtp_port = int(env.get("JITSUIN_SMTP_PORT") or "25")
-        except ValueError as exc:
-            raise ConfigError("JITSUIN_SMTP_PORT: not a number") from exc
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -258,7 +246,7 @@ class JitsuinConfig:
             email_from=env.get("JITSUIN_EMAIL_FROM") or "jitsuin <noreply@localhost>",
             helpdesk_email=env.get("JITSUIN_HELPDESK_EMAIL") or "helpdesk@localhost",
             smtp_host=env.get("JITSUIN_SMTP_HOST") or "127.0.0.1",
-            smtp_port=smtp_port,
+            smtp_port=_int(env, "JITSUIN_SMTP_PORT", 25, minimum=0),
             demo=_bool(env, "JITSUIN_DEMO", False),  # opt-in: `make run` sets it
             pkcs12_max_iterations=_int(env, "JITSUIN_PKCS12_MAX_ITERATIONS", 1_000_000),
             ocsp_cache_bytes=_int(env, "JITSUIN_OCSP_CACHE_BYTES", 32 * 1024 * 1024, minimum=0),

@@ -11,6 +11,7 @@ with Retry-After from ``server_error`` (the 500 handler), never a bare 500.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 
@@ -21,6 +22,12 @@ from django.template.loader import render_to_string
 from django.views.defaults import server_error as django_server_error
 
 RETRY_AFTER_SECONDS = 5
+
+
+def in_one_line(exc: BaseException) -> str:
+    """``Type: first line of the message``: how an outage is logged (never a traceback)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
 class DatabaseHealthCheck:
@@ -53,3 +60,19 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(exc, OperationalError | InterfaceError):
         return database_unavailable(request)
     return django_server_error(request)
+
+
+class OutageInOneLine(logging.Filter):
+    """django_tasks logs a failed task with its traceback. A task cut off by a database outage
+    is no bug: log it in one line (the worker says when an outage it meets begins and ends)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, OperationalError | InterfaceError):
+            cause = in_one_line(error)
+            record.msg = f"{record.getMessage()} (cut off by a database outage: {cause})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True

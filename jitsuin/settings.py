@@ -203,12 +203,14 @@ DEFAULT_FROM_EMAIL = CONFIG.email_from
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"outage_in_one_line": {"()": "jitsuin.dbfaults.OutageInOneLine"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "jitsuin": {"level": "INFO"},
-        "django_tasks": {"level": "WARNING"},
+        # A task cut off by a database outage: one line, not a traceback (jitsuin/dbfaults.py).
+        "django_tasks": {"level": "WARNING", "filters": ["outage_in_one_line"]},
         "django_tasks_db": {"level": "WARNING"},
     },
 }

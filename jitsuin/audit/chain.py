@@ -20,24 +20,37 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 GENESIS = "0" * 64
 KEYED_MARKER = "audit.chain_keyed"
 
 
-def _payload(
-    prev_hash: str,
-    event_id: int,
-    at: datetime,
-    actor: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    data: Any,
-) -> bytes:
+class EventFields(TypedDict):
+    """What an event's hash covers, besides the key."""
+
+    prev_hash: str
+    event_id: int
+    at: datetime
+    actor: str
+    action: str
+    object_type: str
+    object_id: str
+    data: Any
+
+
+def _payload(f: EventFields) -> bytes:
     return json.dumps(
-        [prev_hash, event_id, at.isoformat(), actor, action, object_type, object_id, data],
+        [
+            f["prev_hash"],
+            f["event_id"],
+            f["at"].isoformat(),
+            f["actor"],
+            f["action"],
+            f["object_type"],
+            f["object_id"],
+            f["data"],
+        ],
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
@@ -45,37 +58,14 @@ def _payload(
     ).encode()
 
 
-def event_hash(
-    *,
-    key: bytes,
-    prev_hash: str,
-    event_id: int,
-    at: datetime,
-    actor: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    data: Any,
-) -> str:
+def event_hash(*, key: bytes, **fields: Unpack[EventFields]) -> str:
     """HMAC-SHA256 under ``key`` of the event's fields and the previous event's hash (hex)."""
-    payload = _payload(prev_hash, event_id, at, actor, action, object_type, object_id, data)
-    return hmac.new(key, payload, hashlib.sha256).hexdigest()
+    return hmac.new(key, _payload(fields), hashlib.sha256).hexdigest()
 
 
-def legacy_event_hash(
-    *,
-    prev_hash: str,
-    event_id: int,
-    at: datetime,
-    actor: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    data: Any,
-) -> str:
+def legacy_event_hash(**fields: Unpack[EventFields]) -> str:
     """The unkeyed SHA-256 of events written before the chain was keyed (verification only)."""
-    payload = _payload(prev_hash, event_id, at, actor, action, object_type, object_id, data)
-    return hashlib.sha256(payload).hexdigest()
+    return hashlib.sha256(_payload(fields)).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -97,7 +87,8 @@ class ChainBreak:
         return where
 
 
-def _fields(event: Any) -> dict[str, Any]:
+def event_fields(event: Any) -> EventFields:
+    """The hashed fields of a stored event (an ``AuditEvent`` or a row like it)."""
     return {
         "prev_hash": event.prev_hash,
         "event_id": event.id,
@@ -137,9 +128,9 @@ def verify_chain(
             )
         legacy = keyed_from is not None and event.id < keyed_from
         if legacy:
-            recomputed = legacy_event_hash(**_fields(event))
+            recomputed = legacy_event_hash(**event_fields(event))
         else:
-            recomputed = event_hash(key=key, **_fields(event))
+            recomputed = event_hash(key=key, **event_fields(event))
         if not hmac.compare_digest(recomputed, event.hash):
             reason = "content does not match its hash: this event was changed"
             if event.id == keyed_from:

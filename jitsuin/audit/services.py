@@ -9,7 +9,13 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from jitsuin.audit.chain import KEYED_MARKER, ChainBreak, event_hash, verify_chain
+from jitsuin.audit.chain import (
+    KEYED_MARKER,
+    ChainBreak,
+    event_fields,
+    event_hash,
+    verify_chain,
+)
 from jitsuin.audit.keys import chain_key
 from jitsuin.audit.models import AuditChainHead, AuditEvent
 
@@ -108,17 +114,7 @@ def _round_trips(value: Any) -> bool:
 
 def _seal(event: AuditEvent) -> str:
     # Every append path (portable, PostgreSQL, SQLite) seals here: always keyed.
-    return event_hash(
-        key=chain_key(),
-        prev_hash=event.prev_hash,
-        event_id=event.pk,
-        at=event.at,
-        actor=event.actor,
-        action=event.action,
-        object_type=event.object_type,
-        object_id=event.object_id,
-        data=event.data,
-    )
+    return event_hash(key=chain_key(), **event_fields(event))
 
 
 _EVENT_COLUMNS = (

@@ -12,7 +12,9 @@ import errno
 from django.core.exceptions import ImproperlyConfigured
 from django.db.utils import InterfaceError, OperationalError
 
+from jitsuin.authorities.keys import KeyCheckError
 from jitsuin.config import ConfigError
+from jitsuin.pki.keystore import KeyStoreError
 
 
 def _first_line(exc: BaseException) -> str:
@@ -76,9 +78,6 @@ def _os_error(exc: OSError) -> str:
 
 def explain(exc: BaseException) -> str | None:
     """One or two lines naming the cause and what to do; None for an unexpected error."""
-    from jitsuin.authorities.keys import KeyCheckError
-    from jitsuin.pki.keystore import KeyStoreError
-
     if isinstance(exc, ConfigError):
         return f"{exc}\nCorrect the variable (see docs/configuration.md)."
     if isinstance(exc, KeyCheckError):

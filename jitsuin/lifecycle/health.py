@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Min
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from jitsuin.lifecycle.models import PeriodicJob, Request, RequestState, WorkerHeartbeat
@@ -29,14 +29,16 @@ def pipeline_health(now: datetime | None = None) -> tuple[str, dict[str, Any]]:
     )
     if sweep is None or sweep.last_run_at is None or now - sweep.last_run_at > WORKER_SILENT_AFTER:
         problems.append("no worker has run the scheduler recently (start `jitsuin worker`)")
-    latest = WorkerHeartbeat.objects.order_by("-seen_at").values_list("seen_at", flat=True)[:1]
-    last_seen = latest[0] if latest else None
-    detail["worker_last_seen"] = last_seen.isoformat() if last_seen else None
-    detail["workers_alive"] = WorkerHeartbeat.objects.filter(
-        seen_at__gte=now - NO_HEARTBEAT_AFTER
-    ).count()
-    if not detail["workers_alive"]:
-        problems.append("no worker has sent a heartbeat in the last 45 s (start `jitsuin worker`)")
+    beats = WorkerHeartbeat.objects.aggregate(
+        last=Max("seen_at"), alive=Count("pk", filter=Q(seen_at__gte=now - NO_HEARTBEAT_AFTER))
+    )
+    detail["worker_last_seen"] = beats["last"].isoformat() if beats["last"] else None
+    detail["workers_alive"] = beats["alive"]
+    if not beats["alive"]:
+        problems.append(
+            f"no worker has sent a heartbeat in the last {NO_HEARTBEAT_AFTER.seconds} s"
+            " (start `jitsuin worker`)"
+        )
     oldest = Request.objects.filter(state=RequestState.QUEUED).aggregate(
         at=Min("state_changed_at")
     )["at"]

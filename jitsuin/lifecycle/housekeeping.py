@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from jitsuin.lifecycle import overlap, pickups, transitions
 from jitsuin.lifecycle.errors import LifecycleError
+from jitsuin.lifecycle.health import NO_HEARTBEAT_AFTER
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
     OPEN_STATES,
@@ -37,7 +38,7 @@ SYSTEM = "system"
 # A request untouched for one lease (JITSUIN_LEASE) with no worker on it is re-enqueued (its
 # task was lost): stale_after(). A worker silent (no heartbeat) this long, and at least one
 # lease, is dead: its RUNNING task rows are reaped and their requests re-enqueued.
-WORKER_DEAD_AFTER = timedelta(seconds=45)
+WORKER_DEAD_AFTER = NO_HEARTBEAT_AFTER
 SWEEP_BATCH = 500
 # With this many tasks already waiting, workers are busy rather than lost.
 BACKLOG = 1000
@@ -179,7 +180,7 @@ def sweep(now: datetime) -> int:
     """Re-enqueue requests whose worker died (lease expired) or whose task was lost."""
     release_early_maintenance(now)
     reap_dead_workers(now)
-    STALE_AFTER = stale_after()
+    stale_since = now - stale_after()
     workable = Request.objects.filter(state__in=transitions.WORKABLE).filter(
         Q(not_before__isnull=True) | Q(not_before__lte=now)
     )
@@ -189,13 +190,13 @@ def sweep(now: datetime) -> int:
         status=TaskResultStatus.READY, queue_name="pipeline"
     ).count()
     if backlog < BACKLOG:
-        stale = workable.filter(lease_until__isnull=True, state_changed_at__lte=now - STALE_AFTER)
+        stale = workable.filter(lease_until__isnull=True, state_changed_at__lte=stale_since)
         stale = stale.exclude(
             state=RequestState.WAITING, wait_reason=WAIT_POLICY, not_before__isnull=True
         )
         ids += list(stale.values_list("pk", flat=True)[:SWEEP_BATCH])
         # Due waiting requests (maintenance over, backoff over) whose timed task was lost.
-        due = workable.filter(state=RequestState.WAITING, not_before__lte=now - STALE_AFTER)
+        due = workable.filter(state=RequestState.WAITING, not_before__lte=stale_since)
         ids += list(due.values_list("pk", flat=True)[:SWEEP_BATCH])
         ids += _policy_waits_to_wake(now)
     for request_id in dict.fromkeys(ids):

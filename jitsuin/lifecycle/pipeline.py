@@ -19,6 +19,7 @@ from functools import cache
 
 from cryptography.hazmat.primitives import serialization
 from django.db import connection, transaction
+from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
 from jitsuin.audit.services import record
@@ -35,6 +36,7 @@ from jitsuin.connectors.base import (
     RevokeOrder,
 )
 from jitsuin.connectors.registry import connector_for
+from jitsuin.dbfaults import in_one_line
 from jitsuin.lifecycle import pickups, transitions
 from jitsuin.lifecycle.maintenance import active_window, windows_at
 from jitsuin.lifecycle.models import (
@@ -286,7 +288,10 @@ def advance(request_id: int, *, worker_id: str | None = None, now: datetime | No
     except ConnectorError as exc:
         return _fail(request, worker_id, now, str(exc), permanent=False)
     except Exception as exc:  # an unexpected error is retried like an outage, and shown
-        logger.exception("request %s: connector error", request_id)
+        if isinstance(exc, OperationalError | InterfaceError):  # our database, not a bug
+            logger.warning("request %s: database unavailable: %s", request_id, in_one_line(exc))
+        else:
+            logger.exception("request %s: connector error", request_id)
         return _fail(request, worker_id, now, f"{type(exc).__name__}: {exc}", permanent=False)
     return _finish(request, worker_id, now, result)
 

@@ -15,22 +15,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
 
 from django.db import DatabaseError, IntegrityError, close_old_connections, connections
+from django.db.models import Q
 from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
+from django_tasks import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from jitsuin.config import current, parse_duration
+from jitsuin.dbfaults import in_one_line
 from jitsuin.lifecycle import periodic
+from jitsuin.lifecycle.models import Request, RequestState, WorkerHeartbeat
 from jitsuin.lifecycle.pipeline import default_worker_id, set_worker_id
+from jitsuin.lifecycle.tasks import enqueue_processing
 
 logger = logging.getLogger("jitsuin.worker")
 
-# A worker says it is alive this often; /healthz degrades when none has for HEALTHY_WITHIN.
+# A worker says it is alive this often; /healthz degrades when none has for
+# health.NO_HEARTBEAT_AFTER, and the sweep reaps its tasks (housekeeping.reap_dead_workers).
 HEARTBEAT_EVERY = 10.0
 # Backoff while the database is away: 0.5 s, 1 s, 2 s ... at most this.
 OUTAGE_BACKOFF_MAX = 5.0
@@ -41,11 +46,6 @@ OUTAGE_ERRORS = (OperationalError, InterfaceError)
 def scheduler_interval() -> float:
     raw = current().extra.get("JITSUIN_SCHEDULER_INTERVAL") or "5s"
     return parse_duration(raw, name="JITSUIN_SCHEDULER_INTERVAL").total_seconds()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
 class PipelineWorker(Worker):
@@ -77,7 +77,6 @@ class PipelineWorker(Worker):
         self._next_heartbeat = 0.0
         self._started_at = timezone.now()
         self.outage_since: float | None = None
-        self.outages = 0
         self._in_task: object = None  # the task row being run (its id)
         self._orphans_checked = False
 
@@ -98,11 +97,9 @@ class PipelineWorker(Worker):
         except Exception:
             logger.exception("scheduler tick failed")
 
-    def heartbeat(self, *, force: bool = False) -> None:
+    def heartbeat(self) -> None:
         """Tell /healthz and the sweep that this worker is alive (every HEARTBEAT_EVERY s)."""
-        from jitsuin.lifecycle.models import WorkerHeartbeat
-
-        if not force and time.monotonic() < self._next_heartbeat:
+        if time.monotonic() < self._next_heartbeat:
             return
         now = timezone.now()
         try:
@@ -120,8 +117,6 @@ class PipelineWorker(Worker):
 
     def sign_off(self) -> None:
         """A clean exit: drop the heartbeat row so nobody waits for this worker."""
-        from jitsuin.lifecycle.models import WorkerHeartbeat
-
         try:
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
         except DatabaseError:
@@ -151,25 +146,19 @@ class PipelineWorker(Worker):
         task waits 2 s after finding its row locked ("busy", tasks.BUSY_RETRY). Only the
         requests decide; a request whose task was lost is enqueued again.
         """
-        from django.db.models import Q
-
-        from jitsuin.lifecycle import tasks as lifecycle_tasks
-        from jitsuin.lifecycle.models import Request, RequestState
-
         now = timezone.now()
         workable = Request.objects.filter(
-            Q(state=RequestState.QUEUED, not_before__isnull=True)
-            | Q(state=RequestState.QUEUED, not_before__lte=now)
+            Q(state=RequestState.QUEUED) & (Q(not_before__isnull=True) | Q(not_before__lte=now))
             | Q(state=RequestState.WAITING, not_before__lte=now)
-            | Q(state=RequestState.PROCESSING, lease_until__lt=now)
-            | Q(state=RequestState.PROCESSING, lease_until__isnull=True)
-        ).exclude(state=RequestState.WAITING, not_before__isnull=True)
+            | Q(state=RequestState.PROCESSING)
+            & (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        )
         ids = list(workable.values_list("pk", flat=True)[:500])
         if not ids:
             return False
         if not DBTaskResult.objects.ready().filter(backend_name=self.backend_name).exists():
             for request_id in ids:
-                lifecycle_tasks.enqueue_processing(request_id)
+                enqueue_processing(request_id)
         return True
 
     def release_orphans(self) -> int:
@@ -177,11 +166,6 @@ class PipelineWorker(Worker):
         or, for a worker restarted under the same --worker-id, by its death): the loop runs
         one task at a time, so between tasks no request can be in its hands. Their leases
         end now and their processing is enqueued again, without waiting for lease + sweep."""
-        from django_tasks import TaskResultStatus
-
-        from jitsuin.lifecycle import tasks as lifecycle_tasks
-        from jitsuin.lifecycle.models import Request, RequestState
-
         now = timezone.now()
         if self._in_task is not None:
             DBTaskResult.objects.filter(pk=self._in_task, status=TaskResultStatus.RUNNING).update(
@@ -196,7 +180,7 @@ class PipelineWorker(Worker):
         if ids:
             held.filter(pk__in=ids).update(lease_until=now)
             for request_id in ids:
-                lifecycle_tasks.enqueue_processing(request_id)
+                enqueue_processing(request_id)
             logger.warning("worker %s: released %s request(s) it held", self.worker_id, len(ids))
         return len(ids)
 
@@ -235,11 +219,10 @@ class PipelineWorker(Worker):
         self._orphans_checked = False  # the next step first releases what this cut off
         if self.outage_since is None:
             self.outage_since = time.monotonic()
-            self.outages += 1
             logger.warning(
                 "worker %s: database unavailable (%s); waiting for it to come back",
                 self.worker_id,
-                _first_line(exc),
+                in_one_line(exc),
             )
         _close_all_connections()
         elapsed = time.monotonic() - self.outage_since
@@ -347,8 +330,3 @@ def stop_background_worker(timeout: float = 10.0) -> None:
     if _background is not None:
         _background.join(timeout)
     _background, _background_worker = None, None
-
-
-def worker_silence_limit() -> timedelta:
-    """How long /healthz waits for a heartbeat before it reports no worker."""
-    return timedelta(seconds=HEARTBEAT_EVERY * 4.5)

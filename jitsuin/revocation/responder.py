@@ -15,12 +15,9 @@ from __future__ import annotations
 import base64
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Generic, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -47,6 +44,7 @@ from jitsuin.pki.ocsp import (
     parse_request,
 )
 from jitsuin.revocation import sightings
+from jitsuin.revocation.answer_cache import ByteBoundedCache
 from jitsuin.revocation.lookup import certificate_for, serial_key, serial_spellings
 from jitsuin.revocation.models import OcspResponse, OcspStatus
 from jitsuin.revocation.publishing import reason_flag
@@ -361,59 +359,6 @@ def _stored(issuer_id: int, serial: str, now: datetime) -> tuple[bytes, datetime
     if next_update is None:
         return None
     return der, response.this_update_utc, next_update
-
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-ENTRY_OVERHEAD = 400  # bytes of keys, tuples and dict slots around each cached response
-
-
-class ByteBoundedCache(Generic[K, V]):
-    """A dict that forgets its oldest entries once the responses it holds pass ``limit`` bytes.
-
-    Sizes are what the caller says an entry costs (the DER plus ENTRY_OVERHEAD), so the bound
-    holds whatever the keys are.
-    """
-
-    def __init__(self, limit: Callable[[], int]) -> None:
-        self._limit = limit
-        self._lock = threading.Lock()
-        self._items: OrderedDict[K, tuple[V, int]] = OrderedDict()
-        self.size = 0  # bytes accounted for
-
-    def get(self, key: K) -> V | None:
-        with self._lock:
-            item = self._items.get(key)
-        return item[0] if item is not None else None
-
-    def put(self, key: K, value: V, size: int) -> None:
-        limit = self._limit()
-        cost = size + ENTRY_OVERHEAD
-        if cost > limit:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self.size -= old[1]
-            self._items[key] = (value, cost)
-            self.size += cost
-            while self.size > limit:
-                _, (_, dropped) = self._items.popitem(last=False)
-                self.size -= dropped
-
-    def pop(self, key: K) -> None:
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self.size -= old[1]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.size = 0
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 def _cache_budget() -> int:

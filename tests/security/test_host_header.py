@@ -10,6 +10,9 @@ from django.conf import settings
 
 from jitsuin.authorities.services import certificate_of
 from jitsuin.config import JitsuinConfig, current
+from tests.revocation.conftest import (  # noqa: F401 (autouse: fresh OCSP caches, no background flush)
+    _fresh_process_caches,
+)
 
 pytestmark = pytest.mark.django_db
 CAMPUS = {"REMOTE_ADDR": "10.1.2.3"}  # inside the allowed networks: only the Host differs

@@ -20,6 +20,7 @@ from cryptography.x509.oid import ObjectIdentifier
 from jitsuin.authorities.services import certificate_of
 from jitsuin.pki.ocsp import MAX_REQUEST_SIZE
 from jitsuin.revocation import responder
+from jitsuin.revocation.answer_cache import ByteBoundedCache
 from jitsuin.revocation.fastpath import respond
 from tests.revocation.conftest import (  # noqa: F401 (autouse: fresh OCSP caches, no background flush)
     _fresh_process_caches,
@@ -82,7 +83,7 @@ def test_ten_thousand_distinct_padded_requests_do_not_grow_memory(issued) -> Non
 
 
 def test_the_cache_is_bounded_in_bytes() -> None:
-    cache: responder.ByteBoundedCache[int, bytes] = responder.ByteBoundedCache(lambda: 100_000)
+    cache: ByteBoundedCache[int, bytes] = ByteBoundedCache(lambda: 100_000)
     for key in range(1000):
         cache.put(key, b"x" * 1500, 1500)
         assert cache.size <= 100_000
