@@ -74,10 +74,9 @@ class Cluster:
             "restart", "-o", self._opts(), "-l", str(self.dir / "log"),
         )  # fmt: skip
 
-    def stop(self) -> None:
-        self._as_postgres(
-            str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "stop"
-        )
+    def stop(self, mode: str = "immediate") -> None:
+        pg_ctl = str(self.bin / "pg_ctl")
+        self._as_postgres(pg_ctl, "-D", str(self.dir / "data"), "-m", mode, "stop")
 
 
 @pytest.fixture

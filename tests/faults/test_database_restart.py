@@ -53,7 +53,9 @@ def test_a_database_restart_loses_nothing_and_the_workers_live_on(pg_cluster, tm
         time.sleep(1.0)  # some processing, some waiting at the (delayed) upstream
         restarted_at = time.monotonic()
         pg_cluster.restart()
-        pg_cluster.restart()
+        pg_cluster.stop(mode="fast")  # then an outage long enough for /healthz to be asked
+        time.sleep(2)
+        pg_cluster.start()
         back_at = time.monotonic()
         site.python(QUEUE_ISSUES.format(n=10, prefix="after"))
 
