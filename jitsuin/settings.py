@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from jitsuin.access.sso import sso_settings
+from jitsuin.sso.settings import sso_settings
 from jitsuin.config import current
 
 CONFIG = current()
@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "jitsuin.campaigns",
     "jitsuin.portal",
     "jitsuin.console",
+    "jitsuin.sso",
     "jitsuin.api",
     "jitsuin.cli",
 ]

@@ -13,7 +13,7 @@ urlpatterns = [
     path("", include("jitsuin.revocation.urls")),
     path("api/", include("jitsuin.api.urls")),
     path("account/", include("jitsuin.access.urls")),
-    path("account/", include("jitsuin.access.sso_urls")),
+    path("account/", include("jitsuin.sso.urls")),
     path("console/campaigns/", include("jitsuin.console.campaigns.urls")),
     path("console/", include("jitsuin.console.urls")),
     path("", include("jitsuin.portal.urls")),

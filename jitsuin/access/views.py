@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from django_otp import devices_for_user
 from django_otp import login as otp_login
 
-from jitsuin.access import services, sso, throttle
+from jitsuin.access import services, throttle
 from jitsuin.access.forms import EnrolmentCodeForm, SignInForm, TotpCodeForm
 from jitsuin.access.models import SealedTOTPDevice
 from jitsuin.access.roles import is_staff_member, second_factor_verified
@@ -90,7 +90,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "access/login.html",
-        {"form": form, "next": next_url, "sso": sso.enabled_methods()},
+        {"form": form, "next": next_url, "sso": list(settings.JITSUIN_SSO_METHODS)},
     )
 
 
@@ -111,7 +111,7 @@ def _locked_out_page(request: HttpRequest, wait: timedelta) -> HttpResponse:
     context = {
         "form": SignInForm(request),
         "next": _next_url(request),
-        "sso": sso.enabled_methods(),
+        "sso": list(settings.JITSUIN_SSO_METHODS),
         "lockout": message,
     }
     response = render(request, "access/login.html", context, status=429)

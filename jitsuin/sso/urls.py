@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from jitsuin.access import sso
+from jitsuin.sso import settings as sso
 
 urlpatterns: list[object] = []
 if "oidc" in sso.enabled_methods():

@@ -10,7 +10,8 @@
   ``JITSUIN_XMLSEC1`` (/usr/bin/xmlsec1).
 
 Local accounts (password, TOTP) always stay available for the embedded default and for staff.
-This module reads only ``JitsuinConfig``: settings.py calls ``sso_settings`` at import time.
+This module reads only ``JitsuinConfig``: settings.py calls ``sso_settings`` at import time;
+``JITSUIN_SSO_METHODS`` (a setting) tells the sign-in page which buttons to show.
 """
 
 from __future__ import annotations
@@ -143,6 +144,7 @@ def sso_settings(config: JitsuinConfig) -> dict[str, Any]:
         middleware.append("djangosaml2.middleware.SamlSessionMiddleware")
         extra.update(_saml(config))
     return {
+        "JITSUIN_SSO_METHODS": enabled_methods(config),
         "AUTHENTICATION_BACKENDS": backends,
         "EXTRA_APPS": apps,
         "EXTRA_MIDDLEWARE": middleware,

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from jitsuin.access.sso import MODEL_BACKEND, OIDC_BACKEND, SAML_BACKEND, sso_settings
+from jitsuin.sso.settings import MODEL_BACKEND, OIDC_BACKEND, SAML_BACKEND, sso_settings
 from jitsuin.config import ConfigError, current
 
 OIDC = {

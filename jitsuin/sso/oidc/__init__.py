@@ -1,0 +1,1 @@
+"""OpenID Connect through mozilla-django-oidc: discovery, ID token checks, logout."""
