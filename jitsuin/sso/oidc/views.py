@@ -33,15 +33,23 @@ def _issuer() -> str:
     return str(getattr(settings, "JITSUIN_OIDC_ISSUER", ""))
 
 
+def page(request: HttpRequest, refused: SsoRefused, status: int = 403) -> HttpResponse:
+    """The refusal page (audited), and one warning line in the log with the detail."""
+    LOGGER.warning("OIDC sign-in refused (%s, %s): %s", refused.reason, status, refused)
+    response = refusal_page(request, refused, status=status)
+    # Logged above; django.request would log it again (a 502 even as an ERROR of jitsuin's).
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
 def refuse(request: HttpRequest, reason: str, status: int, detail: str = "") -> HttpResponse:
     """The refusal page for ``reason``; the detail goes to the audit record, not the page."""
     refused = SsoRefused(reason, method="oidc", issuer=_issuer(), detail=detail[:500])
-    return refusal_page(request, refused, status=status)
+    return page(request, refused, status)
 
 
 def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """The provider is down or failing: one warning line, and the page (502)."""
-    LOGGER.warning("OIDC provider unavailable: %s", exc)
+    """The provider is down or failing: the page, 502 (the provider's fault, not jitsuin's)."""
     return refuse(request, "idp-unavailable", 502, str(exc))
 
 
@@ -91,12 +99,10 @@ class SignInCallback(OIDCAuthenticationCallbackView):
             self._forget_state(request)
             if error == "access_denied":
                 return refuse(request, "cancelled", 403, error)
-            LOGGER.warning(
-                "OIDC provider answered the sign-in with error %s: %s",
-                error[:100],
-                request.GET.get("error_description", "")[:300],
+            description = request.GET.get("error_description", "")[:300]
+            return unavailable(
+                request, OpUnavailable(f"authorization error {error[:100]}: {description}")
             )
-            return refuse(request, "idp-unavailable", 502, f"authorization error {error[:100]}")
         state = request.GET.get("state")
         states = request.session.get("oidc_states")
         if not request.GET.get("code") or not isinstance(states, dict) or state not in states:
@@ -111,11 +117,10 @@ class SignInCallback(OIDCAuthenticationCallbackView):
                 request, nonce=entry.get("nonce"), code_verifier=entry.get("code_verifier")
             )
         except SsoRefused as exc:
-            return refusal_page(request, exc)
+            return page(request, exc)
         except OpUnavailable as exc:
             return unavailable(request, exc)
         except SuspiciousOperation as exc:
-            LOGGER.warning("OIDC sign-in refused: %s", exc)
             return refuse(request, "token", 400, str(exc))
         if self.user is None:
             return refuse(request, "token", 400, "no backend accepted the callback")
