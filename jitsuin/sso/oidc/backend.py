@@ -95,7 +95,8 @@ class OidcBackend(OIDCAuthenticationBackend):
         if code_verifier is not None:
             payload["code_verifier"] = code_verifier
         answer = self.get_token(payload)
-        id_token, access_token = answer.get("id_token"), answer.get("access_token")
+        id_token: Any = answer.get("id_token")  # checked by verify_token
+        access_token: Any = answer.get("access_token")
         id_claims = self.verify_token(id_token, nonce=nonce)
         userinfo = self.get_userinfo(access_token, id_token, id_claims)
         merged = {**id_claims, **userinfo, "iss": id_claims["iss"], "sub": id_claims["sub"]}

@@ -54,8 +54,9 @@ def unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _answers(url: str) -> None:
-    """``OpUnavailable`` unless ``url`` answers below 500: the browser would otherwise meet a
-    connection error on the provider's side, with no way back."""
+    """``OpUnavailable`` when ``url`` does not answer, or its gateway says it is down (502-504):
+    the browser would otherwise meet a connection error there, with no way back. Any other
+    answer will do (a provider may well answer 400 or 500 to a request without parameters)."""
     try:
         response = requests.get(
             url,
@@ -68,7 +69,7 @@ def _answers(url: str) -> None:
         response.close()
     except requests.RequestException as exc:
         raise OpUnavailable(f"{url}: {exc.__class__.__name__}: {exc}") from exc
-    if response.status_code >= 500:
+    if response.status_code in (502, 503, 504):
         raise OpUnavailable(f"{url}: HTTP {response.status_code}")
 
 

@@ -50,7 +50,12 @@ def oidc(op, settings, tmp_path):  # type: ignore[no-untyped-def]
     """jitsuin's settings for ``op`` (from the variables), its URLs mounted."""
     for name, value in oidc_settings(config_with(tmp_path, **variables(op.issuer))).items():
         setattr(settings, name, value)
-    settings.AUTHENTICATION_BACKENDS = [OIDC_BACKEND, MODEL_BACKEND]
+    # As jitsuin/settings.py orders them: django-axes first.
+    settings.AUTHENTICATION_BACKENDS = [
+        "axes.backends.AxesStandaloneBackend",
+        OIDC_BACKEND,
+        MODEL_BACKEND,
+    ]
     settings.ROOT_URLCONF = "tests.sso.oidc.urls"
     return settings
 

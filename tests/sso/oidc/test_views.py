@@ -94,9 +94,14 @@ def test_a_provider_error_answer_gives_the_unavailable_page(oidc, op, browser):
     assert answer.status_code == 502 and reasons() == ["idp-unavailable"]
 
 
-@pytest.mark.parametrize("part", ["discovery", "authorization"])
-def test_a_provider_that_does_not_answer_at_the_start_gives_the_page(oidc, op, browser, part):
-    setattr(op, f"{part}_answer", "hang up")
+@pytest.mark.parametrize(
+    ("part", "failure"),
+    [("discovery", "hang up"), ("authorization", "hang up"), ("authorization", 503)],
+)
+def test_a_provider_that_does_not_answer_at_the_start_gives_the_page(
+    oidc, op, browser, part, failure
+):
+    setattr(op, f"{part}_answer", failure)
     answer = browser.get("/account/oidc/authenticate/")
     assert answer.status_code == 502
     assert UNAVAILABLE_JA in answer.content.decode()
