@@ -8,7 +8,9 @@ the protocol checks themselves are jitsuin's, run unmodified against it.
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import json
 import secrets
 import threading
@@ -70,6 +72,7 @@ class Provider:
     requests: list[str] = field(default_factory=list)
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     token_requests: list[dict[str, list[str]]] = field(default_factory=list)
+    token_headers: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def issuer(self) -> str:
@@ -187,9 +190,19 @@ class _Handler(BaseHTTPRequestHandler):
         op.token_requests.append(form)
         if self.path != "/token" or self._misbehave(op.token_answer):
             return
+        op.token_headers.append(dict(self.headers))
         code = form.get("code", [""])[0]
         grant = op.codes.pop(code, None)
-        if grant is None or form.get("client_secret") != [CLIENT_SECRET]:
+        basic = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if (
+            form.get("client_secret") != [CLIENT_SECRET]
+            and self.headers.get("Authorization") != basic
+        ):
+            self._json(401, {"error": "invalid_client"})
+            return
+        verifier = form.get("code_verifier", [""])[0].encode()
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
+        if grant is None or grant["code_challenge"] != challenge.decode():
             self._json(400, {"error": "invalid_grant"})
             return
         self._json(

@@ -7,6 +7,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import get_user_model
 from django.utils import translation
 
@@ -14,8 +15,9 @@ from jitsuin.access.services import SSO_SESSION_METHOD
 from jitsuin.audit.models import AuditEvent
 from jitsuin.lifecycle.models import Person
 from jitsuin.sso.models import SsoIdentity
+from jitsuin.sso.oidc import keys
 from tests.sso.oidc.conftest import through_the_provider
-from tests.sso.oidc.provider import CLIENT_ID
+from tests.sso.oidc.provider import CLIENT_ID, CLIENT_SECRET
 from tests.sso.oidc.provider import Person as OpPerson
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +201,36 @@ def test_the_refusal_page_speaks_english_to_an_english_browser(oidc, op, browser
         browser.cookies["jitsuin_lang"] = "en"
         answer, _ = through_the_provider(browser)
     assert "could not be verified" in answer.content.decode()
+
+
+def test_the_client_secret_is_posted_where_the_provider_takes_it(oidc, op, browser):
+    through_the_provider(browser)
+    assert op.token_requests[-1]["client_secret"] == [CLIENT_SECRET]
+    assert op.token_requests[-1]["code_verifier"]  # PKCE, checked by the provider
+
+
+def test_the_client_secret_goes_in_the_header_to_a_basic_only_provider(oidc, op, browser):
+    op.document_changes["token_endpoint_auth_methods_supported"] = ["client_secret_basic"]
+    answer, _ = through_the_provider(browser)
+    assert answer.status_code == 302
+    assert "client_secret" not in op.token_requests[-1]
+    assert op.token_headers[-1]["Authorization"].startswith("Basic ")
+
+
+def test_a_key_rollover_at_the_provider_is_followed(oidc, op, browser, monkeypatch):
+    through_the_provider(browser)
+    monkeypatch.setattr(keys, "REFETCH_AFTER", 0.0)  # the rate limit of refetches, not tested here
+    op.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    op.kid = "key-2"
+    answer, _ = through_the_provider(type(browser)())
+    assert answer.status_code == 302
+    assert op.requests.count("/jwks") == 2
+
+
+def test_a_token_signed_by_a_key_the_provider_does_not_publish_is_refused(oidc, op, browser):
+    published = op.jwks()
+    op.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    op.jwks = lambda: published  # type: ignore[method-assign]
+    answer, _ = through_the_provider(browser)
+    assert answer.status_code == 400
+    assert "Signature verification failed" in refusal()["detail"]
