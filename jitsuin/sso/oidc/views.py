@@ -100,9 +100,10 @@ class SignInCallback(OIDCAuthenticationCallbackView):
             self._forget_state(request)
             if error == "access_denied":
                 return refuse(request, "cancelled", 403, error)
+            # repr: these come from the browser and must stay one line in the log.
             description = request.GET.get("error_description", "")[:300]
             return unavailable(
-                request, OpUnavailable(f"authorization error {error[:100]}: {description}")
+                request, OpUnavailable(f"authorization error {error[:100]!r}: {description!r}")
             )
         state = request.GET.get("state")
         states = request.session.get("oidc_states")

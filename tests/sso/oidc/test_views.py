@@ -86,12 +86,14 @@ def test_cancelling_at_the_provider_says_so(oidc, op, browser):
     assert state not in browser.session["oidc_states"]  # the state cannot be used afterwards
 
 
-def test_a_provider_error_answer_gives_the_unavailable_page(oidc, op, browser):
+def test_a_provider_error_answer_gives_the_unavailable_page(oidc, op, browser, caplog):
     browser.get("/account/oidc/authenticate/")
     answer = browser.get(
-        "/account/oidc/callback/", {"error": "temporarily_unavailable", "state": "s"}
+        "/account/oidc/callback/",
+        {"error": "temporarily_unavailable", "error_description": "down\nFAKE LINE", "state": "s"},
     )
     assert answer.status_code == 502 and reasons() == ["idp-unavailable"]
+    assert ["\n" in r.getMessage() for r in caplog.records] == [False]
 
 
 @pytest.mark.parametrize(
