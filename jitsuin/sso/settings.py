@@ -19,23 +19,19 @@ from __future__ import annotations
 from typing import Any
 
 from jitsuin.config import ConfigError, JitsuinConfig, current
+from jitsuin.sso.oidc.config import oidc_settings
+
+# Kept here, not imported from identities (which needs Django's models, not ready at settings time).
+PROVISIONING_MODES = ("off", "update", "create")
 
 # Kept here, not imported from identities (which needs Django's models, not ready at settings time).
 PROVISIONING_MODES = ("off", "update", "create")
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-OIDC_BACKEND = "jitsuin.access.oidc.UidOIDCBackend"
+OIDC_BACKEND = "jitsuin.sso.oidc.backend.OidcBackend"
 SAML_BACKEND = "djangosaml2.backends.Saml2Backend"
 HTTP_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 HTTP_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
-
-_OIDC_REQUIRED = (
-    "JITSUIN_OIDC_CLIENT_SECRET",
-    "JITSUIN_OIDC_AUTHORIZATION_ENDPOINT",
-    "JITSUIN_OIDC_TOKEN_ENDPOINT",
-    "JITSUIN_OIDC_USERINFO_ENDPOINT",
-    "JITSUIN_OIDC_JWKS_ENDPOINT",
-)
 
 
 def oidc_enabled(config: JitsuinConfig) -> bool:
@@ -55,25 +51,7 @@ def enabled_methods(config: JitsuinConfig | None = None) -> list[str]:
 
 
 def _oidc(config: JitsuinConfig) -> dict[str, Any]:
-    env = config.extra
-    missing = [name for name in _OIDC_REQUIRED if not env.get(name)]
-    if missing:
-        raise ConfigError(
-            "JITSUIN_OIDC_CLIENT_ID is set but these are missing: " + ", ".join(missing)
-        )
-    return {
-        "OIDC_RP_CLIENT_ID": env["JITSUIN_OIDC_CLIENT_ID"],
-        "OIDC_RP_CLIENT_SECRET": env["JITSUIN_OIDC_CLIENT_SECRET"],
-        "OIDC_OP_AUTHORIZATION_ENDPOINT": env["JITSUIN_OIDC_AUTHORIZATION_ENDPOINT"],
-        "OIDC_OP_TOKEN_ENDPOINT": env["JITSUIN_OIDC_TOKEN_ENDPOINT"],
-        "OIDC_OP_USER_ENDPOINT": env["JITSUIN_OIDC_USERINFO_ENDPOINT"],
-        "OIDC_OP_JWKS_ENDPOINT": env["JITSUIN_OIDC_JWKS_ENDPOINT"],
-        "OIDC_RP_SIGN_ALGO": env.get("JITSUIN_OIDC_SIGN_ALGO", "RS256"),
-        "OIDC_RP_SCOPES": "openid email profile",
-        "OIDC_USERNAME_CLAIM": env.get("JITSUIN_OIDC_USERNAME_CLAIM", "preferred_username"),
-        "OIDC_CREATE_USER": True,
-        "LOGIN_REDIRECT_URL_FAILURE": "/account/login/",
-    }
+    return oidc_settings(config)
 
 
 def _saml(config: JitsuinConfig) -> dict[str, Any]:
