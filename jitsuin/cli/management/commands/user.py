@@ -13,7 +13,7 @@ from jitsuin.access import services as access
 from jitsuin.access.roles import is_staff_member
 from jitsuin.cli.management.commands._lifecycle_cli import cli_actor, fail
 from jitsuin.lifecycle.errors import LifecycleError
-from jitsuin.lifecycle.services import add_person
+from jitsuin.lifecycle.people import add_person
 
 
 class Command(BaseCommand):
