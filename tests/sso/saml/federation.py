@@ -1,8 +1,9 @@
-"""A small signed federation for the SAML tests: real keys, xmlsec1 signatures, a real HTTP server."""
+"""A small signed federation for the SAML tests: real keys, xmlsec1, a real HTTP server."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from tests.peers import require_tool
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
 POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 UNI = "https://idp.example.ac.jp/idp/shibboleth"
@@ -96,7 +98,7 @@ class Idp:
         )
         return (
             f'<md:EntityDescriptor entityID="{self.entity_id}">'
-            f'<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+            f'<md:IDPSSODescriptor protocolSupportEnumeration="{PROTOCOL}">'
             f"{extensions}"
             f'<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
             f"{self.signing.cert_base64}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
@@ -158,8 +160,13 @@ def metadata_server(body: bytes) -> Iterator[MetadataServer]:
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             served.gets += 1
             served.requests.append(dict(self.headers))
-            self.send_response(served.status)
-            payload = served.body if served.status == 200 else b"down"
+            etag = '"' + hashlib.sha256(served.body).hexdigest()[:16] + '"'
+            status = served.status
+            if status == 200 and self.headers.get("If-None-Match") == etag:
+                status = 304
+            self.send_response(status)
+            payload = served.body if status == 200 else b"" if status == 304 else b"down"
+            self.send_header("ETag", etag)
             self.send_header("Content-Type", "application/samlmetadata+xml")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
