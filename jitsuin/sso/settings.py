@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from jitsuin.config import ConfigError, JitsuinConfig, current
+from jitsuin.sso.saml.config import saml_settings
 
 # Kept here, not imported from identities (which needs Django's models, not ready at settings time).
 PROVISIONING_MODES = ("off", "update", "create")
@@ -77,55 +78,7 @@ def _oidc(config: JitsuinConfig) -> dict[str, Any]:
 
 
 def _saml(config: JitsuinConfig) -> dict[str, Any]:
-    env = config.extra
-    base = config.public_url
-    metadata: dict[str, Any] = {}
-    if env.get("JITSUIN_SAML_METADATA_URL"):
-        metadata["remote"] = [{"url": env["JITSUIN_SAML_METADATA_URL"]}]
-    if env.get("JITSUIN_SAML_METADATA_FILE"):
-        metadata["local"] = [env["JITSUIN_SAML_METADATA_FILE"]]
-    username_attribute = env.get("JITSUIN_SAML_USERNAME_ATTRIBUTE", "eduPersonPrincipalName")
-    saml_config: dict[str, Any] = {
-        "xmlsec_binary": env.get("JITSUIN_XMLSEC1", "/usr/bin/xmlsec1"),
-        "entityid": f"{base}/account/saml2/metadata/",
-        "service": {
-            "sp": {
-                "name": "jitsuin",
-                "endpoints": {
-                    "assertion_consumer_service": [(f"{base}/account/saml2/acs/", HTTP_POST)],
-                    "single_logout_service": [
-                        (f"{base}/account/saml2/ls/", HTTP_REDIRECT),
-                        (f"{base}/account/saml2/ls/post/", HTTP_POST),
-                    ],
-                },
-                "allow_unsolicited": False,
-                "want_assertions_signed": True,
-                "want_response_signed": False,
-                "required_attributes": [username_attribute],
-            }
-        },
-        "metadata": metadata,
-        "debug": 0,
-    }
-    if env.get("JITSUIN_SAML_KEY_FILE") and env.get("JITSUIN_SAML_CERT_FILE"):
-        saml_config["key_file"] = env["JITSUIN_SAML_KEY_FILE"]
-        saml_config["cert_file"] = env["JITSUIN_SAML_CERT_FILE"]
-    return {
-        "SAML_CONFIG": saml_config,
-        "SAML_DJANGO_USER_MAIN_ATTRIBUTE": "username",
-        "SAML_USE_NAME_ID_AS_USERNAME": False,
-        "SAML_CREATE_UNKNOWN_USER": True,
-        "SAML_ATTRIBUTE_MAPPING": {
-            username_attribute: ("username",),
-            "mail": ("email",),
-            "givenName": ("first_name",),
-            "sn": ("last_name",),
-        },
-        "SAML_SESSION_COOKIE_NAME": "jitsuin_saml",
-        "ACS_DEFAULT_REDIRECT_URL": "/",
-        # jitsuin's own middleware sets the Content-Security-Policy on every response.
-        "SAML_CSP_HANDLER": "",
-    }
+    return saml_settings(config)
 
 
 def _common(config: JitsuinConfig) -> dict[str, Any]:
