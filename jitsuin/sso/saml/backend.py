@@ -17,13 +17,12 @@ from django.http import HttpRequest, HttpResponse
 from djangosaml2.backends import Saml2Backend
 from saml2.response import (
     RequestVersionTooLow,
-    ResponseLifetimeExceed,
     StatusAuthnFailed,
     StatusRequestDenied,
-    ToEarly,
     UnsolicitedResponse,
 )
 from saml2.sigver import SignatureError, SigverError
+from saml2.validate import ResponseLifetimeExceed, ToEarly
 
 from jitsuin.sso.identities import SsoAssertion, SsoRefused, sign_in
 from jitsuin.sso.saml.config import sp_config
