@@ -6,7 +6,7 @@ import logging
 
 from django.http import HttpRequest, HttpResponse
 from djangosaml2.views import _get_subject_id
-from saml2.s_utils import UnknownSystemEntity
+from saml2.s_utils import UnknownSystemEntity, UnsupportedBinding
 
 from jitsuin.sso.saml.config import sp_config
 from jitsuin.sso.saml.metadata import MetadataUnavailable
@@ -32,7 +32,7 @@ def idp_logout_possible(request: HttpRequest) -> bool:
         try:
             if conf.metadata.single_logout_service(idp, typ="idpsso"):
                 return True
-        except UnknownSystemEntity:
+        except (UnknownSystemEntity, UnsupportedBinding):  # pysaml2's way of saying "none"
             continue
     return False
 

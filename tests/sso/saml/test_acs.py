@@ -132,3 +132,26 @@ def test_sign_out_ends_the_idp_session_and_returns_to_the_signed_out_page(db, cl
     )
     assert back.status_code == 302 and back["Location"] == "/account/signed-out/"
     assert "_auth_user_id" not in client.session
+
+
+def test_with_the_institutions_idp_set_another_idp_answering_is_refused(
+    db, client, campus, settings
+):
+    settings.JITSUIN_SAML_IDP = UNI
+    assert client.get("/account/saml2/login/", {"idp": EVIL}).status_code == 403
+    start = client.get("/account/saml2/login/", {"next": "/"})  # no choice page: straight to UNI
+    assert start["Location"].startswith("https://idp.example.ac.jp/idp/sso?")
+    answer = client.post(
+        "/account/saml2/acs/",
+        campus.evil.answer(start["Location"], {"eduPersonPrincipalName": ["x@other-u.ac.jp"]}),
+    )
+    assert answer.status_code == 403
+    assert not get_user_model().objects.exists()
+
+
+def test_sign_out_from_an_idp_without_single_logout_is_local(db, client, campus):
+    released = {"eduPersonPrincipalName": ["x@other-u.ac.jp"], "mail": ["x@other-u.ac.jp"]}
+    assert sign_in(client, campus.evil, released).status_code == 302
+    leaving = client.post("/account/sso/sign-out/")
+    assert leaving.status_code == 302 and leaving["Location"] == "/account/login/"
+    assert "_auth_user_id" not in client.session

@@ -186,3 +186,21 @@ def test_without_any_good_copy_the_metadata_is_unavailable(tmp_path, keys, xmlse
         cache = MetadataCache(source_for(tmp_path, served.url, keys.federation.cert, xmlsec1))
         with pytest.raises(MetadataUnavailable, match="not signed"):
             cache.current_path()
+
+
+def test_a_local_file_is_used_as_is_and_checked_when_a_certificate_is_set(tmp_path, keys, xmlsec1):
+    from jitsuin.sso.saml.metadata import cache_for
+
+    path = tmp_path / "federation.xml"
+    path.write_bytes(federation(idps(keys), signer=keys.federation))
+    plain = cache_for(MetadataSource(store=tmp_path / "saml", file=path, xmlsec1=xmlsec1))
+    checked = cache_for(
+        MetadataSource(
+            store=tmp_path / "saml", file=path, cert=keys.federation.cert, xmlsec1=xmlsec1
+        )
+    )
+    assert plain.current_path() == checked.current_path() == path
+    path.write_bytes(federation(idps(keys)))  # replaced by an unsigned copy
+    assert plain.current_path() == path
+    with pytest.raises(MetadataUnavailable, match="not signed"):
+        checked.current_path()
