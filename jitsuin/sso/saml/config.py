@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ OPTIONAL_ATTRIBUTES = (
 SIGNED_OUT_URL = "/account/signed-out/"
 
 
-def _readable(env: dict[str, str], name: str) -> Path | None:
+def _readable(env: Mapping[str, str], name: str) -> Path | None:
     raw = env.get(name, "").strip()
     if not raw:
         return None
@@ -64,7 +65,7 @@ def _readable(env: dict[str, str], name: str) -> Path | None:
     return path
 
 
-def _max_bytes(env: dict[str, str]) -> int:
+def _max_bytes(env: Mapping[str, str]) -> int:
     raw = env.get("JITSUIN_SAML_METADATA_MAX_BYTES", "").replace("_", "").strip()
     if not raw:
         return DEFAULT_MAX_BYTES
@@ -73,7 +74,7 @@ def _max_bytes(env: dict[str, str]) -> int:
     return int(raw)
 
 
-def _clock_skew(env: dict[str, str]) -> int:
+def _clock_skew(env: Mapping[str, str]) -> int:
     raw = env.get("JITSUIN_SSO_CLOCK_SKEW", "").strip()
     if not raw:
         return 60
@@ -225,7 +226,7 @@ def saml_settings(config: JitsuinConfig) -> dict[str, Any]:
     }
 
 
-_built: dict[str, tuple[tuple[Any, ...], SPConfig]] = {}
+_built: dict[str, tuple[tuple[Any, ...], SPConfig | MetadataUnavailable]] = {}
 _built_lock = threading.Lock()
 
 
@@ -253,12 +254,18 @@ def sp_config(request: HttpRequest | None = None) -> SPConfig:
     )
     with _built_lock:
         cached = _built.get("sp")
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        conf = SPConfig()
-        conf.load({**copy.deepcopy(settings.SAML_CONFIG), "metadata": {"local": [str(path)]}})
-        if key[-1]:
-            _only_the_institution(conf, key[-1])
-        _built["sp"] = (key, conf)
-        logger.info("SAML configuration loaded from %s", path)
-        return conf
+        if cached is None or cached[0] != key:
+            conf = SPConfig()
+            conf.load({**copy.deepcopy(settings.SAML_CONFIG), "metadata": {"local": [str(path)]}})
+            try:
+                if key[-1]:
+                    _only_the_institution(conf, key[-1])
+            except MetadataUnavailable as exc:
+                # Remembered too: a metadata file without our IdP is not parsed again per request.
+                cached = _built["sp"] = (key, exc)
+            else:
+                cached = _built["sp"] = (key, conf)
+                logger.info("SAML configuration loaded from %s", path)
+        if isinstance(cached[1], MetadataUnavailable):
+            raise cached[1]
+        return cached[1]

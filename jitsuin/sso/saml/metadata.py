@@ -423,8 +423,7 @@ def refresh(force: bool = True) -> RefreshResult:
 
     Never raises for a failing source: the result says what happened and whether the last good
     copy is still in use."""
-    source = configured_source()
     try:
-        return cache_for(source).refresh(force=force)
+        return cache_for(configured_source()).refresh(force=force)
     except MetadataUnavailable as exc:
         return RefreshResult(False, False, None, str(exc), datetime.now(UTC) + FIRST_BACKOFF)
