@@ -155,3 +155,11 @@ def test_sign_out_from_an_idp_without_single_logout_is_local(db, client, campus)
     leaving = client.post("/account/sso/sign-out/")
     assert leaving.status_code == 302 and leaving["Location"] == "/account/login/"
     assert "_auth_user_id" not in client.session
+
+
+def test_the_sp_metadata_is_reachable_from_off_campus_and_sign_in_is_not(db, client, campus):
+    metadata = client.get("/account/saml2/metadata/", REMOTE_ADDR="203.0.113.5")
+    assert metadata.status_code == 200
+    assert metadata["Content-Type"].startswith("application/samlmetadata+xml")
+    assert b"EntityDescriptor" in metadata.content
+    assert client.get("/account/saml2/login/", REMOTE_ADDR="203.0.113.5").status_code == 403
