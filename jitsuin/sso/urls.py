@@ -12,4 +12,4 @@ urlpatterns: list[object] = [
 if "oidc" in sso.enabled_methods():
     urlpatterns.append(path("oidc/", include("jitsuin.sso.oidc.urls")))
 if "saml" in sso.enabled_methods():
-    urlpatterns.append(path("saml2/", include("djangosaml2.urls")))
+    urlpatterns.append(path("saml2/", include("jitsuin.sso.saml.urls")))

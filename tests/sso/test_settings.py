@@ -39,12 +39,19 @@ def test_an_incomplete_oidc_configuration_names_what_is_missing():
         sso_settings(config_with(JITSUIN_OIDC_CLIENT_ID="x", JITSUIN_OIDC_CLIENT_SECRET="y"))
 
 
-def test_saml_is_configured_from_metadata():
-    result = sso_settings(config_with(JITSUIN_SAML_METADATA_URL="https://idp.example/md.xml"))
+def test_saml_is_configured_from_metadata(tmp_path):
+    cert = tmp_path / "federation.crt"
+    cert.write_text("-----BEGIN CERTIFICATE-----\n")
+    result = sso_settings(
+        config_with(
+            JITSUIN_SAML_METADATA_URL="https://idp.example/md.xml",
+            JITSUIN_SAML_METADATA_CERT=str(cert),
+        )
+    )
     assert result["AUTHENTICATION_BACKENDS"][0] == SAML_BACKEND
     assert "djangosaml2" in result["EXTRA_APPS"]
     saml = result["SAML_CONFIG"]
-    assert saml["metadata"] == {"remote": [{"url": "https://idp.example/md.xml"}]}
+    assert result["JITSUIN_SAML_METADATA_SOURCE"].url == "https://idp.example/md.xml"
     assert saml["entityid"].endswith("/account/saml2/metadata/")
 
 

@@ -21,7 +21,7 @@ from mozilla_django_oidc.views import (
 from jitsuin.sso.identities import SsoRefused
 from jitsuin.sso.oidc.discovery import provider
 from jitsuin.sso.oidc.fetch import OpUnavailable
-from jitsuin.sso.views import mark_session, refusal_page
+from jitsuin.sso.responses import mark_session, refusal_page
 
 LOGGER = logging.getLogger(__name__)
 
