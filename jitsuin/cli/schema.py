@@ -67,7 +67,8 @@ def ensure_schema(args: list[str]) -> None:
 
 def prepare_schema() -> None:
     """Bring the schema up to date on SQLite; on other databases raise SchemaNotReady when
-    any migration is not applied. Costs one query when nothing is pending."""
+    any migration is not applied. With nothing pending it costs one query and reading the
+    migration files (about 30 ms)."""
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if not pending:
