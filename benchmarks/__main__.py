@@ -2,17 +2,54 @@
 
 python -m benchmarks              # all
 python -m benchmarks pipeline ocsp
+
+Each benchmark runs in a process of its own on a throwaway site (benchmarks/sites.py): a
+fresh data directory with its SQLite database, whatever the shell's DATABASE_URL or
+JITSUIN_DATA_DIR say, so a fresh clone and a directory where `make run` left its demo
+database give the same run. The campaign benchmark gets a throwaway PostgreSQL database on
+BENCH_POSTGRES (postgres://postgres@127.0.0.1:5432) and is skipped, saying why, when none
+answers; BENCH_DATABASE=postgres gives every benchmark one.
 """
 
 from __future__ import annotations
 
-import importlib
+import os
 import pkgutil
+import subprocess
 import sys
+import tempfile
 import time
-import traceback
+from contextlib import ExitStack
+from pathlib import Path
 
 import benchmarks
+from benchmarks.sites import POSTGRES_SERVER, postgres_absent, site_env, throwaway_postgres
+
+ROOT = Path(__file__).resolve().parents[1]
+NEEDS_POSTGRES = frozenset({"bench_campaign"})  # it measures PostgreSQL's plans at scale
+
+
+def _run_one(name: str, everywhere_postgres: bool) -> bool:
+    """Run one benchmark module's ``main()`` on a throwaway site; True if it did not fail."""
+    wants_postgres = everywhere_postgres or name in NEEDS_POSTGRES
+    with ExitStack() as stack:
+        data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="jitsuin-bench-")))
+        database_url = None
+        if wants_postgres:
+            absent = postgres_absent()
+            if absent is not None:
+                print(
+                    f"skipped: {absent}; set BENCH_POSTGRES=postgres://USER@HOST:PORT", flush=True
+                )
+                return not everywhere_postgres
+            database_url = stack.enter_context(throwaway_postgres(name.removeprefix("bench_")))
+        done = subprocess.run(
+            [sys.executable, "-c", f"from benchmarks.{name} import main; main()"],
+            env=site_env(data_dir / "data", database_url, os.environ),
+            cwd=ROOT,
+            check=False,
+        )
+        return done.returncode == 0
 
 
 def main(argv: list[str]) -> int:
@@ -21,16 +58,18 @@ def main(argv: list[str]) -> int:
     )
     if argv:
         names = [n for n in names if n.removeprefix("bench_") in argv or n in argv]
-    failed = 0
+    everywhere_postgres = os.environ.get("BENCH_DATABASE", "sqlite") == "postgres"
+    if everywhere_postgres:
+        print(f"every benchmark on a throwaway PostgreSQL database on {POSTGRES_SERVER}")
+    failed = []
     for name in names:
         print(f"\n=== {name.removeprefix('bench_')} ===", flush=True)
         started = time.perf_counter()
-        try:
-            importlib.import_module(f"benchmarks.{name}").main()
-        except Exception:
-            failed += 1
-            traceback.print_exc()
+        if not _run_one(name, everywhere_postgres):
+            failed.append(name)
         print(f"({name} took {time.perf_counter() - started:.1f} s)", flush=True)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}", flush=True)
     return 1 if failed else 0
 
 

@@ -1,7 +1,10 @@
 """A switchover campaign at university scale: 100,000 affected certificates on PostgreSQL.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/jitsuin_campaigns_bench \
-        python -m benchmarks campaign
+    python -m benchmarks campaign      # (or `make bench`) on a throwaway database
+
+`python -m benchmarks` makes a throwaway database for it on BENCH_POSTGRES
+(postgres://postgres@127.0.0.1:5432) and drops it afterwards; with no PostgreSQL answering
+there it says so and skips the benchmark.
 
 Prints the time to plan (dry run), to start (new CA issuing, members fixed, then every
 invitation in the e-mail outbox) and to compute the status (the four categories, then the
@@ -10,7 +13,8 @@ first page of stragglers and the full CSV export). Target: each under 60 s.
 Signing 100,000 certificates would take most of the run and teaches nothing about the
 campaign, so a few hundred real ones are signed by the old intermediate and their DER is
 reused for the rest with distinct serials and fingerprints: the campaign reads only the rows.
-The database must be a dedicated one (its name contains "bench"): it is flushed first.
+Run on its own (``python -c "from benchmarks.bench_campaign import main; main()"``), it takes
+DATABASE_URL, which must name a dedicated database (its name contains "bench"): it is flushed.
 Scale with JITSUIN_BENCH_SCALE (0.1 = 10,000 certificates).
 """
 

@@ -16,7 +16,7 @@ one-thread CPU ratio with keys at the raw loop's mean cost, which neither other 
 load on a shared machine nor the random cost of RSA key generation moves much.
 
     python -m benchmarks pipeline                    # SQLite in a temporary directory
-    BENCH_N=100 DATABASE_URL=postgres://... python -m benchmarks pipeline
+    BENCH_N=100 BENCH_DATABASE=postgres python -m benchmarks pipeline   # throwaway PostgreSQL
 """
 
 from __future__ import annotations

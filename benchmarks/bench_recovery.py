@@ -72,9 +72,9 @@ def main() -> None:
         site.run("ca", "init")
         conn = psycopg.connect(f"host=127.0.0.1 port={cluster.port} user=postgres", autocommit=True)
         queue = (
-            "from jitsuin.lifecycle import services\n"
+            "from jitsuin.lifecycle import people, services\n"
             "import uuid\n"
-            "p = services.add_person('b' + uuid.uuid4().hex[:8], email='b@example.ac.jp', "
+            "p = people.add_person('b' + uuid.uuid4().hex[:8], email='b@example.ac.jp', "
             "actor='bench')\n"
             "print('ID', services.request_issue(p, actor='bench', "
             "idempotency_key=uuid.uuid4().hex).pk)\n"

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.utils import InterfaceError, OperationalError
 
 from jitsuin.authorities.keys import KeyCheckError
+from jitsuin.cli.schema import SchemaNotReady
 from jitsuin.config import ConfigError
 from jitsuin.pki.keystore import KeyStoreError
 
@@ -80,7 +81,7 @@ def explain(exc: BaseException) -> str | None:
     """One or two lines naming the cause and what to do; None for an unexpected error."""
     if isinstance(exc, ConfigError):
         return f"{exc}\nCorrect the variable (see docs/configuration.md)."
-    if isinstance(exc, KeyCheckError):
+    if isinstance(exc, KeyCheckError | SchemaNotReady):
         return str(exc)
     if isinstance(exc, KeyStoreError):
         return f"{exc}\nCheck JITSUIN_KEK / kek.hex and the key files in JITSUIN_DATA_DIR/keys."

@@ -46,8 +46,10 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     from jitsuin.cli.failures import explain
+    from jitsuin.cli.schema import ensure_schema
 
     try:
+        ensure_schema(args)
         execute_from_command_line(["jitsuin", *args])
     except Exception as exc:
         message = None if "--traceback" in args else explain(exc)
