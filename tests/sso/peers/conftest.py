@@ -25,9 +25,9 @@ from tests.browser.helpers import ARGS
 from tests.peers import peers_required, require_tool
 from tests.sso.peers import federation, ssp
 from tests.sso.peers.keys import op_signing_key, self_signed
+from tests.sso.peers.peerset import Peers
 from tests.sso.peers.processes import free_port, running
 from tests.sso.peers.site import Site, own_database
-from tests.sso.peers.peerset import Peers
 from tests.sso.peers.tamper import tamper_proxy
 from tests.sso.peers.tls_proxy import tls_proxy
 
@@ -166,8 +166,8 @@ def peer_set(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peers]:
             site.cli("user", "add", uid, "--email", email, "--name", name)
         site.cli(
             "shell", "-c",
-            "from django.contrib.auth.models import User; "
-            f"User.objects.create_superuser({SUPERUSER!r}, 'root@example.ac.jp', 'a-long-local-pass-0')",
+            "from django.contrib.auth.models import User; User.objects.create_superuser("
+            f"{SUPERUSER!r}, 'root@example.ac.jp', 'a-long-local-pass-0')",
         )  # fmt: skip
         site.start()
         stack.callback(site.stop)

@@ -61,3 +61,21 @@ class Peers:
             return None
         keys = ("uid", "email", "name_ja", "name_en", "affiliation", "username")
         return dict(zip(keys, rows[0], strict=True))
+
+    def identity_owner(self, issuer: str, subject: str) -> str | None:
+        """The username bound to the SSO identity (issuer, subject), or None when unbound."""
+        rows = self.site.query(
+            "SELECT u.username FROM sso_ssoidentity i JOIN auth_user u ON u.id = i.user_id "
+            "WHERE i.issuer = %s AND i.subject = %s",
+            issuer,
+            subject,
+        )
+        return str(rows[0][0]) if rows else None
+
+    def refusals(self, issuer: str) -> list[dict[str, Any]]:
+        """The ``access.sso_refused`` events for ``issuer``."""
+        return [e for e in self.audit("access.sso_refused") if e.get("issuer") == issuer]
+
+    def last_login(self, username: str) -> Any:
+        rows = self.site.query("SELECT last_login FROM auth_user WHERE username = %s", username)
+        return rows[0][0] if rows else None

@@ -177,10 +177,11 @@ $metadata[{_php(idp.entity_id)}] = [
 
 
 def _sp_remote(path: Path, idp: SamlIdp, entity_id: str, sp_base: str, sp_cert: Path) -> None:
+    acs, sls = _php(sp_base + "/account/saml2/acs/"), _php(sp_base + "/account/saml2/ls/")
     path.write_text(f"""<?php
 $metadata[{_php(entity_id)}] = [
-  'AssertionConsumerService' => [['Binding' => {_php(HTTP_POST)}, 'Location' => {_php(sp_base + "/account/saml2/acs/")}]],
-  'SingleLogoutService' => [['Binding' => {_php(HTTP_REDIRECT)}, 'Location' => {_php(sp_base + "/account/saml2/ls/")}]],
+  'AssertionConsumerService' => [['Binding' => {_php(HTTP_POST)}, 'Location' => {acs}]],
+  'SingleLogoutService' => [['Binding' => {_php(HTTP_REDIRECT)}, 'Location' => {sls}]],
   'certData' => {_php(cert_base64(sp_cert))},
   'NameIDFormat' => {_php(TRANSIENT)},
   'saml20.sign.assertion' => {_php(idp.sign_assertion)},

@@ -78,3 +78,22 @@ def sign_out(page: Any, peers: Peers) -> None:
 
 def body_text(page: Any) -> str:
     return str(page.inner_text("body"))
+
+
+def signed_in_as(page: Any, name: str, uid: str) -> bool:
+    """The portal's greeting for ``name`` (``uid``) is on the page."""
+    return f"Signed in as {name} ({uid})" in body_text(page)
+
+
+def console_kept_closed(page: Any, peers: Peers) -> bool:
+    """Opening /console/ gives this browser the sign-in page or a 403, not the console and
+    not the staff second-factor step (which an account with staff rights would reach)."""
+    response = page.goto(f"{peers.base}/console/")
+    on_login = page.url.startswith(f"{peers.base}/account/login/")
+    return on_login or (response is not None and response.status == 403)
+
+
+def is_signed_out(page: Any, peers: Peers) -> bool:
+    """Opening the portal sends this browser to the sign-in page."""
+    page.goto(f"{peers.base}/")
+    return page.url.startswith(f"{peers.base}/account/login/")
