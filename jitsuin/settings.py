@@ -6,8 +6,8 @@ from pathlib import Path
 
 import dj_database_url
 
-from jitsuin.sso.settings import sso_settings
 from jitsuin.config import current
+from jitsuin.sso.settings import sso_settings
 
 CONFIG = current()
 CONFIG.ensure_data_dir()

@@ -17,6 +17,8 @@ from jitsuin.audit.services import actor_label, record
 from jitsuin.config import current
 
 TOTP_DEVICE_NAME = "authenticator"
+# The session key naming the IdP method ("oidc" | "saml") that signed this session in.
+SSO_SESSION_METHOD = "jitsuin_sso_method"
 ENROLMENT_CODE_BYTES = 10  # 80 bits, 16 base32 characters
 
 
@@ -122,6 +124,14 @@ def record_sign_in(
             actor=actor_label(user),
             data={"method": method, "second_factor": second_factor, "address": address},
         )
+
+
+def record_sign_out(user: AbstractBaseUser, *, method: str, idp: bool) -> None:
+    """A sign-out; ``idp`` when the identity provider's session is being ended too."""
+    if not user.is_authenticated:
+        return
+    with transaction.atomic():
+        record("access.signed_out", actor=actor_label(user), data={"method": method, "idp": idp})
 
 
 def record_sign_in_failure(*, username: str, address: str, locked_out: bool) -> None:

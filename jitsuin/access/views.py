@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -121,6 +121,12 @@ def _locked_out_page(request: HttpRequest, wait: timedelta) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
+    if request.session.get(services.SSO_SESSION_METHOD):
+        # Signed in by an IdP: its sign-out ends the IdP session too (307 keeps the POST).
+        response = HttpResponseRedirect(reverse("sso_sign_out"))
+        response.status_code = 307
+        return response
+    services.record_sign_out(request.user, method="password", idp=False)
     logout(request)
     messages.info(request, _("You have signed out."))
     return redirect("access:login")

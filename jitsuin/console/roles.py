@@ -7,6 +7,7 @@ in the audit log any change to an existing role.
 
 from __future__ import annotations
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -79,3 +80,32 @@ def ensure_roles() -> dict[str, Group]:
                     )
             groups[role] = group
         return groups
+
+
+def grant_role(user: AbstractBaseUser, role: str, *, actor: str) -> bool:
+    """Give ``user`` a staff role (an explicit decision: no sign-in ever grants one).
+    Returns False when the user held it already; audits ``access.role_granted``."""
+    if role not in ROLE_PERMISSIONS:
+        raise ValueError(f"unknown role {role!r}: one of {', '.join(sorted(ROLE_PERMISSIONS))}")
+    with transaction.atomic():
+        group = ensure_roles()[role]
+        if user.groups.filter(pk=group.pk).exists():  # type: ignore[attr-defined]
+            return False
+        user.groups.add(group)  # type: ignore[attr-defined]
+        record("access.role_granted", actor=actor, data={"user": user.get_username(), "role": role})
+    return True
+
+
+def withdraw_role(user: AbstractBaseUser, role: str, *, actor: str) -> bool:
+    """Take a staff role away; audits ``access.role_withdrawn``. False when not held."""
+    if role not in ROLE_PERMISSIONS:
+        raise ValueError(f"unknown role {role!r}: one of {', '.join(sorted(ROLE_PERMISSIONS))}")
+    with transaction.atomic():
+        group = Group.objects.filter(name=role).first()
+        if group is None or not user.groups.filter(pk=group.pk).exists():  # type: ignore[attr-defined]
+            return False
+        user.groups.remove(group)  # type: ignore[attr-defined]
+        record(
+            "access.role_withdrawn", actor=actor, data={"user": user.get_username(), "role": role}
+        )
+    return True

@@ -39,7 +39,6 @@ from jitsuin.pki.keys import check_public_key
 from jitsuin.pki.loading import load_csr
 
 __all__ = [
-    "add_person",
     "cancel_request",
     "collect_pickup",
     "confirm_new_certificate",
@@ -80,39 +79,6 @@ def default_profile() -> Profile:
         },
     )
     return profile
-
-
-def add_person(
-    uid: str,
-    *,
-    email: str,
-    actor: str,
-    name_en: str = "",
-    name_ja: str = "",
-    affiliation: str = "",
-    language: str = "ja",
-) -> Person:
-    """Register a person (directory sync, the CLI, staff); refuses a uid that exists."""
-    if not uid or not email:
-        raise NotAllowed(_("A person needs a user id and an e-mail address."), code="incomplete")
-    with transaction.atomic():
-        if Person.objects.filter(uid=uid).exists():
-            raise NotAllowed(_("A person with this user id exists already."), code="exists")
-        person = Person.objects.create(
-            uid=uid,
-            email=email,
-            name_en=name_en,
-            name_ja=name_ja,
-            affiliation=affiliation,
-            language=language,
-        )
-        record(
-            "person.added",
-            actor=actor,
-            obj=person,
-            data={"uid": uid, "email": email, "affiliation": affiliation},
-        )
-        return person
 
 
 def _lock_person(person: Person) -> Person:

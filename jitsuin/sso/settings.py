@@ -20,6 +20,9 @@ from typing import Any
 
 from jitsuin.config import ConfigError, JitsuinConfig, current
 
+# Kept here, not imported from identities (which needs Django's models, not ready at settings time).
+PROVISIONING_MODES = ("off", "update", "create")
+
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 OIDC_BACKEND = "jitsuin.access.oidc.UidOIDCBackend"
 SAML_BACKEND = "djangosaml2.backends.Saml2Backend"
@@ -125,13 +128,33 @@ def _saml(config: JitsuinConfig) -> dict[str, Any]:
     }
 
 
+def _common(config: JitsuinConfig) -> dict[str, Any]:
+    """Settings both protocols share: provisioning and the clock skew tolerated."""
+    env = config.extra
+    mode = env.get("JITSUIN_SSO_PROVISIONING", "off").strip().lower() or "off"
+    if mode not in PROVISIONING_MODES:
+        raise ConfigError(
+            f"JITSUIN_SSO_PROVISIONING must be one of {', '.join(PROVISIONING_MODES)}, not {mode!r}"
+        )
+    skew_text = env.get("JITSUIN_SSO_CLOCK_SKEW", "60").strip()
+    try:
+        skew = int(skew_text)
+    except ValueError:
+        skew = -1
+    if not 0 <= skew <= 600:
+        raise ConfigError(
+            f"JITSUIN_SSO_CLOCK_SKEW must be a number of seconds from 0 to 600, not {skew_text!r}"
+        )
+    return {"JITSUIN_SSO_PROVISIONING": mode, "JITSUIN_SSO_CLOCK_SKEW": skew}
+
+
 def sso_settings(config: JitsuinConfig) -> dict[str, Any]:
     """Django settings for the configured sign-in methods (always at least local accounts).
 
     ``EXTRA_APPS`` and ``EXTRA_MIDDLEWARE`` are for settings.py to append, not settings.
     """
     backends = [MODEL_BACKEND]
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = _common(config)
     apps: list[str] = []
     middleware: list[str] = []
     if oidc_enabled(config):

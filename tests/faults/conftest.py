@@ -188,11 +188,11 @@ def wait_for(predicate, timeout: float, what: str, pause: float = 0.5):  # type:
 # Django-setup snippets run in a site's own process (`jitsuin shell -c`).
 QUEUE_ISSUES = """
 import uuid
-from jitsuin.lifecycle import services
+from jitsuin.lifecycle import people, services
 from jitsuin.lifecycle.models import Person
 for i in range({n}):
     uid = "{prefix}%04d" % i
-    p = Person.objects.filter(uid=uid).first() or services.add_person(
+    p = Person.objects.filter(uid=uid).first() or people.add_person(
         uid, email=uid + "@example.ac.jp", actor="test")
     services.request_issue(p, actor="test", idempotency_key="t-%s-%s" % (uid, uuid.uuid4()))
 """

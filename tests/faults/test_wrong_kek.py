@@ -68,9 +68,9 @@ def test_a_key_that_stops_opening_releases_the_request_instead_of_failing_it(sit
     # Start-up passed; then the issuing key is replaced by one under another password
     # (as a KEK rotated on disk but not in this worker). Queue 3 requests and work them.
     site.python(
-        "from jitsuin.lifecycle import services\n"
+        "from jitsuin.lifecycle import people, services\n"
         "for uid in ['u1', 'u2', 'u3']:\n"
-        "    p = services.add_person(uid, email=uid + '@example.ac.jp', actor='t')\n"
+        "    p = people.add_person(uid, email=uid + '@example.ac.jp', actor='t')\n"
         "    services.request_issue(p, actor='t', idempotency_key='k-' + uid)\n"
     )
     out = site.python(

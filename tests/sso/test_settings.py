@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from jitsuin.sso.settings import MODEL_BACKEND, OIDC_BACKEND, SAML_BACKEND, sso_settings
 from jitsuin.config import ConfigError, current
+from jitsuin.sso.settings import MODEL_BACKEND, OIDC_BACKEND, SAML_BACKEND, sso_settings
 
 OIDC = {
     "JITSUIN_OIDC_CLIENT_ID": "jitsuin",

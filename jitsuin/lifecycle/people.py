@@ -1,0 +1,71 @@
+"""People in the directory: registered by staff, the CLI or SSO provisioning, kept up to date."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from jitsuin.audit.services import record
+from jitsuin.lifecycle.errors import NotAllowed
+from jitsuin.lifecycle.models import Person
+
+# The directory fields an identity provider may keep up to date.
+SYNCED_FIELDS = ("email", "name_en", "name_ja", "affiliation")
+
+
+def add_person(
+    uid: str,
+    *,
+    email: str,
+    actor: str,
+    name_en: str = "",
+    name_ja: str = "",
+    affiliation: str = "",
+    language: str = "ja",
+) -> Person:
+    """Register a person (directory sync, the CLI, staff); refuses a uid that exists."""
+    if not uid or not email:
+        raise NotAllowed(_("A person needs a user id and an e-mail address."), code="incomplete")
+    with transaction.atomic():
+        if Person.objects.filter(uid=uid).exists():
+            raise NotAllowed(_("A person with this user id exists already."), code="exists")
+        person = Person.objects.create(
+            uid=uid,
+            email=email,
+            name_en=name_en,
+            name_ja=name_ja,
+            affiliation=affiliation,
+            language=language,
+        )
+        record(
+            "person.added",
+            actor=actor,
+            obj=person,
+            data={"uid": uid, "email": email, "affiliation": affiliation},
+        )
+        return person
+
+
+def update_person(person: Person, *, actor: str, **values: str) -> list[str]:
+    """Set the given directory fields where the new value is non-empty and differs; audit the
+    change (``person.updated``). Returns the names of the fields that changed."""
+    unknown = set(values) - set(SYNCED_FIELDS)
+    if unknown:
+        raise ValueError(f"not a directory field: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        person = Person.objects.select_for_update().get(pk=person.pk)
+        changed = [
+            name for name, value in values.items() if value and getattr(person, name) != value
+        ]
+        if not changed:
+            return []
+        for name in changed:
+            setattr(person, name, values[name])
+        person.save(update_fields=changed)
+        record(
+            "person.updated",
+            actor=actor,
+            obj=person,
+            data={name: values[name] for name in changed},
+        )
+        return changed

@@ -1,0 +1,69 @@
+"""The SSO pages of jitsuin's own: a refused sign-in, and signing out of the IdP too."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from jitsuin.access.services import SSO_SESSION_METHOD, record_sign_out
+from jitsuin.sso.identities import SsoRefused, record_refusal
+
+
+def mark_session(request: HttpRequest, method: str) -> None:
+    """Remember, after Django's login, which IdP signed this session in (for sign-out)."""
+    request.session[SSO_SESSION_METHOD] = method
+
+
+def refusal_page(request: HttpRequest, refused: SsoRefused, status: int = 403) -> HttpResponse:
+    """Audit the refusal and tell the person why, in their language, with the next step."""
+    record_refusal(request, refused)
+    context = {"message": refused.message(), "reason": refused.reason}
+    return render(request, "sso/refused.html", context, status=status)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """Sign out of jitsuin and, where the IdP supports it, of the IdP (SAML SLO, OIDC
+    RP-initiated logout): on a shared PC the next person must meet the IdP's login form."""
+    method = request.session.get(SSO_SESSION_METHOD, "")
+    if method == "saml":
+        from jitsuin.sso.saml.logout import start_logout
+
+        response = start_logout(request)
+        if response is not None:
+            record_sign_out(request.user, method=method, idp=True)
+            return response
+    elif method == "oidc":
+        from jitsuin.sso.oidc.logout import end_session_url
+
+        url = end_session_url(request)
+        if url is not None:
+            record_sign_out(request.user, method=method, idp=True)
+            logout(request)
+            return HttpResponseRedirect(url)
+    record_sign_out(request.user, method=method or "password", idp=False)
+    logout(request)
+    if method:
+        messages.warning(
+            request,
+            _(
+                "You have signed out of this portal, but the campus sign-in service cannot "
+                "end its own session from here. On a shared computer, close the browser."
+            ),
+        )
+    else:
+        messages.info(request, _("You have signed out."))
+    return redirect("access:login")
+
+
+@never_cache
+def signed_out(request: HttpRequest) -> HttpResponse:
+    """Where the IdP sends the browser back after ending its session."""
+    if request.user.is_authenticated:
+        logout(request)
+    return render(request, "sso/signed_out.html")
