@@ -74,6 +74,7 @@ class MetadataServer(ThreadingHTTPServer):
     def __init__(self, directory: Path) -> None:
         handler = functools.partial(_Handler, directory=str(directory))
         super().__init__(("127.0.0.1", 0), handler)
+        self.directory = directory
         self.requests: dict[str, int] = {}
 
     def url(self, name: str) -> str:

@@ -26,6 +26,9 @@ class Peers:
     shots: Path
     contexts: list[Any] = field(default_factory=list)
 
+    def __repr__(self) -> str:  # short, for assertion messages
+        return f"Peers({self.base})"
+
     def new_page(self, locale: str = "en-US") -> Any:
         """A page in a browser context of its own: no cookies, so no jitsuin or IdP session."""
         context = self.browser.new_context(

@@ -15,13 +15,23 @@ WAIT_MS = 30_000
 
 def start_saml(page: Any, peers: Peers, idp: str) -> None:
     """From jitsuin's sign-in page to ``idp``'s login form (through the IdP choice if shown)."""
+    assert offered_saml_idp(page, peers, idp), f"{idp} is not offered: {page.url}"
+
+
+def offered_saml_idp(page: Any, peers: Peers, idp: str) -> bool:
+    """Press the SAML button and choose ``idp`` if there is a choice; whether that led to
+    ``idp``'s pages."""
     page.goto(f"{peers.base}/account/login/")
     page.get_by_role("link", name=re.compile("SAML")).click()
     page.wait_for_load_state("load")
     target = peers.idps[idp]
     if not page.url.startswith(target.base):
-        page.get_by_text(target.display_name, exact=False).first.click()
+        choice = page.get_by_text(target.display_name, exact=False)
+        if choice.count() == 0:
+            return False
+        choice.first.click()
         page.wait_for_url(f"{target.base}/**", timeout=WAIT_MS)
+    return True
 
 
 def saml_sign_in(page: Any, peers: Peers, idp: str, user: str) -> None:
