@@ -13,8 +13,6 @@ The suite runs on CI's PostgreSQL pass only; elsewhere it skips.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -75,11 +73,11 @@ def peer_set(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peers]:
     _require_simplesamlphp()
     _require_op_modules()
 
-    # Not under pytest's 0700 tmp tree alone: php -S, nginx and node read from here as this user.
-    work = Path(tempfile.mkdtemp(prefix="jitsuin-sso-peers-"))
-    shots = tmp_path_factory.mktemp("sso-shots")
+    # Kept by pytest after the run (the last three): the peers' logs, for a failure's story.
+    work = tmp_path_factory.mktemp("sso-peers")
+    shots = work / "shots"
+    shots.mkdir()
     with ExitStack() as stack:
-        stack.callback(shutil.rmtree, work, ignore_errors=True)
         https_port, jitsuin_port, op_port = free_port(), free_port(), free_port()
         base = f"https://127.0.0.1:{https_port}"
         sp_entity_id = f"{base}/account/saml2/metadata/"
