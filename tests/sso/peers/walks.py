@@ -26,7 +26,10 @@ def offered_saml_idp(page: Any, peers: Peers, idp: str) -> bool:
     page.wait_for_load_state("load")
     target = peers.idps[idp]
     if not page.url.startswith(target.base):
+        # The choice page names an IdP by its metadata's display name (or its entityID).
         choice = page.get_by_text(target.display_name, exact=False)
+        if choice.count() == 0:
+            choice = page.get_by_text(target.entity_id, exact=False)
         if choice.count() == 0:
             return False
         choice.first.click()
