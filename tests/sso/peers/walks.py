@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from tests.sso.peers.ssp import PASSWORD
 
 if TYPE_CHECKING:
@@ -82,10 +84,20 @@ def sign_out(page: Any, peers: Peers) -> None:
     as its page asks) until jitsuin's signed-out page."""
     page.goto(f"{peers.base}/")
     page.locator("form[action='/account/logout/'] [type=submit]").first.click()
-    page.wait_for_load_state("load")
+    signed_out = f"{peers.base}/account/signed-out/"
+    try:
+        page.wait_for_url(
+            lambda url: not url.startswith(f"{peers.base}/") or url.startswith(signed_out),
+            timeout=WAIT_MS,
+        )
+    except PlaywrightTimeout:
+        raise AssertionError(f"Sign out never left jitsuin (stayed on {page.url})") from None
     if page.url.startswith(peers.op_issuer):
-        page.locator("button[name=logout][value=yes]").click()
-    page.wait_for_url(f"{peers.base}/account/signed-out/**", timeout=WAIT_MS)
+        page.wait_for_load_state("load")
+        confirm = page.locator("button[name=logout][value=yes]")
+        assert confirm.count() == 1, f"the OP's sign-out page: {body_text(page)[:500]}"
+        confirm.click()
+    page.wait_for_url(f"{signed_out}**", timeout=WAIT_MS)
     page.wait_for_load_state("load")
 
 

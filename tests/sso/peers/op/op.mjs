@@ -1,9 +1,10 @@
 // A real OpenID Provider (panva oidc-provider 9, OpenID-certified) for jitsuin's SSO tests.
 // Configured by the environment (the test fixture): OP_ISSUER, OP_PORT, OP_KEY_FILE (private
 // JWK), OP_CLIENT_ID, OP_CLIENT_SECRET, OP_REDIRECT_URIS and OP_POST_LOGOUT_REDIRECT_URIS
-// (space-separated). Sign-in is the provider's dev login form (any password); the login name
-// picks an account below.
+// (space-separated). Sign-in is a plain login form of this file (any password); the login
+// name picks an account below.
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
 const env = (name) => {
@@ -11,7 +12,7 @@ const env = (name) => {
   return process.env[name];
 };
 
-// login -> claims. `sub` is "sub-<login>": stable and unique, unlike the names.
+// login -> claims. The subject is "sub-<login>": stable and unique, unlike the names.
 const ACCOUNTS = {
   s2310001: {
     preferred_username: 's2310001', email: 's2310001@example.ac.jp', email_verified: true,
@@ -35,7 +36,9 @@ const ACCOUNTS = {
   },
 };
 
-const claimsFor = (login) => ({ sub: `sub-${login}`, ...(ACCOUNTS[login] ?? { preferred_username: login }) });
+// The provider makes the ID token's `sub` of the accountId, which is "sub-<login>".
+const loginOf = (id) => id.replace(/^sub-/, '');
+const claimsFor = (login) => ACCOUNTS[login] ?? { preferred_username: login };
 const words = (name) => (process.env[name] || '').split(/\s+/).filter(Boolean);
 const CLAIMS = ['email', 'email_verified', 'name', 'name#ja', 'given_name', 'family_name', 'preferred_username'];
 
@@ -56,8 +59,12 @@ const provider = new Provider(env('OP_ISSUER'), {
     profile: ['name', 'name#ja', 'given_name', 'family_name', 'preferred_username'],
   },
   conformIdTokenClaims: false, // the profile claims in the ID token too, as many IdPs do
-  features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
-  findAccount: async (ctx, id) => ({ accountId: id, claims: async () => claimsFor(id) }),
+  features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: true } },
+  interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
+  findAccount: async (ctx, id) => {
+    const login = loginOf(id);
+    return { accountId: `sub-${login}`, claims: async () => ({ sub: `sub-${login}`, ...claimsFor(login) }) };
+  },
   // A first-party client: consent is implied, so no consent screen after the login form.
   loadExistingGrant: async (ctx) => {
     const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
@@ -72,4 +79,40 @@ const provider = new Provider(env('OP_ISSUER'), {
 });
 provider.on('server_error', (ctx, err) => console.error('server_error', err));
 provider.on('grant.error', (ctx, err) => console.error('grant.error', err.message, err.error_description));
-provider.listen(Number(env('OP_PORT')), '127.0.0.1', () => console.log(`OP ${env('OP_ISSUER')} ready`));
+
+// The login step (the provider leaves interactions to its host): a form, then the account
+// "sub-<login>". Consent is implied by loadExistingGrant.
+const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const loginPage = (uid) => `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Campus sign-in (test OP)</title></head><body><h1>Campus sign-in (test OP)</h1>
+<form method="post" action="/interaction/${escape(uid)}/login">
+<label>Login <input name="login" autofocus required></label>
+<label>Password <input name="password" type="password" required></label>
+<button type="submit">Sign-in</button></form></body></html>`;
+
+async function body(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+const providerCallback = provider.callback();
+const server = createServer(async (req, res) => {
+  if (!req.url.startsWith('/interaction/')) return providerCallback(req, res);
+  try {
+    const details = await provider.interactionDetails(req, res);
+    if (details.prompt.name !== 'login') throw new Error(`unexpected prompt ${details.prompt.name}`);
+    if (req.method === 'POST') {
+      const login = (await body(req)).get('login') || '';
+      const result = { login: { accountId: `sub-${loginOf(login)}` } };
+      return await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
+    }
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(loginPage(details.uid));
+  } catch (err) {
+    console.error('interaction', err);
+    res.writeHead(400, { 'Content-Type': 'text/plain' });
+    res.end(`interaction failed: ${err.message}`);
+  }
+});
+server.listen(Number(env('OP_PORT')), '127.0.0.1', () => console.log(`OP ${env('OP_ISSUER')} ready`));
