@@ -38,7 +38,7 @@ def running(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``argv`` running until the block ends; entered once it accepts connections on ``port``.
     A program that exits or stays deaf fails the test with its log."""
-    with log.open("wb") as output:
+    with log.open("ab") as output:  # a restart adds to the log
         process = subprocess.Popen(
             list(argv), env=dict(env) if env is not None else None, cwd=cwd,
             stdout=output, stderr=subprocess.STDOUT,

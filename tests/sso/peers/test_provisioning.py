@@ -3,6 +3,7 @@ released attributes (jitsuin restarted with the setting for this module)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -26,7 +27,8 @@ def test_a_first_time_saml_user_gets_a_person_from_the_attributes(creating: Peer
     saml_sign_in(page, peers, "uni", "hanako")
     peers.shot(page, "provisioning-01-hanako-ja")
 
-    assert "佐藤 花子 (hanako@example.ac.jp)" in page.inner_text("body")
+    # The Japanese greeting: "佐藤 花子（hanako@example.ac.jp）としてログインしています。"
+    assert re.search(r"佐藤 花子\s*[（(]hanako@example\.ac\.jp[)）]", page.inner_text("body"))
     assert peers.person("hanako@example.ac.jp") == {
         "uid": "hanako@example.ac.jp",
         "email": "hanako@example.ac.jp",

@@ -23,6 +23,10 @@ events {{ worker_connections 64; }}
 http {{
   access_log {work}/access.log;
   {temp}
+  # Bodies and answers stay in memory: nginx's workers (another user when started as root)
+  # cannot write into pytest's private temp tree, and a SAML response is tens of kilobytes.
+  client_body_buffer_size 1m;
+  proxy_max_temp_file_size 0;
   server {{
     listen 127.0.0.1:{port} ssl;
     ssl_certificate {cert};
