@@ -12,7 +12,7 @@ from tests.sso.peers.ssp import PASSWORD
 if TYPE_CHECKING:
     from tests.sso.peers.peerset import Peers
 
-WAIT_MS = 30_000
+WAIT_MS = 15_000
 
 
 def start_saml(page: Any, peers: Peers, idp: str) -> None:
