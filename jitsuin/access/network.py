@@ -9,7 +9,15 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Paths relying services and monitors need from anywhere, whatever the network policy.
-PUBLIC_PREFIXES = ("/crl/", "/ocsp", "/ca/", "/healthz", "/static/")
+# The SP metadata too: the federation and IdP operators fetch it from outside the campus.
+PUBLIC_PREFIXES = (
+    "/crl/",
+    "/ocsp",
+    "/ca/",
+    "/healthz",
+    "/static/",
+    "/account/saml2/metadata/",
+)
 
 
 def _parse(text: str) -> Address | None:

@@ -10,6 +10,6 @@ urlpatterns: list[object] = [
     path("signed-out/", views.signed_out, name="sso_signed_out"),
 ]
 if "oidc" in sso.enabled_methods():
-    urlpatterns.append(path("oidc/", include("mozilla_django_oidc.urls")))
+    urlpatterns.append(path("oidc/", include("jitsuin.sso.oidc.urls")))
 if "saml" in sso.enabled_methods():
-    urlpatterns.append(path("saml2/", include("djangosaml2.urls")))
+    urlpatterns.append(path("saml2/", include("jitsuin.sso.saml.urls")))

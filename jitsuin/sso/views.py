@@ -1,4 +1,4 @@
-"""The SSO pages of jitsuin's own: a refused sign-in, and signing out of the IdP too."""
+"""Signing out of jitsuin and of the IdP, and the page the IdP returns to afterwards."""
 
 from __future__ import annotations
 
@@ -11,19 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from jitsuin.access.services import SSO_SESSION_METHOD, record_sign_out
-from jitsuin.sso.identities import SsoRefused, record_refusal
-
-
-def mark_session(request: HttpRequest, method: str) -> None:
-    """Remember, after Django's login, which IdP signed this session in (for sign-out)."""
-    request.session[SSO_SESSION_METHOD] = method
-
-
-def refusal_page(request: HttpRequest, refused: SsoRefused, status: int = 403) -> HttpResponse:
-    """Audit the refusal and tell the person why, in their language, with the next step."""
-    record_refusal(request, refused)
-    context = {"message": refused.message(), "reason": refused.reason}
-    return render(request, "sso/refused.html", context, status=status)
+from jitsuin.sso.oidc.logout import end_session_url
+from jitsuin.sso.saml.logout import start_logout
 
 
 @require_POST
@@ -32,15 +21,12 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     RP-initiated logout): on a shared PC the next person must meet the IdP's login form."""
     method = request.session.get(SSO_SESSION_METHOD, "")
     if method == "saml":
-        from jitsuin.sso.saml.logout import start_logout
-
-        response = start_logout(request)
+        user = request.user
+        response = start_logout(request)  # djangosaml2 ends the local session here
         if response is not None:
-            record_sign_out(request.user, method=method, idp=True)
+            record_sign_out(user, method=method, idp=True)
             return response
     elif method == "oidc":
-        from jitsuin.sso.oidc.logout import end_session_url
-
         url = end_session_url(request)
         if url is not None:
             record_sign_out(request.user, method=method, idp=True)

@@ -1,4 +1,4 @@
-"""`jitsuin user grant|withdraw|link-sso|show`: staff roles and SSO bindings by explicit decision."""
+"""`jitsuin user grant|withdraw|link-sso|show`: roles and SSO bindings by explicit decision."""
 
 from __future__ import annotations
 

@@ -34,7 +34,8 @@ def test_healthz_degrades_when_a_crl_nears_its_next_update(client, pki):
 
 
 def test_staff_are_alerted_once_per_stale_crl(pki):
-    now = timezone.now()
+    # Noon, local time: "once a day" counts local days, and five minutes later is the same one.
+    now = timezone.localtime().replace(hour=12, minute=0)
     publishing.refresh_crls(now)
     PublishedCrl.objects.filter(authority=pki.current).update(next_update=now - timedelta(hours=1))
     assert health.alert_staff(now) == 1
@@ -73,7 +74,8 @@ def test_staff_get_one_stale_crl_email_a_day_in_both_languages(pki):
     from jitsuin.config import current
     from jitsuin.notify.models import OutboxMessage
 
-    now = timezone.now()
+    # Noon, local time: "once a day" counts local days, and five minutes later is the same one.
+    now = timezone.localtime().replace(hour=12, minute=0)
     publishing.refresh_crls(now)
     PublishedCrl.objects.filter(authority=pki.current).update(next_update=now - timedelta(hours=1))
     assert health.alert_staff(now) == 1

@@ -169,6 +169,10 @@ TABLE: dict[str, Row] = {
     "access:login": public(200, 200),
     "access:logout": public(NOT_ALLOWED, LOGIN),  # POST signs out, then the sign-in page
     "access:totp": signed_in(ALLOWED),  # enter or set up a code; verified staff pass on
+    # Single sign-on's own pages (jitsuin/sso/urls.py): the sign-out an SSO session is handed
+    # to (without an IdP session, a plain sign-out), and where the IdP returns after its own.
+    "sso_sign_out": public(NOT_ALLOWED, LOGIN),
+    "sso_signed_out": public(200, 200),
     # Relying parties (jitsuin/revocation/urls.py) and the load balancer: CA certificates,
     # CRLs, OCSP and /healthz answer every role alike, signed in or not.
     "revocation:ca-bundle": public(200, NOT_ALLOWED),

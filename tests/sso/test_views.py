@@ -10,7 +10,7 @@ from django.utils import translation
 from jitsuin.access.services import SSO_SESSION_METHOD
 from jitsuin.audit.models import AuditEvent
 from jitsuin.sso.identities import SsoRefused
-from jitsuin.sso.views import refusal_page
+from jitsuin.sso.responses import refusal_page
 
 pytestmark = pytest.mark.django_db
 
