@@ -145,12 +145,9 @@ def peer_set(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peers]:
             "JITSUIN_OIDC_ISSUER": issuer,
             "JITSUIN_OIDC_CLIENT_ID": CLIENT_ID,
             "JITSUIN_OIDC_CLIENT_SECRET": CLIENT_SECRET,
-            # Every code exchange goes through the proxy (which passes tokens unchanged
-            # unless a test asks otherwise).
+            # The other endpoints come from discovery; every code exchange goes through the
+            # proxy (which passes tokens unchanged unless a test asks otherwise).
             "JITSUIN_OIDC_TOKEN_ENDPOINT": tamper.url,
-            "JITSUIN_OIDC_AUTHORIZATION_ENDPOINT": f"{issuer}/auth",
-            "JITSUIN_OIDC_USERINFO_ENDPOINT": f"{issuer}/me",
-            "JITSUIN_OIDC_JWKS_ENDPOINT": f"{issuer}/jwks",
             "JITSUIN_SAML_METADATA_URL": metadata.url("federation.xml"),
             "JITSUIN_SAML_METADATA_CERT": str(federation_cert),
             "JITSUIN_SAML_KEY_FILE": str(sp_key),
