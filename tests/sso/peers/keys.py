@@ -58,6 +58,9 @@ def op_signing_key(directory: Path, kid: str = "op-key-1") -> tuple[rsa.RSAPriva
     """The OpenID Provider's RS256 signing key, also written as a private JWK for the OP."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(RSAAlgorithm.to_jwk(key))
+    # PyJWT marks a private JWK key_ops ["sign"]; the OP also verifies with it (the
+    # id_token_hint at sign-out), so the key is marked by `use` alone.
+    jwk.pop("key_ops", None)
     jwk.update(kid=kid, use="sig", alg="RS256")
     path = directory / "op-key.jwk.json"
     path.write_text(json.dumps(jwk))

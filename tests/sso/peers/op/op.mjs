@@ -79,6 +79,7 @@ const provider = new Provider(env('OP_ISSUER'), {
 });
 provider.on('server_error', (ctx, err) => console.error('server_error', err));
 provider.on('grant.error', (ctx, err) => console.error('grant.error', err.message, err.error_description));
+provider.on('end_session.error', (ctx, err) => console.error('end_session.error', err.message, err.error_description, err.cause?.message ?? ''));
 
 // The login step (the provider leaves interactions to its host): a form, then the account
 // "sub-<login>". Consent is implied by loadExistingGrant.
