@@ -12,6 +12,7 @@ The suite runs on CI's PostgreSQL pass only; elsewhere it skips.
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -23,7 +24,7 @@ from tests.browser.helpers import ARGS
 from tests.peers import peers_required, require_tool
 from tests.sso.peers import federation, ssp
 from tests.sso.peers.keys import op_signing_key, self_signed
-from tests.sso.peers.peerset import Peers
+from tests.sso.peers.peerset import DIRECTORY, SUPERUSER, Peers
 from tests.sso.peers.processes import free_port, running
 from tests.sso.peers.site import Site, own_database
 from tests.sso.peers.tamper import tamper_proxy
@@ -32,14 +33,6 @@ from tests.sso.peers.tls_proxy import tls_proxy
 OP_DIR = Path(__file__).resolve().parent / "op"
 CLIENT_ID = "jitsuin"
 CLIENT_SECRET = "jitsuin-oidc-secret-0123456789"
-SUPERUSER = "breakglass"
-
-# The directory before anyone signs in: uid -> (e-mail, name).
-DIRECTORY = {
-    "s2310001": ("s2310001@example.ac.jp", "Taro Yamada"),
-    "s2310002@example.ac.jp": ("s2310002@example.ac.jp", "Taro Yamada"),
-    "s2310002@shib-u.ac.jp": ("s2310002@shib-u.ac.jp", "Taro Yamada"),
-}
 
 
 def on_postgres() -> bool:
@@ -127,7 +120,7 @@ def peer_set(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peers]:
         unsigned.write_text(
             federation.aggregate(
                 [ssp.metadata(idp) for idp in idps.values()],
-                valid_for=federation.datetime.timedelta(days=2),
+                valid_for=datetime.timedelta(days=2),
             )
         )
         federation.sign(

@@ -11,6 +11,16 @@ from tests.sso.peers.site import Site
 from tests.sso.peers.ssp import SamlIdp
 from tests.sso.peers.tamper import TamperProxy
 
+# jitsuin's local break-glass superuser (a password account), made before anyone signs in.
+SUPERUSER = "breakglass"
+
+# The directory before anyone signs in: uid -> (e-mail, name).
+DIRECTORY = {
+    "s2310001": ("s2310001@example.ac.jp", "Taro Yamada"),
+    "s2310002@example.ac.jp": ("s2310002@example.ac.jp", "Taro Yamada"),
+    "s2310002@shib-u.ac.jp": ("s2310002@shib-u.ac.jp", "Taro Yamada"),
+}
+
 
 @dataclass
 class Peers:

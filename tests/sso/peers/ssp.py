@@ -9,7 +9,7 @@ from __future__ import annotations
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tests.sso.peers.keys import cert_base64, self_signed
@@ -218,6 +218,5 @@ def metadata(idp: SamlIdp) -> bytes:
 
 
 def with_port(idp: SamlIdp) -> SamlIdp:
-    from dataclasses import replace
-
+    """``idp`` on a free port of this machine."""
     return replace(idp, port=free_port())

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sso.peers.conftest import SUPERUSER
-from tests.sso.peers.peerset import Peers
+from tests.sso.peers.peerset import SUPERUSER, Peers
 from tests.sso.peers.walks import (
     body_text,
     console_kept_closed,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sso.peers.conftest import DIRECTORY, SUPERUSER
-from tests.sso.peers.peerset import Peers
+from tests.sso.peers.peerset import DIRECTORY, SUPERUSER, Peers
 from tests.sso.peers.walks import (
     body_text,
     console_kept_closed,
@@ -32,7 +31,7 @@ def test_a_person_signs_in_at_the_home_idp_and_sees_their_portal(peers: Peers) -
 
 
 def test_another_idp_asserting_our_eppn_is_refused(peers: Peers) -> None:
-    """ "evil" (scope other-u.ac.jp) says its user "victim" is s2310002@example.ac.jp."""
+    """The IdP "evil" (scope other-u.ac.jp) says its user "victim" is s2310002@example.ac.jp."""
     evil = peers.idps["evil"]
     page = peers.new_page(locale="ja-JP")
     saml_sign_in(page, peers, "evil", "victim")
