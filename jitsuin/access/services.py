@@ -116,14 +116,14 @@ def redeem_enrolment_code(
 
 
 def record_sign_in(
-    user: AbstractBaseUser, *, method: str, second_factor: bool, address: str
+    user: AbstractBaseUser, *, method: str, second_factor: bool, address: str, issuer: str = ""
 ) -> None:
+    """A sign-in; ``issuer`` names the IdP of an SSO sign-in."""
+    data: dict[str, object] = {"method": method, "second_factor": second_factor, "address": address}
+    if issuer:
+        data["issuer"] = issuer
     with transaction.atomic():
-        record(
-            "access.signed_in",
-            actor=actor_label(user),
-            data={"method": method, "second_factor": second_factor, "address": address},
-        )
+        record("access.signed_in", actor=actor_label(user), data=data)
 
 
 def record_sign_out(user: AbstractBaseUser, *, method: str, idp: bool) -> None:

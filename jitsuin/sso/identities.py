@@ -142,7 +142,13 @@ def sign_in(request: HttpRequest | None, assertion: SsoAssertion) -> AbstractBas
                 "inactive", method=assertion.method, issuer=assertion.issuer, uid=assertion.uid
             )
         _keep_person(user, assertion)
-    record_sign_in(user, method=assertion.method, second_factor=False, address=_address(request))
+    record_sign_in(
+        user,
+        method=assertion.method,
+        second_factor=False,
+        address=_address(request),
+        issuer=assertion.issuer,
+    )
     return user
 
 

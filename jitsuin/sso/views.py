@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -25,13 +26,15 @@ def sign_out(request: HttpRequest) -> HttpResponse:
         response = start_logout(request)  # djangosaml2 ends the local session here
         if response is not None:
             record_sign_out(user, method=method, idp=True)
+            if isinstance(response, HttpResponseRedirect):
+                return _to_the_idp(request, response["Location"])
             return response
     elif method == "oidc":
         url = end_session_url(request)
         if url is not None:
             record_sign_out(request.user, method=method, idp=True)
             logout(request)
-            return HttpResponseRedirect(url)
+            return _to_the_idp(request, url)
     record_sign_out(request.user, method=method or "password", idp=False)
     logout(request)
     if method:
@@ -45,6 +48,14 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, _("You have signed out."))
     return redirect("access:login")
+
+
+def _to_the_idp(request: HttpRequest, url: str) -> HttpResponse:
+    """Send the browser on to the IdP's logout by a page, not a redirect: the portal's CSP
+    (``form-action 'self'``) stops a form's POST from being redirected to another site."""
+    response = render(request, "sso/to_the_idp.html", {"url": url})
+    patch_cache_control(response, no_store=True)
+    return response
 
 
 @never_cache

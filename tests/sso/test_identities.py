@@ -39,6 +39,8 @@ def test_a_first_sign_in_binds_the_identity_and_links_the_directory_entry():
     identity = SsoIdentity.objects.get()
     assert (identity.issuer, identity.subject, identity.user) == (UNI, user.get_username(), user)
     assert actions() == ["sso.identity_linked", "person.linked", "access.signed_in"]
+    signed_in = AuditEvent.objects.get(action="access.signed_in")
+    assert (signed_in.data["method"], signed_in.data["issuer"]) == ("saml", UNI)
 
 
 def test_the_second_sign_in_is_the_same_user_even_after_a_rename_at_the_idp():

@@ -10,7 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from djangosaml2 import views as djangosaml2
 from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor
@@ -45,6 +47,10 @@ class LoginView(MetadataGuard, djangosaml2.LoginView):
         return refusal_page(request, refused)
 
 
+# The IdP posts these from its own site: no CSRF token can be there (djangosaml2 exempts them
+# on its own dispatch, which MetadataGuard's replaces). The SAML message's signature and
+# InResponseTo bind the post instead.
+@method_decorator(csrf_exempt, name="dispatch")
 class AssertionConsumerServiceView(MetadataGuard, djangosaml2.AssertionConsumerServiceView):
     def post_login_hook(self, request: HttpRequest, user: Any, session_info: dict) -> None:
         mark_session(request, "saml")
@@ -54,6 +60,7 @@ class LogoutInitView(MetadataGuard, djangosaml2.LogoutInitView):
     pass
 
 
+@method_decorator(csrf_exempt, name="dispatch")
 class LogoutView(MetadataGuard, djangosaml2.LogoutView):
     pass
 
