@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -18,26 +17,11 @@ from requests.auth import HTTPBasicAuth
 
 from jitsuin.sso.identities import sign_in
 from jitsuin.sso.oidc import claims as oidc_claims
+from jitsuin.sso.oidc import fetch
 from jitsuin.sso.oidc.discovery import provider
-from jitsuin.sso.oidc.fetch import OpUnavailable, parse_object, read_capped, timeout
+from jitsuin.sso.oidc.fetch import OpUnavailable, parse_object, read_capped
 from jitsuin.sso.oidc.keys import signing_key
 from jitsuin.sso.oidc.tokens import TokenRefused, verify_id_token, verify_signed_userinfo
-
-
-def _post_or_get(method: str, url: str, **kwargs: Any) -> requests.Response:
-    try:
-        return requests.request(
-            method,
-            url,
-            timeout=timeout(),
-            stream=True,
-            allow_redirects=False,
-            verify=getattr(settings, "OIDC_VERIFY_SSL", True),
-            proxies=getattr(settings, "OIDC_PROXY", None),
-            **kwargs,
-        )
-    except requests.RequestException as exc:
-        raise OpUnavailable(f"{url}: {exc.__class__.__name__}: {exc}") from exc
 
 
 def _oauth_error(body: bytes) -> str:
@@ -120,7 +104,7 @@ class OidcBackend(OIDCAuthenticationBackend):
         auth = None
         if self._uses_basic_auth():
             auth = HTTPBasicAuth(payload["client_id"], payload.pop("client_secret"))
-        response = _post_or_get(
+        response = fetch.request(
             "POST", url, data=payload, auth=auth, headers={"Accept": "application/json"}
         )
         body = read_capped(response, url)
@@ -163,7 +147,7 @@ class OidcBackend(OIDCAuthenticationBackend):
             return {}
         if not isinstance(access_token, str) or not access_token:
             raise TokenRefused("the token endpoint sent no access token")
-        response = _post_or_get("GET", url, headers={"Authorization": f"Bearer {access_token}"})
+        response = fetch.request("GET", url, headers={"Authorization": f"Bearer {access_token}"})
         body = read_capped(response, url)
         if response.status_code in (401, 403):
             raise TokenRefused(f"userinfo refused the access token: HTTP {response.status_code}")

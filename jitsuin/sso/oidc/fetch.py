@@ -36,20 +36,27 @@ def read_capped(response: requests.Response, url: str) -> bytes:
     return bytes(body)
 
 
-def get_json(url: str, *, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """The JSON object at ``url``; ``OpUnavailable`` for anything but a 200 with one."""
+def request(method: str, url: str, **kwargs: Any) -> requests.Response:
+    """A streamed request to the provider (no redirects followed); ``OpUnavailable`` when it
+    does not answer."""
     try:
-        response = requests.get(
+        return requests.request(
+            method,
             url,
-            headers={"Accept": "application/json", **(headers or {})},
             timeout=timeout(),
             stream=True,
             allow_redirects=False,
             verify=getattr(settings, "OIDC_VERIFY_SSL", True),
             proxies=getattr(settings, "OIDC_PROXY", None),
+            **kwargs,
         )
     except requests.RequestException as exc:
         raise OpUnavailable(f"{url}: {exc.__class__.__name__}: {exc}") from exc
+
+
+def get_json(url: str, *, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The JSON object at ``url``; ``OpUnavailable`` for anything but a 200 with one."""
+    response = request("GET", url, headers={"Accept": "application/json", **(headers or {})})
     body = read_capped(response, url)
     if response.status_code != 200:
         raise OpUnavailable(f"{url}: HTTP {response.status_code}")
