@@ -15,7 +15,11 @@ class Command(BaseCommand):
     help = "Write a CA's current CRL to a file; --publish signs a new one first; --all: every CA."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("slug", nargs="?", help="the CA's slug (see `jitsuin ca list`)")
+        parser.add_argument(
+            "slug",
+            nargs="?",
+            help="the CA's slug, as in its CRL URL /crl/<slug>.crl (a wrong one lists them)",
+        )
         parser.add_argument("--out", help="file to write (default: standard output, PEM)")
         parser.add_argument("--pem", action="store_true", help="PEM instead of DER")
         parser.add_argument("--publish", action="store_true", help="sign a fresh CRL now")
