@@ -9,7 +9,8 @@ COMMANDS = {
     "serve": "run jitsuin: migrate, create the demo CA if none, serve the web and a worker",
     "worker": "run a task worker (issue, revoke, publish, notify)",
     "ca": "the CA hierarchy: init, list, create-intermediate, activate, export, revoke",
-    "user": "people and accounts: add, unlock (a sign-in lockout), enrol-code (staff TOTP)",
+    "user": "people and accounts: add, unlock, enrol-code (staff TOTP), grant/withdraw a role, "
+    "link-sso, show",
     "issue": "request a certificate for a person and save the PKCS#12",
     "revoke": "request revocation of a certificate or of a person's certificates",
     "requests": "list requests",
@@ -18,6 +19,7 @@ COMMANDS = {
     "check": "is this certificate still good? (PEM, DER or PKCS#12)",
     "audit": "verify, checkpoint or export the audit log",
     "campaign": "CA switchover campaigns: plan, start, status",
+    "sso": "single sign-on: refresh-metadata (fetch and verify the SAML metadata now)",
 }
 
 
