@@ -9,8 +9,10 @@ linked, and — by ``JITSUIN_SSO_PROVISIONING`` — updated or created from the 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,11 +24,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jitsuin.access.services import record_sign_in
+from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import actor_label, record
+from jitsuin.config import current
 from jitsuin.lifecycle.errors import NotAllowed
 from jitsuin.lifecycle.models import Person
 from jitsuin.lifecycle.people import add_person, update_person
 from jitsuin.sso.models import SsoIdentity
+
+logger = logging.getLogger(__name__)
+
+# Refused sign-ins from one address are audited up to JITSUIN_LOGIN_ADDRESS_LIMIT per this span.
+REFUSALS_COUNTED_FOR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -222,9 +231,34 @@ def _keep_person(user: AbstractBaseUser, assertion: SsoAssertion) -> None:
         )
 
 
-def record_refusal(request: HttpRequest | None, refused: SsoRefused) -> None:
-    """Audit a refused SSO sign-in (``access.sso_refused``)."""
+def record_refusal(request: HttpRequest | None, refused: SsoRefused) -> bool:
+    """Audit a refused SSO sign-in (``access.sso_refused``); returns False when not recorded.
+
+    Anyone who reaches the portal can send refused callbacks: past
+    ``JITSUIN_LOGIN_ADDRESS_LIMIT`` refusals from one address in an hour, further ones are
+    logged in one line instead, so that the audit log cannot be flooded.
+    """
+    address = _address(request)
+    limit = current().login_address_limit
+    since = timezone.now() - REFUSALS_COUNTED_FOR
     with transaction.atomic():
+        if (
+            address
+            and limit
+            and (
+                AuditEvent.objects.filter(
+                    action="access.sso_refused", at__gte=since, data__address=address
+                ).count()
+                >= limit
+            )
+        ):
+            logger.warning(
+                "SSO refusal from %s not audited (%d in the last hour): %s",
+                address,
+                limit,
+                refused.reason,
+            )
+            return False
         record(
             "access.sso_refused",
             data={
@@ -233,9 +267,10 @@ def record_refusal(request: HttpRequest | None, refused: SsoRefused) -> None:
                 "reason": refused.reason,
                 "uid": refused.uid[:150],
                 "detail": refused.detail[:500],
-                "address": _address(request),
+                "address": address,
             },
         )
+    return True
 
 
 def link_identity(

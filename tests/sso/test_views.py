@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 from django.utils import translation
 
+from jitsuin import config
 from jitsuin.access.services import SSO_SESSION_METHOD
 from jitsuin.audit.models import AuditEvent
+from jitsuin.sso import identities
 from jitsuin.sso.identities import SsoRefused
 from jitsuin.sso.responses import refusal_page
 
@@ -67,3 +71,15 @@ def test_the_signed_out_page_ends_a_session_left_open(client):
     assert response.status_code == 200
     assert b"campus sign-in service" in response.content
     assert "_auth_user_id" not in client.session
+
+
+def test_refusals_from_one_address_cannot_flood_the_audit_log(monkeypatch):
+    limited = dataclasses.replace(config.current(), login_address_limit=3)
+    monkeypatch.setattr(identities, "current", lambda: limited)
+    replayed = SsoRefused("state", method="oidc", issuer="https://op.example.ac.jp")
+    for address in ["192.0.2.7"] * 5 + ["192.0.2.8"]:
+        request = RequestFactory().get("/account/oidc/callback/")
+        request.client_address = address
+        assert refusal_page(request, replayed, status=400).status_code == 400  # page always
+    audited = AuditEvent.objects.filter(action="access.sso_refused")
+    assert [e.data["address"] for e in audited.order_by("id")] == ["192.0.2.7"] * 3 + ["192.0.2.8"]
