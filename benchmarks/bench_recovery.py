@@ -5,7 +5,8 @@ tests/faults does), so the main database is never restarted. Needs pg_ctl
 (/usr/lib/postgresql/*/bin); prints "skipped" without it.
 
 - SIGKILL: a worker signs and hangs before recording (tests/chaos_connector.py,
-  CHAOS_FAIL=hang-after-sign) holding the lease; a second worker runs; the first is killed. Measured: kill -> ready.
+  CHAOS_FAIL=hang-after-sign) holding the lease; a second worker runs; the first is killed.
+  Measured: kill -> ready.
   Target: p95 <= JITSUIN_LEASE + one sweep interval (here 10 s + 5 s).
 - Database restart: two workers idle; `pg_ctl restart -m fast`; a request queued as soon as
   the database is back. Measured: restart start -> that request ready, workers alive after.

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.chaos_connector import chaos
 from jitsuin.lifecycle.models import Certificate, CertificateStatus, Person, Request, RequestState
 from jitsuin.pki.pkcs12 import load_pkcs12
+from tests.chaos_connector import chaos
 
 
 def run(*args: str) -> str:

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from tests.chaos_connector import chaos
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed
 from jitsuin.lifecycle.housekeeping import sweep
 from jitsuin.lifecycle.models import Certificate, Request, RequestState
 from jitsuin.lifecycle.pipeline import advance, backoff, settings
 from jitsuin.lifecycle.services import cancel_request, request_issue, retry_request
+from tests.chaos_connector import chaos
 from tests.lifecycle.conftest import key
 
 

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from jitsuin.audit.services import verify
-from tests.chaos_connector import chaos
 from jitsuin.lifecycle import housekeeping, pipeline, services
 from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.models import (
@@ -29,6 +28,7 @@ from jitsuin.lifecycle.models import (
     RolloverPolicy,
 )
 from jitsuin.lifecycle.transitions import WORKABLE
+from tests.chaos_connector import chaos
 from tests.lifecycle.conftest import T0, key, make_person
 
 # Weighted by repetition: issuing, working and collecting happen most.

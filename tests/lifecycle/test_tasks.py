@@ -9,12 +9,12 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from tests.chaos_connector import chaos
 from jitsuin.lifecycle.housekeeping import sweep
 from jitsuin.lifecycle.models import Certificate, Request, RequestKind, RequestState, RolloverPolicy
 from jitsuin.lifecycle.services import cancel_request, request_issue, request_revoke
 from jitsuin.lifecycle.tasks import scheduler_tick
 from jitsuin.lifecycle.worker import PipelineWorker
+from tests.chaos_connector import chaos
 from tests.lifecycle.conftest import key, run_pipeline
 
 
