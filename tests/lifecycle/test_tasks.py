@@ -12,7 +12,6 @@ from django_tasks_db.models import DBTaskResult
 from jitsuin.lifecycle.housekeeping import sweep
 from jitsuin.lifecycle.models import Certificate, Request, RequestKind, RequestState, RolloverPolicy
 from jitsuin.lifecycle.services import cancel_request, request_issue, request_revoke
-from jitsuin.lifecycle.tasks import scheduler_tick
 from jitsuin.lifecycle.worker import PipelineWorker
 from tests.chaos_connector import chaos
 from tests.lifecycle.conftest import key, run_pipeline
@@ -80,12 +79,6 @@ def test_sweep_re_enqueues_a_request_whose_task_was_lost(profile, alice, t0):
     run_worker()
     request.refresh_from_db()
     assert request.state == RequestState.READY
-
-
-def test_scheduler_tick_runs_the_registered_jobs(db):
-    ran = scheduler_tick.call()
-    assert "lifecycle.sweep" in ran and "lifecycle.expire_pickups" in ran
-    assert "lifecycle.sweep" not in scheduler_tick.call()  # not due again yet
 
 
 def _revoke_first_with_waiting_issue(profile, alice, t0):
