@@ -4,7 +4,7 @@ Runs on a throwaway PostgreSQL cluster of its own (pg_ctl in a temporary directo
 tests/faults does), so the main database is never restarted. Needs pg_ctl
 (/usr/lib/postgresql/*/bin); prints "skipped" without it.
 
-- SIGKILL: a worker signs and hangs before recording (tests/chaos_connector.py,
+- SIGKILL: a worker signs and hangs before recording (tests/chaos/,
   CHAOS_FAIL=hang-after-sign) holding the lease; a second worker runs; the first is killed.
   Measured: kill -> ready.
   Target: p95 <= JITSUIN_LEASE + one sweep interval (here 10 s + 5 s).
@@ -46,7 +46,7 @@ def _wait(predicate, timeout: float):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.chaos_connector import chaos_env
+    from tests.chaos import chaos_env
     from tests.faults.conftest import Cluster, _pg_bin, free_port, make_site
 
     pg_bin = _pg_bin()

@@ -8,7 +8,7 @@ from jitsuin import config
 from jitsuin.config import ConfigError, JitsuinConfig
 from jitsuin.connectors.builtin import BuiltinConnector
 from jitsuin.connectors.registry import connector_for
-from tests.chaos_connector import ChaosConnector
+from tests.chaos.connector import ChaosConnector
 
 
 @pytest.fixture
@@ -23,15 +23,15 @@ def connectors(monkeypatch):  # type: ignore[no-untyped-def]
 
 
 def test_a_named_class_adds_a_connector_or_replaces_the_builtin_one(connectors):
-    connectors("upstream=tests.chaos_connector:ChaosConnector")
+    connectors("upstream=tests.chaos.connector:ChaosConnector")
     assert isinstance(connector_for("upstream"), ChaosConnector)
     assert type(connector_for("builtin")) is BuiltinConnector
-    connectors("builtin=tests.chaos_connector:ChaosConnector")
+    connectors("builtin=tests.chaos.connector:ChaosConnector")
     assert isinstance(connector_for("builtin"), ChaosConnector)
 
 
 def test_a_malformed_item_stops_start_up_naming_the_variable():
-    for bad in ("builtin", "builtin=tests.chaos_connector", "=a.b:C", "b=a b:C"):
+    for bad in ("builtin", "builtin=tests.chaos.connector", "=a.b:C", "b=a b:C"):
         with pytest.raises(ConfigError, match="JITSUIN_CONNECTORS"):
             JitsuinConfig.from_env({"JITSUIN_CONNECTORS": bad})
 
@@ -40,9 +40,9 @@ def test_a_class_that_cannot_be_loaded_is_a_config_error(connectors):
     connectors("builtin=tests.no_such_module:Connector")
     with pytest.raises(ConfigError, match="JITSUIN_CONNECTORS: cannot load"):
         connector_for("builtin")
-    connectors("builtin=tests.chaos_connector:NoSuchClass")
+    connectors("builtin=tests.chaos.connector:NoSuchClass")
     with pytest.raises(ConfigError, match="cannot load"):
         connector_for("builtin")
-    connectors("builtin=tests.chaos_connector:chaos_env")
+    connectors("builtin=tests.chaos:chaos_env")
     with pytest.raises(ConfigError, match="from_config"):
         connector_for("builtin")

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.chaos_connector import chaos_env
+from tests.chaos import chaos_env
 from tests.faults.conftest import QUEUE_ISSUES, make_site, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]

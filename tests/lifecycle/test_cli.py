@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from jitsuin.lifecycle.models import Certificate, CertificateStatus, Person, Request, RequestState
 from jitsuin.pki.pkcs12 import load_pkcs12
-from tests.chaos_connector import chaos
+from tests.chaos.connector import chaos
 
 
 def run(*args: str) -> str:

@@ -11,7 +11,7 @@ from jitsuin.lifecycle.housekeeping import sweep
 from jitsuin.lifecycle.models import Certificate, Request, RequestState
 from jitsuin.lifecycle.pipeline import advance, backoff, settings
 from jitsuin.lifecycle.services import cancel_request, request_issue, retry_request
-from tests.chaos_connector import chaos
+from tests.chaos.connector import chaos
 from tests.lifecycle.conftest import key
 
 

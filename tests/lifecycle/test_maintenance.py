@@ -76,7 +76,7 @@ def test_revocation_window_does_not_hold_issuance(profile, alice, t0):
 
 
 def test_upstream_announced_maintenance_holds_the_request(profile, alice, t0):
-    from tests.chaos_connector import chaos
+    from tests.chaos.connector import chaos
 
     request = request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
     until = t0 + timedelta(hours=3)

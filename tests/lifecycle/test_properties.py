@@ -28,7 +28,7 @@ from jitsuin.lifecycle.models import (
     RolloverPolicy,
 )
 from jitsuin.lifecycle.transitions import WORKABLE
-from tests.chaos_connector import chaos
+from tests.chaos.connector import chaos
 from tests.lifecycle.conftest import T0, key, make_person
 
 # Weighted by repetition: issuing, working and collecting happen most.

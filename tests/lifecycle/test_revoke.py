@@ -61,7 +61,7 @@ def test_unknown_reason_already_revoked_and_expired_are_refused(cert, profile, a
 def test_revoke_cannot_be_cancelled_once_at_the_upstream(cert):
     from jitsuin.lifecycle.pipeline import advance
     from jitsuin.lifecycle.services import cancel_request
-    from tests.chaos_connector import chaos
+    from tests.chaos.connector import chaos
 
     request = request_revoke(cert, actor="u", idempotency_key=key(), now=T0)
     with chaos(delay=timedelta(minutes=10)):

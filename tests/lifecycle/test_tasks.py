@@ -13,7 +13,7 @@ from jitsuin.lifecycle.housekeeping import sweep
 from jitsuin.lifecycle.models import Certificate, Request, RequestKind, RequestState, RolloverPolicy
 from jitsuin.lifecycle.services import cancel_request, request_issue, request_revoke
 from jitsuin.lifecycle.worker import PipelineWorker
-from tests.chaos_connector import chaos
+from tests.chaos.connector import chaos
 from tests.lifecycle.conftest import key, run_pipeline
 
 

@@ -19,7 +19,7 @@ from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import verify
 from jitsuin.lifecycle.models import Certificate, Request, RequestState, RequestTransition
 from jitsuin.lifecycle.services import default_profile, request_issue
-from tests.chaos_connector import chaos_env
+from tests.chaos import chaos_env
 from tests.lifecycle.conftest import key, make_person
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -1,17 +1,5 @@
-"""The chaos connector: jitsuin's builtin CA with the faults of a real upstream, for tests.
-
-It stands in for the ``builtin`` connector through ``JITSUIN_CONNECTORS``, which loads any
-importable class: ``chaos_env(...)`` is the environment of a jitsuin process (a real worker)
-whose builtin connector fails as asked; ``chaos(...)`` does the same in this process within a
-block. Processes are started with the repository root as their working directory, so
-``tests.chaos_connector`` imports there.
-
-Faults (``CHAOS_FAIL``, off when unset): ``always`` (every call raises), ``once`` (the first
-attempt of each request raises), ``hang`` (the call blocks for ``CHAOS_HANG``, default one
-hour, as a dead upstream would), ``hang-after-sign`` (signs, then blocks before answering: a
-crash between signing and recording), ``reject`` (a permanent refusal). Another value fails
-each request the worker takes, naming the variable.
-"""
+"""The chaos connector: jitsuin's builtin CA with the faults of a real upstream (see
+``tests.chaos``). ``chaos(...)`` makes it this process' builtin connector within a block."""
 
 from __future__ import annotations
 
@@ -22,7 +10,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from jitsuin import config
@@ -38,11 +25,7 @@ from jitsuin.connectors.base import (
     RevokeOrder,
 )
 from jitsuin.connectors.builtin import BuiltinConnector
-
-FAIL_MODES = ("", "always", "once", "hang", "hang-after-sign", "reject")
-# The JITSUIN_CONNECTORS item that makes this class the builtin connector.
-AS_BUILTIN = "builtin=tests.chaos_connector:ChaosConnector"
-ROOT = Path(__file__).resolve().parents[1]
+from tests.chaos import AS_BUILTIN, FAIL_MODES
 
 # The fields chaos(...) sets on every chaos connector this process builds.
 _in_process: dict[str, Any] = {}
@@ -99,16 +82,6 @@ class ChaosConnector(BuiltinConnector):
         if self.maintenance_until is not None and now < self.maintenance_until:
             return Maintenance(until=self.maintenance_until)
         return super().in_maintenance(now)
-
-
-def chaos_env(fail: str, *, hang: str = "") -> dict[str, str]:
-    """Environment variables for a jitsuin process whose builtin connector fails as ``fail``
-    (one of FAIL_MODES), blocking for ``hang`` (a duration) where it hangs."""
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env = {"JITSUIN_CONNECTORS": AS_BUILTIN, "CHAOS_FAIL": fail, "PYTHONPATH": path}
-    if hang:
-        env["CHAOS_HANG"] = hang
-    return env
 
 
 @contextmanager

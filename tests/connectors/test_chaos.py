@@ -10,7 +10,8 @@ from jitsuin.config import JitsuinConfig
 from jitsuin.connectors.base import ConnectorError, ConnectorRejected, Issued, Maintenance
 from jitsuin.connectors.builtin import BuiltinConnector
 from jitsuin.connectors.registry import connector_for
-from tests.chaos_connector import ChaosConnector, chaos, chaos_env
+from tests.chaos import chaos_env
+from tests.chaos.connector import ChaosConnector, chaos
 from tests.connectors.test_builtin import order
 
 NOW = datetime.now(UTC)
@@ -53,7 +54,7 @@ def test_settings_from_the_environment():
 def test_chaos_env_makes_it_the_builtin_connector_of_a_process():
     env = chaos_env("hang-after-sign", hang="6s")
     config = JitsuinConfig.from_env(env)
-    assert config.connectors == {"builtin": "tests.chaos_connector:ChaosConnector"}
+    assert config.connectors == {"builtin": "tests.chaos.connector:ChaosConnector"}
     assert env["CHAOS_FAIL"] == "hang-after-sign" and env["CHAOS_HANG"] == "6s"
 
 
