@@ -25,6 +25,8 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def _setup_django() -> str:
@@ -85,6 +87,25 @@ def _pool_size() -> int:
     return int(current().extra.get("JITSUIN_KEY_POOL") or "2")
 
 
+@contextmanager
+def _key_pool(size: int) -> Iterator[None]:
+    """Within the block, the builtin connector draws keys from a pool of ``size``
+    (``JITSUIN_KEY_POOL``; 0: none)."""
+    from jitsuin.config import current
+
+    previous = os.environ.get("JITSUIN_KEY_POOL")
+    os.environ["JITSUIN_KEY_POOL"] = str(size)
+    current.cache_clear()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("JITSUIN_KEY_POOL", None)
+        else:
+            os.environ["JITSUIN_KEY_POOL"] = previous
+        current.cache_clear()
+
+
 def _settle_pool(size: int) -> tuple[int, float]:
     """Wait until the key pool of ``size`` is full and idle (if it has a thread); the keys
     it has made so far and the CPU seconds spent making them."""
@@ -104,7 +125,6 @@ def _pipeline_run(n: int, run: str, *, pool_size: int) -> dict[str, float]:
     only when it is full and idle again, so the run pays for exactly the ``n`` keys it
     used, no more (keys made ahead by an earlier round) and no less (keys made ahead for
     the next one)."""
-    from jitsuin.connectors.registry import override
     from jitsuin.lifecycle.models import Person, Request, RequestState
     from jitsuin.lifecycle.services import default_profile, request_issue
     from jitsuin.lifecycle.worker import PipelineWorker
@@ -114,7 +134,7 @@ def _pipeline_run(n: int, run: str, *, pool_size: int) -> dict[str, float]:
         Person.objects.create(uid=f"bench{run}-{i}", email=f"bench{run}-{i}@example.ac.jp")
         for i in range(n)
     ]
-    with override("builtin", key_pool=pool_size):
+    with _key_pool(pool_size):
         made_before, keys_cpu_before = _settle_pool(pool_size)
         asked, asked_cpu = time.perf_counter(), time.process_time()
         requests = [

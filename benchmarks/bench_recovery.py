@@ -4,8 +4,9 @@ Runs on a throwaway PostgreSQL cluster of its own (pg_ctl in a temporary directo
 tests/faults does), so the main database is never restarted. Needs pg_ctl
 (/usr/lib/postgresql/*/bin); prints "skipped" without it.
 
-- SIGKILL: a worker signs and hangs before recording (JITSUIN_BUILTIN_FAIL=hang-after-sign)
-  holding the lease; a second worker runs; the first is killed. Measured: kill -> ready.
+- SIGKILL: a worker signs and hangs before recording (tests/chaos/,
+  CHAOS_FAIL=hang-after-sign) holding the lease; a second worker runs; the first is killed.
+  Measured: kill -> ready.
   Target: p95 <= JITSUIN_LEASE + one sweep interval (here 10 s + 5 s).
 - Database restart: two workers idle; `pg_ctl restart -m fast`; a request queued as soon as
   the database is back. Measured: restart start -> that request ready, workers alive after.
@@ -45,6 +46,7 @@ def _wait(predicate, timeout: float):  # type: ignore[no-untyped-def]
 
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.chaos import chaos_env
     from tests.faults.conftest import Cluster, _pg_bin, free_port, make_site
 
     pg_bin = _pg_bin()
@@ -90,7 +92,7 @@ def main() -> None:
             rescuer.send_signal(signal.SIGSTOP)  # let the doomed worker take the request
             doomed = site.start(
                 "worker", "--interval", "0.2", "--worker-id", f"doomed{round_}",
-                name=f"d{round_}", JITSUIN_BUILTIN_FAIL="hang-after-sign",
+                name=f"d{round_}", **chaos_env("hang-after-sign"),
             )  # fmt: skip
             request_id = new_request()
             owner = f"doomed{round_}"

@@ -99,6 +99,21 @@ def _allowed_hosts(env: Mapping[str, str], public_url: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(h for h in (host, *LOOPBACK_HOSTS) if h))
 
 
+_CONNECTOR_CLASS = re.compile(r"^[A-Za-z_][\w-]*=[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def _connectors(env: Mapping[str, str]) -> dict[str, str]:
+    """JITSUIN_CONNECTORS: ``name=package.module:Class`` items, each adding a connector or
+    replacing one (``builtin`` included) with a class that has ``from_config(config)``."""
+    found: dict[str, str] = {}
+    for item in _items(env.get("JITSUIN_CONNECTORS") or ""):
+        if not _CONNECTOR_CLASS.match(item):
+            raise ConfigError(f"JITSUIN_CONNECTORS: {item!r} is not name=package.module:Class")
+        name, path = item.split("=", 1)
+        found[name] = path
+    return found
+
+
 LOCKOUT_KEYS = ("account", "address", "account+address")
 
 
@@ -192,6 +207,8 @@ class JitsuinConfig:
     audit_checkpoint_every: timedelta = timedelta(hours=1)
     audit_checkpoint_events: int = 1000
     audit_email: str = ""
+    # Connector classes by name (JITSUIN_CONNECTORS), beside or instead of "builtin".
+    connectors: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def key_dir(self) -> Path:
@@ -253,6 +270,7 @@ class JitsuinConfig:
             **_sign_in_settings(env),
             extra={k: v for k, v in env.items() if k.startswith("JITSUIN_")},
             **_audit_settings(env),
+            connectors=_connectors(env),
         )
 
     def ensure_data_dir(self) -> None:

@@ -14,10 +14,3 @@ def send_invitations(campaign_id: int) -> int:
     campaign = Campaign.objects.get(pk=campaign_id)
     done = services.send_invitations(campaign)
     return done.done if done else 0
-
-
-@task(queue_name="bulk")
-def send_reminders(campaign_id: int) -> int:
-    campaign = Campaign.objects.get(pk=campaign_id)
-    reminder = services.send_reminders(campaign)
-    return reminder.recipients if reminder else 0

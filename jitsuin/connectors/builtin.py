@@ -1,18 +1,14 @@
 """The builtin connector: signs with jitsuin's own issuing CA.
 
 ``JITSUIN_BUILTIN_DELAY`` emulates a slow upstream: a submission returns a reference that
-becomes ready after the delay (nothing sleeps). Test hooks, from the environment or
-:func:`jitsuin.connectors.registry.override`: ``JITSUIN_BUILTIN_FAIL`` = ``always`` (every
-call raises), ``once`` (the first attempt of each request raises), ``hang`` (the call
-blocks for ``JITSUIN_BUILTIN_HANG``, default one hour, as a dead upstream would),
-``hang-after-sign`` (signs, then blocks before answering: a crash between signing and
-recording), ``reject`` (a permanent refusal).
+becomes ready after the delay (nothing sleeps). It has no fault hooks: an upstream that
+fails, refuses or hangs is another connector put in its place with ``JITSUIN_CONNECTORS``
+(as the tests' chaos connector is).
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,7 +24,7 @@ from jitsuin.authorities.services import (
     public_urls,
     signer_for,
 )
-from jitsuin.config import JitsuinConfig, parse_duration
+from jitsuin.config import JitsuinConfig
 from jitsuin.connectors.base import (
     ConnectorError,
     ConnectorRejected,
@@ -47,8 +43,6 @@ from jitsuin.pki.issuance import Signer, issue_certificate, issue_from_csr
 from jitsuin.pki.keys import KeySpec
 from jitsuin.pki.keystore import KeyStoreError
 from jitsuin.pki.profiles import end_entity_profile
-
-FAIL_MODES = ("", "always", "once", "hang", "hang-after-sign", "reject")
 
 _signers: dict[tuple[int, str, str], tuple[Signer, list[x509.Certificate]]] = {}
 _signers_lock = threading.Lock()
@@ -71,34 +65,15 @@ def _signer_and_chain(authority: Authority) -> tuple[Signer, list[x509.Certifica
 class BuiltinConnector:
     name: str = "builtin"
     delay: timedelta = timedelta(0)
-    fail: str = ""
-    hang: timedelta = timedelta(hours=1)
     key_pool: int = 0
-    # Test hook: the upstream announces maintenance until this instant.
-    maintenance_until: datetime | None = None
 
     @classmethod
     def from_config(cls, config: JitsuinConfig) -> BuiltinConnector:
-        fail = config.extra.get("JITSUIN_BUILTIN_FAIL", "").strip().lower()
-        if fail not in FAIL_MODES:
-            raise ValueError(f"JITSUIN_BUILTIN_FAIL: {fail!r} is not one of {FAIL_MODES}")
-        hang = parse_duration(
-            config.extra.get("JITSUIN_BUILTIN_HANG") or "1h", name="JITSUIN_BUILTIN_HANG"
-        )
         try:
             key_pool = int(config.extra.get("JITSUIN_KEY_POOL") or "2")
         except ValueError as exc:
             raise ValueError("JITSUIN_KEY_POOL: not a number") from exc
-        return cls(delay=config.builtin_delay, fail=fail, hang=hang, key_pool=key_pool)
-
-    def _hooks(self, attempt: int) -> None:
-        if self.fail == "always" or (self.fail == "once" and attempt <= 1):
-            raise ConnectorError("builtin CA: simulated upstream failure (JITSUIN_BUILTIN_FAIL)")
-        if self.fail == "reject":
-            raise ConnectorRejected("builtin CA: simulated refusal (JITSUIN_BUILTIN_FAIL=reject)")
-        if self.fail == "hang":
-            time.sleep(self.hang.total_seconds())
-            raise ConnectorError("builtin CA: no answer (JITSUIN_BUILTIN_FAIL=hang)")
+        return cls(delay=config.builtin_delay, key_pool=key_pool)
 
     def _pending(self, kind: str, request_id: int, now: datetime) -> Pending:
         ready_at = now + self.delay
@@ -146,20 +121,16 @@ class BuiltinConnector:
             raise ConnectorRejected(f"builtin CA: {exc}") from exc
         except AuthorityError as exc:
             raise ConnectorError(f"builtin CA: {exc}") from exc
-        if self.fail == "hang-after-sign":
-            time.sleep(self.hang.total_seconds())
         return Issued(
             certificate=certificate, chain=list(chain), private_key=key, authority=authority
         )
 
     def submit_issue(self, order: IssueOrder, *, now: datetime) -> Issued | Pending:
-        self._hooks(order.attempt)
         if self.delay > timedelta(0):
             return self._pending("issue", order.request_id, now)
         return self._sign(order, now)
 
     def submit_revoke(self, order: RevokeOrder, *, now: datetime) -> Revoked | Pending:
-        self._hooks(order.attempt)
         if not Authority.objects.filter(fingerprint_sha256=order.issuer_fingerprint).exists():
             raise ConnectorRejected("builtin CA: the certificate was not issued by this CA")
         if self.delay > timedelta(0):
@@ -179,6 +150,5 @@ class BuiltinConnector:
         return Revoked(revoked_at=now)
 
     def in_maintenance(self, now: datetime) -> Maintenance | None:
-        if self.maintenance_until is not None and now < self.maintenance_until:
-            return Maintenance(until=self.maintenance_until)
+        # jitsuin's own CA has no upstream to announce maintenance; windows are rows.
         return None

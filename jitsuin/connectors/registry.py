@@ -1,37 +1,40 @@
-"""Connectors by name, built from the configuration; tests may override their settings."""
+"""Connectors by name, built from the configuration.
+
+``builtin`` is jitsuin's own CA (:class:`BuiltinConnector`). ``JITSUIN_CONNECTORS`` adds
+connectors or replaces one, ``builtin`` included, with any importable class that has a
+``from_config(config)`` class method: ``name=package.module:Class``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import importlib
+from functools import cache
 from typing import Any
 
-from jitsuin.config import current
+from jitsuin.config import ConfigError, current
 from jitsuin.connectors.base import Connector
 from jitsuin.connectors.builtin import BuiltinConnector
 
-_OVERRIDES: dict[str, dict[str, Any]] = {}
-
 
 def connector_for(name: str) -> Connector:
-    """The connector called ``name`` (``builtin`` for now)."""
+    """The connector called ``name``, built from the current configuration; a LookupError
+    when no connector has that name, a ConfigError when its class cannot be loaded."""
+    config = current()
+    path = config.connectors.get(name)
+    if path is not None:
+        return _connector_class(path).from_config(config)
     if name != "builtin":
         raise LookupError(f"no connector named {name!r}")
-    connector = BuiltinConnector.from_config(current())
-    for field, value in _OVERRIDES.get(name, {}).items():
-        setattr(connector, field, value)
-    return connector
+    return BuiltinConnector.from_config(config)
 
 
-@contextmanager
-def override(name: str = "builtin", **settings: Any) -> Iterator[None]:
-    """Change a connector's settings (``delay``, ``fail``, ``hang``) within a block; for tests."""
-    previous = _OVERRIDES.get(name)
-    _OVERRIDES[name] = {**(previous or {}), **settings}
+@cache
+def _connector_class(path: str) -> Any:
+    module_name, _, class_name = path.partition(":")
     try:
-        yield
-    finally:
-        if previous is None:
-            _OVERRIDES.pop(name, None)
-        else:
-            _OVERRIDES[name] = previous
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"JITSUIN_CONNECTORS: cannot load {path!r}: {exc}") from exc
+    if not callable(getattr(cls, "from_config", None)):
+        raise ConfigError(f"JITSUIN_CONNECTORS: {path!r} has no from_config(config)")
+    return cls

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django_tasks import task
 
-from jitsuin.lifecycle import housekeeping, periodic, pipeline
+from jitsuin.lifecycle import pipeline
 
 logger = logging.getLogger("jitsuin.tasks")
 PIPELINE_QUEUE = "pipeline"
@@ -38,22 +38,6 @@ def process_request(request_id: int) -> str:
 def poll_request(request_id: int) -> str:
     """Ask a slow connector again about a submitted request."""
     return _advance(request_id)
-
-
-@task(queue_name=PIPELINE_QUEUE)
-def expire_pickups() -> int:
-    return housekeeping.expire_pickups(timezone.now())
-
-
-@task(queue_name=PIPELINE_QUEUE)
-def revoke_superseded() -> int:
-    return housekeeping.revoke_superseded(timezone.now())
-
-
-@task(queue_name="default")
-def scheduler_tick() -> list[str]:
-    """Run the registered periodic jobs that are due; safe to run from several workers."""
-    return periodic.run_due(timezone.now())
 
 
 def enqueue_processing(request_id: int, *, at: datetime | None = None) -> None:

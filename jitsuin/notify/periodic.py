@@ -17,12 +17,6 @@ JOBS: dict[str, tuple[timedelta, Callable[[datetime], object]]] = {
 }
 
 
-def run_all(now: datetime) -> None:
-    """Run every job once (``jitsuin notify run``, tests, or a cron line)."""
-    for _every, job in JOBS.values():
-        job(now)
-
-
 def register_jobs() -> None:
     for name, (every, job) in JOBS.items():
         periodic.register(name, every, job)

@@ -308,33 +308,3 @@ def crl_bundle_pem(*, now: datetime | None = None) -> str:
     """Every CA's current CRL in PEM, roots first (FreeRADIUS check_crl needs all of them)."""
     authorities = sorted(Authority.objects.all(), key=lambda a: (a.role != "root", a.not_before))
     return "".join(crl_pem(current_crl(a, now=now)) for a in authorities)
-
-
-@dataclass(frozen=True)
-class RevocationEffect:
-    """When a revocation made at ``revoked_at`` reaches each kind of relying party."""
-
-    ocsp: datetime  # OCSP clients: at once (the stored answer is re-signed in the transaction)
-    crl_published: datetime  # the CRL listing it is published (debounce, or a scheduled time)
-    crl_cached_until: datetime | None  # services keeping the previous CRL until its nextUpdate
-
-
-def revocation_effect(
-    authority: Authority, *, revoked_at: datetime | None = None, now: datetime | None = None
-) -> RevocationEffect:
-    """For the portal's "when does this take effect where" (see docs/relying-parties.md)."""
-    now = now or timezone.now()
-    at = max(revoked_at or now, now)
-    pending = PendingPublication.objects.filter(authority=authority).first()
-    published = at + timings().crl_debounce
-    if pending is not None and pending.due_at >= at:
-        published = pending.due_at
-    latest = latest_crl(authority)
-    if latest is not None and revoked_at is not None and latest.this_update >= revoked_at:
-        published = latest.this_update
-    cached = next_crl_update(authority, now=now)
-    return RevocationEffect(
-        ocsp=at,
-        crl_published=published,
-        crl_cached_until=max(cached, published) if cached else None,
-    )

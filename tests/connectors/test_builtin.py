@@ -1,4 +1,4 @@
-"""The builtin connector: signs with the issuing CA; delay and failure hooks."""
+"""The builtin connector: signs with the issuing CA; a delay; chosen by name."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jitsuin.authorities.services import certificate_of, issuing_authority
 from jitsuin.config import JitsuinConfig
 from jitsuin.connectors.base import (
-    ConnectorError,
     ConnectorRejected,
     Issued,
     IssueOrder,
@@ -18,7 +17,7 @@ from jitsuin.connectors.base import (
     RevokeOrder,
 )
 from jitsuin.connectors.builtin import BuiltinConnector
-from jitsuin.connectors.registry import connector_for, override
+from jitsuin.connectors.registry import connector_for
 from jitsuin.pki.names import person_subject
 
 NOW = datetime.now(UTC)
@@ -61,20 +60,6 @@ def test_delay_returns_a_reference_ready_after_the_delay(ca_hierarchy):
     assert isinstance(connector.poll(pending.ref, order(), now=NOW + timedelta(seconds=30)), Issued)
 
 
-def test_failure_hooks(ca_hierarchy):
-    with pytest.raises(ConnectorError):
-        BuiltinConnector(fail="always").submit_issue(order(attempt=3), now=NOW)
-    with pytest.raises(ConnectorError):
-        BuiltinConnector(fail="once").submit_issue(order(attempt=1), now=NOW)
-    assert isinstance(BuiltinConnector(fail="once").submit_issue(order(attempt=2), now=NOW), Issued)
-    with pytest.raises(ConnectorRejected):
-        BuiltinConnector(fail="reject").submit_issue(order(), now=NOW)
-    with pytest.raises(ConnectorError):
-        BuiltinConnector(fail="hang", hang=timedelta(milliseconds=10)).submit_issue(
-            order(), now=NOW
-        )
-
-
 def test_validity_beyond_the_issuing_ca_is_a_permanent_refusal(ca_hierarchy):
     with pytest.raises(ConnectorRejected) as err:
         BuiltinConnector().submit_issue(order(validity=timedelta(days=365 * 40)), now=NOW)
@@ -89,14 +74,20 @@ def test_revoke_of_a_foreign_certificate_is_refused(ca_hierarchy):
         BuiltinConnector().submit_revoke(foreign, now=NOW)
 
 
-def test_config_and_override():
-    config = JitsuinConfig.from_env({"JITSUIN_BUILTIN_DELAY": "2h", "JITSUIN_BUILTIN_FAIL": "once"})
+def test_config():
+    config = JitsuinConfig.from_env({"JITSUIN_BUILTIN_DELAY": "2h", "JITSUIN_KEY_POOL": "0"})
     connector = BuiltinConnector.from_config(config)
-    assert connector.delay == timedelta(hours=2) and connector.fail == "once"
-    with pytest.raises(ValueError):
-        BuiltinConnector.from_config(JitsuinConfig.from_env({"JITSUIN_BUILTIN_FAIL": "sometimes"}))
-    with override(fail="always", delay=timedelta(seconds=1)):
-        assert connector_for("builtin").fail == "always"
-    assert connector_for("builtin").fail == ""
+    assert connector.delay == timedelta(hours=2) and connector.key_pool == 0
+
+
+def test_the_builtin_connector_has_no_fault_hooks(ca_hierarchy):
+    config = JitsuinConfig.from_env({"CHAOS_FAIL": "always", "JITSUIN_BUILTIN_FAIL": "always"})
+    connector = BuiltinConnector.from_config(config)
+    assert isinstance(connector.submit_issue(order(attempt=3), now=NOW), Issued)
+    assert connector.in_maintenance(NOW) is None
+
+
+def test_connectors_by_name():
+    assert type(connector_for("builtin")) is BuiltinConnector
     with pytest.raises(LookupError):
         connector_for("nope")

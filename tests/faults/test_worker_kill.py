@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.chaos import chaos_env
 from tests.faults.conftest import QUEUE_ISSUES, make_site, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -39,7 +40,7 @@ def test_a_killed_workers_request_is_recovered_within_lease_plus_sweep(pg_cluste
     site.python(QUEUE_ISSUES.format(n=1, prefix="k"))
     # This worker signs, then hangs before answering (a crash between sign and record).
     doomed = site.start(
-        "worker", "--worker-id", "doomed", name="doomed", JITSUIN_BUILTIN_FAIL="hang-after-sign"
+        "worker", "--worker-id", "doomed", name="doomed", **chaos_env("hang-after-sign")
     )
     wait_for(lambda: _state(site)[:2] == ["processing", "doomed"], 90, "the lease")
     doomed.send_signal(signal.SIGKILL)

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from jitsuin.connectors.registry import override
 from jitsuin.lifecycle.models import Certificate, CertificateStatus, Person, Request, RequestState
 from jitsuin.pki.pkcs12 import load_pkcs12
+from tests.chaos.connector import chaos
 
 
 def run(*args: str) -> str:
@@ -68,7 +68,7 @@ def test_revoke_by_serial_and_by_user(carol, tmp_path):
 
 
 def test_requests_table_and_request_show_retry_cancel(carol):
-    with override(fail="reject"):
+    with chaos(fail="reject"):
         with pytest.raises(CommandError, match="failed"):
             run("issue", "carol", "--wait", "--timeout", "5s")
     request = Request.objects.get()

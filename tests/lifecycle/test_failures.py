@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from jitsuin.connectors.registry import override
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed
 from jitsuin.lifecycle.housekeeping import sweep
 from jitsuin.lifecycle.models import Certificate, Request, RequestState
 from jitsuin.lifecycle.pipeline import advance, backoff, settings
 from jitsuin.lifecycle.services import cancel_request, request_issue, retry_request
+from tests.chaos.connector import chaos
 from tests.lifecycle.conftest import key
 
 
@@ -25,7 +25,7 @@ def test_failing_upstream_is_retried_with_backoff_then_failed_with_the_error(pro
     request = request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
     now = t0
     waits = []
-    with override(fail="always"):
+    with chaos(fail="always"):
         for _ in range(settings().max_attempts - 1):
             assert advance(request.pk, worker_id="w", now=now) == "retry"
             request.refresh_from_db()
@@ -49,7 +49,7 @@ def test_failing_upstream_is_retried_with_backoff_then_failed_with_the_error(pro
 
 def test_one_failure_then_success(profile, alice, t0):
     request = request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
-    with override(fail="once"):
+    with chaos(fail="once"):
         assert advance(request.pk, worker_id="w", now=t0) == "retry"
         request.refresh_from_db()
         assert advance(request.pk, worker_id="w", now=request.not_before) == "issued"
@@ -57,7 +57,7 @@ def test_one_failure_then_success(profile, alice, t0):
 
 def test_a_refusal_fails_at_once(profile, alice, t0):
     request = request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
-    with override(fail="reject"):
+    with chaos(fail="reject"):
         assert advance(request.pk, worker_id="w", now=t0) == "failed"
     request.refresh_from_db()
     assert "refusal" in request.last_error
@@ -129,7 +129,7 @@ def test_cancelled_while_processing_discards_the_result(profile, alice, t0):
 
 def test_slow_upstream_returns_a_reference_polled_until_ready(profile, alice, t0):
     request = request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
-    with override(delay=timedelta(hours=2)):
+    with chaos(delay=timedelta(hours=2)):
         assert advance(request.pk, worker_id="w", now=t0) == "pending"
         request.refresh_from_db()
         assert request.state == RequestState.PROCESSING

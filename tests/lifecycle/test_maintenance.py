@@ -76,11 +76,11 @@ def test_revocation_window_does_not_hold_issuance(profile, alice, t0):
 
 
 def test_upstream_announced_maintenance_holds_the_request(profile, alice, t0):
-    from jitsuin.connectors.registry import override
+    from tests.chaos.connector import chaos
 
     request = request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
     until = t0 + timedelta(hours=3)
-    with override(maintenance_until=until):
+    with chaos(maintenance_until=until):
         assert advance(request.pk, worker_id="w", now=t0) == "maintenance"
         request.refresh_from_db()
         assert request.state == RequestState.WAITING and request.not_before == until

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from jitsuin.lifecycle import periodic
 from jitsuin.lifecycle.models import PeriodicJob
@@ -18,6 +19,14 @@ def job_calls():
     periodic.register("test.job", timedelta(minutes=5), calls.append)
     yield calls
     periodic._JOBS.pop("test.job", None)
+
+
+def test_the_scheduler_runs_the_registered_jobs_once_per_period(db):
+    # What a worker's tick does (lifecycle.worker): every job registered by the apps.
+    now = timezone.now()
+    ran = periodic.run_due(now)
+    assert "lifecycle.sweep" in ran and "lifecycle.expire_pickups" in ran
+    assert "lifecycle.sweep" not in periodic.run_due(now)  # not due again yet
 
 
 def test_job_runs_when_due_and_not_again_within_its_period(db, job_calls):

@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from jitsuin.audit.services import verify
-from jitsuin.connectors.registry import override
 from jitsuin.lifecycle import housekeeping, pipeline, services
 from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.models import (
@@ -29,6 +28,7 @@ from jitsuin.lifecycle.models import (
     RolloverPolicy,
 )
 from jitsuin.lifecycle.transitions import WORKABLE
+from tests.chaos.connector import chaos
 from tests.lifecycle.conftest import T0, key, make_person
 
 # Weighted by repetition: issuing, working and collecting happen most.
@@ -117,7 +117,7 @@ def test_invariants_hold_under_random_use(ca_hierarchy, policy, actions):
                             services.retry_request(target, actor="hd", reason="x", now=now)
                     elif action in ("work", "work_failing"):
                         fail = ("always", "reject")[n % 2] if action == "work_failing" else ""
-                        with override(fail=fail):
+                        with chaos(fail=fail):
                             for pk in Request.objects.filter(state__in=WORKABLE).values_list(
                                 "pk", flat=True
                             ):

@@ -59,12 +59,12 @@ def test_unknown_reason_already_revoked_and_expired_are_refused(cert, profile, a
 
 
 def test_revoke_cannot_be_cancelled_once_at_the_upstream(cert):
-    from jitsuin.connectors.registry import override
     from jitsuin.lifecycle.pipeline import advance
     from jitsuin.lifecycle.services import cancel_request
+    from tests.chaos.connector import chaos
 
     request = request_revoke(cert, actor="u", idempotency_key=key(), now=T0)
-    with override(delay=timedelta(minutes=10)):
+    with chaos(delay=timedelta(minutes=10)):
         assert advance(request.pk, worker_id="w", now=T0) == "pending"
     with pytest.raises(InvalidState):
         cancel_request(request, actor="hd", reason="oops", now=T0)

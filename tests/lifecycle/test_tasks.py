@@ -9,12 +9,11 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from jitsuin.connectors.registry import override
 from jitsuin.lifecycle.housekeeping import sweep
 from jitsuin.lifecycle.models import Certificate, Request, RequestKind, RequestState, RolloverPolicy
 from jitsuin.lifecycle.services import cancel_request, request_issue, request_revoke
-from jitsuin.lifecycle.tasks import scheduler_tick
 from jitsuin.lifecycle.worker import PipelineWorker
+from tests.chaos.connector import chaos
 from tests.lifecycle.conftest import key, run_pipeline
 
 
@@ -62,7 +61,7 @@ def test_a_slow_upstream_is_polled_by_a_delayed_task(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         request = request_issue(alice, actor="user:alice", idempotency_key=key())
-    with override(delay=timedelta(hours=1)), django_capture_on_commit_callbacks(execute=True):
+    with chaos(delay=timedelta(hours=1)), django_capture_on_commit_callbacks(execute=True):
         run_worker()
     poll = pipeline_tasks().get()
     assert poll.task_path.endswith("poll_request")
@@ -82,12 +81,6 @@ def test_sweep_re_enqueues_a_request_whose_task_was_lost(profile, alice, t0):
     assert request.state == RequestState.READY
 
 
-def test_scheduler_tick_runs_the_registered_jobs(db):
-    ran = scheduler_tick.call()
-    assert "lifecycle.sweep" in ran and "lifecycle.expire_pickups" in ran
-    assert "lifecycle.sweep" not in scheduler_tick.call()  # not due again yet
-
-
 def _revoke_first_with_waiting_issue(profile, alice, t0):
     from jitsuin.lifecycle.models import Pickup
     from jitsuin.lifecycle.services import collect_pickup
@@ -105,7 +98,7 @@ def _revoke_first_with_waiting_issue(profile, alice, t0):
 
 def test_revoke_first_waits_through_a_failed_revocation(profile, alice, t0):
     revoke, issue = _revoke_first_with_waiting_issue(profile, alice, t0)
-    with override(fail="reject"):
+    with chaos(fail="reject"):
         run_pipeline(t0)
     revoke.refresh_from_db()
     issue.refresh_from_db()

@@ -19,6 +19,7 @@ from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import verify
 from jitsuin.lifecycle.models import Certificate, Request, RequestState, RequestTransition
 from jitsuin.lifecycle.services import default_profile, request_issue
+from tests.chaos import chaos_env
 from tests.lifecycle.conftest import key, make_person
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -85,9 +86,7 @@ def state_of(request: Request) -> Request:
 def test_worker_killed_mid_request_is_finished_by_the_next_exactly_once(ca_hierarchy, mode):
     alice = make_person("alice")
     request = request_issue(alice, actor="user:alice", idempotency_key=key())
-    first_env = (
-        {"JITSUIN_BUILTIN_DELAY": "2s"} if mode == "delay" else {"JITSUIN_BUILTIN_FAIL": mode}
-    )
+    first_env = {"JITSUIN_BUILTIN_DELAY": "2s"} if mode == "delay" else chaos_env(mode)
     with worker("first", **first_env) as first:
         if mode.startswith("hang"):
             wait_for(lambda: state_of(request).lease_owner == "first", what="worker 1 to claim")
@@ -194,7 +193,7 @@ def test_real_worker_retries_with_backoff_then_fails_and_retry_request_recovers(
 
     alice = make_person("alice")
     request = request_issue(alice, actor="user:alice", idempotency_key=key())
-    failing = {"JITSUIN_BUILTIN_FAIL": "always", "JITSUIN_RETRY_BASE": "0.3s"}
+    failing = {**chaos_env("always"), "JITSUIN_RETRY_BASE": "0.3s"}
     with worker("failing", **failing, JITSUIN_MAX_ATTEMPTS="3"):
         wait_for(lambda: state_of(request).state == RequestState.FAILED, what="failed")
     request = state_of(request)
@@ -214,7 +213,7 @@ def test_real_worker_retries_with_backoff_then_fails_and_retry_request_recovers(
 def test_a_hung_worker_that_wakes_up_late_finds_its_result_discarded(ca_hierarchy):
     alice = make_person("alice")
     request = request_issue(alice, actor="user:alice", idempotency_key=key())
-    slow = {"JITSUIN_BUILTIN_FAIL": "hang-after-sign", "JITSUIN_BUILTIN_HANG": "6s"}
+    slow = chaos_env("hang-after-sign", hang="6s")
     with worker("sleepy", **slow, JITSUIN_LEASE="2s") as sleepy:
         wait_for(lambda: state_of(request).lease_owner == "sleepy", what="sleepy to claim")
         with worker("other", JITSUIN_LEASE="2s"):

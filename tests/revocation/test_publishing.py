@@ -6,7 +6,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from jitsuin.authorities.services import certificate_of, revoke_authority
-from jitsuin.revocation import publishing
+from jitsuin.pki.ocsp import CertStatus
+from jitsuin.revocation import publishing, responder
 from jitsuin.revocation.models import PendingPublication, PublishedCrl
 from jitsuin.revocation.settings import timings
 
@@ -125,16 +126,21 @@ def test_the_crl_bundle_holds_every_cas_crl(pki):
     }
 
 
-def test_revocation_effect_says_when_each_relying_party_sees_it(pki):
+def test_a_revocation_reaches_each_kind_of_relying_party_when_promised(pki):
     now = timezone.now()
     first = publishing.publish_crl(pki.current, now=now - timedelta(hours=1))
     item = revoke(issue(pki.current), at=now)
-    effect = publishing.revocation_effect(pki.current, revoked_at=item.revoked_at, now=now)
-    assert effect.ocsp == now
-    assert effect.crl_published == PendingPublication.objects.get(authority=pki.current).due_at
-    assert effect.crl_cached_until == first.next_update
-    published = publishing.publish_due(now + timedelta(minutes=1))[0]
-    after = publishing.revocation_effect(
-        pki.current, revoked_at=item.revoked_at, now=now + timedelta(minutes=2)
-    )
-    assert after.crl_published == published.this_update
+    serial = item.serial_int
+    # OCSP clients: at once.
+    status = responder.status_of(pki.current.pk, serial, now)
+    assert status.status == CertStatus.REVOKED and status.revoked_at == now
+    # The CRL listing it: published when its pending publication falls due, not before.
+    due = PendingPublication.objects.get(authority=pki.current).due_at
+    assert now + timings().crl_debounce <= due <= timezone.now() + timings().crl_debounce
+    assert publishing.publish_due(due - timedelta(microseconds=1)) == []
+    published = publishing.publish_due(due)[0]
+    assert _load(published).get_revoked_certificate_by_serial_number(serial) is not None
+    assert not PendingPublication.objects.filter(authority=pki.current).exists()
+    # Services keeping the previous CRL: until its nextUpdate, as the revocation e-mail says.
+    assert publishing.next_crl_update(pki.current, now=now) == first.next_update
+    assert publishing.crl_visibility(item)["crl_by"] == first.next_update
