@@ -11,6 +11,8 @@ import secrets
 from pathlib import Path
 from typing import Protocol
 
+from asn1crypto import keys as asn1_keys
+from asn1crypto import pem as asn1_pem
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -23,6 +25,17 @@ _SAFE_LABEL = re.compile(r"[^A-Za-z0-9_.-]+")
 
 class KeyStoreError(PkiError):
     """A key that cannot be stored, found or opened."""
+
+
+def _intact_encrypted_pkcs8(pem: bytes) -> bool:
+    """Whether ``pem`` is a well-formed EncryptedPrivateKeyInfo (whatever its contents)."""
+    try:
+        _, _, der = asn1_pem.unarmor(pem)
+        info = asn1_keys.EncryptedPrivateKeyInfo.load(der, strict=True)
+        _ = info.native  # parse every field now, not lazily
+    except (ValueError, TypeError, OSError):
+        return False
+    return True
 
 
 class WrongKeyEncryptionKey(KeyStoreError):
@@ -105,7 +118,10 @@ class EncryptedFileKeyStore:
         try:
             key = serialization.load_pem_private_key(data, password=self._password)
         except ValueError as exc:
-            if "password" in str(exc).lower():  # the decryption itself failed
+            # With a wrong KEK, CBC decryption yields garbage whose padding is usually refused
+            # ("password") and sometimes accepted, failing later as a bad key: an intact
+            # encrypted container says which of the two it is.
+            if "password" in str(exc).lower() or _intact_encrypted_pkcs8(data):
                 raise WrongKeyEncryptionKey(
                     f"key {ref} does not open with this key-encryption key"
                 ) from exc

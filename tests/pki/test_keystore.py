@@ -14,6 +14,7 @@ from jitsuin.pki.keystore import (
     EncryptedFileKeyStore,
     KeyStore,
     KeyStoreError,
+    _intact_encrypted_pkcs8,
     load_or_create_kek,
 )
 from tests.pki.factories import cached_key
@@ -136,3 +137,18 @@ def test_a_damaged_kek_file_is_refused(tmp_path: Path) -> None:
     path.write_text("abcd\n")
     with pytest.raises(KeyStoreError, match="must hold 32 bytes in hex"):
         load_or_create_kek(path)
+
+
+def test_an_intact_encrypted_container_means_a_wrong_kek_not_a_damaged_file(
+    store: EncryptedFileKeyStore, tmp_path: Path
+) -> None:
+    # Rarely, a wrong KEK decrypts to garbage with valid CBC padding and the error no longer
+    # says "password" (this once failed the test above in CI): the container decides.
+    ref = store.put(cached_key("p256"), "root")
+    pem = next((tmp_path / "keys").iterdir()).read_bytes()
+    assert _intact_encrypted_pkcs8(pem)
+    assert not _intact_encrypted_pkcs8(
+        pem[: len(pem) // 2] + b"\n-----END ENCRYPTED PRIVATE KEY-----\n"
+    )
+    assert not _intact_encrypted_pkcs8(b"not a key at all")
+    assert store.get(ref) is not None
