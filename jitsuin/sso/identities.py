@@ -139,7 +139,7 @@ def sign_in(request: HttpRequest | None, assertion: SsoAssertion) -> AbstractBas
             .first()
         )
         if identity is None:
-            identity = _first_sign_in(assertion, now)
+            identity = _first_sign_in(assertion)
         else:
             identity.uid = assertion.uid
             identity.attributes = dict(assertion.attributes)
@@ -161,7 +161,7 @@ def sign_in(request: HttpRequest | None, assertion: SsoAssertion) -> AbstractBas
     return user
 
 
-def _first_sign_in(assertion: SsoAssertion, now: Any) -> SsoIdentity:
+def _first_sign_in(assertion: SsoAssertion) -> SsoIdentity:
     """Bind a new (issuer, subject) to a new Django user named by the uid — refused when the
     name is taken: SSO never signs in to an account someone else made."""
     users = get_user_model()
@@ -174,22 +174,44 @@ def _first_sign_in(assertion: SsoAssertion, now: Any) -> SsoIdentity:
     if person is None and provisioning() == "create" and not assertion.email:
         raise SsoRefused("no-email", **refusal)
     user = users.objects.create_user(username=assertion.uid, email=assertion.email)
-    identity = SsoIdentity.objects.create(
-        user=user,
+    return _bind(
+        user,
         method=assertion.method,
         issuer=assertion.issuer,
         subject=assertion.subject,
-        uid=assertion.uid,
+        actor=actor_label(user),
         attributes=dict(assertion.attributes),
+        uid=assertion.uid,
+    )
+
+
+def _bind(
+    user: AbstractBaseUser,
+    *,
+    method: str,
+    issuer: str,
+    subject: str,
+    actor: str,
+    attributes: dict[str, Any] | None = None,
+    uid: str = "",
+    explicit: bool = False,
+) -> SsoIdentity:
+    """The binding of (issuer, subject) to ``user``, audited (``sso.identity_linked``)."""
+    now = timezone.now()
+    identity = SsoIdentity.objects.create(
+        user=user,
+        method=method,
+        issuer=issuer,
+        subject=subject,
+        uid=uid or user.get_username(),
+        attributes=attributes or {},
         linked_at=now,
         last_sign_in_at=now,
     )
-    record(
-        "sso.identity_linked",
-        actor=actor_label(user),
-        obj=identity,
-        data={"method": assertion.method, "issuer": assertion.issuer, "uid": assertion.uid},
-    )
+    data: dict[str, Any] = {"method": method, "issuer": issuer, "uid": identity.uid}
+    if explicit:
+        data.update(subject=subject, explicit=True)
+    record("sso.identity_linked", actor=actor, obj=identity, data=data)
     return identity
 
 
@@ -278,23 +300,9 @@ def link_identity(
 ) -> SsoIdentity:
     """Bind (issuer, subject) to an existing user, by an administrator's explicit decision
     (a uid renamed at the IdP, an account made before SSO). Refuses a binding that exists."""
-    now = timezone.now()
     with transaction.atomic():
         if SsoIdentity.objects.filter(issuer=issuer, subject=subject).exists():
             raise NotAllowed(_("This SSO identity is already linked."), code="exists")
-        identity = SsoIdentity.objects.create(
-            user=user,
-            method=method,
-            issuer=issuer,
-            subject=subject,
-            uid=user.get_username(),
-            linked_at=now,
-            last_sign_in_at=now,
+        return _bind(
+            user, method=method, issuer=issuer, subject=subject, actor=actor, explicit=True
         )
-        record(
-            "sso.identity_linked",
-            actor=actor,
-            obj=identity,
-            data={"method": method, "issuer": issuer, "subject": subject, "explicit": True},
-        )
-        return identity

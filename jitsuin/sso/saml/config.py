@@ -27,12 +27,11 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from jitsuin.config import ConfigError, JitsuinConfig
 from jitsuin.sso.saml.metadata import (
     DEFAULT_MAX_BYTES,
-    MetadataRefused,
     MetadataSource,
     MetadataUnavailable,
-    check_metadata,
     current_metadata_path,
 )
+from jitsuin.sso.saml.metadata_document import MetadataRefused, check_metadata
 from jitsuin.sso.shared_settings import clock_skew
 
 logger = logging.getLogger(__name__)

@@ -9,14 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from jitsuin.sso.saml.metadata import (
+from jitsuin.sso.saml.metadata import MetadataCache, MetadataSource, MetadataUnavailable
+from jitsuin.sso.saml.metadata_document import (
     MAX_REFRESH,
     MIN_REFRESH,
-    MetadataCache,
     MetadataDocument,
     MetadataRefused,
-    MetadataSource,
-    MetadataUnavailable,
     check_metadata,
     next_refresh,
 )
