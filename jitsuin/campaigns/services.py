@@ -1,4 +1,5 @@
-"""Campaign state changes. Each owns its transaction and writes its audit event.
+"""Campaign state changes. Each owns its transaction; the state moves through
+``transitions.transition`` (the table and the audit event are there).
 
 draft --start--> started --(deadline - summary_lead)--> awaiting --confirm--> confirmed
 --(deadline)--> completed; postpone moves the deadline and goes back to started.
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from jitsuin.audit.services import record
 from jitsuin.authorities import services as authority_services
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
-from jitsuin.campaigns import links, preflight, queries
+from jitsuin.campaigns import links, preflight, queries, transitions
 from jitsuin.campaigns.models import (
     RUNNING_STATES,
     Campaign,
@@ -30,7 +31,7 @@ from jitsuin.campaigns.models import (
     TaskState,
 )
 from jitsuin.config import current
-from jitsuin.lifecycle.errors import InvalidState, NotAllowed, NotFound
+from jitsuin.lifecycle.errors import NotAllowed, NotFound
 from jitsuin.lifecycle.models import Certificate, CertificateStatus, Person
 from jitsuin.notify.services import BulkItem, enqueue_many, render_item
 from jitsuin.pki.clock import FixedClock
@@ -187,8 +188,7 @@ def start(
     progress; the periodic job resumes them if the process stops half way.
     """
     now = _now(now)
-    if campaign.state != CampaignState.DRAFT:
-        raise InvalidState(_("The campaign has already been started."))
+    transitions.check(campaign, "start")
     if now < campaign.cutoff:
         raise NotAllowed(
             _("The cut-off (%(at)s) has not come yet.")
@@ -200,9 +200,7 @@ def start(
         if not preflight.all_passed(checks):
             raise PreflightFailed(checks)
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if campaign.state != CampaignState.DRAFT:
-            raise InvalidState(_("The campaign has already been started."))
+        campaign = transitions.lock(campaign, "start")
         try:
             authority_services.activate(
                 campaign.new_authority.name, clock=FixedClock(now), actor=actor
@@ -210,16 +208,15 @@ def start(
         except authority_services.AuthorityError as exc:
             raise NotAllowed(str(exc)) from exc
         members = _insert_members(campaign, now)
-        campaign.state = CampaignState.STARTED
-        campaign.started_at = now
-        campaign.started_by = actor
-        campaign.save(update_fields=["state", "started_at", "started_by"])
-        record(
-            "campaign.started",
+        campaign = transitions.transition(
+            campaign,
+            "start",
             actor=actor,
-            obj=campaign,
+            now=now,
+            locked=True,
             data={"members": members, "new": campaign.new_authority.name},
-            at=now,
+            started_at=now,
+            started_by=actor,
         )
         CampaignTask.objects.create(
             campaign=campaign, kind=INVITE, total=members, actor=actor, created_at=now
@@ -548,19 +545,19 @@ def prepare_summary(
     """The final summary for the CA admin: who would be cut off, and the checks again."""
     now = _now(now)
     campaign.refresh_from_db()
-    if campaign.state not in (CampaignState.STARTED, CampaignState.AWAITING_CONFIRMATION):
-        raise InvalidState(_("Only a running campaign has a final summary."))
+    transitions.check(campaign, "summary")
     checks = run_preflight(campaign, actor=actor, now=now)
     summary = Summary(queries.progress(campaign, now=now), checks, campaign.deadline)
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if locked.state not in (CampaignState.STARTED, CampaignState.AWAITING_CONFIRMATION):
-            raise InvalidState(_("Only a running campaign has a final summary."))
-        locked.summary = summary.as_dict()
-        locked.summary_at = now
-        locked.state = CampaignState.AWAITING_CONFIRMATION
-        locked.save(update_fields=["summary", "summary_at", "state"])
-        record("campaign.summary", actor=actor, obj=locked, data=locked.summary, at=now)
+        transitions.transition(
+            campaign,
+            "summary",
+            actor=actor,
+            now=now,
+            data=summary.as_dict(),
+            summary=summary.as_dict(),
+            summary_at=now,
+        )
     campaign.refresh_from_db()
     return summary
 
@@ -569,19 +566,16 @@ def confirm(campaign: Campaign, *, actor: str, now: datetime | None = None) -> C
     """The CA admin agrees to the revocation; it happens at the deadline (or now, if past)."""
     now = _now(now)
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if campaign.state != CampaignState.AWAITING_CONFIRMATION:
-            raise InvalidState(_("There is no final summary waiting for confirmation."))
-        campaign.state = CampaignState.CONFIRMED
-        campaign.confirmed_at = now
-        campaign.confirmed_by = actor
-        campaign.save(update_fields=["state", "confirmed_at", "confirmed_by"])
-        record(
-            "campaign.confirmed",
+        campaign = transitions.lock(campaign, "confirm")
+        campaign = transitions.transition(
+            campaign,
+            "confirm",
             actor=actor,
-            obj=campaign,
+            now=now,
+            locked=True,
             data={"deadline": campaign.deadline.isoformat(), "summary": campaign.summary},
-            at=now,
+            confirmed_at=now,
+            confirmed_by=actor,
         )
     if now >= campaign.deadline:
         revoke_old_authorities(campaign, actor=actor, now=now)
@@ -599,34 +593,22 @@ def postpone(
     if to <= now:
         raise NotAllowed(_("The new deadline must be in the future."))
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if campaign.state not in RUNNING_STATES:
-            raise InvalidState(_("Only a running campaign can be postponed."))
+        campaign = transitions.lock(campaign, "postpone")
         if to <= campaign.cutoff:
             raise NotAllowed(_("The deadline must come after the cut-off."))
-        previous = campaign.deadline
-        campaign.deadline = to
-        campaign.state = CampaignState.STARTED
-        campaign.summary = {}
-        campaign.summary_at = None
-        campaign.confirmed_at = None
-        campaign.confirmed_by = ""
-        campaign.save(
-            update_fields=[
-                "deadline",
-                "state",
-                "summary",
-                "summary_at",
-                "confirmed_at",
-                "confirmed_by",
-            ]
-        )
-        record(
-            "campaign.postponed",
+        campaign = transitions.transition(
+            campaign,
+            "postpone",
             actor=actor,
-            obj=campaign,
-            data={"from": previous.isoformat(), "to": to.isoformat(), "reason": reason},
-            at=now,
+            reason=reason,
+            now=now,
+            locked=True,
+            data={"from": campaign.deadline.isoformat(), "to": to.isoformat()},
+            deadline=to,
+            summary={},
+            summary_at=None,
+            confirmed_at=None,
+            confirmed_by="",
         )
     return campaign
 
@@ -641,9 +623,7 @@ def revoke_old_authorities(
     """
     now = _now(now)
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if campaign.state != CampaignState.CONFIRMED:
-            raise InvalidState(_("The revocation has not been confirmed."))
+        campaign = transitions.lock(campaign, "complete")
         if now < campaign.deadline:
             raise NotAllowed(_("The deadline has not come yet."))
         effective = max(campaign.deadline, campaign.confirmed_at or campaign.deadline)
@@ -660,15 +640,14 @@ def revoke_old_authorities(
                 )
             except authority_services.AuthorityError as exc:
                 raise NotAllowed(str(exc)) from exc
-        campaign.state = CampaignState.COMPLETED
-        campaign.completed_at = now
-        campaign.save(update_fields=["state", "completed_at"])
-        record(
-            "campaign.completed",
+        campaign = transitions.transition(
+            campaign,
+            "complete",
             actor=actor,
-            obj=campaign,
+            now=now,
+            locked=True,
             data={"revoked": [a.name for a in campaign.old_authorities.all()]},
-            at=now,
+            completed_at=now,
         )
     return campaign
 
@@ -676,12 +655,7 @@ def revoke_old_authorities(
 def cancel(campaign: Campaign, *, actor: str, reason: str, now: datetime | None = None) -> Campaign:
     now = _now(now)
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if campaign.state not in (CampaignState.DRAFT, *RUNNING_STATES):
-            raise InvalidState(_("The campaign is already over."))
-        campaign.state = CampaignState.CANCELLED
-        campaign.save(update_fields=["state"])
-        record("campaign.cancelled", actor=actor, obj=campaign, data={"reason": reason}, at=now)
+        campaign = transitions.transition(campaign, "cancel", actor=actor, reason=reason, now=now)
     return campaign
 
 
