@@ -9,9 +9,11 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from jitsuin.audit.models import AuditEvent
-from jitsuin.campaigns import services
+from jitsuin.campaigns import mailing, services
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask
 from tests import staff_fixtures
 from tests.campaigns import factories as f
@@ -44,7 +46,9 @@ def test_people_without_staff_role_or_second_factor_are_kept_out(client, live):
     assert response.status_code == 302 and "/account/totp/" in response["Location"]
 
 
-def test_ca_admin_starts_and_the_other_roles_follow_progress(client, live):
+def test_ca_admin_starts_and_the_other_roles_follow_progress(
+    client, live, django_capture_on_commit_callbacks
+):
     sign_in(client, "ca", roles=["ca-admin"])
     operator = Client()
     sign_in(operator, "op", roles=["operator"])
@@ -60,13 +64,17 @@ def test_ca_admin_starts_and_the_other_roles_follow_progress(client, live):
     review = client.get(f"/console/campaigns/{live.pk}/start/")
     assert review.status_code == 200
     assert [p.language for p in review.context["previews"]] == ["ja", "en"]
-    response = client.post(f"/console/campaigns/{live.pk}/start/")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/console/campaigns/{live.pk}/start/")
     assert response.status_code == 302
+    # start() queued the first chunk of invitations on commit (the one path, also the CLI's).
+    queued = DBTaskResult.objects.filter(queue_name="bulk", status=TaskResultStatus.READY)
+    assert [r.task_path.rsplit(".", 1)[-1] for r in queued] == ["send_chunk"]
     live.refresh_from_db()
     assert live.state == CampaignState.STARTED
     task = CampaignTask.objects.get(campaign=live, kind="invite")
     assert (task.total, task.state) == (6, "queued")  # the worker sends them
-    services.send_invitations(live)
+    mailing.send_invitations(live)
     fragment = operator.get(f"/console/campaigns/{live.pk}/tasks/")
     assert b"6 / 6" in fragment.content and b"hx-trigger" not in fragment.content
 

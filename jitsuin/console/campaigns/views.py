@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from jitsuin.audit.services import actor_label
-from jitsuin.campaigns import links, queries, services, tasks
+from jitsuin.campaigns import links, mailing, queries, services
 from jitsuin.campaigns.export import csv_rows
 from jitsuin.campaigns.models import RUNNING_STATES, Campaign, CampaignState, TaskState
 from jitsuin.console.access import console_view
@@ -196,24 +196,20 @@ def campaign_preflight(request: HttpRequest, pk: int) -> HttpResponse:
     return _step(request, pk, services.run_preflight, _("Pre-flight checks done."))
 
 
-def _start(campaign: Campaign, *, actor: str) -> None:
-    services.start(campaign, actor=actor)
-    # The worker sends them; the periodic job resumes them if it stops half way.
-    tasks.send_invitations.enqueue(campaign.pk)
-
-
 @require_http_methods(["GET", "POST"])
 @console_view(MANAGE_CAMPAIGNS)
 def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the invitation exactly as it will go out (ja and en), then the start button."""
     if request.method == "POST":
-        return _step(request, pk, _start, _("Campaign started; invitations are being sent."))
+        return _step(
+            request, pk, services.start, _("Campaign started; invitations are being sent.")
+        )
     campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
     if campaign.state != CampaignState.DRAFT:
         messages.error(request, _("The campaign has already been started."))
         return redirect("campaigns:detail", pk=pk)
     try:
-        previews = services.preview_invitation(campaign)
+        previews = mailing.preview_invitation(campaign)
     except links.ForeignLink as exc:
         previews, refused = [], str(exc.message)
     else:
