@@ -22,7 +22,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from jitsuin.audit.services import record
+from jitsuin.audit.actors import Actor
+from jitsuin.audit.services import SYSTEM, record
 from jitsuin.campaigns import links, queries
 from jitsuin.campaigns.models import (
     RUNNING_STATES,
@@ -165,7 +166,7 @@ def send_chunk(task_id: int, after: int, *, now: datetime | None = None) -> int 
         if people:
             check_texts(campaign)
             event, items = _items(task, campaign, people)
-            enqueue_many(event, items, actor=f"campaign:{campaign.name}", now=now)
+            enqueue_many(event, items, actor=str(Actor.campaign(campaign.name)), now=now)
             task.cursor = people[-1].pk
             task.done += len(people)
         wall = timezone.now()
@@ -297,7 +298,7 @@ def send_reminders(
     *,
     now: datetime | None = None,
     progress: Progress | None = None,
-    actor: str = "system",
+    actor: str = SYSTEM,
 ) -> ReminderRound | None:
     """The due reminder to everyone who has not migrated; earlier missed rounds are skipped."""
     now = now or timezone.now()

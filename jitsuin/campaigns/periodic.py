@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from jitsuin.audit.services import SYSTEM
 from jitsuin.campaigns import mailing, queries, services
 from jitsuin.campaigns.models import (
     RUNNING_STATES,
@@ -51,7 +52,7 @@ def tick(now: datetime) -> None:
             services.prepare_summary(campaign, now=now)
         campaign.refresh_from_db()
         if campaign.state == CampaignState.CONFIRMED and now >= campaign.deadline:
-            services.revoke_old_authorities(campaign, actor="system", now=now)
+            services.revoke_old_authorities(campaign, actor=SYSTEM, now=now)
 
 
 def health() -> tuple[str, object]:

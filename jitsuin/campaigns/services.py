@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jitsuin.audit.services import record
+from jitsuin.audit.services import SYSTEM, record
 from jitsuin.authorities import services as authority_services
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
 from jitsuin.campaigns import links, mailing, preflight, queries, tasks, transitions
@@ -223,7 +223,7 @@ class Summary:
 
 
 def prepare_summary(
-    campaign: Campaign, *, actor: str = "system", now: datetime | None = None
+    campaign: Campaign, *, actor: str = SYSTEM, now: datetime | None = None
 ) -> Summary:
     """The final summary for the CA admin: who would be cut off, and the checks again."""
     now = _now(now)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from jitsuin.audit import export
 from jitsuin.audit.models import AuditEvent
 from jitsuin.campaigns import mailing, services
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask
@@ -89,7 +90,7 @@ def test_ca_admin_starts_and_the_other_roles_follow_progress(
         csv.decode("utf-8-sig").splitlines()[0] == "uid,name,email,category,last_seen_at,old_serial"
     )
     assert len(csv.splitlines()) == 7
-    assert AuditEvent.objects.filter(action="campaign.exported", actor="user:op").exists()
+    assert AuditEvent.objects.filter(action="campaign.exported", actor="staff:op").exists()
 
     # Steering a running campaign is for CA admins only.
     assert operator.post(f"/console/campaigns/{live.pk}/summary/").status_code == 403
@@ -110,7 +111,7 @@ def test_ca_admin_confirms_or_postpones(client, live):
     services.prepare_summary(live, actor="test")
     client.post(f"/console/campaigns/{live.pk}/confirm/")
     live.refresh_from_db()
-    assert live.state == CampaignState.CONFIRMED and live.confirmed_by == "user:ca"
+    assert live.state == CampaignState.CONFIRMED and live.confirmed_by == "staff:ca"
 
 
 def test_ca_admin_creates_a_draft_from_the_console(client, scene):
@@ -131,3 +132,17 @@ def test_ca_admin_creates_a_draft_from_the_console(client, scene):
     assert response.status_code == 302
     campaign = Campaign.objects.get(name="spring")
     assert campaign.reminder_days == [30, 7, 1] and campaign.state == CampaignState.DRAFT
+
+
+def test_a_campaign_step_in_the_console_is_found_under_the_staff_member(client, live):
+    """The console names its staff ``staff:<username>`` on every page, campaigns included."""
+    sign_in(client, "ca", roles=["ca-admin"])
+    client.post(f"/console/campaigns/{live.pk}/cancel/", {"reason": "wrong dates"})
+    live.refresh_from_db()
+    assert live.state == CampaignState.CANCELLED
+    found = export.events(export.AuditFilter(actor="staff:ca"))
+    assert list(found.values_list("action", flat=True)) == ["campaign.cancelled"]
+    assert not export.events(export.AuditFilter(actor="user:ca")).exists()
+    page = client.get("/console/audit/", {"actor": "staff:ca"})
+    assert page.status_code == 200
+    assert [e.action for e in page.context["page"]] == ["campaign.cancelled"]

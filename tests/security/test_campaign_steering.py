@@ -217,7 +217,7 @@ def test_ca_admin_cancels_a_campaign_with_a_reason(ca_admin, draft):
     ca_admin.post(reverse("campaigns:cancel", args=[draft.pk]), {"reason": "wrong dates"})
     assert Campaign.objects.get(pk=draft.pk).state == CampaignState.CANCELLED
     event = AuditEvent.objects.get(action="campaign.cancelled")
-    assert event.actor == "user:ca1" and event.data == {"reason": "wrong dates"}
+    assert event.actor == "staff:ca1" and event.data == {"reason": "wrong dates"}
 
 
 def test_the_detail_page_offers_steering_only_to_ca_admins(helpdesk, ca_admin, draft):
