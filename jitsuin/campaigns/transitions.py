@@ -19,11 +19,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.audit.services import record
-from jitsuin.campaigns.models import Campaign, CampaignState
+from jitsuin.campaigns.models import RUNNING_STATES, Campaign, CampaignState
 from jitsuin.lifecycle.errors import InvalidState
 
 S = CampaignState
-RUNNING = frozenset({S.STARTED, S.AWAITING_CONFIRMATION, S.CONFIRMED})
+RUNNING = frozenset(RUNNING_STATES)
 
 
 @dataclass(frozen=True)
