@@ -176,7 +176,7 @@ def send_chunk(task_id: int, after: int, *, now: datetime | None = None) -> int 
         if finished:
             task.state, task.total, task.finished_at = TaskState.DONE, task.done, wall
             ReminderRound.objects.filter(task=task).update(recipients=task.done)
-        elif task.state == TaskState.QUEUED:
+        else:
             task.state = TaskState.RUNNING
         task.save()
     return None if finished else task.cursor
@@ -207,10 +207,10 @@ def run_task(
     if not _claim(task):
         return None
     task.refresh_from_db()
-    cursor: int | None = task.cursor
     try:
-        while cursor is not None:
-            cursor = send_chunk(task.pk, cursor, now=now)
+        # From the row's cursor each time: a queued chunk task may be working alongside.
+        while task.state != TaskState.DONE:
+            send_chunk(task.pk, task.cursor, now=now)
             task.refresh_from_db()
             if progress:
                 progress(task.done, task.total)
