@@ -92,7 +92,7 @@ def _database() -> dict[str, object]:
     # JITSUIN_DB_CONN_MAX_AGE (seconds, default 60; 0 = a connection per request): a new
     # connection per request costs more than an OCSP answer. Health checks make a connection
     # the server dropped (restart, failover) a reconnect, not an error.
-    conn_max_age = int(CONFIG.extra.get("JITSUIN_DB_CONN_MAX_AGE") or "60")
+    conn_max_age = CONFIG.db_conn_max_age
     db: dict[str, object] = dict(
         dj_database_url.parse(
             CONFIG.database_url, conn_max_age=conn_max_age, conn_health_checks=conn_max_age > 0
