@@ -398,6 +398,10 @@ class OidcConfig:
             raise ConfigError(
                 "JITSUIN_OIDC_CLIENT_SECRET: missing (from the client registration at the provider)"
             )
+        if secret.strip() and not client_id:
+            raise ConfigError(
+                "JITSUIN_OIDC_CLIENT_ID: missing (from the client registration at the provider)"
+            )
         algorithm = (env.get("JITSUIN_OIDC_SIGN_ALGO") or "RS256").strip()
         if algorithm not in OIDC_SIGN_ALGORITHMS:
             raise ConfigError(
