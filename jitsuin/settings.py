@@ -1,4 +1,4 @@
-"""Django settings, built from the validated ``JitsuinConfig`` (see ``jitsuin/config.py``)."""
+"""Django settings, built from the validated ``JitsuinConfig`` (see ``jitsuin/config/``)."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 globals().update(_SSO)
 
-# Sign-in throttling (docs/console.md, "Locked-out accounts"): JITSUIN_LOGIN_* in config.py.
+# Sign-in throttling (docs/console.md, "Locked-out accounts"): JITSUIN_LOGIN_* in jitsuin/config/.
 AXES_FAILURE_LIMIT = CONFIG.login_failure_limit
 AXES_LOCKOUT_PARAMETERS = [
     ["username", "ip_address"]
