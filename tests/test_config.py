@@ -1,3 +1,4 @@
+import dataclasses
 import os
 import re
 import stat
@@ -8,7 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from jitsuin.config import ConfigError, JitsuinConfig, parse_duration
+from jitsuin.config import (
+    CampaignsConfig,
+    ConfigError,
+    ConnectorConfig,
+    JitsuinConfig,
+    NotifyConfig,
+    PipelineConfig,
+    PortalConfig,
+    PublishingConfig,
+    SsoConfig,
+    parse_duration,
+)
 
 
 def test_durations_read_like_people_write_them():
@@ -281,3 +293,23 @@ def test_a_bad_value_stops_a_command_with_one_line_naming_the_variable(tmp_path)
         "jitsuin: JITSUIN_MAX_ATTEMPTS: 'five' is not a whole number",
         "Correct the variable (see docs/configuration.md).",
     ]
+
+
+def test_the_defaults_of_each_part_are_the_ones_from_env_gives_an_empty_environment(tmp_path):
+    """Each default is written twice (the field's, and the text from_env parses); same value."""
+    config = JitsuinConfig.from_env({"JITSUIN_DATA_DIR": str(tmp_path)})
+    for part in (
+        PipelineConfig,
+        PublishingConfig,
+        ConnectorConfig,
+        NotifyConfig,
+        PortalConfig,
+        CampaignsConfig,
+        SsoConfig,
+    ):
+        assert part.from_env({}) == part()
+    for f in dataclasses.fields(JitsuinConfig):
+        if f.default is not dataclasses.MISSING:
+            assert getattr(config, f.name) == f.default, f.name
+        elif f.default_factory is not dataclasses.MISSING:
+            assert getattr(config, f.name) == f.default_factory(), f.name
