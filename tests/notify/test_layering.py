@@ -32,7 +32,7 @@ def test_notify_never_imports_the_revocation_app():
 
 
 def test_the_revocation_app_tells_notify_when_crls_show_a_revocation():
+    from jitsuin.authorities.publishing import crl as publishing
     from jitsuin.notify import hooks
-    from jitsuin.revocation import publishing
 
     assert hooks._crl_visibility is publishing.crl_visibility

@@ -9,13 +9,13 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.config import current
 from jitsuin.lifecycle import housekeeping, services
 from jitsuin.lifecycle.models import Pickup, Request
 from jitsuin.lifecycle.signals import certificate_revoked
 from jitsuin.notify.events import alert_stuck
 from jitsuin.notify.models import OutboxMessage
-from jitsuin.revocation.publishing import publish_crl
 from jitsuin.workdays import JAPAN
 from tests.notify import factories
 from tests.notify.factories import run

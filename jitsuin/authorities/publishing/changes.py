@@ -1,5 +1,6 @@
-"""Reactions to lifecycle signals. They run inside the sender's transaction and write only
-revocation rows: a re-signed OCSP response and a pending CRL publication."""
+"""What publishing does when a certificate or a CA changes state. It runs inside the caller's
+transaction and writes only publishing rows: a re-signed OCSP response and a pending CRL
+publication."""
 
 from __future__ import annotations
 
@@ -9,55 +10,64 @@ from typing import Any
 from django.utils import timezone
 
 from jitsuin.authorities.models import Authority
+from jitsuin.authorities.publishing import ocsp_store
+from jitsuin.authorities.publishing.crl import schedule_publication
+from jitsuin.authorities.publishing.ocsp_signing import (
+    NoResponder,
+    presign,
+    presign_certificate,
+    reset_process_caches,
+    sign,
+)
+from jitsuin.authorities.publishing.ocsp_status import issuers
 from jitsuin.authorities.services import certificate_of
+from jitsuin.lifecycle.lookup import serial_key
 from jitsuin.lifecycle.models import Certificate, CertificateStatus
 from jitsuin.pki.keystore import KeyStoreError
 from jitsuin.pki.ocsp import CertStatus, SingleStatus, cert_id_for
-from jitsuin.revocation import publishing, responder
-from jitsuin.revocation.lookup import serial_key
 
 
 def on_certificate_issued(sender: Any, certificate: Certificate, **kwargs: Any) -> None:
     now = timezone.now()
     if not _presign_new(certificate, now):
-        responder.presign_certificate(certificate, now=now)
+        presign_certificate(certificate, now=now)
 
 
 def _presign_new(certificate: Certificate, now: datetime) -> bool:
     """The issuance fast path: the certificate row was just handed to us, so its status is
     known without reading it back. Only the common case (a valid certificate under a CA whose
     responder exists and that is not revoked) is handled here; False leaves anything else to
-    ``responder.presign_certificate``."""
+    ``presign_certificate``."""
     authority = certificate.issuer
     if certificate.status != CertificateStatus.VALID or not authority.ocsp_key_ref:
         return False
-    if responder.issuers.revoked_ancestor(authority.pk, now) is not None:
+    if issuers.revoked_ancestor(authority.pk, now) is not None:
         return False
     serial = certificate.serial_int
     good = SingleStatus(CertStatus.GOOD)
     cert_id = cert_id_for(serial, certificate_of(authority))
     try:
-        der, _ = responder.sign(authority, cert_id, now, status=good)
-    except (KeyStoreError, responder.NoResponder):
+        der, _ = sign(authority, cert_id, now, status=good)
+    except (KeyStoreError, NoResponder):
         return False  # renewed by another process: the slow path re-reads the authority
-    responder.store(authority.pk, serial_key(serial), good.status, der, now)
+    ocsp_store.store(authority.pk, serial_key(serial), good.status, der, now)
     return True
 
 
 def on_certificate_revoked(sender: Any, certificate: Certificate, **kwargs: Any) -> None:
     now = timezone.now()
-    responder.presign_certificate(certificate, now=now)
-    publishing.schedule_publication(certificate.issuer_id, now=now)
+    presign_certificate(certificate, now=now)
+    schedule_publication(certificate.issuer_id, now=now)
 
 
 def on_authority_revoked(sender: Any, authority: Authority, **kwargs: Any) -> None:
     now = timezone.now()
-    responder.forget_caches()
+    reset_process_caches()
     if authority.parent_id is None or authority.revoked_at is None:
         return
     effective = authority.revoked_at <= now
-    publishing.schedule_publication(
+    schedule_publication(
         authority.parent_id, now=now, due_at=None if effective else authority.revoked_at
     )
     if effective:
-        responder.presign(authority.parent, int(authority.serial, 16), now=now)
+        presign(authority.parent, int(authority.serial, 16), now=now)
