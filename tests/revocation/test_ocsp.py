@@ -11,11 +11,11 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from jitsuin.authorities.publishing import changes as publishing
 from jitsuin.authorities.publishing.models import OcspResponse
 from jitsuin.authorities.services import certificate_of, revoke_authority
 from jitsuin.lifecycle import sightings
 from jitsuin.lifecycle.models import Certificate
-from jitsuin.lifecycle.signals import certificate_issued
 
 from .factories import issue, revoke
 from .lint import pkilint
@@ -234,11 +234,11 @@ def test_a_negative_serial_is_malformed_not_an_internal_error(client, pki):
     assert response.response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
 
 
-def test_a_repeated_issued_signal_replaces_the_presigned_response(pki):
+def test_a_repeated_issued_notice_replaces_the_presigned_response(pki):
     fresh = issue(pki.current)
     first = OcspResponse.objects.get(issuer=pki.current)
-    with transaction.atomic():  # a retried task sends the signal again
-        certificate_issued.send(sender=Certificate, certificate=fresh.row)
+    with transaction.atomic():  # a retried task tells publishing again
+        publishing.certificate_issued(fresh.row)
     second = OcspResponse.objects.get(issuer=pki.current)
     assert second.pk == first.pk and second.this_update >= first.this_update
     assert second.serial == f"{fresh.certificate.serial_number:x}"

@@ -1,11 +1,11 @@
-"""What publishing does when a certificate or a CA changes state. It runs inside the caller's
-transaction and writes only publishing rows: a re-signed OCSP response and a pending CRL
-publication."""
+"""What publishing does when a certificate or a CA changes state; called by name from
+``lifecycle.certificates`` and ``authorities.services.revoke_authority``. It runs inside the
+caller's transaction and writes only publishing rows: a re-signed OCSP response and a pending
+CRL publication."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.utils import timezone
 
@@ -27,7 +27,8 @@ from jitsuin.pki.keystore import KeyStoreError
 from jitsuin.pki.ocsp import CertStatus, SingleStatus, cert_id_for
 
 
-def on_certificate_issued(sender: Any, certificate: Certificate, **kwargs: Any) -> None:
+def certificate_issued(certificate: Certificate) -> None:
+    """``certificate`` was just issued: sign and store its ``good`` OCSP answer."""
     now = timezone.now()
     if not _presign_new(certificate, now):
         presign_certificate(certificate, now=now)
@@ -54,13 +55,16 @@ def _presign_new(certificate: Certificate, now: datetime) -> bool:
     return True
 
 
-def on_certificate_revoked(sender: Any, certificate: Certificate, **kwargs: Any) -> None:
+def certificate_revoked(certificate: Certificate) -> None:
+    """``certificate`` was just revoked: re-sign its OCSP answer, schedule its CA's CRL."""
     now = timezone.now()
     presign_certificate(certificate, now=now)
     schedule_publication(certificate.issuer_id, now=now)
 
 
-def on_authority_revoked(sender: Any, authority: Authority, **kwargs: Any) -> None:
+def authority_revoked(authority: Authority) -> None:
+    """``authority`` was revoked (now or from a future ``revoked_at``): forget this process's
+    caches, schedule the parent's CRL, and re-sign the parent's answer about it if in effect."""
     now = timezone.now()
     reset_process_caches()
     if authority.parent_id is None or authority.revoked_at is None:

@@ -22,7 +22,7 @@ from jitsuin.authorities.publishing.models import OcspResponse, PublishedCrl
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.config import current
 from jitsuin.notify import services as notify
-from jitsuin.notify.events import helpdesk_language
+from jitsuin.notify.services import helpdesk_language
 
 logger = logging.getLogger("jitsuin.revocation")
 STALE_EVENT = "revocation_data_stale"
