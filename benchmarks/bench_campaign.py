@@ -88,6 +88,7 @@ def main() -> None:
 def _run() -> None:
     from cryptography.hazmat.primitives import serialization
 
+    from jitsuin.authorities.publishing.crl import publish_crl
     from jitsuin.authorities.services import create_intermediate, init_hierarchy
     from jitsuin.campaigns import mailing, queries, services
     from jitsuin.campaigns.export import csv_rows
@@ -95,7 +96,6 @@ def _run() -> None:
     from jitsuin.notify.models import OutboxMessage
     from jitsuin.pki.clock import FixedClock
     from jitsuin.pki.names import new_serial, serial_hex
-    from jitsuin.revocation.publishing import publish_crl
     from tests.campaigns.factories import real_certificate
 
     print(

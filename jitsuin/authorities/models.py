@@ -74,3 +74,12 @@ class Authority(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The publishing engine's models (CRLs, pending publications, pre-signed OCSP responses).
+from jitsuin.authorities.publishing.models import (  # noqa: E402, F401
+    OcspResponse,
+    OcspStatus,
+    PendingPublication,
+    PublishedCrl,
+)

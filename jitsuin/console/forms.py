@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from jitsuin.audit.export import AuditFilter
 from jitsuin.console.services import NOTICE_FIELDS
 from jitsuin.lifecycle.models import MaintenanceWindow, Profile, RolloverPolicy
-from jitsuin.notify.events import REASON_LABELS
+from jitsuin.lifecycle.notifications import REASON_LABELS
 from jitsuin.notify.models import Notice
 
 STAFF_REVOCATION_REASONS = (

@@ -7,8 +7,8 @@ from django.utils.functional import Promise
 from django.utils.translation import pgettext
 
 from jitsuin.config import current
+from jitsuin.lifecycle.verdict import REASON_TEXT
 from jitsuin.portal import presenters
-from jitsuin.revocation.check import REASON_TEXT
 
 register = template.Library()
 

@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from jitsuin.cli.management.commands import _lifecycle_cli as cli
 from jitsuin.lifecycle.errors import LifecycleError
+from jitsuin.lifecycle.lookup import serial_spellings
 from jitsuin.lifecycle.models import Certificate, CertificateStatus
 from jitsuin.lifecycle.services import request_revoke
 from jitsuin.lifecycle.waiting import wait_for_request
 from jitsuin.pki.names import serial_from_text
-from jitsuin.revocation.lookup import serial_spellings
 
 
 class Command(BaseCommand):

@@ -21,13 +21,13 @@ from django.utils.translation import gettext_lazy
 from jitsuin.authorities.models import Authority, Role
 from jitsuin.authorities.services import certificate_of
 from jitsuin.config import current as current_config
+from jitsuin.lifecycle.lookup import certificate_for, serial_spellings
 from jitsuin.lifecycle.models import CertificateStatus
+from jitsuin.pki import relying_party
 from jitsuin.pki.errors import NotACertificate, WrongPin
 from jitsuin.pki.loading import fingerprint_sha256, load_certificates
 from jitsuin.pki.names import serial_hex
 from jitsuin.pki.pkcs12 import open_pkcs12_certificates_isolated
-from jitsuin.revocation import online as online_checks
-from jitsuin.revocation.lookup import certificate_for, serial_spellings
 
 EXPIRING_SOON = timedelta(days=30)
 PKCS12_OPEN_TIMEOUT = 10.0  # seconds; the cost cap keeps honest files far below it
@@ -73,7 +73,7 @@ class Verdict:
     fingerprint_sha256: str = ""
     issuer_name: str = ""  # the jitsuin CA that issued it, when known
     sources: tuple[str, ...] = ()
-    online: tuple[online_checks.Finding, ...] = field(default=())
+    online: tuple[relying_party.Finding, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -185,7 +185,7 @@ def _facts(leaf: x509.Certificate, now: datetime) -> _Facts:
     return _Facts(Status.VALID, ca=issuer)
 
 
-def _merge_online(facts: _Facts, findings: list[online_checks.Finding]) -> _Facts:
+def _merge_online(facts: _Facts, findings: list[relying_party.Finding]) -> _Facts:
     """A relying party that fetched CRLs or OCSP and saw a revocation wins over the database."""
     if facts.status in (Status.REVOKED, Status.ISSUER_REVOKED):
         return facts
@@ -256,7 +256,7 @@ def check_certificate(
     now: datetime | None = None,
     lang: str = "ja",
     online: bool = False,
-    fetch: online_checks.Fetch | None = None,
+    fetch: relying_party.Fetch | None = None,
 ) -> Verdict:
     """valid / revoked / expired / not_yet_valid / issuer_revoked / unknown_issuer, in ``lang``.
 
@@ -268,10 +268,10 @@ def check_certificate(
     leaf = certificates[0]
     facts = _facts(leaf, now)
     sources = ["jitsuin"] if facts.status != Status.UNKNOWN_ISSUER or facts.ca else []
-    findings: list[online_checks.Finding] = []
+    findings: list[relying_party.Finding] = []
     if online:
         issuers = [certificate_of(a) for a in _chain(facts.ca)] if facts.ca else certificates[1:]
-        findings = online_checks.check_online(leaf, issuers, now=now, fetch=fetch)
+        findings = relying_party.check_online(leaf, issuers, now=now, fetch=fetch)
         facts = _merge_online(facts, findings)
         sources += sorted({f.source for f in findings if f.ok})
     with translation.override(lang):

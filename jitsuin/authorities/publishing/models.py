@@ -1,4 +1,7 @@
-"""What jitsuin publishes for relying services: CRLs and pre-signed OCSP responses."""
+"""What jitsuin publishes for relying services: CRLs and pre-signed OCSP responses.
+
+These models belonged to the revocation app; their tables keep its names (``db_table``).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ class PublishedCrl(models.Model):
     objects = PublishedCrlQuerySet.as_manager()
 
     class Meta:
+        db_table = "revocation_publishedcrl"
         ordering = ["authority", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["authority", "number"], name="unique_crl_number")
@@ -49,6 +53,9 @@ class PendingPublication(models.Model):
     requested_at = models.DateTimeField()
     due_at = models.DateTimeField(db_index=True)
     changes = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        db_table = "revocation_pendingpublication"
 
     def __str__(self) -> str:
         return f"pending CRL of {self.authority_id} due {self.due_at:%Y-%m-%d %H:%M:%S}"
@@ -72,6 +79,7 @@ class OcspResponse(models.Model):
     next_update = models.DateTimeField(db_index=True)
 
     class Meta:
+        db_table = "revocation_ocspresponse"
         constraints = [
             models.UniqueConstraint(fields=["issuer", "serial"], name="unique_ocsp_response")
         ]

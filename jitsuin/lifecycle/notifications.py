@@ -1,8 +1,8 @@
 """Which e-mail each lifecycle event makes, with its exactly-once key and its context.
 
-Signal receivers (connected in ``NotifyConfig.ready``) run inside the sender's transaction
-and only call ``enqueue``; the periodic scans find what is due at ``now`` and enqueue with
-keys that make a second scan a no-op.
+The lifecycle services call these by name inside their transaction (they only call
+``enqueue``); the periodic scans find what is due at ``now`` and enqueue with keys that make a
+second scan a no-op.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from jitsuin.authorities.publishing.crl import crl_visibility
 from jitsuin.config import current
 from jitsuin.lifecycle.models import (
     OPEN_STATES,
@@ -24,9 +25,8 @@ from jitsuin.lifecycle.models import (
     RequestKind,
     RequestState,
 )
-from jitsuin.notify import hooks
 from jitsuin.notify.models import OutboxMessage
-from jitsuin.notify.services import enqueue
+from jitsuin.notify.services import enqueue, helpdesk_language
 from jitsuin.pki.names import serial_hex
 from jitsuin.workdays import add_business_days, business_days_between
 
@@ -43,17 +43,10 @@ REASON_LABELS = {
 }
 EXPIRY_REMINDERS = (30, 7)
 PICKUP_REMINDER = timedelta(days=2)
-# The idempotency-key prefix of the revocation the pipeline asks for when a pickup expires.
-PICKUP_EXPIRED_KEY = "pickup-expired:"
 
 
 def stuck_business_days() -> int:
     return current().notify.stuck_business_days
-
-
-def helpdesk_language() -> str:
-    """``JITSUIN_HELPDESK_LANGUAGE``: ja, en, or ja+en (the default: both in one e-mail)."""
-    return current().notify.helpdesk_language
 
 
 def certificate_context(certificate: Certificate) -> dict[str, Any]:
@@ -92,8 +85,8 @@ def revocation_done(certificate: Certificate) -> OutboxMessage:
             "reason_label": REASON_LABELS.get(reason, reason),
             "can_issue_next": reason != "superseded",
         }
-        # When CRL-checking services see it (OCSP answers at once), from the revocation app.
-        | hooks.crl_visibility(certificate)
+        # When CRL-checking services see it (OCSP answers at once).
+        | crl_visibility(certificate)
     )
     return enqueue(
         "revocation_done",
@@ -142,37 +135,6 @@ def pickup_expired(request: Request) -> OutboxMessage | None:
         key=f"pickup-expired:{request.pk}",
         context=context,
     )
-
-
-def _revoked_because_pickup_expired(certificate: Certificate) -> bool:
-    return Request.objects.filter(
-        kind=RequestKind.REVOKE,
-        target=certificate,
-        idempotency_key__startswith=PICKUP_EXPIRED_KEY,
-    ).exists()
-
-
-def on_request_changed(
-    sender: Any, *, request: Request, from_state: str, to_state: str = "", **kwargs: Any
-) -> None:
-    if not from_state:
-        if request.kind == RequestKind.REVOKE and request.idempotency_key.startswith(
-            PICKUP_EXPIRED_KEY
-        ):
-            return  # the user hears about it once, in the pickup-expired e-mail
-        request_received(request)
-    elif to_state == RequestState.EXPIRED and request.kind == RequestKind.ISSUE:
-        pickup_expired(request)
-
-
-def on_certificate_revoked(sender: Any, *, certificate: Certificate, **kwargs: Any) -> None:
-    if _revoked_because_pickup_expired(certificate):
-        return
-    revocation_done(certificate)
-
-
-def on_certificate_issued(sender: Any, *, certificate: Certificate, **kwargs: Any) -> None:
-    certificate_ready(certificate)
 
 
 def remind_expiring(now: datetime) -> int:

@@ -20,8 +20,8 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from jitsuin.lifecycle.lookup import serial_spellings
 from jitsuin.lifecycle.models import Certificate
-from jitsuin.revocation.lookup import serial_spellings
 
 logger = logging.getLogger("jitsuin.revocation")
 
