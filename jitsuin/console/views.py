@@ -20,7 +20,7 @@ from jitsuin.lifecycle.models import (
     RequestKind,
     RequestState,
 )
-from jitsuin.notify.events import stuck_business_days, stuck_requests
+from jitsuin.lifecycle.queries import stuck_business_days, stuck_requests
 from jitsuin.workdays import business_days_between
 
 

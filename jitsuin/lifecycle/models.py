@@ -8,6 +8,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.authorities.models import Authority
+from jitsuin.lifecycle.choices import (
+    OPEN_STATES,
+    CertificateStatus,
+    RequestKind,
+    RequestState,
+)
+from jitsuin.lifecycle.querysets import CertificateQuerySet, RequestQuerySet
 
 
 class RolloverPolicy(models.TextChoices):
@@ -121,11 +128,6 @@ class PolicyException(models.Model):
         return f"{self.person_id}/{self.profile_id}: {self.policy}"
 
 
-class CertificateStatus(models.TextChoices):
-    VALID = "valid", _("Valid")
-    REVOKED = "revoked", _("Revoked")
-
-
 class Certificate(models.Model):
     issuer = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="certificates")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="certificates")
@@ -155,6 +157,8 @@ class Certificate(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CertificateQuerySet.as_manager()
+
     class Meta:
         ordering = ["-not_before"]
         constraints = [
@@ -173,30 +177,6 @@ class Certificate(models.Model):
         return int(self.serial, 16)
 
 
-class RequestKind(models.TextChoices):
-    ISSUE = "issue", _("Issue")
-    REVOKE = "revoke", _("Revoke")
-
-
-class RequestState(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    # Accepted but held: a maintenance window, a rollover policy, or a retry backoff.
-    WAITING = "waiting", _("Waiting")
-    PROCESSING = "processing", _("Processing")
-    READY = "ready", _("Ready to download")
-    COLLECTED = "collected", _("Collected")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
-    CANCELLED = "cancelled", _("Cancelled")
-    EXPIRED = "expired", _("Expired")
-
-
-OPEN_STATES = (
-    RequestState.QUEUED,
-    RequestState.WAITING,
-    RequestState.PROCESSING,
-    RequestState.FAILED,
-)
 _OPEN = ["queued", "waiting", "processing", "failed"]
 
 # Request.wait_reason: why a waiting request waits.
@@ -247,6 +227,8 @@ class Request(models.Model):
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, unique=True)
+
+    objects = RequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 
 from jitsuin.lifecycle import overlap
 from jitsuin.lifecycle.models import (
-    OPEN_STATES,
     Certificate,
     CertificateStatus,
     Person,
@@ -225,9 +224,9 @@ def overview(person: Person, now: datetime, *, history_limit: int = 20) -> Overv
     cards = [card_for(c, actions, switches) for c in certificates]
     pending = [
         PendingIssue(request=r)
-        for r in Request.objects.filter(
-            person=person, kind=RequestKind.ISSUE, state__in=OPEN_STATES, certificate__isnull=True
-        ).select_related("profile")
+        for r in Request.objects.open_issues()
+        .filter(person=person, certificate__isnull=True)
+        .select_related("profile")
     ]
     requests = list(requests_with_history(person)[:history_limit])
     return Overview(actions=actions, cards=cards, pending=pending, requests=requests)

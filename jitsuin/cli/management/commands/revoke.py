@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from jitsuin.cli.management.commands import _lifecycle_cli as cli
 from jitsuin.lifecycle.errors import LifecycleError
-from jitsuin.lifecycle.models import Certificate, CertificateStatus
+from jitsuin.lifecycle.models import Certificate
 from jitsuin.lifecycle.services import request_revoke
 from jitsuin.lifecycle.waiting import wait_for_request
 from jitsuin.pki.names import serial_from_text
@@ -34,10 +34,8 @@ class Command(BaseCommand):
             raise CommandError("give a SERIAL or --user UID (one of them)")
         if options["user"]:
             return list(
-                Certificate.objects.filter(
-                    person=cli.person(options["user"]),
-                    status=CertificateStatus.VALID,
-                    not_after__gt=timezone.now(),
+                Certificate.objects.filter(person=cli.person(options["user"])).live(
+                    now=timezone.now()
                 )
             )
         try:
