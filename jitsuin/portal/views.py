@@ -30,6 +30,7 @@ from jitsuin.lifecycle import services
 from jitsuin.lifecycle.errors import LifecycleError, PickupGone
 from jitsuin.lifecycle.models import Certificate, Person, Pickup
 from jitsuin.lifecycle.permissions import actions_for
+from jitsuin.lifecycle.reasons import USER_REASONS
 from jitsuin.notify.models import Notice
 from jitsuin.pki.names import serial_hex
 from jitsuin.portal import presenters
@@ -39,9 +40,6 @@ from jitsuin.revocation.publishing import next_crl_update
 
 PersonView = Callable[..., HttpResponse]
 _IDEMPOTENCY = re.compile(r"^[0-9a-f]{32}$")
-
-# Reasons a user may give; the RFC 5280 names the services take.
-USER_REVOCATION_REASONS = ("superseded", "keyCompromise", "cessationOfOperation", "unspecified")
 
 
 def person_required(view: PersonView) -> PersonView:
@@ -143,7 +141,7 @@ def revoke(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
     if request.method == "POST":
         key = _idempotency_key(request, person, "revoke")
         reason = request.POST.get("reason", "superseded")
-        if key is None or reason not in USER_REVOCATION_REASONS:
+        if key is None or reason not in USER_REASONS:
             messages.error(request, _("The form was incomplete; please try again."))
             return redirect("portal:revoke", pk=certificate.pk)
         try:
@@ -164,7 +162,7 @@ def revoke(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
         "card": presenters.card_for(certificate, actions),
         "certificate": certificate,
         "idempotency": uuid.uuid4().hex,
-        "reasons": USER_REVOCATION_REASONS,
+        "reasons": USER_REASONS,
         "can_issue_first": actions.can_issue and actions.decision.policy == "overlap",
     }
     return render(request, "portal/revoke_confirm.html", context)

@@ -7,8 +7,8 @@ from django.utils.functional import Promise
 from django.utils.translation import pgettext
 
 from jitsuin.config import current
+from jitsuin.lifecycle.reasons import reason_label
 from jitsuin.portal import presenters
-from jitsuin.revocation.check import REASON_TEXT
 
 register = template.Library()
 
@@ -52,7 +52,7 @@ def request_kind(kind: str) -> Promise:
 
 @register.filter
 def revocation_reason(reason: str) -> Promise | str:
-    return REASON_TEXT.get(reason, reason)
+    return reason_label(reason)
 
 
 @register.filter

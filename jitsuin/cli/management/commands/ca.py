@@ -15,6 +15,7 @@ from rich.table import Table
 from jitsuin.authorities import services
 from jitsuin.authorities.models import Authority
 from jitsuin.cli.options import longest_profile_validity
+from jitsuin.lifecycle.reasons import CA_REASONS
 from jitsuin.revocation import publishing
 from jitsuin.revocation.settings import timings
 
@@ -65,14 +66,7 @@ class Command(BaseCommand):
         revoke.add_argument(
             "--reason",
             default="superseded",
-            choices=[
-                "superseded",
-                "keyCompromise",
-                "cACompromise",
-                "cessationOfOperation",
-                "affiliationChanged",
-                "unspecified",
-            ],
+            choices=CA_REASONS,
         )
         revoke.add_argument("--at", help="ISO date-time with zone, e.g. 2026-01-17T00:00+09:00")
 
