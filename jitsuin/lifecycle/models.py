@@ -15,6 +15,7 @@ from jitsuin.lifecycle.choices import (
     RequestState,
 )
 from jitsuin.lifecycle.querysets import CertificateQuerySet, RequestQuerySet
+from jitsuin.pki.names import Serial
 
 
 class RolloverPolicy(models.TextChoices):
@@ -132,7 +133,7 @@ class Certificate(models.Model):
     issuer = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="certificates")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="certificates")
     profile = models.ForeignKey(Profile, on_delete=models.PROTECT, related_name="certificates")
-    # Lower-case hex without separators; serials have up to 159 bits, too big for a bigint.
+    # Serial(...).db: lower-case hex without leading zeros (159 bits are too big for a bigint).
     serial = models.CharField(max_length=64)
     subject = models.CharField(max_length=500)
     email = models.EmailField(blank=True)
@@ -173,8 +174,13 @@ class Certificate(models.Model):
         return f"{self.serial} ({self.person_id})"
 
     @property
+    def serial_number(self) -> Serial:
+        """The serial as a value: ``.hex``, ``.hex_pairs`` and ``.decimal`` for people."""
+        return Serial.parse(self.serial)
+
+    @property
     def serial_int(self) -> int:
-        return int(self.serial, 16)
+        return self.serial_number.value
 
 
 _OPEN = ["queued", "waiting", "processing", "failed"]

@@ -53,7 +53,7 @@ from jitsuin.lifecycle.models import (
 )
 from jitsuin.lifecycle.signals import certificate_issued, certificate_revoked
 from jitsuin.pki.loading import fingerprint_sha256
-from jitsuin.pki.names import common_name, person_subject
+from jitsuin.pki.names import Serial, common_name, person_subject
 
 logger = logging.getLogger("jitsuin.pipeline")
 SYSTEM = "system:worker"
@@ -422,7 +422,7 @@ def _record_issued(request: Request, result: Issued, now: datetime) -> None:
         issuer=issuer,
         person=request.person,
         profile=request.profile,
-        serial=f"{leaf.serial_number:x}",
+        serial=Serial(leaf.serial_number).db,
         subject=leaf.subject.rfc4514_string(),
         email=request.person.email,
         not_before=leaf.not_valid_before_utc,

@@ -32,7 +32,6 @@ from jitsuin.lifecycle.models import Certificate, Person, Pickup
 from jitsuin.lifecycle.permissions import actions_for
 from jitsuin.lifecycle.reasons import USER_REASONS
 from jitsuin.notify.models import Notice
-from jitsuin.pki.names import serial_hex
 from jitsuin.portal import presenters
 from jitsuin.portal.identity import actor_for, person_for
 from jitsuin.portal.pages import PLATFORMS
@@ -264,7 +263,7 @@ def download_file(request: HttpRequest, person: Person, pk: int) -> HttpResponse
     except LifecycleError as exc:
         messages.error(request, str(exc.message))
         return redirect("portal:download", pk=pickup.pk)
-    name = f"{person.uid}-{serial_hex(pickup.certificate.serial_int)}-{profile}.p12"
+    name = f"{person.uid}-{pickup.certificate.serial_number.hex}-{profile}.p12"
     response = HttpResponse(data, content_type="application/x-pkcs12")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return _no_store(response)

@@ -29,7 +29,7 @@ from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.issuance import issue_certificate
 from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
 from jitsuin.pki.loading import fingerprint_sha256
-from jitsuin.pki.names import person_subject
+from jitsuin.pki.names import Serial, person_subject
 from jitsuin.pki.pkcs12 import Pkcs12Profile, build_pkcs12
 from jitsuin.pki.profiles import CLIENT_AUTH
 
@@ -124,7 +124,7 @@ def issue(
             issuer=authority,
             person=person,
             profile=_profile(),
-            serial=f"{certificate.serial_number:x}",
+            serial=Serial(certificate.serial_number).db,
             subject=certificate.subject.rfc4514_string(),
             email=f"{uid}@example.ac.jp",
             not_before=certificate.not_valid_before_utc,

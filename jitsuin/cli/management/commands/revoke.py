@@ -13,8 +13,7 @@ from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.models import Certificate
 from jitsuin.lifecycle.services import request_revoke
 from jitsuin.lifecycle.waiting import wait_for_request
-from jitsuin.pki.names import serial_from_text
-from jitsuin.revocation.lookup import serial_spellings
+from jitsuin.pki.names import Serial
 
 
 class Command(BaseCommand):
@@ -39,10 +38,10 @@ class Command(BaseCommand):
                 )
             )
         try:
-            serial = serial_from_text(options["serial"])
+            serial = Serial.parse(options["serial"])
         except ValueError as exc:
             raise CommandError(f"{options['serial']!r} is not a hex serial") from exc
-        found = list(Certificate.objects.filter(serial__in=serial_spellings(serial)))
+        found = list(Certificate.objects.filter(serial=serial.db))
         if not found:
             raise CommandError(f"no certificate with serial {options['serial']}")
         return found
