@@ -14,7 +14,6 @@ from django.utils.text import slugify
 from jitsuin.audit.services import record
 from jitsuin.authorities.keys import key_store
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
-from jitsuin.authorities.signals import authority_revoked
 from jitsuin.config import current
 from jitsuin.pki.clock import Clock, SystemClock
 from jitsuin.pki.crl import parse_reason
@@ -294,6 +293,9 @@ def revoke_authority(
     From ``at`` on, the parent's CRL lists it and OCSP answers its certificates as revoked.
     The issuing CA can be revoked only for keyCompromise: activate its successor first.
     """
+    # Publishing signs with this module's CA and responder keys, so it is imported late.
+    from jitsuin.authorities.publishing import changes as publishing
+
     clock = clock or SystemClock()
     now = clock.now()
     at = at or now
@@ -335,7 +337,7 @@ def revoke_authority(
             obj=authority,
             data={"name": name, "reason": reason, "at": at.isoformat()},
         )
-        authority_revoked.send(sender=Authority, authority=authority)
+        publishing.authority_revoked(authority)
     return authority
 
 

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from jitsuin.lifecycle import overlap, pickups, transitions
+from jitsuin.lifecycle import notifications, overlap, pickups, transitions
 from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.health import NO_HEARTBEAT_AFTER
 from jitsuin.lifecycle.maintenance import active_window
@@ -62,13 +62,14 @@ def expire_pickups(now: datetime) -> int:
             pickups.destroy(pickup, actor=SYSTEM, now=now)
             request = pickup.request
             if request.state == RequestState.READY:
-                transitions.transition(
+                expired = transitions.transition(
                     request,
                     RequestState.EXPIRED,
                     actor=SYSTEM,
                     now=now,
                     note="not collected in time",
                 )
+                notifications.pickup_expired(expired)
             certificate = pickup.certificate
             if (
                 uncollected
@@ -80,6 +81,8 @@ def expire_pickups(now: datetime) -> int:
                     actor=SYSTEM,
                     idempotency_key=f"pickup-expired:{pickup.pk}",
                     reason="cessationOfOperation",
+                    # The pickup-expired e-mail above is all the person hears of it.
+                    silent=True,
                     now=now,
                 )
             done += 1

@@ -233,6 +233,9 @@ class Request(models.Model):
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, unique=True)
+    # A revocation the person is told about another way (their pickup expired): no e-mail
+    # acknowledges the request or announces the revocation.
+    silent = models.BooleanField(default=False)
 
     objects = RequestQuerySet.as_manager()
 

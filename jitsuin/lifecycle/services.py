@@ -198,9 +198,14 @@ def request_revoke(
     actor: str,
     idempotency_key: str,
     reason: str = "unspecified",
+    silent: bool = False,
     now: datetime | None = None,
 ) -> Request:
-    """Ask for ``certificate`` to be revoked; an open revocation of it is returned as is."""
+    """Ask for ``certificate`` to be revoked; an open revocation of it is returned as is.
+
+    ``silent``: the person is told another way (their pickup expired), so neither this
+    request nor the revocation sends them an e-mail.
+    """
     now = now or timezone.now()
     if not idempotency_key:
         raise ValueError("an idempotency key is required")
@@ -235,6 +240,7 @@ def request_revoke(
             created_at=now,
             requested_by=actor,
             reason=reason,
+            silent=silent,
             idempotency_key=idempotency_key,
         )
         if request is None:

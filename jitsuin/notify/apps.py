@@ -10,14 +10,6 @@ class NotifyConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from jitsuin.lifecycle import signals
-        from jitsuin.notify import events, periodic
+        from jitsuin.notify import periodic
 
-        signals.request_changed.connect(events.on_request_changed, dispatch_uid="notify.received")
-        signals.certificate_revoked.connect(
-            events.on_certificate_revoked, dispatch_uid="notify.revoked"
-        )
-        signals.certificate_issued.connect(
-            events.on_certificate_issued, dispatch_uid="notify.ready"
-        )
         periodic.register_jobs()

@@ -306,3 +306,12 @@ def enqueue_many(
             at=now,
         )
     return len(rows)
+
+
+HELPDESK_LANGUAGES = ("ja", "en", BILINGUAL)
+
+
+def helpdesk_language() -> str:
+    """``JITSUIN_HELPDESK_LANGUAGE``: ja, en, or ja+en (the default: both in one e-mail)."""
+    raw = current().extra.get("JITSUIN_HELPDESK_LANGUAGE", "").strip().lower()
+    return raw if raw in HELPDESK_LANGUAGES else BILINGUAL

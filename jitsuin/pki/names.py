@@ -74,16 +74,6 @@ class Serial:
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
-def serial_hex(serial: int) -> str:
-    """Upper-case hex with an even number of digits, as Windows and macOS show it."""
-    return Serial(serial).hex
-
-
-def serial_from_text(text: str) -> int:
-    """Read a serial written in hex (``0x``, colons and spaces allowed)."""
-    return Serial.parse(text).value
-
-
 def person_subject(*, common_name: str, uid: str, organization: str = "") -> x509.Name:
     attributes = []
     if organization:

@@ -26,6 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jitsuin.access.roles import is_staff_member, second_factor_verified
+from jitsuin.authorities.publishing.crl import next_crl_update
 from jitsuin.lifecycle import services
 from jitsuin.lifecycle.errors import LifecycleError, PickupGone
 from jitsuin.lifecycle.models import Certificate, Person, Pickup
@@ -35,7 +36,6 @@ from jitsuin.notify.models import Notice
 from jitsuin.portal import presenters
 from jitsuin.portal.identity import actor_for, person_for
 from jitsuin.portal.pages import PLATFORMS
-from jitsuin.revocation.publishing import next_crl_update
 
 PersonView = Callable[..., HttpResponse]
 _IDEMPOTENCY = re.compile(r"^[0-9a-f]{32}$")

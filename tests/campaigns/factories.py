@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from django.utils import timezone
 
 from jitsuin.authorities.models import Authority
+from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.authorities.services import (
     certificate_of,
     create_intermediate,
@@ -33,7 +34,6 @@ from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
 from jitsuin.pki.loading import fingerprint_sha256
 from jitsuin.pki.names import Serial, new_serial, person_subject
 from jitsuin.pki.profiles import end_entity_profile
-from jitsuin.revocation.publishing import publish_crl
 
 # Named instants.
 PKI_BORN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

@@ -11,10 +11,10 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.template import Context, Template
 from django.utils import timezone, translation
 
+from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.campaigns import preflight, services
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask, TaskState
 from jitsuin.notify.models import OutboxMessage
-from jitsuin.revocation.publishing import publish_crl
 from tests.campaigns import factories as f
 from tests.revocation.lint import pkilint
 

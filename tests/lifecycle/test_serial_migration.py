@@ -1,4 +1,4 @@
-"""Migration 0005 stores every serial one way, so a lookup needs one exact match."""
+"""Migration 0006 stores every serial one way, so a lookup needs one exact match."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ from datetime import datetime, timedelta
 
 from django.apps import apps
 
-from jitsuin.authorities.models import Authority
+from jitsuin.authorities.models import Authority, OcspResponse
 from jitsuin.authorities.services import issuing_authority
 from jitsuin.lifecycle.models import Certificate
 from jitsuin.pki.names import Serial
-from jitsuin.revocation.models import OcspResponse
 from jitsuin.workdays import JAPAN
 from tests.notify import factories
 
 T0 = datetime(2026, 1, 15, 10, 0, tzinfo=JAPAN)
-migration = importlib.import_module("jitsuin.lifecycle.migrations.0005_one_serial_spelling")
+migration = importlib.import_module("jitsuin.lifecycle.migrations.0006_one_serial_spelling")
 
 
 def test_old_spellings_of_every_table_become_the_stored_one(ca_hierarchy):

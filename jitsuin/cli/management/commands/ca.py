@@ -14,10 +14,10 @@ from rich.table import Table
 
 from jitsuin.authorities import services
 from jitsuin.authorities.models import Authority
+from jitsuin.authorities.publishing import crl as publishing
+from jitsuin.authorities.publishing.settings import timings
 from jitsuin.cli.options import longest_profile_validity
 from jitsuin.lifecycle.reasons import CA_REASONS
-from jitsuin.revocation import publishing
-from jitsuin.revocation.settings import timings
 
 
 def _when(moment: datetime) -> str:
@@ -84,7 +84,7 @@ class Command(BaseCommand):
         verb = "created" if result.created else "already present"
         # A CA is published with its first CRL, so relying parties never meet one without.
         for authority in (result.root, result.intermediate):
-            publishing.current_crl(authority)
+            publishing.latest_crl_or_sign(authority)
         self.stdout.write(f"root CA: {result.root.name} ({verb})")
         self.stdout.write(f"issuing CA: {result.intermediate.name}")
 

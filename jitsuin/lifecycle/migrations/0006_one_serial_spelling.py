@@ -19,7 +19,7 @@ def normalize(apps, schema_editor):
     for app, model in (
         ("authorities", "Authority"),
         ("lifecycle", "Certificate"),
-        ("revocation", "OcspResponse"),
+        ("authorities", "OcspResponse"),
     ):
         manager = apps.get_model(app, model)._base_manager
         changed = []
@@ -33,9 +33,9 @@ def normalize(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("lifecycle", "0004_worker_heartbeat"),
-        ("authorities", "0001_initial"),
-        ("revocation", "0001_initial"),
+        ("lifecycle", "0005_request_silent"),
+        # OcspResponse belongs to authorities from its 0002 on (its table keeps its name).
+        ("authorities", "0002_publishing_models"),
     ]
 
     operations = [migrations.RunPython(normalize, migrations.RunPython.noop)]
