@@ -1,4 +1,5 @@
-"""The real pipeline's signals produce the e-mails: received, ready, revocation done."""
+"""The real pipeline produces the e-mails (through lifecycle.certificates): received, ready,
+revocation done."""
 
 from __future__ import annotations
 
