@@ -281,7 +281,7 @@ def bench_ocsp(workdir: Path) -> None:
     from jitsuin.authorities.keys import key_store
     from jitsuin.authorities.publishing import ocsp_export, ocsp_signing
     from jitsuin.authorities.services import certificate_of
-    from jitsuin.pki.names import serial_hex
+    from jitsuin.pki.names import Serial
 
     print(
         f"OCSP: {CERTS} certificates, {CLIENTS} load processes x {CONNECTIONS} connections, "
@@ -372,7 +372,7 @@ def bench_ocsp(workdir: Path) -> None:
         for row, certificate in made:
             expiry = certificate.not_valid_after_utc.strftime("%y%m%d%H%M%SZ")
             handle.write(
-                f"V\t{expiry}\t\t{serial_hex(certificate.serial_number)}\tunknown\t/CN={row.pk}\n"
+                f"V\t{expiry}\t\t{Serial(certificate.serial_number).hex}\tunknown\t/CN={row.pk}\n"
             )
     signer = ocsp_signing.responder_for(hierarchy.intermediate)
     (workdir / "rsigner.pem").write_bytes(
@@ -461,7 +461,7 @@ def bench_crl(workdir: Path) -> None:
     from jitsuin.pki.crl import RevokedEntry, build_crl
     from jitsuin.pki.issuance import Signer, create_root
     from jitsuin.pki.keys import KeySpec, generate_private_key
-    from jitsuin.pki.names import new_serial, serial_hex
+    from jitsuin.pki.names import Serial, new_serial
 
     key = generate_private_key(KeySpec.parse("p384"))
     now = datetime.now(UTC)
@@ -491,7 +491,7 @@ def bench_crl(workdir: Path) -> None:
         expiry = (now + timedelta(days=365)).strftime("%y%m%d%H%M%SZ")
         (workdir / "index.txt").write_text(
             "".join(
-                f"R\t{expiry}\t{stamp},keyCompromise\t{serial_hex(e.serial)}\tunknown\t/CN=x\n"
+                f"R\t{expiry}\t{stamp},keyCompromise\t{Serial(e.serial).hex}\tunknown\t/CN=x\n"
                 for e in entries
             )
         )

@@ -20,7 +20,7 @@ from jitsuin.pki.crl import parse_reason
 from jitsuin.pki.issuance import PublicUrls, Signer, create_root, issue_certificate
 from jitsuin.pki.keys import KeySpec, generate_private_key
 from jitsuin.pki.loading import fingerprint_sha256
-from jitsuin.pki.names import serial_hex
+from jitsuin.pki.names import Serial
 from jitsuin.pki.profiles import INTERMEDIATE_CA, OCSP_SIGNER, ROOT_CA, CertificateProfile
 
 DEFAULT_ROOT_NAME = "jitsuin Demo Root CA"
@@ -95,7 +95,7 @@ def _row_for(
         certificate_der=certificate.public_bytes(serialization.Encoding.DER),
         key_ref=key_ref,
         subject=certificate.subject.rfc4514_string(),
-        serial=serial_hex(certificate.serial_number),
+        serial=Serial(certificate.serial_number).db,
         fingerprint_sha256=fingerprint_sha256(certificate),
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,

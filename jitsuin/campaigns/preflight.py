@@ -27,7 +27,7 @@ from jitsuin.lifecycle.models import Profile
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.issuance import issue_certificate
 from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
-from jitsuin.pki.names import person_subject, serial_hex
+from jitsuin.pki.names import Serial, person_subject
 from jitsuin.pki.profiles import CLIENT_AUTH
 
 CANARY_LIFETIME = timedelta(hours=1)
@@ -148,7 +148,7 @@ def issue_canary(authority: Authority, now: datetime, *, actor: str) -> tuple[by
             actor=actor,
             obj=authority,
             data={
-                "serial": serial_hex(certificate.serial_number),
+                "serial": Serial(certificate.serial_number).hex,
                 "lifetime_s": int(CANARY_LIFETIME.total_seconds()),
             },
             at=now,

@@ -25,7 +25,7 @@ from jitsuin.lifecycle.models import (
     RequestState,
 )
 from jitsuin.pki.loading import fingerprint_sha256
-from jitsuin.pki.names import common_name
+from jitsuin.pki.names import Serial, common_name
 
 S = RequestState
 
@@ -43,7 +43,7 @@ def record_issued(request: Request, result: Issued, now: datetime, *, actor: str
         issuer=issuer,
         person=request.person,
         profile=request.profile,
-        serial=f"{leaf.serial_number:x}",
+        serial=Serial(leaf.serial_number).db,
         subject=leaf.subject.rfc4514_string(),
         email=request.person.email,
         not_before=leaf.not_valid_before_utc,

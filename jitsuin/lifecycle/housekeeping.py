@@ -19,7 +19,6 @@ from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.health import NO_HEARTBEAT_AFTER
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
-    OPEN_STATES,
     WAIT_MAINTENANCE,
     WAIT_POLICY,
     CertificateStatus,
@@ -215,7 +214,5 @@ def _policy_waits_to_wake(now: datetime) -> list[int]:
         wait_reason=WAIT_POLICY,
         state_changed_at__lte=now - stale_after(),
     )
-    still_revoking = Request.objects.filter(
-        kind=RequestKind.REVOKE, target=OuterRef("target"), state__in=OPEN_STATES
-    )
+    still_revoking = Request.objects.open_revocations().filter(target=OuterRef("target"))
     return list(waiting.exclude(Exists(still_revoking)).values_list("pk", flat=True)[:SWEEP_BATCH])

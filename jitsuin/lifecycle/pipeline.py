@@ -38,7 +38,6 @@ from jitsuin.lifecycle import transitions
 from jitsuin.lifecycle.certificates import record_issued, record_revocation
 from jitsuin.lifecycle.maintenance import active_window, windows_at
 from jitsuin.lifecycle.models import (
-    OPEN_STATES,
     WAIT_MAINTENANCE,
     WAIT_POLICY,
     WAIT_RETRY,
@@ -244,9 +243,7 @@ def _policy_gate(request: Request, now: datetime) -> str:
     if target is None or target.status == CertificateStatus.REVOKED or target.not_after <= now:
         return ""
     # A failed revocation is still open: the helpdesk may retry it, so keep waiting.
-    if Request.objects.filter(
-        kind=RequestKind.REVOKE, target=target, state__in=OPEN_STATES
-    ).exists():
+    if Request.objects.open_revocations().filter(target=target).exists():
         return "policy_wait"
     _give_up(
         request,

@@ -18,7 +18,6 @@ from jitsuin.lifecycle import pickups, transitions
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed, NotFound
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
-    OPEN_STATES,
     WAIT_MAINTENANCE,
     WAIT_POLICY,
     Certificate,
@@ -222,9 +221,7 @@ def request_revoke(
         existing = _existing(person, idempotency_key)
         if existing is not None:
             return existing
-        open_revoke = Request.objects.filter(
-            kind=RequestKind.REVOKE, target=certificate, state__in=OPEN_STATES
-        ).first()
+        open_revoke = Request.objects.open_revocations().filter(target=certificate).first()
         if open_revoke is not None:
             return open_revoke
         if certificate.status == CertificateStatus.REVOKED:
@@ -302,9 +299,7 @@ def confirm_new_certificate(
             at=now,
             data={"serial": certificate.serial},
         )
-        for old in Certificate.objects.filter(
-            superseded_by=certificate, status=CertificateStatus.VALID, not_after__gt=now
-        ):
+        for old in Certificate.objects.filter(superseded_by=certificate).live(now=now):
             request_revoke(
                 old,
                 actor=actor,

@@ -21,8 +21,8 @@ from jitsuin.authorities.publishing.ocsp_signing import NoResponder, sign
 from jitsuin.authorities.publishing.ocsp_status import issuers
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.lifecycle import sightings
-from jitsuin.lifecycle.lookup import serial_key
 from jitsuin.pki.errors import MalformedOcspRequest
+from jitsuin.pki.names import Serial
 from jitsuin.pki.ocsp import CertId, CertStatus, error_response, parse_request
 
 
@@ -65,7 +65,7 @@ def answer(data: bytes, *, now: datetime | None = None) -> OcspAnswer:
     issuer = issuers.find(cert_id)
     if issuer is None:
         return error(UNAUTHORIZED)
-    key = serial_key(cert_id.serial)
+    key = Serial(cert_id.serial).db
     sightings.note(issuer.pk, key, now)
     if rfc5019:
         stored = ocsp_store.remembered(issuer.pk, key, now)

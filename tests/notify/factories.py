@@ -27,7 +27,7 @@ from jitsuin.lifecycle.models import Certificate, Person, Profile, Request, Requ
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.issuance import issue_certificate
 from jitsuin.pki.loading import fingerprint_sha256
-from jitsuin.pki.names import person_subject, serial_hex
+from jitsuin.pki.names import Serial, person_subject
 from jitsuin.pki.profiles import end_entity_profile
 
 _numbers = count(1)
@@ -39,7 +39,6 @@ __all__ = [
     "request",
     "revoke",
     "run",
-    "serial_hex",
 ]
 WORKER = "system:worker"
 
@@ -98,7 +97,7 @@ def certificate(
         issuer=authority,
         person=owner,
         profile=profile(),
-        serial=f"{cert.serial_number:x}",
+        serial=Serial(cert.serial_number).db,
         subject=cert.subject.rfc4514_string(),
         email=owner.email,
         not_before=cert.not_valid_before_utc,

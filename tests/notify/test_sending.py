@@ -16,7 +16,6 @@ from jitsuin.lifecycle.periodic import registered
 from jitsuin.notify.models import OutboxMessage, OutboxState
 from jitsuin.notify.sending import RETRY_DELAYS, send_due
 from jitsuin.notify.services import enqueue, resend
-from jitsuin.pki.names import serial_hex
 from jitsuin.workdays import JAPAN
 from tests.notify import factories
 from tests.notify.smtp import SmtpServer
@@ -43,7 +42,7 @@ def test_revocation_notice_reaches_the_server_in_japanese(ca_hierarchy, smtp_ser
     assert mail["To"] == holder.email
     assert "失効通知" in mail["Subject"]
     body = mail.get_content()
-    assert serial_hex(certificate.serial_int) in body
+    assert certificate.serial_number.hex in body
     assert str(certificate.serial_int) in body
     assert "新しい証明書の取得" not in body  # superseded: no "issue next" advice
     assert f"{T0:%Y-%m-%d %H:%M}" in body

@@ -21,9 +21,9 @@ from jitsuin.authorities.publishing.ocsp_signing import (
 )
 from jitsuin.authorities.publishing.ocsp_status import issuers
 from jitsuin.authorities.services import certificate_of
-from jitsuin.lifecycle.lookup import serial_key
 from jitsuin.lifecycle.models import Certificate, CertificateStatus
 from jitsuin.pki.keystore import KeyStoreError
+from jitsuin.pki.names import Serial
 from jitsuin.pki.ocsp import CertStatus, SingleStatus, cert_id_for
 
 
@@ -51,7 +51,7 @@ def _presign_new(certificate: Certificate, now: datetime) -> bool:
         der, _ = sign(authority, cert_id, now, status=good)
     except (KeyStoreError, NoResponder):
         return False  # renewed by another process: the slow path re-reads the authority
-    ocsp_store.store(authority.pk, serial_key(serial), good.status, der, now)
+    ocsp_store.store(authority.pk, Serial(serial).db, good.status, der, now)
     return True
 
 
@@ -74,4 +74,4 @@ def authority_revoked(authority: Authority) -> None:
         authority.parent_id, now=now, due_at=None if effective else authority.revoked_at
     )
     if effective:
-        presign(authority.parent, int(authority.serial, 16), now=now)
+        presign(authority.parent, Serial.parse(authority.serial).value, now=now)

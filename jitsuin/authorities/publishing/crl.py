@@ -24,9 +24,10 @@ from jitsuin.authorities.models import Authority
 from jitsuin.authorities.publishing.models import PendingPublication, PublishedCrl
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import signer_for
-from jitsuin.lifecycle.models import Certificate, CertificateStatus
+from jitsuin.lifecycle.models import Certificate
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.crl import RevokedEntry, build_crl, parse_reason
+from jitsuin.pki.names import Serial
 
 logger = logging.getLogger("jitsuin.revocation")
 
@@ -47,19 +48,17 @@ def reason_flag(name: str) -> x509.ReasonFlags | None:
 def crl_entries(authority: Authority, now: datetime) -> Iterator[RevokedEntry]:
     """Every revocation of ``authority`` in effect at ``now``: certificates and child CAs."""
     revoked = (
-        Certificate.objects.filter(
-            issuer=authority, status=CertificateStatus.REVOKED, revoked_at__lte=now
-        )
+        Certificate.objects.for_crl(authority, now=now)
         .values_list("serial", "revoked_at", "revocation_reason")
         .iterator(chunk_size=5000)
     )
     for serial, revoked_at, reason in revoked:
-        yield RevokedEntry(int(serial, 16), revoked_at, reason_flag(reason))
+        yield RevokedEntry(Serial.parse(serial).value, revoked_at, reason_flag(reason))
     children = Authority.objects.filter(parent=authority, revoked_at__lte=now).values_list(
         "serial", "revoked_at", "revocation_reason"
     )
     for serial, revoked_at, reason in children:
-        yield RevokedEntry(int(serial, 16), revoked_at, reason_flag(reason))
+        yield RevokedEntry(Serial.parse(serial).value, revoked_at, reason_flag(reason))
 
 
 def _next_future_revocation(authority: Authority, now: datetime) -> datetime | None:

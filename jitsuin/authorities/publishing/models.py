@@ -71,7 +71,7 @@ class OcspResponse(models.Model):
     """A pre-signed OCSP response for (issuer, serial) with a SHA-1 CertID (RFC 5019)."""
 
     issuer = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="ocsp_responses")
-    # Lower-case hex without leading zeros: f"{serial:x}".
+    # Serial(...).db, as Certificate.serial and Authority.serial: one exact match.
     serial = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=OcspStatus.choices)
     der = models.BinaryField()

@@ -13,6 +13,7 @@ from django.utils import timezone
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.publishing.models import OcspResponse
 from jitsuin.authorities.services import certificate_of
+from jitsuin.pki.names import Serial
 from jitsuin.pki.ocsp import CertId, cert_id_for
 
 
@@ -43,7 +44,7 @@ def export_static(directory: Path, *, now: datetime | None = None) -> int:
             "serial", "der"
         )
         for serial, der in rows.iterator(chunk_size=2000):
-            target = directory / static_path_for(cert_id_for(int(serial, 16), issuer))
+            target = directory / static_path_for(cert_id_for(Serial.parse(serial).value, issuer))
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(bytes(der))
             written += 1

@@ -19,10 +19,10 @@ from jitsuin.authorities.publishing.models import OcspResponse, OcspStatus
 from jitsuin.authorities.publishing.ocsp_status import issuers, status_of
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import certificate_of, ensure_ocsp_signer, ocsp_signer_for
-from jitsuin.lifecycle.lookup import serial_key
 from jitsuin.lifecycle.models import Certificate
 from jitsuin.pki.issuance import Signer
 from jitsuin.pki.keystore import KeyStoreError
+from jitsuin.pki.names import Serial
 from jitsuin.pki.ocsp import CertId, SingleStatus, build_response, cert_id_for
 
 _signers: dict[tuple[int, str], Signer] = {}
@@ -100,7 +100,7 @@ def presign(authority: Authority, serial: int, *, now: datetime | None = None) -
         reset_process_caches()
     cert_id = cert_id_for(serial, certificate_of(authority))
     der, answer = sign(authority, cert_id, now)
-    ocsp_store.store(authority.pk, serial_key(serial), answer.status, der, now)
+    ocsp_store.store(authority.pk, Serial(serial).db, answer.status, der, now)
 
 
 def presign_certificate(certificate: Certificate, *, now: datetime | None = None) -> None:
@@ -125,13 +125,13 @@ def refresh_responses(now: datetime | None = None, *, limit: int = 5000) -> int:
     for ca in authorities.values():
         # A CA revoked since its parent last answered for it (scheduled revocations too).
         if ca.parent_id and ca.revoked_at is not None and ca.revoked_at <= now:
-            key = serial_key(int(ca.serial, 16))
+            # Both tables store Serial(...).db.
             if not OcspResponse.objects.filter(
-                issuer_id=ca.parent_id, serial=key, status=OcspStatus.REVOKED
+                issuer_id=ca.parent_id, serial=ca.serial, status=OcspStatus.REVOKED
             ).exists():
-                stale.append((ca.parent_id, key))
+                stale.append((ca.parent_id, ca.serial))
     for issuer_id, serial in stale:
-        presign(authorities[issuer_id], int(serial, 16), now=now)
+        presign(authorities[issuer_id], Serial.parse(serial).value, now=now)
     return len(stale)
 
 

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.publishing.crl import reason_flag
 from jitsuin.authorities.services import certificate_of
-from jitsuin.lifecycle.lookup import certificate_for, serial_spellings
+from jitsuin.lifecycle.lookup import certificate_for, child_authority_for
 from jitsuin.lifecycle.models import CertificateStatus
 from jitsuin.pki.ocsp import CertId, CertStatus, SingleStatus, issuer_hashes
 
@@ -115,9 +115,7 @@ def status_of(issuer_id: int, serial: int, now: datetime) -> SingleStatus:
                 CertStatus.REVOKED, row.revoked_at, reason_flag(row.revocation_reason)
             )
     else:
-        child = Authority.objects.filter(
-            parent_id=issuer_id, serial__in=serial_spellings(serial)
-        ).first()
+        child = child_authority_for(issuer_id, serial)
         if child is None:
             return SingleStatus(CertStatus.UNKNOWN)
         if child.revoked_at is not None and child.revoked_at <= now:

@@ -17,6 +17,7 @@ from jitsuin.authorities.models import Authority
 from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.cli.options import longest_profile_validity
+from jitsuin.lifecycle.reasons import CA_REASONS
 
 
 def _when(moment: datetime) -> str:
@@ -65,14 +66,7 @@ class Command(BaseCommand):
         revoke.add_argument(
             "--reason",
             default="superseded",
-            choices=[
-                "superseded",
-                "keyCompromise",
-                "cACompromise",
-                "cessationOfOperation",
-                "affiliationChanged",
-                "unspecified",
-            ],
+            choices=CA_REASONS,
         )
         revoke.add_argument("--at", help="ISO date-time with zone, e.g. 2026-01-17T00:00+09:00")
 
