@@ -9,7 +9,7 @@ from django.db import models
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from jitsuin.authorities.keys import seal, unseal
+from jitsuin.sealing import seal, unseal
 
 TOTP_KEY_BYTES = 20
 

@@ -16,21 +16,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from jitsuin.config import current
-from jitsuin.pki.keystore import load_or_create_kek
+from jitsuin.sealing import kek
 
 CHAIN_INFO = b"jitsuin audit chain"
 SIGNING_INFO = b"jitsuin audit checkpoint signing"
 
 
-def _kek() -> bytes:
-    # As jitsuin.authorities.keys.kek(); audit sits below authorities, so it reads it itself.
-    config = current()
-    config.ensure_data_dir()
-    return bytes.fromhex(config.kek_hex) if config.kek_hex else load_or_create_kek(config.kek_path)
-
-
 def _derive(info: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(_kek())
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(kek())
 
 
 @cache

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 
-from jitsuin.authorities.keys import kek_source
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import (
     AuthorityError,
@@ -43,6 +42,7 @@ from jitsuin.pki.issuance import Signer, issue_certificate, issue_from_csr
 from jitsuin.pki.keys import KeySpec
 from jitsuin.pki.keystore import KeyStoreError
 from jitsuin.pki.profiles import end_entity_profile
+from jitsuin.sealing import kek_source
 
 _signers: dict[tuple[int, str, str], tuple[Signer, list[x509.Certificate]]] = {}
 _signers_lock = threading.Lock()

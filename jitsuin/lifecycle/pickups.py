@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jitsuin.audit.services import record
-from jitsuin.authorities.keys import seal, unseal
 from jitsuin.lifecycle import transitions
 from jitsuin.lifecycle.errors import NotAllowed, PickupGone
 from jitsuin.lifecycle.models import (
@@ -26,6 +25,7 @@ from jitsuin.lifecycle.models import (
 )
 from jitsuin.pki.keys import PrivateKey
 from jitsuin.pki.pkcs12 import Pkcs12Profile, build_pkcs12, generate_pin, load_pkcs12
+from jitsuin.sealing import seal, unseal
 
 PURPOSE_PKCS12 = "pickup-pkcs12"
 PURPOSE_PIN = "pickup-pin"

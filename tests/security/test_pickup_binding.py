@@ -10,12 +10,12 @@ import os
 
 import pytest
 
-from jitsuin.authorities import keys
-from jitsuin.authorities.keys import SealError
+from jitsuin import sealing
 from jitsuin.lifecycle.models import Pickup
 from jitsuin.lifecycle.pickups import PURPOSE_PIN, PURPOSE_PKCS12
 from jitsuin.lifecycle.services import collect_pickup, default_profile, request_issue, reveal_pin
 from jitsuin.pki.pkcs12 import load_pkcs12
+from jitsuin.sealing import SealError
 from tests.lifecycle.conftest import T0, key, make_person, run_pipeline
 
 
@@ -53,7 +53,7 @@ def test_each_row_still_opens_its_own_file(two_pickups):
 def _legacy_seal(data: bytes, purpose: str) -> bytes:
     """A blob as the previous version sealed it: version 1, the purpose as associated data."""
     nonce = os.urandom(12)
-    return b"\x01" + nonce + keys._aead(purpose).encrypt(nonce, data, purpose.encode())
+    return b"\x01" + nonce + sealing._aead(purpose).encrypt(nonce, data, purpose.encode())
 
 
 def test_a_row_sealed_by_the_previous_version_still_opens(two_pickups):
@@ -74,4 +74,4 @@ def test_a_new_blob_cannot_be_relabelled_as_a_legacy_one(two_pickups):
     sealed = bytes(bob_pickup.sealed_pin)
     assert sealed[:1] == b"\x02"
     with pytest.raises(SealError):
-        keys.unseal(b"\x01" + sealed[1:], purpose=PURPOSE_PIN, bound_to="pickup:1")
+        sealing.unseal(b"\x01" + sealed[1:], purpose=PURPOSE_PIN, bound_to="pickup:1")

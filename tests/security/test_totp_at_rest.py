@@ -18,7 +18,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jitsuin.access.models import SealedTOTPDevice
-from jitsuin.authorities.keys import SealError
+from jitsuin.sealing import SealError
 from tests.staff_fixtures import otp_code, totp_device
 
 pytestmark = pytest.mark.django_db

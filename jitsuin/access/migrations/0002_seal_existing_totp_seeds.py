@@ -5,7 +5,7 @@ from binascii import unhexlify
 from django.db import migrations
 
 from jitsuin.access.models import TOTP_KEY_PURPOSE, totp_key_binding
-from jitsuin.authorities.keys import seal
+from jitsuin.sealing import seal
 
 COPIED = (
     "user_id", "name", "confirmed", "throttling_failure_timestamp", "throttling_failure_count",
