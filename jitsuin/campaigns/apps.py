@@ -1,10 +1,6 @@
 """CA switchover campaigns: plan, migrate, remind, track, revoke the old intermediate."""
 
-from datetime import timedelta
-
 from django.apps import AppConfig
-
-TICK_EVERY = timedelta(minutes=5)
 
 
 class CampaignsConfig(AppConfig):
@@ -14,12 +10,10 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         from jitsuin.campaigns.queries import retirement_deadlines
-        from jitsuin.campaigns.services import health, tick
+        from jitsuin.campaigns.services import health
         from jitsuin.health import register_check
         from jitsuin.lifecycle.overlap import register_deadline_source
-        from jitsuin.lifecycle.periodic import register
 
-        register("campaigns", TICK_EVERY, tick)
         register_check("campaigns", health)
         # Under overlap, a superseded certificate of a retiring CA goes at the deadline.
         register_deadline_source(retirement_deadlines)

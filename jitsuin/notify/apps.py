@@ -11,7 +11,7 @@ class NotifyConfig(AppConfig):
 
     def ready(self) -> None:
         from jitsuin.lifecycle import signals
-        from jitsuin.notify import events, periodic
+        from jitsuin.notify import events
 
         signals.request_changed.connect(events.on_request_changed, dispatch_uid="notify.received")
         signals.certificate_revoked.connect(
@@ -20,4 +20,3 @@ class NotifyConfig(AppConfig):
         signals.certificate_issued.connect(
             events.on_certificate_issued, dispatch_uid="notify.ready"
         )
-        periodic.register_jobs()

@@ -11,10 +11,9 @@ class RevocationConfig(AppConfig):
     def ready(self) -> None:
         from jitsuin.authorities.signals import authority_revoked
         from jitsuin.health import register_check
-        from jitsuin.lifecycle import periodic as lifecycle_periodic
         from jitsuin.lifecycle.signals import certificate_issued, certificate_revoked
         from jitsuin.notify import hooks as notify_hooks
-        from jitsuin.revocation import health, periodic, publishing, receivers
+        from jitsuin.revocation import health, publishing, receivers
 
         certificate_issued.connect(
             receivers.on_certificate_issued, dispatch_uid="revocation-issued"
@@ -25,6 +24,5 @@ class RevocationConfig(AppConfig):
         authority_revoked.connect(
             receivers.on_authority_revoked, dispatch_uid="revocation-authority-revoked"
         )
-        lifecycle_periodic.register("revocation.refresh", periodic.EVERY, periodic.refresh)
         register_check("revocation", health.health_check)
         notify_hooks.provide_crl_visibility(publishing.crl_visibility)

@@ -1,5 +1,5 @@
 """The revocation app's periodic job: CRLs due, OCSP responses near nextUpdate, sightings,
-staleness alerts. Registered with jitsuin.lifecycle.periodic in RevocationConfig.ready()."""
+staleness alerts. Run every minute as the job ``revocation.refresh`` (jitsuin/jobs/schedule.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from jitsuin.authorities.services import (
 from jitsuin.pki.clock import FixedClock
 from jitsuin.revocation import health, publishing, responder, sightings
 
-EVERY = timedelta(minutes=1)
 # Delegated responder certificates live 90 days; renew well before a relying party notices.
 RENEW_RESPONDER_BEFORE = timedelta(days=30)
 

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from jitsuin.audit.models import AuditEvent
-from jitsuin.lifecycle import periodic as lifecycle_periodic
+from jitsuin.jobs.periodic import registered
 from jitsuin.revocation import health, periodic, publishing
 from jitsuin.revocation.models import PublishedCrl
 from jitsuin.revocation.settings import timings
@@ -44,7 +44,7 @@ def test_staff_are_alerted_once_per_stale_crl(pki):
 
 
 def test_the_periodic_job_is_registered_and_republishes(pki):
-    assert "revocation.refresh" in lifecycle_periodic.registered()
+    assert "revocation.refresh" in registered()
     now = timezone.now()
     periodic.refresh(now)
     assert PublishedCrl.objects.count() == 3

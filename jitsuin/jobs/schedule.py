@@ -1,0 +1,79 @@
+"""Every periodic job, in one table: its name, how often it runs, and the function it calls.
+
+A worker's scheduler (``jitsuin.jobs.periodic``) calls ``fn(now)`` about every ``every``,
+once per period however many workers run. Functions are named by dotted path and imported
+when the job first runs, so that this bottom layer imports none of the apps above it.
+The names are those of the ``PeriodicJob`` rows (``last_run_at``, ``last_error``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils.module_loading import import_string
+
+from jitsuin.config import current, parse_duration
+
+JobFunction = Callable[[datetime], object]  # the return value is ignored
+
+
+@dataclass(frozen=True)
+class PeriodicJobSpec:
+    name: str
+    every: timedelta
+    fn: JobFunction | str  # a function, or its dotted path
+
+    def __post_init__(self) -> None:
+        if self.every <= timedelta(0):
+            raise ValueError("a periodic job needs a positive interval")
+
+    def function(self) -> JobFunction:
+        fn: JobFunction = import_string(self.fn) if isinstance(self.fn, str) else self.fn
+        return fn
+
+
+def _interval(variable: str, default: str) -> timedelta:
+    """The interval a setting asks for (checked at start-up: ``JobsConfig.ready()``)."""
+    return parse_duration(current().extra.get(variable) or default, name=variable)
+
+
+MINUTE = timedelta(minutes=1)
+
+# In the order a scheduler tick runs them.
+JOBS: tuple[PeriodicJobSpec, ...] = (
+    # Audit chain: a checkpoint when one is due (JITSUIN_AUDIT_CHECKPOINT_EVERY decides).
+    PeriodicJobSpec("audit.checkpoint", every=MINUTE, fn="jitsuin.audit.periodic.tick"),
+    # E-mail: the outbox, reminders and alerts.
+    PeriodicJobSpec("notify.send_due", every=MINUTE, fn="jitsuin.notify.sending.send_due"),
+    PeriodicJobSpec(
+        "notify.remind_expiring", every=60 * MINUTE, fn="jitsuin.notify.events.remind_expiring"
+    ),
+    PeriodicJobSpec(
+        "notify.remind_pickups", every=30 * MINUTE, fn="jitsuin.notify.events.remind_pickups"
+    ),
+    PeriodicJobSpec(
+        "notify.alert_stuck", every=30 * MINUTE, fn="jitsuin.notify.events.alert_stuck"
+    ),
+    # The request pipeline: expired leases, lost tasks, dead workers; pickups; overlap.
+    PeriodicJobSpec(
+        "lifecycle.sweep",
+        every=_interval("JITSUIN_SWEEP_INTERVAL", "30s"),
+        fn="jitsuin.lifecycle.housekeeping.sweep",
+    ),
+    PeriodicJobSpec(
+        "lifecycle.expire_pickups",
+        every=_interval("JITSUIN_HOUSEKEEPING_INTERVAL", "5m"),
+        fn="jitsuin.lifecycle.housekeeping.expire_pickups",
+    ),
+    PeriodicJobSpec(
+        "lifecycle.revoke_superseded",
+        every=_interval("JITSUIN_HOUSEKEEPING_INTERVAL", "5m"),
+        fn="jitsuin.lifecycle.housekeeping.revoke_superseded",
+    ),
+    # CRLs due, OCSP responses near nextUpdate, responder certificates, sightings, staleness.
+    PeriodicJobSpec("revocation.refresh", every=MINUTE, fn="jitsuin.revocation.periodic.refresh"),
+    # Switchover campaigns: invitations, reminders, snapshots, summary, deadline.
+    PeriodicJobSpec("campaigns", every=5 * MINUTE, fn="jitsuin.campaigns.services.tick"),
+)
