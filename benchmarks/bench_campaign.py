@@ -89,7 +89,7 @@ def _run() -> None:
     from cryptography.hazmat.primitives import serialization
 
     from jitsuin.authorities.services import create_intermediate, init_hierarchy
-    from jitsuin.campaigns import queries, services
+    from jitsuin.campaigns import mailing, queries, services
     from jitsuin.campaigns.export import csv_rows
     from jitsuin.lifecycle.models import Certificate, Person, Profile, Request, RequestState
     from jitsuin.notify.models import OutboxMessage
@@ -189,7 +189,7 @@ def _run() -> None:
     )
     _, invite_s = _timed(
         "start: invitations into the outbox",
-        lambda: services.send_invitations(campaign, now=CUTOFF),
+        lambda: mailing.send_invitations(campaign, now=CUTOFF),
     )
     outbox = OutboxMessage.objects.filter(event="campaign_invite").count()
     total = start_s + invite_s
@@ -248,7 +248,7 @@ def _run() -> None:
 
     reminder, _ = _timed(
         "reminder round (14 days before) into the outbox",
-        lambda: services.send_reminders(campaign, now=DEADLINE - timedelta(days=14)),
+        lambda: mailing.send_reminders(campaign, now=DEADLINE - timedelta(days=14)),
     )
     print(f"  {reminder.recipients:,} reminders (everyone not migrated)")
 

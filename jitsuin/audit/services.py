@@ -9,6 +9,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from jitsuin.audit.actors import Actor
 from jitsuin.audit.chain import (
     KEYED_MARKER,
     ChainBreak,
@@ -19,14 +20,17 @@ from jitsuin.audit.chain import (
 from jitsuin.audit.keys import chain_key
 from jitsuin.audit.models import AuditChainHead, AuditEvent
 
-SYSTEM = "system"
+SYSTEM = str(Actor.system())
 
 
 def actor_label(user: Any) -> str:
-    """``user:alice`` for a signed-in user, ``system`` for jitsuin itself."""
+    """``user:alice`` for a signed-in user, ``system`` for jitsuin itself.
+
+    Console pages name staff ``staff:<username>`` instead (``console.access.staff_actor``).
+    """
     if user is None or not getattr(user, "is_authenticated", False):
         return SYSTEM
-    return f"user:{user.get_username()}"
+    return str(Actor.user(user.get_username()))
 
 
 def _object_ref(obj: models.Model | None) -> tuple[str, str]:
@@ -38,12 +42,16 @@ def _object_ref(obj: models.Model | None) -> tuple[str, str]:
 def record(
     action: str,
     *,
-    actor: str = SYSTEM,
+    actor: Actor | str = SYSTEM,
     obj: models.Model | None = None,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Must run inside the caller's transaction."""
+    """Append one event to the chain. Must run inside the caller's transaction.
+
+    ``actor`` is an :class:`Actor`; a string in its stored form is accepted while callers move.
+    """
+    actor = str(actor)
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must run inside the transaction that makes the change")

@@ -9,8 +9,8 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from jitsuin.campaigns.periodic import health
         from jitsuin.campaigns.queries import retirement_deadlines
-        from jitsuin.campaigns.services import health
         from jitsuin.health import register_check
         from jitsuin.lifecycle.overlap import register_deadline_source
 

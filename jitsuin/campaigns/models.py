@@ -162,13 +162,16 @@ class TaskState(models.TextChoices):
 
 
 class CampaignTask(models.Model):
-    """Bulk work (start, reminders, export) with progress a CLI bar or console bar can follow."""
+    """Bulk mail (invitations, a reminder round) sent in chunks, with the progress a CLI bar or
+    console bar follows (``mailing.send_chunk``)."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tasks")
     kind = models.CharField(max_length=30)
     state = models.CharField(max_length=10, choices=TaskState.choices, default=TaskState.QUEUED)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
+    # The last person (pk) whose mail is in the outbox; the next chunk starts after it.
+    cursor = models.BigIntegerField(default=0)
     actor = models.CharField(max_length=200)
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)

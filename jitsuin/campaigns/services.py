@@ -1,4 +1,5 @@
-"""Campaign state changes. Each owns its transaction and writes its audit event.
+"""Campaign state changes. Each owns its transaction; the state moves through
+``transitions.transition`` (the table and the audit event are there).
 
 draft --start--> started --(deadline - summary_lead)--> awaiting --confirm--> confirmed
 --(deadline)--> completed; postpone moves the deadline and goes back to started.
@@ -6,41 +7,23 @@ draft --start--> started --(deadline - summary_lead)--> awaiting --confirm--> co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jitsuin.audit.services import record
+from jitsuin.audit.services import SYSTEM, record
 from jitsuin.authorities import services as authority_services
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
-from jitsuin.campaigns import links, preflight, queries
-from jitsuin.campaigns.models import (
-    RUNNING_STATES,
-    Campaign,
-    CampaignState,
-    CampaignTask,
-    Member,
-    ReminderRound,
-    Snapshot,
-    TaskState,
-)
-from jitsuin.config import current
-from jitsuin.lifecycle.errors import InvalidState, NotAllowed, NotFound
-from jitsuin.lifecycle.models import Certificate, CertificateStatus, Person
-from jitsuin.notify.services import BulkItem, enqueue_many, render_item
+from jitsuin.campaigns import links, mailing, preflight, queries, tasks, transitions
+from jitsuin.campaigns.models import Campaign, CampaignTask, Member
+from jitsuin.lifecycle.errors import NotAllowed, NotFound
+from jitsuin.lifecycle.models import Certificate, CertificateStatus
 from jitsuin.pki.clock import FixedClock
 
-Progress = Callable[[int, int], None]  # (done, total)
-CHUNK = 500
-# A running task whose heartbeat is older than this is taken over by another process.
-TASK_LEASE = timedelta(minutes=10)
-INVITE = "invite"
-REMINDER = "reminder-"
 OLD_CA_REVOCATION_REASON = "superseded"
 
 
@@ -183,26 +166,24 @@ def start(
 ) -> Campaign:
     """The new intermediate becomes the issuing CA and the affected people are fixed.
 
-    Invitations are bulk work and go out separately (``send_invitations``), in chunks with
-    progress; the periodic job resumes them if the process stops half way.
+    Invitations are bulk work: the task row is made here and its first chunk is enqueued
+    when this commits (``tasks.send_chunk``); the periodic job resumes them if a worker stops
+    half way, and the CLI may work through them at once (``mailing.send_invitations``).
     """
     now = _now(now)
-    if campaign.state != CampaignState.DRAFT:
-        raise InvalidState(_("The campaign has already been started."))
+    transitions.check(campaign, "start")
     if now < campaign.cutoff:
         raise NotAllowed(
             _("The cut-off (%(at)s) has not come yet.")
             % {"at": f"{campaign.cutoff:%Y-%m-%d %H:%M}"}
         )
-    check_texts(campaign)
+    mailing.check_texts(campaign)
     if require_preflight:
         checks = run_preflight(campaign, actor=actor, now=now)
         if not preflight.all_passed(checks):
             raise PreflightFailed(checks)
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if campaign.state != CampaignState.DRAFT:
-            raise InvalidState(_("The campaign has already been started."))
+        campaign = transitions.lock(campaign, "start")
         try:
             authority_services.activate(
                 campaign.new_authority.name, clock=FixedClock(now), actor=actor
@@ -210,322 +191,21 @@ def start(
         except authority_services.AuthorityError as exc:
             raise NotAllowed(str(exc)) from exc
         members = _insert_members(campaign, now)
-        campaign.state = CampaignState.STARTED
-        campaign.started_at = now
-        campaign.started_by = actor
-        campaign.save(update_fields=["state", "started_at", "started_by"])
-        record(
-            "campaign.started",
+        campaign = transitions.transition(
+            campaign,
+            "start",
             actor=actor,
-            obj=campaign,
+            now=now,
+            locked=True,
             data={"members": members, "new": campaign.new_authority.name},
-            at=now,
+            started_at=now,
+            started_by=actor,
         )
-        CampaignTask.objects.create(
-            campaign=campaign, kind=INVITE, total=members, actor=actor, created_at=now
+        invitations = CampaignTask.objects.create(
+            campaign=campaign, kind=mailing.INVITE, total=members, actor=actor, created_at=now
         )
+        transaction.on_commit(lambda: tasks.enqueue_chunk(invitations.pk))
     return campaign
-
-
-def link_for(campaign: Campaign) -> str:
-    return current().public_url + "/"
-
-
-def check_texts(campaign: Campaign) -> None:
-    """Refuse to send a campaign whose own texts link anywhere but the portal.
-
-    ``create_campaign`` checked them already; this holds even for a row changed since (by
-    hand, or before the check existed), because a campaign mail reaches every holder.
-    """
-    links.check_texts({field: getattr(campaign, field) for field in links.TEXT_FIELDS})
-
-
-def _context(
-    campaign: Campaign, person: Person, *, old_authorities: str, **extra: object
-) -> dict[str, object]:
-    language = person.language
-    return {
-        "campaign": campaign.name,
-        "campaign_subject": campaign.subject(language),
-        "campaign_body": campaign.body(language),
-        "deadline": timezone.localtime(campaign.deadline),
-        "old_authorities": old_authorities,
-        "new_authority": campaign.new_authority.name,
-        "link": link_for(campaign),
-        **extra,
-    }
-
-
-# The sample recipient of the preview: nobody real, so the page shows no one's data.
-SAMPLE_NAMES = {"ja": "見本 花子", "en": "Hanako Sample"}
-
-
-@dataclass(frozen=True)
-class Preview:
-    language: str
-    to: str
-    subject: str
-    body: str
-
-
-def preview_invitation(campaign: Campaign) -> list[Preview]:
-    """The invitation as it will go out, in Japanese and in English, for a sample recipient.
-
-    Same context and same rendering as ``send_invitations``; refuses (ForeignLink) texts
-    that could not be sent.
-    """
-    check_texts(campaign)
-    old_names = _old_names(campaign)
-    previews = []
-    for language in ("ja", "en"):
-        sample = Person(
-            uid="sample",
-            email="sample@example.invalid",
-            name_ja=SAMPLE_NAMES["ja"],
-            name_en=SAMPLE_NAMES["en"],
-            language=language,
-        )
-        item = BulkItem(
-            person=sample,
-            key="preview",
-            context=_context(campaign, sample, old_authorities=old_names),
-        )
-        rendered, subject, body = render_item("campaign_invite", item)
-        previews.append(Preview(rendered, sample.email, subject, body))
-    return previews
-
-
-def _claim(task: CampaignTask) -> bool:
-    """Take the task unless another process works on it (its heartbeat is recent)."""
-    wall = timezone.now()
-    return bool(
-        CampaignTask.objects.filter(pk=task.pk)
-        .filter(
-            Q(state__in=[TaskState.QUEUED, TaskState.FAILED])
-            | Q(state=TaskState.RUNNING, heartbeat_at__lt=wall - TASK_LEASE)
-            | Q(state=TaskState.RUNNING, heartbeat_at__isnull=True)
-        )
-        .update(state=TaskState.RUNNING, heartbeat_at=wall, started_at=task.started_at or wall)
-    )
-
-
-def _run_task(
-    task: CampaignTask,
-    people: Callable[[], Iterable[Person]],
-    send: Callable[[list[Person]], None],
-    *,
-    progress: Progress | None,
-) -> CampaignTask:
-    """Work through ``people`` in chunks, each chunk one transaction, recording progress.
-
-    The caller has claimed the task. A rerun after a crash starts from the top: the outbox
-    keys make the chunks already done no-ops.
-    """
-    done = 0
-    batch: list[Person] = []
-
-    def flush() -> None:
-        nonlocal done
-        with transaction.atomic():
-            send(batch)
-        done += len(batch)
-        batch.clear()
-        CampaignTask.objects.filter(pk=task.pk).update(done=done, heartbeat_at=timezone.now())
-        if progress:
-            progress(done, task.total)
-
-    try:
-        for person in people():
-            batch.append(person)
-            if len(batch) >= CHUNK:
-                flush()
-        if batch:
-            flush()
-    except Exception as exc:
-        CampaignTask.objects.filter(pk=task.pk).update(
-            state=TaskState.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-        )
-        raise
-    CampaignTask.objects.filter(pk=task.pk).update(
-        state=TaskState.DONE, done=done, total=done, finished_at=timezone.now()
-    )
-    task.refresh_from_db()
-    return task
-
-
-def _old_names(campaign: Campaign) -> str:
-    return ", ".join(a.name for a in campaign.old_authorities.all())
-
-
-def send_invitations(
-    campaign: Campaign, *, now: datetime | None = None, progress: Progress | None = None
-) -> CampaignTask | None:
-    """E-mail every member once (the outbox key makes a rerun a no-op).
-
-    None when there is nothing to do or another process is already doing it.
-    """
-    now = _now(now)
-    task = (
-        CampaignTask.objects.filter(campaign=campaign, kind=INVITE)
-        .exclude(state=TaskState.DONE)
-        .first()
-    )
-    if task is None or not _claim(task):
-        return None
-    campaign = Campaign.objects.select_related("new_authority").get(pk=campaign.pk)
-    old_names = _old_names(campaign)
-
-    def people() -> Iterable[Person]:
-        return (
-            # People who have left get no mail; they stay in the counts.
-            Person.objects.filter(campaign_members__campaign=campaign, active=True)
-            .order_by("pk")
-            .iterator(chunk_size=CHUNK)
-        )
-
-    def send(batch: list[Person]) -> None:
-        check_texts(campaign)
-        items = [
-            BulkItem(
-                person=person,
-                key=f"campaign:{campaign.pk}:invite:{person.pk}",
-                context=_context(campaign, person, old_authorities=old_names),
-            )
-            for person in batch
-        ]
-        enqueue_many("campaign_invite", items, actor=f"campaign:{campaign.name}", now=now)
-
-    return _run_task(task, people, send, progress=progress)
-
-
-def due_reminder(campaign: Campaign, now: datetime) -> int | None:
-    """The latest reminder (days before the deadline) that is due and not yet sent."""
-    if campaign.state not in RUNNING_STATES or now >= campaign.deadline:
-        return None
-    due = [d for d in campaign.reminder_days if campaign.deadline - timedelta(days=d) <= now]
-    if not due:
-        return None
-    latest = min(due)
-    sent = ReminderRound.objects.filter(
-        campaign=campaign, deadline=campaign.deadline, days_before=latest
-    )
-    return None if sent.exists() else latest
-
-
-def send_reminders(
-    campaign: Campaign,
-    *,
-    now: datetime | None = None,
-    progress: Progress | None = None,
-    actor: str = "system",
-) -> ReminderRound | None:
-    """The due reminder to everyone who has not migrated; earlier missed rounds are skipped."""
-    now = _now(now)
-    campaign.refresh_from_db()
-    days = due_reminder(campaign, now)
-    if days is None:
-        return None
-    with transaction.atomic():
-        task = CampaignTask.objects.create(
-            campaign=campaign,
-            kind=f"{REMINDER}{days}",
-            total=queries.not_migrated(campaign, now=now).filter(person__active=True).count(),
-            actor=actor,
-            created_at=now,
-        )
-        reminder, created = ReminderRound.objects.get_or_create(
-            campaign=campaign,
-            deadline=campaign.deadline,
-            days_before=days,
-            defaults={
-                "due_at": campaign.deadline - timedelta(days=days),
-                "sent_at": now,
-                "task": task,
-            },
-        )
-        if not created:
-            transaction.set_rollback(True)
-            return None
-        record(
-            "campaign.reminder_round",
-            actor=actor,
-            obj=campaign,
-            data={"days_before": days, "recipients": task.total},
-            at=now,
-        )
-    if not _claim(task):
-        return reminder
-    return _send_round(campaign, reminder, task, now=now, progress=progress)
-
-
-def _send_round(
-    campaign: Campaign,
-    reminder: ReminderRound,
-    task: CampaignTask,
-    *,
-    now: datetime,
-    progress: Progress | None,
-) -> ReminderRound:
-    old_names = _old_names(campaign)
-    days = reminder.days_before
-    stamp = f"{reminder.deadline:%Y%m%d}"
-    # Who has not migrated when the round goes out (or resumes).
-    person_ids = list(queries.not_migrated(campaign, now=now).values_list("person_id", flat=True))
-
-    def people() -> Iterable[Person]:
-        for i in range(0, len(person_ids), CHUNK):
-            chunk = person_ids[i : i + CHUNK]
-            yield from Person.objects.filter(pk__in=chunk, active=True).order_by("pk")
-
-    def send(batch: list[Person]) -> None:
-        check_texts(campaign)
-        items = [
-            BulkItem(
-                person=person,
-                key=f"campaign:{campaign.pk}:reminder:{stamp}:{days}:{person.pk}",
-                context=_context(campaign, person, old_authorities=old_names, days_before=days),
-            )
-            for person in batch
-        ]
-        enqueue_many("campaign_reminder", items, actor=f"campaign:{campaign.name}", now=now)
-
-    done = _run_task(task, people, send, progress=progress)
-    ReminderRound.objects.filter(pk=reminder.pk).update(recipients=done.done)
-    reminder.recipients = done.done
-    return reminder
-
-
-def resume_tasks(campaign: Campaign, *, now: datetime | None = None) -> int:
-    """Finish bulk work a stopped process left half done; returns how many tasks ran."""
-    now = _now(now)
-    ran = 0
-    if send_invitations(campaign, now=now) is not None:
-        ran += 1
-    for reminder in (
-        ReminderRound.objects.filter(campaign=campaign)
-        .exclude(task__state=TaskState.DONE)
-        .exclude(task=None)
-        .select_related("task")
-    ):
-        if reminder.deadline == campaign.deadline and _claim(reminder.task):
-            _send_round(campaign, reminder, reminder.task, now=now, progress=None)
-            ran += 1
-    return ran
-
-
-def take_snapshot(campaign: Campaign, *, now: datetime | None = None) -> Snapshot:
-    now = _now(now)
-    p = queries.progress(campaign, now=now)
-    return Snapshot.objects.create(
-        campaign=campaign,
-        at=now,
-        total=p.total,
-        migrated=p.migrated,
-        in_progress=p.in_progress,
-        stuck=p.stuck,
-        not_started=p.not_started,
-        old_in_use=p.old_in_use,
-    )
 
 
 @dataclass(frozen=True)
@@ -543,24 +223,24 @@ class Summary:
 
 
 def prepare_summary(
-    campaign: Campaign, *, actor: str = "system", now: datetime | None = None
+    campaign: Campaign, *, actor: str = SYSTEM, now: datetime | None = None
 ) -> Summary:
     """The final summary for the CA admin: who would be cut off, and the checks again."""
     now = _now(now)
     campaign.refresh_from_db()
-    if campaign.state not in (CampaignState.STARTED, CampaignState.AWAITING_CONFIRMATION):
-        raise InvalidState(_("Only a running campaign has a final summary."))
+    transitions.check(campaign, "summary")
     checks = run_preflight(campaign, actor=actor, now=now)
     summary = Summary(queries.progress(campaign, now=now), checks, campaign.deadline)
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if locked.state not in (CampaignState.STARTED, CampaignState.AWAITING_CONFIRMATION):
-            raise InvalidState(_("Only a running campaign has a final summary."))
-        locked.summary = summary.as_dict()
-        locked.summary_at = now
-        locked.state = CampaignState.AWAITING_CONFIRMATION
-        locked.save(update_fields=["summary", "summary_at", "state"])
-        record("campaign.summary", actor=actor, obj=locked, data=locked.summary, at=now)
+        transitions.transition(
+            campaign,
+            "summary",
+            actor=actor,
+            now=now,
+            data=summary.as_dict(),
+            summary=summary.as_dict(),
+            summary_at=now,
+        )
     campaign.refresh_from_db()
     return summary
 
@@ -569,19 +249,16 @@ def confirm(campaign: Campaign, *, actor: str, now: datetime | None = None) -> C
     """The CA admin agrees to the revocation; it happens at the deadline (or now, if past)."""
     now = _now(now)
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if campaign.state != CampaignState.AWAITING_CONFIRMATION:
-            raise InvalidState(_("There is no final summary waiting for confirmation."))
-        campaign.state = CampaignState.CONFIRMED
-        campaign.confirmed_at = now
-        campaign.confirmed_by = actor
-        campaign.save(update_fields=["state", "confirmed_at", "confirmed_by"])
-        record(
-            "campaign.confirmed",
+        campaign = transitions.lock(campaign, "confirm")
+        campaign = transitions.transition(
+            campaign,
+            "confirm",
             actor=actor,
-            obj=campaign,
+            now=now,
+            locked=True,
             data={"deadline": campaign.deadline.isoformat(), "summary": campaign.summary},
-            at=now,
+            confirmed_at=now,
+            confirmed_by=actor,
         )
     if now >= campaign.deadline:
         revoke_old_authorities(campaign, actor=actor, now=now)
@@ -599,34 +276,22 @@ def postpone(
     if to <= now:
         raise NotAllowed(_("The new deadline must be in the future."))
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if campaign.state not in RUNNING_STATES:
-            raise InvalidState(_("Only a running campaign can be postponed."))
+        campaign = transitions.lock(campaign, "postpone")
         if to <= campaign.cutoff:
             raise NotAllowed(_("The deadline must come after the cut-off."))
-        previous = campaign.deadline
-        campaign.deadline = to
-        campaign.state = CampaignState.STARTED
-        campaign.summary = {}
-        campaign.summary_at = None
-        campaign.confirmed_at = None
-        campaign.confirmed_by = ""
-        campaign.save(
-            update_fields=[
-                "deadline",
-                "state",
-                "summary",
-                "summary_at",
-                "confirmed_at",
-                "confirmed_by",
-            ]
-        )
-        record(
-            "campaign.postponed",
+        campaign = transitions.transition(
+            campaign,
+            "postpone",
             actor=actor,
-            obj=campaign,
-            data={"from": previous.isoformat(), "to": to.isoformat(), "reason": reason},
-            at=now,
+            reason=reason,
+            now=now,
+            locked=True,
+            data={"from": campaign.deadline.isoformat(), "to": to.isoformat()},
+            deadline=to,
+            summary={},
+            summary_at=None,
+            confirmed_at=None,
+            confirmed_by="",
         )
     return campaign
 
@@ -641,9 +306,7 @@ def revoke_old_authorities(
     """
     now = _now(now)
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if campaign.state != CampaignState.CONFIRMED:
-            raise InvalidState(_("The revocation has not been confirmed."))
+        campaign = transitions.lock(campaign, "complete")
         if now < campaign.deadline:
             raise NotAllowed(_("The deadline has not come yet."))
         effective = max(campaign.deadline, campaign.confirmed_at or campaign.deadline)
@@ -660,15 +323,14 @@ def revoke_old_authorities(
                 )
             except authority_services.AuthorityError as exc:
                 raise NotAllowed(str(exc)) from exc
-        campaign.state = CampaignState.COMPLETED
-        campaign.completed_at = now
-        campaign.save(update_fields=["state", "completed_at"])
-        record(
-            "campaign.completed",
+        campaign = transitions.transition(
+            campaign,
+            "complete",
             actor=actor,
-            obj=campaign,
+            now=now,
+            locked=True,
             data={"revoked": [a.name for a in campaign.old_authorities.all()]},
-            at=now,
+            completed_at=now,
         )
     return campaign
 
@@ -676,88 +338,8 @@ def revoke_old_authorities(
 def cancel(campaign: Campaign, *, actor: str, reason: str, now: datetime | None = None) -> Campaign:
     now = _now(now)
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if campaign.state not in (CampaignState.DRAFT, *RUNNING_STATES):
-            raise InvalidState(_("The campaign is already over."))
-        campaign.state = CampaignState.CANCELLED
-        campaign.save(update_fields=["state"])
-        record("campaign.cancelled", actor=actor, obj=campaign, data={"reason": reason}, at=now)
+        campaign = transitions.transition(campaign, "cancel", actor=actor, reason=reason, now=now)
     return campaign
-
-
-SNAPSHOT_EVERY = timedelta(hours=6)
-
-
-def tick(now: datetime) -> None:
-    """The periodic job: invitations left over, reminders, snapshots, summary, deadline."""
-    for campaign in Campaign.objects.filter(state__in=RUNNING_STATES).select_related(
-        "new_authority"
-    ):
-        resume_tasks(campaign, now=now)
-        send_reminders(campaign, now=now)
-        last = campaign.snapshots.order_by("-at").first()
-        if last is None or now - last.at >= SNAPSHOT_EVERY:
-            take_snapshot(campaign, now=now)
-        if (
-            campaign.state == CampaignState.STARTED
-            and now >= campaign.deadline - campaign.summary_lead
-        ):
-            prepare_summary(campaign, now=now)
-        campaign.refresh_from_db()
-        if campaign.state == CampaignState.CONFIRMED and now >= campaign.deadline:
-            revoke_old_authorities(campaign, actor="system", now=now)
-
-
-@dataclass(frozen=True)
-class Banner:
-    """What the portal shows a person who still has to switch."""
-
-    campaign: str
-    title: str
-    body: str
-    deadline: datetime
-    link: str
-
-
-def banner_for(
-    person: Person, *, now: datetime | None = None, language: str = "ja"
-) -> Banner | None:
-    """The running campaign this person has not yet migrated in, if any."""
-    now = _now(now)
-    for campaign in Campaign.objects.filter(
-        state__in=RUNNING_STATES, members__person=person
-    ).select_related("new_authority"):
-        if queries.not_migrated(campaign, now=now).filter(person=person).exists():
-            return Banner(
-                campaign=campaign.name,
-                title=campaign.subject(language)
-                or _("Your certificate must be replaced by %(date)s")
-                % {"date": f"{timezone.localtime(campaign.deadline):%Y-%m-%d}"},
-                body=campaign.body(language),
-                deadline=campaign.deadline,
-                link=link_for(campaign),
-            )
-    return None
-
-
-def health() -> tuple[str, object]:
-    """For /healthz: degraded while a deadline has passed without a confirmed revocation."""
-    now = timezone.now()
-    overdue = list(
-        Campaign.objects.filter(
-            state__in=[CampaignState.STARTED, CampaignState.AWAITING_CONFIRMATION],
-            deadline__lte=now,
-        ).values_list("name", flat=True)
-    )
-    stuck_tasks = CampaignTask.objects.filter(
-        state=TaskState.RUNNING, heartbeat_at__lt=now - TASK_LEASE
-    ).count()
-    if overdue:
-        return "degraded", {"deadline_passed_unconfirmed": overdue, "stalled_tasks": stuck_tasks}
-    if stuck_tasks:
-        return "degraded", {"stalled_tasks": stuck_tasks}
-    running = Campaign.objects.filter(state__in=RUNNING_STATES).count()
-    return "ok", {"running": running}
 
 
 def note_export(campaign: Campaign, *, actor: str, everyone: bool) -> None:

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 
 from jitsuin.access.roles import second_factor_verified
-from jitsuin.audit.services import actor_label
+from jitsuin.audit.actors import Actor
 from jitsuin.console.roles import OPEN, perm
 
 View = Callable[..., HttpResponse]
@@ -51,4 +51,4 @@ def console_view(codename: str = OPEN) -> Callable[[View], View]:
 
 def staff_actor(request: HttpRequest) -> str:
     """How the audit log and the requests name a staff member: ``staff:<username>``."""
-    return actor_label(request.user).replace("user:", "staff:", 1)
+    return str(Actor.staff(request.user.get_username()))

@@ -75,5 +75,5 @@ JOBS: tuple[PeriodicJobSpec, ...] = (
     # CRLs due, OCSP responses near nextUpdate, responder certificates, sightings, staleness.
     PeriodicJobSpec("revocation.refresh", every=MINUTE, fn="jitsuin.revocation.periodic.refresh"),
     # Switchover campaigns: invitations, reminders, snapshots, summary, deadline.
-    PeriodicJobSpec("campaigns", every=5 * MINUTE, fn="jitsuin.campaigns.services.tick"),
+    PeriodicJobSpec("campaigns", every=5 * MINUTE, fn="jitsuin.campaigns.periodic.tick"),
 )

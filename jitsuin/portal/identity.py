@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from jitsuin.audit.actors import Actor
 from jitsuin.audit.services import actor_label, record
 from jitsuin.lifecycle.models import Person
 
@@ -29,4 +30,4 @@ def person_for(user: AbstractBaseUser) -> Person | None:
 
 
 def actor_for(person: Person) -> str:
-    return f"user:{person.uid}"
+    return str(Actor.user(person.uid))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group, User
 
-from jitsuin.campaigns import services
+from jitsuin.campaigns import mailing
 from jitsuin.campaigns.models import CampaignState
 from jitsuin.console.roles import ensure_roles
 from tests.browser.helpers import SCREENSHOTS, chromium, sign_in
@@ -73,7 +73,7 @@ def test_ca_admin_starts_a_campaign_and_watches_the_invitations_go_out(story, li
         campaign.refresh_from_db()
         assert campaign.state == CampaignState.STARTED
 
-        services.send_invitations(campaign)  # the worker's job, run here
+        mailing.send_invitations(campaign)  # the worker's job, run here
         # htmx polls the progress fragment every 2 s: the bar fills without a reload.
         expect(page.locator("#campaign-tasks")).to_contain_text(
             f"{PEOPLE} / {PEOPLE}", timeout=10_000

@@ -10,9 +10,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from django.contrib.auth.models import AnonymousUser, User
 from django.template import Context, Template
 from django.utils import timezone, translation
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
-from jitsuin.campaigns import preflight, services
+from jitsuin.campaigns import mailing, periodic, preflight, services
+from jitsuin.campaigns.banner import banner_for
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask, TaskState
+from jitsuin.lifecycle.worker import PipelineWorker
 from jitsuin.notify.models import OutboxMessage
 from jitsuin.revocation.publishing import publish_crl
 from tests.campaigns import factories as f
@@ -30,8 +34,8 @@ def started(campaign, published):
 
 def test_invitations_interrupted_half_way_resume_without_duplicates(started, monkeypatch):
     campaign, persons = started
-    monkeypatch.setattr(services, "CHUNK", 5)
-    real = services.enqueue_many
+    monkeypatch.setattr(mailing, "CHUNK", 5)
+    real = mailing.enqueue_many
     calls = []
 
     def flaky(event, items, **kwargs):
@@ -40,14 +44,14 @@ def test_invitations_interrupted_half_way_resume_without_duplicates(started, mon
             raise ConnectionError("database went away")
         return real(event, items, **kwargs)
 
-    monkeypatch.setattr(services, "enqueue_many", flaky)
+    monkeypatch.setattr(mailing, "enqueue_many", flaky)
     with pytest.raises(ConnectionError):
-        services.send_invitations(campaign, now=f.CUTOFF)
+        mailing.send_invitations(campaign, now=f.CUTOFF)
     task = CampaignTask.objects.get(campaign=campaign, kind="invite")
     assert (task.state, task.done) == (TaskState.FAILED, 10)
     assert OutboxMessage.objects.filter(event="campaign_invite").count() == 10
 
-    services.tick(f.CUTOFF + timedelta(minutes=5))  # the periodic job picks it up
+    periodic.tick(f.CUTOFF + timedelta(minutes=5))  # the periodic job picks it up
     task.refresh_from_db()
     assert (task.state, task.done) == (TaskState.DONE, 23)
     invites = OutboxMessage.objects.filter(event="campaign_invite")
@@ -60,25 +64,25 @@ def test_a_task_another_process_is_running_is_left_alone(started):
     CampaignTask.objects.filter(campaign=campaign).update(
         state=TaskState.RUNNING, heartbeat_at=timezone.now()
     )
-    assert services.send_invitations(campaign, now=f.CUTOFF) is None
+    assert mailing.send_invitations(campaign, now=f.CUTOFF) is None
     CampaignTask.objects.filter(campaign=campaign).update(
         heartbeat_at=timezone.now() - timedelta(hours=1)
     )
-    assert services.send_invitations(campaign, now=f.CUTOFF).done == 23
+    assert mailing.send_invitations(campaign, now=f.CUTOFF).done == 23
 
 
 def test_the_portal_banner_shows_until_the_person_has_migrated(started, scene):
     campaign, persons = started
-    banner = services.banner_for(persons[1], now=f.DURING_CAMPAIGN, language="ja")
+    banner = banner_for(persons[1], now=f.DURING_CAMPAIGN, language="ja")
     assert banner.campaign == campaign.name and banner.deadline == f.DEADLINE
     assert banner.title == "証明書の切り替え"
-    assert services.banner_for(persons[1], now=f.DURING_CAMPAIGN, language="en").title == (
+    assert banner_for(persons[1], now=f.DURING_CAMPAIGN, language="en").title == (
         "Certificate switchover"
     )
     f.real_certificate(persons[1], scene.new, scene.profiles["overlap"], at=f.DURING_CAMPAIGN)
-    assert services.banner_for(persons[1], now=f.DURING_CAMPAIGN) is None
+    assert banner_for(persons[1], now=f.DURING_CAMPAIGN) is None
     outsider = f.people(1, prefix="z")[0]
-    assert services.banner_for(outsider, now=f.DURING_CAMPAIGN) is None
+    assert banner_for(outsider, now=f.DURING_CAMPAIGN) is None
 
 
 @pytest.mark.peers
@@ -114,7 +118,55 @@ def test_the_banner_tag_renders_for_the_signed_in_person_only(started, rf):
 def test_healthz_degrades_when_a_deadline_passes_unconfirmed(started):
     campaign, _persons = started
     Campaign.objects.filter(pk=campaign.pk).update(deadline=timezone.now() + timedelta(days=9))
-    assert services.health()[0] == "ok"
+    assert periodic.health()[0] == "ok"
     Campaign.objects.filter(pk=campaign.pk).update(deadline=timezone.now() - timedelta(hours=1))
-    status, detail = services.health()
+    status, detail = periodic.health()
     assert status == "degraded" and detail["deadline_passed_unconfirmed"] == [campaign.name]
+
+
+def bulk_tasks():
+    return DBTaskResult.objects.filter(queue_name="bulk", status=TaskResultStatus.READY)
+
+
+def run_bulk_worker() -> None:
+    """The worker's own claim-and-run steps on the bulk queue."""
+    worker = PipelineWorker(queue_names=["bulk"], interval=0, tick_every=0, batch=True)
+    while (task_result := worker.next_task()) is not None:
+        worker.run_task(task_result)
+
+
+def test_starting_queues_the_invitations_as_one_task_per_chunk(
+    campaign, published, monkeypatch, django_capture_on_commit_callbacks
+):
+    persons = f.people(12)
+    f.holders(persons, published.old, published.profiles["overlap"], at=f.OLD_CERTS_ISSUED)
+    monkeypatch.setattr(mailing, "CHUNK", 5)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start(campaign, actor="user:op", now=f.CUTOFF)
+    assert bulk_tasks().count() == 1  # the first chunk; each chunk queues the next
+    run_bulk_worker()
+    task = CampaignTask.objects.get(campaign=campaign, kind="invite")
+    assert (task.state, task.done, task.total) == (TaskState.DONE, 12, 12)
+    chunks = DBTaskResult.objects.filter(queue_name="bulk", status=TaskResultStatus.SUCCESSFUL)
+    assert chunks.count() == 3
+    invites = OutboxMessage.objects.filter(event="campaign_invite")
+    assert invites.count() == 12 and invites.values("person_id").distinct().count() == 12
+
+
+def test_a_chunk_that_runs_twice_sends_and_counts_once(started, monkeypatch):
+    campaign, _persons = started
+    monkeypatch.setattr(mailing, "CHUNK", 10)
+    task = CampaignTask.objects.get(campaign=campaign, kind="invite")
+    second = mailing.send_chunk(task.pk, 0, now=f.CUTOFF)
+    assert mailing.send_chunk(task.pk, 0, now=f.CUTOFF) is None  # the same chunk again
+    task.refresh_from_db()
+    assert (task.done, task.cursor) == (10, second)
+    assert OutboxMessage.objects.filter(event="campaign_invite").count() == 10
+    # The periodic job finishes it from the cursor (a worker died between chunks).
+    CampaignTask.objects.filter(pk=task.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    periodic.tick(f.CUTOFF + timedelta(minutes=5))
+    task.refresh_from_db()
+    assert (task.state, task.done) == (TaskState.DONE, 23)
+    assert OutboxMessage.objects.filter(event="campaign_invite").count() == 23
+    assert mailing.send_chunk(task.pk, second, now=f.CUTOFF) is None
+    assert OutboxMessage.objects.filter(event="campaign_invite").count() == 23

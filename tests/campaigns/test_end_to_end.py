@@ -10,7 +10,7 @@ from cryptography import x509
 from jitsuin.audit import services as audit
 from jitsuin.audit.models import AuditEvent
 from jitsuin.authorities.models import Authority, AuthorityStatus
-from jitsuin.campaigns import queries, services
+from jitsuin.campaigns import mailing, periodic, queries, services
 from jitsuin.campaigns.models import CampaignState, Member
 from jitsuin.lifecycle import pipeline
 from jitsuin.lifecycle.models import Certificate, CertificateStatus, Pickup, Request
@@ -75,7 +75,7 @@ def test_a_thousand_people_switch_and_the_old_intermediate_goes(published, campa
     assert (plan.certificates, plan.people) == (PEOPLE, PEOPLE)
 
     services.start(campaign, actor="user:op", now=f.CUTOFF)
-    task = services.send_invitations(campaign, now=f.CUTOFF)
+    task = mailing.send_invitations(campaign, now=f.CUTOFF)
     assert task.done == PEOPLE
     assert OutboxMessage.objects.filter(event="campaign_invite").count() == PEOPLE
     assert Authority.objects.issuing().get() == scene.new
@@ -122,7 +122,7 @@ def test_a_thousand_people_switch_and_the_old_intermediate_goes(published, campa
     assert progress.not_started + progress.stuck == PEOPLE - 3 * SHARE - 5
 
     # Reminders reach exactly those who have not migrated.
-    reminder = services.send_reminders(campaign, now=f.DEADLINE - timedelta(days=14))
+    reminder = mailing.send_reminders(campaign, now=f.DEADLINE - timedelta(days=14))
     assert reminder.recipients == PEOPLE - 3 * SHARE
     reminded = set(
         OutboxMessage.objects.filter(event="campaign_reminder").values_list("person_id", flat=True)
@@ -131,11 +131,11 @@ def test_a_thousand_people_switch_and_the_old_intermediate_goes(published, campa
     assert reminded == everyone - {p.pk for p in migrated}
 
     # The deadline: summary, confirmation, revocation; the root CRL lists the old intermediate.
-    services.tick(f.DEADLINE - timedelta(days=2))
+    periodic.tick(f.DEADLINE - timedelta(days=2))
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.AWAITING_CONFIRMATION
     services.confirm(campaign, actor="user:ca", now=f.DEADLINE - timedelta(days=1))
-    services.tick(f.AFTER_DEADLINE)
+    periodic.tick(f.AFTER_DEADLINE)
     campaign.refresh_from_db()
     scene.old.refresh_from_db()
     assert campaign.state == CampaignState.COMPLETED

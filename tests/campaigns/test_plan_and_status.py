@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from jitsuin.authorities.models import AuthorityStatus
-from jitsuin.campaigns import queries, services
+from jitsuin.campaigns import mailing, periodic, queries, services
 from jitsuin.campaigns.models import CampaignState, Member, ReminderRound
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed
 from jitsuin.lifecycle.models import (
@@ -113,7 +113,7 @@ def test_start_makes_new_ca_issuing_fixes_members_and_invites_each_once(
     assert set(Member.objects.values_list("person_id", flat=True)) == {p.pk for p in holders}
 
     seen = []
-    task = services.send_invitations(campaign, now=f.CUTOFF, progress=lambda d, t: seen.append(d))
+    task = mailing.send_invitations(campaign, now=f.CUTOFF, progress=lambda d, t: seen.append(d))
     assert (task.state, task.done, task.total) == ("done", 12, 12)
     assert seen[-1] == 12
     invites = OutboxMessage.objects.filter(event="campaign_invite")
@@ -125,14 +125,14 @@ def test_start_makes_new_ca_issuing_fixes_members_and_invites_each_once(
     assert japanese.body.startswith(f"{holders[1].name_ja} 様")
     assert english.body.startswith(f"Dear {holders[0].name_en},")
     # A second run (a retried task) sends nothing more.
-    assert services.send_invitations(campaign, now=f.CUTOFF) is None
+    assert mailing.send_invitations(campaign, now=f.CUTOFF) is None
     assert invites.count() == 12
 
 
 @pytest.fixture
 def started(campaign, holders, published):
     services.start(campaign, actor="user:op", now=f.CUTOFF)
-    services.send_invitations(campaign, now=f.CUTOFF)
+    mailing.send_invitations(campaign, now=f.CUTOFF)
     campaign.refresh_from_db()
     return campaign
 
@@ -163,7 +163,7 @@ def test_progress_sorts_people_into_the_four_categories(started, holders, scene)
     everyone = list(queries.member_rows(started, now=f.DURING_CAMPAIGN, stragglers_only=False))
     assert len(everyone) == 12
 
-    snapshot = services.take_snapshot(started, now=f.DURING_CAMPAIGN)
+    snapshot = periodic.take_snapshot(started, now=f.DURING_CAMPAIGN)
     assert (snapshot.migrated, snapshot.stuck) == (1, 2)
 
 
@@ -179,22 +179,22 @@ def test_reminders_reach_exactly_those_not_migrated_once(started, holders, scene
     Certificate.objects.filter(pk=gone.row.pk).update(status=CertificateStatus.REVOKED)
 
     before = f.DEADLINE - timedelta(days=14, hours=-1)
-    first = services.send_reminders(started, now=before)
+    first = mailing.send_reminders(started, now=before)
     assert first.days_before == 14 and first.recipients == 7
     reminded = set(
         OutboxMessage.objects.filter(event="campaign_reminder").values_list("person_id", flat=True)
     )
     assert reminded == {p.pk for p in holders[4:11]}
-    assert services.send_reminders(started, now=before + timedelta(hours=1)) is None
+    assert mailing.send_reminders(started, now=before + timedelta(hours=1)) is None
     # Later rounds go on schedule; a missed earlier round is not sent late.
-    later = services.send_reminders(started, now=f.DEADLINE - timedelta(hours=20))
+    later = mailing.send_reminders(started, now=f.DEADLINE - timedelta(hours=20))
     assert later.days_before == 1
     assert ReminderRound.objects.filter(campaign=started).count() == 2
     assert OutboxMessage.objects.filter(event="campaign_reminder").count() == 14
 
 
 def test_postpone_moves_the_deadline_and_restarts_the_reminder_schedule(started, holders):
-    services.send_reminders(started, now=f.DEADLINE - timedelta(days=6))
+    mailing.send_reminders(started, now=f.DEADLINE - timedelta(days=6))
     with pytest.raises(NotAllowed):
         services.postpone(
             started,
@@ -211,17 +211,17 @@ def test_postpone_moves_the_deadline_and_restarts_the_reminder_schedule(started,
         now=f.DEADLINE - timedelta(days=5),
     )
     assert moved.deadline == f.DEADLINE + timedelta(days=30)
-    again = services.send_reminders(moved, now=moved.deadline - timedelta(days=13))
+    again = mailing.send_reminders(moved, now=moved.deadline - timedelta(days=13))
     assert again.days_before == 14 and again.recipients == 12
 
 
 def test_deadline_needs_confirmation_then_revokes_the_old_intermediate(started, scene):
-    services.tick(f.DEADLINE - timedelta(days=2))
+    periodic.tick(f.DEADLINE - timedelta(days=2))
     started.refresh_from_db()
     assert started.state == CampaignState.AWAITING_CONFIRMATION
     assert started.summary["progress"]["total"] == 12
     # Without confirmation the deadline passes and nothing is revoked.
-    services.tick(f.AFTER_DEADLINE)
+    periodic.tick(f.AFTER_DEADLINE)
     scene.old.refresh_from_db()
     assert scene.old.revoked_at is None
     with pytest.raises(InvalidState):

@@ -9,9 +9,12 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
+from jitsuin.audit import export
 from jitsuin.audit.models import AuditEvent
-from jitsuin.campaigns import services
+from jitsuin.campaigns import mailing, services
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask
 from tests import staff_fixtures
 from tests.campaigns import factories as f
@@ -44,7 +47,9 @@ def test_people_without_staff_role_or_second_factor_are_kept_out(client, live):
     assert response.status_code == 302 and "/account/totp/" in response["Location"]
 
 
-def test_ca_admin_starts_and_the_other_roles_follow_progress(client, live):
+def test_ca_admin_starts_and_the_other_roles_follow_progress(
+    client, live, django_capture_on_commit_callbacks
+):
     sign_in(client, "ca", roles=["ca-admin"])
     operator = Client()
     sign_in(operator, "op", roles=["operator"])
@@ -60,13 +65,17 @@ def test_ca_admin_starts_and_the_other_roles_follow_progress(client, live):
     review = client.get(f"/console/campaigns/{live.pk}/start/")
     assert review.status_code == 200
     assert [p.language for p in review.context["previews"]] == ["ja", "en"]
-    response = client.post(f"/console/campaigns/{live.pk}/start/")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/console/campaigns/{live.pk}/start/")
     assert response.status_code == 302
+    # start() queued the first chunk of invitations on commit (the one path, also the CLI's).
+    queued = DBTaskResult.objects.filter(queue_name="bulk", status=TaskResultStatus.READY)
+    assert [r.task_path.rsplit(".", 1)[-1] for r in queued] == ["send_chunk"]
     live.refresh_from_db()
     assert live.state == CampaignState.STARTED
     task = CampaignTask.objects.get(campaign=live, kind="invite")
     assert (task.total, task.state) == (6, "queued")  # the worker sends them
-    services.send_invitations(live)
+    mailing.send_invitations(live)
     fragment = operator.get(f"/console/campaigns/{live.pk}/tasks/")
     assert b"6 / 6" in fragment.content and b"hx-trigger" not in fragment.content
 
@@ -81,7 +90,7 @@ def test_ca_admin_starts_and_the_other_roles_follow_progress(client, live):
         csv.decode("utf-8-sig").splitlines()[0] == "uid,name,email,category,last_seen_at,old_serial"
     )
     assert len(csv.splitlines()) == 7
-    assert AuditEvent.objects.filter(action="campaign.exported", actor="user:op").exists()
+    assert AuditEvent.objects.filter(action="campaign.exported", actor="staff:op").exists()
 
     # Steering a running campaign is for CA admins only.
     assert operator.post(f"/console/campaigns/{live.pk}/summary/").status_code == 403
@@ -102,7 +111,7 @@ def test_ca_admin_confirms_or_postpones(client, live):
     services.prepare_summary(live, actor="test")
     client.post(f"/console/campaigns/{live.pk}/confirm/")
     live.refresh_from_db()
-    assert live.state == CampaignState.CONFIRMED and live.confirmed_by == "user:ca"
+    assert live.state == CampaignState.CONFIRMED and live.confirmed_by == "staff:ca"
 
 
 def test_ca_admin_creates_a_draft_from_the_console(client, scene):
@@ -123,3 +132,17 @@ def test_ca_admin_creates_a_draft_from_the_console(client, scene):
     assert response.status_code == 302
     campaign = Campaign.objects.get(name="spring")
     assert campaign.reminder_days == [30, 7, 1] and campaign.state == CampaignState.DRAFT
+
+
+def test_a_campaign_step_in_the_console_is_found_under_the_staff_member(client, live):
+    """The console names its staff ``staff:<username>`` on every page, campaigns included."""
+    sign_in(client, "ca", roles=["ca-admin"])
+    client.post(f"/console/campaigns/{live.pk}/cancel/", {"reason": "wrong dates"})
+    live.refresh_from_db()
+    assert live.state == CampaignState.CANCELLED
+    found = export.events(export.AuditFilter(actor="staff:ca"))
+    assert list(found.values_list("action", flat=True)) == ["campaign.cancelled"]
+    assert not export.events(export.AuditFilter(actor="user:ca")).exists()
+    page = client.get("/console/audit/", {"actor": "staff:ca"})
+    assert page.status_code == 200
+    assert [e.action for e in page.context["page"]] == ["campaign.cancelled"]

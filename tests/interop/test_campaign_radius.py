@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from jitsuin.authorities.models import Authority, AuthorityStatus
 from jitsuin.authorities.services import certificate_of
-from jitsuin.campaigns import preflight, services
+from jitsuin.campaigns import periodic, preflight, services
 from jitsuin.campaigns.models import CampaignState
 from jitsuin.campaigns.radius import RadiusTarget, eap_tls_login
 from jitsuin.revocation.models import PublishedCrl
@@ -171,7 +171,7 @@ def test_radius_refuses_the_unmigrated_and_accepts_the_migrated_after_the_deadli
     services.confirm(campaign, actor="user:ca")
 
     time.sleep(max(0.0, (deadline - timezone.now()).total_seconds()) + 1)
-    services.tick(timezone.now())
+    periodic.tick(timezone.now())
     campaign.refresh_from_db()
     scene.old.refresh_from_db()
     assert campaign.state == CampaignState.COMPLETED

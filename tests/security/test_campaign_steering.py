@@ -11,7 +11,7 @@ from django.utils import translation
 from jitsuin import config
 from jitsuin.audit.models import AuditEvent
 from jitsuin.authorities.models import Authority
-from jitsuin.campaigns import services
+from jitsuin.campaigns import mailing, services
 from jitsuin.campaigns.links import ForeignLink, foreign_links
 from jitsuin.campaigns.models import Campaign, CampaignState
 from jitsuin.console.roles import ROLE_PERMISSIONS
@@ -166,7 +166,7 @@ def test_invitations_go_out_only_from_checked_texts(scene, draft):
     services.start(draft, actor="test", require_preflight=False)
     Campaign.objects.filter(pk=draft.pk).update(body_en="Sign in at evil.example/login")
     with pytest.raises(ForeignLink):
-        services.send_invitations(draft)
+        mailing.send_invitations(draft)
     assert not OutboxMessage.objects.exists()
 
 
@@ -191,7 +191,7 @@ def test_the_start_page_shows_the_e_mail_exactly_as_it_goes_out(ca_admin, scene,
     draft.refresh_from_db()
     assert draft.state == CampaignState.STARTED
     assert Authority.objects.get(pk=scene.new.pk).status == "active"
-    services.send_invitations(draft)
+    mailing.send_invitations(draft)
     sent = OutboxMessage.objects.select_related("person").order_by("pk")
     assert sent.count() == 3
     for message in sent:
@@ -217,7 +217,7 @@ def test_ca_admin_cancels_a_campaign_with_a_reason(ca_admin, draft):
     ca_admin.post(reverse("campaigns:cancel", args=[draft.pk]), {"reason": "wrong dates"})
     assert Campaign.objects.get(pk=draft.pk).state == CampaignState.CANCELLED
     event = AuditEvent.objects.get(action="campaign.cancelled")
-    assert event.actor == "user:ca1" and event.data == {"reason": "wrong dates"}
+    assert event.actor == "staff:ca1" and event.data == {"reason": "wrong dates"}
 
 
 def test_the_detail_page_offers_steering_only_to_ca_admins(helpdesk, ca_admin, draft):

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.utils.translation import get_language
 
-from jitsuin.campaigns.services import banner_for
+from jitsuin.campaigns.banner import banner_for
 
 register = template.Library()
 

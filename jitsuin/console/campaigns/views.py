@@ -20,11 +20,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jitsuin.audit.services import actor_label
-from jitsuin.campaigns import links, queries, services, tasks
+from jitsuin.campaigns import links, mailing, queries, services
 from jitsuin.campaigns.export import csv_rows
 from jitsuin.campaigns.models import RUNNING_STATES, Campaign, CampaignState, TaskState
-from jitsuin.console.access import console_view
+from jitsuin.console.access import console_view, staff_actor
 from jitsuin.console.campaigns.forms import CampaignForm, CancelForm, PostponeForm
 from jitsuin.console.roles import MANAGE_CAMPAIGNS, VIEW_CAMPAIGNS, perm
 from jitsuin.lifecycle.errors import LifecycleError
@@ -107,7 +106,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
                 new=data["new"].name,
                 cutoff=data["cutoff"],
                 deadline=data["deadline"],
-                actor=actor_label(request.user),
+                actor=staff_actor(request),
                 reminder_days=data["reminders"],
                 texts={k: data[k] for k in ("subject_ja", "subject_en", "body_ja", "body_en")},
             )
@@ -186,7 +185,7 @@ def _act(request: HttpRequest, action: Callable[[], object], done: str) -> None:
 def _step(request: HttpRequest, pk: int, step: Callable[..., object], done: str) -> HttpResponse:
     """``step(campaign, actor=...)`` by the signed-in staff member, then back to its page."""
     campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
-    _act(request, lambda: step(campaign, actor=actor_label(request.user)), done)
+    _act(request, lambda: step(campaign, actor=staff_actor(request)), done)
     return redirect("campaigns:detail", pk=pk)
 
 
@@ -196,24 +195,20 @@ def campaign_preflight(request: HttpRequest, pk: int) -> HttpResponse:
     return _step(request, pk, services.run_preflight, _("Pre-flight checks done."))
 
 
-def _start(campaign: Campaign, *, actor: str) -> None:
-    services.start(campaign, actor=actor)
-    # The worker sends them; the periodic job resumes them if it stops half way.
-    tasks.send_invitations.enqueue(campaign.pk)
-
-
 @require_http_methods(["GET", "POST"])
 @console_view(MANAGE_CAMPAIGNS)
 def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the invitation exactly as it will go out (ja and en), then the start button."""
     if request.method == "POST":
-        return _step(request, pk, _start, _("Campaign started; invitations are being sent."))
+        return _step(
+            request, pk, services.start, _("Campaign started; invitations are being sent.")
+        )
     campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
     if campaign.state != CampaignState.DRAFT:
         messages.error(request, _("The campaign has already been started."))
         return redirect("campaigns:detail", pk=pk)
     try:
-        previews = services.preview_invitation(campaign)
+        previews = mailing.preview_invitation(campaign)
     except links.ForeignLink as exc:
         previews, refused = [], str(exc.message)
     else:
@@ -251,7 +246,7 @@ def campaign_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     _act(
         request,
         lambda: services.cancel(
-            campaign, reason=form.cleaned_data["reason"], actor=actor_label(request.user)
+            campaign, reason=form.cleaned_data["reason"], actor=staff_actor(request)
         ),
         _("Campaign cancelled."),
     )
@@ -272,7 +267,7 @@ def campaign_postpone(request: HttpRequest, pk: int) -> HttpResponse:
             campaign,
             to=form.cleaned_data["to"],
             reason=form.cleaned_data["reason"],
-            actor=actor_label(request.user),
+            actor=staff_actor(request),
         ),
         _("Deadline moved."),
     )
@@ -290,7 +285,7 @@ def campaign_export(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     writer = csv.writer(_Echo())
     everyone = request.GET.get("all") == "1"
-    services.note_export(campaign, actor=actor_label(request.user), everyone=everyone)
+    services.note_export(campaign, actor=staff_actor(request), everyone=everyone)
     rows: Iterator[list[str]] = csv_rows(
         campaign,
         now=timezone.now(),

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
+from jitsuin.audit.actors import Actor
 from jitsuin.config import parse_duration
 from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.models import Person, Request, RequestState
@@ -16,9 +17,9 @@ from jitsuin.lifecycle.models import Person, Request, RequestState
 
 def cli_actor() -> str:
     try:
-        return f"cli:{getpass.getuser()}"
+        return str(Actor.cli(getpass.getuser()))
     except (KeyError, OSError):
-        return "cli"
+        return str(Actor.cli())
 
 
 def person(uid: str) -> Person:

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jitsuin.campaigns import queries, services
+from jitsuin.campaigns import mailing, queries, services
 from jitsuin.campaigns.export import csv_rows
 from jitsuin.campaigns.models import Campaign, CampaignState
 from jitsuin.campaigns.preflight import Check, all_passed
@@ -227,9 +227,10 @@ class Command(BaseCommand):
             f"{campaign.new_authority.name} is now the issuing CA; "
             f"{campaign.members.count()} people are in the campaign"
         )
+        # start() queued them for the worker; work through them here and show the bar.
         bar, advance = self._progress("invitations")
         with bar:
-            task = services.send_invitations(campaign, now=self.now, progress=advance)
+            task = mailing.send_invitations(campaign, now=self.now, progress=advance)
         if task is not None:
             self.stdout.write(f"invitations in the outbox: {task.done}")
 
@@ -237,7 +238,7 @@ class Command(BaseCommand):
         campaign = services.get(options["name"])
         bar, advance = self._progress("reminders")
         with bar:
-            reminder = services.send_reminders(
+            reminder = mailing.send_reminders(
                 campaign, now=self.now, progress=advance, actor=self.actor
             )
         if reminder is None:
