@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 from jitsuin.campaigns import mailing, periodic, preflight, services
 from jitsuin.campaigns.banner import banner_for
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask, TaskState
-from jitsuin.lifecycle.worker import PipelineWorker
+from jitsuin.lifecycle.pipeline_worker import PipelineWorker
 from jitsuin.notify.models import OutboxMessage
 from jitsuin.revocation.publishing import publish_crl
 from tests.campaigns import factories as f
