@@ -1,4 +1,4 @@
-"""Django settings, built from the validated ``JitsuinConfig`` (see ``jitsuin/config.py``)."""
+"""Django settings, built from the validated ``JitsuinConfig`` (see ``jitsuin/config/``)."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def _database() -> dict[str, object]:
     # JITSUIN_DB_CONN_MAX_AGE (seconds, default 60; 0 = a connection per request): a new
     # connection per request costs more than an OCSP answer. Health checks make a connection
     # the server dropped (restart, failover) a reconnect, not an error.
-    conn_max_age = int(CONFIG.extra.get("JITSUIN_DB_CONN_MAX_AGE") or "60")
+    conn_max_age = CONFIG.db_conn_max_age
     db: dict[str, object] = dict(
         dj_database_url.parse(
             CONFIG.database_url, conn_max_age=conn_max_age, conn_health_checks=conn_max_age > 0
@@ -139,7 +139,7 @@ AUTHENTICATION_BACKENDS = [
 ]
 globals().update(_SSO)
 
-# Sign-in throttling (docs/console.md, "Locked-out accounts"): JITSUIN_LOGIN_* in config.py.
+# Sign-in throttling (docs/console.md, "Locked-out accounts"): JITSUIN_LOGIN_* in jitsuin/config/.
 AXES_FAILURE_LIMIT = CONFIG.login_failure_limit
 AXES_LOCKOUT_PARAMETERS = [
     ["username", "ip_address"]

@@ -46,7 +46,7 @@ def public_urls() -> PublicUrls:
 
 
 def ca_name(common_name: str) -> x509.Name:
-    organisation = current().extra.get("JITSUIN_ORGANIZATION", "jitsuin")
+    organisation = current().organization
     return x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),

@@ -20,7 +20,7 @@ from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
 from jitsuin.authorities.services import certificate_of, chain_of, public_urls, signer_for
 from jitsuin.campaigns.models import Campaign
-from jitsuin.campaigns.radius import RadiusConfigError, RadiusTarget, eap_tls_login
+from jitsuin.campaigns.radius import RadiusTarget, eap_tls_login
 from jitsuin.config import current
 from jitsuin.lifecycle.models import Profile
 from jitsuin.pki.clock import FixedClock
@@ -160,18 +160,20 @@ def issue_canary(authority: Authority, now: datetime, *, actor: str) -> tuple[by
 
 
 def radius_target() -> RadiusTarget | None:
-    extra = current().extra
-    text = extra.get("JITSUIN_PREFLIGHT_RADIUS", "")
-    if not text:
+    campaigns = current().campaigns
+    server = campaigns.preflight_radius
+    if server is None:
         return None
-    return RadiusTarget.parse(text, server_ca=extra.get("JITSUIN_PREFLIGHT_RADIUS_CA", ""))
+    return RadiusTarget(
+        host=server.host,
+        port=server.port,
+        secret=server.secret,
+        server_ca=campaigns.preflight_radius_ca,
+    )
 
 
 def _radius_checks(campaign: Campaign, now: datetime, *, actor: str) -> list[Check]:
-    try:
-        target = radius_target()
-    except RadiusConfigError as exc:
-        return [Check("radius_config", False, str(exc))]
+    target = radius_target()
     if target is None:
         return []
     chain, key = issue_canary(campaign.new_authority, now, actor=actor)

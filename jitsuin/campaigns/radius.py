@@ -14,30 +14,12 @@ from django.utils.translation import gettext as _
 from jitsuin.pki.keys import PrivateKey
 
 
-class RadiusConfigError(ValueError):
-    """JITSUIN_PREFLIGHT_RADIUS is not host:port:secret."""
-
-
 @dataclass(frozen=True)
 class RadiusTarget:
     host: str
     port: int
     secret: str
     server_ca: str = ""
-
-    @classmethod
-    def parse(cls, text: str, *, server_ca: str = "") -> RadiusTarget:
-        """``host:port:secret`` (the secret may itself contain colons)."""
-        parts = text.split(":", 2)
-        if len(parts) != 3 or not parts[0] or not parts[2]:
-            raise RadiusConfigError(_("JITSUIN_PREFLIGHT_RADIUS must be host:port:secret"))
-        try:
-            port = int(parts[1])
-        except ValueError as exc:
-            raise RadiusConfigError(
-                _("JITSUIN_PREFLIGHT_RADIUS: the port is not a number")
-            ) from exc
-        return cls(host=parts[0], port=port, secret=parts[2], server_ca=server_ca)
 
     def __repr__(self) -> str:  # never show the shared secret
         return f"RadiusTarget({self.host}:{self.port})"

@@ -69,11 +69,7 @@ class BuiltinConnector:
 
     @classmethod
     def from_config(cls, config: JitsuinConfig) -> BuiltinConnector:
-        try:
-            key_pool = int(config.extra.get("JITSUIN_KEY_POOL") or "2")
-        except ValueError as exc:
-            raise ValueError("JITSUIN_KEY_POOL: not a number") from exc
-        return cls(delay=config.builtin_delay, key_pool=key_pool)
+        return cls(delay=config.builtin_delay, key_pool=config.connector.key_pool)
 
     def _pending(self, kind: str, request_id: int, now: datetime) -> Pending:
         ready_at = now + self.delay

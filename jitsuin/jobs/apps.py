@@ -9,5 +9,5 @@ class JobsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # The schedule reads its intervals from the settings: a bad one stops start-up here.
+        # A job whose interval is not positive (JITSUIN_SWEEP_INTERVAL=0) stops start-up here.
         from jitsuin.jobs import schedule  # noqa: F401

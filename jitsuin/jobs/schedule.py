@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.utils.module_loading import import_string
 
-from jitsuin.config import current, parse_duration
+from jitsuin.config import current
 
 JobFunction = Callable[[datetime], object]  # the return value is ignored
 
@@ -34,12 +34,9 @@ class PeriodicJobSpec:
         return fn
 
 
-def _interval(variable: str, default: str) -> timedelta:
-    """The interval a setting asks for (checked at start-up: ``JobsConfig.ready()``)."""
-    return parse_duration(current().extra.get(variable) or default, name=variable)
-
-
 MINUTE = timedelta(minutes=1)
+# JITSUIN_SWEEP_INTERVAL and JITSUIN_HOUSEKEEPING_INTERVAL (parsed and checked by jitsuin.config).
+_pipeline = current().pipeline
 
 # In the order a scheduler tick runs them.
 JOBS: tuple[PeriodicJobSpec, ...] = (
@@ -59,17 +56,17 @@ JOBS: tuple[PeriodicJobSpec, ...] = (
     # The request pipeline: expired leases, lost tasks, dead workers; pickups; overlap.
     PeriodicJobSpec(
         "lifecycle.sweep",
-        every=_interval("JITSUIN_SWEEP_INTERVAL", "30s"),
+        every=_pipeline.sweep_interval,
         fn="jitsuin.lifecycle.housekeeping.sweep",
     ),
     PeriodicJobSpec(
         "lifecycle.expire_pickups",
-        every=_interval("JITSUIN_HOUSEKEEPING_INTERVAL", "5m"),
+        every=_pipeline.housekeeping_interval,
         fn="jitsuin.lifecycle.housekeeping.expire_pickups",
     ),
     PeriodicJobSpec(
         "lifecycle.revoke_superseded",
-        every=_interval("JITSUIN_HOUSEKEEPING_INTERVAL", "5m"),
+        every=_pipeline.housekeeping_interval,
         fn="jitsuin.lifecycle.housekeeping.revoke_superseded",
     ),
     # CRLs due, OCSP responses near nextUpdate, responder certificates, sightings, staleness.

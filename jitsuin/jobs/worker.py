@@ -28,7 +28,7 @@ from django_tasks_db.management.commands.db_worker import Worker as DbWorker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from jitsuin.config import current, parse_duration
+from jitsuin.config import current
 from jitsuin.dbfaults import in_one_line
 from jitsuin.jobs import periodic
 from jitsuin.jobs.models import WorkerHeartbeat
@@ -46,8 +46,7 @@ OUTAGE_ERRORS = (OperationalError, InterfaceError)
 
 
 def scheduler_interval() -> float:
-    raw = current().extra.get("JITSUIN_SCHEDULER_INTERVAL") or "5s"
-    return parse_duration(raw, name="JITSUIN_SCHEDULER_INTERVAL").total_seconds()
+    return current().pipeline.scheduler_interval.total_seconds()
 
 
 def default_worker_id() -> str:

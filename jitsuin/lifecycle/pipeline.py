@@ -15,7 +15,6 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
 from cryptography.hazmat.primitives import serialization
 from django.db import connection, transaction
@@ -24,7 +23,7 @@ from django.utils import timezone
 
 from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority
-from jitsuin.config import current, parse_duration
+from jitsuin.config import current
 from jitsuin.connectors.base import (
     ConnectorError,
     ConnectorRejected,
@@ -69,16 +68,13 @@ class PipelineSettings:
     max_attempts: int
 
 
-@cache
 def settings() -> PipelineSettings:
-    extra = current().extra
+    config = current()
     return PipelineSettings(
-        lease=current().lease,
-        retry_base=parse_duration(
-            extra.get("JITSUIN_RETRY_BASE") or "30s", name="JITSUIN_RETRY_BASE"
-        ),
-        retry_max=parse_duration(extra.get("JITSUIN_RETRY_MAX") or "1h", name="JITSUIN_RETRY_MAX"),
-        max_attempts=int(extra.get("JITSUIN_MAX_ATTEMPTS") or "5"),
+        lease=config.lease,
+        retry_base=config.pipeline.retry_base,
+        retry_max=config.pipeline.retry_max,
+        max_attempts=config.pipeline.max_attempts,
     )
 
 
@@ -118,7 +114,7 @@ def _lock_for_work(request_id: int) -> Request | None:
 def _order(request: Request) -> IssueOrder | RevokeOrder:
     if request.kind == RequestKind.ISSUE:
         person, profile = request.person, request.profile
-        organisation = current().extra.get("JITSUIN_ORGANIZATION", "jitsuin")
+        organisation = current().organization
         return IssueOrder(
             request_id=request.pk,
             subject=person_subject(

@@ -26,7 +26,7 @@ from jitsuin.lifecycle.models import (
 )
 from jitsuin.notify import hooks
 from jitsuin.notify.models import OutboxMessage
-from jitsuin.notify.services import BILINGUAL, enqueue
+from jitsuin.notify.services import enqueue
 from jitsuin.pki.names import serial_hex
 from jitsuin.workdays import add_business_days, business_days_between
 
@@ -43,21 +43,17 @@ REASON_LABELS = {
 }
 EXPIRY_REMINDERS = (30, 7)
 PICKUP_REMINDER = timedelta(days=2)
-DEFAULT_STUCK_BUSINESS_DAYS = 3
 # The idempotency-key prefix of the revocation the pipeline asks for when a pickup expires.
 PICKUP_EXPIRED_KEY = "pickup-expired:"
-HELPDESK_LANGUAGES = ("ja", "en", BILINGUAL)
 
 
 def stuck_business_days() -> int:
-    raw = current().extra.get("JITSUIN_STUCK_BUSINESS_DAYS", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_STUCK_BUSINESS_DAYS
+    return current().notify.stuck_business_days
 
 
 def helpdesk_language() -> str:
     """``JITSUIN_HELPDESK_LANGUAGE``: ja, en, or ja+en (the default: both in one e-mail)."""
-    raw = current().extra.get("JITSUIN_HELPDESK_LANGUAGE", "").strip().lower()
-    return raw if raw in HELPDESK_LANGUAGES else BILINGUAL
+    return current().notify.helpdesk_language
 
 
 def certificate_context(certificate: Certificate) -> dict[str, Any]:

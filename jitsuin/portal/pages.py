@@ -54,17 +54,13 @@ def faq(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/help/faq.html")
 
 
-# Optional: the name in the Wi-Fi (RADIUS) server's certificate, which devices must check.
-RADIUS_SERVER_NAME = "JITSUIN_RADIUS_SERVER_NAME"
-
-
 def wifi_settings() -> dict[str, str]:
     """What a device needs to check the Wi-Fi server: the CA certificates and the server name."""
     config = current()
     return {
         "ca_roots_url": f"{config.public_url}/ca/roots.pem",
         "ca_bundle_url": f"{config.public_url}/ca/bundle.pem",
-        "radius_server_name": config.extra.get(RADIUS_SERVER_NAME, "").strip(),
+        "radius_server_name": config.portal.radius_server_name,
     }
 
 

@@ -3,10 +3,11 @@
 - OpenID Connect (``jitsuin.sso.oidc.config``): on when ``JITSUIN_OIDC_CLIENT_ID`` is set.
 - SAML 2.0 / GakuNin (``jitsuin.sso.saml.config``): on when ``JITSUIN_SAML_METADATA_URL`` or
   ``JITSUIN_SAML_METADATA_FILE`` is set.
-- Both: ``JITSUIN_SSO_PROVISIONING`` and ``JITSUIN_SSO_CLOCK_SKEW`` (here).
+- Both: ``JITSUIN_SSO_PROVISIONING`` and ``JITSUIN_SSO_CLOCK_SKEW``.
 
-docs/sso.md lists every variable. Local accounts (password, TOTP) always stay available.
-This module reads only ``JitsuinConfig``: settings.py calls ``sso_settings`` at import time;
+docs/sso.md lists every variable; ``jitsuin.config`` parses them all (``JitsuinConfig.sso``).
+Local accounts (password, TOTP) always stay available. This module turns that part into
+Django settings: settings.py calls ``sso_settings`` at import time;
 ``JITSUIN_SSO_METHODS`` (a setting) tells the sign-in page which buttons to show.
 """
 
@@ -17,7 +18,6 @@ from typing import Any
 from jitsuin.config import JitsuinConfig, current
 from jitsuin.sso.oidc.config import oidc_settings
 from jitsuin.sso.saml.config import saml_settings
-from jitsuin.sso.shared_settings import clock_skew, provisioning_mode
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 OIDC_BACKEND = "jitsuin.sso.oidc.backend.OidcBackend"
@@ -25,12 +25,11 @@ SAML_BACKEND = "jitsuin.sso.saml.backend.SamlBackend"
 
 
 def oidc_enabled(config: JitsuinConfig) -> bool:
-    return bool(config.extra.get("JITSUIN_OIDC_CLIENT_ID"))
+    return config.sso.oidc.enabled
 
 
 def saml_enabled(config: JitsuinConfig) -> bool:
-    env = config.extra
-    return bool(env.get("JITSUIN_SAML_METADATA_URL") or env.get("JITSUIN_SAML_METADATA_FILE"))
+    return config.sso.saml.enabled
 
 
 def enabled_methods(config: JitsuinConfig | None = None) -> list[str]:
@@ -46,8 +45,8 @@ def _common(config: JitsuinConfig) -> dict[str, Any]:
         # jitsuin's own middleware sets the Content-Security-Policy on every response;
         # djangosaml2 (imported by the sign-out even with SAML off) would warn otherwise.
         "SAML_CSP_HANDLER": "",
-        "JITSUIN_SSO_PROVISIONING": provisioning_mode(config.extra),
-        "JITSUIN_SSO_CLOCK_SKEW": clock_skew(config.extra),
+        "JITSUIN_SSO_PROVISIONING": config.sso.provisioning,
+        "JITSUIN_SSO_CLOCK_SKEW": config.sso.clock_skew,
     }
 
 

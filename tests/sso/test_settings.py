@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from jitsuin.config import ConfigError, current
+from jitsuin.config import ConfigError, SsoConfig, current
 from jitsuin.sso.settings import MODEL_BACKEND, OIDC_BACKEND, SAML_BACKEND, sso_settings
 
 OIDC = {
@@ -18,7 +18,7 @@ OIDC = {
 
 
 def config_with(**extra: str):  # type: ignore[no-untyped-def]
-    return dataclasses.replace(current(), extra=extra)
+    return dataclasses.replace(current(), sso=SsoConfig.from_env(extra))
 
 
 def test_local_accounts_only_by_default():

@@ -12,16 +12,10 @@ from jitsuin.revocation.check import REASON_TEXT
 
 register = template.Library()
 
-# The Wi-Fi networks (SSIDs) that use client certificates, comma-separated; the pages name them.
-WIFI_NETWORKS = "JITSUIN_WIFI_NETWORKS"
-DEFAULT_WIFI_NETWORKS = ("eduroam",)
-
 
 def configured_wifi_networks() -> tuple[str, ...]:
     """The SSIDs from ``JITSUIN_WIFI_NETWORKS`` (commas only: an SSID may contain spaces)."""
-    raw = current().extra.get(WIFI_NETWORKS, "")
-    names = tuple(name.strip() for name in raw.split(",") if name.strip())
-    return names or DEFAULT_WIFI_NETWORKS
+    return current().portal.wifi_networks
 
 
 @register.simple_tag

@@ -1,7 +1,8 @@
 """The SAML SP's settings, and the pysaml2 configuration djangosaml2 loads on each request.
 
-``saml_settings(config)`` turns the ``JITSUIN_SAML_*`` variables into Django settings (checked at
-start-up: a bad value raises ``ConfigError`` naming the variable). ``sp_config`` is djangosaml2's
+``saml_settings(config)`` turns the ``JITSUIN_SAML_*`` variables (parsed by ``jitsuin.config``:
+``config.sso.saml``) into Django settings, checking the metadata file against them (at start-up:
+a bad value raises ``ConfigError`` naming the variable). ``sp_config`` is djangosaml2's
 ``SAML_CONFIG_LOADER``: it returns one cached pysaml2 ``SPConfig`` and rebuilds it only when the
 metadata file changed, where djangosaml2's default loader re-parses the metadata on every request.
 """
@@ -11,9 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +25,16 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from jitsuin.config import ConfigError, JitsuinConfig
 from jitsuin.sso.saml.metadata import (
-    DEFAULT_MAX_BYTES,
     MetadataSource,
     MetadataUnavailable,
     current_metadata_path,
 )
 from jitsuin.sso.saml.metadata_document import MetadataRefused, check_metadata
-from jitsuin.sso.shared_settings import clock_skew
 
 logger = logging.getLogger(__name__)
 
 ATTRIBUTE_MAPS = Path(__file__).parent / "attributemaps"
 LOADER = "jitsuin.sso.saml.config.sp_config"
-DEFAULT_UID_ATTRIBUTE = "eduPersonPrincipalName"
 # Attributes whose values carry "@scope", so the scope check can bind them to the asserting IdP.
 SCOPED_ATTRIBUTES = {"eduPersonPrincipalName", "eduPersonUniqueId", "subject-id"}
 OPTIONAL_ATTRIBUTES = (
@@ -55,47 +51,14 @@ OPTIONAL_ATTRIBUTES = (
 SIGNED_OUT_URL = "/account/signed-out/"
 
 
-def _readable(env: Mapping[str, str], name: str) -> Path | None:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    path = Path(raw)
-    if not path.is_file() or not os.access(path, os.R_OK):
-        raise ConfigError(f"{name}: {raw} is not a readable file")
-    return path
-
-
-def _max_bytes(env: Mapping[str, str]) -> int:
-    raw = env.get("JITSUIN_SAML_METADATA_MAX_BYTES", "").replace("_", "").strip()
-    if not raw:
-        return DEFAULT_MAX_BYTES
-    if not raw.isdigit() or int(raw) < 1024:
-        raise ConfigError(f"JITSUIN_SAML_METADATA_MAX_BYTES: {raw!r} is not a size of 1024 or more")
-    return int(raw)
-
-
 def _metadata_source(config: JitsuinConfig, xmlsec1: str) -> MetadataSource:
-    env = config.extra
-    url = env.get("JITSUIN_SAML_METADATA_URL", "").strip()
-    file = _readable(env, "JITSUIN_SAML_METADATA_FILE")
-    cert = _readable(env, "JITSUIN_SAML_METADATA_CERT")
-    if url and file:
-        raise ConfigError(
-            "JITSUIN_SAML_METADATA_URL and JITSUIN_SAML_METADATA_FILE are both set: use one"
-        )
-    if url and not url.startswith(("https://", "http://")):
-        raise ConfigError(f"JITSUIN_SAML_METADATA_URL: {url!r} is not an http(s) URL")
-    if url and cert is None:
-        raise ConfigError(
-            "JITSUIN_SAML_METADATA_URL needs JITSUIN_SAML_METADATA_CERT (the federation's "
-            "metadata signing certificate, PEM): unsigned remote metadata can add any IdP"
-        )
+    saml = config.sso.saml
     return MetadataSource(
         store=config.data_dir / "saml",
-        url=url,
-        file=file,
-        cert=cert,
-        max_bytes=_max_bytes(env),
+        url=saml.metadata_url,
+        file=saml.metadata_file,
+        cert=saml.metadata_cert,
+        max_bytes=saml.metadata_max_bytes,
         xmlsec1=xmlsec1,
     )
 
@@ -113,13 +76,8 @@ def _idps_in_file(source: MetadataSource) -> tuple[str, ...] | None:
 def _sp_config(
     config: JitsuinConfig, *, uid: str, idp: str, skew: int, xmlsec1: str
 ) -> dict[str, Any]:
-    env = config.extra
     base = config.public_url
-    key = _readable(env, "JITSUIN_SAML_KEY_FILE")
-    cert = _readable(env, "JITSUIN_SAML_CERT_FILE")
-    if (key is None) != (cert is None):
-        missing = "JITSUIN_SAML_CERT_FILE" if cert is None else "JITSUIN_SAML_KEY_FILE"
-        raise ConfigError(f"{missing}: the SP key pair needs both the key and the certificate")
+    key, cert = config.sso.saml.key_file, config.sso.saml.cert_file
     sp: dict[str, Any] = {
         "name": "jitsuin",
         "endpoints": {
@@ -170,19 +128,8 @@ def saml_settings(config: JitsuinConfig) -> dict[str, Any]:
 
     Raises ``ConfigError`` naming the variable when a value cannot be used. ``SAML_CONFIG`` has no
     ``metadata``: ``sp_config`` adds the checked, cached copy when it builds the pysaml2 config."""
-    env = config.extra
-    xmlsec1 = env.get("JITSUIN_XMLSEC1", "").strip() or "/usr/bin/xmlsec1"
-    uid = (
-        env.get("JITSUIN_SAML_UID_ATTRIBUTE")
-        or env.get("JITSUIN_SAML_USERNAME_ATTRIBUTE")
-        or DEFAULT_UID_ATTRIBUTE
-    ).strip()
-    idp = env.get("JITSUIN_SAML_IDP", "").strip()
-    scopes = tuple(s for s in env.get("JITSUIN_SAML_SCOPES", "").replace(",", " ").split() if s)
-    if scopes and not idp:
-        raise ConfigError(
-            "JITSUIN_SAML_SCOPES needs JITSUIN_SAML_IDP (the IdP those scopes are allowed for)"
-        )
+    xmlsec1 = config.sso.xmlsec1
+    uid, idp, scopes = config.sso.saml.uid_attribute, config.sso.saml.idp, config.sso.saml.scopes
     source = _metadata_source(config, xmlsec1)
     idps_in_file = _idps_in_file(source)
     if idp and idps_in_file is not None and idp not in idps_in_file:
@@ -195,7 +142,9 @@ def saml_settings(config: JitsuinConfig) -> dict[str, Any]:
             "eduPersonPrincipalName"
         )
     return {
-        "SAML_CONFIG": _sp_config(config, uid=uid, idp=idp, skew=clock_skew(env), xmlsec1=xmlsec1),
+        "SAML_CONFIG": _sp_config(
+            config, uid=uid, idp=idp, skew=config.sso.clock_skew, xmlsec1=xmlsec1
+        ),
         "SAML_CONFIG_LOADER": LOADER,
         "JITSUIN_SAML_METADATA_SOURCE": source,
         "JITSUIN_SAML_IDP": idp,

@@ -11,7 +11,7 @@ import pytest
 import requests
 from django.test import Client
 
-from jitsuin.config import current
+from jitsuin.config import SsoConfig, current
 from jitsuin.sso.oidc import discovery, keys
 from jitsuin.sso.oidc.config import oidc_settings
 from jitsuin.sso.settings import MODEL_BACKEND, OIDC_BACKEND
@@ -28,7 +28,7 @@ def variables(issuer: str, **more: str) -> dict[str, str]:
 
 
 def config_with(data_dir: Path | None = None, **extra: str):  # type: ignore[no-untyped-def]
-    config = dataclasses.replace(current(), extra=extra)
+    config = dataclasses.replace(current(), sso=SsoConfig.from_env(extra))
     return dataclasses.replace(config, data_dir=data_dir) if data_dir else config
 
 

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 
 from jitsuin.access.services import SSO_SESSION_METHOD
 from jitsuin.audit.models import AuditEvent
-from jitsuin.config import current
+from jitsuin.config import SsoConfig, current
 from jitsuin.sso.models import SsoIdentity
 from jitsuin.sso.saml.config import saml_settings
 from jitsuin.sso.saml.views import sp_metadata_xml, sp_only_config
@@ -52,7 +52,7 @@ def campus(tmp_path: Path, settings) -> Campus:  # type: ignore[no-untyped-def]
         "JITSUIN_SAML_CERT_FILE": str(sp.cert),
         "JITSUIN_XMLSEC1": xmlsec1,
     }
-    config = dataclasses.replace(current(), extra=env, data_dir=tmp_path)
+    config = dataclasses.replace(current(), sso=SsoConfig.from_env(env), data_dir=tmp_path)
     for name, value in saml_settings(config).items():
         setattr(settings, name, value)
     settings.AUTHENTICATION_BACKENDS = [

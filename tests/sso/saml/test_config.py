@@ -10,7 +10,7 @@ from defusedxml.ElementTree import fromstring
 from saml2 import saml
 from saml2.attribute_converter import list_to_local
 
-from jitsuin.config import ConfigError, current
+from jitsuin.config import ConfigError, SsoConfig, current
 from jitsuin.sso.saml.config import saml_settings, sp_config
 from jitsuin.sso.saml.views import sp_metadata_xml, sp_only_config
 from tests.peers import require_tool
@@ -23,7 +23,7 @@ RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 
 
 def configured(tmp_path: Path, **extra: str):  # type: ignore[no-untyped-def]
-    return dataclasses.replace(current(), extra=extra, data_dir=tmp_path)
+    return dataclasses.replace(current(), sso=SsoConfig.from_env(extra), data_dir=tmp_path)
 
 
 @pytest.fixture

@@ -1,6 +1,12 @@
 """Validated settings read from the environment, once.
 
-Code never reads ``os.environ`` itself: it asks ``jitsuin.config.current()``.
+Code never reads ``os.environ`` itself: it asks ``jitsuin.config.current()``. Every
+``JITSUIN_*`` variable is a typed field of ``JitsuinConfig`` or of one of its parts
+(``pipeline``, ``publishing``, ``connector``, ``notify``, ``portal``, ``campaigns``, ``sso``),
+parsed in ``from_env``: a value jitsuin cannot use raises ``ConfigError`` naming the variable,
+before anything starts. docs/configuration.md lists them all.
+
+``values`` parses single values, ``parts`` and ``sso`` hold the parts; import them from here.
 """
 
 from __future__ import annotations
@@ -17,8 +23,42 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+from jitsuin.config.parts import (
+    HELPDESK_LANGUAGES,
+    CampaignsConfig,
+    ConnectorConfig,
+    NotifyConfig,
+    PipelineConfig,
+    PortalConfig,
+    PublishingConfig,
+    RadiusServer,
+)
+from jitsuin.config.sso import OidcConfig, SamlConfig, SsoConfig
+from jitsuin.config.values import ConfigError, parse_duration
+from jitsuin.config.values import boolean as _bool
+from jitsuin.config.values import choice as _choice
+from jitsuin.config.values import items as _items
+from jitsuin.config.values import networks as _networks
+from jitsuin.config.values import positive_duration as _positive_duration
+from jitsuin.config.values import whole_number as _int
+
+__all__ = [
+    "HELPDESK_LANGUAGES",
+    "CampaignsConfig",
+    "ConfigError",
+    "ConnectorConfig",
+    "JitsuinConfig",
+    "NotifyConfig",
+    "OidcConfig",
+    "PipelineConfig",
+    "PortalConfig",
+    "PublishingConfig",
+    "RadiusServer",
+    "SamlConfig",
+    "SsoConfig",
+    "current",
+    "parse_duration",
+]
 
 DEFAULT_ALLOWED_NETWORKS = (
     "127.0.0.0/8",
@@ -32,59 +72,6 @@ DEFAULT_ALLOWED_NETWORKS = (
 
 # Always answered besides JITSUIN_PUBLIC_URL's host: health checks and the machine itself.
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
-
-
-class ConfigError(ValueError):
-    """A setting has a value jitsuin cannot use; the message names the variable."""
-
-
-def parse_duration(text: str, *, name: str = "duration") -> timedelta:
-    """``0``, ``30s``, ``5m``, ``2h``, ``14d`` (a bare number is seconds)."""
-    match = _DURATION.match(text)
-    if not match:
-        raise ConfigError(f"{name}: {text!r} is not a duration like 0, 30s, 5m, 2h or 14d")
-    value, unit = match.groups()
-    return timedelta(seconds=float(value) * _UNITS[unit])
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if raw.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise ConfigError(f"{name}: {raw!r} is not a boolean (use 1/0, true/false)")
-
-
-def _items(raw: str) -> tuple[str, ...]:
-    """A list setting: items separated by commas and/or whitespace."""
-    return tuple(p for p in re.split(r"[,\s]+", raw) if p)
-
-
-def _networks(
-    env: Mapping[str, str], name: str, default: tuple[str, ...]
-) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    raw = env.get(name)
-    items = default if raw is None else _items(raw)
-    try:
-        return tuple(ipaddress.ip_network(item, strict=False) for item in items)
-    except ValueError as exc:
-        raise ConfigError(f"{name}: {exc}") from exc
-
-
-def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
-    raw = (env.get(name) or "").replace("_", "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name}: {env[name]!r} is not a whole number") from exc
-    if value < minimum:
-        raise ConfigError(f"{name}: {value} is below the minimum of {minimum}")
-    return value
 
 
 def _allowed_hosts(env: Mapping[str, str], public_url: str) -> tuple[str, ...]:
@@ -115,13 +102,6 @@ def _connectors(env: Mapping[str, str]) -> dict[str, str]:
 
 
 LOCKOUT_KEYS = ("account", "address", "account+address")
-
-
-def _positive_duration(env: Mapping[str, str], name: str, default: str) -> timedelta:
-    value = parse_duration(env.get(name) or default, name=name)
-    if value <= timedelta(0):
-        raise ConfigError(f"{name}: must be longer than 0")
-    return value
 
 
 def _audit_settings(env: Mapping[str, str]) -> dict[str, object]:
@@ -200,7 +180,6 @@ class JitsuinConfig:
     # Failed sign-ins from one address (any accounts) per hour before it is held; 0: no limit.
     login_address_limit: int = 100
     totp_enrolment_code_ttl: timedelta = timedelta(hours=72)
-    extra: Mapping[str, str] = field(default_factory=dict)
     # The audit log (docs/audit.md).
     audit_key_hex: str | None = None
     audit_checkpoint_dir: Path | None = None
@@ -209,6 +188,17 @@ class JitsuinConfig:
     audit_email: str = ""
     # Connector classes by name (JITSUIN_CONNECTORS), beside or instead of "builtin".
     connectors: Mapping[str, str] = field(default_factory=dict)
+    # Seconds a process keeps a database connection between requests; 0: one per request.
+    db_conn_max_age: int = 60
+    # The O= of every certificate jitsuin signs: CA certificates and every user certificate.
+    organization: str = "jitsuin"
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    publishing: PublishingConfig = field(default_factory=PublishingConfig)
+    connector: ConnectorConfig = field(default_factory=ConnectorConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    portal: PortalConfig = field(default_factory=PortalConfig)
+    campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
+    sso: SsoConfig = field(default_factory=SsoConfig)
 
     @property
     def key_dir(self) -> Path:
@@ -259,7 +249,7 @@ class JitsuinConfig:
             builtin_delay=parse_duration(
                 env.get("JITSUIN_BUILTIN_DELAY") or "0", name="JITSUIN_BUILTIN_DELAY"
             ),
-            email_backend=env.get("JITSUIN_EMAIL") or "file",
+            email_backend=_choice(env, "JITSUIN_EMAIL", "file", ("file", "smtp", "console")),
             email_from=env.get("JITSUIN_EMAIL_FROM") or "jitsuin <noreply@localhost>",
             helpdesk_email=env.get("JITSUIN_HELPDESK_EMAIL") or "helpdesk@localhost",
             smtp_host=env.get("JITSUIN_SMTP_HOST") or "127.0.0.1",
@@ -268,9 +258,17 @@ class JitsuinConfig:
             pkcs12_max_iterations=_int(env, "JITSUIN_PKCS12_MAX_ITERATIONS", 1_000_000),
             ocsp_cache_bytes=_int(env, "JITSUIN_OCSP_CACHE_BYTES", 32 * 1024 * 1024, minimum=0),
             **_sign_in_settings(env),
-            extra={k: v for k, v in env.items() if k.startswith("JITSUIN_")},
             **_audit_settings(env),
             connectors=_connectors(env),
+            db_conn_max_age=_int(env, "JITSUIN_DB_CONN_MAX_AGE", 60, minimum=0),
+            organization=env.get("JITSUIN_ORGANIZATION") or "jitsuin",
+            pipeline=PipelineConfig.from_env(env),
+            publishing=PublishingConfig.from_env(env),
+            connector=ConnectorConfig.from_env(env),
+            notify=NotifyConfig.from_env(env),
+            portal=PortalConfig.from_env(env),
+            campaigns=CampaignsConfig.from_env(env),
+            sso=SsoConfig.from_env(env),
         )
 
     def ensure_data_dir(self) -> None:
