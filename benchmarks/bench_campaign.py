@@ -88,14 +88,14 @@ def main() -> None:
 def _run() -> None:
     from cryptography.hazmat.primitives import serialization
 
+    from jitsuin.authorities.publishing.crl import publish_crl
     from jitsuin.authorities.services import create_intermediate, init_hierarchy
     from jitsuin.campaigns import mailing, queries, services
     from jitsuin.campaigns.export import csv_rows
     from jitsuin.lifecycle.models import Certificate, Person, Profile, Request, RequestState
     from jitsuin.notify.models import OutboxMessage
     from jitsuin.pki.clock import FixedClock
-    from jitsuin.pki.names import new_serial, serial_hex
-    from jitsuin.revocation.publishing import publish_crl
+    from jitsuin.pki.names import Serial, new_serial
     from tests.campaigns.factories import real_certificate
 
     print(
@@ -143,7 +143,7 @@ def _run() -> None:
         for index in range(start, stop):
             pk, uid, email = people[index]
             sample = samples[index % len(samples)]
-            serial = serial_hex(new_serial()).lower()
+            serial = Serial(new_serial()).db
             yield Certificate(
                 issuer=issuer,
                 person_id=pk,

@@ -177,6 +177,7 @@ def _make_certificates(count: int):  # type: ignore[no-untyped-def]
     from django.db import transaction
     from django.utils import timezone
 
+    from jitsuin.authorities.publishing import ocsp_signing
     from jitsuin.authorities.services import init_hierarchy, public_urls, signer_for
     from jitsuin.lifecycle.models import Certificate, Person, Profile
     from jitsuin.pki.clock import FixedClock
@@ -185,7 +186,6 @@ def _make_certificates(count: int):  # type: ignore[no-untyped-def]
     from jitsuin.pki.loading import fingerprint_sha256
     from jitsuin.pki.names import person_subject
     from jitsuin.pki.profiles import CLIENT_AUTH
-    from jitsuin.revocation import responder
 
     hierarchy = init_hierarchy(clock=FixedClock(timezone.now() - timedelta(days=1)))
     signer = signer_for(hierarchy.intermediate)
@@ -219,7 +219,7 @@ def _make_certificates(count: int):  # type: ignore[no-untyped-def]
                 fingerprint_sha256=fingerprint_sha256(certificate),
                 der=certificate.public_bytes(serialization.Encoding.DER),
             )
-            responder.presign(hierarchy.intermediate, certificate.serial_number)
+            ocsp_signing.presign(hierarchy.intermediate, certificate.serial_number)
             made.append((row, certificate))
     return hierarchy, made
 
@@ -279,9 +279,9 @@ def bench_ocsp(workdir: Path) -> None:
     from cryptography.hazmat.primitives import serialization
 
     from jitsuin.authorities.keys import key_store
+    from jitsuin.authorities.publishing import ocsp_export, ocsp_signing
     from jitsuin.authorities.services import certificate_of
-    from jitsuin.pki.names import serial_hex
-    from jitsuin.revocation import responder
+    from jitsuin.pki.names import Serial
 
     print(
         f"OCSP: {CERTS} certificates, {CLIENTS} load processes x {CONNECTIONS} connections, "
@@ -372,9 +372,9 @@ def bench_ocsp(workdir: Path) -> None:
         for row, certificate in made:
             expiry = certificate.not_valid_after_utc.strftime("%y%m%d%H%M%SZ")
             handle.write(
-                f"V\t{expiry}\t\t{serial_hex(certificate.serial_number)}\tunknown\t/CN={row.pk}\n"
+                f"V\t{expiry}\t\t{Serial(certificate.serial_number).hex}\tunknown\t/CN={row.pk}\n"
             )
-    signer = responder.responder_for(hierarchy.intermediate)
+    signer = ocsp_signing.responder_for(hierarchy.intermediate)
     (workdir / "rsigner.pem").write_bytes(
         signer.certificate.public_bytes(serialization.Encoding.PEM)
     )
@@ -417,7 +417,7 @@ def bench_ocsp(workdir: Path) -> None:
 
     # nginx serving the static RFC 5019 export
     static = workdir / "static"
-    count = responder.export_static(static / "ocsp")
+    count = ocsp_export.export_static(static / "ocsp")
     if shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin"):
         port = _free_port()
         (workdir / "nginx.conf").write_text(
@@ -430,7 +430,7 @@ def bench_ocsp(workdir: Path) -> None:
             f"  server {{ listen 127.0.0.1:{port}; root {static};"
             " default_type application/ocsp-response; keepalive_requests 100000; } }\n"
         )
-        paths = [_get("/ocsp/" + responder.static_path_for(_cert_id(ca, c))) for _, c in made]
+        paths = [_get("/ocsp/" + ocsp_export.static_path_for(_cert_id(ca, c))) for _, c in made]
         nginx = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin") or "nginx"
         results["nginx"] = _run(
             [nginx, "-c", str(workdir / "nginx.conf"), "-p", str(workdir)], port, paths[0], paths
@@ -461,7 +461,7 @@ def bench_crl(workdir: Path) -> None:
     from jitsuin.pki.crl import RevokedEntry, build_crl
     from jitsuin.pki.issuance import Signer, create_root
     from jitsuin.pki.keys import KeySpec, generate_private_key
-    from jitsuin.pki.names import new_serial, serial_hex
+    from jitsuin.pki.names import Serial, new_serial
 
     key = generate_private_key(KeySpec.parse("p384"))
     now = datetime.now(UTC)
@@ -491,7 +491,7 @@ def bench_crl(workdir: Path) -> None:
         expiry = (now + timedelta(days=365)).strftime("%y%m%d%H%M%SZ")
         (workdir / "index.txt").write_text(
             "".join(
-                f"R\t{expiry}\t{stamp},keyCompromise\t{serial_hex(e.serial)}\tunknown\t/CN=x\n"
+                f"R\t{expiry}\t{stamp},keyCompromise\t{Serial(e.serial).hex}\tunknown\t/CN=x\n"
                 for e in entries
             )
         )

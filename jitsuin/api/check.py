@@ -10,8 +10,8 @@ from django.utils import translation
 from ninja import Router
 
 from jitsuin.api.schemas import CheckIn, ErrorOut, VerdictOut
+from jitsuin.lifecycle.verdict import check_certificate
 from jitsuin.pki.errors import NotACertificate
-from jitsuin.revocation.check import check_certificate
 
 router = Router(tags=["check"])
 

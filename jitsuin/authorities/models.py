@@ -44,7 +44,7 @@ class Authority(models.Model):
     certificate_der = models.BinaryField()
     key_ref = models.CharField(max_length=300)
     subject = models.CharField(max_length=500)
-    serial = models.CharField(max_length=60)
+    serial = models.CharField(max_length=60)  # Serial(...).db, as Certificate.serial
     fingerprint_sha256 = models.CharField(max_length=64, unique=True)
     not_before = models.DateTimeField()
     not_after = models.DateTimeField()
@@ -74,3 +74,12 @@ class Authority(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# The publishing engine's models (CRLs, pending publications, pre-signed OCSP responses).
+from jitsuin.authorities.publishing.models import (  # noqa: E402, F401
+    OcspResponse,
+    OcspStatus,
+    PendingPublication,
+    PublishedCrl,
+)

@@ -14,14 +14,13 @@ from django.utils.text import slugify
 from jitsuin.audit.services import record
 from jitsuin.authorities.keys import key_store
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
-from jitsuin.authorities.signals import authority_revoked
 from jitsuin.config import current
 from jitsuin.pki.clock import Clock, SystemClock
 from jitsuin.pki.crl import parse_reason
 from jitsuin.pki.issuance import PublicUrls, Signer, create_root, issue_certificate
 from jitsuin.pki.keys import KeySpec, generate_private_key
 from jitsuin.pki.loading import fingerprint_sha256
-from jitsuin.pki.names import serial_hex
+from jitsuin.pki.names import Serial
 from jitsuin.pki.profiles import INTERMEDIATE_CA, OCSP_SIGNER, ROOT_CA, CertificateProfile
 
 DEFAULT_ROOT_NAME = "jitsuin Demo Root CA"
@@ -96,7 +95,7 @@ def _row_for(
         certificate_der=certificate.public_bytes(serialization.Encoding.DER),
         key_ref=key_ref,
         subject=certificate.subject.rfc4514_string(),
-        serial=serial_hex(certificate.serial_number),
+        serial=Serial(certificate.serial_number).db,
         fingerprint_sha256=fingerprint_sha256(certificate),
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
@@ -294,6 +293,9 @@ def revoke_authority(
     From ``at`` on, the parent's CRL lists it and OCSP answers its certificates as revoked.
     The issuing CA can be revoked only for keyCompromise: activate its successor first.
     """
+    # Publishing signs with this module's CA and responder keys, so it is imported late.
+    from jitsuin.authorities.publishing import changes as publishing
+
     clock = clock or SystemClock()
     now = clock.now()
     at = at or now
@@ -335,7 +337,7 @@ def revoke_authority(
             obj=authority,
             data={"name": name, "reason": reason, "at": at.isoformat()},
         )
-        authority_revoked.send(sender=Authority, authority=authority)
+        publishing.authority_revoked(authority)
     return authority
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
+from jitsuin.authorities.publishing.models import PublishedCrl
 from jitsuin.authorities.services import certificate_of, chain_of, public_urls, signer_for
 from jitsuin.campaigns.models import Campaign
 from jitsuin.campaigns.radius import RadiusTarget, eap_tls_login
@@ -26,9 +27,8 @@ from jitsuin.lifecycle.models import Profile
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.issuance import issue_certificate
 from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
-from jitsuin.pki.names import person_subject, serial_hex
+from jitsuin.pki.names import Serial, person_subject
 from jitsuin.pki.profiles import CLIENT_AUTH
-from jitsuin.revocation.publishing import latest_crl
 
 CANARY_LIFETIME = timedelta(hours=1)
 CANARY_UID = "jitsuin-canary"
@@ -115,7 +115,7 @@ def _crls_fresh(authority: Authority, now: datetime) -> Check:
     name = "crls_fresh"
     problems = []
     for ca in chain_of(authority):
-        crl = latest_crl(ca)
+        crl = PublishedCrl.objects.latest_for(ca)
         if crl is None:
             problems.append(_("%(ca)s has no published CRL") % {"ca": ca.name})
         elif crl.next_update <= now:
@@ -148,7 +148,7 @@ def issue_canary(authority: Authority, now: datetime, *, actor: str) -> tuple[by
             actor=actor,
             obj=authority,
             data={
-                "serial": serial_hex(certificate.serial_number),
+                "serial": Serial(certificate.serial_number).hex,
                 "lifetime_s": int(CANARY_LIFETIME.total_seconds()),
             },
             at=now,

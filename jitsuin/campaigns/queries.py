@@ -28,16 +28,14 @@ from jitsuin.authorities.models import Authority
 from jitsuin.campaigns.models import RUNNING_STATES, Campaign, Member
 from jitsuin.lifecycle.models import (
     Certificate,
-    CertificateStatus,
     PolicyException,
     Request,
     RequestState,
     RolloverPolicy,
 )
-from jitsuin.workdays import add_business_days
+from jitsuin.lifecycle.queries import stuck_business_days
 
 SEEN_RECENTLY = timedelta(days=30)
-STUCK_AFTER_BUSINESS_DAYS = 3
 
 MIGRATED = "migrated"
 IN_PROGRESS = "in_progress"
@@ -51,8 +49,6 @@ CATEGORY_LABELS = {
     NOT_STARTED: gettext_lazy("Not started"),
 }
 
-# Requests that are still moving (stuck once they sit too long in one of these states).
-_MOVING = (RequestState.QUEUED, RequestState.PROCESSING)
 # Requests that show the person has started (ready: waiting for the download).
 _STARTED = (
     RequestState.QUEUED,
@@ -63,26 +59,11 @@ _STARTED = (
 )
 
 
-def valid_certificates(now: datetime) -> QuerySet[Certificate]:
-    return Certificate.objects.filter(
-        status=CertificateStatus.VALID, not_before__lte=now, not_after__gt=now
-    )
-
-
 def affected_certificates(
     old_authorities: list[Authority] | QuerySet[Authority], now: datetime
 ) -> QuerySet[Certificate]:
     """Valid certificates issued by the intermediates that are going away."""
-    return valid_certificates(now).filter(issuer__in=old_authorities)
-
-
-def stuck_before(now: datetime, days: int = STUCK_AFTER_BUSINESS_DAYS) -> datetime:
-    """The latest instant from which ``days`` business days have passed by ``now``."""
-    for back in range(days, days + 30):
-        candidate = now - timedelta(days=back)
-        if add_business_days(candidate, days) <= now:
-            return candidate
-    return now - timedelta(days=days)
+    return Certificate.objects.valid(now=now).filter(issuer__in=old_authorities)
 
 
 @dataclass(frozen=True)
@@ -224,12 +205,11 @@ class Conditions:
 
 def conditions(campaign: Campaign, *, now: datetime) -> Conditions:
     since = campaign.started_at or campaign.cutoff
-    migrated = valid_certificates(now).filter(issuer_id=campaign.new_authority_id)
+    migrated = Certificate.objects.valid(now=now).filter(issuer_id=campaign.new_authority_id)
     campaign_requests = Request.objects.filter(created_at__gte=since)
-    stuck = campaign_requests.filter(
-        Q(state=RequestState.FAILED)
-        | Q(state=RequestState.EXPIRED)
-        | Q(state__in=_MOVING, state_changed_at__lte=stuck_before(now))
+    # Stuck: failed, or a pickup let expire, or open longer than the helpdesk's stuck queue allows.
+    stuck = campaign_requests.filter(state__in=(RequestState.FAILED, RequestState.EXPIRED)) | (
+        campaign_requests.stuck(now=now, business_days=stuck_business_days())
     )
     started = campaign_requests.filter(state__in=_STARTED)
     return Conditions(

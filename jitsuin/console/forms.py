@@ -10,17 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from jitsuin.audit.export import AuditFilter
 from jitsuin.console.services import NOTICE_FIELDS
 from jitsuin.lifecycle.models import MaintenanceWindow, Profile, RolloverPolicy
-from jitsuin.notify.events import REASON_LABELS
+from jitsuin.lifecycle.reasons import CONSOLE_REASONS, REASON_LABELS
 from jitsuin.notify.models import Notice
-
-STAFF_REVOCATION_REASONS = (
-    "unspecified",
-    "keyCompromise",
-    "affiliationChanged",
-    "superseded",
-    "cessationOfOperation",
-    "privilegeWithdrawn",
-)
 
 
 class DateTimeLocal(forms.DateTimeInput):
@@ -50,7 +41,7 @@ class KeyedReasonForm(ReasonForm):
 class RevokeForm(KeyedReasonForm):
     reason_code = forms.ChoiceField(
         label=_("Revocation reason"),
-        choices=[(code, REASON_LABELS[code]) for code in STAFF_REVOCATION_REASONS],
+        choices=[(code, REASON_LABELS[code]) for code in CONSOLE_REASONS],
         initial="unspecified",
     )
 

@@ -10,21 +10,21 @@ from django.db.models import Prefetch, Q, QuerySet
 from jitsuin.audit.models import AuditEvent
 from jitsuin.lifecycle.models import Certificate, Person, Pickup, Request, RequestTransition
 from jitsuin.notify.models import OutboxMessage
-from jitsuin.pki.names import serial_from_text, serial_hex
+from jitsuin.pki.names import Serial
 
 SEARCH_LIMIT = 50
 
 
 def _serial_candidates(text: str) -> set[str]:
-    """Stored serials are lower-case hex: read the query as hex, and as decimal when all digits."""
+    """Read the query as a hex serial, and as a decimal one when it is all digits."""
     cleaned = text.strip().replace(":", "").replace(" ", "")
     found = set()
     try:
-        found.add(f"{serial_from_text(cleaned):x}")
+        found.add(Serial.parse(cleaned).db)
     except ValueError:
         pass
     if cleaned.isdigit() and len(cleaned) <= 60:
-        found.add(f"{int(cleaned):x}")
+        found.add(Serial(int(cleaned)).db)
     return found
 
 
@@ -91,7 +91,3 @@ def person_history(person: Person, *, event_limit: int = 200) -> PersonHistory:
         event_limit,
     )
     return PersonHistory(person, certificates, requests, pickups, messages, events)
-
-
-def display_serial(certificate: Certificate) -> tuple[str, str]:
-    return serial_hex(certificate.serial_int), str(certificate.serial_int)

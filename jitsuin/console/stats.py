@@ -11,7 +11,6 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 
 from jitsuin.lifecycle.models import (
-    OPEN_STATES,
     Request,
     RequestKind,
     RequestState,
@@ -109,10 +108,7 @@ def dashboard(now: datetime) -> Dashboard:
         processed=len(times),
         median=statistics.median_low(sorted(times)) if times else None,
         p95=percentile(times, 0.95),
-        oldest_open=Request.objects.filter(state__in=OPEN_STATES)
-        .select_related("person")
-        .order_by("created_at")
-        .first(),
+        oldest_open=Request.objects.open().select_related("person").order_by("created_at").first(),
         outbox_pending=outbox.get(OutboxState.PENDING, 0),
         outbox_failed=outbox.get(OutboxState.FAILED, 0),
     )

@@ -20,7 +20,7 @@ from jitsuin.lifecycle.models import (
     RequestKind,
     RequestState,
 )
-from jitsuin.notify.events import stuck_business_days, stuck_requests
+from jitsuin.lifecycle.queries import stuck_business_days, stuck_requests
 from jitsuin.workdays import business_days_between
 
 
@@ -62,7 +62,6 @@ def _certificate_rows(history: queries.PersonHistory, now: datetime) -> list[dic
     switches = overlap.switches(history.certificates, now)
     rows = []
     for certificate in history.certificates:
-        hex_serial, dec_serial = queries.display_serial(certificate)
         revocable = (
             certificate.status == CertificateStatus.VALID
             and certificate.not_after > now
@@ -71,8 +70,8 @@ def _certificate_rows(history: queries.PersonHistory, now: datetime) -> list[dic
         rows.append(
             {
                 "certificate": certificate,
-                "serial_hex": hex_serial,
-                "serial_dec": dec_serial,
+                "serial_hex": certificate.serial_number.hex,
+                "serial_dec": certificate.serial_number.decimal,
                 "expired": certificate.not_after <= now,
                 "revoking": certificate.pk in open_revocations,
                 "revocable": revocable,

@@ -41,36 +41,37 @@ _pipeline = current().pipeline
 # In the order a scheduler tick runs them.
 JOBS: tuple[PeriodicJobSpec, ...] = (
     # Audit chain: a checkpoint when one is due (JITSUIN_AUDIT_CHECKPOINT_EVERY decides).
-    PeriodicJobSpec("audit.checkpoint", every=MINUTE, fn="jitsuin.audit.periodic.tick"),
-    # E-mail: the outbox, reminders and alerts.
-    PeriodicJobSpec("notify.send_due", every=MINUTE, fn="jitsuin.notify.sending.send_due"),
+    PeriodicJobSpec("audit.checkpoint", MINUTE, "jitsuin.audit.periodic.tick"),
+    # E-mail: the outbox.
+    PeriodicJobSpec("notify.send_due", MINUTE, "jitsuin.notify.sending.send_due"),
+    # The lifecycle's e-mails (reminders, stuck requests), under the names they had in notify.
     PeriodicJobSpec(
-        "notify.remind_expiring", every=60 * MINUTE, fn="jitsuin.notify.events.remind_expiring"
+        "notify.remind_expiring", 60 * MINUTE, "jitsuin.lifecycle.notifications.remind_expiring"
     ),
     PeriodicJobSpec(
-        "notify.remind_pickups", every=30 * MINUTE, fn="jitsuin.notify.events.remind_pickups"
+        "notify.remind_pickups", 30 * MINUTE, "jitsuin.lifecycle.notifications.remind_pickups"
     ),
     PeriodicJobSpec(
-        "notify.alert_stuck", every=30 * MINUTE, fn="jitsuin.notify.events.alert_stuck"
+        "notify.alert_stuck", 30 * MINUTE, "jitsuin.lifecycle.notifications.alert_stuck"
     ),
     # The request pipeline: expired leases, lost tasks, dead workers; pickups; overlap.
     PeriodicJobSpec(
-        "lifecycle.sweep",
-        every=_pipeline.sweep_interval,
-        fn="jitsuin.lifecycle.housekeeping.sweep",
+        "lifecycle.sweep", _pipeline.sweep_interval, "jitsuin.lifecycle.housekeeping.sweep"
     ),
     PeriodicJobSpec(
         "lifecycle.expire_pickups",
-        every=_pipeline.housekeeping_interval,
-        fn="jitsuin.lifecycle.housekeeping.expire_pickups",
+        _pipeline.housekeeping_interval,
+        "jitsuin.lifecycle.housekeeping.expire_pickups",
     ),
     PeriodicJobSpec(
         "lifecycle.revoke_superseded",
-        every=_pipeline.housekeeping_interval,
-        fn="jitsuin.lifecycle.housekeeping.revoke_superseded",
+        _pipeline.housekeeping_interval,
+        "jitsuin.lifecycle.housekeeping.revoke_superseded",
     ),
-    # CRLs due, OCSP responses near nextUpdate, responder certificates, sightings, staleness.
-    PeriodicJobSpec("revocation.refresh", every=MINUTE, fn="jitsuin.revocation.periodic.refresh"),
+    # Scheduled CA revocations, OCSP responders, CRLs and OCSP responses due, sightings, alerts.
+    PeriodicJobSpec(
+        "revocation.refresh", MINUTE, "jitsuin.authorities.publishing.periodic.refresh"
+    ),
     # Switchover campaigns: invitations, reminders, snapshots, summary, deadline.
-    PeriodicJobSpec("campaigns", every=5 * MINUTE, fn="jitsuin.campaigns.periodic.tick"),
+    PeriodicJobSpec("campaigns", 5 * MINUTE, "jitsuin.campaigns.periodic.tick"),
 )

@@ -15,12 +15,11 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from jitsuin.jobs.models import WorkerHeartbeat
-from jitsuin.lifecycle import overlap, pickups, transitions
+from jitsuin.lifecycle import notifications, overlap, pickups, transitions
 from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.health import NO_HEARTBEAT_AFTER
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
-    OPEN_STATES,
     WAIT_MAINTENANCE,
     WAIT_POLICY,
     CertificateStatus,
@@ -63,13 +62,14 @@ def expire_pickups(now: datetime) -> int:
             pickups.destroy(pickup, actor=SYSTEM, now=now)
             request = pickup.request
             if request.state == RequestState.READY:
-                transitions.transition(
+                expired = transitions.transition(
                     request,
                     RequestState.EXPIRED,
                     actor=SYSTEM,
                     now=now,
                     note="not collected in time",
                 )
+                notifications.pickup_expired(expired)
             certificate = pickup.certificate
             if (
                 uncollected
@@ -81,6 +81,8 @@ def expire_pickups(now: datetime) -> int:
                     actor=SYSTEM,
                     idempotency_key=f"pickup-expired:{pickup.pk}",
                     reason="cessationOfOperation",
+                    # The pickup-expired e-mail above is all the person hears of it.
+                    silent=True,
                     now=now,
                 )
             done += 1
@@ -212,7 +214,5 @@ def _policy_waits_to_wake(now: datetime) -> list[int]:
         wait_reason=WAIT_POLICY,
         state_changed_at__lte=now - stale_after(),
     )
-    still_revoking = Request.objects.filter(
-        kind=RequestKind.REVOKE, target=OuterRef("target"), state__in=OPEN_STATES
-    )
+    still_revoking = Request.objects.open_revocations().filter(target=OuterRef("target"))
     return list(waiting.exclude(Exists(still_revoking)).values_list("pk", flat=True)[:SWEEP_BATCH])

@@ -8,6 +8,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.authorities.models import Authority
+from jitsuin.lifecycle.choices import (
+    OPEN_STATES,
+    CertificateStatus,
+    RequestKind,
+    RequestState,
+)
+from jitsuin.lifecycle.querysets import CertificateQuerySet, RequestQuerySet
+from jitsuin.pki.names import Serial
 
 
 class RolloverPolicy(models.TextChoices):
@@ -121,16 +129,11 @@ class PolicyException(models.Model):
         return f"{self.person_id}/{self.profile_id}: {self.policy}"
 
 
-class CertificateStatus(models.TextChoices):
-    VALID = "valid", _("Valid")
-    REVOKED = "revoked", _("Revoked")
-
-
 class Certificate(models.Model):
     issuer = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="certificates")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="certificates")
     profile = models.ForeignKey(Profile, on_delete=models.PROTECT, related_name="certificates")
-    # Lower-case hex without separators; serials have up to 159 bits, too big for a bigint.
+    # Serial(...).db: lower-case hex without leading zeros (159 bits are too big for a bigint).
     serial = models.CharField(max_length=64)
     subject = models.CharField(max_length=500)
     email = models.EmailField(blank=True)
@@ -155,6 +158,8 @@ class Certificate(models.Model):
     last_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = CertificateQuerySet.as_manager()
+
     class Meta:
         ordering = ["-not_before"]
         constraints = [
@@ -169,34 +174,15 @@ class Certificate(models.Model):
         return f"{self.serial} ({self.person_id})"
 
     @property
+    def serial_number(self) -> Serial:
+        """The serial as a value: ``.hex``, ``.hex_pairs`` and ``.decimal`` for people."""
+        return Serial.parse(self.serial)
+
+    @property
     def serial_int(self) -> int:
-        return int(self.serial, 16)
+        return self.serial_number.value
 
 
-class RequestKind(models.TextChoices):
-    ISSUE = "issue", _("Issue")
-    REVOKE = "revoke", _("Revoke")
-
-
-class RequestState(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    # Accepted but held: a maintenance window, a rollover policy, or a retry backoff.
-    WAITING = "waiting", _("Waiting")
-    PROCESSING = "processing", _("Processing")
-    READY = "ready", _("Ready to download")
-    COLLECTED = "collected", _("Collected")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
-    CANCELLED = "cancelled", _("Cancelled")
-    EXPIRED = "expired", _("Expired")
-
-
-OPEN_STATES = (
-    RequestState.QUEUED,
-    RequestState.WAITING,
-    RequestState.PROCESSING,
-    RequestState.FAILED,
-)
 _OPEN = ["queued", "waiting", "processing", "failed"]
 
 # Request.wait_reason: why a waiting request waits.
@@ -247,6 +233,11 @@ class Request(models.Model):
     lease_owner = models.CharField(max_length=64, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, unique=True)
+    # A revocation the person is told about another way (their pickup expired): no e-mail
+    # acknowledges the request or announces the revocation.
+    silent = models.BooleanField(default=False)
+
+    objects = RequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

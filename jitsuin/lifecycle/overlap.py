@@ -26,11 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jitsuin.lifecycle.models import (
-    OPEN_STATES,
     Certificate,
     CertificateStatus,
     Request,
-    RequestKind,
 )
 
 # Returns {authority id: the date everything it issued stops working} at ``now``.
@@ -84,13 +82,10 @@ def due(now: datetime) -> QuerySet[Certificate]:
         F("superseded_by__first_seen_at") + F("superseded_by__profile__overlap_grace"),
         output_field=DateTimeField(),
     )
-    revoking = Request.objects.filter(
-        kind=RequestKind.REVOKE, target=OuterRef("pk"), state__in=OPEN_STATES
-    )
+    revoking = Request.objects.open_revocations().filter(target=OuterRef("pk"))
     return (
-        Certificate.objects.filter(
-            status=CertificateStatus.VALID, superseded_by__isnull=False, not_after__gt=now
-        )
+        Certificate.objects.live(now=now)
+        .filter(superseded_by__isnull=False)
         .annotate(grace_ends=grace_ends)
         .filter(Q(grace_ends__lte=now) | Q(issuer_id__in=retired))
         .exclude(Exists(revoking))

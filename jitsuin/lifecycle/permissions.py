@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
-    OPEN_STATES,
     Certificate,
     CertificateStatus,
     MaintenanceWindow,
@@ -48,9 +47,7 @@ class DisplayStatus:
 
 
 def open_revoke_request(certificate: Certificate) -> Request | None:
-    return Request.objects.filter(
-        kind=RequestKind.REVOKE, target=certificate, state__in=OPEN_STATES
-    ).first()
+    return Request.objects.open_revocations().filter(target=certificate).first()
 
 
 def certificate_status(certificate: Certificate, now: datetime | None = None) -> str:
@@ -147,9 +144,7 @@ def _certificate_actions(certificate: Certificate, now: datetime) -> Certificate
         reason = _("Revocation has been requested and is being processed.")
     can_confirm = (
         status == DisplayStatus.VALID
-        and Certificate.objects.filter(
-            superseded_by=certificate, status=CertificateStatus.VALID, not_after__gt=now
-        ).exists()
+        and Certificate.objects.filter(superseded_by=certificate).live(now=now).exists()
         and (pickup is None or pickup.download_count > 0)
     )
     return CertificateActions(

@@ -16,13 +16,11 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.hazmat.primitives import serialization
 from django.db import connection, transaction
 from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
 from jitsuin.audit.services import record
-from jitsuin.authorities.models import Authority
 from jitsuin.config import current
 from jitsuin.connectors.base import (
     ConnectorError,
@@ -36,24 +34,21 @@ from jitsuin.connectors.base import (
 )
 from jitsuin.connectors.registry import connector_for
 from jitsuin.dbfaults import in_one_line
-from jitsuin.lifecycle import pickups, transitions
+from jitsuin.lifecycle import transitions
+from jitsuin.lifecycle.certificates import record_issued, record_revocation
 from jitsuin.lifecycle.maintenance import active_window, windows_at
 from jitsuin.lifecycle.models import (
-    OPEN_STATES,
     WAIT_MAINTENANCE,
     WAIT_POLICY,
     WAIT_RETRY,
     WAIT_UPSTREAM,
     WAIT_UPSTREAM_MAINTENANCE,
-    Certificate,
     CertificateStatus,
     Request,
     RequestKind,
     RequestState,
 )
-from jitsuin.lifecycle.signals import certificate_issued, certificate_revoked
-from jitsuin.pki.loading import fingerprint_sha256
-from jitsuin.pki.names import common_name, person_subject
+from jitsuin.pki.names import person_subject
 
 logger = logging.getLogger("jitsuin.pipeline")
 SYSTEM = "system:worker"
@@ -248,9 +243,7 @@ def _policy_gate(request: Request, now: datetime) -> str:
     if target is None or target.status == CertificateStatus.REVOKED or target.not_after <= now:
         return ""
     # A failed revocation is still open: the helpdesk may retry it, so keep waiting.
-    if Request.objects.filter(
-        kind=RequestKind.REVOKE, target=target, state__in=OPEN_STATES
-    ).exists():
+    if Request.objects.open_revocations().filter(target=target).exists():
         return "policy_wait"
     _give_up(
         request,
@@ -403,100 +396,9 @@ def _finish(claimed: Request | int, worker_id: str, now: datetime, result: objec
             transitions.schedule(request.pk, result.retry_at)
             return "pending"
         if isinstance(result, Issued):
-            _record_issued(request, result, now)
+            record_issued(request, result, now, actor=SYSTEM)
             return "issued"
         if isinstance(result, Revoked):
-            _record_revoked(request, result, now)
+            record_revocation(request, result, now, actor=SYSTEM)
             return "revoked"
         raise TypeError(f"unexpected connector result {result!r}")
-
-
-def _record_issued(request: Request, result: Issued, now: datetime) -> None:
-    leaf = result.certificate
-    issuer_fingerprint = fingerprint_sha256(result.chain[0])
-    issuer = result.authority
-    if not isinstance(issuer, Authority) or issuer.fingerprint_sha256 != issuer_fingerprint:
-        issuer = Authority.objects.get(fingerprint_sha256=issuer_fingerprint)
-    certificate = Certificate.objects.create(
-        issuer=issuer,
-        person=request.person,
-        profile=request.profile,
-        serial=f"{leaf.serial_number:x}",
-        subject=leaf.subject.rfc4514_string(),
-        email=request.person.email,
-        not_before=leaf.not_valid_before_utc,
-        not_after=leaf.not_valid_after_utc,
-        fingerprint_sha256=fingerprint_sha256(leaf),
-        der=leaf.public_bytes(serialization.Encoding.DER),
-    )
-    if request.target_id:
-        old = Certificate.objects.select_for_update().get(pk=request.target_id)
-        # When the old one goes is lifecycle.overlap.revoke_date: not decided at issue.
-        old.superseded_by = certificate
-        old.save(update_fields=["superseded_by"])
-    to_state = S.DONE
-    if result.private_key is not None:
-        pickups.create_pickup(
-            request, certificate, key=result.private_key, leaf=leaf, chain=result.chain, now=now
-        )
-        to_state = S.READY
-    transitions.transition(
-        request,
-        to_state,
-        actor=SYSTEM,
-        now=now,
-        locked=True,
-        data={"serial": certificate.serial, "subject": common_name(leaf.subject)},
-        certificate=certificate,
-        last_error="",
-    )
-    record(
-        "certificate.issued",
-        actor=SYSTEM,
-        obj=certificate,
-        at=now,
-        data={
-            "serial": certificate.serial,
-            "issuer": issuer.name,
-            "person": request.person.uid,
-            "request": request.pk,
-            "not_after": certificate.not_after.isoformat(),
-        },
-    )
-    certificate_issued.send(sender=Certificate, certificate=certificate)
-
-
-def _record_revoked(request: Request, result: Revoked, now: datetime) -> None:
-    certificate = Certificate.objects.select_for_update().get(pk=request.target_id)
-    if certificate.status != CertificateStatus.REVOKED:
-        certificate.status = CertificateStatus.REVOKED
-        certificate.revoked_at = result.revoked_at
-        certificate.revocation_reason = request.reason or "unspecified"
-        certificate.save(update_fields=["status", "revoked_at", "revocation_reason"])
-    transitions.transition(
-        request,
-        S.DONE,
-        actor=SYSTEM,
-        now=now,
-        locked=True,
-        data={"serial": certificate.serial},
-        last_error="",
-    )
-    record(
-        "certificate.revoked",
-        actor=SYSTEM,
-        obj=certificate,
-        at=now,
-        data={
-            "serial": certificate.serial,
-            "reason": certificate.revocation_reason,
-            "revoked_at": certificate.revoked_at.isoformat() if certificate.revoked_at else None,
-            "request": request.pk,
-        },
-    )
-    certificate_revoked.send(sender=Certificate, certificate=certificate)
-    # revoke-first: issue requests waiting for this revocation can go now.
-    for waiting in Request.objects.filter(
-        kind=RequestKind.ISSUE, state=S.WAITING, target=certificate, wait_reason=WAIT_POLICY
-    ).values_list("pk", flat=True):
-        transitions.schedule(waiting, now)

@@ -9,14 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.lifecycle.models import (
-    OPEN_STATES,
     Certificate,
-    CertificateStatus,
     Person,
     PolicyException,
     Profile,
@@ -52,29 +50,17 @@ def effective_policy(person: Person, profile: Profile, now: datetime) -> str:
     return exception.policy if exception else profile.rollover_policy
 
 
-def valid_certificates(person: Person, profile: Profile, now: datetime) -> QuerySet[Certificate]:
-    return Certificate.objects.filter(
-        person=person,
-        profile=profile,
-        status=CertificateStatus.VALID,
-        not_before__lte=now,
-        not_after__gt=now,
-    ).order_by("not_after", "pk")
-
-
 def revoking_ids(certificates: list[Certificate]) -> set[int]:
     """Which of ``certificates`` have a revocation requested and not yet done."""
     return set(
-        Request.objects.filter(
-            kind=RequestKind.REVOKE, state__in=OPEN_STATES, target__in=certificates
-        ).values_list("target_id", flat=True)
+        Request.objects.open_revocations()
+        .filter(target__in=certificates)
+        .values_list("target_id", flat=True)
     )
 
 
 def open_issue_request(person: Person, profile: Profile) -> Request | None:
-    return Request.objects.filter(
-        person=person, profile=profile, kind=RequestKind.ISSUE, state__in=OPEN_STATES
-    ).first()
+    return Request.objects.open_issues().filter(person=person, profile=profile).first()
 
 
 def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDecision:
@@ -104,7 +90,11 @@ def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDeci
             _("A new certificate is ready for you: download it before asking for another."),
             "pickup_waiting",
         )
-    valid = list(valid_certificates(person, profile, now))
+    valid = list(
+        Certificate.objects.filter(person=person, profile=profile)
+        .valid(now=now)
+        .order_by("not_after", "pk")
+    )
     revoking = revoking_ids(valid)
     active = [c for c in valid if c.pk not in revoking]
     if len(valid) < profile.max_valid:

@@ -18,7 +18,6 @@ from jitsuin.lifecycle import pickups, transitions
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed, NotFound
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
-    OPEN_STATES,
     WAIT_MAINTENANCE,
     WAIT_POLICY,
     Certificate,
@@ -199,9 +198,14 @@ def request_revoke(
     actor: str,
     idempotency_key: str,
     reason: str = "unspecified",
+    silent: bool = False,
     now: datetime | None = None,
 ) -> Request:
-    """Ask for ``certificate`` to be revoked; an open revocation of it is returned as is."""
+    """Ask for ``certificate`` to be revoked; an open revocation of it is returned as is.
+
+    ``silent``: the person is told another way (their pickup expired), so neither this
+    request nor the revocation sends them an e-mail.
+    """
     now = now or timezone.now()
     if not idempotency_key:
         raise ValueError("an idempotency key is required")
@@ -217,9 +221,7 @@ def request_revoke(
         existing = _existing(person, idempotency_key)
         if existing is not None:
             return existing
-        open_revoke = Request.objects.filter(
-            kind=RequestKind.REVOKE, target=certificate, state__in=OPEN_STATES
-        ).first()
+        open_revoke = Request.objects.open_revocations().filter(target=certificate).first()
         if open_revoke is not None:
             return open_revoke
         if certificate.status == CertificateStatus.REVOKED:
@@ -238,6 +240,7 @@ def request_revoke(
             created_at=now,
             requested_by=actor,
             reason=reason,
+            silent=silent,
             idempotency_key=idempotency_key,
         )
         if request is None:
@@ -296,9 +299,7 @@ def confirm_new_certificate(
             at=now,
             data={"serial": certificate.serial},
         )
-        for old in Certificate.objects.filter(
-            superseded_by=certificate, status=CertificateStatus.VALID, not_after__gt=now
-        ):
+        for old in Certificate.objects.filter(superseded_by=certificate).live(now=now):
             request_revoke(
                 old,
                 actor=actor,

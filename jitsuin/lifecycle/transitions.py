@@ -1,8 +1,9 @@
 """The request state machine of DESIGN.md section 4, as a plain table, and its one door.
 
 Every state change of a :class:`Request` goes through :func:`transition`: it locks the row,
-checks this table, saves the change, writes a ``RequestTransition`` and an audit event,
-sends ``request_changed`` inside the transaction and enqueues follow-up work on commit.
+checks this table, saves the change, writes a ``RequestTransition`` and an audit event and
+enqueues follow-up work on commit. A new request's acknowledgement e-mail is sent from
+``record_creation``; other e-mails are sent by the services that make the change.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from django.utils.translation import gettext as _
 
 import jitsuin.lifecycle.tasks as tasks
 from jitsuin.audit.services import record
+from jitsuin.lifecycle import notifications
 from jitsuin.lifecycle.errors import InvalidState
 from jitsuin.lifecycle.models import Request, RequestKind, RequestState, RequestTransition
-from jitsuin.lifecycle.signals import request_changed
 
 S = RequestState
 
@@ -101,9 +102,8 @@ def record_creation(request: Request, *, actor: str, now: datetime, note: str = 
             "note": note,
         },
     )
-    request_changed.send(
-        sender=Request, request=request, from_state="", to_state=request.state, actor=actor
-    )
+    if not request.silent:  # a silent revocation: the person hears of it another way
+        notifications.request_received(request)
     _follow_up(request)
 
 
@@ -151,9 +151,6 @@ def transition(
         obj=row,
         at=now,
         data={"from": from_state, "to": to_state, "note": note, **(data or {})},
-    )
-    request_changed.send(
-        sender=Request, request=row, from_state=from_state, to_state=to_state, actor=actor
     )
     _follow_up(row)
     if isinstance(request, Request) and request is not row:

@@ -306,3 +306,11 @@ def enqueue_many(
             at=now,
         )
     return len(rows)
+
+
+HELPDESK_LANGUAGES = ("ja", "en", BILINGUAL)
+
+
+def helpdesk_language() -> str:
+    """``JITSUIN_HELPDESK_LANGUAGE``: ja, en, or ja+en (the default: both in one e-mail)."""
+    return current().notify.helpdesk_language

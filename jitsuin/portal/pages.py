@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from jitsuin.config import current
+from jitsuin.lifecycle.verdict import check_certificate
 from jitsuin.notify.models import Notice
 from jitsuin.pki.errors import (
     Pkcs12Refused,
@@ -18,7 +19,6 @@ from jitsuin.pki.errors import (
     PkiError,
     WrongPin,
 )
-from jitsuin.revocation.check import check_certificate
 
 MAX_UPLOAD = 64 * 1024
 

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 
 from jitsuin.lifecycle import overlap
 from jitsuin.lifecycle.models import (
-    OPEN_STATES,
     Certificate,
     CertificateStatus,
     Person,
@@ -28,7 +27,6 @@ from jitsuin.lifecycle.permissions import (
     actions_for,
     certificate_status,
 )
-from jitsuin.pki.names import serial_hex
 
 # The labels users know from the seed (J-UPKI):
 # 有効, 失効申請中, 失効, 期限切れ, 発行申請中, ダウンロード可能.
@@ -66,23 +64,6 @@ def kind_label(kind: str) -> Promise:
     return _("Issue") if kind == RequestKind.ISSUE else _("Revoke")
 
 
-def serial_decimal(certificate: Certificate) -> str:
-    return str(certificate.serial_int)
-
-
-def byte_pairs(hex_text: str) -> str:
-    """``30E4A6`` -> ``30 E4 A6``: upper-case hex in byte pairs, as operating systems show it."""
-    text = (hex_text or "").replace(" ", "").replace(":", "").upper()
-    if len(text) % 2:
-        text = "0" + text
-    return " ".join(text[i : i + 2] for i in range(0, len(text), 2))
-
-
-def serial_display_hex(certificate: Certificate) -> str:
-    """The serial in byte pairs separated by spaces, as Windows shows it."""
-    return byte_pairs(serial_hex(certificate.serial_int))
-
-
 @dataclass
 class CertificateCard:
     certificate: Certificate
@@ -100,11 +81,11 @@ class CertificateCard:
 
     @property
     def serial_hex(self) -> str:
-        return serial_display_hex(self.certificate)
+        return self.certificate.serial_number.hex_pairs
 
     @property
     def serial_decimal(self) -> str:
-        return serial_decimal(self.certificate)
+        return self.certificate.serial_number.decimal
 
     @property
     def revoke_request(self) -> Request | None:
@@ -225,9 +206,9 @@ def overview(person: Person, now: datetime, *, history_limit: int = 20) -> Overv
     cards = [card_for(c, actions, switches) for c in certificates]
     pending = [
         PendingIssue(request=r)
-        for r in Request.objects.filter(
-            person=person, kind=RequestKind.ISSUE, state__in=OPEN_STATES, certificate__isnull=True
-        ).select_related("profile")
+        for r in Request.objects.open_issues()
+        .filter(person=person, certificate__isnull=True)
+        .select_related("profile")
     ]
     requests = list(requests_with_history(person)[:history_limit])
     return Overview(actions=actions, cards=cards, pending=pending, requests=requests)

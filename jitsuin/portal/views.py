@@ -26,22 +26,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from jitsuin.access.roles import is_staff_member, second_factor_verified
+from jitsuin.authorities.publishing.crl import next_crl_update
 from jitsuin.lifecycle import services
 from jitsuin.lifecycle.errors import LifecycleError, PickupGone
 from jitsuin.lifecycle.models import Certificate, Person, Pickup
 from jitsuin.lifecycle.permissions import actions_for
+from jitsuin.lifecycle.reasons import USER_REASONS
 from jitsuin.notify.models import Notice
-from jitsuin.pki.names import serial_hex
 from jitsuin.portal import presenters
 from jitsuin.portal.identity import actor_for, person_for
 from jitsuin.portal.pages import PLATFORMS
-from jitsuin.revocation.publishing import next_crl_update
 
 PersonView = Callable[..., HttpResponse]
 _IDEMPOTENCY = re.compile(r"^[0-9a-f]{32}$")
-
-# Reasons a user may give; the RFC 5280 names the services take.
-USER_REVOCATION_REASONS = ("superseded", "keyCompromise", "cessationOfOperation", "unspecified")
 
 
 def person_required(view: PersonView) -> PersonView:
@@ -143,7 +140,7 @@ def revoke(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
     if request.method == "POST":
         key = _idempotency_key(request, person, "revoke")
         reason = request.POST.get("reason", "superseded")
-        if key is None or reason not in USER_REVOCATION_REASONS:
+        if key is None or reason not in USER_REASONS:
             messages.error(request, _("The form was incomplete; please try again."))
             return redirect("portal:revoke", pk=certificate.pk)
         try:
@@ -164,7 +161,7 @@ def revoke(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
         "card": presenters.card_for(certificate, actions),
         "certificate": certificate,
         "idempotency": uuid.uuid4().hex,
-        "reasons": USER_REVOCATION_REASONS,
+        "reasons": USER_REASONS,
         "can_issue_first": actions.can_issue and actions.decision.policy == "overlap",
     }
     return render(request, "portal/revoke_confirm.html", context)
@@ -266,7 +263,7 @@ def download_file(request: HttpRequest, person: Person, pk: int) -> HttpResponse
     except LifecycleError as exc:
         messages.error(request, str(exc.message))
         return redirect("portal:download", pk=pickup.pk)
-    name = f"{person.uid}-{serial_hex(pickup.certificate.serial_int)}-{profile}.p12"
+    name = f"{person.uid}-{pickup.certificate.serial_number.hex}-{profile}.p12"
     response = HttpResponse(data, content_type="application/x-pkcs12")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return _no_store(response)

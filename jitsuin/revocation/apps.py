@@ -1,4 +1,7 @@
-"""What relying services fetch: CA certificates, CRLs and OCSP responses."""
+"""What relying services fetch: CA certificates, CRLs and OCSP responses (the HTTP edge).
+
+What is published is signed and kept by ``jitsuin.authorities.publishing``.
+"""
 
 from django.apps import AppConfig
 
@@ -9,20 +12,7 @@ class RevocationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from jitsuin.authorities.signals import authority_revoked
+        from jitsuin.authorities.publishing import health
         from jitsuin.health import register_check
-        from jitsuin.lifecycle.signals import certificate_issued, certificate_revoked
-        from jitsuin.notify import hooks as notify_hooks
-        from jitsuin.revocation import health, publishing, receivers
 
-        certificate_issued.connect(
-            receivers.on_certificate_issued, dispatch_uid="revocation-issued"
-        )
-        certificate_revoked.connect(
-            receivers.on_certificate_revoked, dispatch_uid="revocation-revoked"
-        )
-        authority_revoked.connect(
-            receivers.on_authority_revoked, dispatch_uid="revocation-authority-revoked"
-        )
         register_check("revocation", health.health_check)
-        notify_hooks.provide_crl_visibility(publishing.crl_visibility)

@@ -28,9 +28,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.http import http_date
 
+from jitsuin.authorities.publishing.settings import timings
 from jitsuin.pki.ocsp import MAX_REQUEST_SIZE
-from jitsuin.revocation import responder
-from jitsuin.revocation.settings import timings
+from jitsuin.revocation import answer as ocsp
 
 logger = logging.getLogger("jitsuin.revocation")
 
@@ -102,17 +102,17 @@ def _uncacheable(der: bytes) -> HttpAnswer:
 
 
 def malformed() -> HttpAnswer:
-    return _uncacheable(responder.error(responder.MALFORMED).der)
+    return _uncacheable(ocsp.error(ocsp.MALFORMED).der)
 
 
 def answer_der(der_request: bytes, *, get: bool, if_none_match: str | None) -> HttpAnswer:
     """The HTTP answer to one DER request; an OCSP error response, never an exception."""
     now = timezone.now()
     try:
-        result = responder.answer(der_request, now=now)
+        result = ocsp.answer(der_request, now=now)
     except Exception:  # a relying party gets an OCSP answer, never an HTML 500
         logger.exception("OCSP request failed")
-        return _uncacheable(responder.error(INTERNAL_ERROR).der)
+        return _uncacheable(ocsp.error(INTERNAL_ERROR).der)
     if not (result.cacheable and result.this_update and result.next_update):
         return _uncacheable(result.der)
     headers = cache_headers(
@@ -265,4 +265,4 @@ class OcspWsgi:
             )
         except Exception:  # a relying party gets an OCSP answer, never an HTML 500
             logger.exception("OCSP request failed")
-            return _uncacheable(responder.error(INTERNAL_ERROR).der)
+            return _uncacheable(ocsp.error(INTERNAL_ERROR).der)

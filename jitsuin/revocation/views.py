@@ -12,9 +12,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from jitsuin.authorities.models import Authority, Role
+from jitsuin.authorities.publishing import crl as publishing
+from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import bundle_pem, certificate_of, to_pem
-from jitsuin.revocation import fastpath, publishing
-from jitsuin.revocation.settings import timings
+from jitsuin.revocation import fastpath
 
 logger = logging.getLogger("jitsuin.revocation")
 
@@ -85,7 +86,7 @@ def crl_der(request: HttpRequest, slug: str) -> HttpResponse:
     authority = _authority(slug)
     now = timezone.now()
     try:
-        row = publishing.published_crl(authority, now=now)
+        row = publishing.latest_published_crl(authority, now=now)
     except publishing.NotYetPublished:
         return _not_yet()
     der = bytes(row.der)
@@ -107,7 +108,7 @@ def crl_der(request: HttpRequest, slug: str) -> HttpResponse:
 def crl_pem(request: HttpRequest, slug: str) -> HttpResponse:
     authority = _authority(slug)
     try:
-        row = publishing.published_crl(authority)
+        row = publishing.latest_published_crl(authority)
     except publishing.NotYetPublished:
         return _not_yet()
     response = HttpResponse(publishing.crl_pem(row), content_type="application/x-pem-file")

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.campaigns import services
-from jitsuin.revocation.publishing import publish_crl
 from tests.campaigns import factories as f
 
 

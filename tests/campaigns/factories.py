@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from django.utils import timezone
 
 from jitsuin.authorities.models import Authority
+from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.authorities.services import (
     certificate_of,
     create_intermediate,
@@ -31,9 +32,8 @@ from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.issuance import issue_certificate
 from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
 from jitsuin.pki.loading import fingerprint_sha256
-from jitsuin.pki.names import new_serial, person_subject, serial_hex
+from jitsuin.pki.names import Serial, new_serial, person_subject
 from jitsuin.pki.profiles import end_entity_profile
-from jitsuin.revocation.publishing import publish_crl
 
 # Named instants.
 PKI_BORN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -110,7 +110,7 @@ def real_certificate(
         issuer=authority,
         person=person,
         profile=profile,
-        serial=serial_hex(certificate.serial_number).lower(),
+        serial=Serial(certificate.serial_number).db,
         subject=certificate.subject.rfc4514_string(),
         email=person.email,
         not_before=certificate.not_valid_before_utc,
@@ -170,7 +170,7 @@ def holders(
     rows = []
     for index, person in enumerate(persons[real:], start=real):
         sample = samples[index % len(samples)]
-        serial = serial_hex(new_serial()).lower()
+        serial = Serial(new_serial()).db
         profile = profile_of(person)
         rows.append(
             Certificate(

@@ -13,12 +13,12 @@ from django.utils import timezone, translation
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.campaigns import mailing, periodic, preflight, services
 from jitsuin.campaigns.banner import banner_for
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask, TaskState
 from jitsuin.lifecycle.pipeline_worker import PipelineWorker
 from jitsuin.notify.models import OutboxMessage
-from jitsuin.revocation.publishing import publish_crl
 from tests.campaigns import factories as f
 from tests.revocation.lint import pkilint
 

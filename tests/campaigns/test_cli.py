@@ -11,9 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from jitsuin.authorities.models import AuthorityStatus
+from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.campaigns.models import Campaign, CampaignState
 from jitsuin.notify.models import OutboxMessage
-from jitsuin.revocation.publishing import publish_crl
 from tests.campaigns import factories as f
 
 pytestmark = pytest.mark.django_db

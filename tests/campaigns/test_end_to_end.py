@@ -10,6 +10,7 @@ from cryptography import x509
 from jitsuin.audit import services as audit
 from jitsuin.audit.models import AuditEvent
 from jitsuin.authorities.models import Authority, AuthorityStatus
+from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.campaigns import mailing, periodic, queries, services
 from jitsuin.campaigns.models import CampaignState, Member
 from jitsuin.lifecycle import pipeline
@@ -18,7 +19,6 @@ from jitsuin.lifecycle.pickups import collect_pickup
 from jitsuin.lifecycle.services import confirm_new_certificate, request_issue, request_revoke
 from jitsuin.lifecycle.transitions import WORKABLE
 from jitsuin.notify.models import OutboxMessage
-from jitsuin.revocation.publishing import publish_crl
 from tests.campaigns import factories as f
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

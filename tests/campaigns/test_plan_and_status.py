@@ -9,6 +9,7 @@ import pytest
 from jitsuin.authorities.models import AuthorityStatus
 from jitsuin.campaigns import mailing, periodic, queries, services
 from jitsuin.campaigns.models import CampaignState, Member, ReminderRound
+from jitsuin.config import current
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed
 from jitsuin.lifecycle.models import (
     Certificate,
@@ -17,6 +18,7 @@ from jitsuin.lifecycle.models import (
     Request,
     RequestState,
 )
+from jitsuin.lifecycle.queries import stuck_requests
 from jitsuin.notify.models import OutboxMessage
 from tests.campaigns import factories as f
 
@@ -165,6 +167,26 @@ def test_progress_sorts_people_into_the_four_categories(started, holders, scene)
 
     snapshot = periodic.take_snapshot(started, now=f.DURING_CAMPAIGN)
     assert (snapshot.migrated, snapshot.stuck) == (1, 2)
+
+
+def test_the_stuck_count_follows_the_helpdesk_setting(started, holders, scene, monkeypatch):
+    # Saturday noon in Japan: one business day later is Monday noon, three is Wednesday.
+    waiting = _request(
+        holders[4],
+        scene.profiles["overlap"],
+        RequestState.QUEUED,
+        at=f.DURING_CAMPAIGN - timedelta(days=2, hours=1),
+        key="s",
+    )
+    assert queries.progress(started, now=f.DURING_CAMPAIGN).stuck == 0
+    monkeypatch.setenv("JITSUIN_STUCK_BUSINESS_DAYS", "1")
+    current.cache_clear()
+    try:
+        assert queries.progress(started, now=f.DURING_CAMPAIGN).stuck == 1
+        # The helpdesk's queue and e-mails see the same request.
+        assert stuck_requests(f.DURING_CAMPAIGN) == [waiting]
+    finally:
+        current.cache_clear()  # the environment is restored right after this
 
 
 def test_reminders_reach_exactly_those_not_migrated_once(started, holders, scene):

@@ -23,7 +23,6 @@ from jitsuin.lifecycle.models import (
     RequestTransition,
 )
 from jitsuin.notify.models import Notice, OutboxMessage
-from jitsuin.pki.names import serial_hex
 from jitsuin.workdays import JAPAN
 from tests.notify import factories
 
@@ -63,9 +62,7 @@ def sent_email(
 def test_search_finds_people_by_uid_name_email_and_serial(helpdesk, holder_with_certificate):
     holder, certificate = holder_with_certificate
     factories.person("s2410002")
-    hex_with_colons = ":".join(
-        serial_hex(certificate.serial_int)[i : i + 2] for i in range(0, 32, 2)
-    )
+    hex_with_colons = ":".join(certificate.serial_number.hex[i : i + 2] for i in range(0, 32, 2))
     for query in (
         "2410001",
         "花子",
@@ -85,7 +82,7 @@ def test_person_page_shows_the_whole_history(helpdesk, holder_with_certificate):
     subject = "[jitsuin] 発行申請を受け付けました"
     sent_email(holder, key="x", at=made, subject=subject, state="pending")
     page = helpdesk.get(reverse("console:person", args=[holder.pk])).content.decode()
-    assert serial_hex(certificate.serial_int) in page
+    assert certificate.serial_number.hex in page
     assert str(certificate.serial_int) in page
     assert f"#{request.pk}" in page and "queued" in page
     assert "[jitsuin] 発行申請を受け付けました" in page

@@ -25,12 +25,12 @@ from cryptography.hazmat.primitives import serialization
 from django.utils import timezone
 
 from jitsuin.authorities.models import Authority, AuthorityStatus
+from jitsuin.authorities.publishing.crl import publish_crl
+from jitsuin.authorities.publishing.models import PublishedCrl
 from jitsuin.authorities.services import certificate_of
 from jitsuin.campaigns import periodic, preflight, services
 from jitsuin.campaigns.models import CampaignState
 from jitsuin.campaigns.radius import RadiusTarget, eap_tls_login
-from jitsuin.revocation.models import PublishedCrl
-from jitsuin.revocation.publishing import publish_crl
 from tests.campaigns import factories as f
 from tests.peers import require_tool
 from tests.revocation.live import doc_block

@@ -157,8 +157,8 @@ def test_ocsp_mode_accepts_only_the_fresh_certificate(live, radius_ocsp, client)
 
 
 def test_ocsp_mode_asked_jitsuin(live, radius_ocsp):  # noqa: F811
+    from jitsuin.lifecycle import sightings
     from jitsuin.lifecycle.models import Certificate
-    from jitsuin.revocation import sightings
 
     eap_tls(live, radius_ocsp, "fresh")
     with live.db():

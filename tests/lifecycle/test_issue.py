@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import verify
+from jitsuin.lifecycle import certificates
 from jitsuin.lifecycle.errors import NotAllowed
 from jitsuin.lifecycle.models import (
     Certificate,
@@ -22,7 +23,6 @@ from jitsuin.lifecycle.models import (
     RequestTransition,
 )
 from jitsuin.lifecycle.services import collect_pickup, request_issue, reveal_pin
-from jitsuin.lifecycle.signals import certificate_issued, request_changed
 from jitsuin.pki.pkcs12 import load_pkcs12
 from tests.lifecycle.conftest import key, make_person, run_pipeline
 
@@ -117,26 +117,24 @@ def test_every_transition_writes_an_audit_event_and_the_chain_verifies(profile, 
     assert verify() is None
 
 
-def test_signals_are_sent_inside_the_transaction(profile, alice, t0, django_db_blocker):
+def test_publishing_is_told_inside_the_transaction_after_the_rows(profile, alice, t0, monkeypatch):
     seen: list[tuple[str, bool]] = []
+    publish = certificates.publishing.certificate_issued
 
-    def on_issued(sender, certificate, **kwargs):
+    def on_issued(certificate):
         from django.db import transaction
 
+        for step in RequestTransition.objects.filter(request__certificate=certificate).order_by(
+            "pk"
+        ):
+            seen.append((f"{step.from_state}->{step.to_state}", True))
         seen.append(("issued", Pickup.objects.filter(certificate=certificate).exists()))
         assert transaction.get_connection().in_atomic_block
+        publish(certificate)
 
-    def on_changed(sender, request, from_state, to_state, actor, **kwargs):
-        seen.append((f"{from_state}->{to_state}", True))
-
-    certificate_issued.connect(on_issued)
-    request_changed.connect(on_changed)
-    try:
-        request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
-        run_pipeline(t0)
-    finally:
-        certificate_issued.disconnect(on_issued)
-        request_changed.disconnect(on_changed)
+    monkeypatch.setattr(certificates.publishing, "certificate_issued", on_issued)
+    request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
+    run_pipeline(t0)
     assert seen == [
         ("->queued", True),
         ("queued->processing", True),

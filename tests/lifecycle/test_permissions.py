@@ -14,7 +14,7 @@ from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.issuance import issue_certificate
 from jitsuin.pki.keys import KeySpec, generate_private_key
 from jitsuin.pki.loading import fingerprint_sha256
-from jitsuin.pki.names import person_subject
+from jitsuin.pki.names import Serial, person_subject
 from jitsuin.pki.profiles import CLIENT_AUTH
 from tests.lifecycle.conftest import T0, key, make_person, run_pipeline
 
@@ -36,7 +36,7 @@ def certificate_for(person, profile, *, now=T0, days=730) -> Certificate:
         issuer=authority,
         person=person,
         profile=profile,
-        serial=f"{leaf.serial_number:x}",
+        serial=Serial(leaf.serial_number).db,
         subject=leaf.subject.rfc4514_string(),
         email=person.email,
         not_before=leaf.not_valid_before_utc,

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from jitsuin.audit.models import AuditEvent
+from jitsuin.lifecycle import certificates
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed
 from jitsuin.lifecycle.models import CertificateStatus, Request, RequestKind, RequestState
 from jitsuin.lifecycle.services import request_revoke
-from jitsuin.lifecycle.signals import certificate_revoked
 from tests.lifecycle.conftest import T0, key, run_pipeline
 from tests.lifecycle.test_permissions import certificate_for
 
@@ -27,18 +27,17 @@ def test_double_click_makes_one_revoke_request(cert):
     assert Request.objects.filter(kind=RequestKind.REVOKE).count() == 1
 
 
-def test_revocation_is_recorded_with_reason_and_time_then_signalled(cert):
+def test_revocation_is_recorded_with_reason_and_time_then_published(cert, monkeypatch):
     seen = []
+    publish = certificates.publishing.certificate_revoked
 
-    def receiver(sender, certificate, **kwargs):
+    def spy(certificate):
         seen.append((certificate.status, certificate.revocation_reason, certificate.revoked_at))
+        publish(certificate)
 
     request_revoke(cert, actor="user:alice", idempotency_key=key(), reason="keyCompromise", now=T0)
-    certificate_revoked.connect(receiver)
-    try:
-        assert run_pipeline(T0) == ["revoked"]
-    finally:
-        certificate_revoked.disconnect(receiver)
+    monkeypatch.setattr(certificates.publishing, "certificate_revoked", spy)
+    assert run_pipeline(T0) == ["revoked"]
     assert seen == [(CertificateStatus.REVOKED, "keyCompromise", T0)]
     cert.refresh_from_db()
     assert cert.status == CertificateStatus.REVOKED and cert.revoked_at == T0

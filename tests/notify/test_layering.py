@@ -1,4 +1,5 @@
-"""notify sits below revocation: revocation imports notify, never the other way round."""
+"""notify sits below revocation, publishing and lifecycle: they import notify, never the
+other way round."""
 
 from __future__ import annotations
 
@@ -31,8 +32,24 @@ def test_notify_never_imports_the_revocation_app():
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
-def test_the_revocation_app_tells_notify_when_crls_show_a_revocation():
-    from jitsuin.notify import hooks
-    from jitsuin.revocation import publishing
+def _imported_names(path: Path) -> set[str]:
+    """Every module or module.name imported, so ``from a import b`` reads ``a.b``."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
 
-    assert hooks._crl_visibility is publishing.crl_visibility
+
+def test_notify_never_imports_the_lifecycle_or_the_publishing_engine():
+    """notify sends what it is asked to; lifecycle composes its e-mails and calls it by name."""
+    package = Path(jitsuin.notify.__file__).parent
+    sources = [p for p in package.rglob("*.py") if "migrations" not in p.parts]
+    above = ("jitsuin.lifecycle.", "jitsuin.authorities.")
+    offenders = {
+        str(p.relative_to(package)): sorted(n for n in _imported_names(p) if n.startswith(above))
+        for p in sources
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}

@@ -1,4 +1,5 @@
-"""The real pipeline's signals produce the e-mails: received, ready, revocation done."""
+"""The real pipeline produces the e-mails (through lifecycle.certificates): received, ready,
+revocation done."""
 
 from __future__ import annotations
 
@@ -41,5 +42,5 @@ def test_issue_then_revoke_sends_each_mail_once(ca_hierarchy, smtp_server):
         "[jitsuin] Your certificate is ready to download",
         f"[jitsuin] Revocation request received (#{revoke.pk})",
         f"[jitsuin] Revocation notice: your client certificate was revoked "
-        f"({factories.serial_hex(issue.certificate.serial_int)})",
+        f"({issue.certificate.serial_number.hex})",
     ]

@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 
 from jitsuin.lifecycle.models import Pickup
-from jitsuin.notify.events import alert_stuck, remind_expiring, remind_pickups, stuck_requests
+from jitsuin.lifecycle.notifications import alert_stuck, remind_expiring, remind_pickups
+from jitsuin.lifecycle.queries import stuck_requests
 from jitsuin.notify.models import Notice, OutboxMessage
 from jitsuin.workdays import JAPAN
 from tests.notify import factories

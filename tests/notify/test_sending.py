@@ -11,12 +11,11 @@ from django_tasks_db.models import DBTaskResult
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.jobs.periodic import registered
+from jitsuin.lifecycle import notifications, transitions
 from jitsuin.lifecycle.models import Pickup
-from jitsuin.lifecycle.signals import certificate_issued, certificate_revoked, request_changed
 from jitsuin.notify.models import OutboxMessage, OutboxState
 from jitsuin.notify.sending import RETRY_DELAYS, send_due
 from jitsuin.notify.services import enqueue, resend
-from jitsuin.pki.names import serial_hex
 from jitsuin.workdays import JAPAN
 from tests.notify import factories
 from tests.notify.smtp import SmtpServer
@@ -28,12 +27,7 @@ T0 = timezone.now().astimezone(JAPAN).replace(second=0, microsecond=0) + timedel
 
 
 def revoke(certificate, at=T0, reason="superseded"):
-    with transaction.atomic():
-        certificate.status = "revoked"
-        certificate.revoked_at = at
-        certificate.revocation_reason = reason
-        certificate.save()
-        certificate_revoked.send(sender=None, certificate=certificate)
+    return factories.revoke(certificate, at=at, reason=reason)
 
 
 def test_revocation_notice_reaches_the_server_in_japanese(ca_hierarchy, smtp_server):
@@ -48,7 +42,7 @@ def test_revocation_notice_reaches_the_server_in_japanese(ca_hierarchy, smtp_ser
     assert mail["To"] == holder.email
     assert "失効通知" in mail["Subject"]
     body = mail.get_content()
-    assert serial_hex(certificate.serial_int) in body
+    assert certificate.serial_number.hex in body
     assert str(certificate.serial_int) in body
     assert "新しい証明書の取得" not in body  # superseded: no "issue next" advice
     assert f"{T0:%Y-%m-%d %H:%M}" in body
@@ -74,7 +68,7 @@ def test_the_same_event_twice_makes_one_email(ca_hierarchy, smtp_server):
     holder = factories.person()
     certificate = factories.certificate(holder, at=T0)
     revoke(certificate)
-    revoke(certificate)  # a retried task sends the signal again
+    revoke(certificate)  # a retried task records the revocation again
 
     send_due(T0)
     send_due(T0 + timedelta(hours=1))
@@ -88,7 +82,7 @@ def test_nothing_is_queued_when_the_change_rolls_back(ca_hierarchy):
     certificate = factories.certificate(holder, at=T0)
     with pytest.raises(RuntimeError), transaction.atomic():
         revoke(certificate)
-        raise RuntimeError("the revocation failed after the signal")
+        raise RuntimeError("the revocation failed after it was recorded")
     assert not OutboxMessage.objects.exists()
 
 
@@ -96,9 +90,7 @@ def test_a_refusing_server_leads_to_retries_and_never_a_duplicate(ca_hierarchy, 
     holder = factories.person()
     request = factories.request(holder, at=T0)
     with transaction.atomic():
-        request_changed.send(
-            sender=None, request=request, from_state="", to_state="queued", actor="x"
-        )
+        transitions.record_creation(request, actor="x", now=T0)
 
     with SmtpServer(port=smtp_settings, refuse=2) as server:
         first = send_due(T0)
@@ -123,9 +115,7 @@ def test_a_server_that_is_down_then_up_gets_the_message_once(ca_hierarchy, smtp_
     holder = factories.person(language="en")
     request = factories.request(holder, at=T0)
     with transaction.atomic():
-        request_changed.send(
-            sender=None, request=request, from_state="", to_state="queued", actor="x"
-        )
+        transitions.record_creation(request, actor="x", now=T0)
 
     down = send_due(T0)
     assert [r.outcome for r in down] == ["retry"]
@@ -141,9 +131,7 @@ def test_after_the_last_retry_the_message_is_marked_failed(ca_hierarchy, smtp_se
     holder = factories.person()
     request = factories.request(holder, at=T0)
     with transaction.atomic():
-        request_changed.send(
-            sender=None, request=request, from_state="", to_state="queued", actor="x"
-        )
+        transitions.record_creation(request, actor="x", now=T0)
     now = T0
     outcomes = []
     for _ in range(len(RETRY_DELAYS) + 1):
@@ -157,12 +145,9 @@ def test_after_the_last_retry_the_message_is_marked_failed(ca_hierarchy, smtp_se
 
 def test_ready_to_download_names_the_pickup_deadline(ca_hierarchy, smtp_server):
     holder = factories.person()
-    certificate = factories.certificate(holder, at=T0)
-    request = factories.request(holder, at=T0, state="ready")
+    certificate = factories.issue(holder, at=T0)
     deadline = T0 + timedelta(days=14)
-    Pickup.objects.create(request=request, certificate=certificate, expires_at=deadline)
-    with transaction.atomic():
-        certificate_issued.send(sender=None, certificate=certificate)
+    assert Pickup.objects.get(certificate=certificate).expires_at == deadline
     send_due(T0)
     [mail] = smtp_server.received
     # The parser keeps the folding space before an encoded subject; clients drop it.
@@ -220,18 +205,15 @@ def test_the_periodic_jobs_are_registered_with_the_scheduler():
     } <= names
 
 
-def test_a_repeated_issued_signal_makes_one_ready_email_and_one_audit_event(ca_hierarchy):
+def test_a_repeated_ready_notice_makes_one_ready_email_and_one_audit_event(ca_hierarchy):
     holder = factories.person()
-    certificate = factories.certificate(holder, at=T0)
-    request = factories.request(holder, at=T0, state="ready")
+    # Made with this certificate object, as the pipeline does: the notice needs no query.
+    certificate = factories.issue(holder, at=T0)
     deadline = T0 + timedelta(days=14)
-    # Made with this certificate object, as the pipeline does: the receiver needs no query.
-    Pickup.objects.create(request=request, certificate=certificate, expires_at=deadline)
     with transaction.atomic():
-        certificate_issued.send(sender=None, certificate=certificate)
-        certificate_issued.send(sender=None, certificate=certificate)  # in one transaction
+        notifications.certificate_ready(certificate)  # in one transaction
     with transaction.atomic():
-        certificate_issued.send(sender=None, certificate=certificate)  # a retried task
+        notifications.certificate_ready(certificate)  # a retried task
     [message] = OutboxMessage.objects.filter(event="certificate_ready")
     assert message.key == f"ready:{certificate.pk}"
     assert f"{deadline.astimezone(JAPAN):%Y-%m-%d %H:%M}" in message.body
@@ -241,9 +223,7 @@ def test_a_repeated_issued_signal_makes_one_ready_email_and_one_audit_event(ca_h
 
 def test_a_certificate_without_pickup_gets_a_ready_email_without_a_deadline(ca_hierarchy):
     holder = factories.person()
-    certificate = factories.certificate(holder, at=T0)
-    with transaction.atomic():
-        certificate_issued.send(sender=None, certificate=certificate)
+    factories.issue(holder, at=T0, with_key=False)
     message = OutboxMessage.objects.get(event="certificate_ready")
     assert message.subject.endswith("証明書をダウンロードできます")
     assert "ダウンロード期限" not in message.body

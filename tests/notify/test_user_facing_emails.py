@@ -6,16 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
+from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.config import current
 from jitsuin.lifecycle import housekeeping, services
 from jitsuin.lifecycle.models import Pickup, Request
-from jitsuin.lifecycle.signals import certificate_revoked
-from jitsuin.notify.events import alert_stuck
+from jitsuin.lifecycle.notifications import alert_stuck
 from jitsuin.notify.models import OutboxMessage
-from jitsuin.revocation.publishing import publish_crl
 from jitsuin.workdays import JAPAN
 from tests.notify import factories
 from tests.notify.factories import run
@@ -24,12 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def revoke(certificate, at: datetime) -> None:
-    with transaction.atomic():
-        certificate.status = "revoked"
-        certificate.revoked_at = at
-        certificate.revocation_reason = "keyCompromise"
-        certificate.save()
-        certificate_revoked.send(sender=None, certificate=certificate)
+    factories.revoke(certificate, at=at, reason="keyCompromise")
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ import logging
 
 import pytest
 
-from jitsuin.revocation import responder, sightings
+from jitsuin.authorities.publishing.ocsp_signing import reset_process_caches
+from jitsuin.lifecycle import sightings
 
 from .factories import make_hierarchy
 
@@ -13,11 +14,11 @@ from .factories import make_hierarchy
 def _fresh_process_caches(monkeypatch):
     # Tests flush sightings themselves; no background flush in the middle of a test.
     monkeypatch.setattr(sightings, "FLUSH_INTERVAL", 1e9)
-    responder.forget_caches()
+    reset_process_caches()
     sightings._buffer.clear()
     logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
     yield
-    responder.forget_caches()
+    reset_process_caches()
     sightings._buffer.clear()
 
 

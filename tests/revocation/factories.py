@@ -1,7 +1,8 @@
 """Certificates for revocation tests, made by the pki core and stored as lifecycle rows.
 
-The pipeline's services make these rows in production; here a factory does it directly and
-sends the same signals, so the revocation app reacts exactly as it would there.
+The worker records them in production with ``lifecycle.certificates``; these factories call
+the same ``record_issued`` and ``record_revocation`` (with a request made for the purpose), so
+publishing and the e-mails react exactly as they would there.
 """
 
 from __future__ import annotations
@@ -23,18 +24,20 @@ from jitsuin.authorities.services import (
     public_urls,
     signer_for,
 )
-from jitsuin.lifecycle.models import Certificate, CertificateStatus, Person, Profile
-from jitsuin.lifecycle.signals import certificate_issued, certificate_revoked
+from jitsuin.connectors.base import Issued as IssuedResult
+from jitsuin.connectors.base import Revoked
+from jitsuin.lifecycle.certificates import record_issued, record_revocation
+from jitsuin.lifecycle.models import Certificate, Person, Profile, Request, RequestKind
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.issuance import issue_certificate
 from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
-from jitsuin.pki.loading import fingerprint_sha256
 from jitsuin.pki.names import person_subject
 from jitsuin.pki.pkcs12 import Pkcs12Profile, build_pkcs12
 from jitsuin.pki.profiles import CLIENT_AUTH
 
 _counter = itertools.count(1)
 PEM = serialization.Encoding.PEM
+WORKER = "system:worker"
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def issue(
     issued_at: datetime | None = None,
     validity: timedelta | None = None,
 ) -> Issued:
-    """A P-256 client certificate under ``authority`` and its row; sends certificate_issued."""
+    """A P-256 client certificate under ``authority``, recorded as the worker does."""
     uid = uid or f"user{next(_counter)}"
     clock = FixedClock(issued_at or timezone.now() - timedelta(days=1))
     key = generate_private_key(KeySpec.parse("p256"))
@@ -116,24 +119,33 @@ def issue(
         urls=public_urls(),
         email=f"{uid}@example.ac.jp",
     )
+    now = timezone.now()
     with transaction.atomic():
         person, _ = Person.objects.get_or_create(
             uid=uid, defaults={"email": f"{uid}@example.ac.jp"}
         )
-        row = Certificate.objects.create(
-            issuer=authority,
-            person=person,
-            profile=_profile(),
-            serial=f"{certificate.serial_number:x}",
-            subject=certificate.subject.rfc4514_string(),
-            email=f"{uid}@example.ac.jp",
-            not_before=certificate.not_valid_before_utc,
-            not_after=certificate.not_valid_after_utc,
-            fingerprint_sha256=fingerprint_sha256(certificate),
-            der=certificate.public_bytes(serialization.Encoding.DER),
-        )
-        certificate_issued.send(sender=Certificate, certificate=row)
+        request = _processing(RequestKind.ISSUE, person, now)
+        result = IssuedResult(certificate, [certificate_of(authority)], authority=authority)
+        row = record_issued(request, result, now, actor=WORKER)
     return Issued(row=row, certificate=certificate, key=key, issuer=authority)
+
+
+def _processing(
+    kind: str, person: Person, now: datetime, *, target: Certificate | None = None, reason=""
+) -> Request:
+    """A request the worker has claimed, as the pipeline hands it to lifecycle.certificates."""
+    return Request.objects.create(
+        kind=kind,
+        person=person,
+        profile=_profile(),
+        target=target,
+        reason=reason,
+        state="processing",
+        state_changed_at=now,
+        created_at=now,
+        requested_by="test",
+        idempotency_key=f"factory-{next(_counter)}",
+    )
 
 
 def issue_expired(authority: Authority, *, uid: str | None = None) -> Issued:
@@ -149,12 +161,9 @@ def issue_expired(authority: Authority, *, uid: str | None = None) -> Issued:
 def revoke(
     issued: Issued, *, reason: str = "keyCompromise", at: datetime | None = None
 ) -> Certificate:
-    """What the pipeline's revoke does to the row, with its signal."""
+    """Revoked from ``at`` (default now) as the worker records it."""
+    now = timezone.now()
     with transaction.atomic():
-        row = Certificate.objects.select_for_update().get(pk=issued.row.pk)
-        row.status = CertificateStatus.REVOKED
-        row.revoked_at = at or timezone.now()
-        row.revocation_reason = reason
-        row.save(update_fields=["status", "revoked_at", "revocation_reason"])
-        certificate_revoked.send(sender=Certificate, certificate=row)
-    return row
+        person = issued.row.person
+        request = _processing(RequestKind.REVOKE, person, now, target=issued.row, reason=reason)
+        return record_revocation(request, Revoked(revoked_at=at or now), now, actor=WORKER)

@@ -21,9 +21,11 @@ from django.core.wsgi import get_wsgi_application
 from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
 
+from jitsuin.authorities.publishing import crl as publishing
+from jitsuin.authorities.publishing.ocsp_signing import reset_process_caches
 from jitsuin.authorities.services import certificate_of, revoke_authority
 from jitsuin.cli.server import build_server
-from jitsuin.revocation import publishing, responder, sightings
+from jitsuin.lifecycle import sightings
 from jitsuin.revocation.fastpath import OcspWsgi
 
 from .factories import Hierarchy, Issued, issue, issue_expired, make_hierarchy, revoke
@@ -138,7 +140,7 @@ def live(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[
         # pytest-django creates the test database only for django_db tests; these are not.
         if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
             own_databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
-        responder.forget_caches()
+        reset_process_caches()
         pki = make_hierarchy()
         clients = {
             "fresh": issue(pki.current, uid="fresh"),
@@ -174,7 +176,7 @@ def live(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[
             server.shutdown()
             server.server_close()
             sightings._buffer.clear()
-            responder.forget_caches()
+            reset_process_caches()
             call_command("flush", interactive=False, verbosity=0)
             if own_databases is not None:
                 teardown_databases(own_databases, verbosity=0)

@@ -11,11 +11,11 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from jitsuin.authorities.publishing import changes as publishing
+from jitsuin.authorities.publishing.models import OcspResponse
 from jitsuin.authorities.services import certificate_of, revoke_authority
+from jitsuin.lifecycle import sightings
 from jitsuin.lifecycle.models import Certificate
-from jitsuin.lifecycle.signals import certificate_issued
-from jitsuin.revocation import sightings
-from jitsuin.revocation.models import OcspResponse
 
 from .factories import issue, revoke
 from .lint import pkilint
@@ -165,13 +165,13 @@ def test_queries_are_recorded_as_sightings_in_batches(client, pki):
 
 
 def test_refresh_resigns_responses_close_to_next_update(pki):
-    from jitsuin.revocation import responder
+    from jitsuin.authorities.publishing import ocsp_signing
 
     issued = issue(pki.current)
     before = OcspResponse.objects.get(issuer=pki.current).this_update
-    assert responder.refresh_responses(timezone.now()) == 0
+    assert ocsp_signing.refresh_responses(timezone.now()) == 0
     later = timezone.now() + timedelta(hours=13)
-    assert responder.refresh_responses(later) == 1
+    assert ocsp_signing.refresh_responses(later) == 1
     assert OcspResponse.objects.get(issuer=pki.current).this_update > before
     assert issued
 
@@ -212,10 +212,10 @@ def test_fuzzed_requests_never_get_a_500(client, valid_request, data, content_ty
 
 
 def test_static_export_is_addressed_the_rfc5019_get_way(client, pki, tmp_path):
-    from jitsuin.revocation import responder
+    from jitsuin.authorities.publishing import ocsp_export
 
     issued = issue(pki.current)
-    assert responder.export_static(tmp_path) == 1
+    assert ocsp_export.export_static(tmp_path) == 1
     encoded = base64.b64encode(_request(issued)).decode()
     assert (tmp_path / encoded).read_bytes() == _post(client, _request(issued)).content
 
@@ -234,11 +234,11 @@ def test_a_negative_serial_is_malformed_not_an_internal_error(client, pki):
     assert response.response_status == ocsp.OCSPResponseStatus.MALFORMED_REQUEST
 
 
-def test_a_repeated_issued_signal_replaces_the_presigned_response(pki):
+def test_a_repeated_issued_notice_replaces_the_presigned_response(pki):
     fresh = issue(pki.current)
     first = OcspResponse.objects.get(issuer=pki.current)
-    with transaction.atomic():  # a retried task sends the signal again
-        certificate_issued.send(sender=Certificate, certificate=fresh.row)
+    with transaction.atomic():  # a retried task tells publishing again
+        publishing.certificate_issued(fresh.row)
     second = OcspResponse.objects.get(issuer=pki.current)
     assert second.pk == first.pk and second.this_update >= first.this_update
     assert second.serial == f"{fresh.certificate.serial_number:x}"

@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko_certvalidator import CertificateValidator, ValidationContext, errors
 
-from jitsuin.revocation.check import check_certificate
+from jitsuin.lifecycle.verdict import check_certificate
 from tests.peers import require_tool
 
 from .live import CLIENTS, live  # noqa: F401 (fixture)
@@ -161,7 +161,7 @@ def test_jitsuin_check_online_reads_the_published_data(live, client):  # noqa: F
     base = "http://127.0.0.1:8000"  # JITSUIN_PUBLIC_URL of the tests, inside the certificates
 
     def fetch(url, body, content_type):
-        from jitsuin.revocation.online import http_fetch
+        from jitsuin.pki.relying_party import http_fetch
 
         return http_fetch(url.replace(base, live.url), body, content_type)
 

@@ -3,9 +3,9 @@ from email.utils import parsedate_to_datetime
 import pytest
 from cryptography import x509
 
+from jitsuin.authorities.publishing import crl as publishing
+from jitsuin.authorities.publishing.models import PendingPublication, PublishedCrl
 from jitsuin.authorities.services import certificate_of
-from jitsuin.revocation import publishing
-from jitsuin.revocation.models import PendingPublication, PublishedCrl
 
 pytestmark = pytest.mark.django_db
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.9"}  # not a campus network: relying-party paths stay public

@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from jitsuin.authorities.models import Authority
+from jitsuin.authorities.publishing import crl as publishing
+from jitsuin.authorities.publishing.models import PendingPublication, PublishedCrl
 from jitsuin.authorities.services import certificate_of, create_intermediate
-from jitsuin.revocation import publishing
-from jitsuin.revocation.models import PendingPublication, PublishedCrl
 
 pytestmark = pytest.mark.django_db
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.9"}  # a relying party off campus
@@ -74,7 +74,7 @@ def test_the_bundle_skips_a_ca_without_a_crl_and_names_it(client, published):
 
 
 def _root_crl_lists(root: Authority, child: Authority) -> bool:
-    crl = x509.load_der_x509_crl(bytes(publishing.latest_crl(root).der))
+    crl = x509.load_der_x509_crl(bytes(publishing.PublishedCrl.objects.latest_for(root).der))
     return crl.get_revoked_certificate_by_serial_number(int(child.serial, 16)) is not None
 
 
@@ -83,7 +83,7 @@ def test_revoking_an_intermediate_now_publishes_the_root_crl_at_once(published):
     out = _cli("ca", "revoke", "Compromised CA", "--reason", "keyCompromise")
     child = Authority.objects.get(name="Compromised CA")
     assert _root_crl_lists(published.root, child)
-    number = publishing.latest_crl(published.root).number
+    number = publishing.PublishedCrl.objects.latest_for(published.root).number
     assert f"published CRL number {number} of {published.root.name}" in out
 
 

@@ -17,10 +17,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ObjectIdentifier
 
+from jitsuin.authorities.publishing import ocsp_store
+from jitsuin.authorities.publishing.answer_cache import ByteBoundedCache
 from jitsuin.authorities.services import certificate_of
 from jitsuin.pki.ocsp import MAX_REQUEST_SIZE
-from jitsuin.revocation import responder
-from jitsuin.revocation.answer_cache import ByteBoundedCache
+from jitsuin.revocation import answer as responder
 from jitsuin.revocation.fastpath import respond
 from tests.revocation.conftest import (  # noqa: F401 (autouse: fresh OCSP caches, no background flush)
     _fresh_process_caches,
@@ -78,8 +79,8 @@ def test_ten_thousand_distinct_padded_requests_do_not_grow_memory(issued) -> Non
         tracemalloc.stop()
     assert after - before < 20 * MiB  # the raw-bytes cache grew by 10,000 x 3 KB = 30 MB
     # One certificate asked about: one cached answer, whatever the padding.
-    assert len(responder._by_cert_id) == 1
-    assert responder._by_cert_id.size + responder._memory.size < 64 * 1024
+    assert len(ocsp_store.answers_by_cert_id) == 1
+    assert ocsp_store.answers_by_cert_id.size + ocsp_store.stored_responses.size < 64 * 1024
 
 
 def test_the_cache_is_bounded_in_bytes() -> None:
@@ -97,7 +98,7 @@ def test_nonce_requests_are_answered_live_and_never_cached(issued) -> None:  # t
         response = _post(_request(issued, nonce=nonce * 16))
         assert response.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL
         assert response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == nonce * 16
-    assert len(responder._by_cert_id) == 0
+    assert len(ocsp_store.answers_by_cert_id) == 0
 
 
 def test_a_request_larger_than_a_few_kib_is_malformed(issued) -> None:  # type: ignore[no-untyped-def]

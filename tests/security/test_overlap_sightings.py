@@ -23,9 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jitsuin.audit.models import AuditEvent
+from jitsuin.authorities.publishing.ocsp_signing import reset_process_caches
 from jitsuin.authorities.services import certificate_of
 from jitsuin.campaigns import services as campaigns
-from jitsuin.lifecycle import overlap
+from jitsuin.lifecycle import overlap, sightings
 from jitsuin.lifecycle.housekeeping import revoke_superseded
 from jitsuin.lifecycle.models import (
     Certificate,
@@ -36,7 +37,7 @@ from jitsuin.lifecycle.models import (
     RequestKind,
 )
 from jitsuin.lifecycle.services import collect_pickup, default_profile, request_issue
-from jitsuin.revocation import responder, sightings
+from jitsuin.revocation import answer as responder
 from tests.campaigns import factories as campaign_factories
 from tests.lifecycle.conftest import key, run_pipeline
 from tests.portal.conftest import make_user_person
@@ -151,7 +152,7 @@ def test_after_first_use_and_the_grace_the_old_one_is_revoked_as_superseded(clie
     old.refresh_from_db()
     assert old.status == CertificateStatus.REVOKED and old.revocation_reason == "superseded"
     # Relying parties hear it from then on (the responder at that later instant).
-    responder.forget_caches()
+    reset_process_caches()
     heard = responder.answer(ocsp_request(old), now=due_at + timedelta(minutes=1))
     assert ocsp.load_der_ocsp_response(heard.der).certificate_status == ocsp.OCSPCertStatus.REVOKED
     assert ocsp_status(client, new) == ocsp.OCSPCertStatus.GOOD

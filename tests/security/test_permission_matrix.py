@@ -38,13 +38,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.authorities.services import certificate_of, create_intermediate
 from jitsuin.campaigns import services as campaign_services
 from jitsuin.console import services as console_services
 from jitsuin.lifecycle.models import Certificate, Person, Pickup, PolicyException
 from jitsuin.lifecycle.services import grant_exception, request_issue
 from jitsuin.notify.models import OutboxMessage
-from jitsuin.revocation.publishing import publish_crl
 from tests.notify import factories
 from tests.staff_fixtures import sign_in
 

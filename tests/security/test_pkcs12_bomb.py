@@ -16,10 +16,10 @@ from cryptography.x509 import ocsp
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.wsgi import get_wsgi_application
 
+from jitsuin.authorities.publishing.ocsp_signing import reset_process_caches
 from jitsuin.authorities.services import certificate_of
 from jitsuin.cli.server import build_server
 from jitsuin.pki.pkcs12 import Pkcs12Profile, build_pkcs12
-from jitsuin.revocation import responder
 from jitsuin.revocation.fastpath import OcspWsgi
 from tests.pki.pfx_bombs import BOMB_PIN, mac_bomb
 from tests.revocation.factories import issue, make_hierarchy
@@ -74,7 +74,7 @@ def test_files_jitsuin_makes_are_still_checked(client, profile):  # type: ignore
 
 @pytest.mark.django_db(transaction=True)
 def test_ocsp_answers_promptly_while_ten_bombs_arrive():  # type: ignore[no-untyped-def]
-    responder.forget_caches()
+    reset_process_caches()
     pki = make_hierarchy()
     issued = issue(pki.current, uid="ocsp-during-bombs")
     request = (
@@ -123,4 +123,4 @@ def test_ocsp_answers_promptly_while_ten_bombs_arrive():  # type: ignore[no-unty
     finally:
         server.shutdown()
         server.server_close()
-        responder.forget_caches()
+        reset_process_caches()

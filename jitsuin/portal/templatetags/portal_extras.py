@@ -7,8 +7,9 @@ from django.utils.functional import Promise
 from django.utils.translation import pgettext
 
 from jitsuin.config import current
+from jitsuin.lifecycle.reasons import reason_label
+from jitsuin.pki.names import Serial
 from jitsuin.portal import presenters
-from jitsuin.revocation.check import REASON_TEXT
 
 register = template.Library()
 
@@ -46,10 +47,10 @@ def request_kind(kind: str) -> Promise:
 
 @register.filter
 def revocation_reason(reason: str) -> Promise | str:
-    return REASON_TEXT.get(reason, reason)
+    return reason_label(reason)
 
 
 @register.filter
-def serial_pairs(serial_hex: str) -> str:
-    """``30E4A6`` -> ``30 E4 A6``: the serial in byte pairs, as operating systems show it."""
-    return presenters.byte_pairs(serial_hex)
+def serial_pairs(serial: str) -> str:
+    """``30e4a6`` -> ``30 E4 A6``: any hex spelling in byte pairs, as operating systems show it."""
+    return Serial.parse(serial).hex_pairs if serial else ""

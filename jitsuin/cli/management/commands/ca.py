@@ -14,9 +14,10 @@ from rich.table import Table
 
 from jitsuin.authorities import services
 from jitsuin.authorities.models import Authority
+from jitsuin.authorities.publishing import crl as publishing
+from jitsuin.authorities.publishing.settings import timings
 from jitsuin.cli.options import longest_profile_validity
-from jitsuin.revocation import publishing
-from jitsuin.revocation.settings import timings
+from jitsuin.lifecycle.reasons import CA_REASONS
 
 
 def _when(moment: datetime) -> str:
@@ -65,14 +66,7 @@ class Command(BaseCommand):
         revoke.add_argument(
             "--reason",
             default="superseded",
-            choices=[
-                "superseded",
-                "keyCompromise",
-                "cACompromise",
-                "cessationOfOperation",
-                "affiliationChanged",
-                "unspecified",
-            ],
+            choices=CA_REASONS,
         )
         revoke.add_argument("--at", help="ISO date-time with zone, e.g. 2026-01-17T00:00+09:00")
 
@@ -90,7 +84,7 @@ class Command(BaseCommand):
         verb = "created" if result.created else "already present"
         # A CA is published with its first CRL, so relying parties never meet one without.
         for authority in (result.root, result.intermediate):
-            publishing.current_crl(authority)
+            publishing.latest_crl_or_sign(authority)
         self.stdout.write(f"root CA: {result.root.name} ({verb})")
         self.stdout.write(f"issuing CA: {result.intermediate.name}")
 

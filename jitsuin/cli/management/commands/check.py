@@ -12,8 +12,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from jitsuin.lifecycle.verdict import check_certificate
 from jitsuin.pki.errors import PkiError
-from jitsuin.revocation.check import check_certificate
 
 
 class Command(BaseCommand):

@@ -8,7 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jitsuin.authorities.models import Authority
-from jitsuin.revocation import publishing, responder
+from jitsuin.authorities.publishing import crl as publishing
+from jitsuin.authorities.publishing.ocsp_export import export_static
 
 
 class Command(BaseCommand):
@@ -34,7 +35,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["ocsp_static"]:
-            count = responder.export_static(Path(options["ocsp_static"]))
+            count = export_static(Path(options["ocsp_static"]))
             self.stderr.write(f"{count} OCSP responses -> {options['ocsp_static']}")
             if not options["slug"] and not options["all"]:
                 return
@@ -53,7 +54,7 @@ class Command(BaseCommand):
         row = (
             publishing.publish_crl(authority, actor="cli")
             if options["publish"]
-            else publishing.current_crl(authority)
+            else publishing.latest_crl_or_sign(authority)
         )
         pem = options["pem"] or not options["out"]
         data = publishing.crl_pem(row).encode() if pem else bytes(row.der)

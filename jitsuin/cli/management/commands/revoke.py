@@ -10,11 +10,10 @@ from django.utils import timezone
 
 from jitsuin.cli.management.commands import _lifecycle_cli as cli
 from jitsuin.lifecycle.errors import LifecycleError
-from jitsuin.lifecycle.models import Certificate, CertificateStatus
+from jitsuin.lifecycle.models import Certificate
 from jitsuin.lifecycle.services import request_revoke
 from jitsuin.lifecycle.waiting import wait_for_request
-from jitsuin.pki.names import serial_from_text
-from jitsuin.revocation.lookup import serial_spellings
+from jitsuin.pki.names import Serial
 
 
 class Command(BaseCommand):
@@ -34,17 +33,15 @@ class Command(BaseCommand):
             raise CommandError("give a SERIAL or --user UID (one of them)")
         if options["user"]:
             return list(
-                Certificate.objects.filter(
-                    person=cli.person(options["user"]),
-                    status=CertificateStatus.VALID,
-                    not_after__gt=timezone.now(),
+                Certificate.objects.filter(person=cli.person(options["user"])).live(
+                    now=timezone.now()
                 )
             )
         try:
-            serial = serial_from_text(options["serial"])
+            serial = Serial.parse(options["serial"])
         except ValueError as exc:
             raise CommandError(f"{options['serial']!r} is not a hex serial") from exc
-        found = list(Certificate.objects.filter(serial__in=serial_spellings(serial)))
+        found = list(Certificate.objects.filter(serial=serial.db))
         if not found:
             raise CommandError(f"no certificate with serial {options['serial']}")
         return found

@@ -10,13 +10,13 @@ from django.core.wsgi import get_wsgi_application
 
 from jitsuin.authorities.keys import check_kek
 from jitsuin.authorities.models import Authority
+from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.services import init_hierarchy
 from jitsuin.cli.demo import ensure_demo_data
 from jitsuin.cli.server import build_server
 from jitsuin.config import current
 from jitsuin.jobs.worker import start_background_worker
 from jitsuin.lifecycle.pipeline_worker import PipelineWorker
-from jitsuin.revocation import publishing
 
 
 class Command(BaseCommand):
@@ -38,7 +38,9 @@ class Command(BaseCommand):
         if not Authority.objects.exists():
             result = init_hierarchy()
             for authority in (result.root, result.intermediate):
-                publishing.current_crl(authority)  # relying parties never meet a CA without one
+                publishing.latest_crl_or_sign(
+                    authority
+                )  # relying parties never meet a CA without one
             self.stdout.write(
                 f"created the demo CA hierarchy: {result.root.name} / {result.intermediate.name}"
             )

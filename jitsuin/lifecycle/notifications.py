@@ -1,8 +1,8 @@
 """Which e-mail each lifecycle event makes, with its exactly-once key and its context.
 
-Signal receivers (connected in ``NotifyConfig.ready``) run inside the sender's transaction
-and only call ``enqueue``; the periodic scans find what is due at ``now`` and enqueue with
-keys that make a second scan a no-op.
+The lifecycle services call these by name inside their transaction (they only call
+``enqueue``); the periodic scans find what is due at ``now`` and enqueue with keys that make a
+second scan a no-op.
 """
 
 from __future__ import annotations
@@ -11,57 +11,33 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.utils.translation import gettext_lazy as _
 
+from jitsuin.authorities.publishing.crl import crl_visibility
 from jitsuin.config import current
 from jitsuin.lifecycle.models import (
-    OPEN_STATES,
     Certificate,
-    CertificateStatus,
     Pickup,
     PickupState,
     Request,
     RequestKind,
     RequestState,
 )
-from jitsuin.notify import hooks
+from jitsuin.lifecycle.queries import stuck_business_days, stuck_requests
+from jitsuin.lifecycle.reasons import reason_label
 from jitsuin.notify.models import OutboxMessage
-from jitsuin.notify.services import enqueue
-from jitsuin.pki.names import serial_hex
-from jitsuin.workdays import add_business_days, business_days_between
+from jitsuin.notify.services import enqueue, helpdesk_language
+from jitsuin.workdays import business_days_between
 
-REASON_LABELS = {
-    "unspecified": _("unspecified"),
-    "keyCompromise": _("key compromise"),
-    "cACompromise": _("CA compromise"),
-    "affiliationChanged": _("affiliation changed"),
-    "superseded": _("superseded by a new certificate"),
-    "cessationOfOperation": _("no longer used (cessation of operation)"),
-    "certificateHold": _("certificate hold"),
-    "privilegeWithdrawn": _("privilege withdrawn"),
-    "aACompromise": _("AA compromise"),
-}
 EXPIRY_REMINDERS = (30, 7)
 PICKUP_REMINDER = timedelta(days=2)
-# The idempotency-key prefix of the revocation the pipeline asks for when a pickup expires.
-PICKUP_EXPIRED_KEY = "pickup-expired:"
-
-
-def stuck_business_days() -> int:
-    return current().notify.stuck_business_days
-
-
-def helpdesk_language() -> str:
-    """``JITSUIN_HELPDESK_LANGUAGE``: ja, en, or ja+en (the default: both in one e-mail)."""
-    return current().notify.helpdesk_language
 
 
 def certificate_context(certificate: Certificate) -> dict[str, Any]:
     return {
         "certificate_id": certificate.pk,
         "subject": certificate.subject,
-        "serial_hex": serial_hex(certificate.serial_int),
-        "serial_dec": str(certificate.serial_int),
+        "serial_hex": certificate.serial_number.hex,
+        "serial_dec": certificate.serial_number.decimal,
         "not_after": certificate.not_after,
     }
 
@@ -89,11 +65,11 @@ def revocation_done(certificate: Certificate) -> OutboxMessage:
         | {
             "revoked_at": certificate.revoked_at,
             "reason": reason,
-            "reason_label": REASON_LABELS.get(reason, reason),
+            "reason_label": reason_label(reason),
             "can_issue_next": reason != "superseded",
         }
-        # When CRL-checking services see it (OCSP answers at once), from the revocation app.
-        | hooks.crl_visibility(certificate)
+        # When CRL-checking services see it (OCSP answers at once).
+        | crl_visibility(certificate)
     )
     return enqueue(
         "revocation_done",
@@ -144,48 +120,14 @@ def pickup_expired(request: Request) -> OutboxMessage | None:
     )
 
 
-def _revoked_because_pickup_expired(certificate: Certificate) -> bool:
-    return Request.objects.filter(
-        kind=RequestKind.REVOKE,
-        target=certificate,
-        idempotency_key__startswith=PICKUP_EXPIRED_KEY,
-    ).exists()
-
-
-def on_request_changed(
-    sender: Any, *, request: Request, from_state: str, to_state: str = "", **kwargs: Any
-) -> None:
-    if not from_state:
-        if request.kind == RequestKind.REVOKE and request.idempotency_key.startswith(
-            PICKUP_EXPIRED_KEY
-        ):
-            return  # the user hears about it once, in the pickup-expired e-mail
-        request_received(request)
-    elif to_state == RequestState.EXPIRED and request.kind == RequestKind.ISSUE:
-        pickup_expired(request)
-
-
-def on_certificate_revoked(sender: Any, *, certificate: Certificate, **kwargs: Any) -> None:
-    if _revoked_because_pickup_expired(certificate):
-        return
-    revocation_done(certificate)
-
-
-def on_certificate_issued(sender: Any, *, certificate: Certificate, **kwargs: Any) -> None:
-    certificate_ready(certificate)
-
-
 def remind_expiring(now: datetime) -> int:
     """Reminders 30 and 7 days before a certificate expires, unless a successor exists."""
     made = 0
     for days in EXPIRY_REMINDERS:
         due = (
-            Certificate.objects.filter(
-                status=CertificateStatus.VALID,
-                not_after__gt=now,
-                not_after__lte=now + timedelta(days=days),
-                superseded_by__isnull=True,
-            )
+            Certificate.objects.live(now=now)
+            .expiring_before(now + timedelta(days=days))
+            .filter(superseded_by__isnull=True)
             .exclude(person__active=False)
             .select_related("person")
         )
@@ -232,18 +174,6 @@ def remind_pickups(now: datetime) -> int:
             )
         made += 1
     return made
-
-
-def stuck_requests(now: datetime, days: int | None = None) -> list[Request]:
-    """Open requests older than ``days`` business days (Japanese calendar), oldest first."""
-    days = days or stuck_business_days()
-    # A cheap calendar-day bound first: N business days are at least N days.
-    candidates = (
-        Request.objects.filter(state__in=OPEN_STATES, created_at__lte=now - timedelta(days=days))
-        .select_related("person", "profile")
-        .order_by("created_at")
-    )
-    return [r for r in candidates if now >= add_business_days(r.created_at, days)]
 
 
 def alert_stuck(now: datetime) -> int:

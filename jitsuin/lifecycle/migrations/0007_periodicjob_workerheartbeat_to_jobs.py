@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('lifecycle', '0004_worker_heartbeat'),
+        ('lifecycle', '0006_one_serial_spelling'),
         ('jobs', '0001_initial'),
     ]
 

@@ -14,12 +14,12 @@ from django.utils import timezone
 
 from jitsuin.authorities.keys import key_store
 from jitsuin.authorities.models import Authority
+from jitsuin.authorities.publishing import periodic
+from jitsuin.authorities.publishing.models import OcspResponse
+from jitsuin.authorities.publishing.ocsp_signing import reset_process_caches
 from jitsuin.authorities.services import certificate_of, revoke_authority
-from jitsuin.revocation import periodic, responder
-from jitsuin.revocation.models import OcspResponse
-
-from .factories import issue, revoke
-from .lint import pkilint
+from tests.revocation.factories import issue, revoke
+from tests.revocation.lint import pkilint
 
 pytestmark = pytest.mark.django_db
 DER = serialization.Encoding.DER
@@ -83,7 +83,7 @@ def test_ocsp_is_answered_with_every_ca_key_gone(client, pki):
     for authority in (pki.root, pki.current, pki.old):
         key_store().destroy(authority.key_ref)
         assert not key_store().exists(authority.key_ref)
-    responder.forget_caches()
+    reset_process_caches()
 
     good = ocsp.OCSPCertStatus.GOOD
     bad = ocsp.OCSPCertStatus.REVOKED
@@ -116,13 +116,13 @@ def _issuer_hashes(authority: Authority) -> tuple[bytes, bytes]:
 
 def test_a_root_made_before_roots_had_a_responder_gets_one_on_the_periodic_refresh(client, pki):
     Authority.objects.filter(pk=pki.root.pk).update(ocsp_key_ref="", ocsp_certificate_der=None)
-    responder.forget_caches()
+    reset_process_caches()
     # Until then the web side never falls back to the root's key: stored answers or tryLater.
     live = _post(client, _about(certificate_of(pki.current), pki.root, nonce=b"x" * 16))
     assert live.response_status == ocsp.OCSPResponseStatus.TRY_LATER
     renewed = periodic.renew_responders(timezone.now())
     assert [a.pk for a in renewed] == [pki.root.pk]
-    responder.forget_caches()
+    reset_process_caches()
     response = _post(client, _about(certificate_of(pki.current), pki.root, nonce=b"y" * 16))
     assert response.certificate_status == ocsp.OCSPCertStatus.GOOD
     assert _signed_by(response, _responder_certificate(pki.root))
@@ -132,7 +132,7 @@ def test_a_root_made_before_roots_had_a_responder_gets_one_on_the_periodic_refre
 def test_revoking_an_intermediate_gives_a_root_without_responder_one(pki):
     Authority.objects.filter(pk=pki.root.pk).update(ocsp_key_ref="", ocsp_certificate_der=None)
     revoke_authority(pki.old.name, reason="superseded", actor="test")
-    stored = OcspResponse.objects.get(issuer=pki.root, serial=f"{int(pki.old.serial, 16):x}")
+    stored = OcspResponse.objects.get(issuer=pki.root, serial=pki.old.serial)
     response = ocsp.load_der_ocsp_response(bytes(stored.der))
     assert response.certificate_status == ocsp.OCSPCertStatus.REVOKED
     assert _signed_by(response, _responder_certificate(pki.root))

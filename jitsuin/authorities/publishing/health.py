@@ -18,11 +18,11 @@ from django.utils import timezone
 from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority
+from jitsuin.authorities.publishing.models import OcspResponse, PublishedCrl
+from jitsuin.authorities.publishing.settings import timings
 from jitsuin.config import current
 from jitsuin.notify import services as notify
-from jitsuin.notify.events import helpdesk_language
-from jitsuin.revocation.models import OcspResponse, PublishedCrl
-from jitsuin.revocation.settings import timings
+from jitsuin.notify.services import helpdesk_language
 
 logger = logging.getLogger("jitsuin.revocation")
 STALE_EVENT = "revocation_data_stale"

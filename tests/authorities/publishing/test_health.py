@@ -4,12 +4,12 @@ import pytest
 from django.utils import timezone
 
 from jitsuin.audit.models import AuditEvent
+from jitsuin.authorities.publishing import crl as publishing
+from jitsuin.authorities.publishing import health, periodic
+from jitsuin.authorities.publishing.models import PublishedCrl
+from jitsuin.authorities.publishing.settings import timings
 from jitsuin.jobs.periodic import registered
-from jitsuin.revocation import health, periodic, publishing
-from jitsuin.revocation.models import PublishedCrl
-from jitsuin.revocation.settings import timings
-
-from .factories import issue
+from tests.revocation.factories import issue
 
 pytestmark = pytest.mark.django_db
 
@@ -91,8 +91,8 @@ def test_staff_get_one_stale_crl_email_a_day_in_both_languages(pki):
 
 
 def test_stale_ocsp_responses_are_one_email_a_day(pki):
+    from jitsuin.authorities.publishing.models import OcspResponse
     from jitsuin.notify.models import OutboxMessage
-    from jitsuin.revocation.models import OcspResponse
 
     now = timezone.now()
     publishing.refresh_crls(now)

@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from jitsuin.lifecycle.models import Certificate
-from jitsuin.revocation.lookup import serial_spellings
+from jitsuin.pki.names import Serial
 
 logger = logging.getLogger("jitsuin.revocation")
 
@@ -94,5 +94,5 @@ def flush() -> int:
 
 
 def _certificates(issuer_id: int, serials: list[str]) -> QuerySet[Certificate]:
-    spellings = {s for serial in serials for s in serial_spellings(int(serial, 16))}
-    return Certificate.objects.filter(issuer_id=issuer_id, serial__in=spellings)
+    stored = {Serial.parse(serial).db for serial in serials}
+    return Certificate.objects.filter(issuer_id=issuer_id, serial__in=stored)

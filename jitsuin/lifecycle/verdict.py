@@ -16,18 +16,18 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.x509 import verification
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from jitsuin.authorities.models import Authority, Role
 from jitsuin.authorities.services import certificate_of
 from jitsuin.config import current as current_config
+from jitsuin.lifecycle.lookup import certificate_for, child_authority_for
 from jitsuin.lifecycle.models import CertificateStatus
+from jitsuin.lifecycle.reasons import reason_label
+from jitsuin.pki import relying_party
 from jitsuin.pki.errors import NotACertificate, WrongPin
 from jitsuin.pki.loading import fingerprint_sha256, load_certificates
-from jitsuin.pki.names import serial_hex
+from jitsuin.pki.names import Serial
 from jitsuin.pki.pkcs12 import open_pkcs12_certificates_isolated
-from jitsuin.revocation import online as online_checks
-from jitsuin.revocation.lookup import certificate_for, serial_spellings
 
 EXPIRING_SOON = timedelta(days=30)
 PKCS12_OPEN_TIMEOUT = 10.0  # seconds; the cost cap keeps honest files far below it
@@ -40,19 +40,6 @@ class Status(enum.StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     ISSUER_REVOKED = "issuer_revoked"
     UNKNOWN_ISSUER = "unknown_issuer"
-
-
-REASON_TEXT = {
-    "unspecified": gettext_lazy("unspecified"),
-    "keyCompromise": gettext_lazy("key compromise"),
-    "cACompromise": gettext_lazy("CA compromise"),
-    "affiliationChanged": gettext_lazy("affiliation changed"),
-    "superseded": gettext_lazy("superseded by a new certificate"),
-    "cessationOfOperation": gettext_lazy("no longer used"),
-    "certificateHold": gettext_lazy("on hold"),
-    "privilegeWithdrawn": gettext_lazy("privilege withdrawn"),
-    "aACompromise": gettext_lazy("AA compromise"),
-}
 
 
 @dataclass(frozen=True)
@@ -73,7 +60,7 @@ class Verdict:
     fingerprint_sha256: str = ""
     issuer_name: str = ""  # the jitsuin CA that issued it, when known
     sources: tuple[str, ...] = ()
-    online: tuple[online_checks.Finding, ...] = field(default=())
+    online: tuple[relying_party.Finding, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
@@ -169,7 +156,7 @@ def _facts(leaf: x509.Certificate, now: datetime) -> _Facts:
         if row.status == CertificateStatus.REVOKED and row.revoked_at and row.revoked_at <= now:
             return _Facts(Status.REVOKED, row.revoked_at, row.revocation_reason, issuer)
     else:
-        child = Authority.objects.filter(parent=issuer, serial__in=serial_spellings(serial)).first()
+        child = child_authority_for(issuer, serial)
         if child is not None and child.revoked_at is not None and child.revoked_at <= now:
             return _Facts(Status.REVOKED, child.revoked_at, child.revocation_reason, issuer)
     for ca in chain:
@@ -185,7 +172,7 @@ def _facts(leaf: x509.Certificate, now: datetime) -> _Facts:
     return _Facts(Status.VALID, ca=issuer)
 
 
-def _merge_online(facts: _Facts, findings: list[online_checks.Finding]) -> _Facts:
+def _merge_online(facts: _Facts, findings: list[relying_party.Finding]) -> _Facts:
     """A relying party that fetched CRLs or OCSP and saw a revocation wins over the database."""
     if facts.status in (Status.REVOKED, Status.ISSUER_REVOKED):
         return facts
@@ -197,7 +184,7 @@ def _merge_online(facts: _Facts, findings: list[online_checks.Finding]) -> _Fact
 
 
 def _texts(facts: _Facts, leaf: x509.Certificate, now: datetime) -> tuple[str, str]:
-    reason = str(REASON_TEXT.get(facts.reason, facts.reason or REASON_TEXT["unspecified"]))
+    reason = str(reason_label(facts.reason))
     ca_name = facts.ca.name if facts.ca else ""
     if facts.status == Status.VALID:
         message = _("This certificate is valid until %(date)s.") % {
@@ -256,7 +243,7 @@ def check_certificate(
     now: datetime | None = None,
     lang: str = "ja",
     online: bool = False,
-    fetch: online_checks.Fetch | None = None,
+    fetch: relying_party.Fetch | None = None,
 ) -> Verdict:
     """valid / revoked / expired / not_yet_valid / issuer_revoked / unknown_issuer, in ``lang``.
 
@@ -268,10 +255,10 @@ def check_certificate(
     leaf = certificates[0]
     facts = _facts(leaf, now)
     sources = ["jitsuin"] if facts.status != Status.UNKNOWN_ISSUER or facts.ca else []
-    findings: list[online_checks.Finding] = []
+    findings: list[relying_party.Finding] = []
     if online:
         issuers = [certificate_of(a) for a in _chain(facts.ca)] if facts.ca else certificates[1:]
-        findings = online_checks.check_online(leaf, issuers, now=now, fetch=fetch)
+        findings = relying_party.check_online(leaf, issuers, now=now, fetch=fetch)
         facts = _merge_online(facts, findings)
         sources += sorted({f.source for f in findings if f.ok})
     with translation.override(lang):
@@ -284,7 +271,7 @@ def check_certificate(
         advice=advice,
         revoked_at=facts.revoked_at,
         reason=facts.reason,
-        serial_hex=serial_hex(leaf.serial_number),
+        serial_hex=Serial(leaf.serial_number).hex,
         serial_decimal=str(leaf.serial_number),
         subject=leaf.subject.rfc4514_string(),
         issuer=leaf.issuer.rfc4514_string(),

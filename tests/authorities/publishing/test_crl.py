@@ -5,14 +5,14 @@ from cryptography import x509
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from jitsuin.authorities.publishing import crl as publishing
+from jitsuin.authorities.publishing import ocsp_status
+from jitsuin.authorities.publishing.models import PendingPublication, PublishedCrl
+from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import certificate_of, revoke_authority
 from jitsuin.pki.ocsp import CertStatus
-from jitsuin.revocation import publishing, responder
-from jitsuin.revocation.models import PendingPublication, PublishedCrl
-from jitsuin.revocation.settings import timings
-
-from .factories import issue, revoke
-from .lint import pkilint
+from tests.revocation.factories import issue, revoke
+from tests.revocation.lint import pkilint
 
 pytestmark = pytest.mark.django_db
 
@@ -132,7 +132,7 @@ def test_a_revocation_reaches_each_kind_of_relying_party_when_promised(pki):
     item = revoke(issue(pki.current), at=now)
     serial = item.serial_int
     # OCSP clients: at once.
-    status = responder.status_of(pki.current.pk, serial, now)
+    status = ocsp_status.status_of(pki.current.pk, serial, now)
     assert status.status == CertStatus.REVOKED and status.revoked_at == now
     # The CRL listing it: published when its pending publication falls due, not before.
     due = PendingPublication.objects.get(authority=pki.current).due_at

@@ -1,5 +1,6 @@
-"""The revocation app's periodic job: CRLs due, OCSP responses near nextUpdate, sightings,
-staleness alerts. Run every minute as the job ``revocation.refresh`` (jitsuin/jobs/schedule.py)."""
+"""Publishing's periodic job: scheduled CA revocations, responders near expiry, CRLs due, OCSP
+responses near nextUpdate, sightings, staleness alerts. Run every minute as the job
+``revocation.refresh`` (jitsuin/jobs/schedule.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from datetime import datetime, timedelta
 from cryptography import x509
 
 from jitsuin.authorities.models import Authority, AuthorityStatus
+from jitsuin.authorities.publishing import crl, health
+from jitsuin.authorities.publishing.ocsp_signing import refresh_responses, reset_process_caches
 from jitsuin.authorities.services import (
     apply_scheduled_revocations,
     ensure_ocsp_signer,
     renew_ocsp_signer,
 )
+from jitsuin.lifecycle import sightings
 from jitsuin.pki.clock import FixedClock
-from jitsuin.revocation import health, publishing, responder, sightings
 
 # Delegated responder certificates live 90 days; renew well before a relying party notices.
 RENEW_RESPONDER_BEFORE = timedelta(days=30)
@@ -34,14 +37,14 @@ def renew_responders(now: datetime) -> list[Authority]:
         if certificate.not_valid_after_utc - now < RENEW_RESPONDER_BEFORE:
             renewed.append(renew_ocsp_signer(authority, clock=FixedClock(now)))
     if renewed:
-        responder.forget_caches()
+        reset_process_caches()
     return renewed
 
 
 def refresh(now: datetime) -> None:
     apply_scheduled_revocations(now)
     renew_responders(now)
-    publishing.refresh_crls(now)
-    responder.refresh_responses(now)
+    crl.refresh_crls(now)
+    refresh_responses(now)
     sightings.flush()
     health.alert_staff(now)

@@ -1,4 +1,7 @@
-"""What jitsuin publishes for relying services: CRLs and pre-signed OCSP responses."""
+"""What jitsuin publishes for relying services: CRLs and pre-signed OCSP responses.
+
+These models belonged to the revocation app; their tables keep its names (``db_table``).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ class PublishedCrl(models.Model):
     objects = PublishedCrlQuerySet.as_manager()
 
     class Meta:
+        db_table = "revocation_publishedcrl"
         ordering = ["authority", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["authority", "number"], name="unique_crl_number")
@@ -50,6 +54,9 @@ class PendingPublication(models.Model):
     due_at = models.DateTimeField(db_index=True)
     changes = models.PositiveIntegerField(default=1)
 
+    class Meta:
+        db_table = "revocation_pendingpublication"
+
     def __str__(self) -> str:
         return f"pending CRL of {self.authority_id} due {self.due_at:%Y-%m-%d %H:%M:%S}"
 
@@ -64,7 +71,7 @@ class OcspResponse(models.Model):
     """A pre-signed OCSP response for (issuer, serial) with a SHA-1 CertID (RFC 5019)."""
 
     issuer = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="ocsp_responses")
-    # Lower-case hex without leading zeros: f"{serial:x}".
+    # Serial(...).db, as Certificate.serial and Authority.serial: one exact match.
     serial = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=OcspStatus.choices)
     der = models.BinaryField()
@@ -72,6 +79,7 @@ class OcspResponse(models.Model):
     next_update = models.DateTimeField(db_index=True)
 
     class Meta:
+        db_table = "revocation_ocspresponse"
         constraints = [
             models.UniqueConstraint(fields=["issuer", "serial"], name="unique_ocsp_response")
         ]

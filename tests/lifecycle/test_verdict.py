@@ -4,12 +4,16 @@ import pytest
 from django.utils import timezone
 
 from jitsuin.authorities.services import revoke_authority
+from jitsuin.lifecycle.verdict import check_certificate
 from jitsuin.pki.errors import NotACertificate, WrongPin
-from jitsuin.revocation.check import check_certificate
-
-from .factories import issue, issue_expired, revoke
+from tests.revocation.factories import issue, issue_expired, make_hierarchy, revoke
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pki(db):  # type: ignore[no-untyped-def]
+    return make_hierarchy()
 
 
 def test_a_fresh_certificate_is_valid_in_japanese_and_english(pki):

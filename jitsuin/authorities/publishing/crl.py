@@ -21,12 +21,13 @@ from django_tasks import task
 
 from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority
+from jitsuin.authorities.publishing.models import PendingPublication, PublishedCrl
+from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import signer_for
-from jitsuin.lifecycle.models import Certificate, CertificateStatus
+from jitsuin.lifecycle.models import Certificate
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.crl import RevokedEntry, build_crl, parse_reason
-from jitsuin.revocation.models import PendingPublication, PublishedCrl
-from jitsuin.revocation.settings import timings
+from jitsuin.pki.names import Serial
 
 logger = logging.getLogger("jitsuin.revocation")
 
@@ -47,19 +48,17 @@ def reason_flag(name: str) -> x509.ReasonFlags | None:
 def crl_entries(authority: Authority, now: datetime) -> Iterator[RevokedEntry]:
     """Every revocation of ``authority`` in effect at ``now``: certificates and child CAs."""
     revoked = (
-        Certificate.objects.filter(
-            issuer=authority, status=CertificateStatus.REVOKED, revoked_at__lte=now
-        )
+        Certificate.objects.for_crl(authority, now=now)
         .values_list("serial", "revoked_at", "revocation_reason")
         .iterator(chunk_size=5000)
     )
     for serial, revoked_at, reason in revoked:
-        yield RevokedEntry(int(serial, 16), revoked_at, reason_flag(reason))
+        yield RevokedEntry(Serial.parse(serial).value, revoked_at, reason_flag(reason))
     children = Authority.objects.filter(parent=authority, revoked_at__lte=now).values_list(
         "serial", "revoked_at", "revocation_reason"
     )
     for serial, revoked_at, reason in children:
-        yield RevokedEntry(int(serial, 16), revoked_at, reason_flag(reason))
+        yield RevokedEntry(Serial.parse(serial).value, revoked_at, reason_flag(reason))
 
 
 def _next_future_revocation(authority: Authority, now: datetime) -> datetime | None:
@@ -213,10 +212,6 @@ def refresh_crls(now: datetime | None = None) -> list[PublishedCrl]:
     return published
 
 
-def latest_crl(authority: Authority) -> PublishedCrl | None:
-    return PublishedCrl.objects.latest_for(authority)
-
-
 class NotYetPublished(Exception):
     """A CA has no CRL yet. Its first one is scheduled for the worker to sign: the web side
     never holds a CA key."""
@@ -226,12 +221,12 @@ class NotYetPublished(Exception):
         self.authorities = authorities
 
 
-def published_crl(authority: Authority, *, now: datetime | None = None) -> PublishedCrl:
+def latest_published_crl(authority: Authority, *, now: datetime | None = None) -> PublishedCrl:
     """The newest CRL of ``authority`` as published, never signing one (for the web side).
 
     With none yet, its publication is scheduled at once and NotYetPublished raised.
     """
-    row = latest_crl(authority)
+    row = PublishedCrl.objects.latest_for(authority)
     if row is None:
         now = now or timezone.now()
         schedule_publication(authority, now=now, due_at=now)
@@ -255,7 +250,7 @@ def published_bundle(*, now: datetime | None = None) -> CrlBundle:
     authorities = sorted(Authority.objects.all(), key=lambda a: (a.role != "root", a.not_before))
     pems, pending = [], []
     for authority in authorities:
-        row = latest_crl(authority)
+        row = PublishedCrl.objects.latest_for(authority)
         if row is None:
             schedule_publication(authority, now=now, due_at=now)
             pending.append(authority)
@@ -264,9 +259,10 @@ def published_bundle(*, now: datetime | None = None) -> CrlBundle:
     return CrlBundle(pem="".join(pems), pending=pending)
 
 
-def current_crl(authority: Authority, *, now: datetime | None = None) -> PublishedCrl:
-    """The newest CRL of ``authority``, signed on the spot when none was published yet."""
-    return latest_crl(authority) or publish_crl(authority, now=now)
+def latest_crl_or_sign(authority: Authority, *, now: datetime | None = None) -> PublishedCrl:
+    """The newest CRL of ``authority``, signed on the spot when none was published yet (CLI and
+    start-up only: the web side uses ``latest_published_crl``)."""
+    return PublishedCrl.objects.latest_for(authority) or publish_crl(authority, now=now)
 
 
 def next_crl_update(authority: Authority, *, now: datetime | None = None) -> datetime | None:
@@ -292,7 +288,7 @@ def next_crl_update(authority: Authority, *, now: datetime | None = None) -> dat
 
 
 def crl_visibility(certificate: Certificate) -> dict[str, Any]:
-    """For notify's revocation e-mail (provided through ``jitsuin.notify.hooks``): when
+    """For the revocation e-mail (provided through ``jitsuin.notify.hooks``): when
     CRL-checking services see the revocation, or else "within N hours" (the CRL validity)."""
     crl_by = next_crl_update(certificate.issuer, now=certificate.revoked_at)
     hours = int(timings().crl_validity.total_seconds() // 3600)
@@ -307,4 +303,4 @@ def crl_pem(row: PublishedCrl) -> str:
 def crl_bundle_pem(*, now: datetime | None = None) -> str:
     """Every CA's current CRL in PEM, roots first (FreeRADIUS check_crl needs all of them)."""
     authorities = sorted(Authority.objects.all(), key=lambda a: (a.role != "root", a.not_before))
-    return "".join(crl_pem(current_crl(a, now=now)) for a in authorities)
+    return "".join(crl_pem(latest_crl_or_sign(a, now=now)) for a in authorities)

@@ -1,0 +1,77 @@
+"""What publishing does when a certificate or a CA changes state; called by name from
+``lifecycle.certificates`` and ``authorities.services.revoke_authority``. It runs inside the
+caller's transaction and writes only publishing rows: a re-signed OCSP response and a pending
+CRL publication."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from jitsuin.authorities.models import Authority
+from jitsuin.authorities.publishing import ocsp_store
+from jitsuin.authorities.publishing.crl import schedule_publication
+from jitsuin.authorities.publishing.ocsp_signing import (
+    NoResponder,
+    presign,
+    presign_certificate,
+    reset_process_caches,
+    sign,
+)
+from jitsuin.authorities.publishing.ocsp_status import issuers
+from jitsuin.authorities.services import certificate_of
+from jitsuin.lifecycle.models import Certificate, CertificateStatus
+from jitsuin.pki.keystore import KeyStoreError
+from jitsuin.pki.names import Serial
+from jitsuin.pki.ocsp import CertStatus, SingleStatus, cert_id_for
+
+
+def certificate_issued(certificate: Certificate) -> None:
+    """``certificate`` was just issued: sign and store its ``good`` OCSP answer."""
+    now = timezone.now()
+    if not _presign_new(certificate, now):
+        presign_certificate(certificate, now=now)
+
+
+def _presign_new(certificate: Certificate, now: datetime) -> bool:
+    """The issuance fast path: the certificate row was just handed to us, so its status is
+    known without reading it back. Only the common case (a valid certificate under a CA whose
+    responder exists and that is not revoked) is handled here; False leaves anything else to
+    ``presign_certificate``."""
+    authority = certificate.issuer
+    if certificate.status != CertificateStatus.VALID or not authority.ocsp_key_ref:
+        return False
+    if issuers.revoked_ancestor(authority.pk, now) is not None:
+        return False
+    serial = certificate.serial_int
+    good = SingleStatus(CertStatus.GOOD)
+    cert_id = cert_id_for(serial, certificate_of(authority))
+    try:
+        der, _ = sign(authority, cert_id, now, status=good)
+    except (KeyStoreError, NoResponder):
+        return False  # renewed by another process: the slow path re-reads the authority
+    ocsp_store.store(authority.pk, Serial(serial).db, good.status, der, now)
+    return True
+
+
+def certificate_revoked(certificate: Certificate) -> None:
+    """``certificate`` was just revoked: re-sign its OCSP answer, schedule its CA's CRL."""
+    now = timezone.now()
+    presign_certificate(certificate, now=now)
+    schedule_publication(certificate.issuer_id, now=now)
+
+
+def authority_revoked(authority: Authority) -> None:
+    """``authority`` was revoked (now or from a future ``revoked_at``): forget this process's
+    caches, schedule the parent's CRL, and re-sign the parent's answer about it if in effect."""
+    now = timezone.now()
+    reset_process_caches()
+    if authority.parent_id is None or authority.revoked_at is None:
+        return
+    effective = authority.revoked_at <= now
+    schedule_publication(
+        authority.parent_id, now=now, due_at=None if effective else authority.revoked_at
+    )
+    if effective:
+        presign(authority.parent, Serial.parse(authority.serial).value, now=now)

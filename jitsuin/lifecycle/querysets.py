@@ -1,0 +1,89 @@
+"""Domain names for the questions asked of certificates and requests.
+
+Every time-dependent question takes ``now=`` (django-ca's habit): the caller owns the clock.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import Q
+
+from jitsuin.lifecycle.choices import OPEN_STATES, CertificateStatus, RequestKind
+from jitsuin.workdays import DEFAULT_CALENDAR, add_business_days
+
+if TYPE_CHECKING:
+    from jitsuin.authorities.models import Authority
+
+
+class CertificateQuerySet(models.QuerySet[Any]):
+    def valid(self, *, now: datetime) -> CertificateQuerySet:
+        """Not revoked, and ``now`` lies inside the validity period."""
+        return self.filter(status=CertificateStatus.VALID, not_before__lte=now, not_after__gt=now)
+
+    def live(self, *, now: datetime) -> CertificateQuerySet:
+        """Neither revoked nor expired at ``now`` (it may not have started yet)."""
+        return self.filter(status=CertificateStatus.VALID, not_after__gt=now)
+
+    def revoked(self, *, now: datetime) -> CertificateQuerySet:
+        """Revoked at or before ``now``."""
+        return self.filter(status=CertificateStatus.REVOKED, revoked_at__lte=now)
+
+    def expiring_before(self, when: datetime) -> CertificateQuerySet:
+        """Expired at or before ``when`` (combine with ``live`` for "still valid until then")."""
+        return self.filter(not_after__lte=when)
+
+    def for_crl(self, issuer: Authority, *, now: datetime) -> CertificateQuerySet:
+        """The certificates ``issuer``'s CRL at ``now`` lists."""
+        return self.filter(issuer=issuer).revoked(now=now)
+
+
+class RequestQuerySet(models.QuerySet[Any]):
+    def open(self) -> RequestQuerySet:
+        """Not yet settled: queued, waiting, processing or failed (a retry is possible)."""
+        return self.filter(state__in=OPEN_STATES)
+
+    def open_revocations(self) -> RequestQuerySet:
+        return self.open().filter(kind=RequestKind.REVOKE)
+
+    def open_issues(self) -> RequestQuerySet:
+        return self.open().filter(kind=RequestKind.ISSUE)
+
+    def stuck(self, *, now: datetime, business_days: int) -> RequestQuerySet:
+        """Open requests made ``business_days`` business days or more before ``now``.
+
+        Exactly ``now >= add_business_days(created_at, business_days)``, written as SQL.
+        """
+        return self.open().filter(made_business_days_ago(now, business_days))
+
+
+def made_business_days_ago(now: datetime, days: int, field: str = "created_at") -> Q:
+    """``field`` lies at least ``days`` business days before ``now`` (Japanese calendar).
+
+    ``add_business_days`` keeps the time of day, so a day whose deadline is today counts up
+    to ``now``'s time of day, and every earlier-closing day counts whole.
+    """
+    calendar = DEFAULT_CALENDAR
+    local_now = now.astimezone(calendar.timezone)
+    today = local_now.date()
+
+    def start_of(day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=calendar.timezone)
+
+    condition = Q()
+    day = today
+    while True:
+        deadline = add_business_days(day, days, calendar=calendar)
+        if deadline < today:
+            # Every earlier day's deadline is earlier still: whole days from here back.
+            return condition | Q(**{f"{field}__lt": start_of(day + timedelta(days=1))})
+        if deadline == today:
+            condition |= Q(
+                **{
+                    f"{field}__gte": start_of(day),
+                    f"{field}__lte": datetime.combine(day, local_now.timetz()),
+                }
+            )
+        day -= timedelta(days=1)
