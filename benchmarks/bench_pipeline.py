@@ -126,8 +126,8 @@ def _pipeline_run(n: int, run: str, *, pool_size: int) -> dict[str, float]:
     used, no more (keys made ahead by an earlier round) and no less (keys made ahead for
     the next one)."""
     from jitsuin.lifecycle.models import Person, Request, RequestState
+    from jitsuin.lifecycle.pipeline_worker import PipelineWorker
     from jitsuin.lifecycle.services import default_profile, request_issue
-    from jitsuin.lifecycle.worker import PipelineWorker
 
     profile = default_profile()
     people = [

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "jitsuin.jobs",
     "jitsuin.audit",
     "jitsuin.notify",
     "jitsuin.access",

@@ -1,14 +1,14 @@
 """Checkpoints of the audit chain on a schedule, and e-mailed to the audit address.
 
-Registered with the pipeline's scheduler (``jitsuin.lifecycle.periodic``) in
-``AuditConfig.ready()``: the job looks every minute whether a checkpoint is due
-(``checkpoints.due``). ``jitsuin audit checkpoint`` writes one on demand.
+Run by the workers' scheduler as the job ``audit.checkpoint`` (``jitsuin/jobs/schedule.py``):
+it looks every minute whether a checkpoint is due (``checkpoints.due``).
+``jitsuin audit checkpoint`` writes one on demand.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 
@@ -17,8 +17,6 @@ from jitsuin.config import current
 from jitsuin.notify.services import BILINGUAL, enqueue
 
 log = logging.getLogger(__name__)
-
-EVERY = timedelta(minutes=1)
 
 
 def checkpoint(now: datetime) -> checkpoints.Checkpoint | None:

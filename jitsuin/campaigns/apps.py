@@ -1,10 +1,6 @@
 """CA switchover campaigns: plan, migrate, remind, track, revoke the old intermediate."""
 
-from datetime import timedelta
-
 from django.apps import AppConfig
-
-TICK_EVERY = timedelta(minutes=5)
 
 
 class CampaignsConfig(AppConfig):
@@ -13,13 +9,11 @@ class CampaignsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from jitsuin.campaigns.periodic import health, tick
+        from jitsuin.campaigns.periodic import health
         from jitsuin.campaigns.queries import retirement_deadlines
         from jitsuin.health import register_check
         from jitsuin.lifecycle.overlap import register_deadline_source
-        from jitsuin.lifecycle.periodic import register
 
-        register("campaigns", TICK_EVERY, tick)
         register_check("campaigns", health)
         # Under overlap, a superseded certificate of a retiring CA goes at the deadline.
         register_deadline_source(retirement_deadlines)

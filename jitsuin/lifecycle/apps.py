@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 from django.apps import AppConfig
 
 
@@ -9,26 +7,7 @@ class LifecycleConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from jitsuin.config import current
         from jitsuin.health import register_check
-        from jitsuin.lifecycle import housekeeping, notifications, periodic
         from jitsuin.lifecycle.health import pipeline_health
 
-        sweep_every = current().pipeline.sweep_interval
-        housekeeping_every = current().pipeline.housekeeping_interval
-        # The lifecycle e-mails' scans keep the names they had under notify.
-        periodic.register(
-            "notify.remind_expiring", timedelta(hours=1), notifications.remind_expiring
-        )
-        periodic.register(
-            "notify.remind_pickups", timedelta(minutes=30), notifications.remind_pickups
-        )
-        periodic.register("notify.alert_stuck", timedelta(minutes=30), notifications.alert_stuck)
-        periodic.register("lifecycle.sweep", sweep_every, housekeeping.sweep)
-        periodic.register(
-            "lifecycle.expire_pickups", housekeeping_every, housekeeping.expire_pickups
-        )
-        periodic.register(
-            "lifecycle.revoke_superseded", housekeeping_every, housekeeping.revoke_superseded
-        )
         register_check("pipeline", pipeline_health)

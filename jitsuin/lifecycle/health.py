@@ -8,7 +8,8 @@ from typing import Any
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
-from jitsuin.lifecycle.models import PeriodicJob, Request, RequestState, WorkerHeartbeat
+from jitsuin.jobs.models import PeriodicJob, WorkerHeartbeat
+from jitsuin.lifecycle.models import Request, RequestState
 
 # Without a worker the sweep stops running: that is the first thing to notice.
 WORKER_SILENT_AFTER = timedelta(minutes=5)

@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from jitsuin.jobs.models import WorkerHeartbeat
 from jitsuin.lifecycle import notifications, overlap, pickups, transitions
 from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.health import NO_HEARTBEAT_AFTER
@@ -27,7 +28,6 @@ from jitsuin.lifecycle.models import (
     Request,
     RequestKind,
     RequestState,
-    WorkerHeartbeat,
 )
 from jitsuin.lifecycle.pipeline import settings as pipeline_settings
 from jitsuin.lifecycle.services import request_revoke

@@ -8,8 +8,3 @@ class NotifyConfig(AppConfig):
     label = "notify"
     default_auto_field = "django.db.models.BigAutoField"
     verbose_name = "Notifications"
-
-    def ready(self) -> None:
-        from jitsuin.notify import periodic
-
-        periodic.register_jobs()

@@ -12,9 +12,7 @@ class RevocationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from jitsuin.authorities.publishing import health, periodic
+        from jitsuin.authorities.publishing import health
         from jitsuin.health import register_check
-        from jitsuin.lifecycle import periodic as lifecycle_periodic
 
-        lifecycle_periodic.register("revocation.refresh", periodic.EVERY, periodic.refresh)
         register_check("revocation", health.health_check)

@@ -17,7 +17,7 @@ from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.campaigns import mailing, periodic, preflight, services
 from jitsuin.campaigns.banner import banner_for
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask, TaskState
-from jitsuin.lifecycle.worker import PipelineWorker
+from jitsuin.lifecycle.pipeline_worker import PipelineWorker
 from jitsuin.notify.models import OutboxMessage
 from tests.campaigns import factories as f
 from tests.revocation.lint import pkilint

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from jitsuin.lifecycle.models import Request, RequestState
+from jitsuin.lifecycle.pipeline_worker import PipelineWorker
 from jitsuin.lifecycle.services import request_issue
-from jitsuin.lifecycle.worker import PipelineWorker
 from tests.lifecycle.conftest import key, make_person
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from jitsuin.lifecycle import periodic
+from jitsuin.jobs import periodic
+from jitsuin.jobs.models import WorkerHeartbeat
 from jitsuin.lifecycle.health import pipeline_health
-from jitsuin.lifecycle.models import WorkerHeartbeat
 from jitsuin.lifecycle.services import request_issue
 from tests.lifecycle.conftest import key
 

@@ -11,8 +11,8 @@ from django_tasks_db.models import DBTaskResult
 
 from jitsuin.lifecycle.housekeeping import sweep
 from jitsuin.lifecycle.models import Certificate, Request, RequestKind, RequestState, RolloverPolicy
+from jitsuin.lifecycle.pipeline_worker import PipelineWorker
 from jitsuin.lifecycle.services import cancel_request, request_issue, request_revoke
-from jitsuin.lifecycle.worker import PipelineWorker
 from tests.chaos.connector import chaos
 from tests.lifecycle.conftest import key, run_pipeline
 

@@ -168,13 +168,14 @@ def test_fifty_concurrent_submissions_make_one_request_and_one_certificate(ca_hi
 
 def test_in_process_worker_of_serve_works_beside_the_web_thread(ca_hierarchy):
     """`jitsuin serve` runs the worker in a thread: no deadlock with writes from other threads."""
-    from jitsuin.lifecycle.worker import start_background_worker, stop_background_worker
+    from jitsuin.jobs.worker import start_background_worker, stop_background_worker
+    from jitsuin.lifecycle.pipeline_worker import PipelineWorker
 
     people = [make_person(f"web{n}") for n in range(6)]
-    thread = start_background_worker(interval=0.05)
+    thread = start_background_worker(PipelineWorker, interval=0.05)
     try:
         assert thread is not None and thread.is_alive()
-        assert start_background_worker() is thread  # one per process
+        assert start_background_worker(PipelineWorker) is thread  # one per process
         for person in people:  # the "web thread" writes while the worker writes
             request_issue(person, actor=f"user:{person.uid}", idempotency_key=key())
         wait_for(

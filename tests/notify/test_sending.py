@@ -10,9 +10,9 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from jitsuin.audit.models import AuditEvent
+from jitsuin.jobs.periodic import registered
 from jitsuin.lifecycle import notifications, transitions
 from jitsuin.lifecycle.models import Pickup
-from jitsuin.lifecycle.periodic import registered
 from jitsuin.notify.models import OutboxMessage, OutboxState
 from jitsuin.notify.sending import RETRY_DELAYS, send_due
 from jitsuin.notify.services import enqueue, resend

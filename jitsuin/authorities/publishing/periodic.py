@@ -1,6 +1,6 @@
 """Publishing's periodic job: scheduled CA revocations, responders near expiry, CRLs due, OCSP
-responses near nextUpdate, sightings, staleness alerts. Registered with
-jitsuin.lifecycle.periodic in AuthoritiesConfig.ready()."""
+responses near nextUpdate, sightings, staleness alerts. Run every minute as the job
+``revocation.refresh`` (jitsuin/jobs/schedule.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from jitsuin.authorities.services import (
 from jitsuin.lifecycle import sightings
 from jitsuin.pki.clock import FixedClock
 
-EVERY = timedelta(minutes=1)
 # Delegated responder certificates live 90 days; renew well before a relying party notices.
 RENEW_RESPONDER_BEFORE = timedelta(days=30)
 

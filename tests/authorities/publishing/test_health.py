@@ -8,7 +8,7 @@ from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.publishing import health, periodic
 from jitsuin.authorities.publishing.models import PublishedCrl
 from jitsuin.authorities.publishing.settings import timings
-from jitsuin.lifecycle import periodic as lifecycle_periodic
+from jitsuin.jobs.periodic import registered
 from tests.revocation.factories import issue
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def test_staff_are_alerted_once_per_stale_crl(pki):
 
 
 def test_the_periodic_job_is_registered_and_republishes(pki):
-    assert "revocation.refresh" in lifecycle_periodic.registered()
+    assert "revocation.refresh" in registered()
     now = timezone.now()
     periodic.refresh(now)
     assert PublishedCrl.objects.count() == 3

@@ -15,7 +15,8 @@ from jitsuin.authorities.services import init_hierarchy
 from jitsuin.cli.demo import ensure_demo_data
 from jitsuin.cli.server import build_server
 from jitsuin.config import current
-from jitsuin.lifecycle.worker import start_background_worker
+from jitsuin.jobs.worker import start_background_worker
+from jitsuin.lifecycle.pipeline_worker import PipelineWorker
 
 
 class Command(BaseCommand):
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         ensure_demo_data(self.stdout)
         check_kek()
         if not options["no_worker"]:
-            start_background_worker()
+            start_background_worker(PipelineWorker)
         server = build_server(options["host"], options["port"], get_wsgi_application())
         host, port = server.server_address[:2]
         self.stdout.write(

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from jitsuin.authorities.keys import check_kek
 from jitsuin.lifecycle.pipeline import default_worker_id
-from jitsuin.lifecycle.worker import PipelineWorker
+from jitsuin.lifecycle.pipeline_worker import PipelineWorker
 
 
 class Command(BaseCommand):

@@ -1,9 +1,11 @@
-"""Running task workers: `jitsuin worker`, and the in-process worker of `jitsuin serve`.
+"""The task worker of every queue: `jitsuin worker`, and the in-process worker of `jitsuin serve`.
 
 The worker is django-tasks-db's ``Worker`` (claiming a task row with ``SKIP LOCKED`` on
 PostgreSQL, an exclusive transaction on SQLite) plus the periodic scheduler, ticked
 between tasks. Several workers may run: the scheduler elects one runner per job and
-period, and requests are protected by their own lease.
+period. What a worker holds beyond its task (the pipeline's request leases) is given back
+by a subclass's hooks: ``release_orphans`` and ``batch_has_work``
+(``jitsuin.lifecycle.pipeline_worker.PipelineWorker``, the worker the commands run).
 
 A worker outlives its database: a restart, a failover or a dropped connection is an
 outage it waits out with backoff (one log line when it starts, one when it ends), never
@@ -13,29 +15,29 @@ a reason to exit. Each worker writes a heartbeat row; /healthz and the sweep rea
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 
 from django.db import DatabaseError, IntegrityError, close_old_connections, connections
-from django.db.models import Q
 from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 from django_tasks import TaskResultStatus
-from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.management.commands.db_worker import Worker as DbWorker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from jitsuin.config import current
 from jitsuin.dbfaults import in_one_line
-from jitsuin.lifecycle import periodic
-from jitsuin.lifecycle.models import Request, RequestState, WorkerHeartbeat
-from jitsuin.lifecycle.pipeline import default_worker_id, set_worker_id
-from jitsuin.lifecycle.tasks import enqueue_processing
+from jitsuin.jobs import periodic
+from jitsuin.jobs.models import WorkerHeartbeat
 
 logger = logging.getLogger("jitsuin.worker")
 
 # A worker says it is alive this often; /healthz degrades when none has for
-# health.NO_HEARTBEAT_AFTER, and the sweep reaps its tasks (housekeeping.reap_dead_workers).
+# lifecycle.health.NO_HEARTBEAT_AFTER, and the sweep reaps its tasks
+# (lifecycle.housekeeping.reap_dead_workers).
 HEARTBEAT_EVERY = 10.0
 # Backoff while the database is away: 0.5 s, 1 s, 2 s ... at most this.
 OUTAGE_BACKOFF_MAX = 5.0
@@ -47,7 +49,12 @@ def scheduler_interval() -> float:
     return current().pipeline.scheduler_interval.total_seconds()
 
 
-class PipelineWorker(Worker):
+def default_worker_id() -> str:
+    """host:pid:thread, unique among the workers running."""
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:64]
+
+
+class Worker(DbWorker):
     """django-tasks-db's worker loop with the periodic scheduler ticked between tasks."""
 
     def __init__(
@@ -136,52 +143,25 @@ class PipelineWorker(Worker):
                 return None
             raise
 
-    def _batch_has_work(self) -> bool:
-        """In a batch run: is a request still workable now? Re-enqueue it if its task is gone.
-
-        A batch run used to end at the first empty poll; but a poll is empty also while
-        SQLite is locked by another writer (next_task() answers None on a lock error), while
-        the batch has caught up with a producer still queueing, or while a request's only
-        task waits 2 s after finding its row locked ("busy", tasks.BUSY_RETRY). Only the
-        requests decide; a request whose task was lost is enqueued again.
-        """
-        now = timezone.now()
-        workable = Request.objects.filter(
-            Q(state=RequestState.QUEUED) & (Q(not_before__isnull=True) | Q(not_before__lte=now))
-            | Q(state=RequestState.WAITING, not_before__lte=now)
-            | Q(state=RequestState.PROCESSING)
-            & (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        )
-        ids = list(workable.values_list("pk", flat=True)[:500])
-        if not ids:
-            return False
-        if not DBTaskResult.objects.ready().filter(backend_name=self.backend_name).exists():
-            for request_id in ids:
-                enqueue_processing(request_id)
-        return True
+    def batch_has_work(self) -> bool:
+        """In a batch run, after an empty poll: is there work left? Here, no (a subclass
+        that knows its work better says so: a poll is also empty while SQLite is locked)."""
+        return False
 
     def release_orphans(self) -> int:
         """Give back what this worker held when a task was cut off (by a database outage,
         or, for a worker restarted under the same --worker-id, by its death): the loop runs
-        one task at a time, so between tasks no request can be in its hands. Their leases
-        end now and their processing is enqueued again, without waiting for lease + sweep."""
-        now = timezone.now()
+        one task at a time, so between tasks nothing can be in its hands. Here the task row
+        that was cut off is marked failed; a subclass gives back the rest (the number)."""
         if self._in_task is not None:
             DBTaskResult.objects.filter(pk=self._in_task, status=TaskResultStatus.RUNNING).update(
                 status=TaskResultStatus.FAILED,
-                finished_at=now,
-                exception_class_path="jitsuin.lifecycle.worker.Interrupted",
-                traceback="interrupted by a database outage; its request was enqueued again",
+                finished_at=timezone.now(),
+                exception_class_path="jitsuin.jobs.worker.Interrupted",
+                traceback="interrupted by a database outage; the worker gave back what it held",
             )
             self._in_task = None
-        held = Request.objects.filter(state=RequestState.PROCESSING, lease_owner=self.worker_id)
-        ids = list(held.values_list("pk", flat=True))
-        if ids:
-            held.filter(pk__in=ids).update(lease_until=now)
-            for request_id in ids:
-                enqueue_processing(request_id)
-            logger.warning("worker %s: released %s request(s) it held", self.worker_id, len(ids))
-        return len(ids)
+        return 0
 
     def _step(self) -> bool:
         """One poll; False when the worker should stop."""
@@ -199,7 +179,7 @@ class PipelineWorker(Worker):
             # a connection a task broke is replaced.
             _close_broken_connections()
         elif self.batch:
-            if not self._batch_has_work():
+            if not self.batch_has_work():
                 logger.info(
                     "worker %s: batch done, no workable request left (%s tasks run)",
                     self.worker_id,
@@ -231,7 +211,6 @@ class PipelineWorker(Worker):
             time.sleep(0.1)
 
     def run(self) -> None:
-        set_worker_id(self.worker_id)
         logger.info("worker %s started (queues %s)", self.worker_id, ",".join(self.queue_names))
         close_old_connections()
         try:
@@ -282,14 +261,16 @@ def _close_broken_connections() -> None:
 
 
 _background: threading.Thread | None = None
-_background_worker: PipelineWorker | None = None
+_background_worker: Worker | None = None
 _background_stop = threading.Event()
 # A crashed in-process worker is started again after this pause.
 RESTART_AFTER = 2.0
 
 
-def start_background_worker(*, interval: float = 0.5) -> threading.Thread | None:
-    """Start a daemon thread that runs queued tasks and the periodic scheduler.
+def start_background_worker(
+    worker_class: type[Worker], *, interval: float = 0.5
+) -> threading.Thread | None:
+    """Start a daemon thread in which a ``worker_class`` runs queued tasks and the scheduler.
 
     The thread has its own database connection; on SQLite, WAL and IMMEDIATE
     transactions (see settings) let it write while the web threads read and write.
@@ -304,7 +285,7 @@ def start_background_worker(*, interval: float = 0.5) -> threading.Thread | None
     def supervise() -> None:
         global _background_worker
         while not _background_stop.is_set():
-            worker = PipelineWorker(interval=interval, worker_id=worker_id)
+            worker = worker_class(interval=interval, worker_id=worker_id)
             _background_worker = worker
             try:
                 worker.run()

@@ -1,4 +1,4 @@
-"""Periodic jobs: apps register them in ``AppConfig.ready()``; the scheduler runs them when due.
+"""Periodic jobs: the scheduler runs each job of the schedule (``jobs.schedule.JOBS``) when due.
 
 The scheduler claims a job by moving its ``next_run_at`` forward under the row lock of its
 ``PeriodicJob`` row, then runs it outside that transaction. Several workers may tick at
@@ -9,42 +9,37 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from jitsuin.lifecycle.models import PeriodicJob
+from jitsuin.jobs.models import PeriodicJob
+from jitsuin.jobs.schedule import JOBS, JobFunction, PeriodicJobSpec
 
 logger = logging.getLogger("jitsuin.periodic")
 
-JobFunction = Callable[[datetime], object]  # the return value is ignored
+# Jobs added at run time, beside the schedule: tests register their own here.
+_EXTRA: dict[str, PeriodicJobSpec] = {}
 
 
-@dataclass(frozen=True)
-class Job:
-    name: str
-    every: timedelta
-    fn: JobFunction
+def register(name: str, every: timedelta, fn: JobFunction | str) -> None:
+    """Also run ``fn(now)`` about every ``every`` (tests); a name registered again replaces it.
+
+    Production jobs are not registered: they are listed in ``jitsuin.jobs.schedule.JOBS``."""
+    _EXTRA[name] = PeriodicJobSpec(name, every=every, fn=fn)
 
 
-_JOBS: dict[str, Job] = {}
+def unregister(name: str) -> None:
+    _EXTRA.pop(name, None)
 
 
-def register(name: str, every: timedelta, fn: JobFunction) -> None:
-    """Run ``fn(now)`` about every ``every``; registering a name again replaces it."""
-    if every <= timedelta(0):
-        raise ValueError("a periodic job needs a positive interval")
-    _JOBS[name] = Job(name=name, every=every, fn=fn)
+def registered() -> dict[str, PeriodicJobSpec]:
+    """Every job the scheduler runs, by name: the schedule, then those registered."""
+    return {**{job.name: job for job in JOBS}, **_EXTRA}
 
 
-def registered() -> dict[str, Job]:
-    return dict(_JOBS)
-
-
-def _claim(job: Job, now: datetime) -> bool:
+def _claim(job: PeriodicJobSpec, now: datetime) -> bool:
     """True if this caller won the job for the current period."""
     with transaction.atomic():
         rows = PeriodicJob.objects.filter(name=job.name)
@@ -69,17 +64,17 @@ def _claim(job: Job, now: datetime) -> bool:
 
 
 def run_due(now: datetime | None = None, *, names: list[str] | None = None) -> list[str]:
-    """Run every registered job that is due at ``now``; returns the names that ran here."""
+    """Run every job that is due at ``now``; returns the names that ran here."""
     now = now or timezone.now()
     ran = []
-    for job in list(_JOBS.values()):
+    for job in list(registered().values()):
         if names is not None and job.name not in names:
             continue
         if not _claim(job, now):
             continue
         error = ""
         try:
-            job.fn(now)
+            job.function()(now)
         except Exception:
             error = traceback.format_exc(limit=5)
             logger.exception("periodic job %s failed", job.name)

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from jitsuin.lifecycle import periodic
-from jitsuin.lifecycle.models import PeriodicJob
+from jitsuin.jobs import periodic
+from jitsuin.jobs.models import PeriodicJob
 from tests.lifecycle.conftest import T0
 
 
@@ -18,11 +18,11 @@ def job_calls():
     calls = []
     periodic.register("test.job", timedelta(minutes=5), calls.append)
     yield calls
-    periodic._JOBS.pop("test.job", None)
+    periodic.unregister("test.job")
 
 
 def test_the_scheduler_runs_the_registered_jobs_once_per_period(db):
-    # What a worker's tick does (lifecycle.worker): every job registered by the apps.
+    # What a worker's tick does (jobs.worker): every job of the schedule.
     now = timezone.now()
     ran = periodic.run_due(now)
     assert "lifecycle.sweep" in ran and "lifecycle.expire_pickups" in ran
@@ -48,8 +48,8 @@ def test_a_failing_job_is_recorded_and_does_not_stop_the_others(db):
     try:
         ran = periodic.run_due(T0, names=["test.broken", "test.fine"])
     finally:
-        periodic._JOBS.pop("test.broken")
-        periodic._JOBS.pop("test.fine")
+        periodic.unregister("test.broken")
+        periodic.unregister("test.fine")
     assert ran == ["test.broken", "test.fine"] and calls == [T0]
     assert "boom" in PeriodicJob.objects.get(name="test.broken").last_error
 
