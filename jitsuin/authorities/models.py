@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -76,10 +78,81 @@ class Authority(models.Model):
         return self.name
 
 
-# The publishing engine's models (CRLs, pending publications, pre-signed OCSP responses).
-from jitsuin.authorities.publishing.models import (  # noqa: E402, F401
-    OcspResponse,
-    OcspStatus,
-    PendingPublication,
-    PublishedCrl,
-)
+# What the hierarchy publishes for relying services: CRLs and pre-signed OCSP responses.
+# These models belonged to the revocation app; their tables keep its names (db_table).
+
+
+class PublishedCrlQuerySet(models.QuerySet["PublishedCrl"]):
+    def latest_for(self, authority: Authority) -> PublishedCrl | None:
+        return self.filter(authority=authority).order_by("-number").first()
+
+    def still_valid(self, now: datetime) -> PublishedCrlQuerySet:
+        return self.filter(next_update__gt=now)
+
+
+class PublishedCrl(models.Model):
+    """One signed CRL. Older ones are kept a while: relying parties may still hold them."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="crls")
+    number = models.BigIntegerField()
+    der = models.BinaryField()
+    this_update = models.DateTimeField()
+    next_update = models.DateTimeField(db_index=True)
+    entries = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PublishedCrlQuerySet.as_manager()
+
+    class Meta:
+        db_table = "revocation_publishedcrl"
+        ordering = ["authority", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "number"], name="unique_crl_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"CRL {self.number} of {self.authority_id}"
+
+
+class PendingPublication(models.Model):
+    """A CRL that must be re-signed; one row per authority debounces a burst of revocations."""
+
+    authority = models.OneToOneField(
+        Authority, on_delete=models.CASCADE, related_name="pending_publication"
+    )
+    requested_at = models.DateTimeField()
+    due_at = models.DateTimeField(db_index=True)
+    changes = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        db_table = "revocation_pendingpublication"
+
+    def __str__(self) -> str:
+        return f"pending CRL of {self.authority_id} due {self.due_at:%Y-%m-%d %H:%M:%S}"
+
+
+class OcspStatus(models.TextChoices):
+    GOOD = "good"
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"
+
+
+class OcspResponse(models.Model):
+    """A pre-signed OCSP response for (issuer, serial) with a SHA-1 CertID (RFC 5019)."""
+
+    issuer = models.ForeignKey(Authority, on_delete=models.CASCADE, related_name="ocsp_responses")
+    # Serial(...).db, as Certificate.serial and Authority.serial: one exact match.
+    serial = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=OcspStatus.choices)
+    der = models.BinaryField()
+    this_update = models.DateTimeField()
+    next_update = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "revocation_ocspresponse"
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "serial"], name="unique_ocsp_response")
+        ]
+
+    def __str__(self) -> str:
+        return f"OCSP {self.serial} {self.status}"

@@ -16,7 +16,6 @@ from jitsuin.authorities.keys import key_store
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
 from jitsuin.config import current
 from jitsuin.pki.clock import Clock, SystemClock
-from jitsuin.pki.crl import parse_reason
 from jitsuin.pki.issuance import PublicUrls, Signer, create_root, issue_certificate
 from jitsuin.pki.keys import KeySpec, generate_private_key
 from jitsuin.pki.loading import fingerprint_sha256
@@ -278,67 +277,6 @@ def bundle_pem() -> str:
     """Every CA certificate, roots first, for chain building."""
     authorities = sorted(Authority.objects.all(), key=lambda a: (a.role != Role.ROOT, a.not_before))
     return "".join(to_pem(a) for a in authorities)
-
-
-def revoke_authority(
-    name: str,
-    *,
-    reason: str = "superseded",
-    at: datetime | None = None,
-    actor: str = "system",
-    clock: Clock | None = None,
-) -> Authority:
-    """Revoke intermediate ``name`` now, or schedule it for ``at``.
-
-    From ``at`` on, the parent's CRL lists it and OCSP answers its certificates as revoked.
-    The issuing CA can be revoked only for keyCompromise: activate its successor first.
-    """
-    # Publishing signs with this module's CA and responder keys, so it is imported late.
-    from jitsuin.authorities.publishing import changes as publishing
-
-    clock = clock or SystemClock()
-    now = clock.now()
-    at = at or now
-    if at.tzinfo is None:
-        raise AuthorityError("the revocation time needs a time zone (e.g. 2026-01-17T00:00+09:00)")
-    try:
-        parse_reason(reason)
-    except ValueError as exc:
-        raise AuthorityError(str(exc)) from exc
-    with transaction.atomic():
-        authority = Authority.objects.select_for_update().filter(name=name).first()
-        if authority is None:
-            raise AuthorityError(f"no authority named {name!r}")
-        if authority.role == Role.ROOT:
-            raise AuthorityError(
-                f"{name} is a root CA: a root is not revoked but removed from relying parties' "
-                "trust stores"
-            )
-        if authority.revoked_at is not None and authority.revoked_at <= now:
-            raise AuthorityError(
-                f"{name} was already revoked on {authority.revoked_at:%Y-%m-%d %H:%M}"
-            )
-        if authority.status == AuthorityStatus.ACTIVE and reason != "keyCompromise":
-            raise AuthorityError(
-                f"{name} is the issuing CA; activate its successor first "
-                "(only keyCompromise revokes the issuing CA at once)"
-            )
-        authority.revoked_at = at
-        authority.revocation_reason = reason
-        fields = ["revoked_at", "revocation_reason"]
-        if at <= now:
-            authority.status = AuthorityStatus.REVOKED
-            fields.append("status")
-        authority.save(update_fields=fields)
-        action = "authority.revoked" if at <= now else "authority.revocation_scheduled"
-        record(
-            action,
-            actor=actor,
-            obj=authority,
-            data={"name": name, "reason": reason, "at": at.isoformat()},
-        )
-        publishing.authority_revoked(authority)
-    return authority
 
 
 def apply_scheduled_revocations(now: datetime) -> list[Authority]:

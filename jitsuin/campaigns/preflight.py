@@ -17,8 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from jitsuin.audit.services import record
-from jitsuin.authorities.models import Authority, AuthorityStatus, Role
-from jitsuin.authorities.publishing.models import PublishedCrl
+from jitsuin.authorities.models import Authority, AuthorityStatus, PublishedCrl, Role
 from jitsuin.authorities.services import certificate_of, chain_of, public_urls, signer_for
 from jitsuin.campaigns.models import Campaign
 from jitsuin.campaigns.radius import RadiusTarget, eap_tls_login

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jitsuin.audit.services import SYSTEM, record
+from jitsuin.authorities import revocations
 from jitsuin.authorities import services as authority_services
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
 from jitsuin.campaigns import links, mailing, preflight, queries, tasks, transitions
@@ -314,7 +315,7 @@ def revoke_old_authorities(
             if old.status == AuthorityStatus.REVOKED or old.revoked_at is not None:
                 continue
             try:
-                authority_services.revoke_authority(
+                revocations.revoke_authority(
                     old.name,
                     reason=OLD_CA_REVOCATION_REASON,
                     at=effective,

@@ -41,7 +41,7 @@ _pipeline = current().pipeline
 # In the order a scheduler tick runs them.
 JOBS: tuple[PeriodicJobSpec, ...] = (
     # Audit chain: a checkpoint when one is due (JITSUIN_AUDIT_CHECKPOINT_EVERY decides).
-    PeriodicJobSpec("audit.checkpoint", MINUTE, "jitsuin.audit.periodic.tick"),
+    PeriodicJobSpec("audit.checkpoint", MINUTE, "jitsuin.notify.audit_checkpoints.tick"),
     # E-mail: the outbox.
     PeriodicJobSpec("notify.send_due", MINUTE, "jitsuin.notify.sending.send_due"),
     # The lifecycle's e-mails (reminders, stuck requests), under the names they had in notify.

@@ -31,6 +31,7 @@ from jitsuin.lifecycle.models import (
 )
 from jitsuin.lifecycle.pipeline import settings as pipeline_settings
 from jitsuin.lifecycle.services import request_revoke
+from jitsuin.lifecycle.tasks import enqueue_processing
 
 logger = logging.getLogger("jitsuin.housekeeping")
 SYSTEM = "system"
@@ -171,7 +172,7 @@ def reap_dead_workers(now: datetime) -> int:
         reaped += 1
         args = (row.args_kwargs or {}).get("args") or []
         if row.task_path.endswith(("process_request", "poll_request")) and args:
-            transitions.tasks.enqueue_processing(int(args[0]))
+            enqueue_processing(int(args[0]))
     WorkerHeartbeat.objects.filter(seen_at__lt=now - max(silence, timedelta(hours=1))).delete()
     if reaped:
         logger.warning("reaped %s task(s) of dead workers", reaped)
@@ -202,7 +203,7 @@ def sweep(now: datetime) -> int:
         ids += list(due.values_list("pk", flat=True)[:SWEEP_BATCH])
         ids += _policy_waits_to_wake(now)
     for request_id in dict.fromkeys(ids):
-        transitions.tasks.enqueue_processing(request_id)
+        enqueue_processing(request_id)
     return len(set(ids))
 
 

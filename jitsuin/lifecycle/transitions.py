@@ -13,9 +13,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-import jitsuin.lifecycle.tasks as tasks
 from jitsuin.audit.services import record
 from jitsuin.lifecycle import notifications
 from jitsuin.lifecycle.errors import InvalidState
@@ -71,9 +71,15 @@ def lock(request: Request | int) -> Request:
     return Request.objects.select_for_update().select_related("person", "profile").get(pk=pk)
 
 
+# The queue is the boundary between this state machine and the worker that drives it
+# (tasks -> pipeline -> transitions): the task is addressed by name, as jobs/schedule.py does.
+ENQUEUE_PROCESSING = "jitsuin.lifecycle.tasks.enqueue_processing"
+
+
 def schedule(request_id: int, at: datetime | None = None) -> None:
     """Process ``request_id`` (at ``at``) once the current transaction commits."""
-    transaction.on_commit(lambda: tasks.enqueue_processing(request_id, at=at))
+    enqueue = import_string(ENQUEUE_PROCESSING)
+    transaction.on_commit(lambda: enqueue(request_id, at=at))
 
 
 def _follow_up(request: Request) -> None:

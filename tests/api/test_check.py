@@ -2,7 +2,7 @@ import base64
 
 import pytest
 
-from jitsuin.authorities.services import revoke_authority
+from jitsuin.authorities.revocations import revoke_authority
 from tests.revocation.factories import issue, make_hierarchy, revoke
 
 pytestmark = pytest.mark.django_db

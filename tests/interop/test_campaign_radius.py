@@ -24,9 +24,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.utils import timezone
 
-from jitsuin.authorities.models import Authority, AuthorityStatus
+from jitsuin.authorities.models import Authority, AuthorityStatus, PublishedCrl
 from jitsuin.authorities.publishing.crl import publish_crl
-from jitsuin.authorities.publishing.models import PublishedCrl
 from jitsuin.authorities.services import certificate_of
 from jitsuin.campaigns import periodic, preflight, services
 from jitsuin.campaigns.models import CampaignState

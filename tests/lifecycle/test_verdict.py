@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from jitsuin.authorities.services import revoke_authority
+from jitsuin.authorities.revocations import revoke_authority
 from jitsuin.lifecycle.verdict import check_certificate
 from jitsuin.pki.errors import NotACertificate, WrongPin
 from tests.revocation.factories import issue, issue_expired, make_hierarchy, revoke

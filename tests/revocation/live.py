@@ -23,7 +23,8 @@ from django.test.utils import setup_databases, teardown_databases
 
 from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.publishing.ocsp_signing import reset_process_caches
-from jitsuin.authorities.services import certificate_of, revoke_authority
+from jitsuin.authorities.revocations import revoke_authority
+from jitsuin.authorities.services import certificate_of
 from jitsuin.cli.server import build_server
 from jitsuin.lifecycle import sightings
 from jitsuin.revocation.fastpath import OcspWsgi

@@ -11,9 +11,10 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from jitsuin.authorities.models import OcspResponse
 from jitsuin.authorities.publishing import changes as publishing
-from jitsuin.authorities.publishing.models import OcspResponse
-from jitsuin.authorities.services import certificate_of, revoke_authority
+from jitsuin.authorities.revocations import revoke_authority
+from jitsuin.authorities.services import certificate_of
 from jitsuin.lifecycle import sightings
 from jitsuin.lifecycle.models import Certificate
 

@@ -3,8 +3,8 @@ from email.utils import parsedate_to_datetime
 import pytest
 from cryptography import x509
 
+from jitsuin.authorities.models import PendingPublication, PublishedCrl
 from jitsuin.authorities.publishing import crl as publishing
-from jitsuin.authorities.publishing.models import PendingPublication, PublishedCrl
 from jitsuin.authorities.services import certificate_of
 
 pytestmark = pytest.mark.django_db

@@ -23,11 +23,12 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from jitsuin import config
-from jitsuin.audit import checkpoints, keys, periodic
+from jitsuin.audit import checkpoints, keys
 from jitsuin.audit.chain import GENESIS, KEYED_MARKER, event_hash, legacy_event_hash
 from jitsuin.audit.keys import chain_key
 from jitsuin.audit.models import AuditChainHead, AuditEvent
 from jitsuin.audit.services import mark_chain_keyed, record
+from jitsuin.notify import audit_checkpoints
 from jitsuin.notify.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -287,14 +288,14 @@ def test_checkpoints_are_due_hourly_and_after_n_events(monkeypatch):
     config.current.cache_clear()
     assert not checkpoints.due(T0)  # an empty log
     a_day_of_events()
-    periodic.tick(T0)
+    audit_checkpoints.tick(T0)
     assert len(checkpoint_log().splitlines()) == 1
-    periodic.tick(T0 + timedelta(minutes=1))  # nothing new yet
+    audit_checkpoints.tick(T0 + timedelta(minutes=1))  # nothing new yet
     for n in range(3):
         with transaction.atomic():
             record("request.retried", data={"n": n})
     assert checkpoints.due(T0 + timedelta(minutes=2))
-    periodic.tick(T0 + timedelta(minutes=2))
+    audit_checkpoints.tick(T0 + timedelta(minutes=2))
     assert not checkpoints.due(T0 + timedelta(minutes=3))
     assert checkpoints.due(T0 + timedelta(hours=1, minutes=2))
     assert len(checkpoint_log().splitlines()) == 2
@@ -305,7 +306,7 @@ def test_checkpoints_are_emailed_to_the_audit_address(monkeypatch):
     monkeypatch.setenv("JITSUIN_AUDIT_EMAIL", "audit@example.ac.jp")
     config.current.cache_clear()
     a_day_of_events()
-    written = periodic.checkpoint(T0)
+    written = audit_checkpoints.checkpoint(T0)
     message = OutboxMessage.objects.get(event="audit_checkpoint")
     assert message.to == "audit@example.ac.jp"
     assert written.line in message.body

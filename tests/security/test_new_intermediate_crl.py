@@ -11,9 +11,8 @@ from cryptography import x509
 from django.core.management import call_command
 from django.utils import timezone
 
-from jitsuin.authorities.models import Authority
+from jitsuin.authorities.models import Authority, PendingPublication, PublishedCrl
 from jitsuin.authorities.publishing import crl as publishing
-from jitsuin.authorities.publishing.models import PendingPublication, PublishedCrl
 from jitsuin.authorities.services import certificate_of, create_intermediate
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
 """What publishing does when a certificate or a CA changes state; called by name from
-``lifecycle.certificates`` and ``authorities.services.revoke_authority``. It runs inside the
+``lifecycle.certificates`` and ``authorities.revocations.revoke_authority``. It runs inside the
 caller's transaction and writes only publishing rows: a re-signed OCSP response and a pending
 CRL publication."""
 

@@ -20,8 +20,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from jitsuin.audit.services import record
-from jitsuin.authorities.models import Authority
-from jitsuin.authorities.publishing.models import PendingPublication, PublishedCrl
+from jitsuin.authorities.models import Authority, PendingPublication, PublishedCrl
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import signer_for
 from jitsuin.lifecycle.models import Certificate

@@ -17,8 +17,7 @@ from django.utils import timezone
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import record
-from jitsuin.authorities.models import Authority
-from jitsuin.authorities.publishing.models import OcspResponse, PublishedCrl
+from jitsuin.authorities.models import Authority, OcspResponse, PublishedCrl
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.config import current
 from jitsuin.notify import services as notify

@@ -10,8 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp as x509_ocsp
 from django.utils import timezone
 
-from jitsuin.authorities.models import Authority
-from jitsuin.authorities.publishing.models import OcspResponse
+from jitsuin.authorities.models import Authority, OcspResponse
 from jitsuin.authorities.services import certificate_of
 from jitsuin.pki.names import Serial
 from jitsuin.pki.ocsp import CertId, cert_id_for

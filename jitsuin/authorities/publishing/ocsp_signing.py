@@ -13,9 +13,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from jitsuin.authorities.models import Authority
+from jitsuin.authorities.models import Authority, OcspResponse, OcspStatus
 from jitsuin.authorities.publishing import ocsp_store
-from jitsuin.authorities.publishing.models import OcspResponse, OcspStatus
 from jitsuin.authorities.publishing.ocsp_status import issuers, status_of
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import certificate_of, ensure_ocsp_signer, ocsp_signer_for

@@ -14,8 +14,8 @@ from typing import Any
 from cryptography.x509 import ocsp as x509_ocsp
 from django.db import connection
 
+from jitsuin.authorities.models import OcspResponse
 from jitsuin.authorities.publishing.answer_cache import ByteBoundedCache
-from jitsuin.authorities.publishing.models import OcspResponse
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.config import current as current_config
 from jitsuin.pki.ocsp import CertStatus

@@ -5,11 +5,12 @@ from cryptography import x509
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from jitsuin.authorities.models import PendingPublication, PublishedCrl
 from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.publishing import ocsp_status
-from jitsuin.authorities.publishing.models import PendingPublication, PublishedCrl
 from jitsuin.authorities.publishing.settings import timings
-from jitsuin.authorities.services import certificate_of, revoke_authority
+from jitsuin.authorities.revocations import revoke_authority
+from jitsuin.authorities.services import certificate_of
 from jitsuin.pki.ocsp import CertStatus
 from tests.revocation.factories import issue, revoke
 from tests.revocation.lint import pkilint

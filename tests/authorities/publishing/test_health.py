@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 
 from jitsuin.audit.models import AuditEvent
+from jitsuin.authorities.models import PublishedCrl
 from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.publishing import health, periodic
-from jitsuin.authorities.publishing.models import PublishedCrl
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.jobs.periodic import registered
 from tests.revocation.factories import issue
@@ -91,7 +91,7 @@ def test_staff_get_one_stale_crl_email_a_day_in_both_languages(pki):
 
 
 def test_stale_ocsp_responses_are_one_email_a_day(pki):
-    from jitsuin.authorities.publishing.models import OcspResponse
+    from jitsuin.authorities.models import OcspResponse
     from jitsuin.notify.models import OutboxMessage
 
     now = timezone.now()

@@ -13,11 +13,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from django.utils import timezone
 
 from jitsuin.authorities.keys import key_store
-from jitsuin.authorities.models import Authority
+from jitsuin.authorities.models import Authority, OcspResponse
 from jitsuin.authorities.publishing import periodic
-from jitsuin.authorities.publishing.models import OcspResponse
 from jitsuin.authorities.publishing.ocsp_signing import reset_process_caches
-from jitsuin.authorities.services import certificate_of, revoke_authority
+from jitsuin.authorities.revocations import revoke_authority
+from jitsuin.authorities.services import certificate_of
 from tests.revocation.factories import issue, revoke
 from tests.revocation.lint import pkilint
 

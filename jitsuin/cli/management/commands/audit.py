@@ -15,11 +15,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from jitsuin.audit import checkpoints, export, periodic
+from jitsuin.audit import checkpoints, export
 from jitsuin.audit.keys import checkpoint_signing_key, public_key_pem
 from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import verify
 from jitsuin.config import current
+from jitsuin.notify import audit_checkpoints
 
 
 def _instant(text: str | None) -> datetime | None:
@@ -106,7 +107,7 @@ class Command(BaseCommand):
 
     def do_checkpoint(self) -> None:
         try:
-            written = periodic.checkpoint(timezone.now())
+            written = audit_checkpoints.checkpoint(timezone.now())
         except checkpoints.CheckpointRefused as exc:
             raise CommandError(f"no checkpoint written: {exc}") from None
         if written is None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rich.console import Console
 from rich.table import Table
 
-from jitsuin.authorities import services
+from jitsuin.authorities import revocations, services
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.publishing.settings import timings
@@ -144,7 +144,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--at: {options['at']!r} is not an ISO date-time") from exc
             if at.tzinfo is None:
                 at = timezone.make_aware(at)
-        authority = services.revoke_authority(
+        authority = revocations.revoke_authority(
             options["name"], reason=options["reason"], at=at, actor="cli"
         )
         parent, revoked_at = authority.parent, authority.revoked_at  # a root is never revoked

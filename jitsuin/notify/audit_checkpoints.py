@@ -1,7 +1,8 @@
-"""Checkpoints of the audit chain on a schedule, and e-mailed to the audit address.
+"""Audit checkpoints on a schedule, e-mailed to the audit address (``JITSUIN_AUDIT_EMAIL``).
 
-Run by the workers' scheduler as the job ``audit.checkpoint`` (``jitsuin/jobs/schedule.py``):
-it looks every minute whether a checkpoint is due (``checkpoints.due``).
+The chain and its checkpoints are ``jitsuin.audit``'s; mailing them is notify's, so that audit
+stays below notify (notify records what it sends in the audit log). The job ``audit.checkpoint``
+(``jitsuin/jobs/schedule.py``) looks every minute whether one is due (``checkpoints.due``);
 ``jitsuin audit checkpoint`` writes one on demand.
 """
 
