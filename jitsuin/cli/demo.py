@@ -23,13 +23,14 @@ from django.db import transaction
 
 from jitsuin.access.roles import CA_ADMIN, HELPDESK, OPERATOR, STAFF_ROLES
 from jitsuin.access.services import create_totp_device, totp_secret
+from jitsuin.audit.actors import Actor
 from jitsuin.audit.services import record
 from jitsuin.config import current
 from jitsuin.lifecycle import pipeline, services
 from jitsuin.lifecycle.models import Person, PickupState, Request
 
 DEMO_MARK = "DEMO"
-DEMO_ACTOR = "system:demo"
+DEMO_ACTOR = str(Actor.system("demo"))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from jitsuin.audit.actors import Actor
 from jitsuin.jobs.models import WorkerHeartbeat
 from jitsuin.lifecycle import notifications, overlap, pickups, transitions
 from jitsuin.lifecycle.errors import LifecycleError
@@ -34,7 +35,7 @@ from jitsuin.lifecycle.services import request_revoke
 from jitsuin.lifecycle.tasks import enqueue_processing
 
 logger = logging.getLogger("jitsuin.housekeeping")
-SYSTEM = "system"
+SYSTEM = str(Actor.system())
 # A request untouched for one lease (JITSUIN_LEASE) with no worker on it is re-enqueued (its
 # task was lost): stale_after(). A worker silent (no heartbeat) this long, and at least one
 # lease, is dead: its RUNNING task rows are reaped and their requests re-enqueued.
@@ -101,7 +102,7 @@ def revoke_superseded(now: datetime) -> int:
         try:
             request_revoke(
                 certificate,
-                actor="system:overlap",
+                actor=str(Actor.system("overlap")),
                 idempotency_key=f"superseded:{certificate.pk}",
                 reason="superseded",
                 now=now,

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
+from jitsuin.audit.actors import Actor
 from jitsuin.audit.services import record
 from jitsuin.config import current
 from jitsuin.connectors.base import (
@@ -51,7 +52,7 @@ from jitsuin.lifecycle.models import (
 from jitsuin.pki.names import person_subject
 
 logger = logging.getLogger("jitsuin.pipeline")
-SYSTEM = "system:worker"
+SYSTEM = str(Actor.system("worker"))
 S = RequestState
 
 

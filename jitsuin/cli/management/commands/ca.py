@@ -12,12 +12,15 @@ from django.utils import timezone
 from rich.console import Console
 from rich.table import Table
 
+from jitsuin.audit.actors import Actor
 from jitsuin.authorities import revocations, services
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.cli.options import longest_profile_validity
 from jitsuin.lifecycle.reasons import CA_REASONS
+
+CLI = str(Actor.cli())  # the command line, without the OS user (as recorded so far)
 
 
 def _when(moment: datetime) -> str:
@@ -125,14 +128,14 @@ class Command(BaseCommand):
             authority = services.create_intermediate(
                 options["name"], validity=timedelta(days=days) if days else None
             )
-            crl = publishing.publish_crl(authority, actor="cli")
+            crl = publishing.publish_crl(authority, actor=CLI)
         self.stdout.write(
             f"created {authority.name} (pending); its first CRL (number {crl.number}) is "
             f"published; `jitsuin ca activate {authority.name}` makes it issue"
         )
 
     def do_activate(self, options: dict[str, Any]) -> None:
-        authority = services.activate(options["name"], actor="cli")
+        authority = services.activate(options["name"], actor=CLI)
         self.stdout.write(f"{authority.name} is now the issuing CA")
 
     def do_revoke(self, options: dict[str, Any]) -> None:
@@ -145,13 +148,13 @@ class Command(BaseCommand):
             if at.tzinfo is None:
                 at = timezone.make_aware(at)
         authority = revocations.revoke_authority(
-            options["name"], reason=options["reason"], at=at, actor="cli"
+            options["name"], reason=options["reason"], at=at, actor=CLI
         )
         parent, revoked_at = authority.parent, authority.revoked_at  # a root is never revoked
         if revoked_at <= timezone.now():
             # Rare and decisive: the parent's CRL listing it is signed now, not after the
             # debounce delay.
-            crl = publishing.publish_crl(parent, actor="cli")
+            crl = publishing.publish_crl(parent, actor=CLI)
             self.stdout.write(
                 f"{authority.name} revoked ({authority.revocation_reason}) at {_when(revoked_at)}"
             )

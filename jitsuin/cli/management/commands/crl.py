@@ -7,9 +7,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from jitsuin.audit.actors import Actor
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.publishing.ocsp_export import export_static
+
+CLI = str(Actor.cli())  # the command line, without the OS user (as recorded so far)
 
 
 class Command(BaseCommand):
@@ -42,7 +45,7 @@ class Command(BaseCommand):
         if options["all"]:
             if options["publish"]:
                 for authority in Authority.objects.all():
-                    publishing.publish_crl(authority, actor="cli")
+                    publishing.publish_crl(authority, actor=CLI)
             self._write(options["out"], publishing.crl_bundle_pem().encode(), text=True)
             return
         if not options["slug"]:
@@ -52,7 +55,7 @@ class Command(BaseCommand):
             known = ", ".join(Authority.objects.values_list("slug", flat=True))
             raise CommandError(f"no CA with slug {options['slug']!r}; known: {known}")
         row = (
-            publishing.publish_crl(authority, actor="cli")
+            publishing.publish_crl(authority, actor=CLI)
             if options["publish"]
             else publishing.latest_crl_or_sign(authority)
         )
