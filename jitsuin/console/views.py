@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from jitsuin.console import queries, stats
 from jitsuin.console.access import console_view
+from jitsuin.console.campaigns.cards import running_campaign_cards
 from jitsuin.console.forms import ExceptionForm, KeyedReasonForm, ReasonForm, RevokeForm
 from jitsuin.console.roles import VIEW_PEOPLE
 from jitsuin.lifecycle import overlap, transitions
@@ -36,6 +37,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             rows.append((state.label, counts))
     context = {
         "board": board,
+        "campaign_cards": running_campaign_cards(request.user, now=now),
         "state_rows": rows,
         "kinds": RequestKind.choices,
         "stuck_count": len(stuck),
