@@ -81,3 +81,28 @@ def test_a_certificate_of_another_ca_stays_plainly_valid(alice, alice_cert, clie
     assert 'data-testid="switch-now"' not in en and "Not working" not in en
     _revoke_ca(old.pk, timezone.now() - timedelta(minutes=1))
     assert overview(alice, timezone.now()).current_cards[0].status == "valid"
+
+
+def test_the_check_page_says_switch_now_then_not_working(alice_cert, client):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    pem = x509.load_der_x509_certificate(bytes(alice_cert.der)).public_bytes(
+        serialization.Encoding.PEM
+    )
+
+    def check(language: str) -> str:
+        upload = SimpleUploadedFile("me.pem", pem, content_type="application/octet-stream")
+        response = client.post("/check/", {"certificate": upload}, HTTP_ACCEPT_LANGUAGE=language)
+        return response.content.decode()
+
+    at = timezone.now() + timedelta(hours=3)
+    _revoke_ca(alice_cert.issuer_id, at)
+    ja = check("ja")
+    assert 'data-status="switch_now"' in ja and "verdict-warn" in ja
+    assert f"{_weekday_time_ja(at)} まで有効です — 今すぐ切り替えてください" in ja
+    assert "対応は不要" not in ja
+    assert "switch now" in check("en")
+    _revoke_ca(alice_cert.issuer_id, timezone.now() - timedelta(minutes=1))
+    assert 'data-status="issuer_revoked"' in check("en")
