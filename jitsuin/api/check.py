@@ -31,8 +31,9 @@ def _bytes(text: str) -> bytes:
     summary="Check a certificate (PEM, DER or PKCS#12)",
 )
 def check(request: HttpRequest, body: CheckIn) -> VerdictOut:
-    """valid / revoked / expired / not_yet_valid / issuer_revoked / unknown_issuer, with what to
-    do next, in ``lang`` (default: the request's language)."""
+    """valid / switch_now (valid until its CA's scheduled revocation) / revoked / expired /
+    not_yet_valid / issuer_revoked / unknown_issuer, with what to do next, in ``lang``
+    (default: the request's language)."""
     lang = body.lang or (translation.get_language() or "ja")[:2]
     translation.activate(lang)  # errors (errors.py) answer in ``lang`` too, for this request
     verdict = check_certificate(_bytes(body.certificate), pin=body.pin, lang=lang)

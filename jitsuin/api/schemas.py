@@ -25,9 +25,19 @@ class CheckIn(Schema):
 
 class VerdictOut(Schema):
     status: Literal[
-        "valid", "revoked", "expired", "not_yet_valid", "issuer_revoked", "unknown_issuer"
+        "valid",
+        "switch_now",
+        "revoked",
+        "expired",
+        "not_yet_valid",
+        "issuer_revoked",
+        "unknown_issuer",
     ]
     ok: bool
+    action_needed: bool = Field(description="false only for valid: no deadline, nothing to do")
+    stops_working_at: datetime | None = Field(
+        default=None, description="switch_now: when its CA is revoked and it stops working"
+    )
     message: str
     advice: str
     revoked_at: datetime | None

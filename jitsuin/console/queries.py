@@ -65,7 +65,7 @@ def _events_for(refs: list[tuple[str, list[Any]]], limit: int) -> list[AuditEven
 
 def person_history(person: Person, *, event_limit: int = 200) -> PersonHistory:
     certificates = list(
-        person.certificates.select_related("issuer", "profile").order_by("-not_before")
+        person.certificates.select_related("issuer__parent", "profile").order_by("-not_before")
     )
     requests = list(
         person.requests.select_related("profile", "target", "certificate")

@@ -14,6 +14,7 @@ from jitsuin.console.campaigns.cards import running_campaign_cards
 from jitsuin.console.forms import ExceptionForm, KeyedReasonForm, ReasonForm, RevokeForm
 from jitsuin.console.roles import VIEW_PEOPLE
 from jitsuin.lifecycle import overlap, transitions
+from jitsuin.lifecycle.issuers import issuer_revocation
 from jitsuin.lifecycle.models import (
     CertificateStatus,
     Person,
@@ -69,6 +70,8 @@ def _certificate_rows(history: queries.PersonHistory, now: datetime) -> list[dic
             and certificate.not_after > now
             and certificate.pk not in open_revocations
         )
+        ca_revocation = issuer_revocation(certificate.issuer)
+        issuer_revoked = ca_revocation is not None and ca_revocation.effective(now)
         rows.append(
             {
                 "certificate": certificate,
@@ -77,6 +80,8 @@ def _certificate_rows(history: queries.PersonHistory, now: datetime) -> list[dic
                 "expired": certificate.not_after <= now,
                 "revoking": certificate.pk in open_revocations,
                 "revocable": revocable,
+                "issuer_revoked": issuer_revoked,
+                "stops_at": ca_revocation.at if ca_revocation and not issuer_revoked else None,
                 "switch": switches.get(certificate.pk),
             }
         )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from jitsuin.lifecycle.issuers import IssuerRevocation, issuer_revocation, when_text
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
     Certificate,
@@ -36,6 +37,8 @@ class DisplayStatus:
     REVOKED = "revoked"
     EXPIRED = "expired"
     NOT_YET_VALID = "not_yet_valid"
+    # Its own status is fine, but a CA above it was revoked: it no longer works anywhere.
+    ISSUER_REVOKED = "issuer_revoked"
 
     LABELS = {
         VALID: _("Valid"),
@@ -43,7 +46,11 @@ class DisplayStatus:
         REVOKED: _("Revoked"),
         EXPIRED: _("Expired"),
         NOT_YET_VALID: _("Not yet valid"),
+        ISSUER_REVOKED: _("Not working: its CA was revoked"),
     }
+
+
+_WORKING = (DisplayStatus.VALID, DisplayStatus.NOT_YET_VALID, DisplayStatus.REVOKING)
 
 
 def open_revoke_request(certificate: Certificate) -> Request | None:
@@ -56,6 +63,9 @@ def certificate_status(certificate: Certificate, now: datetime | None = None) ->
         return DisplayStatus.REVOKED
     if certificate.not_after <= now:
         return DisplayStatus.EXPIRED
+    revocation = issuer_revocation(certificate.issuer)
+    if revocation is not None and revocation.effective(now):
+        return DisplayStatus.ISSUER_REVOKED
     if certificate.not_before > now:
         return DisplayStatus.NOT_YET_VALID
     if open_revoke_request(certificate) is not None:
@@ -72,10 +82,30 @@ class CertificateActions:
     reason: str | Promise = ""
     pickup: Pickup | None = None
     revoke_request: Request | None = None
+    # A revocation of its CA scheduled for later: it works only until then.
+    ca_revocation: IssuerRevocation | None = None
 
     @property
     def status_label(self) -> str | Promise:
         return DisplayStatus.LABELS[self.status]
+
+    @property
+    def stops_working_at(self) -> datetime | None:
+        """When a scheduled revocation of its CA ends a still-working certificate."""
+        if self.ca_revocation is None or self.status not in _WORKING:
+            return None
+        return self.ca_revocation.at
+
+    @property
+    def switch_now_text(self) -> str:
+        """ "valid until 12月3日（木）19:51 — switch now", in the active language."""
+        at = self.stops_working_at
+        if at is None:
+            return ""
+        return str(
+            _("Valid until %(date)s — switch now: request a new certificate.")
+            % {"date": when_text(at)}
+        )
 
 
 @dataclass(frozen=True)
@@ -142,6 +172,11 @@ def _certificate_actions(certificate: Certificate, now: datetime) -> Certificate
         reason = _("This certificate has expired.")
     elif status == DisplayStatus.REVOKING:
         reason = _("Revocation has been requested and is being processed.")
+    elif status == DisplayStatus.ISSUER_REVOKED:
+        reason = _(
+            "The CA that issued this certificate was revoked: it no longer works. "
+            "Request a new certificate."
+        )
     can_confirm = (
         status == DisplayStatus.VALID
         and Certificate.objects.filter(superseded_by=certificate).live(now=now).exists()
@@ -155,6 +190,7 @@ def _certificate_actions(certificate: Certificate, now: datetime) -> Certificate
         reason=reason,
         pickup=pickup,
         revoke_request=revoke_request,
+        ca_revocation=issuer_revocation(certificate.issuer),
     )
 
 

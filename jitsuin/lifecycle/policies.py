@@ -92,7 +92,7 @@ def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDeci
         )
     valid = list(
         Certificate.objects.filter(person=person, profile=profile)
-        .valid(now=now)
+        .working(now=now)  # one under a revoked CA no longer counts: the way to a new one
         .order_by("not_after", "pk")
     )
     revoking = revoking_ids(valid)

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from jitsuin.lifecycle.choices import OPEN_STATES, CertificateStatus, RequestKind
+from jitsuin.lifecycle.issuers import issuer_revoked_q
 from jitsuin.workdays import DEFAULT_CALENDAR, add_business_days
 
 if TYPE_CHECKING:
@@ -26,6 +27,14 @@ class CertificateQuerySet(models.QuerySet[Any]):
     def live(self, *, now: datetime) -> CertificateQuerySet:
         """Neither revoked nor expired at ``now`` (it may not have started yet)."""
         return self.filter(status=CertificateStatus.VALID, not_after__gt=now)
+
+    def issuer_revoked(self, *, now: datetime) -> CertificateQuerySet:
+        """Below a CA whose revocation has taken effect at ``now``: they no longer work."""
+        return self.filter(issuer_revoked_q(now))
+
+    def working(self, *, now: datetime) -> CertificateQuerySet:
+        """Valid at ``now`` and no CA above them revoked: what services still accept."""
+        return self.valid(now=now).exclude(issuer_revoked_q(now))
 
     def revoked(self, *, now: datetime) -> CertificateQuerySet:
         """Revoked at or before ``now``."""

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from jitsuin.authorities.models import Authority, Role
 from jitsuin.authorities.services import certificate_of
 from jitsuin.config import current as current_config
+from jitsuin.lifecycle.issuers import issuer_revocation, when_text
 from jitsuin.lifecycle.lookup import certificate_for, child_authority_for
 from jitsuin.lifecycle.models import CertificateStatus
 from jitsuin.lifecycle.reasons import reason_label
@@ -39,6 +40,8 @@ class Status(enum.StrEnum):
     EXPIRED = "expired"
     NOT_YET_VALID = "not_yet_valid"
     ISSUER_REVOKED = "issuer_revoked"
+    # Works now, but a revocation of its CA is scheduled (a campaign's deadline): switch now.
+    SWITCH_NOW = "switch_now"
     UNKNOWN_ISSUER = "unknown_issuer"
 
 
@@ -62,9 +65,16 @@ class Verdict:
     sources: tuple[str, ...] = ()
     online: tuple[relying_party.Finding, ...] = field(default=())
 
+    stops_working_at: datetime | None = None  # switch_now: when its CA is revoked
+
     @property
     def ok(self) -> bool:
-        return self.status == Status.VALID
+        """Services accept it now (``switch_now`` too, but only until ``stops_working_at``)."""
+        return self.status in (Status.VALID, Status.SWITCH_NOW)
+
+    @property
+    def action_needed(self) -> bool:
+        return self.status != Status.VALID
 
 
 def read_certificates(data: bytes, pin: str | None) -> list[x509.Certificate]:
@@ -106,6 +116,7 @@ class _Facts:
     reason: str = ""
     ca: Authority | None = None
     detail: str = ""
+    stops_at: datetime | None = None
 
 
 def _find_issuer(leaf: x509.Certificate) -> Authority | None:
@@ -159,9 +170,11 @@ def _facts(leaf: x509.Certificate, now: datetime) -> _Facts:
         child = child_authority_for(issuer, serial)
         if child is not None and child.revoked_at is not None and child.revoked_at <= now:
             return _Facts(Status.REVOKED, child.revoked_at, child.revocation_reason, issuer)
-    for ca in chain:
-        if ca.revoked_at is not None and ca.revoked_at <= now:
-            return _Facts(Status.ISSUER_REVOKED, ca.revoked_at, ca.revocation_reason, ca)
+    ca_revocation = issuer_revocation(issuer)
+    if ca_revocation is not None and ca_revocation.effective(now):
+        return _Facts(
+            Status.ISSUER_REVOKED, ca_revocation.at, ca_revocation.reason, ca_revocation.authority
+        )
     if leaf.not_valid_after_utc < now:
         return _Facts(Status.EXPIRED, ca=issuer)
     if leaf.not_valid_before_utc > now:
@@ -169,6 +182,8 @@ def _facts(leaf: x509.Certificate, now: datetime) -> _Facts:
     problem = _path_validates(leaf, chain, now)
     if problem:
         return _Facts(Status.UNKNOWN_ISSUER, ca=issuer, detail=problem)
+    if ca_revocation is not None and ca_revocation.at < leaf.not_valid_after_utc:
+        return _Facts(Status.SWITCH_NOW, ca=issuer, stops_at=ca_revocation.at)
     return _Facts(Status.VALID, ca=issuer)
 
 
@@ -194,6 +209,16 @@ def _texts(facts: _Facts, leaf: x509.Certificate, now: datetime) -> tuple[str, s
             advice = _("It expires soon: request a new certificate in the portal before that date.")
         else:
             advice = _("Nothing to do. Wi-Fi, VPN and sign-in should accept it.")
+    elif facts.status == Status.SWITCH_NOW:
+        assert facts.stops_at is not None
+        message = _("This certificate is valid until %(date)s — switch now.") % {
+            "date": when_text(facts.stops_at)
+        }
+        advice = _(
+            "Its CA (%(ca)s) is revoked then, and the certificate stops working for Wi-Fi, VPN "
+            "and sign-in. Request a new certificate in the portal and install it on every "
+            "device before that moment."
+        ) % {"ca": ca_name}
     elif facts.status == Status.REVOKED:
         message = _("This certificate was revoked on %(date)s (reason: %(reason)s).") % {
             "date": _when(facts.revoked_at),
@@ -245,7 +270,8 @@ def check_certificate(
     online: bool = False,
     fetch: relying_party.Fetch | None = None,
 ) -> Verdict:
-    """valid / revoked / expired / not_yet_valid / issuer_revoked / unknown_issuer, in ``lang``.
+    """valid / switch_now / revoked / expired / not_yet_valid / issuer_revoked / unknown_issuer,
+    in ``lang``.
 
     Raises NotACertificate for bytes that are no certificate, WrongPin for a PKCS#12 file
     without the right PIN.
@@ -281,4 +307,5 @@ def check_certificate(
         issuer_name=facts.ca.name if facts.ca else "",
         sources=tuple(sources),
         online=tuple(findings),
+        stops_working_at=facts.stops_at,
     )

@@ -36,6 +36,7 @@ STATUS_LABELS: dict[str, Promise] = {
     "revoked": _("Revoked"),
     "expired": _("Expired"),
     "not_yet_valid": _("Not yet valid"),
+    "issuer_revoked": _("Not working: its CA was revoked"),
     "issuing": _("Issue processing"),
     "ready": _("Ready to download"),
 }
@@ -90,6 +91,11 @@ class CertificateCard:
     @property
     def revoke_request(self) -> Request | None:
         return self.actions.revoke_request
+
+    @property
+    def switch_now(self) -> str:
+        """ "Valid until 12月3日（木）19:51 — switch now": its CA's revocation is scheduled."""
+        return self.actions.switch_now_text
 
     @property
     def can_download(self) -> bool:
@@ -199,7 +205,7 @@ def overview(person: Person, now: datetime, *, history_limit: int = 20) -> Overv
     actions = actions_for(person, now=now)
     certificates = list(
         Certificate.objects.filter(person=person)
-        .select_related("issuer", "profile")
+        .select_related("issuer__parent", "profile")
         .order_by("-not_before", "-id")
     )
     switches = overlap.switches(certificates, now)

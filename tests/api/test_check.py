@@ -61,3 +61,22 @@ def test_garbage_is_a_422_with_a_translated_message(client, pki):
 def test_the_openapi_schema_lists_check(client, db):
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/check" in schema["paths"]
+
+
+def test_a_scheduled_intermediate_revocation_says_switch_now_in_both_languages(client, pki):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    issued = issue(pki.old)
+    at = timezone.now() + timedelta(hours=3)
+    revoke_authority(pki.old.name, reason="superseded", at=at, actor="test")
+    ja = _post(client, certificate=issued.pem.decode(), lang="ja").json()
+    en = _post(client, certificate=issued.pem.decode(), lang="en").json()
+    assert ja["status"] == en["status"] == "switch_now"
+    assert ja["ok"] is True and ja["action_needed"] is True
+    assert "今すぐ切り替えてください" in ja["message"] and "対応は不要" not in ja["advice"]
+    assert "switch now" in en["message"] and en["stops_working_at"] is not None
+    fresh = _post(client, certificate=issue(pki.current).pem.decode(), lang="en").json()
+    assert fresh["status"] == "valid" and fresh["action_needed"] is False
+    assert fresh["stops_working_at"] is None

@@ -335,3 +335,22 @@ def test_the_stuck_queue_refreshes_itself_and_keeps_a_typed_reason(helpdesk, db)
     live = helpdesk.get(reverse("console:stuck"), HTTP_HX_REQUEST="true").content.decode()
     assert live.startswith('<div id="stuck-live"') and "<html" not in live
     assert f'id="cancel-{old.pk}-reason" hx-preserve="true"' in live
+
+
+def test_person_page_says_a_certificate_under_a_revoked_ca_no_longer_works(
+    helpdesk, holder_with_certificate
+):
+    from jitsuin.authorities.models import Authority
+
+    holder, certificate = holder_with_certificate
+    url = reverse("console:person", args=[holder.pk])
+    at = timezone.now() + timedelta(hours=3)
+    Authority.objects.filter(pk=certificate.issuer_id).update(revoked_at=at)
+    page = helpdesk.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert f'data-testid="stops-at-{certificate.pk}"' in page and "に使用不可" in page
+    Authority.objects.filter(pk=certificate.issuer_id).update(
+        revoked_at=timezone.now() - timedelta(minutes=1)
+    )
+    page = helpdesk.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert f'data-testid="issuer-revoked-{certificate.pk}"' in page
+    assert "使用不可（発行CAが失効）" in page

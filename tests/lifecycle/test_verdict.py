@@ -57,8 +57,39 @@ def test_a_scheduled_intermediate_revocation_is_not_yet_in_effect(pki):
     issued = issue(pki.old)
     at = timezone.now() + timedelta(days=1)
     revoke_authority(pki.old.name, reason="superseded", at=at, actor="test")
-    assert check_certificate(issued.pem).status == "valid"
+    assert check_certificate(issued.pem).status == "switch_now"
     assert check_certificate(issued.pem, now=at + timedelta(seconds=1)).status == "issuer_revoked"
+
+
+def _weekday_time_ja(moment):  # type: ignore[no-untyped-def]
+    local = timezone.localtime(moment)
+    weekday = "月火水木金土日"[local.weekday()]
+    return f"{local.month}月{local.day}日（{weekday}）{local:%H:%M}"
+
+
+def test_a_scheduled_revocation_says_valid_until_then_switch_now_never_nothing_to_do(pki):
+    issued = issue(pki.old)
+    at = timezone.now() + timedelta(days=1)
+    revoke_authority(pki.old.name, reason="superseded", at=at, actor="test")
+    ja = check_certificate(issued.pem)
+    en = check_certificate(issued.pem, lang="en")
+    assert ja.status == en.status == "switch_now"
+    assert ja.ok and ja.action_needed and ja.stops_working_at == at and ja.revoked_at is None
+    assert f"{_weekday_time_ja(at)} まで有効です — 今すぐ切り替えてください" in ja.message
+    assert "対応は不要" not in ja.message + ja.advice
+    local = timezone.localtime(at)
+    assert f"valid until {local:%a} {local.day} {local:%b %H:%M} — switch now" in en.message
+    assert pki.old.name in en.advice and "Nothing to do" not in en.advice
+
+
+def test_a_certificate_of_the_new_ca_stays_plainly_valid_during_the_campaign(pki):
+    issued = issue(pki.current)
+    revoke_authority(
+        pki.old.name, reason="superseded", at=timezone.now() + timedelta(days=1), actor="test"
+    )
+    verdict = check_certificate(issued.pem, lang="en")
+    assert verdict.status == "valid" and not verdict.action_needed
+    assert verdict.stops_working_at is None and "Nothing to do" in verdict.advice
 
 
 def test_a_stranger_certificate_has_an_unknown_issuer(pki, db):

@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from jitsuin.authorities.models import Authority, AuthorityStatus
+from jitsuin.authorities.revocations import revoke_authority
 
 from .factories import issue, revoke
 
@@ -72,3 +73,17 @@ def test_crl_can_export_presigned_ocsp_responses_for_a_static_server(pki, tmp_pa
     issue(pki.current)
     call_command("crl", "--ocsp-static", str(tmp_path / "ocsp"))
     assert len([p for p in (tmp_path / "ocsp").rglob("*") if p.is_file()]) == 1
+
+
+def test_check_under_a_scheduled_intermediate_revocation_says_switch_now(pki, tmp_path, capsys):
+    issued = issue(pki.old)
+    at = timezone.now() + timedelta(hours=3)
+    revoke_authority(pki.old.name, reason="superseded", at=at, actor="test")
+    (tmp_path / "old.pem").write_bytes(issued.pem)
+    call_command("check", str(tmp_path / "old.pem"))
+    out = capsys.readouterr().out
+    assert out.startswith("switch_now: ") and "今すぐ切り替えてください" in out
+    assert "対応は不要" not in out
+    call_command("check", str(tmp_path / "old.pem"), "--json", "--lang", "en")
+    out = capsys.readouterr().out
+    assert '"status": "switch_now"' in out and '"stops_working_at": "' in out

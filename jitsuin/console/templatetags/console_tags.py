@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jitsuin.authorities.models import AuthorityStatus, Role
+from jitsuin.lifecycle.issuers import when_text
 
 register = template.Library()
 
@@ -62,3 +63,9 @@ def audit_object(event: Any) -> str:
 def as_json(value: Any) -> str:
     """Event data as compact JSON (Japanese kept readable), not as a Python repr."""
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+
+
+@register.filter
+def weekday_time(value: datetime | None) -> str:
+    """``12月3日（木）19:51`` / ``Thu 3 Dec 19:51`` in local time (lifecycle.issuers.when_text)."""
+    return when_text(value) if value else ""

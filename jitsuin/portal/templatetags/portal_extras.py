@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
 from django.utils.functional import Promise
 from django.utils.translation import pgettext
 
 from jitsuin.config import current
+from jitsuin.lifecycle.issuers import when_text
 from jitsuin.lifecycle.reasons import reason_label
 from jitsuin.pki.names import Serial
 from jitsuin.portal import presenters
@@ -54,3 +57,9 @@ def revocation_reason(reason: str) -> Promise | str:
 def serial_pairs(serial: str) -> str:
     """``30e4a6`` -> ``30 E4 A6``: any hex spelling in byte pairs, as operating systems show it."""
     return Serial.parse(serial).hex_pairs if serial else ""
+
+
+@register.filter
+def weekday_time(value: datetime | None) -> str:
+    """``12月3日（木）19:51`` / ``Thu 3 Dec 19:51`` in local time (lifecycle.issuers.when_text)."""
+    return when_text(value) if value else ""

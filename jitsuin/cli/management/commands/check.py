@@ -48,6 +48,9 @@ class Command(BaseCommand):
                 "message": verdict.message,
                 "advice": verdict.advice,
                 "revoked_at": verdict.revoked_at.isoformat() if verdict.revoked_at else None,
+                "stops_working_at": (
+                    verdict.stops_working_at.isoformat() if verdict.stops_working_at else None
+                ),
                 "reason": verdict.reason,
                 "serial_hex": verdict.serial_hex,
                 "serial_decimal": verdict.serial_decimal,
