@@ -91,7 +91,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     ):
         progress = queries.progress(campaign, now=now) if campaign.started_at else None
         rows.append({"campaign": campaign, "progress": progress})
-    return render(request, "campaigns/list.html", {"rows": rows})
+    return render(request, "console/campaigns/list.html", {"rows": rows})
 
 
 @console_view(MANAGE_CAMPAIGNS)
@@ -116,7 +116,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Campaign created. Check the plan before starting it."))
             return redirect("campaigns:detail", pk=campaign.pk)
     return render(
-        request, "campaigns/create.html", {"form": form, "portal_host": links.public_host()}
+        request, "console/campaigns/create.html", {"form": form, "portal_host": links.public_host()}
     )
 
 
@@ -155,7 +155,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "overdue": campaign.state == CampaignState.AWAITING_CONFIRMATION
         and now >= campaign.deadline,
     }
-    return render(request, "campaigns/detail.html", context)
+    return render(request, "console/campaigns/detail.html", context)
 
 
 @require_GET
@@ -166,7 +166,7 @@ def campaign_tasks(request: HttpRequest, pk: int) -> HttpResponse:
     running = campaign.tasks.exclude(state__in=[TaskState.DONE, TaskState.FAILED]).exists()
     return render(
         request,
-        "campaigns/_tasks.html",
+        "console/campaigns/_tasks.html",
         {"campaign": campaign, "tasks": campaign.tasks.all()[:5], "running": running},
     )
 
@@ -220,7 +220,7 @@ def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
         "refused": refused,
         "plan": queries.plan(campaign, now=timezone.now()),
     }
-    return render(request, "campaigns/start.html", context)
+    return render(request, "console/campaigns/start.html", context)
 
 
 @require_POST
