@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from jitsuin.authorities.models import Authority
 from jitsuin.lifecycle.models import Certificate, Person
 
+DEFAULT_SUMMARY_LEAD = timedelta(days=3)
+
 
 def default_reminder_days() -> list[int]:
     return [30, 14, 7, 3, 1]
@@ -49,7 +51,7 @@ class Campaign(models.Model):
         help_text="Days before the deadline on which those not yet migrated get a reminder.",
     )
     # How long before the deadline the final summary is prepared for the CA admin.
-    summary_lead = models.DurationField(default=timedelta(days=3))
+    summary_lead = models.DurationField(default=DEFAULT_SUMMARY_LEAD)
     subject_ja = models.CharField(max_length=200, blank=True)
     subject_en = models.CharField(max_length=200, blank=True)
     body_ja = models.TextField(blank=True)

@@ -19,8 +19,14 @@ from jitsuin.audit.services import SYSTEM, record
 from jitsuin.authorities import revocations
 from jitsuin.authorities import services as authority_services
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
-from jitsuin.campaigns import links, mailing, preflight, queries, tasks, transitions
-from jitsuin.campaigns.models import Campaign, CampaignTask, Member
+from jitsuin.campaigns import dates, links, mailing, preflight, queries, tasks, transitions
+from jitsuin.campaigns.models import (
+    DEFAULT_SUMMARY_LEAD,
+    Campaign,
+    CampaignTask,
+    Member,
+    default_reminder_days,
+)
 from jitsuin.lifecycle.errors import NotAllowed, NotFound
 from jitsuin.lifecycle.models import Certificate, CertificateStatus
 from jitsuin.pki.clock import FixedClock
@@ -78,11 +84,16 @@ def create_campaign(
         raise NotAllowed(_("Name at least one old intermediate."))
     if new_authority in old_authorities:
         raise NotAllowed(_("The new intermediate cannot also be an old one."))
-    if deadline <= cutoff:
-        raise NotAllowed(_("The deadline must come after the cut-off."))
     if any(d <= 0 for d in reminder_days or []):
         raise NotAllowed(_("Reminder days must be positive numbers of days before the deadline."))
     links.check_texts(texts or {})
+    dates.check_dates(
+        cutoff=cutoff,
+        deadline=deadline,
+        reminder_days=default_reminder_days() if reminder_days is None else reminder_days,
+        summary_lead=DEFAULT_SUMMARY_LEAD if summary_lead is None else summary_lead,
+        now=now,
+    )
     with transaction.atomic():
         if Campaign.objects.filter(name=name).exists():
             raise NotAllowed(_("A campaign named %(name)s already exists.") % {"name": name})

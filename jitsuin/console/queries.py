@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,21 +29,43 @@ def _serial_candidates(text: str) -> set[str]:
     return found
 
 
+def normalized(text: str) -> str:
+    """The query the way it was meant: NFKC (full-width ``ｓ０００３`` is ``s0003``, the IME's
+    full-width space a space), trimmed."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def name_key(text: str) -> str:
+    """A name as ``Person.name_search`` holds it: lower case, no spaces of any width."""
+    return "".join(normalized(text).lower().split())
+
+
 def search_people(text: str) -> QuerySet[Person]:
-    """People whose uid, name or e-mail contains ``text``, or who hold that serial."""
-    text = text.strip()
+    """People whose uid, name or e-mail contains ``text``, or who hold that serial.
+
+    The query is NFKC-normalized; names match with spaces ignored (``高橋美咲``, ``高橋　美咲``
+    and ``高橋 美咲`` are one name) through the generated column ``Person.name_search``.
+    Each person comes with ``found_certificates`` (newest first, with the issuer).
+    """
+    text = normalized(text)
     if not text:
         return Person.objects.none()
-    match = (
-        Q(uid__icontains=text)
-        | Q(email__icontains=text)
-        | Q(name_ja__icontains=text)
-        | Q(name_en__icontains=text)
-    )
+    match = Q(uid__icontains=text) | Q(email__icontains=text)
+    key = name_key(text)
+    if key:
+        match |= Q(name_search__contains=key)
     serials = _serial_candidates(text)
     if serials:
         match |= Q(certificates__serial__in=serials)
-    return Person.objects.filter(match).distinct().order_by("uid")[:SEARCH_LIMIT]
+    certificates = Certificate.objects.select_related("issuer").order_by("-not_before")
+    return (
+        Person.objects.filter(match)
+        .distinct()
+        .order_by("uid")
+        .prefetch_related(Prefetch("certificates", certificates, to_attr="found_certificates"))[
+            :SEARCH_LIMIT
+        ]
+    )
 
 
 @dataclass(frozen=True)

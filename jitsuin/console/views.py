@@ -55,6 +55,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def people(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()[:200]
     found = list(queries.search_people(text)) if text else []
+    now = timezone.now()
+    for person in found:
+        # The certificates still in their validity period, or else the newest one; each with
+        # whether it has expired (the status column says so).
+        current = [c for c in person.found_certificates if c.not_after > now]
+        person.shown_certificates = [
+            (c, c.not_after <= now) for c in current or person.found_certificates[:1]
+        ]
     return render(request, "console/people.html", {"q": text, "people": found})
 
 

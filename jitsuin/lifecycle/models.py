@@ -4,7 +4,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Lower, Replace
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.authorities.models import Authority
@@ -45,6 +46,18 @@ class Person(models.Model):
     language = models.CharField(max_length=5, default="ja", choices=settings.LANGUAGES)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Both names, lower case, without half- or full-width spaces: what the console's people
+    # search matches ``console.queries.name_key(query)`` against. The database computes it on
+    # every write (create, update, bulk_create, SSO provisioning), so no writer can forget it.
+    name_search = models.GeneratedField(
+        expression=Replace(
+            Replace(Lower(Concat("name_ja", Value("|"), "name_en")), Value(" "), Value("")),
+            Value("\u3000"),
+            Value(""),
+        ),
+        output_field=models.CharField(max_length=401),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["uid"]

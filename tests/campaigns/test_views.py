@@ -117,14 +117,15 @@ def test_ca_admin_confirms_or_postpones(client, live):
 def test_ca_admin_creates_a_draft_from_the_console(client, scene):
     sign_in(client, "ca", roles=["ca-admin"])
     assert client.get("/console/campaigns/new/").status_code == 200
+    cutoff = timezone.localtime() + timedelta(days=1)  # dates that pass the date rules
     response = client.post(
         "/console/campaigns/new/",
         {
             "name": "spring",
             "old": [scene.old.name],
             "new": scene.new.name,
-            "cutoff": "2026-12-01T09:00",
-            "deadline": "2027-03-01T09:00",
+            "cutoff": f"{cutoff:%Y-%m-%dT%H:%M}",
+            "deadline": f"{cutoff + timedelta(days=90):%Y-%m-%dT%H:%M}",
             "reminders": "30,7,1",
             "subject_ja": "切り替え",
         },

@@ -157,6 +157,7 @@ def test_radius_refuses_the_unmigrated_and_accepts_the_migrated_after_the_deadli
     campaign = services.create_campaign(
         "radius", old=[scene.old.name], new=scene.new.name, cutoff=now - timedelta(minutes=1),
         deadline=deadline, actor="test", now=now,
+        reminder_days=[], summary_lead=timedelta(seconds=10),  # a 40-second campaign
     )  # fmt: skip
     campaign = services.start(campaign, actor="test")
     checks = {c["name"]: c for c in campaign.preflight}

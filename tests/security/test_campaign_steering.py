@@ -4,9 +4,11 @@ the portal; the CA admin sees the exact e-mail before starting."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from jitsuin import config
 from jitsuin.audit.models import AuditEvent
@@ -67,7 +69,14 @@ PHISHING = {
 
 
 def _phishing_form(scene) -> dict[str, object]:
-    return {**PHISHING, "old": [scene.old.name], "new": scene.new.name}
+    soon = timezone.localtime() + timedelta(days=1)  # dates that pass the date rules
+    return {
+        **PHISHING,
+        "old": [scene.old.name],
+        "new": scene.new.name,
+        "cutoff": f"{soon:%Y-%m-%dT%H:%M}",
+        "deadline": f"{soon + timedelta(days=20):%Y-%m-%dT%H:%M}",
+    }
 
 
 @pytest.mark.parametrize("role", ["helpdesk", "operator"])

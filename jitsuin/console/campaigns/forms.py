@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.authorities.models import Authority
-from jitsuin.campaigns import links
+from jitsuin.campaigns import dates, links
+from jitsuin.campaigns.models import DEFAULT_SUMMARY_LEAD
 
 
 def _intermediates() -> Any:
@@ -55,8 +57,18 @@ class CampaignForm(forms.Form):
         return days
 
     def clean(self) -> dict[str, Any]:
-        """Each subject and body may link only to the portal (the service checks again)."""
+        """Each subject and body may link only to the portal, and the dates make sense (the
+        service checks both again); each problem is shown at its field."""
         data = super().clean() or {}
+        if data.get("cutoff") and data.get("deadline") and "reminders" in data:
+            for problem in dates.problems(
+                cutoff=data["cutoff"],
+                deadline=data["deadline"],
+                reminder_days=data["reminders"],
+                summary_lead=DEFAULT_SUMMARY_LEAD,
+                now=timezone.now(),
+            ):
+                self.add_error(problem.field, str(problem.message))
         for field in links.TEXT_FIELDS:
             try:
                 links.check_text(data.get(field) or "")
