@@ -262,10 +262,14 @@ def issuing_authority() -> Authority:
 
 
 def chain_of(authority: Authority) -> list[Authority]:
-    """``authority`` and its ancestors up to the root, leaf-most first."""
+    """``authority`` and its ancestors up to the root, leaf-most first.
+
+    Follows ``parent``: no query for the levels a caller fetched with ``select_related``."""
     chain = [authority]
     while chain[-1].parent_id is not None:
-        chain.append(Authority.objects.get(pk=chain[-1].parent_id))
+        parent = chain[-1].parent
+        assert parent is not None
+        chain.append(parent)
     return chain
 
 

@@ -16,6 +16,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import pgettext
 
 from jitsuin.authorities.models import Authority
+from jitsuin.authorities.services import chain_of
 
 # Root -> intermediate -> leaf: the SQL form looks this many CAs up (the issuer and two above).
 _DEPTH = 3
@@ -31,14 +32,6 @@ class IssuerRevocation:
 
     def effective(self, now: datetime) -> bool:
         return self.at <= now
-
-
-def chain_of(authority: Authority) -> list[Authority]:
-    """``authority`` and the CAs above it, issuer first (follows cached ``parent`` objects)."""
-    chain = [authority]
-    while chain[-1].parent_id is not None and len(chain) < 16:
-        chain.append(chain[-1].parent)  # type: ignore[arg-type]
-    return chain
 
 
 def issuer_revocation(authority: Authority | None) -> IssuerRevocation | None:
