@@ -15,6 +15,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from jitsuin.audit.actors import Actor
+from jitsuin.config import current
 from jitsuin.jobs.models import WorkerHeartbeat
 from jitsuin.lifecycle import notifications, overlap, pickups, transitions
 from jitsuin.lifecycle.errors import LifecycleError
@@ -30,7 +31,6 @@ from jitsuin.lifecycle.models import (
     RequestKind,
     RequestState,
 )
-from jitsuin.lifecycle.pipeline import settings as pipeline_settings
 from jitsuin.lifecycle.services import request_revoke
 from jitsuin.lifecycle.tasks import enqueue_processing
 
@@ -142,13 +142,13 @@ def release_early_maintenance(now: datetime) -> int:
 
 def stale_after() -> timedelta:
     """A request with no lease untouched this long has lost its task: one lease."""
-    return pipeline_settings().lease
+    return current().lease
 
 
 def reap_dead_workers(now: datetime) -> int:
     """Task rows left RUNNING by a worker that stopped sending heartbeats (killed): mark
     them failed and re-enqueue their requests at once, without waiting for the stale rule."""
-    silence = max(WORKER_DEAD_AFTER, pipeline_settings().lease)
+    silence = max(WORKER_DEAD_AFTER, current().lease)
     alive = set(
         WorkerHeartbeat.objects.filter(seen_at__gte=now - silence).values_list(
             "worker_id", flat=True

@@ -13,7 +13,6 @@ import logging
 import os
 import socket
 import threading
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -56,27 +55,9 @@ SYSTEM = str(Actor.system("worker"))
 S = RequestState
 
 
-@dataclass(frozen=True)
-class PipelineSettings:
-    lease: timedelta
-    retry_base: timedelta
-    retry_max: timedelta
-    max_attempts: int
-
-
-def settings() -> PipelineSettings:
-    config = current()
-    return PipelineSettings(
-        lease=config.lease,
-        retry_base=config.pipeline.retry_base,
-        retry_max=config.pipeline.retry_max,
-        max_attempts=config.pipeline.max_attempts,
-    )
-
-
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min, 4 min ... capped at an hour (with the default settings)."""
-    s = settings()
+    s = current().pipeline
     return min(s.retry_base * (2 ** min(max(attempts - 1, 0), 30)), s.retry_max)
 
 
@@ -163,7 +144,7 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
         taking_over = request.state == S.PROCESSING and bool(request.lease_owner)
         calls_connector = not request.connector_ref
         attempts = request.attempts + (1 if calls_connector or taking_over else 0)
-        if attempts > settings().max_attempts:
+        if attempts > current().pipeline.max_attempts:
             _give_up(
                 request,
                 now,
@@ -173,7 +154,7 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
             return "failed", None
         lease = {
             "lease_owner": worker_id,
-            "lease_until": now + settings().lease,
+            "lease_until": now + current().lease,
             "attempts": attempts,
         }
         if request.state == S.PROCESSING:
@@ -323,7 +304,7 @@ def _fail(
         request = _owned(claimed, worker_id)
         if request is None:
             return "lost_lease"
-        if permanent or request.attempts >= settings().max_attempts:
+        if permanent or request.attempts >= current().pipeline.max_attempts:
             _give_up(request, now, note=error[:500], error=error)
             return "failed"
         retry_at = now + backoff(request.attempts)

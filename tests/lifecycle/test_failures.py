@@ -6,19 +6,20 @@ from datetime import timedelta
 
 import pytest
 
+from jitsuin.config import current
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed
 from jitsuin.lifecycle.housekeeping import sweep
 from jitsuin.lifecycle.models import Certificate, Request, RequestState
-from jitsuin.lifecycle.pipeline import advance, backoff, settings
+from jitsuin.lifecycle.pipeline import advance, backoff
 from jitsuin.lifecycle.services import cancel_request, request_issue, retry_request
 from tests.chaos.connector import chaos
 from tests.lifecycle.conftest import key
 
 
 def test_backoff_doubles_and_is_capped():
-    base = settings().retry_base
+    base = current().pipeline.retry_base
     assert [backoff(n) for n in (1, 2, 3)] == [base, base * 2, base * 4]
-    assert backoff(50) == settings().retry_max
+    assert backoff(50) == current().pipeline.retry_max
 
 
 def test_failing_upstream_is_retried_with_backoff_then_failed_with_the_error(profile, alice, t0):
@@ -26,7 +27,7 @@ def test_failing_upstream_is_retried_with_backoff_then_failed_with_the_error(pro
     now = t0
     waits = []
     with chaos(fail="always"):
-        for _ in range(settings().max_attempts - 1):
+        for _ in range(current().pipeline.max_attempts - 1):
             assert advance(request.pk, worker_id="w", now=now) == "retry"
             request.refresh_from_db()
             assert request.state == RequestState.WAITING and request.wait_reason == "retry"
@@ -89,7 +90,7 @@ def test_an_upstream_that_never_answers_ends_failed(profile, alice, t0):
 
     request = request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
     now = t0
-    for _ in range(settings().max_attempts):
+    for _ in range(current().pipeline.max_attempts):
         outcome, claimed = pipeline._claim(request.pk, worker_id=f"w{now}", now=now)
         assert outcome == "claimed"
         now = claimed.lease_until + timedelta(seconds=1)
