@@ -57,6 +57,10 @@ class Authority(models.Model):
     # Set now or in the future (a scheduled revocation); effective once it has passed.
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.CharField(max_length=40, blank=True)
+    # Announced, not yet decided: a campaign retires this CA on that date (services.
+    # schedule_revocation). The parent's CRLs expire no later, so relying parties fetch the
+    # CRL that lists the revocation then.
+    revocation_scheduled_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
 from jitsuin.authorities.publishing import changes as publishing
+from jitsuin.authorities.publishing.crl import schedule_publication
 from jitsuin.authorities.services import AuthorityError
 from jitsuin.pki.clock import Clock, SystemClock
 from jitsuin.pki.crl import parse_reason
@@ -73,4 +75,41 @@ def revoke_authority(
             data={"name": name, "reason": reason, "at": at.isoformat()},
         )
         publishing.authority_revoked(authority)
+    return authority
+
+
+def schedule_revocation(
+    authority: Authority, at: datetime | None, *, actor: str, now: datetime | None = None
+) -> Authority:
+    """Announce (or, with None, withdraw) the date ``authority`` will be revoked.
+
+    Not the revocation itself (``revoke_authority`` is, once someone decided it): the fact
+    that relying parties must fetch the parent's CRL again then. While it is in the future the
+    parent's CRLs carry a nextUpdate no later (``publishing.crl.next_update_cap``), and the
+    CA cannot become the issuing CA again. The parent's CRL is re-signed at once, so the new
+    cap (or its removal) is published. A no-op when nothing changes.
+    """
+    now = now or timezone.now()
+    if at is not None and at.tzinfo is None:
+        raise AuthorityError("the revocation time needs a time zone")
+    with transaction.atomic():
+        authority = Authority.objects.select_for_update().get(pk=authority.pk)
+        if authority.revocation_scheduled_at == at:
+            return authority
+        previous = authority.revocation_scheduled_at
+        authority.revocation_scheduled_at = at
+        authority.save(update_fields=["revocation_scheduled_at"])
+        record(
+            "authority.revocation_announced" if at else "authority.revocation_withdrawn",
+            actor=actor,
+            obj=authority,
+            data={
+                "name": authority.name,
+                "at": at.isoformat() if at else None,
+                "previous": previous.isoformat() if previous else None,
+            },
+            at=now,
+        )
+        if authority.parent_id is not None:
+            schedule_publication(authority.parent_id, now=now, due_at=now)
     return authority

@@ -216,6 +216,11 @@ def activate(name: str, *, clock: Clock | None = None, actor: str = "system") ->
             raise AuthorityError(f"{name} is {authority.status} and cannot become the issuing CA")
         if authority.revoked_at is not None:
             raise AuthorityError(f"{name} is revoked or scheduled for revocation")
+        if authority.revocation_scheduled_at is not None:
+            raise AuthorityError(
+                f"{name} is being retired: its revocation is announced for "
+                f"{authority.revocation_scheduled_at:%Y-%m-%d %H:%M}"
+            )
         if authority.not_after <= clock.now():
             raise AuthorityError(f"{name} expired on {authority.not_after:%Y-%m-%d}")
         for previous in Authority.objects.select_for_update().issuing():

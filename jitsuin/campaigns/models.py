@@ -192,6 +192,8 @@ class CampaignTask(models.Model):
     def label(self) -> str:
         if self.kind == "invite":
             return str(_("Invitations"))
+        if self.kind == "deadline":
+            return str(_("Deadline notice to those not migrated"))
         if self.kind.startswith("reminder-"):
             days = self.kind.removeprefix("reminder-")
             return str(_("Reminders (%(days)s days before the deadline)") % {"days": days})

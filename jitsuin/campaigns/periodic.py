@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from jitsuin.audit.services import SYSTEM
-from jitsuin.campaigns import mailing, queries, services
+from jitsuin.campaigns import mailing, queries, services, stragglers
 from jitsuin.campaigns.models import (
     RUNNING_STATES,
     Campaign,
@@ -53,6 +53,8 @@ def tick(now: datetime) -> None:
         campaign.refresh_from_db()
         if campaign.state == CampaignState.CONFIRMED and now >= campaign.deadline:
             services.revoke_old_authorities(campaign, actor=SYSTEM, now=now)
+    # The deadline mail of a completed campaign, if a worker stopped half way.
+    stragglers.resume(now)
 
 
 def health() -> tuple[str, object]:

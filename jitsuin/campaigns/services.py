@@ -19,7 +19,16 @@ from jitsuin.audit.services import SYSTEM, record
 from jitsuin.authorities import revocations
 from jitsuin.authorities import services as authority_services
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
-from jitsuin.campaigns import dates, links, mailing, preflight, queries, tasks, transitions
+from jitsuin.campaigns import (
+    dates,
+    links,
+    mailing,
+    preflight,
+    queries,
+    stragglers,
+    tasks,
+    transitions,
+)
 from jitsuin.campaigns.models import (
     DEFAULT_SUMMARY_LEAD,
     Campaign,
@@ -213,6 +222,7 @@ def start(
             started_at=now,
             started_by=actor,
         )
+        stragglers.sync_revocation_schedule(campaign, actor=actor, now=now)
         invitations = CampaignTask.objects.create(
             campaign=campaign, kind=mailing.INVITE, total=members, actor=actor, created_at=now
         )
@@ -305,6 +315,7 @@ def postpone(
             confirmed_at=None,
             confirmed_by="",
         )
+        stragglers.sync_revocation_schedule(campaign, actor=actor, now=now)
     return campaign
 
 
@@ -344,6 +355,7 @@ def revoke_old_authorities(
             data={"revoked": [a.name for a in campaign.old_authorities.all()]},
             completed_at=now,
         )
+        stragglers.at_deadline(campaign, actor=actor, now=now)
     return campaign
 
 
@@ -351,6 +363,7 @@ def cancel(campaign: Campaign, *, actor: str, reason: str, now: datetime | None 
     now = _now(now)
     with transaction.atomic():
         campaign = transitions.transition(campaign, "cancel", actor=actor, reason=reason, now=now)
+        stragglers.sync_revocation_schedule(campaign, actor=actor, now=now)
     return campaign
 
 

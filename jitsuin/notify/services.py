@@ -36,6 +36,7 @@ EVENTS = (
     "pickup_expired",
     "campaign_invite",
     "campaign_reminder",
+    "campaign_deadline",
     "revocation_data_stale",
     "audit_checkpoint",
 )

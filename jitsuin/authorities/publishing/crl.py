@@ -21,6 +21,7 @@ from django_tasks import task
 
 from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority, PendingPublication, PublishedCrl
+from jitsuin.authorities.publishing import nextupdate
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import signer_for
 from jitsuin.lifecycle.models import Certificate
@@ -79,9 +80,10 @@ def publish_crl(
 ) -> PublishedCrl:
     """Sign and store a new complete CRL of ``authority`` with the next CRL number."""
     now = now or timezone.now()
-    validity = timings().crl_validity
     with transaction.atomic():
         authority = Authority.objects.select_for_update().get(pk=authority.pk)
+        # Capped by a child's announced revocation (nextupdate.py).
+        validity = nextupdate.next_update(authority, now) - now
         number = authority.crl_number + 1
         entries = list(crl_entries(authority, now))
         crl = build_crl(
@@ -193,7 +195,8 @@ def needs_refresh(authority: Authority, now: datetime) -> bool:
         return True
     t = timings()
     return (
-        now - latest.this_update >= t.crl_refresh or latest.next_update - now < t.crl_stale_margin
+        now - latest.this_update >= t.crl_refresh
+        or latest.next_update - now < nextupdate.refresh_margin(latest)
     )
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority, OcspResponse, PublishedCrl
+from jitsuin.authorities.publishing.nextupdate import refresh_margin
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.config import current
 from jitsuin.notify import services as notify
@@ -55,7 +56,7 @@ def find_stale(now: datetime | None = None) -> list[Staleness]:
             )
             continue
         remaining = latest.next_update - now
-        if remaining <= t.crl_stale_margin:
+        if remaining <= refresh_margin(latest):
             expired = remaining.total_seconds() <= 0
             problem = "expired" if expired else "close to nextUpdate"
             found.append(

@@ -1,0 +1,51 @@
+"""How long a CRL may be kept: its nextUpdate, and how close to it it is re-signed.
+
+Normally a CRL is valid for ``crl_validity`` (7 days). While a child CA's revocation is
+announced (``Authority.revocation_scheduled_at``, set by a campaign through
+``revocations.schedule_revocation``) or scheduled (a future ``revoked_at``), the parent's CRL
+expires no later than that moment: relying parties that honour nextUpdate then fetch the CRL
+that lists the revocation, instead of keeping the old one for up to a week.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Min, Q
+
+from jitsuin.authorities.models import Authority, PublishedCrl
+from jitsuin.authorities.publishing.settings import timings
+
+# An announced revocation whose moment has passed but which is not done yet (the campaign's
+# periodic job revokes within minutes, or the confirmation is late): keep CRLs short-lived
+# until the CRL that lists it is out.
+OVERDUE_VALIDITY = timedelta(minutes=15)
+
+
+def announced_revocation(authority: Authority, now: datetime) -> datetime | None:
+    """The earliest announced or scheduled revocation of a child of ``authority`` not yet in
+    effect at ``now`` (it may be overdue: announced for a moment that has passed)."""
+    not_revoked = Q(revoked_at__isnull=True) | Q(revoked_at__gt=now)
+    children = Authority.objects.filter(not_revoked, parent=authority)
+    times = children.aggregate(
+        announced=Min("revocation_scheduled_at"), scheduled=Min("revoked_at")
+    )
+    found = [t for t in times.values() if t is not None]
+    return min(found) if found else None
+
+
+def next_update(authority: Authority, now: datetime) -> datetime:
+    """The nextUpdate of a CRL of ``authority`` signed at ``now``."""
+    normal = now + timings().crl_validity
+    announced = announced_revocation(authority, now)
+    if announced is None:
+        return normal
+    cap = announced if announced > now else now + OVERDUE_VALIDITY
+    return min(normal, cap)
+
+
+def refresh_margin(row: PublishedCrl) -> timedelta:
+    """How close to its nextUpdate a CRL is re-signed (and /healthz calls it stale): the
+    configured margin, or half its lifetime for a short-lived (capped) CRL, so that a CRL
+    capped at a deadline is not re-signed on every tick of its last days."""
+    return min(timings().crl_stale_margin, (row.next_update - row.this_update) / 2)
