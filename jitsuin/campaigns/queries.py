@@ -296,6 +296,17 @@ def _category_of(row: dict[str, object]) -> str:
     return IN_PROGRESS if row["has_started"] else NOT_STARTED
 
 
+def category_of(campaign: Campaign, person_id: int, *, now: datetime) -> str | None:
+    """One member's category (the console's person page); None for a non-member."""
+    row = (
+        annotated_members(campaign, now=now)
+        .filter(person_id=person_id)
+        .values("is_migrated", "is_stuck", "has_started")
+        .first()
+    )
+    return None if row is None else _category_of(row)
+
+
 def member_rows(
     campaign: Campaign,
     *,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from jitsuin.console import queries, stats
 from jitsuin.console.access import console_view
 from jitsuin.console.campaigns.cards import running_campaign_cards
+from jitsuin.console.campaigns.person import person_campaigns
 from jitsuin.console.forms import ExceptionForm, KeyedReasonForm, ReasonForm, RevokeForm
 from jitsuin.console.roles import VIEW_PEOPLE
 from jitsuin.lifecycle import overlap, transitions
@@ -122,6 +123,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "revoke_form": RevokeForm(),
         "anew_form": KeyedReasonForm(),
         "exception_form": ExceptionForm(),
+        "campaigns": person_campaigns(person, now),
     }
     return render(request, "console/person.html", context)
 

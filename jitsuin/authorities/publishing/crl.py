@@ -196,7 +196,7 @@ def needs_refresh(authority: Authority, now: datetime) -> bool:
     t = timings()
     return (
         now - latest.this_update >= t.crl_refresh
-        or latest.next_update - now < nextupdate.refresh_margin(latest)
+        or latest.next_update - now < nextupdate.refresh_margin(authority, latest, now)
     )
 
 

@@ -56,7 +56,7 @@ def find_stale(now: datetime | None = None) -> list[Staleness]:
             )
             continue
         remaining = latest.next_update - now
-        if remaining <= refresh_margin(latest):
+        if remaining <= refresh_margin(authority, latest, now):
             expired = remaining.total_seconds() <= 0
             problem = "expired" if expired else "close to nextUpdate"
             found.append(

@@ -44,8 +44,14 @@ def next_update(authority: Authority, now: datetime) -> datetime:
     return min(normal, cap)
 
 
-def refresh_margin(row: PublishedCrl) -> timedelta:
-    """How close to its nextUpdate a CRL is re-signed (and /healthz calls it stale): the
-    configured margin, or half its lifetime for a short-lived (capped) CRL, so that a CRL
-    capped at a deadline is not re-signed on every tick of its last days."""
-    return min(timings().crl_stale_margin, (row.next_update - row.this_update) / 2)
+def refresh_margin(authority: Authority, row: PublishedCrl, now: datetime) -> timedelta:
+    """How close to its nextUpdate a CRL is re-signed (and /healthz calls it stale).
+
+    The configured margin; while a child's revocation is announced, at most half the CRL's
+    lifetime, so that a CRL capped at a deadline is not re-signed on every tick (nor reported
+    stale) during the campaign's last days.
+    """
+    margin = timings().crl_stale_margin
+    if announced_revocation(authority, now) is None:
+        return margin
+    return min(margin, (row.next_update - row.this_update) / 2)
