@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 from cryptography import x509
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.publishing.crl import needs_refresh, publish_crl, publish_due
+from jitsuin.authorities.publishing.health import find_stale
 from jitsuin.authorities.services import AuthorityError, activate
 from jitsuin.campaigns import periodic, queries, services, stragglers
 from jitsuin.campaigns.models import CampaignState, CampaignTask, TaskState
@@ -78,6 +79,10 @@ def test_a_capped_crl_is_not_re_signed_on_every_tick(started, scene):
     # Normally re-signed 3 days before nextUpdate; a two-day CRL only after half its life.
     assert not needs_refresh(scene.root, two_days + timedelta(hours=1))
     assert needs_refresh(scene.root, two_days + timedelta(days=1, minutes=1))
+    # Nor is it reported stale for being short (the intermediate's week-old CRL is).
+    stale = {s.what for s in find_stale(two_days + timedelta(hours=1))}
+    assert f"crl:{scene.root.slug}" not in stale
+    assert f"crl:{scene.old.slug}" in stale
 
 
 def test_starting_re_signs_the_root_crl_with_the_cap(campaign, published, scene):
@@ -132,7 +137,9 @@ def test_stragglers_get_one_mail_at_the_deadline(
     # The announcement is withdrawn: the revocation is a fact now.
     old = Authority.objects.get(pk=scene.old.pk)
     assert old.revocation_scheduled_at is None and old.revoked_at == f.DEADLINE
-    assert task.label == "Deadline notice to those not migrated"
+    with translation.override("en"):
+        assert task.label == "Deadline notice to those not migrated"
+    assert task.label == "未切替の方への期限到来のお知らせ"
 
 
 def test_a_worker_killed_between_chunks_mails_nobody_twice(
