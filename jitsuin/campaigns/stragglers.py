@@ -83,6 +83,12 @@ def _recipients(campaign: Campaign, now: datetime) -> QuerySet[Person]:
     return Person.objects.filter(pk__in=waiting, active=True)
 
 
+def _revoked_at(campaign: Campaign) -> datetime:
+    """When the old CAs were revoked (the deadline, or a later confirmation)."""
+    times = [a.revoked_at for a in campaign.old_authorities.all() if a.revoked_at is not None]
+    return min(times) if times else campaign.deadline
+
+
 def _old_names(campaign: Campaign) -> str:
     return ", ".join(a.name for a in campaign.old_authorities.all())
 
@@ -100,7 +106,7 @@ def send_chunk(task_id: int, after: int, *, now: datetime | None = None) -> int 
         if people:
             context = {
                 "campaign": campaign.name,
-                "deadline": timezone.localtime(campaign.deadline),
+                "deadline": timezone.localtime(_revoked_at(campaign)),
                 "old_authorities": _old_names(campaign),
                 "new_authority": campaign.new_authority.name,
                 "link": current().public_url + "/",

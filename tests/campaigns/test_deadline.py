@@ -133,6 +133,7 @@ def test_stragglers_get_one_mail_at_the_deadline(
     english = mails.filter(language="en").first()
     assert "使えなくなりました" in japanese.body and "使えなくなりました" in japanese.subject
     assert "no longer works" in english.body
+    assert "2026年7月1日 09:00" in japanese.body  # the deadline, Japan time
     assert scene.old.name in english.body and "http" in english.body
     # The announcement is withdrawn: the revocation is a fact now.
     old = Authority.objects.get(pk=scene.old.pk)
