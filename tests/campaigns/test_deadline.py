@@ -198,3 +198,18 @@ def test_the_root_crl_lists_the_old_ca_once_the_deadline_passed(
     assert entry is not None
     # Back to the normal week: nothing is announced any more.
     assert crl.next_update_utc == f.AFTER_DEADLINE + timedelta(minutes=1) + WEEK
+
+
+def test_a_late_confirmation_mails_once_with_the_moment_of_revocation(
+    started, django_capture_on_commit_callbacks
+):
+    campaign, _persons = started
+    services.prepare_summary(campaign, now=f.DEADLINE - timedelta(days=2))
+    late = f.AFTER_DEADLINE + timedelta(hours=1)  # 11:00 Japan time
+    with django_capture_on_commit_callbacks(execute=True):
+        services.confirm(campaign, actor="user:ca", now=late)
+    run_bulk_worker()
+    periodic.tick(late + timedelta(minutes=5))
+    mails = OutboxMessage.objects.filter(event="campaign_deadline")
+    assert mails.count() == 8
+    assert "2026年7月1日 11:00" in mails.filter(language="ja").first().body
