@@ -22,7 +22,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from jitsuin.authorities.models import Authority
 from jitsuin.campaigns.models import RUNNING_STATES, Campaign, Member
@@ -123,7 +123,11 @@ def timeline(campaign: Campaign) -> list[TimelineEntry]:
             entries.append(
                 TimelineEntry(
                     at,
-                    _("Reminder to those not yet migrated (%(days)d days before the deadline).")
+                    ngettext(
+                        "Reminder to those not yet migrated (%(days)d day before the deadline).",
+                        "Reminder to those not yet migrated (%(days)d days before the deadline).",
+                        days,
+                    )
                     % {"days": days},
                 )
             )
