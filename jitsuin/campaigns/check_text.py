@@ -59,6 +59,7 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     ),
 }
 
+
 def label(name: str) -> str:
     """The check's name for a reader; an unknown identifier is shown as it is."""
     return _(LABELS[name]) if name in LABELS else name
