@@ -34,6 +34,7 @@ from jitsuin.lifecycle.models import (
     RolloverPolicy,
 )
 from jitsuin.lifecycle.queries import stuck_business_days
+from jitsuin.pki.names import Serial
 
 SEEN_RECENTLY = timedelta(days=30)
 
@@ -286,6 +287,7 @@ class MemberRow:
     last_seen_at: datetime | None
     old_serial: str
     person_id: int
+    affiliation: str = ""
 
     @property
     def category_label(self) -> str:
@@ -332,6 +334,7 @@ def member_rows(
         "person__email",
         "person__name_ja",
         "person__name_en",
+        "person__affiliation",
         "old_certificate__serial",
         "is_migrated",
         "is_stuck",
@@ -351,8 +354,11 @@ def member_rows(
             name=name or row["person__uid"],
             category=_category_of(row),
             last_seen_at=row["last_seen"],
-            old_serial=row["old_certificate__serial"] or "",
+            old_serial=Serial.parse(row["old_certificate__serial"]).hex
+            if row["old_certificate__serial"]
+            else "",
             person_id=row["person_id"],
+            affiliation=row["person__affiliation"],
         )
 
 
