@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import record
-from jitsuin.lifecycle.models import MaintenanceWindow, Pickup, Request
+from jitsuin.lifecycle.models import MaintenanceWindow, Pickup
 from jitsuin.notify.models import OutboxMessage
 from tests.notify import factories
 
