@@ -111,3 +111,12 @@ def test_a_stale_crl_problem_names_the_time_with_its_offset(campaign, published)
     assert not check.passed and check.code == "problems"
     with translation.override("en"):
         assert "is stale since" in check.reason and "+0900" in check.reason
+
+
+@pytest.mark.parametrize(("days", "words"), [(1, "1 day left"), (7, "7 days left")])
+def test_the_english_reminder_says_1_day_not_1_days(days, words):
+    from jitsuin.notify.services import render
+
+    context = {"name": "Alice", "deadline": f.DEADLINE, "days_before": days, "link": "x"}
+    subject, body = render("campaign_reminder", context, "en")
+    assert f"({words})" in subject and "1 days" not in subject + body
