@@ -60,6 +60,14 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
 }
 
 
+# Why eapol_test gave no answer (radius.LoginResult.problem).
+PROBLEMS = {
+    "not_installed": gettext_noop("eapol_test is not installed"),
+    "timed_out": gettext_noop("eapol_test timed out"),
+    "exited": gettext_noop("eapol_test exited %(code)d"),
+}
+
+
 def label(name: str) -> str:
     """The check's name for a reader; an unknown identifier is shown as it is."""
     return _(LABELS[name]) if name in LABELS else name
@@ -79,6 +87,9 @@ def sentence(code: str, params: Mapping[str, object]) -> str:
     if template is None:
         return str(params.get("reason", code))
     values = dict(params)
+    problem = str(values.get("problem") or "")
+    if problem in PROBLEMS and not values.get("detail"):
+        values["detail"] = _(PROBLEMS[problem]) % {"code": values.get("exit_code", 0)}
     if str(values.get("status", "")) in AuthorityStatus.values:
         values["status"] = AuthorityStatus(str(values["status"])).label
     try:

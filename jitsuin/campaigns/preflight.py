@@ -183,7 +183,7 @@ def radius_target() -> RadiusTarget | None:
 
 def _canary(name: str, ca: Authority, result: LoginResult, codes: tuple[str, str]) -> Check:
     code = codes[0] if result.accepted else codes[1]
-    return Check(name, result.accepted, code, {"ca": ca.name, "detail": result.detail})
+    return Check(name, result.accepted, code, {"ca": ca.name, **result.as_params()})
 
 
 def _radius_checks(campaign: Campaign, now: datetime, *, actor: str) -> list[Check]:

@@ -120,3 +120,23 @@ def test_the_english_reminder_says_1_day_not_1_days(days, words):
     context = {"name": "Alice", "deadline": f.DEADLINE, "days_before": days, "link": "x"}
     subject, body = render("campaign_reminder", context, "en")
     assert f"({words})" in subject and "1 days" not in subject + body
+
+
+def test_a_canary_that_could_not_run_says_why_in_the_readers_language():
+    from jitsuin.campaigns.radius import LoginResult
+
+    check = preflight.Check(
+        "radius_new_canary",
+        False,
+        "new_refused",
+        {"ca": "G2", **LoginResult(False, "", problem="not_installed").as_params()},
+    )
+    with translation.override("en"):
+        assert (
+            check.reason == "A canary from G2 was refused by RADIUS: eapol_test is not installed."
+        )
+    with translation.override("ja"):
+        assert "eapol_test がインストールされていません" in check.reason
+    exited = {"ca": "G2", **LoginResult(False, "", problem="exited", exit_code=3).as_params()}
+    with translation.override("en"):
+        assert "eapol_test exited 3" in preflight.Check("x", False, "new_refused", exited).reason
