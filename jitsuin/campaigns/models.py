@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from jitsuin.authorities.models import Authority
 from jitsuin.lifecycle.models import Certificate, Person
@@ -196,7 +197,12 @@ class CampaignTask(models.Model):
             return str(_("Deadline notice to those not migrated"))
         if self.kind.startswith("reminder-"):
             days = self.kind.removeprefix("reminder-")
-            return str(_("Reminders (%(days)s days before the deadline)") % {"days": days})
+            count = int(days) if days.isdigit() else 2
+            return ngettext(
+                "Reminders (%(days)s day before the deadline)",
+                "Reminders (%(days)s days before the deadline)",
+                count,
+            ) % {"days": days}
         return self.kind
 
     @property

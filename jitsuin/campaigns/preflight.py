@@ -8,19 +8,21 @@ until the deadline.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from django.db import transaction
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority, AuthorityStatus, PublishedCrl, Role
 from jitsuin.authorities.services import certificate_of, chain_of, public_urls, signer_for
+from jitsuin.campaigns import check_text
 from jitsuin.campaigns.models import Campaign
-from jitsuin.campaigns.radius import RadiusTarget, eap_tls_login
+from jitsuin.campaigns.radius import LoginResult, RadiusTarget, eap_tls_login
 from jitsuin.config import current
 from jitsuin.lifecycle.models import Profile
 from jitsuin.pki.clock import FixedClock
@@ -35,35 +37,62 @@ CANARY_UID = "jitsuin-canary"
 
 @dataclass(frozen=True)
 class Check:
+    """One check: its identifier, the outcome, and why as a code with parameters.
+
+    ``reason`` renders in the active language, so each reader sees their own; ``skipped``
+    marks a check that could not run (it does not fail the pre-flight, and says so).
+    """
+
     name: str
     passed: bool
-    reason: str
+    code: str = ""
+    params: Mapping[str, object] = field(default_factory=dict)
+    skipped: bool = False
+
+    @property
+    def label(self) -> str:
+        return check_text.label(self.name)
+
+    @property
+    def reason(self) -> str:
+        return check_text.sentence(self.code, self.params)
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "code": self.code,
+            "params": dict(self.params),
+            "skipped": self.skipped,
+        }
+
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, object]) -> Check:
+        """A stored entry; one from before codes keeps its sentence as written."""
+        params = stored.get("params")
+        code = str(stored.get("code") or "")
+        return cls(
+            name=str(stored.get("name", "")),
+            passed=bool(stored.get("passed")),
+            code=code,
+            params=dict(params)
+            if isinstance(params, dict) and code
+            else {"reason": str(stored.get("reason", ""))},
+            skipped=bool(stored.get("skipped", False)),
+        )
 
 
 def _usable(authority: Authority, now: datetime) -> Check:
-    name = "new_intermediate_usable"
+    name, ca = "new_intermediate_usable", {"ca": authority.name}
     if authority.role != Role.INTERMEDIATE:
-        return Check(name, False, _("%(ca)s is not an intermediate CA.") % {"ca": authority.name})
+        return Check(name, False, "not_intermediate", ca)
     if authority.status not in (AuthorityStatus.PENDING, AuthorityStatus.ACTIVE):
-        return Check(
-            name,
-            False,
-            _("%(ca)s is %(status)s.") % {"ca": authority.name, "status": authority.status},
-        )
+        return Check(name, False, "bad_status", {**ca, "status": str(authority.status)})
     if authority.revoked_at is not None:
-        return Check(
-            name,
-            False,
-            _("%(ca)s is revoked or scheduled for revocation.") % {"ca": authority.name},
-        )
+        return Check(name, False, "revoked_or_scheduled", ca)
     if authority.not_before > now or authority.not_after <= now:
-        return Check(
-            name, False, _("%(ca)s is outside its validity period.") % {"ca": authority.name}
-        )
-    return Check(name, True, _("%(ca)s can issue.") % {"ca": authority.name})
+        return Check(name, False, "outside_validity", ca)
+    return Check(name, True, "can_issue", ca)
 
 
 def _life_covers_profiles(authority: Authority, now: datetime) -> Check:
@@ -71,21 +100,10 @@ def _life_covers_profiles(authority: Authority, now: datetime) -> Check:
     remaining = authority.not_after - now
     short = [p for p in Profile.objects.filter(active=True) if p.validity > remaining]
     if short:
-        return Check(
-            name,
-            False,
-            _("%(ca)s has %(days)d days left, less than the validity of: %(profiles)s.")
-            % {
-                "ca": authority.name,
-                "days": remaining.days,
-                "profiles": ", ".join(f"{p.slug} ({p.validity_days})" for p in short),
-            },
-        )
-    return Check(
-        name,
-        True,
-        _("%(days)d days left cover every active profile's validity.") % {"days": remaining.days},
-    )
+        profiles = ", ".join(f"{p.slug} ({p.validity_days})" for p in short)
+        params = {"ca": authority.name, "days": remaining.days, "profiles": profiles}
+        return Check(name, False, "life_short", params)
+    return Check(name, True, "life_ok", {"days": remaining.days})
 
 
 def _chain_published(authority: Authority) -> Check:
@@ -93,40 +111,32 @@ def _chain_published(authority: Authority) -> Check:
     chain = chain_of(authority)
     top = chain[-1]
     if top.role != Role.ROOT:
-        return Check(name, False, _("The chain does not end at a root CA."))
+        return Check(name, False, "no_root")
     for child, parent in zip(chain, chain[1:], strict=False):
         if parent.revoked_at is not None or parent.status == AuthorityStatus.REVOKED:
-            return Check(name, False, _("%(ca)s is revoked.") % {"ca": parent.name})
+            return Check(name, False, "parent_revoked", {"ca": parent.name})
         try:
             certificate_of(child).verify_directly_issued_by(certificate_of(parent))
         except (InvalidSignature, UnsupportedAlgorithm, ValueError, TypeError):
-            return Check(
-                name,
-                False,
-                _("%(child)s is not signed by %(parent)s.")
-                % {"child": child.name, "parent": parent.name},
-            )
-    names = " → ".join(a.name for a in chain)
-    return Check(name, True, _("Published at /ca/: %(chain)s.") % {"chain": names})
+            return Check(name, False, "bad_signature", {"child": child.name, "parent": parent.name})
+    return Check(name, True, "chain_ok", {"chain": " → ".join(a.name for a in chain)})
 
 
 def _crls_fresh(authority: Authority, now: datetime) -> Check:
     name = "crls_fresh"
-    problems = []
+    problems: list[dict[str, object]] = []
     for ca in chain_of(authority):
         crl = PublishedCrl.objects.latest_for(ca)
         if crl is None:
-            problems.append(_("%(ca)s has no published CRL") % {"ca": ca.name})
+            problems.append({"code": "crl_missing", "ca": ca.name})
         elif crl.next_update <= now:
-            problems.append(
-                _("the CRL of %(ca)s is stale since %(at)s")
-                % {"ca": ca.name, "at": f"{crl.next_update:%Y-%m-%d %H:%M}"}
-            )
+            at = f"{timezone.localtime(crl.next_update):%Y-%m-%d %H:%M %z}"
+            problems.append({"code": "crl_stale", "ca": ca.name, "at": at})
         elif crl.this_update > now:
-            problems.append(_("the CRL of %(ca)s is not yet valid") % {"ca": ca.name})
+            problems.append({"code": "crl_future", "ca": ca.name})
     if problems:
-        return Check(name, False, "; ".join(problems) + ".")
-    return Check(name, True, _("Every CA in the chain has a current CRL."))
+        return Check(name, False, "problems", {"problems": problems})
+    return Check(name, True, "crls_ok")
 
 
 def issue_canary(authority: Authority, now: datetime, *, actor: str) -> tuple[bytes, PrivateKey]:
@@ -171,24 +181,20 @@ def radius_target() -> RadiusTarget | None:
     )
 
 
+def _canary(name: str, ca: Authority, result: LoginResult, codes: tuple[str, str]) -> Check:
+    code = codes[0] if result.accepted else codes[1]
+    return Check(name, result.accepted, code, {"ca": ca.name, **result.as_params()})
+
+
 def _radius_checks(campaign: Campaign, now: datetime, *, actor: str) -> list[Check]:
     target = radius_target()
     if target is None:
-        return []
-    chain, key = issue_canary(campaign.new_authority, now, actor=actor)
+        # Said out loud: without it the page reads as if relying parties were checked.
+        return [Check("radius_canary", True, "radius_not_configured", skipped=True)]
+    new = campaign.new_authority
+    chain, key = issue_canary(new, now, actor=actor)
     result = eap_tls_login(target, identity=f"{CANARY_UID}@preflight", chain_pem=chain, key=key)
-    checks = [
-        Check(
-            "radius_new_canary",
-            result.accepted,
-            (
-                _("A canary from %(ca)s logged in by EAP-TLS.")
-                if result.accepted
-                else _("A canary from %(ca)s was refused by RADIUS: %(detail)s.")
-            )
-            % {"ca": campaign.new_authority.name, "detail": result.detail},
-        )
-    ]
+    checks = [_canary("radius_new_canary", new, result, ("new_accepted", "new_refused"))]
     if now < campaign.deadline:
         for old in campaign.old_authorities.all():
             if old.revoked_at is not None and old.revoked_at <= now:
@@ -198,25 +204,13 @@ def _radius_checks(campaign: Campaign, now: datetime, *, actor: str) -> list[Che
                 target, identity=f"{CANARY_UID}@preflight", chain_pem=chain, key=key
             )
             checks.append(
-                Check(
-                    "radius_old_canary",
-                    result.accepted,
-                    (
-                        _("A canary from %(ca)s is still accepted until the deadline.")
-                        if result.accepted
-                        else _(
-                            "A canary from %(ca)s is already refused before the deadline: "
-                            "%(detail)s."
-                        )
-                    )
-                    % {"ca": old.name, "detail": result.detail},
-                )
+                _canary("radius_old_canary", old, result, ("old_accepted", "old_refused"))
             )
     return checks
 
 
 def run_checks(campaign: Campaign, *, now: datetime, actor: str = "system") -> list[Check]:
-    """Every check at ``now``; the RADIUS ones only when a server is configured."""
+    """Every check at ``now``; the RADIUS ones are "skipped" when no server is configured."""
     new = campaign.new_authority
     checks = [_usable(new, now), _life_covers_profiles(new, now), _chain_published(new)]
     checks.append(_crls_fresh(new, now))

@@ -22,7 +22,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from jitsuin.authorities.models import Authority
 from jitsuin.campaigns.models import RUNNING_STATES, Campaign, Member
@@ -34,6 +34,7 @@ from jitsuin.lifecycle.models import (
     RolloverPolicy,
 )
 from jitsuin.lifecycle.queries import stuck_business_days
+from jitsuin.pki.names import Serial
 
 SEEN_RECENTLY = timedelta(days=30)
 
@@ -123,7 +124,11 @@ def timeline(campaign: Campaign) -> list[TimelineEntry]:
             entries.append(
                 TimelineEntry(
                     at,
-                    _("Reminder to those not yet migrated (%(days)d days before the deadline).")
+                    ngettext(
+                        "Reminder to those not yet migrated (%(days)d day before the deadline).",
+                        "Reminder to those not yet migrated (%(days)d days before the deadline).",
+                        days,
+                    )
                     % {"days": days},
                 )
             )
@@ -282,6 +287,7 @@ class MemberRow:
     last_seen_at: datetime | None
     old_serial: str
     person_id: int
+    affiliation: str = ""
 
     @property
     def category_label(self) -> str:
@@ -339,6 +345,7 @@ def member_rows(
         "person__email",
         "person__name_ja",
         "person__name_en",
+        "person__affiliation",
         "old_certificate__serial",
         "is_migrated",
         "is_stuck",
@@ -358,8 +365,11 @@ def member_rows(
             name=name or row["person__uid"],
             category=_category_of(row),
             last_seen_at=row["last_seen"],
-            old_serial=row["old_certificate__serial"] or "",
+            old_serial=Serial.parse(row["old_certificate__serial"]).hex
+            if row["old_certificate__serial"]
+            else "",
             person_id=row["person_id"],
+            affiliation=row["person__affiliation"],
         )
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from django.utils.translation import gettext as _
 
 from jitsuin.pki.keys import PrivateKey
 
@@ -27,8 +26,17 @@ class RadiusTarget:
 
 @dataclass(frozen=True)
 class LoginResult:
+    """``detail`` is eapol_test's last line; when there is none, ``problem`` says why as a
+    code (``not_installed``, ``timed_out``, ``exited``, with ``exit_code``), so that the
+    reason can be shown in each reader's language (``campaigns.check_text``)."""
+
     accepted: bool
     detail: str
+    problem: str = ""
+    exit_code: int = 0
+
+    def as_params(self) -> dict[str, object]:
+        return {"detail": self.detail, "problem": self.problem, "exit_code": self.exit_code}
 
 
 def eapol_test_path() -> str | None:
@@ -46,7 +54,7 @@ def eap_tls_login(
     """Try one EAP-TLS login; ``chain_pem`` is the leaf followed by its intermediate."""
     program = eapol_test_path()
     if program is None:
-        return LoginResult(False, _("eapol_test is not installed"))
+        return LoginResult(False, "", problem="not_installed")
     with tempfile.TemporaryDirectory(prefix="jitsuin-canary-") as tmp:
         work = Path(tmp)
         (work / "chain.pem").write_bytes(chain_pem)
@@ -87,8 +95,9 @@ def eap_tls_login(
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            return LoginResult(False, _("eapol_test timed out"))
+            return LoginResult(False, "", problem="timed_out")
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     last = lines[-1].strip() if lines else ""
-    exited = _("eapol_test exited %(code)d") % {"code": done.returncode}
-    return LoginResult(last == "SUCCESS", last or exited)
+    if last:
+        return LoginResult(last == "SUCCESS", last)
+    return LoginResult(False, "", problem="exited", exit_code=done.returncode)

@@ -1,4 +1,5 @@
-"""Console actions (POST only): each calls one service with the staff member and a reason."""
+"""Console actions (POST; a resend shows the e-mail first): each calls one service with the
+staff member and a reason."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from jitsuin.console import feedback
+from jitsuin.console import feedback, resending
 from jitsuin.console.access import console_view, staff_actor
 from jitsuin.console.forms import ExceptionForm, KeyedReasonForm, ReasonForm, RevokeForm
 from jitsuin.console.roles import ACT, EXCEPTIONS, RESEND
@@ -165,10 +166,19 @@ def withdraw_exception(request: HttpRequest, person_id: int, exception_id: int) 
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @console_view(RESEND)
 def resend_message(request: HttpRequest, message_id: int) -> HttpResponse:
-    message = get_object_or_404(OutboxMessage, pk=message_id)
+    """GET: the e-mail as it went out, a warning if its pickup was collected, earlier
+    resends; POST (with a reason): send it again."""
+    message = get_object_or_404(OutboxMessage.objects.select_related("person"), pk=message_id)
+    if request.method == "GET":
+        context = {
+            "message": message,
+            "collected": resending.collected_pickup(message),
+            "resends": resending.earlier_resends(message),
+        }
+        return render(request, "console/resend.html", context)
     return _with_reason(
         request,
         partial(resend, message),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.audit.export import AuditFilter
+from jitsuin.config import current
 from jitsuin.console.services import NOTICE_FIELDS
 from jitsuin.lifecycle.models import MaintenanceWindow, Profile, RolloverPolicy
 from jitsuin.lifecycle.reasons import CONSOLE_REASONS, REASON_LABELS
@@ -22,6 +24,27 @@ class DateTimeLocal(forms.DateTimeInput):
 
 
 TIME_ZONE_HELP = _("Japan time (JST).")
+
+# What audit events are about (AuditEvent.object_type), by name.
+OBJECT_TYPES = [
+    ("lifecycle.person", _("Person")),
+    ("lifecycle.request", _("Request")),
+    ("lifecycle.certificate", _("Certificate")),
+    ("lifecycle.pickup", _("Pickup")),
+    ("lifecycle.policyexception", _("Policy exception")),
+    ("lifecycle.maintenancewindow", _("Maintenance window")),
+    ("campaigns.campaign", _("Campaign")),
+    ("authorities.authority", _("Certificate authority")),
+    ("notify.outboxmessage", _("E-mail")),
+    ("notify.notice", _("Notice")),
+    ("auth.user", _("Account")),
+    ("auth.group", _("Role")),
+]
+
+
+def connector_names() -> list[str]:
+    """``builtin`` and every connector configured in JITSUIN_CONNECTORS."""
+    return sorted({"builtin", *current().connectors})
 
 
 def new_key() -> str:
@@ -93,6 +116,13 @@ class MaintenanceForm(forms.ModelForm):
         }
         help_texts = {"starts_at": TIME_ZONE_HELP, "ends_at": TIME_ZONE_HELP}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Chosen from the connectors that exist, never typed: a typo would stop nothing.
+        self.fields["connector"] = forms.ChoiceField(
+            label=_("Connector"), choices=[(n, n) for n in connector_names()]
+        )
+
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         starts, ends = data.get("starts_at"), data.get("ends_at")
@@ -111,7 +141,29 @@ class AuditFilterForm(forms.Form):
         max_length=100,
         help_text=_("A full name, or a prefix ending in a dot (request.)"),
     )
-    object_id = forms.CharField(label=_("Object id"), required=False, max_length=100)
+    object_type = forms.ChoiceField(
+        label=_("Object type"), required=False, choices=[("", _("Any")), *OBJECT_TYPES]
+    )
+    object_id = forms.CharField(
+        label=_("Object id"),
+        required=False,
+        max_length=100,
+        help_text=_("With an object type; or as shown in the list (lifecycle.request:5)."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind, ident = data.get("object_type", ""), (data.get("object_id") or "").strip()
+        typed, sep, rest = ident.rpartition(":")
+        if sep and typed:
+            if kind and kind != typed:
+                self.add_error("object_id", _("This id names another object type."))
+            kind, ident = typed, rest.strip()
+        if ident and not kind:
+            # An id alone matches request 5 and pickup 5 alike.
+            self.add_error("object_type", _("Choose the object type for this id."))
+        data["object_type"], data["object_id"] = kind, ident
+        return data
 
     def selection(self) -> AuditFilter:
         if not self.is_valid():
@@ -122,5 +174,6 @@ class AuditFilterForm(forms.Form):
             until=data["until"],
             actor=data["actor"].strip(),
             action=data["action"].strip(),
-            object_id=data["object_id"].strip(),
+            object_type=data["object_type"],
+            object_id=data["object_id"],
         )

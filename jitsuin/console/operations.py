@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -20,11 +20,16 @@ from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import verify
 from jitsuin.authorities import services as authority_services
 from jitsuin.authorities.models import Authority
-from jitsuin.console import feedback, services
+from jitsuin.console import feedback, resending, services
 from jitsuin.console.access import console_view, staff_actor
 from jitsuin.console.forms import AuditFilterForm, MaintenanceForm, NoticeForm, ReasonForm
 from jitsuin.console.roles import AUDIT, AUTHORITIES, MAINTENANCE, NOTICES, RESEND
-from jitsuin.lifecycle.models import MaintenanceWindow
+from jitsuin.lifecycle.models import (
+    WAIT_MAINTENANCE,
+    MaintenanceWindow,
+    Request,
+    RequestState,
+)
 from jitsuin.notify.models import Notice, OutboxMessage, OutboxState
 
 
@@ -63,6 +68,21 @@ def notice_withdraw(request: HttpRequest, notice_id: int) -> HttpResponse:
     return redirect("console:notices")
 
 
+def _window_row(window: MaintenanceWindow, now: datetime) -> dict[str, object]:
+    """A window with its phase; one in progress says how many requests wait for its end."""
+    if window.starts_at > now:
+        return {"window": window, "phase": "scheduled", "waiting": 0}
+    if window.ends_at <= now:
+        return {"window": window, "phase": "over", "waiting": 0}
+    waiting = Request.objects.filter(
+        state=RequestState.WAITING,
+        wait_reason=WAIT_MAINTENANCE,
+        not_before__gt=window.starts_at,
+        not_before__lte=window.ends_at,
+    ).count()
+    return {"window": window, "phase": "running", "waiting": waiting}
+
+
 @console_view(MAINTENANCE)
 def maintenance(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
@@ -84,7 +104,7 @@ def maintenance(request: HttpRequest) -> HttpResponse:
     windows = MaintenanceWindow.objects.filter(ends_at__gt=now - timedelta(days=30))
     context = {
         "form": form,
-        "windows": windows.order_by("-starts_at"),
+        "windows": [_window_row(w, now) for w in windows.order_by("-starts_at")[:100]],
         "now": now,
         "reason_form": ReasonForm(),
     }
@@ -170,8 +190,10 @@ def outbox(request: HttpRequest) -> HttpResponse:
     messages_qs = OutboxMessage.objects.select_related("person")
     if state in OutboxState.values:
         messages_qs = messages_qs.filter(state=state)
+    rows = list(messages_qs.order_by("-created_at")[:200])
+    marks = resending.marks(m.pk for m in rows if m.resend_of_id)
     context = {
-        "rows": messages_qs.order_by("-created_at")[:200],
+        "rows": [(m, marks.get(m.pk)) for m in rows],
         "state": state,
         "states": OutboxState.choices,
         "reason_form": ReasonForm(),

@@ -24,6 +24,7 @@ from datetime import datetime
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from jitsuin.lifecycle.models import (
     Certificate,
@@ -133,10 +134,14 @@ class Switch:
                 "Your old certificate will stop working on %(date)s, or earlier when you "
                 "confirm that the new one is installed on every device."
             ) % {"date": local_minute(self.revoke_at)}
-        return _(
+        return ngettext(
             "Your old certificate stays valid until it expires on %(date)s, or until you "
             "confirm that the new one is installed on every device. It is revoked "
-            "%(days)s days after the new one is first used."
+            "%(days)s day after the new one is first used.",
+            "Your old certificate stays valid until it expires on %(date)s, or until you "
+            "confirm that the new one is installed on every device. It is revoked "
+            "%(days)s days after the new one is first used.",
+            self.new.profile.overlap_grace.days,
         ) % {
             "date": local_minute(self.old.not_after),
             "days": self.new.profile.overlap_grace.days,

@@ -28,7 +28,7 @@ PLATFORMS = {
     "macos": "macOS",
     "ios": "iPhone / iPad (iOS)",
     "android": "Android",
-    "linux": "Linux / Firefox",
+    "linux": "Linux",
 }
 
 

@@ -237,6 +237,32 @@ def platform_from_user_agent(user_agent: str, platform_hint: str = "") -> str:
     return ""
 
 
+def browser_from_user_agent(user_agent: str) -> str:
+    """Edge, Opera, Firefox, Chrome, Safari or "" (Chrome's User-Agent also names Safari, and
+    Edge's and Opera's name Chrome: the most specific word wins)."""
+    ua = user_agent.lower()
+    for word, name in (
+        ("edg/", "Edge"),
+        ("opr/", "Opera"),
+        ("firefox/", "Firefox"),
+        ("fxios/", "Firefox"),
+        ("crios/", "Chrome"),
+        ("chrome/", "Chrome"),
+        ("chromium/", "Chromium"),
+        ("safari/", "Safari"),
+    ):
+        if word in ua:
+            return name
+    return ""
+
+
+def device_label(platform: str, user_agent: str, names: dict[str, str]) -> str:
+    """``Linux / Chrome``: the system and the browser actually in use, never a guess."""
+    system = names.get(platform, "")
+    browser = browser_from_user_agent(user_agent)
+    return f"{system} / {browser}" if system and browser else system
+
+
 def recommended_pkcs12(platform: str, user_agent: str, default: str = "compatible") -> str:
     """``modern`` (AES-256) only where it is known to open; ``compatible`` everywhere else.
 

@@ -238,7 +238,7 @@ def download_page(request: HttpRequest, person: Person, pk: int) -> HttpResponse
         "certificate": pickup.certificate,
         "card": presenters.card_for(pickup.certificate, actions_for(person)),
         "platform": platform,
-        "platform_name": PLATFORMS.get(platform, ""),
+        "platform_name": presenters.device_label(platform, user_agent, PLATFORMS),
         "recommended": recommended,
         "gone": pickup.expires_at <= timezone.now(),
         "pin": "",

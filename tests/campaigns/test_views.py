@@ -86,8 +86,9 @@ def test_ca_admin_starts_and_the_other_roles_follow_progress(
     assert link == f"/console/people/{row.person_id}/"  # the helpdesk's page for the person
     assert page.context["chart"]
     csv = b"".join(operator.get(f"/console/campaigns/{live.pk}/export.csv").streaming_content)
-    assert (
-        csv.decode("utf-8-sig").splitlines()[0] == "uid,name,email,category,last_seen_at,old_serial"
+    assert csv.decode("utf-8-sig").splitlines()[0] == (
+        "uid,name,affiliation,email,category,category_label,last_seen_at,old_serial,"
+        "reminders_sent,last_reminder_at,reminder_days"
     )
     assert len(csv.splitlines()) == 7
     assert AuditEvent.objects.filter(action="campaign.exported", actor="staff:op").exists()

@@ -84,7 +84,9 @@ def test_person_page_shows_the_whole_history(helpdesk, holder_with_certificate):
     page = helpdesk.get(reverse("console:person", args=[holder.pk])).content.decode()
     assert certificate.serial_number.hex in page
     assert str(certificate.serial_int) in page
-    assert f"#{request.pk}" in page and "queued" in page
+    assert f"#{request.pk}" in page
+    # Transitions in words of the page's language, not the state codes.
+    assert "— → <strong>受付済み</strong>" in page and "<strong>queued</strong>" not in page
     assert "[jitsuin] 発行申請を受け付けました" in page
     assert f'data-testid="retry-{request.pk}"' in page
 

@@ -205,7 +205,7 @@ TABLE: dict[str, Row] = {
     "console:grant_exception": action(HELPDESK, OPERATOR),
     "console:withdraw_exception": action(HELPDESK, OPERATOR),
     "console:outbox": page(HELPDESK),
-    "console:resend": action(HELPDESK),
+    "console:resend": form(HELPDESK),
     "console:notices": page(OPERATOR),
     "console:notice_new": form(OPERATOR),
     "console:notice_edit": form(OPERATOR),

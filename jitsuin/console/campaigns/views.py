@@ -31,8 +31,15 @@ from jitsuin.lifecycle.errors import LifecycleError
 STRAGGLERS_SHOWN = 50
 
 
+DATE_LABELS = 6  # at most this many dates under the chart, evenly spread
+
+
 def _chart(campaign: Campaign, current: queries.Progress | None) -> list[dict[str, Any]]:
-    """Stacked bars (percent of members) for each snapshot, plus the current state."""
+    """Stacked bars (percent of members) for each snapshot, plus the current state.
+
+    Each part carries its category's label in the viewer's language (the tooltip), and a
+    few bars carry ``show_date`` so the x axis names dates without crowding.
+    """
     points = [
         (s.at, s.total, s.migrated, s.in_progress, s.stuck, s.not_started)
         for s in campaign.snapshots.order_by("at")
@@ -51,6 +58,7 @@ def _chart(campaign: Campaign, current: queries.Progress | None) -> list[dict[st
     points = points[-40:]
     bars = []
     width = 100.0 / max(len(points), 1)
+    step = max(1, -(-len(points) // DATE_LABELS))
     for index, (at, total, migrated, in_progress, stuck, not_started) in enumerate(points):
         y = 0.0
         parts = []
@@ -61,10 +69,28 @@ def _chart(campaign: Campaign, current: queries.Progress | None) -> list[dict[st
             ("not_started", not_started),
         ):
             height = 100.0 * value / total if total else 0.0
-            parts.append({"name": name, "y": 100.0 - y - height, "height": height, "value": value})
+            parts.append(
+                {
+                    "name": name,
+                    "label": str(queries.CATEGORY_LABELS[name]),
+                    "y": 100.0 - y - height,
+                    "height": height,
+                    "value": value,
+                    "percent": height,
+                }
+            )
             y += height
+        last = index == len(points) - 1
         bars.append(
-            {"x": index * width, "width": width * 0.9, "at": at, "parts": parts, "total": total}
+            {
+                "x": index * width,
+                "width": width * 0.9,
+                "center": index * width + width * 0.45,
+                "at": at,
+                "parts": parts,
+                "total": total,
+                "show_date": last or (index % step == 0 and len(points) - 1 - index >= step / 2),
+            }
         )
     return bars
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -47,11 +47,16 @@ def fail(exc: LifecycleError) -> CommandError:
     return CommandError(f"{exc.message} [{exc.code}]")
 
 
+def local(value: datetime) -> str:
+    """``2026-12-03 19:23:00 +0900``: the configured zone (TIME_ZONE), offset shown."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S %z")
+
+
 def describe(r: Request) -> str:
     line = f"request #{r.pk}: {r.kind} {r.state}"
     if r.wait_reason:
         line += f" ({r.wait_reason}"
-        line += f" until {r.not_before:%Y-%m-%d %H:%M:%S %Z})" if r.not_before else ")"
+        line += f" until {local(r.not_before)})" if r.not_before else ")"
     if r.last_error:
         line += f"; last error: {r.last_error}"
     return line

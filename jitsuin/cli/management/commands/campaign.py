@@ -200,7 +200,10 @@ class Command(BaseCommand):
 
     def _print_checks(self, checks: list[Check]) -> None:
         for check in checks:
-            mark = self.style.SUCCESS("PASS") if check.passed else self.style.ERROR("FAIL")
+            if check.skipped:
+                mark = self.style.WARNING("SKIP")
+            else:
+                mark = self.style.SUCCESS("PASS") if check.passed else self.style.ERROR("FAIL")
             self.stdout.write(f"{mark} {check.name}: {check.reason}")
 
     def do_preflight(self, options: dict[str, Any]) -> None:
@@ -222,7 +225,7 @@ class Command(BaseCommand):
         except services.PreflightFailed as exc:
             self._print_checks(exc.checks)
             raise CommandError("pre-flight checks failed; nothing was changed") from exc
-        self._print_checks([Check(**c) for c in campaign.preflight])
+        self._print_checks([Check.from_dict(c) for c in campaign.preflight])
         self.stdout.write(
             f"{campaign.new_authority.name} is now the issuing CA; "
             f"{campaign.members.count()} people are in the campaign"
@@ -288,7 +291,7 @@ class Command(BaseCommand):
                 f"{p['total'] - p['migrated']} people still depend on "
                 f"{', '.join(a.name for a in campaign.old_authorities.all())}"
             )
-            self._print_checks([Check(**c) for c in summary["checks"]])
+            self._print_checks([Check.from_dict(c) for c in summary["checks"]])
         if not options["yes"]:
             self.stdout.write(
                 "nothing confirmed; run again with --yes to revoke the old intermediate on "

@@ -79,7 +79,7 @@ class Command(BaseCommand):
             data = collect_pickup(pickup, actor=cli.cli_actor(), pkcs12_profile=fmt)
             _write_private(Path(options["out"]), data)
             self.stdout.write(
-                f"saved {options['out']} ({fmt}, serial {request.certificate.serial})"
+                f"saved {options['out']} ({fmt}, serial {request.certificate.serial_number.hex})"
             )
         pin = reveal_pin(pickup, actor=cli.cli_actor())
         if options["pin_file"]:

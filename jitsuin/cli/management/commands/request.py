@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.utils import timezone
 
 from jitsuin.cli.management.commands import _lifecycle_cli as cli
 from jitsuin.lifecycle.errors import LifecycleError
@@ -50,16 +49,16 @@ class Command(BaseCommand):
         out(f"  profile:    {r.profile.slug}")
         out(f"  asked by:   {r.requested_by}")
         if r.target_id:
-            out(f"  target:     {r.target.serial}")
+            out(f"  target:     {r.target.serial_number.hex}")
         if r.certificate_id:
-            out(f"  issued:     {r.certificate.serial}")
+            out(f"  issued:     {r.certificate.serial_number.hex}")
         out(f"  attempts:   {r.attempts}")
         if r.connector_ref:
             out(f"  upstream:   {r.connector}: {r.connector_ref}")
         if r.lease_owner:
-            out(f"  worker:     {r.lease_owner} until {r.lease_until:%Y-%m-%d %H:%M:%S}")
+            out(f"  worker:     {r.lease_owner} until {cli.local(r.lease_until)}")
         out("  history:")
         for t in r.transitions.all():
-            at = timezone.localtime(t.at).strftime("%Y-%m-%d %H:%M:%S")
+            at = cli.local(t.at)
             note = f"  {t.note}" if t.note else ""
             out(f"    {at}  {t.from_state or '-':>10} -> {t.to_state:<10} {t.actor}{note}")

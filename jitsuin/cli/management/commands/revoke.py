@@ -63,4 +63,4 @@ class Command(BaseCommand):
                 raise cli.fail(exc) from exc
             if options["wait"]:
                 request = wait_for_request(request, timeout=cli.timeout(options["timeout"]))
-            self.stdout.write(f"{certificate.serial}: {cli.describe(request)}")
+            self.stdout.write(f"{certificate.serial_number.hex}: {cli.describe(request)}")
