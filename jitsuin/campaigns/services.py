@@ -19,10 +19,20 @@ from jitsuin.audit.services import SYSTEM, record
 from jitsuin.authorities import revocations
 from jitsuin.authorities import services as authority_services
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
-from jitsuin.campaigns import dates, links, mailing, preflight, queries, tasks, transitions
+from jitsuin.campaigns import (
+    approvals,
+    dates,
+    links,
+    mailing,
+    preflight,
+    queries,
+    tasks,
+    transitions,
+)
 from jitsuin.campaigns.models import (
     DEFAULT_SUMMARY_LEAD,
     Campaign,
+    CampaignState,
     CampaignTask,
     Member,
     default_reminder_days,
@@ -175,6 +185,7 @@ def start(
     actor: str,
     now: datetime | None = None,
     require_preflight: bool = True,
+    reason: str = "",
 ) -> Campaign:
     """The new intermediate becomes the issuing CA and the affected people are fixed.
 
@@ -207,6 +218,7 @@ def start(
             campaign,
             "start",
             actor=actor,
+            reason=reason,
             now=now,
             locked=True,
             data={"members": members, "new": campaign.new_authority.name},
@@ -252,30 +264,44 @@ def prepare_summary(
             data=summary.as_dict(),
             summary=summary.as_dict(),
             summary_at=now,
+            **approvals.CLEARED,
         )
     campaign.refresh_from_db()
     return summary
 
 
-def confirm(campaign: Campaign, *, actor: str, now: datetime | None = None) -> Campaign:
-    """The CA admin agrees to the revocation; it happens at the deadline (or now, if past)."""
+def confirm(
+    campaign: Campaign, *, actor: str, reason: str = "", now: datetime | None = None
+) -> Campaign:
+    """A CA admin agrees to the revocation; it happens at the deadline (or now, if past).
+
+    Dual control (``approvals.take``): the first confirmation waits, still awaiting, for a
+    different CA admin's; only the second moves the campaign to confirmed.
+    """
     now = _now(now)
     with transaction.atomic():
         campaign = transitions.lock(campaign, "confirm")
-        campaign = transitions.transition(
+        campaign = approvals.take(
             campaign,
-            "confirm",
             actor=actor,
+            reason=reason,
             now=now,
-            locked=True,
             data={"deadline": campaign.deadline.isoformat(), "summary": campaign.summary},
-            confirmed_at=now,
-            confirmed_by=actor,
         )
-    if now >= campaign.deadline:
+    if campaign.state == CampaignState.CONFIRMED and now >= campaign.deadline:
         revoke_old_authorities(campaign, actor=actor, now=now)
         campaign.refresh_from_db()
     return campaign
+
+
+def withdraw_confirmation(
+    campaign: Campaign, *, actor: str, reason: str = "", now: datetime | None = None
+) -> Campaign:
+    """Take back a first confirmation still waiting for its second CA admin."""
+    now = _now(now)
+    with transaction.atomic():
+        row = transitions.lock(campaign, "withdraw_confirmation")
+        return approvals.withdraw(row, actor=actor, reason=reason, now=now)
 
 
 def postpone(
@@ -304,6 +330,7 @@ def postpone(
             summary_at=None,
             confirmed_at=None,
             confirmed_by="",
+            **approvals.CLEARED,
         )
     return campaign
 
@@ -350,7 +377,9 @@ def revoke_old_authorities(
 def cancel(campaign: Campaign, *, actor: str, reason: str, now: datetime | None = None) -> Campaign:
     now = _now(now)
     with transaction.atomic():
-        campaign = transitions.transition(campaign, "cancel", actor=actor, reason=reason, now=now)
+        campaign = transitions.transition(
+            campaign, "cancel", actor=actor, reason=reason, now=now, **approvals.CLEARED
+        )
     return campaign
 
 
