@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 
+from jitsuin.audit.models import AuditEvent
 from jitsuin.authorities.models import AuthorityStatus
 from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.campaigns.models import Campaign, CampaignState
@@ -130,3 +131,42 @@ def test_the_whole_campaign_from_the_command_line(scene, tmp_path):
     assert "g2" in run("list")
     with pytest.raises(CommandError, match="すでに終了"):  # Japanese by default
         run("cancel", "g2", "--reason", "too late")
+
+
+def test_the_cli_confirms_only_as_two_named_ca_admins_with_a_reason(published, campaign):
+    ca_admins("ca1", "ca2")
+    ensure_roles()
+    get_user_model().objects.create_user("hd1").groups.add(Group.objects.get(name="helpdesk"))
+    get_user_model().objects.create_user("gone", is_active=False).groups.add(
+        Group.objects.get(name="ca-admin")
+    )
+    f.holders(f.people(3), published.old, published.profiles["overlap"], at=f.OLD_CERTS_ISSUED)
+    run("--at", iso(f.CUTOFF), "start", "g1-to-g2", "--yes", "--reason", "term")
+    confirm = ("--at", iso(f.DEADLINE - timedelta(days=2)), "confirm", "g1-to-g2", "--yes")
+    refusals = {
+        "no --as": ((*confirm, "--reason", "ok"), "--as USERNAME"),
+        "helpdesk": ((*confirm, "--reason", "ok", "--as", "hd1"), "not an active CA admin"),
+        "inactive": ((*confirm, "--reason", "ok", "--as", "gone"), "not an active CA admin"),
+        "unknown": ((*confirm, "--reason", "ok", "--as", "nobody"), "not an active CA admin"),
+        "no reason": ((*confirm, "--as", "ca1"), "理由"),
+    }
+    for args, words in refusals.values():
+        with pytest.raises(CommandError, match=words):
+            run(*args)
+    campaign.refresh_from_db()
+    assert (campaign.state, campaign.first_confirmed_by) == (
+        CampaignState.AWAITING_CONFIRMATION,
+        "",
+    )
+
+    first = run(*confirm, "--reason", "numbers checked", "--as", "ca1")
+    assert "first confirmation recorded for staff:ca1" in first
+    shown = run("--at", iso(f.DEADLINE - timedelta(days=2)), "confirm", "g1-to-g2")
+    assert "first confirmed by staff:ca1" in shown and "(numbers checked)" in shown
+    run(*confirm, "--reason", "agreed", "--as", "ca2")
+    campaign.refresh_from_db()
+    assert (campaign.state, campaign.confirmed_by) == (CampaignState.CONFIRMED, "staff:ca2")
+    event = AuditEvent.objects.get(action="campaign.confirmed")
+    assert event.data["first"]["by"] == "staff:ca1" and event.data["reason"] == "agreed"
+    started = AuditEvent.objects.get(action="campaign.started")
+    assert started.data["reason"] == "term" and started.actor.startswith("cli")
