@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from jitsuin.campaigns import queries, services
 from jitsuin.campaigns.models import Campaign
@@ -62,16 +63,26 @@ class StartConsequence:
 
     @property
     def text(self) -> str:
-        return _(
-            "%(people)d people get the invitation e-mail now; %(new)s issues every new "
-            "certificate from now; %(certificates)d certificates from %(old)s stop working at "
-            "%(deadline)s unless their holders switch."
+        mailed = ngettext(
+            "%(people)d person gets the invitation e-mail now",
+            "%(people)d people get the invitation e-mail now",
+            self.people,
+        ) % {"people": self.people}
+        cut = ngettext(
+            "%(certificates)d certificate from %(old)s stops working at %(deadline)s unless "
+            "its holder switches",
+            "%(certificates)d certificates from %(old)s stop working at %(deadline)s unless "
+            "their holders switch",
+            self.certificates,
         ) % {
-            "people": self.people,
-            "new": self.new,
             "certificates": self.certificates,
             "old": ", ".join(self.old),
             "deadline": when_text(self.deadline),
+        }
+        return _("%(mailed)s; %(new)s issues every new certificate from now; %(cut)s.") % {
+            "mailed": mailed,
+            "new": self.new,
+            "cut": cut,
         }
 
 
@@ -87,7 +98,11 @@ class ConfirmConsequence:
 
     @property
     def text(self) -> str:
-        return _("%(n)d of %(total)d people (%(percent)d %%) lose Wi-Fi/VPN/SSO at %(at)s.") % {
+        return ngettext(
+            "%(n)d of %(total)d person (%(percent)d %%) loses Wi-Fi/VPN/SSO at %(at)s.",
+            "%(n)d of %(total)d people (%(percent)d %%) lose Wi-Fi/VPN/SSO at %(at)s.",
+            self.total,
+        ) % {
             "n": self.not_migrated,
             "total": self.total,
             "percent": self.percent,

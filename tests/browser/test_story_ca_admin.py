@@ -90,7 +90,7 @@ def step_start(page: Any, campaign: Campaign) -> None:
 
     page.get_by_role("link", name="送信されるメールを確認して開始").click()
     guarded = page.locator("form.guarded")
-    expect(guarded).to_contain_text(f"{PEOPLE} 人に今すぐ案内メールが送られ")
+    expect(guarded).to_contain_text(f"{PEOPLE} 人に今すぐ案内メールが送られます。")
     expect(guarded).to_contain_text(campaign.new_authority.name)
     page.get_by_label("確認のためキャンペーン名を入力").fill("g1-to-g3")
     page.get_by_label("理由（監査ログに残ります）").fill("後期開始前の切り替え")

@@ -88,6 +88,16 @@ def test_the_consequences_are_counted(published, campaign, awaiting):
             == "5 人中 4 人（80 %）が 7月1日（水）09:00 に Wi-Fi/VPN/SSO を使えなくなります。"
         )
         assert "5 人に今すぐ案内メール" in start.text and "7月1日（水）09:00" in start.text
+    with translation.override("en"):  # one person is not "1 people"
+        assert guard.ConfirmConsequence(1, 1, f.DEADLINE).text.startswith(
+            "1 of 1 person (100 %) loses Wi-Fi/VPN/SSO"
+        )
+        one = guard.StartConsequence(1, 1, "G2", ["G1"], f.DEADLINE).text
+        assert one == (
+            "1 person gets the invitation e-mail now; G2 issues every new certificate from "
+            "now; 1 certificate from G1 stops working at Wed 1 Jul 09:00 unless its holder "
+            "switches."
+        )
     # Confirmed after the deadline: they are cut off at once.
     late = f.AFTER_DEADLINE + timedelta(days=1)
     assert guard.confirm_consequence(awaiting, now=late).at == late

@@ -56,7 +56,7 @@ def _messages(response) -> str:
 def test_the_start_page_shows_the_consequence_and_refuses_a_mistyped_name(ca_admin, draft):
     url = reverse("campaigns:start", args=[draft.pk])
     page = ca_admin.get(url).content.decode()
-    assert "4 人に今すぐ案内メールが送られ" in page and draft.new_authority.name in page
+    assert "4 人に今すぐ案内メールが送られます。" in page and draft.new_authority.name in page
     assert "この操作は取り消せません" in page
 
     ca_admin.cookies["jitsuin_lang"] = "en"
