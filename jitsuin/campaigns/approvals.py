@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jitsuin.campaigns import transitions
@@ -83,8 +85,18 @@ def take(
     )
 
 
-def withdraw(row: Campaign, *, actor: str, reason: str, now: datetime) -> Campaign:
-    """Take back the pending first confirmation (anyone who may confirm may withdraw it)."""
+def withdraw_confirmation(
+    campaign: Campaign, *, actor: str, reason: str = "", now: datetime | None = None
+) -> Campaign:
+    """Take back the first confirmation still waiting for its second CA admin (any CA admin
+    may; the console and the audit event say who)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = transitions.lock(campaign, "withdraw_confirmation")
+        return _withdraw(row, actor=actor, reason=reason, now=now)
+
+
+def _withdraw(row: Campaign, *, actor: str, reason: str, now: datetime) -> Campaign:
     first = pending(row)
     if first is None:
         raise NotAllowed(_("No confirmation is waiting for a second CA administrator."))

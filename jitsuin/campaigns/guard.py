@@ -137,6 +137,7 @@ def start(
     reason: str,
     now: datetime | None = None,
     require_preflight: bool = True,
+    via: str = "",
 ) -> Campaign:
     check_typed(campaign, typed)
     return services.start(
@@ -145,11 +146,18 @@ def start(
         reason=clean_reason(reason),
         now=now,
         require_preflight=require_preflight,
+        via=via,
     )
 
 
 def confirm(
-    campaign: Campaign, *, actor: str, typed: str, reason: str, now: datetime | None = None
+    campaign: Campaign,
+    *,
+    actor: str,
+    typed: str,
+    reason: str,
+    now: datetime | None = None,
+    via: str = "",
 ) -> Campaign:
     check_typed(campaign, typed)
-    return services.confirm(campaign, actor=actor, reason=clean_reason(reason), now=now)
+    return services.confirm(campaign, actor=actor, reason=clean_reason(reason), now=now, via=via)

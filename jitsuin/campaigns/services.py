@@ -57,6 +57,11 @@ def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
 
 
+def _via(via: str) -> dict[str, str]:
+    """Audit data naming the channel when it is not the actor itself (the CLI's ``--as``)."""
+    return {"via": via} if via else {}
+
+
 def get(name: str) -> Campaign:
     campaign = Campaign.objects.select_related("new_authority").filter(name=name).first()
     if campaign is None:
@@ -186,6 +191,7 @@ def start(
     now: datetime | None = None,
     require_preflight: bool = True,
     reason: str = "",
+    via: str = "",
 ) -> Campaign:
     """The new intermediate becomes the issuing CA and the affected people are fixed.
 
@@ -221,7 +227,7 @@ def start(
             reason=reason,
             now=now,
             locked=True,
-            data={"members": members, "new": campaign.new_authority.name},
+            data={"members": members, "new": campaign.new_authority.name, **_via(via)},
             started_at=now,
             started_by=actor,
         )
@@ -271,7 +277,12 @@ def prepare_summary(
 
 
 def confirm(
-    campaign: Campaign, *, actor: str, reason: str = "", now: datetime | None = None
+    campaign: Campaign,
+    *,
+    actor: str,
+    reason: str = "",
+    now: datetime | None = None,
+    via: str = "",
 ) -> Campaign:
     """A CA admin agrees to the revocation; it happens at the deadline (or now, if past).
 
@@ -286,22 +297,16 @@ def confirm(
             actor=actor,
             reason=reason,
             now=now,
-            data={"deadline": campaign.deadline.isoformat(), "summary": campaign.summary},
+            data={
+                "deadline": campaign.deadline.isoformat(),
+                "summary": campaign.summary,
+                **_via(via),
+            },
         )
     if campaign.state == CampaignState.CONFIRMED and now >= campaign.deadline:
         revoke_old_authorities(campaign, actor=actor, now=now)
         campaign.refresh_from_db()
     return campaign
-
-
-def withdraw_confirmation(
-    campaign: Campaign, *, actor: str, reason: str = "", now: datetime | None = None
-) -> Campaign:
-    """Take back a first confirmation still waiting for its second CA admin."""
-    now = _now(now)
-    with transaction.atomic():
-        row = transitions.lock(campaign, "withdraw_confirmation")
-        return approvals.withdraw(row, actor=actor, reason=reason, now=now)
 
 
 def postpone(

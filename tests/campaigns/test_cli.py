@@ -168,5 +168,6 @@ def test_the_cli_confirms_only_as_two_named_ca_admins_with_a_reason(published, c
     assert (campaign.state, campaign.confirmed_by) == (CampaignState.CONFIRMED, "staff:ca2")
     event = AuditEvent.objects.get(action="campaign.confirmed")
     assert event.data["first"]["by"] == "staff:ca1" and event.data["reason"] == "agreed"
+    assert event.data["via"].startswith("cli")  # --as names the admin; the shell user too
     started = AuditEvent.objects.get(action="campaign.started")
     assert started.data["reason"] == "term" and started.actor.startswith("cli")

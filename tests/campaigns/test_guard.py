@@ -156,9 +156,9 @@ def test_a_second_confirmation_after_the_deadline_revokes_at_once(awaiting, publ
 
 def test_the_first_confirmation_can_be_withdrawn(awaiting):
     with pytest.raises(NotAllowed):  # nothing to withdraw yet
-        services.withdraw_confirmation(awaiting, actor="staff:ca1", now=SUMMARY_AT)
+        approvals.withdraw_confirmation(awaiting, actor="staff:ca1", now=SUMMARY_AT)
     services.confirm(awaiting, actor="staff:ca1", reason="first", now=SUMMARY_AT)
-    services.withdraw_confirmation(awaiting, actor="staff:ca1", reason="wrong day", now=SUMMARY_AT)
+    approvals.withdraw_confirmation(awaiting, actor="staff:ca1", reason="wrong day", now=SUMMARY_AT)
     awaiting.refresh_from_db()
     assert awaiting.state == CampaignState.AWAITING_CONFIRMATION
     assert (awaiting.first_confirmed_by, awaiting.first_confirmed_at) == ("", None)

@@ -110,7 +110,7 @@ def campaign_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Say why the confirmation is withdrawn."))
         return redirect("campaigns:confirm", pk=pk)
     try:
-        services.withdraw_confirmation(
+        approvals.withdraw_confirmation(
             campaign, actor=staff_actor(request), reason=form.cleaned_data["reason"]
         )
     except LifecycleError as exc:

@@ -234,6 +234,10 @@ class Command(BaseCommand):
             raise CommandError(f"{username!r} is not an active CA admin")
         return str(Actor.staff(username))
 
+    def _via(self, actor: str) -> str:
+        """Acting ``--as`` a CA admin: the audit also names the shell user (``cli:root``)."""
+        return self.actor if actor != self.actor else ""
+
     def do_start(self, options: dict[str, Any]) -> None:
         campaign = services.get(options["name"])
         actor = self._guarded_actor(options, required=False)
@@ -251,6 +255,7 @@ class Command(BaseCommand):
                 reason=options["reason"],
                 now=self.now,
                 require_preflight=not options["skip_preflight"],
+                via=self._via(actor),
             )
         except services.PreflightFailed as exc:
             self._print_checks(exc.checks)
@@ -338,7 +343,12 @@ class Command(BaseCommand):
             return
         actor = self._guarded_actor(options, required=True)
         campaign = guard.confirm(
-            campaign, actor=actor, typed=campaign.name, reason=options["reason"], now=self.now
+            campaign,
+            actor=actor,
+            typed=campaign.name,
+            reason=options["reason"],
+            now=self.now,
+            via=self._via(actor),
         )
         if campaign.state == CampaignState.AWAITING_CONFIRMATION:
             self.stdout.write(
