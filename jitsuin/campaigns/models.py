@@ -68,6 +68,11 @@ class Campaign(models.Model):
     summary_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     confirmed_by = models.CharField(max_length=200, blank=True)
+    # Dual control: the first CA admin's confirmation waits here for a different second one
+    # (campaigns/approvals.py); postpone, cancel and a new summary clear it.
+    first_confirmed_by = models.CharField(max_length=200, blank=True)
+    first_confirmed_at = models.DateTimeField(null=True, blank=True)
+    first_confirmation_reason = models.CharField(max_length=500, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     preflight = models.JSONField(default=list, blank=True)
     preflight_at = models.DateTimeField(null=True, blank=True)

@@ -20,6 +20,7 @@ from jitsuin.authorities import revocations
 from jitsuin.authorities import services as authority_services
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
 from jitsuin.campaigns import (
+    approvals,
     dates,
     links,
     mailing,
@@ -32,6 +33,7 @@ from jitsuin.campaigns import (
 from jitsuin.campaigns.models import (
     DEFAULT_SUMMARY_LEAD,
     Campaign,
+    CampaignState,
     CampaignTask,
     Member,
     default_reminder_days,
@@ -54,6 +56,11 @@ class PreflightFailed(NotAllowed):
 
 def _now(now: datetime | None) -> datetime:
     return now or timezone.now()
+
+
+def _via(via: str) -> dict[str, str]:
+    """Audit data naming the channel when it is not the actor itself (the CLI's ``--as``)."""
+    return {"via": via} if via else {}
 
 
 def get(name: str) -> Campaign:
@@ -184,6 +191,8 @@ def start(
     actor: str,
     now: datetime | None = None,
     require_preflight: bool = True,
+    reason: str = "",
+    via: str = "",
 ) -> Campaign:
     """The new intermediate becomes the issuing CA and the affected people are fixed.
 
@@ -216,9 +225,10 @@ def start(
             campaign,
             "start",
             actor=actor,
+            reason=reason,
             now=now,
             locked=True,
-            data={"members": members, "new": campaign.new_authority.name},
+            data={"members": members, "new": campaign.new_authority.name, **_via(via)},
             started_at=now,
             started_by=actor,
         )
@@ -262,27 +272,40 @@ def prepare_summary(
             data=summary.as_dict(),
             summary=summary.as_dict(),
             summary_at=now,
+            **approvals.CLEARED,
         )
     campaign.refresh_from_db()
     return summary
 
 
-def confirm(campaign: Campaign, *, actor: str, now: datetime | None = None) -> Campaign:
-    """The CA admin agrees to the revocation; it happens at the deadline (or now, if past)."""
+def confirm(
+    campaign: Campaign,
+    *,
+    actor: str,
+    reason: str = "",
+    now: datetime | None = None,
+    via: str = "",
+) -> Campaign:
+    """A CA admin agrees to the revocation; it happens at the deadline (or now, if past).
+
+    Dual control (``approvals.take``): the first confirmation waits, still awaiting, for a
+    different CA admin's; only the second moves the campaign to confirmed.
+    """
     now = _now(now)
     with transaction.atomic():
         campaign = transitions.lock(campaign, "confirm")
-        campaign = transitions.transition(
+        campaign = approvals.take(
             campaign,
-            "confirm",
             actor=actor,
+            reason=reason,
             now=now,
-            locked=True,
-            data={"deadline": campaign.deadline.isoformat(), "summary": campaign.summary},
-            confirmed_at=now,
-            confirmed_by=actor,
+            data={
+                "deadline": campaign.deadline.isoformat(),
+                "summary": campaign.summary,
+                **_via(via),
+            },
         )
-    if now >= campaign.deadline:
+    if campaign.state == CampaignState.CONFIRMED and now >= campaign.deadline:
         revoke_old_authorities(campaign, actor=actor, now=now)
         campaign.refresh_from_db()
     return campaign
@@ -314,6 +337,7 @@ def postpone(
             summary_at=None,
             confirmed_at=None,
             confirmed_by="",
+            **approvals.CLEARED,
         )
         stragglers.sync_revocation_schedule(campaign, actor=actor, now=now)
     return campaign
@@ -362,7 +386,9 @@ def revoke_old_authorities(
 def cancel(campaign: Campaign, *, actor: str, reason: str, now: datetime | None = None) -> Campaign:
     now = _now(now)
     with transaction.atomic():
-        campaign = transitions.transition(campaign, "cancel", actor=actor, reason=reason, now=now)
+        campaign = transitions.transition(
+            campaign, "cancel", actor=actor, reason=reason, now=now, **approvals.CLEARED
+        )
         stragglers.sync_revocation_schedule(campaign, actor=actor, now=now)
     return campaign
 

@@ -2,6 +2,8 @@
 
 draft --start--> started --summary--> awaiting --confirm--> confirmed --complete--> completed;
 postpone moves the deadline and goes back to started; cancel ends any open campaign.
+Dual control: a first CA admin's confirmation (``first_confirm``) keeps the campaign awaiting
+until a different CA admin confirms; ``withdraw_confirmation`` takes the first one back.
 
 Every state change of a :class:`Campaign` goes through :func:`transition`: it locks the row,
 checks this table, saves the change and writes the audit event, in the caller's transaction.
@@ -37,7 +39,8 @@ class Step:
     refused: Promise
 
 
-# step -> (from states, to state). Postpone and a second summary keep the state they leave.
+# step -> (from states, to state). Postpone, a second summary and the first of two
+# confirmations (or its withdrawal) keep the state they leave.
 TABLE: dict[str, Step] = {
     "start": Step(
         frozenset({S.DRAFT}),
@@ -50,6 +53,18 @@ TABLE: dict[str, Step] = {
         S.AWAITING_CONFIRMATION,
         "campaign.summary",
         _("Only a running campaign has a final summary."),
+    ),
+    "first_confirm": Step(
+        frozenset({S.AWAITING_CONFIRMATION}),
+        S.AWAITING_CONFIRMATION,
+        "campaign.confirmation_requested",
+        _("There is no final summary waiting for confirmation."),
+    ),
+    "withdraw_confirmation": Step(
+        frozenset({S.AWAITING_CONFIRMATION}),
+        S.AWAITING_CONFIRMATION,
+        "campaign.confirmation_withdrawn",
+        _("There is no final summary waiting for confirmation."),
     ),
     "confirm": Step(
         frozenset({S.AWAITING_CONFIRMATION}),

@@ -67,6 +67,8 @@ def test_ca_admin_starts_a_campaign_and_watches_the_invitations_go_out(story, li
             "Dear Hanako Sample,"
         )
         page.screenshot(path=str(SCREENSHOTS / "campaign-start-preview-ja.png"), full_page=True)
+        page.get_by_label("確認のためキャンペーン名を入力").fill(campaign.name)
+        page.get_by_label("理由（監査ログに残ります）").fill("後期の切り替え")
         page.get_by_role("button", name="切替キャンペーンを開始").click()
         expect(page.locator(".messages")).to_contain_text("切替キャンペーンを開始しました")
         expect(page.locator("#campaign-tasks")).to_contain_text(f"0 / {PEOPLE}")

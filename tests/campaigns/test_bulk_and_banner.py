@@ -93,6 +93,7 @@ def test_canary_certificates_and_the_root_arl_after_the_deadline_pass_pkilint(st
     pkilint("lint_pkix_cert", leaf.public_bytes(Encoding.DER))
     services.prepare_summary(campaign, now=f.DEADLINE - timedelta(days=2))
     services.confirm(campaign, actor="user:ca", now=f.AFTER_DEADLINE)
+    services.confirm(campaign, actor="user:ca2", now=f.AFTER_DEADLINE)
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.COMPLETED
     arl = publish_crl(scene.root, now=f.AFTER_DEADLINE)

@@ -135,6 +135,7 @@ def test_a_thousand_people_switch_and_the_old_intermediate_goes(published, campa
     campaign.refresh_from_db()
     assert campaign.state == CampaignState.AWAITING_CONFIRMATION
     services.confirm(campaign, actor="user:ca", now=f.DEADLINE - timedelta(days=1))
+    services.confirm(campaign, actor="user:ca2", now=f.DEADLINE - timedelta(days=1))
     periodic.tick(f.AFTER_DEADLINE)
     campaign.refresh_from_db()
     scene.old.refresh_from_db()

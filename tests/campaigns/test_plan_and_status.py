@@ -249,6 +249,7 @@ def test_deadline_needs_confirmation_then_revokes_the_old_intermediate(started, 
     with pytest.raises(InvalidState):
         services.revoke_old_authorities(started, actor="user:ca", now=f.AFTER_DEADLINE)
     services.confirm(started, actor="user:ca", now=f.AFTER_DEADLINE)
+    services.confirm(started, actor="user:ca2", now=f.AFTER_DEADLINE)
     started.refresh_from_db()
     scene.old.refresh_from_db()
     assert started.state == CampaignState.COMPLETED

@@ -66,7 +66,9 @@ def test_ca_admin_starts_and_the_other_roles_follow_progress(
     assert review.status_code == 200
     assert [p.language for p in review.context["previews"]] == ["ja", "en"]
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/console/campaigns/{live.pk}/start/")
+        response = client.post(
+            f"/console/campaigns/{live.pk}/start/", {"typed": live.name, "reason": "term starts"}
+        )
     assert response.status_code == 302
     # start() queued the first chunk of invitations on commit (the one path, also the CLI's).
     queued = DBTaskResult.objects.filter(queue_name="bulk", status=TaskResultStatus.READY)
@@ -110,9 +112,11 @@ def test_ca_admin_confirms_or_postpones(client, live):
         days=60
     )
     services.prepare_summary(live, actor="test")
-    client.post(f"/console/campaigns/{live.pk}/confirm/")
+    services.confirm(live, actor="staff:ca0", reason="first of two")
+    client.post(f"/console/campaigns/{live.pk}/confirm/", {"typed": live.name, "reason": "checked"})
     live.refresh_from_db()
     assert live.state == CampaignState.CONFIRMED and live.confirmed_by == "staff:ca"
+    assert live.first_confirmed_by == "staff:ca0"
 
 
 def test_ca_admin_creates_a_draft_from_the_console(client, scene):

@@ -169,6 +169,7 @@ def test_radius_refuses_the_unmigrated_and_accepts_the_migrated_after_the_deadli
     assert login(radius, bob_new)
     services.prepare_summary(campaign, actor="test")
     services.confirm(campaign, actor="user:ca")
+    services.confirm(campaign, actor="user:ca2")
 
     time.sleep(max(0.0, (deadline - timezone.now()).total_seconds()) + 1)
     periodic.tick(timezone.now())

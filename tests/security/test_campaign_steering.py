@@ -196,7 +196,10 @@ def test_the_start_page_shows_the_e_mail_exactly_as_it_goes_out(ca_admin, scene,
     assert Authority.objects.get(pk=scene.new.pk).status == "pending"  # looking changes nothing
 
     # What went out is what was shown, with each person's own name.
-    assert ca_admin.post(reverse("campaigns:start", args=[draft.pk])).status_code == 302
+    started = ca_admin.post(
+        reverse("campaigns:start", args=[draft.pk]), {"typed": draft.name, "reason": "term"}
+    )
+    assert started.status_code == 302
     draft.refresh_from_db()
     assert draft.state == CampaignState.STARTED
     assert Authority.objects.get(pk=scene.new.pk).status == "active"

@@ -227,7 +227,8 @@ TABLE: dict[str, Row] = {
     "campaigns:preflight": action(CA_ADMIN),
     "campaigns:start": form(CA_ADMIN),
     "campaigns:summary": action(CA_ADMIN),
-    "campaigns:confirm": action(CA_ADMIN),
+    "campaigns:confirm": form(CA_ADMIN),  # the guarded confirmation page (dual control)
+    "campaigns:confirm_withdraw": action(CA_ADMIN),
     "campaigns:postpone": action(CA_ADMIN),
     "campaigns:cancel": action(CA_ADMIN),
     # The JSON API (jitsuin/api/): anonymous by design.

@@ -16,6 +16,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
 from django.utils.translation import npgettext
 
+from jitsuin.audit.actors import Actor
 from jitsuin.authorities.services import AuthorityError, issuing_authority
 from jitsuin.campaigns import queries
 from jitsuin.campaigns.models import RUNNING_STATES, Campaign, CampaignState
@@ -98,8 +99,10 @@ def running_campaign_cards(
                 total=progress.total,
                 # Rounded down: 100 % only when everyone has moved.
                 percent_migrated=math.floor(progress.percent(queries.MIGRATED)),
+                # Dual control: not the admin whose first confirmation is waiting.
                 awaiting_your_confirmation=may_confirm
-                and campaign.state == CampaignState.AWAITING_CONFIRMATION,
+                and campaign.state == CampaignState.AWAITING_CONFIRMATION
+                and campaign.first_confirmed_by != str(Actor.staff(user.get_username())),
                 issuing_authority=issuing,
             )
         )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.authorities.models import Authority
-from jitsuin.campaigns import dates, links
+from jitsuin.campaigns import dates, guard, links
 from jitsuin.campaigns.models import DEFAULT_SUMMARY_LEAD
 
 
@@ -86,3 +86,27 @@ class PostponeForm(forms.Form):
         label=_("New deadline"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class GuardForm(forms.Form):
+    """An irreversible step: the campaign's name typed exactly, and a reason for the audit log."""
+
+    typed = forms.CharField(label=_("Type the campaign's name to confirm"), max_length=100)
+    reason = forms.CharField(
+        label=_("Reason (kept in the audit log)"),
+        max_length=guard.MAX_REASON,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, campaign: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.fields["typed"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+
+    def clean_typed(self) -> str:
+        typed: str = self.cleaned_data["typed"]
+        try:
+            guard.check_typed(self.campaign, typed)
+        except guard.Refused as exc:
+            raise forms.ValidationError(str(exc.message)) from exc
+        return typed

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from jitsuin.console.campaigns import views
+from jitsuin.console.campaigns import guarded, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -13,7 +13,8 @@ urlpatterns = [
     path("<int:pk>/preflight/", views.campaign_preflight, name="preflight"),
     path("<int:pk>/start/", views.campaign_start, name="start"),
     path("<int:pk>/summary/", views.campaign_summary, name="summary"),
-    path("<int:pk>/confirm/", views.campaign_confirm, name="confirm"),
+    path("<int:pk>/confirm/", guarded.campaign_confirm, name="confirm"),
+    path("<int:pk>/confirm/withdraw/", guarded.campaign_withdraw, name="confirm_withdraw"),
     path("<int:pk>/postpone/", views.campaign_postpone, name="postpone"),
     path("<int:pk>/cancel/", views.campaign_cancel, name="cancel"),
     path("<int:pk>/export.csv", views.campaign_export, name="export"),

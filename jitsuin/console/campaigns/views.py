@@ -20,11 +20,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jitsuin.campaigns import links, mailing, queries, services
+from jitsuin.campaigns import guard, links, mailing, queries, services
 from jitsuin.campaigns.export import csv_rows
 from jitsuin.campaigns.models import RUNNING_STATES, Campaign, CampaignState, TaskState
 from jitsuin.console.access import console_view, staff_actor
-from jitsuin.console.campaigns.forms import CampaignForm, CancelForm, PostponeForm
+from jitsuin.console.campaigns import guarded
+from jitsuin.console.campaigns.forms import CampaignForm, CancelForm, GuardForm, PostponeForm
 from jitsuin.console.roles import MANAGE_CAMPAIGNS, VIEW_CAMPAIGNS, perm
 from jitsuin.lifecycle.errors import LifecycleError
 
@@ -174,6 +175,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "tasks": campaign.tasks.all()[:5],
         "running": campaign.tasks.exclude(state__in=[TaskState.DONE, TaskState.FAILED]).exists(),
         "can_manage": request.user.has_perm(perm(MANAGE_CAMPAIGNS)),
+        "first_is_mine": campaign.first_confirmed_by == staff_actor(request),
         "is_running": campaign.state in RUNNING_STATES,
         "is_open": campaign.state in (CampaignState.DRAFT, *RUNNING_STATES),
         "postpone_form": PostponeForm(),
@@ -224,12 +226,12 @@ def campaign_preflight(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @console_view(MANAGE_CAMPAIGNS)
 def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: the invitation exactly as it will go out (ja and en), then the start button."""
-    if request.method == "POST":
-        return _step(
-            request, pk, services.start, _("Campaign started; invitations are being sent.")
-        )
+    """GET: the invitation exactly as it will go out (ja and en), what starting does in
+    numbers, then the guarded start form (typed name and reason, ``guarded.start_post``)."""
     campaign = get_object_or_404(Campaign.objects.select_related("new_authority"), pk=pk)
+    form = GuardForm(campaign, request.POST or None)
+    if request.method == "POST" and (done := guarded.start_post(request, campaign, form)):
+        return done
     if campaign.state != CampaignState.DRAFT:
         messages.error(request, _("The campaign has already been started."))
         return redirect("campaigns:detail", pk=pk)
@@ -245,14 +247,10 @@ def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
         "previews": previews,
         "refused": refused,
         "plan": queries.plan(campaign, now=timezone.now()),
+        "consequence": guard.start_consequence(campaign, now=timezone.now()),
+        "form": form,
     }
     return render(request, "console/campaigns/start.html", context)
-
-
-@require_POST
-@console_view(MANAGE_CAMPAIGNS)
-def campaign_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    return _step(request, pk, services.confirm, _("Revocation confirmed."))
 
 
 @require_POST

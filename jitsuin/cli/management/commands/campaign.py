@@ -10,13 +10,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jitsuin.campaigns import mailing, queries, services
+from jitsuin.access.roles import CA_ADMIN, roles_of
+from jitsuin.audit.actors import Actor
+from jitsuin.campaigns import guard, mailing, queries, services
 from jitsuin.campaigns.export import csv_rows
 from jitsuin.campaigns.models import Campaign, CampaignState
 from jitsuin.campaigns.preflight import Check, all_passed
@@ -87,15 +90,21 @@ class Command(BaseCommand):
         start.add_argument(
             "--skip-preflight", action="store_true", help="start even though checks fail"
         )
+        confirm = sub.add_parser(
+            "confirm",
+            help="show the final summary; with --yes one of the two CA admins' confirmations",
+        )
+        for guarded in (start, confirm):
+            guarded.add_argument("--yes", action="store_true", help="do it (else: show only)")
+            guarded.add_argument("--reason", default="", help="why (required with --yes)")
+            guarded.add_argument(
+                "--as", dest="as_user", default="", help="the CA admin (console username) acting"
+            )
         status = sub.add_parser("status", help="progress and the stragglers")
         status.add_argument("name")
         status.add_argument("--stragglers", type=int, default=20)
         status.add_argument("--json", action="store_true")
-        confirm = sub.add_parser(
-            "confirm", help="show the final summary; with --yes confirm the revocation"
-        )
         confirm.add_argument("name")
-        confirm.add_argument("--yes", action="store_true")
         cancel = sub.add_parser(
             "cancel", help="stop the campaign (the new CA stays the issuing CA; nothing is revoked)"
         )
@@ -213,14 +222,43 @@ class Command(BaseCommand):
         if not all_passed(checks):
             raise CommandError("pre-flight checks failed")
 
+    def _guarded_actor(self, options: dict[str, Any], *, required: bool) -> str:
+        """``--as USERNAME``: an active CA admin, audited as ``staff:USERNAME``."""
+        username = options["as_user"]
+        if not username:
+            if required:
+                raise CommandError(
+                    "confirming the revocation takes two different CA admins: "
+                    "name yours with --as USERNAME"
+                )
+            return self.actor
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None or CA_ADMIN not in roles_of(user):
+            raise CommandError(f"{username!r} is not an active CA admin")
+        return str(Actor.staff(username))
+
+    def _via(self, actor: str) -> str:
+        """Acting ``--as`` a CA admin: the audit also names the shell user (``cli:root``)."""
+        return self.actor if actor != self.actor else ""
+
     def do_start(self, options: dict[str, Any]) -> None:
         campaign = services.get(options["name"])
+        actor = self._guarded_actor(options, required=False)
+        self.stdout.write(guard.start_consequence(campaign, now=self.now).text)
+        if not options["yes"]:
+            self.stdout.write(
+                f"nothing started; run again with --yes --reason '...' to start {campaign.name}"
+            )
+            return
         try:
-            campaign = services.start(
+            campaign = guard.start(
                 campaign,
-                actor=self.actor,
+                actor=actor,
+                typed=campaign.name,
+                reason=options["reason"],
                 now=self.now,
                 require_preflight=not options["skip_preflight"],
+                via=self._via(actor),
             )
         except services.PreflightFailed as exc:
             self._print_checks(exc.checks)
@@ -292,14 +330,35 @@ class Command(BaseCommand):
                 f"{', '.join(a.name for a in campaign.old_authorities.all())}"
             )
             self._print_checks([Check.from_dict(c) for c in summary["checks"]])
+        if campaign.state == CampaignState.AWAITING_CONFIRMATION:
+            self.stdout.write(guard.confirm_consequence(campaign, now=self.now).text)
+        if campaign.first_confirmed_by:
+            self.stdout.write(
+                f"first confirmed by {campaign.first_confirmed_by} at "
+                f"{_local(campaign.first_confirmed_at)} ({campaign.first_confirmation_reason}); "
+                "a different CA admin must confirm second"
+            )
         if not options["yes"]:
             self.stdout.write(
-                "nothing confirmed; run again with --yes to revoke the old intermediate on "
-                f"{_local(campaign.deadline)}"
+                "nothing confirmed; run again with --yes --reason '...' --as USERNAME to revoke "
+                f"the old intermediate on {_local(campaign.deadline)}"
             )
             return
-        campaign = services.confirm(campaign, actor=self.actor, now=self.now)
-        if campaign.state == CampaignState.COMPLETED:
+        actor = self._guarded_actor(options, required=True)
+        campaign = guard.confirm(
+            campaign,
+            actor=actor,
+            typed=campaign.name,
+            reason=options["reason"],
+            now=self.now,
+            via=self._via(actor),
+        )
+        if campaign.state == CampaignState.AWAITING_CONFIRMATION:
+            self.stdout.write(
+                f"first confirmation recorded for {actor}; a different CA admin must confirm "
+                f"with `jitsuin campaign confirm {campaign.name} --yes --reason ... --as ...`"
+            )
+        elif campaign.state == CampaignState.COMPLETED:
             self.stdout.write("confirmed; the old intermediate is revoked")
         else:
             self.stdout.write(
