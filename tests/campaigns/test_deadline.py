@@ -111,6 +111,7 @@ def test_the_old_ca_cannot_become_the_issuing_ca_again_while_retired(started, sc
 def complete(campaign, *, capture):
     services.prepare_summary(campaign, now=f.DEADLINE - timedelta(days=2))
     services.confirm(campaign, actor="user:ca", now=f.DEADLINE - timedelta(days=1))
+    services.confirm(campaign, actor="user:ca2", now=f.DEADLINE - timedelta(days=1))
     with capture(execute=True):
         periodic.tick(f.AFTER_DEADLINE)
     campaign.refresh_from_db()
@@ -208,6 +209,7 @@ def test_a_late_confirmation_mails_once_with_the_moment_of_revocation(
     late = f.AFTER_DEADLINE + timedelta(hours=1)  # 11:00 Japan time
     with django_capture_on_commit_callbacks(execute=True):
         services.confirm(campaign, actor="user:ca", now=late)
+        services.confirm(campaign, actor="user:ca2", now=late)
     run_bulk_worker()
     periodic.tick(late + timedelta(minutes=5))
     mails = OutboxMessage.objects.filter(event="campaign_deadline")
