@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from jitsuin.console import queries, stats
-from jitsuin.console.access import console_view
+from jitsuin.console.access import console_view, staff_actor
 from jitsuin.console.campaigns.cards import running_campaign_cards
 from jitsuin.console.forms import ExceptionForm, KeyedReasonForm, ReasonForm, RevokeForm
 from jitsuin.console.roles import VIEW_PEOPLE
+from jitsuin.console.stuck_actions import SnoozeForm
+from jitsuin.console.stuck_queue import stuck_queue
 from jitsuin.lifecycle import overlap, transitions
+from jitsuin.lifecycle.interventions import at_upstream
 from jitsuin.lifecycle.issuers import issuer_revocation
 from jitsuin.lifecycle.models import (
     CertificateStatus,
@@ -98,7 +101,7 @@ def _certificate_rows(history: queries.PersonHistory, now: datetime) -> list[dic
 
 def request_actions(item: Request) -> dict[str, bool]:
     return {
-        "can_retry": transitions.can(item, RequestState.QUEUED),
+        "can_retry": transitions.can(item, RequestState.QUEUED) or at_upstream(item),
         "can_cancel": transitions.can(item, RequestState.CANCELLED),
     }
 
@@ -146,15 +149,17 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @console_view(VIEW_PEOPLE)
 def stuck(request: HttpRequest) -> HttpResponse:
+    """The stuck queue; snoozed rows only with ``?snoozed=1``."""
     now = timezone.now()
-    rows = [
-        (item, business_days_between(item.created_at, now), request_actions(item))
-        for item in stuck_requests(now)
-    ]
+    show_snoozed = request.GET.get("snoozed") == "1"
+    rows = stuck_queue(now, stuck_business_days())
     context = {
-        "rows": rows,
+        "rows": [r for r in rows if show_snoozed or not r.snoozed],
+        "snoozed_count": sum(r.snoozed for r in rows),
+        "show_snoozed": show_snoozed,
+        "me": staff_actor(request),
         "days": stuck_business_days(),
-        "reason_form": ReasonForm(),
+        "snooze_form": SnoozeForm(initial={"until": now + timedelta(hours=4)}),
         "now": now,
     }
     template = "console/_stuck_live.html" if request.htmx else "console/stuck.html"
