@@ -25,7 +25,7 @@ from jitsuin.lifecycle.models import (
     RequestKind,
     RequestState,
 )
-from jitsuin.lifecycle.queries import stuck_business_days, stuck_requests
+from jitsuin.lifecycle.queries import stuck_business_days
 from jitsuin.workdays import business_days_between
 
 
@@ -33,7 +33,6 @@ from jitsuin.workdays import business_days_between
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     board = stats.dashboard(now)
-    stuck = stuck_requests(now)
     rows = []
     for state in RequestState:
         counts = [board.by_state.get(kind, {}).get(state.value, 0) for kind in RequestKind.values]
@@ -44,7 +43,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "campaign_cards": running_campaign_cards(request.user, now=now),
         "state_rows": rows,
         "kinds": RequestKind.choices,
-        "stuck_count": len(stuck),
+        # What the stuck queue shows: snoozed rows and retried ones that moved on left out.
+        "stuck_count": sum(not row.snoozed for row in stuck_queue(now, stuck_business_days())),
         "stuck_days": stuck_business_days(),
         "chart_width": len(board.per_day) * 30,
         "oldest_age_days": business_days_between(board.oldest_open.created_at, now)
@@ -100,8 +100,10 @@ def _certificate_rows(history: queries.PersonHistory, now: datetime) -> list[dic
 
 
 def request_actions(item: Request) -> dict[str, bool]:
+    """What the request page and the person page offer for ``item``."""
     return {
         "can_retry": transitions.can(item, RequestState.QUEUED) or at_upstream(item),
+        "can_repoll": at_upstream(item),
         "can_cancel": transitions.can(item, RequestState.CANCELLED),
     }
 

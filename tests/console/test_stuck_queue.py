@@ -240,3 +240,22 @@ def test_the_forms_carry_a_csrf_token(helpdesk):
     old_request()
     page = stuck_page(helpdesk).content.decode()
     assert page.count("csrfmiddlewaretoken") >= 4
+
+
+def test_the_dashboard_counts_what_the_queue_shows(helpdesk):
+    item, _other = old_request(), old_request()
+    assert helpdesk.get(reverse("console:dashboard")).context["stuck_count"] == 2
+    stuck.snooze(item, actor="staff:hd1", until=timezone.now() + OLD, note="n")
+    assert helpdesk.get(reverse("console:dashboard")).context["stuck_count"] == 1
+
+
+def test_the_request_page_offers_a_repoll_for_a_request_at_the_upstream(helpdesk):
+    item = at_upstream()
+    page = helpdesk.get(reverse("console:request", args=[item.pk])).content.decode()
+    assert f'data-testid="repoll-{item.pk}"' in page and f'data-testid="retry-{item.pk}"' in page
+
+
+def test_an_open_snooze_form_survives_the_refresh(helpdesk):
+    item = old_request()
+    live = stuck_page(helpdesk).content.decode()
+    assert f'id="snooze-{item.pk}" hx-preserve="true"' in live
