@@ -132,8 +132,10 @@ def repoll_now(
         return row
 
 
-# A staff retry as the transition table records it: out of failed, or (the upstream case)
-# a processing or waiting request put back by someone other than jitsuin itself.
-RETRY_TRANSITIONS = Q(
-    to_state__in=(S.QUEUED, S.WAITING), from_state__in=(S.FAILED, S.PROCESSING)
+# A retry as the transition table records it: a failed or waiting request queued again, or one
+# the upstream held sent again, by someone other than jitsuin itself (whose own moves, such as
+# a maintenance window ending early, are not retries).
+RETRY_TRANSITIONS = (
+    Q(from_state__in=(S.FAILED, S.WAITING), to_state=S.QUEUED)
+    | Q(from_state=S.PROCESSING, to_state=S.WAITING)
 ) & ~Q(actor__startswith="system")

@@ -259,3 +259,16 @@ def test_an_open_snooze_form_survives_the_refresh(helpdesk):
     item = old_request()
     live = stuck_page(helpdesk).content.decode()
     assert f'id="snooze-{item.pk}" hx-preserve="true"' in live
+
+
+def test_only_retries_count_as_retries(helpdesk):
+    waiting = old_request(state="waiting", wait_reason="retry")
+    released = old_request(state="waiting", wait_reason="maintenance")
+    post(helpdesk, "console:retry", waiting, {"reason": "now please"})
+    RequestTransition.objects.create(
+        request=released, from_state="waiting", to_state="queued", at=timezone.now(), actor="system"
+    )
+    Request.objects.filter(pk=released.pk).update(state="queued")
+    rows = {r.item.pk: r for r in stuck_page(helpdesk).context["rows"]}
+    assert rows[waiting.pk].retried_by == "hd1"
+    assert rows[released.pk].retried_at is None
