@@ -71,37 +71,43 @@ def retry_request(
     with transaction.atomic():
         row = transitions.lock(request)
         if at_upstream(row, now):
-            return _resubmit(row, actor=actor, reason=reason, now=now)
-        return transitions.transition(
-            row,
-            S.QUEUED,
-            actor=actor,
-            now=now,
-            note=reason,
-            locked=True,
-            data={"previous_error": row.last_error[:500]},
-            attempts=0,
-            not_before=None,
-            wait_reason="",
-        )
+            row = _resubmit(row, actor=actor, reason=reason, now=now)
+        else:
+            row = _requeue(row, actor=actor, reason=reason, now=now)
+    if isinstance(request, Request) and request is not row:
+        request.refresh_from_db()  # the caller's object shows the change, as transition() does
+    return row
+
+
+def _requeue(row: Request, *, actor: str, reason: str, now: datetime) -> Request:
+    return transitions.transition(
+        row,
+        S.QUEUED,
+        actor=actor,
+        now=now,
+        note=reason,
+        locked=True,
+        data={"previous_error": row.last_error[:500]},
+        attempts=0,
+        not_before=None,
+        wait_reason="",
+    )
 
 
 def _resubmit(row: Request, *, actor: str, reason: str, now: datetime) -> Request:
-    previous = row.connector_ref
-    row = transitions.transition(
+    return transitions.transition(
         row,
         S.WAITING,
         actor=actor,
         now=now,
         note=reason,
         locked=True,
-        data={"previous_ref": previous, "resubmit": True},
+        data={"previous_ref": row.connector_ref, "resubmit": True},
         attempts=0,
         connector_ref="",
         not_before=now,
         wait_reason=WAIT_RETRY,
     )
-    return row
 
 
 def repoll_now(
