@@ -1,4 +1,7 @@
-"""The console owns no data; this table-less model carries the permissions roles are made of."""
+"""The console's tables: the permissions roles are made of (no table), and the stuck queue's
+claims and snoozes."""
+
+from datetime import datetime
 
 from django.db import models
 
@@ -23,3 +26,29 @@ class ConsoleAccess(models.Model):
 
     def __str__(self) -> str:
         return "console access"
+
+
+class StuckClaim(models.Model):
+    """The stuck queue's own record of a request: who handles it since when, and a snooze.
+
+    Staff work; the request's own state stays in lifecycle. Changed only through
+    ``console.stuck`` (each change audited on the request).
+    """
+
+    request = models.OneToOneField(
+        "lifecycle.Request",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="stuck_claim",
+    )
+    holder = models.CharField(max_length=200, blank=True, help_text="staff:USERNAME")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    snoozed_by = models.CharField(max_length=200, blank=True)
+    snooze_note = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"stuck claim on request {self.request_id}"
+
+    def snoozed(self, now: datetime) -> bool:
+        return self.snoozed_until is not None and self.snoozed_until > now

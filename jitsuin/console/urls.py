@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from jitsuin.console import actions, operations, views
+from jitsuin.console import actions, operations, stuck_actions, views
 
 app_name = "console"
 urlpatterns = [
@@ -18,6 +18,11 @@ urlpatterns = [
     path("requests/<int:request_id>/", views.request_detail, name="request"),
     path("requests/<int:request_id>/retry", actions.retry, name="retry"),
     path("requests/<int:request_id>/cancel", actions.cancel, name="cancel"),
+    path("requests/<int:request_id>/claim", stuck_actions.claim, name="stuck_claim"),
+    path("requests/<int:request_id>/release", stuck_actions.release, name="stuck_release"),
+    path("requests/<int:request_id>/snooze", stuck_actions.snooze, name="stuck_snooze"),
+    path("requests/<int:request_id>/wake", stuck_actions.wake, name="stuck_wake"),
+    path("requests/<int:request_id>/repoll", stuck_actions.repoll, name="repoll"),
     path("certificates/<int:certificate_id>/revoke", actions.revoke, name="revoke"),
     path("messages/", operations.outbox, name="outbox"),
     path("messages/<int:message_id>/resend", actions.resend_message, name="resend"),

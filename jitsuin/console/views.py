@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from jitsuin.console import queries, stats
-from jitsuin.console.access import console_view
+from jitsuin.console.access import console_view, staff_actor
 from jitsuin.console.campaigns.cards import running_campaign_cards
 from jitsuin.console.campaigns.person import person_campaigns
 from jitsuin.console.forms import ExceptionForm, KeyedReasonForm, ReasonForm, RevokeForm
 from jitsuin.console.roles import VIEW_PEOPLE
+from jitsuin.console.stuck_actions import SnoozeForm
+from jitsuin.console.stuck_queue import stuck_queue
 from jitsuin.lifecycle import overlap, transitions
+from jitsuin.lifecycle.interventions import at_upstream
 from jitsuin.lifecycle.issuers import issuer_revocation
 from jitsuin.lifecycle.models import (
     CertificateStatus,
@@ -23,7 +26,7 @@ from jitsuin.lifecycle.models import (
     RequestKind,
     RequestState,
 )
-from jitsuin.lifecycle.queries import stuck_business_days, stuck_requests
+from jitsuin.lifecycle.queries import stuck_business_days
 from jitsuin.workdays import business_days_between
 
 
@@ -31,7 +34,6 @@ from jitsuin.workdays import business_days_between
 def dashboard(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     board = stats.dashboard(now)
-    stuck = stuck_requests(now)
     rows = []
     for state in RequestState:
         counts = [board.by_state.get(kind, {}).get(state.value, 0) for kind in RequestKind.values]
@@ -42,7 +44,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "campaign_cards": running_campaign_cards(request.user, now=now),
         "state_rows": rows,
         "kinds": RequestKind.choices,
-        "stuck_count": len(stuck),
+        # What the stuck queue shows: snoozed rows and retried ones that moved on left out.
+        "stuck_count": sum(not row.snoozed for row in stuck_queue(now, stuck_business_days())),
         "stuck_days": stuck_business_days(),
         "chart_width": len(board.per_day) * 30,
         "oldest_age_days": business_days_between(board.oldest_open.created_at, now)
@@ -98,8 +101,10 @@ def _certificate_rows(history: queries.PersonHistory, now: datetime) -> list[dic
 
 
 def request_actions(item: Request) -> dict[str, bool]:
+    """What the request page and the person page offer for ``item``."""
     return {
-        "can_retry": transitions.can(item, RequestState.QUEUED),
+        "can_retry": transitions.can(item, RequestState.QUEUED) or at_upstream(item),
+        "can_repoll": at_upstream(item),
         "can_cancel": transitions.can(item, RequestState.CANCELLED),
     }
 
@@ -148,15 +153,17 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @console_view(VIEW_PEOPLE)
 def stuck(request: HttpRequest) -> HttpResponse:
+    """The stuck queue; snoozed rows only with ``?snoozed=1``."""
     now = timezone.now()
-    rows = [
-        (item, business_days_between(item.created_at, now), request_actions(item))
-        for item in stuck_requests(now)
-    ]
+    show_snoozed = request.GET.get("snoozed") == "1"
+    rows = stuck_queue(now, stuck_business_days())
     context = {
-        "rows": rows,
+        "rows": [r for r in rows if show_snoozed or not r.snoozed],
+        "snoozed_count": sum(r.snoozed for r in rows),
+        "show_snoozed": show_snoozed,
+        "me": staff_actor(request),
         "days": stuck_business_days(),
-        "reason_form": ReasonForm(),
+        "snooze_form": SnoozeForm(initial={"until": now + timedelta(hours=4)}),
         "now": now,
     }
     template = "console/_stuck_live.html" if request.htmx else "console/stuck.html"

@@ -58,6 +58,24 @@ def request_received(request: Request) -> OutboxMessage:
     )
 
 
+def request_cancelled(request: Request, reason: str) -> OutboxMessage:
+    """ "The helpdesk cancelled your request", with the reason staff gave."""
+    context: dict[str, Any] = {
+        "request_id": request.pk,
+        "kind": request.kind,
+        "created_at": request.created_at,
+        "reason": reason,
+    }
+    if request.kind == RequestKind.REVOKE and request.target_id:
+        context.update(certificate_context(request.target))
+    return enqueue(
+        "request_cancelled",
+        person=request.person,
+        key=f"request-cancelled:{request.pk}",
+        context=context,
+    )
+
+
 def revocation_done(certificate: Certificate) -> OutboxMessage:
     reason = certificate.revocation_reason or "unspecified"
     context = (

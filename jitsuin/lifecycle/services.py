@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from jitsuin.audit.services import record
 from jitsuin.lifecycle import pickups, transitions
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed, NotFound
+from jitsuin.lifecycle.interventions import cancel_request, retry_request
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
     WAIT_MAINTENANCE,
@@ -247,38 +248,6 @@ def request_revoke(
             raise NotAllowed(_("Please try again."), code="conflict")
         transitions.record_creation(request, actor=actor, now=now, note=reason)
         return _hold_for_maintenance(request, actor=actor, now=now)
-
-
-def cancel_request(
-    request: Request, *, actor: str, reason: str, now: datetime | None = None
-) -> Request:
-    """Cancel an open request (queued, waiting, failed; an issue also while processing)."""
-    if not reason:
-        raise NotAllowed(_("Give a reason for cancelling."), code="reason_required")
-    with transaction.atomic():
-        return transitions.transition(
-            request, RequestState.CANCELLED, actor=actor, now=now, note=reason
-        )
-
-
-def retry_request(
-    request: Request, *, actor: str, reason: str, now: datetime | None = None
-) -> Request:
-    """Put a failed request back in the queue with a fresh count of attempts."""
-    if not reason:
-        raise NotAllowed(_("Give a reason for retrying."), code="reason_required")
-    with transaction.atomic():
-        return transitions.transition(
-            request,
-            RequestState.QUEUED,
-            actor=actor,
-            now=now,
-            note=reason,
-            data={"previous_error": transitions.lock(request).last_error[:500]},
-            attempts=0,
-            not_before=None,
-            wait_reason="",
-        )
 
 
 def confirm_new_certificate(

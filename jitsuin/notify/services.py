@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 EVENTS = (
     "request_received",
+    "request_cancelled",
     "revocation_done",
     "certificate_ready",
     "pickup_expiring",

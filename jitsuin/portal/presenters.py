@@ -9,8 +9,10 @@ from django.db.models import Prefetch, Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from jitsuin.audit.actors import CLI, STAFF
 from jitsuin.lifecycle import overlap
 from jitsuin.lifecycle.models import (
+    WAIT_RETRY,
     Certificate,
     CertificateStatus,
     Person,
@@ -51,14 +53,33 @@ REQUEST_STATE_LABELS: dict[str, Promise] = {
     RequestState.READY: _("Ready to download"),
     RequestState.COLLECTED: _("Downloaded"),
     RequestState.DONE: _("Done"),
-    RequestState.FAILED: _("Delayed: jitsuin keeps retrying"),
+    # A failed request is never retried by itself (only staff retry it); a delayed one waits
+    # in ``waiting`` for its next automatic attempt (see ``request_status``).
+    RequestState.FAILED: _("Failed: not retried automatically (the helpdesk can retry it)"),
     RequestState.CANCELLED: _("Cancelled"),
     RequestState.EXPIRED: _("Not downloaded in time (the key was destroyed)"),
 }
 
 
+STAFF_KINDS = frozenset({STAFF, CLI})
+
+
 def state_label(state: str) -> Promise | str:
     return REQUEST_STATE_LABELS.get(state, state)
+
+
+def request_status(request: Request) -> Promise | str:
+    """The state in words, telling a delay jitsuin retries by itself from a hold."""
+    if request.state == RequestState.WAITING and request.wait_reason == WAIT_RETRY:
+        return _("Delayed: jitsuin retries by itself")
+    return state_label(request.state)
+
+
+def step_label(step: RequestTransition) -> Promise | str:
+    """One line of a request's history; a cancellation by staff says so, with the reason."""
+    if step.to_state == RequestState.CANCELLED and step.actor.partition(":")[0] in STAFF_KINDS:
+        return _("Cancelled by the helpdesk: %(reason)s") % {"reason": step.note}
+    return state_label(step.to_state)
 
 
 def kind_label(kind: str) -> Promise:

@@ -10,6 +10,7 @@ from django.utils.translation import pgettext
 
 from jitsuin.config import current
 from jitsuin.lifecycle.issuers import when_text
+from jitsuin.lifecycle.models import Request, RequestTransition
 from jitsuin.lifecycle.reasons import reason_label
 from jitsuin.pki.names import Serial
 from jitsuin.portal import presenters
@@ -41,6 +42,16 @@ def wifi_networks(style: str = "list") -> str:
 @register.filter
 def request_state(state: str) -> Promise | str:
     return presenters.state_label(state)
+
+
+@register.filter
+def request_status(item: Request) -> Promise | str:
+    return presenters.request_status(item)
+
+
+@register.filter
+def history_step(step: RequestTransition) -> Promise | str:
+    return presenters.step_label(step)
 
 
 @register.filter

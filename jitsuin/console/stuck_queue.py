@@ -1,0 +1,141 @@
+"""The stuck queue's rows in one query: the request, its person, who handles it, its last
+audited action and the last staff retry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import CharField, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast
+from django.utils.functional import Promise
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from jitsuin.audit.models import AuditEvent
+from jitsuin.console.models import StuckClaim
+from jitsuin.lifecycle import interventions, transitions
+from jitsuin.lifecycle.models import Request, RequestState, RequestTransition
+from jitsuin.lifecycle.querysets import made_business_days_ago
+from jitsuin.workdays import business_days_between
+
+ACTION_LABELS: dict[str, Promise] = {
+    "stuck.claimed": _("claimed"),
+    "stuck.taken_over": _("took over"),
+    "stuck.released": _("released"),
+    "stuck.snoozed": _("snoozed"),
+    "stuck.woken": _("snooze ended"),
+    "repolled": _("asked the upstream again"),
+    "submitted": _("sent to the upstream CA"),
+    "created": _("requested"),
+    "lease_taken_over": _("taken over by another worker"),
+}
+
+
+def action_label(action: str) -> Promise | str:
+    """``stuck.claimed`` or ``request.issue.queued`` in words (a state by its label)."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    last = action.rsplit(".", 1)[-1]
+    if last in ACTION_LABELS:
+        return ACTION_LABELS[last]
+    if last in RequestState.values:
+        return RequestState(last).label
+    return action
+
+
+def actor_name(actor: str) -> str | Promise:
+    """``staff:hd1`` -> ``hd1``; the worker and the scheduler are "jitsuin"."""
+    kind, _sep, name = actor.partition(":")
+    if kind == "system":
+        return _("jitsuin (automatic)")
+    return name or kind
+
+
+@dataclass
+class StuckRow:
+    item: Request
+    business_days: int
+    claim: StuckClaim | None
+    last_action: Promise | str
+    last_actor: Promise | str
+    last_at: datetime | None
+    retried_by: Promise | str
+    retried_at: datetime | None
+    can_retry: bool
+    can_cancel: bool
+    can_repoll: bool
+    snoozed: bool
+
+    @property
+    def name(self) -> str:
+        """The person's name in the page's language."""
+        return self.item.person.display_name(get_language() or "ja")
+
+    @property
+    def holder(self) -> str:
+        return actor_name(self.claim.holder) if self.claim and self.claim.holder else ""  # type: ignore[return-value]
+
+
+def _rows(now: datetime, days: int) -> QuerySet[Request]:
+    events = AuditEvent.objects.filter(
+        object_type=Request._meta.label_lower,
+        object_id=Cast(OuterRef("pk"), output_field=CharField()),
+    ).order_by("-id")
+    retries = (
+        RequestTransition.objects.filter(request=OuterRef("pk"))
+        .filter(interventions.RETRY_TRANSITIONS)
+        .order_by("-at", "-id")
+    )
+    # After a staff retry the request leaves the queue once it moves on; it comes back if
+    # it fails again, or stays open another ``days`` business days after the retry.
+    moved_on = (
+        Q(retried_at__isnull=False, state_changed_at__gt=F("retried_at"))
+        & ~Q(state=RequestState.FAILED)
+        & ~made_business_days_ago(now, days, field="retried_at")
+    )
+    return (
+        Request.objects.stuck(now=now, business_days=days)
+        .select_related("person", "profile", "stuck_claim")
+        .annotate(
+            last_action=Subquery(events.values("action")[:1]),
+            last_actor=Subquery(events.values("actor")[:1]),
+            last_at=Subquery(events.values("at")[:1]),
+            retried_at=Subquery(retries.values("at")[:1]),
+            retried_by=Subquery(retries.values("actor")[:1]),
+        )
+        .exclude(moved_on)
+        .order_by("created_at", "id")
+    )
+
+
+def _claim_of(item: Request) -> StuckClaim | None:
+    try:
+        return item.stuck_claim  # type: ignore[attr-defined,no-any-return]
+    except StuckClaim.DoesNotExist:
+        return None
+
+
+def stuck_queue(now: datetime, days: int) -> list[StuckRow]:
+    """Every stuck request, oldest first, snoozed ones included (``StuckRow.snoozed``)."""
+    rows = []
+    for item in _rows(now, days):
+        claim = _claim_of(item)
+        rows.append(
+            StuckRow(
+                item=item,
+                business_days=business_days_between(item.created_at, now),
+                claim=claim,
+                last_action=action_label(item.last_action or ""),  # type: ignore[attr-defined]
+                last_actor=actor_name(item.last_actor or ""),  # type: ignore[attr-defined]
+                last_at=item.last_at,  # type: ignore[attr-defined]
+                retried_by=actor_name(item.retried_by or ""),  # type: ignore[attr-defined]
+                retried_at=item.retried_at,  # type: ignore[attr-defined]
+                can_retry=interventions.can_retry(item, now)
+                or transitions.can(item, RequestState.QUEUED),
+                can_cancel=transitions.can(item, RequestState.CANCELLED),
+                can_repoll=interventions.at_upstream(item, now),
+                snoozed=claim is not None and claim.snoozed(now),
+            )
+        )
+    return rows
