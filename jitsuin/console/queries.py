@@ -10,6 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.lifecycle.models import Certificate, Person, Pickup, Request, RequestTransition
+from jitsuin.lifecycle.people import kana_reading
 from jitsuin.notify.models import OutboxMessage
 from jitsuin.pki.names import Serial
 
@@ -41,10 +42,11 @@ def name_key(text: str) -> str:
 
 
 def search_people(text: str) -> QuerySet[Person]:
-    """People whose uid, name or e-mail contains ``text``, or who hold that serial.
+    """People whose uid, name, reading or e-mail contains ``text``, or who hold that serial.
 
     The query is NFKC-normalized; names match with spaces ignored (``高橋美咲``, ``高橋　美咲``
-    and ``高橋 美咲`` are one name) through the generated column ``Person.name_search``.
+    and ``高橋 美咲`` are one name) through the generated column ``Person.name_search``; a
+    reading matches in hiragana, katakana or half-width kana (``たかはし``, ``ﾀｶﾊｼ``).
     Each person comes with ``found_certificates`` (newest first, with the issuer).
     """
     text = normalized(text)
@@ -54,6 +56,9 @@ def search_people(text: str) -> QuerySet[Person]:
     key = name_key(text)
     if key:
         match |= Q(name_search__contains=key)
+        reading = kana_reading(key)
+        if reading != key:
+            match |= Q(name_search__contains=reading)
     serials = _serial_candidates(text)
     if serials:
         match |= Q(certificates__serial__in=serials)

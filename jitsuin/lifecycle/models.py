@@ -42,20 +42,28 @@ class Person(models.Model):
     email = models.EmailField()
     name_ja = models.CharField(max_length=200, blank=True)
     name_en = models.CharField(max_length=200, blank=True)
+    # The reading of the Japanese name in katakana, where the identity source provides it
+    # (OIDC ``name#ja-Kana-JP``, ``jitsuin user add --name-kana``); ``people.kana_reading``.
+    name_kana = models.CharField(max_length=200, blank=True)
     affiliation = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=5, default="ja", choices=settings.LANGUAGES)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Both names, lower case, without half- or full-width spaces: what the console's people
-    # search matches ``console.queries.name_key(query)`` against. The database computes it on
-    # every write (create, update, bulk_create, SSO provisioning), so no writer can forget it.
+    # Both names and the reading, lower case, without half- or full-width spaces: what the
+    # console's people search matches ``console.queries.name_key(query)`` against. The
+    # database computes it on every write (create, update, bulk_create, SSO provisioning), so
+    # no writer can forget it.
     name_search = models.GeneratedField(
         expression=Replace(
-            Replace(Lower(Concat("name_ja", Value("|"), "name_en")), Value(" "), Value("")),
+            Replace(
+                Lower(Concat("name_ja", Value("|"), "name_en", Value("|"), "name_kana")),
+                Value(" "),
+                Value(""),
+            ),
             Value("\u3000"),
             Value(""),
         ),
-        output_field=models.CharField(max_length=401),
+        output_field=models.CharField(max_length=602),
         db_persist=True,
     )
 

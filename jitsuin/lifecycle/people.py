@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -10,7 +12,16 @@ from jitsuin.lifecycle.errors import NotAllowed
 from jitsuin.lifecycle.models import Person
 
 # The directory fields an identity provider may keep up to date.
-SYNCED_FIELDS = ("email", "name_en", "name_ja", "affiliation")
+SYNCED_FIELDS = ("email", "name_en", "name_ja", "name_kana", "affiliation")
+
+# Hiragana ぁ..ゖ and the iteration marks ゝゞ sit 0x60 below their katakana in Unicode.
+_HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in [*range(0x3041, 0x3097), 0x309D, 0x309E]}
+
+
+def kana_reading(text: str) -> str:
+    """A reading as stored and searched: NFKC (half-width ｶﾅ becomes カナ) in katakana, so
+    たかはし, タカハシ and ﾀｶﾊｼ are one reading."""
+    return unicodedata.normalize("NFKC", text).strip().translate(_HIRAGANA_TO_KATAKANA)
 
 
 def add_person(
@@ -20,6 +31,7 @@ def add_person(
     actor: str,
     name_en: str = "",
     name_ja: str = "",
+    name_kana: str = "",
     affiliation: str = "",
     language: str = "ja",
 ) -> Person:
@@ -34,6 +46,7 @@ def add_person(
             email=email,
             name_en=name_en,
             name_ja=name_ja,
+            name_kana=kana_reading(name_kana),
             affiliation=affiliation,
             language=language,
         )
@@ -52,6 +65,8 @@ def update_person(person: Person, *, actor: str, **values: str) -> list[str]:
     unknown = set(values) - set(SYNCED_FIELDS)
     if unknown:
         raise ValueError(f"not a directory field: {', '.join(sorted(unknown))}")
+    if "name_kana" in values:
+        values["name_kana"] = kana_reading(values["name_kana"])
     with transaction.atomic():
         person = Person.objects.select_for_update().get(pk=person.pk)
         changed = [

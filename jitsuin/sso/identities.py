@@ -49,6 +49,7 @@ class SsoAssertion:
     email: str = ""
     name_en: str = ""
     name_ja: str = ""
+    name_kana: str = ""  # the reading, where the IdP sends one
     affiliation: str = ""
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
@@ -233,6 +234,7 @@ def _keep_person(user: AbstractBaseUser, assertion: SsoAssertion) -> None:
                     actor=actor,
                     name_en=assertion.name_en,
                     name_ja=assertion.name_ja,
+                    name_kana=assertion.name_kana,
                     affiliation=assertion.affiliation,
                 )
             except NotAllowed:  # created meanwhile by a directory sync: link that one
@@ -249,6 +251,7 @@ def _keep_person(user: AbstractBaseUser, assertion: SsoAssertion) -> None:
             email=assertion.email,
             name_en=assertion.name_en,
             name_ja=assertion.name_ja,
+            name_kana=assertion.name_kana,
             affiliation=assertion.affiliation,
         )
 

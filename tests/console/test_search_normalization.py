@@ -73,3 +73,39 @@ def test_results_show_certificate_status_and_issuer(helpdesk, ca_hierarchy):
     issuer = page.split('data-testid="issuer-s0003">')[1].split("</td>")[0]
     assert status == "有効" and issuer == certificate.issuer.name
     assert "証明書なし" in page.split('data-testid="status-s0013">')[1].split("</td>")[0]
+
+
+@pytest.fixture
+def with_reading():
+    person = factories.person("s0021", name_ja="東海林 さだお", name_en="Sadao Shoji")
+    Person.objects.filter(pk=person.pk).update(name_kana="ショウジ サダオ")
+    factories.person("s0022", name_ja="庄司 健", name_en="Ken Shoji")
+    return person
+
+
+@pytest.mark.parametrize(
+    "query", ["しょうじ", "ショウジ", "ｼｮｳｼﾞ", "しょうじ　さだお", "ショウジサダオ"]
+)
+def test_a_reading_is_found_in_hiragana_katakana_or_half_width(with_reading, query):
+    assert list(search_people(query)) == [with_reading]
+
+
+def test_a_hiragana_name_is_still_found_as_typed():
+    person = factories.person("s0023", name_ja="高橋 みさき")
+    assert list(search_people("みさき")) == [person]
+
+
+def test_the_reading_is_stored_in_katakana_and_kept_up_to_date_by_the_directory():
+    from jitsuin.lifecycle.people import add_person, update_person
+
+    person = add_person("s0024", email="s0024@example.ac.jp", actor="test", name_kana="ｻﾄｳ")
+    assert person.name_kana == "サトウ"
+    assert update_person(person, actor="test", name_kana="さいとう") == ["name_kana"]
+    person.refresh_from_db()
+    assert person.name_kana == "サイトウ"
+    assert list(search_people("サイトウ")) == [person]
+
+
+def test_the_people_page_shows_the_reading(helpdesk, with_reading):
+    response = helpdesk.get(reverse("console:people"), {"q": "しょうじ"})
+    assert "ショウジ サダオ" in response.content.decode()

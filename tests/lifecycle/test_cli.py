@@ -32,6 +32,13 @@ def test_user_add_and_duplicate(carol):
         run("user", "add", "carol", "--email", "x@example.ac.jp")
 
 
+def test_user_add_keeps_the_reading_in_katakana(ca_hierarchy):
+    run("user", "add", "dan", "--email", "dan@example.ac.jp", "--name-ja", "東海林 段")
+    run("user", "add", "eri", "--email", "e@example.ac.jp", "--name-kana", "しょうじ えり")
+    assert Person.objects.get(uid="dan").name_kana == ""
+    assert Person.objects.get(uid="eri").name_kana == "ショウジ エリ"
+
+
 def test_issue_wait_saves_the_pkcs12_and_the_pin(carol, tmp_path):
     out_file, pin_file = tmp_path / "carol.p12", tmp_path / "pin.txt"
     text = run("issue", "carol", "--wait", "--out", str(out_file), "--pin-file", str(pin_file))

@@ -33,6 +33,15 @@ def name_ja(claims: Mapping[str, Any]) -> str:
     )
 
 
+def name_kana(claims: Mapping[str, Any]) -> str:
+    """The reading of the Japanese name: ``name#ja-Kana-JP`` (OIDC Core 5.2's own example),
+    else family and given name in that script; hiragana (``#ja-Hira-JP``) is read too."""
+    return _first(claims, "name#ja-Kana-JP", "name#ja-Hira-JP") or _joined(
+        _first(claims, "family_name#ja-Kana-JP", "family_name#ja-Hira-JP"),
+        _first(claims, "given_name#ja-Kana-JP", "given_name#ja-Hira-JP"),
+    )
+
+
 def name_en(claims: Mapping[str, Any]) -> str:
     """The Latin name: ``name``, else given and family name."""
     return _text(claims, "name") or _joined(
@@ -68,6 +77,7 @@ def assertion(claims: Mapping[str, Any], *, uid_claim: str) -> SsoAssertion:
         email=email(claims),
         name_en=name_en(claims),
         name_ja=name_ja(claims),
+        name_kana=name_kana(claims),
         affiliation=affiliation(claims),
         attributes={k: v for k, v in claims.items() if k not in NOT_ATTRIBUTES},
     )

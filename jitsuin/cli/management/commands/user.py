@@ -36,6 +36,11 @@ class Command(BaseCommand):
         add.add_argument("--email", required=True)
         add.add_argument("--name", default="", help="name in English (Latin letters)")
         add.add_argument("--name-ja", default="", help="name in Japanese")
+        add.add_argument(
+            "--name-kana",
+            default="",
+            help="reading of the Japanese name (katakana or hiragana), found by the console search",
+        )
         add.add_argument("--affiliation", default="")
         add.add_argument("--language", default="ja", choices=["ja", "en"])
         unlock = sub.add_parser(
@@ -146,6 +151,7 @@ class Command(BaseCommand):
                 actor=cli_actor(),
                 name_en=options["name"],
                 name_ja=options["name_ja"],
+                name_kana=options["name_kana"],
                 affiliation=options["affiliation"],
                 language=options["language"],
             )
