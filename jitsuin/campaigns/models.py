@@ -123,12 +123,17 @@ class ReminderRound(models.Model):
     task = models.OneToOneField(
         "CampaignTask", null=True, on_delete=models.SET_NULL, related_name="reminder_round"
     )
+    # Sent from the console or `campaign remind --now`, not by the schedule.
+    manual = models.BooleanField(default=False)
+    requested_by = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["due_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "deadline", "days_before"], name="one_reminder_round_per_day"
+                fields=["campaign", "deadline", "days_before"],
+                condition=Q(manual=False),
+                name="one_reminder_round_per_day",
             )
         ]
 
@@ -192,6 +197,8 @@ class CampaignTask(models.Model):
     def label(self) -> str:
         if self.kind == "invite":
             return str(_("Invitations"))
+        if self.kind == "reminder-manual":
+            return str(_("Reminders (sent by hand)"))
         if self.kind.startswith("reminder-"):
             days = self.kind.removeprefix("reminder-")
             return str(_("Reminders (%(days)s days before the deadline)") % {"days": days})

@@ -84,13 +84,37 @@ HELPDESK_LANGUAGES = ("ja", "en", "ja+en")
 class NotifyConfig:
     stuck_business_days: int = 3  # a request untouched this long is listed as stuck
     helpdesk_language: str = "ja+en"  # the language(s) of staff alerts
+    # The institution that sends the e-mails: "[name] " starts every subject, and it signs
+    # the users' e-mails (JITSUIN_INSTITUTION_NAME, else JITSUIN_ORGANIZATION).
+    institution: str = "jitsuin"
+
+    @property
+    def subject_prefix(self) -> str:
+        return f"[{self.institution}] "
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> NotifyConfig:
         return cls(
             stuck_business_days=whole_number(env, "JITSUIN_STUCK_BUSINESS_DAYS", 3),
             helpdesk_language=choice(env, "JITSUIN_HELPDESK_LANGUAGE", "ja+en", HELPDESK_LANGUAGES),
+            institution=institution_name(env),
         )
+
+
+def institution_name(env: Mapping[str, str]) -> str:
+    """``JITSUIN_INSTITUTION_NAME``: one line of at most 60 characters, no brackets."""
+    raw = env.get("JITSUIN_INSTITUTION_NAME")
+    name = (raw if raw is not None else env.get("JITSUIN_ORGANIZATION") or "").strip()
+    variable = "JITSUIN_INSTITUTION_NAME" if raw is not None else "JITSUIN_ORGANIZATION"
+    if not name:
+        return "jitsuin"
+    if len(name) > 60:
+        raise ConfigError(f"{variable}: {len(name)} characters; the mail subject allows 60")
+    if any(not c.isprintable() for c in name) or any(c in name for c in "[]"):
+        raise ConfigError(
+            f"{variable}: {name!r} must be one line without control characters or brackets"
+        )
+    return name
 
 
 @dataclass(frozen=True)
