@@ -60,8 +60,8 @@ def check_texts(campaign: Campaign) -> None:
     hand, or before the check existed), because a campaign mail reaches every holder.
     """
     texts = {field: getattr(campaign, field) for field in links.TEXT_FIELDS}
-    links.check_texts(texts)
     mailtext.check_texts(texts)
+    links.check_texts(texts)
 
 
 def _old_names(campaign: Campaign) -> str:

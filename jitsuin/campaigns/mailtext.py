@@ -108,7 +108,8 @@ class BadTemplate(NotAllowed):
     code = "bad_template"
 
 
-def _known() -> str:
+def known() -> str:
+    """The placeholders as they are written, for help texts and errors."""
     return ", ".join(_spelled(name) for name in PLACEHOLDERS)
 
 
@@ -130,14 +131,14 @@ def check_template(text: str, *, limit: int = MAX_BODY) -> None:
                 continue
             raise BadTemplate(
                 _("Unknown placeholder %(placeholder)s; use only %(known)s.")
-                % {"placeholder": _spelled(token.contents.strip()), "known": _known()}
+                % {"placeholder": _spelled(token.contents.strip()), "known": known()}
             )
         if token.token_type in (TokenType.BLOCK, TokenType.COMMENT):
             raise BadTemplate(
                 _("%(tag)s is not allowed in a campaign text; use only %(known)s.")
                 % {
                     "tag": token.token_type.name.lower() + ": " + token.contents[:40],
-                    "known": _known(),
+                    "known": known(),
                 }
             )
 

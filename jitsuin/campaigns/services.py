@@ -19,7 +19,16 @@ from jitsuin.audit.services import SYSTEM, record
 from jitsuin.authorities import revocations
 from jitsuin.authorities import services as authority_services
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
-from jitsuin.campaigns import dates, links, mailing, preflight, queries, tasks, transitions
+from jitsuin.campaigns import (
+    dates,
+    links,
+    mailing,
+    mailtext,
+    preflight,
+    queries,
+    tasks,
+    transitions,
+)
 from jitsuin.campaigns.models import (
     DEFAULT_SUMMARY_LEAD,
     Campaign,
@@ -86,6 +95,7 @@ def create_campaign(
         raise NotAllowed(_("The new intermediate cannot also be an old one."))
     if any(d <= 0 for d in reminder_days or []):
         raise NotAllowed(_("Reminder days must be positive numbers of days before the deadline."))
+    mailtext.check_texts(texts or {})
     links.check_texts(texts or {})
     dates.check_dates(
         cutoff=cutoff,
