@@ -17,7 +17,10 @@ from tests.campaigns import factories as f
 
 pytestmark = pytest.mark.django_db
 
-BODY_JA = "{{ name }} 様\n情報基盤センターです。\n期限: {{ deadline }}\nシリアル: {{serial}}\n{{ link }}\n"
+BODY_JA = (
+    "{{ name }} 様\n情報基盤センターです。\n"
+    "期限: {{ deadline }}\nシリアル: {{serial}}\n{{ link }}\n"
+)
 BODY_EN = "Dear {{ name }},\nDeadline: {{ deadline }}\nSerial: {{ serial }}\n{{ link }}\n"
 
 
