@@ -9,12 +9,18 @@ The CLI warns when its environment names another URL (``mismatch``).
 
 from __future__ import annotations
 
+import time
+
 from django.db import transaction
 from django.utils import timezone
 
 from jitsuin.audit.services import SYSTEM, record
 from jitsuin.config import current
 from jitsuin.notify.models import ServerUrl
+
+# (the process's config, when read, the URL): bulk mail renders thousands of links a minute.
+_cache: tuple[object, float, str] | None = None
+CACHE_SECONDS = 10.0
 
 
 def stored() -> str | None:
@@ -23,13 +29,21 @@ def stored() -> str | None:
 
 
 def mail_url() -> str:
-    """The base URL of links in e-mails (no trailing slash)."""
-    return stored() or current().public_url
+    """The base URL of links in e-mails (no trailing slash), read at most every few seconds."""
+    global _cache
+    config, clock = current(), time.monotonic()
+    if _cache is not None and _cache[0] is config and clock - _cache[1] < CACHE_SECONDS:
+        return _cache[2]
+    url = stored() or config.public_url
+    _cache = (config, clock, url)
+    return url
 
 
 def record_server_url(url: str | None = None) -> bool:
     """Called by the web server at start: store its public URL; True when it changed."""
+    global _cache
     url = (url or current().public_url).rstrip("/")
+    _cache = None
     with transaction.atomic():
         before = stored()
         if before == url:
