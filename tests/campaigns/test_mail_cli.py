@@ -52,7 +52,7 @@ def test_test_send_goes_to_the_given_address_only(campaign):
 def test_remind_now_sends_one_round_and_refuses_a_second_at_once(started):
     campaign, persons = started
     assert "3 people" in run("--at", DURING, "remind", campaign.name, "--now")
-    with pytest.raises(CommandError, match="reminder"):
+    with pytest.raises(CommandError, match="reminder|督促"):
         run("--at", DURING, "remind", campaign.name, "--now")
     assert ReminderRound.objects.filter(manual=True).count() == 1
     reminded = OutboxMessage.objects.filter(event="campaign_reminder")
