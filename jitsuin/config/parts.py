@@ -102,17 +102,21 @@ class NotifyConfig:
 
 
 def institution_name(env: Mapping[str, str]) -> str:
-    """``JITSUIN_INSTITUTION_NAME``: one line of at most 60 characters, no brackets."""
+    """``JITSUIN_INSTITUTION_NAME``: one line of at most 60 characters, no brackets. Unset,
+    ``JITSUIN_ORGANIZATION`` (free text) is taken, cut to fit; else ``jitsuin``."""
     raw = env.get("JITSUIN_INSTITUTION_NAME")
-    name = (raw if raw is not None else env.get("JITSUIN_ORGANIZATION") or "").strip()
-    variable = "JITSUIN_INSTITUTION_NAME" if raw is not None else "JITSUIN_ORGANIZATION"
-    if not name:
-        return "jitsuin"
+    if raw is None or not raw.strip():
+        fallback = env.get("JITSUIN_ORGANIZATION") or ""
+        cleaned = "".join(c for c in fallback if c.isprintable() and c not in "[]").strip()
+        return cleaned[:60] or "jitsuin"
+    name = raw.strip()
     if len(name) > 60:
-        raise ConfigError(f"{variable}: {len(name)} characters; the mail subject allows 60")
+        raise ConfigError(
+            f"JITSUIN_INSTITUTION_NAME: {len(name)} characters; the mail subject allows 60"
+        )
     if any(not c.isprintable() for c in name) or any(c in name for c in "[]"):
         raise ConfigError(
-            f"{variable}: {name!r} must be one line without control characters or brackets"
+            "JITSUIN_INSTITUTION_NAME: must be one line without control characters or brackets"
         )
     return name
 
