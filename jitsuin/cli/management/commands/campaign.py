@@ -18,7 +18,7 @@ from rich.table import Table
 
 from jitsuin.campaigns import mailing, queries, sendouts, services
 from jitsuin.campaigns.export import csv_rows
-from jitsuin.campaigns.models import Campaign, CampaignState
+from jitsuin.campaigns.models import Campaign, CampaignState, ReminderRound
 from jitsuin.campaigns.preflight import Check, all_passed
 from jitsuin.cli.management.commands._campaign_mail_cli import (
     MailActions,
@@ -246,10 +246,12 @@ class Command(MailActions, BaseCommand):
     def do_remind(self, options: dict[str, Any]) -> None:
         campaign = services.get(options["name"])
         bar, advance = self._progress("reminders")
+        reminder: ReminderRound | None
         with bar:
             if options["now"]:
                 reminder = sendouts.remind_now(campaign, actor=self.actor, now=self.now)
-                mailing.run_task(reminder.task, now=self.now, progress=advance)  # type: ignore[arg-type]
+                if reminder.task is not None:  # the worker may have it already: then it's done
+                    mailing.run_task(reminder.task, now=self.now, progress=advance)
                 reminder.refresh_from_db()
             else:
                 reminder = mailing.send_reminders(
