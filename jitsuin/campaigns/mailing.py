@@ -323,6 +323,7 @@ def open_reminder_round(campaign: Campaign, *, now: datetime, actor: str) -> Rem
             campaign=campaign,
             deadline=campaign.deadline,
             days_before=days,
+            manual=False,  # a round sent by hand does not stand in for the scheduled one
             defaults={
                 "due_at": campaign.deadline - timedelta(days=days),
                 "sent_at": now,

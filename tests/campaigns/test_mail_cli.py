@@ -90,3 +90,13 @@ def test_the_cli_warns_when_its_url_is_not_the_servers_and_uses_the_servers(
     assert "the server's is https://cert.example.ac.jp" in capsys.readouterr().err
     [message] = OutboxMessage.objects.filter(key__contains=":resend:")
     assert "https://cert.example.ac.jp/" in message.body and "localhost:9999" not in message.body
+
+
+def test_a_round_sent_by_hand_does_not_stand_in_for_the_scheduled_one(started):
+    campaign, _persons = started
+    by_hand = f.DEADLINE - f.timedelta(hours=23)  # the 1-day round is due but not sent yet
+    run("--at", by_hand.isoformat(), "remind", campaign.name, "--now")
+    assert ReminderRound.objects.get(manual=True).days_before == 1
+    text = run("--at", (by_hand + f.timedelta(minutes=1)).isoformat(), "remind", campaign.name)
+    assert "reminder 1 days before the deadline: 3 people" in text
+    assert OutboxMessage.objects.filter(event="campaign_reminder").count() == 6
