@@ -40,7 +40,6 @@ DEFAULT_SUBJECTS = {
 DEFAULT_BODIES = {
     "ja": """{{ name }} 様
 
-情報基盤センターです。
 クライアント証明書を発行している中間認証局を切り替えます。
 {{ deadline }}に旧中間認証局（{{ old_ca }}）を失効させます。この時点から、
 お使いの証明書（シリアル番号 {{ serial }}）は有効期限にかかわらず、
@@ -56,9 +55,9 @@ DEFAULT_BODIES = {
     "en": """Dear {{ name }},
 
 The intermediate CA that issues client certificates is being replaced.
-On {{ deadline }} the old intermediate CA ({{ old_ca }}) will be revoked. From then on your
-certificate (serial number {{ serial }}) will stop working for campus Wi-Fi, SSL-VPN, SSO and
-other services, whatever its own expiry date.
+On {{ deadline }} the old intermediate CA ({{ old_ca }}) will be revoked.
+From then on your certificate (serial number {{ serial }}) will stop working
+for campus Wi-Fi, SSL-VPN, SSO and other services, whatever its own expiry date.
 
 Before then, please issue a new certificate in the portal and install it on every device and
 browser that uses a certificate:
@@ -71,7 +70,7 @@ If you have questions, please contact the helpdesk ({{ helpdesk }}).
 """,
 }
 REMINDER_SUBJECTS = {
-    "ja": "【再送・要対応】{{ deadline }}までにクライアント証明書を切り替えてください",
+    "ja": "【再度のお願い】{{ deadline }}までにクライアント証明書を切り替えてください",
     "en": "Reminder: replace your client certificate by {{ deadline }}",
 }
 REMINDER_BODIES = {
@@ -91,9 +90,9 @@ REMINDER_BODIES = {
     "en": """Dear {{ name }},
 
 You have not yet replaced your client certificate.
-On {{ deadline }} the old intermediate CA ({{ old_ca }}) will be revoked, and your
-certificate (serial number {{ serial }}) will stop working for campus Wi-Fi, SSL-VPN, SSO and
-other services.
+On {{ deadline }} the old intermediate CA ({{ old_ca }}) will be revoked,
+and your certificate (serial number {{ serial }}) will stop working
+for campus Wi-Fi, SSL-VPN, SSO and other services.
 
 Please issue and download a new certificate in the portal and install it on your devices:
 {{ link }}
