@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
 
 from jitsuin.audit.models import AuditEvent
-from jitsuin.campaigns import mailing, services
+from jitsuin.campaigns import mailing, sendouts, services
 from jitsuin.campaigns.models import ReminderRound
 from jitsuin.config import current
 from jitsuin.notify.models import OutboxMessage
@@ -100,3 +103,30 @@ def test_a_round_sent_by_hand_does_not_stand_in_for_the_scheduled_one(started):
     text = run("--at", (by_hand + f.timedelta(minutes=1)).isoformat(), "remind", campaign.name)
     assert "reminder 1 days before the deadline: 3 people" in text
     assert OutboxMessage.objects.filter(event="campaign_reminder").count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_four_clicks_at_once_open_one_reminder_round():
+    scene = f.scene()
+    campaign = services.start(
+        f.campaign_starting_now(scene, 3, name="race", real=1), actor="t", now=timezone.now()
+    )
+    barrier, outcomes = threading.Barrier(4), []
+
+    def click():
+        barrier.wait()
+        try:
+            sendouts.remind_now(campaign, actor="staff:ca1")
+            outcomes.append("opened")
+        except sendouts.ReminderBusy:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["opened", "refused", "refused", "refused"]
+    assert ReminderRound.objects.filter(campaign=campaign, manual=True).count() == 1
