@@ -20,9 +20,12 @@ application = OcspWsgi(application)
 from django.db import DatabaseError, connections  # noqa: E402
 
 from jitsuin.authorities.keys import check_kek  # noqa: E402
+from jitsuin.notify.public_url import record_server_url  # noqa: E402
 
 try:
     check_kek(missing_ok=True)
+    # E-mail links use the server's JITSUIN_PUBLIC_URL, whichever process sends them.
+    record_server_url()
 except DatabaseError:
     pass
 finally:

@@ -117,6 +117,7 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "JITSUIN_OCSP_CACHE_TTL": ("0", "soon", {}),
     "JITSUIN_STUCK_BUSINESS_DAYS": ("5", "0", {}),
     "JITSUIN_HELPDESK_LANGUAGE": ("en", "fr", {}),
+    "JITSUIN_INSTITUTION_NAME": ("東西大学 情報基盤センター", "[bracketed]", {}),
     "JITSUIN_WIFI_NETWORKS": ("campus-secure, eduroam", None, {}),
     "JITSUIN_RADIUS_SERVER_NAME": ("radius.example.ac.jp", None, {}),
     "JITSUIN_PREFLIGHT_RADIUS": ("radius.example:1812:se:cret", "radius.example:port:s", {}),

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 
-from jitsuin.config import current
 from jitsuin.lifecycle.errors import NotAllowed
+from jitsuin.notify.public_url import mail_url
 
 # The fields a campaign's staff-written texts live in, with a name for error messages.
 TEXT_FIELDS = ("subject_ja", "subject_en", "body_ja", "body_en")
@@ -36,7 +36,8 @@ class ForeignLink(NotAllowed):
 
 
 def public_host() -> str:
-    return (urlsplit(current().public_url).hostname or "").lower()
+    """The portal's host as e-mail links name it (the server's recorded public URL)."""
+    return (urlsplit(mail_url()).hostname or "").lower()
 
 
 def _host(candidate: str) -> str | None:

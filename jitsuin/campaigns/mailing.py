@@ -24,17 +24,20 @@ from django.utils import timezone
 
 from jitsuin.audit.actors import Actor
 from jitsuin.audit.services import SYSTEM, record
-from jitsuin.campaigns import links, queries
+from jitsuin.campaigns import links, mailtext, queries
 from jitsuin.campaigns.models import (
     RUNNING_STATES,
     Campaign,
     CampaignTask,
+    Member,
     ReminderRound,
     TaskState,
 )
 from jitsuin.config import current
 from jitsuin.lifecycle.models import Person
-from jitsuin.notify.services import BulkItem, enqueue_many, render_item
+from jitsuin.notify.public_url import mail_url
+from jitsuin.notify.services import BulkItem, enqueue_many, recipient_language, render_item
+from jitsuin.pki.names import Serial
 
 Progress = Callable[[int, int], None]  # (done, total)
 CHUNK = 500
@@ -45,40 +48,70 @@ REMINDER = "reminder-"
 
 
 def link_for(campaign: Campaign) -> str:
-    return current().public_url + "/"
+    """The portal link in campaign mail: the web server's recorded public URL."""
+    return mail_url() + "/"
 
 
 def check_texts(campaign: Campaign) -> None:
-    """Refuse to send a campaign whose own texts link anywhere but the portal.
+    """Refuse to send a campaign whose own texts link anywhere but the portal, or use
+    anything but the known placeholders.
 
     ``create_campaign`` checked them already; this holds even for a row changed since (by
     hand, or before the check existed), because a campaign mail reaches every holder.
     """
-    links.check_texts({field: getattr(campaign, field) for field in links.TEXT_FIELDS})
+    texts = {field: getattr(campaign, field) for field in links.TEXT_FIELDS}
+    mailtext.check_texts(texts)
+    links.check_texts(texts)
 
 
 def _old_names(campaign: Campaign) -> str:
     return ", ".join(a.name for a in campaign.old_authorities.all())
 
 
-def _context(
-    campaign: Campaign, person: Person, *, old_authorities: str, **extra: object
+def _texts(campaign: Campaign, kind: str, language: str) -> tuple[str, str]:
+    """The subject and body templates: the campaign's own, else the default, per language."""
+    if kind == INVITE:
+        subject = (
+            getattr(campaign, f"subject_{language}", "") or mailtext.DEFAULT_SUBJECTS[language]
+        )
+        body = getattr(campaign, f"body_{language}", "") or mailtext.DEFAULT_BODIES[language]
+        return subject, body
+    return mailtext.REMINDER_SUBJECTS[language], mailtext.REMINDER_BODIES[language]
+
+
+def mail_context(
+    campaign: Campaign, person: Person, kind: str, *, serial: str, old_names: str
 ) -> dict[str, object]:
-    language = person.language
+    """What the notify templates of ``kind`` (invite or reminder) get for ``person``: the
+    campaign's subject and body with the placeholders filled in, in the person's language."""
+    language = recipient_language(person)
+    values = mailtext.Values(
+        name=person.display_name(language),
+        deadline=mailtext.format_deadline(campaign.deadline, language),
+        serial=serial,
+        link=link_for(campaign),
+        old_ca=old_names,
+        new_ca=campaign.new_authority.name,
+        helpdesk=current().helpdesk_email,
+    )
+    subject, body = _texts(campaign, kind, language)
     return {
-        "campaign": campaign.name,
-        "campaign_subject": campaign.subject(language),
-        "campaign_body": campaign.body(language),
-        "deadline": timezone.localtime(campaign.deadline),
-        "old_authorities": old_authorities,
-        "new_authority": campaign.new_authority.name,
-        "link": link_for(campaign),
-        **extra,
+        "name": values.name,
+        "campaign_subject": mailtext.render(subject, values),
+        "campaign_body": mailtext.render(body, values).strip(),
     }
 
 
-# The sample recipient of the preview: nobody real, so the page shows no one's data.
-SAMPLE_NAMES = {"ja": "見本 花子", "en": "Hanako Sample"}
+def member_serials(campaign: Campaign, people: list[Person]) -> dict[int, str]:
+    """Each member's old certificate serial as the portal and Windows show it."""
+    rows = Member.objects.filter(campaign=campaign, person__in=people).values_list(
+        "person_id", "old_certificate__serial"
+    )
+    return {pk: Serial.parse(serial).hex_pairs if serial else "" for pk, serial in rows}
+
+
+def event_of(kind: str) -> str:
+    return "campaign_invite" if kind == INVITE else "campaign_reminder"
 
 
 @dataclass(frozen=True)
@@ -89,31 +122,47 @@ class Preview:
     body: str
 
 
-def preview_invitation(campaign: Campaign) -> list[Preview]:
-    """The invitation as it will go out, in Japanese and in English, for a sample recipient.
+def render_campaign_mail(
+    campaign: Campaign, person: Person, kind: str = INVITE, *, serial: str | None = None
+) -> Preview:
+    """One campaign e-mail exactly as it goes into the outbox (the same ``render_item``).
 
-    Same context and same rendering as ``send_invitations``; refuses (ForeignLink) texts
-    that could not be sent.
+    ``kind`` is ``invite`` or ``reminder``; the serial is the member's old certificate's
+    unless given (a sample person has none).
     """
+    if serial is None:
+        serial = member_serials(campaign, [person]).get(person.pk, "") if person.pk else ""
+    item = BulkItem(
+        person=person,
+        key="preview",
+        context=mail_context(campaign, person, kind, serial=serial, old_names=_old_names(campaign)),
+    )
+    language, subject, body = render_item(event_of(kind), item)
+    return Preview(language, person.email, subject, body)
+
+
+# The sample recipient of the preview: nobody real, so the page shows no one's data.
+SAMPLE_NAMES = {"ja": "見本 花子", "en": "Hanako Sample"}
+
+
+def sample_person(language: str, email: str = "sample@example.invalid") -> Person:
+    return Person(
+        uid="sample",
+        email=email,
+        name_ja=SAMPLE_NAMES["ja"],
+        name_en=SAMPLE_NAMES["en"],
+        language=language,
+    )
+
+
+def preview_invitation(campaign: Campaign, kind: str = INVITE) -> list[Preview]:
+    """The invitation (or reminder) as it will go out, in Japanese and in English, for a
+    sample recipient. Refuses (ForeignLink, BadTemplate) texts that could not be sent."""
     check_texts(campaign)
-    old_names = _old_names(campaign)
-    previews = []
-    for language in ("ja", "en"):
-        sample = Person(
-            uid="sample",
-            email="sample@example.invalid",
-            name_ja=SAMPLE_NAMES["ja"],
-            name_en=SAMPLE_NAMES["en"],
-            language=language,
-        )
-        item = BulkItem(
-            person=sample,
-            key="preview",
-            context=_context(campaign, sample, old_authorities=old_names),
-        )
-        rendered, subject, body = render_item("campaign_invite", item)
-        previews.append(Preview(rendered, sample.email, subject, body))
-    return previews
+    return [
+        render_campaign_mail(campaign, sample_person(lang), kind, serial=mailtext.SAMPLE_SERIAL)
+        for lang in ("ja", "en")
+    ]
 
 
 def _recipients(task: CampaignTask, campaign: Campaign, now: datetime) -> QuerySet[Person]:
@@ -128,23 +177,23 @@ def _recipients(task: CampaignTask, campaign: Campaign, now: datetime) -> QueryS
 def _items(
     task: CampaignTask, campaign: Campaign, people: list[Person]
 ) -> tuple[str, list[BulkItem]]:
-    old_names = _old_names(campaign)
+    old_names, serials = _old_names(campaign), member_serials(campaign, people)
+    kind = INVITE if task.kind == INVITE else "reminder"
     if task.kind == INVITE:
-        return "campaign_invite", [
-            BulkItem(
-                person=person,
-                key=f"campaign:{campaign.pk}:invite:{person.pk}",
-                context=_context(campaign, person, old_authorities=old_names),
-            )
-            for person in people
-        ]
-    reminder = task.reminder_round
-    days, stamp = reminder.days_before, f"{reminder.deadline:%Y%m%d}"
-    return "campaign_reminder", [
+        prefix = f"campaign:{campaign.pk}:invite"
+    elif task.reminder_round.manual:
+        prefix = f"campaign:{campaign.pk}:reminder:manual:{task.reminder_round.pk}"
+    else:
+        reminder = task.reminder_round
+        days, stamp = reminder.days_before, f"{reminder.deadline:%Y%m%d}"
+        prefix = f"campaign:{campaign.pk}:reminder:{stamp}:{days}"
+    return event_of(kind), [
         BulkItem(
             person=person,
-            key=f"campaign:{campaign.pk}:reminder:{stamp}:{days}:{person.pk}",
-            context=_context(campaign, person, old_authorities=old_names, days_before=days),
+            key=f"{prefix}:{person.pk}",
+            context=mail_context(
+                campaign, person, kind, serial=serials.get(person.pk, ""), old_names=old_names
+            ),
         )
         for person in people
     ]
@@ -251,7 +300,7 @@ def due_reminder(campaign: Campaign, now: datetime) -> int | None:
         return None
     latest = min(due)
     sent = ReminderRound.objects.filter(
-        campaign=campaign, deadline=campaign.deadline, days_before=latest
+        campaign=campaign, deadline=campaign.deadline, days_before=latest, manual=False
     )
     return None if sent.exists() else latest
 
@@ -274,6 +323,7 @@ def open_reminder_round(campaign: Campaign, *, now: datetime, actor: str) -> Rem
             campaign=campaign,
             deadline=campaign.deadline,
             days_before=days,
+            manual=False,  # a round sent by hand does not stand in for the scheduled one
             defaults={
                 "due_at": campaign.deadline - timedelta(days=days),
                 "sent_at": now,

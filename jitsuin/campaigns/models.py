@@ -129,12 +129,17 @@ class ReminderRound(models.Model):
     task = models.OneToOneField(
         "CampaignTask", null=True, on_delete=models.SET_NULL, related_name="reminder_round"
     )
+    # Sent from the console or `campaign remind --now`, not by the schedule.
+    manual = models.BooleanField(default=False)
+    requested_by = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["due_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "deadline", "days_before"], name="one_reminder_round_per_day"
+                fields=["campaign", "deadline", "days_before"],
+                condition=Q(manual=False),
+                name="one_reminder_round_per_day",
             )
         ]
 
@@ -200,6 +205,8 @@ class CampaignTask(models.Model):
             return str(_("Invitations"))
         if self.kind == "deadline":
             return str(_("Deadline notice to those not migrated"))
+        if self.kind == "reminder-manual":
+            return str(_("Reminders (sent by hand)"))
         if self.kind.startswith("reminder-"):
             days = self.kind.removeprefix("reminder-")
             count = int(days) if days.isdigit() else 2

@@ -24,6 +24,7 @@ from jitsuin.campaigns import (
     dates,
     links,
     mailing,
+    mailtext,
     preflight,
     queries,
     stragglers,
@@ -102,6 +103,7 @@ def create_campaign(
         raise NotAllowed(_("The new intermediate cannot also be an old one."))
     if any(d <= 0 for d in reminder_days or []):
         raise NotAllowed(_("Reminder days must be positive numbers of days before the deadline."))
+    mailtext.check_texts(texts or {})
     links.check_texts(texts or {})
     dates.check_dates(
         cutoff=cutoff,

@@ -84,13 +84,41 @@ HELPDESK_LANGUAGES = ("ja", "en", "ja+en")
 class NotifyConfig:
     stuck_business_days: int = 3  # a request untouched this long is listed as stuck
     helpdesk_language: str = "ja+en"  # the language(s) of staff alerts
+    # The institution that sends the e-mails: "[name] " starts every subject, and it signs
+    # the users' e-mails (JITSUIN_INSTITUTION_NAME, else JITSUIN_ORGANIZATION).
+    institution: str = "jitsuin"
+
+    @property
+    def subject_prefix(self) -> str:
+        return f"[{self.institution}] "
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> NotifyConfig:
         return cls(
             stuck_business_days=whole_number(env, "JITSUIN_STUCK_BUSINESS_DAYS", 3),
             helpdesk_language=choice(env, "JITSUIN_HELPDESK_LANGUAGE", "ja+en", HELPDESK_LANGUAGES),
+            institution=institution_name(env),
         )
+
+
+def institution_name(env: Mapping[str, str]) -> str:
+    """``JITSUIN_INSTITUTION_NAME``: one line of at most 60 characters, no brackets. Unset,
+    ``JITSUIN_ORGANIZATION`` (free text) is taken, cut to fit; else ``jitsuin``."""
+    raw = env.get("JITSUIN_INSTITUTION_NAME")
+    if raw is None or not raw.strip():
+        fallback = env.get("JITSUIN_ORGANIZATION") or ""
+        cleaned = "".join(c for c in fallback if c.isprintable() and c not in "[]").strip()
+        return cleaned[:60] or "jitsuin"
+    name = raw.strip()
+    if len(name) > 60:
+        raise ConfigError(
+            f"JITSUIN_INSTITUTION_NAME: {len(name)} characters; the mail subject allows 60"
+        )
+    if any(not c.isprintable() for c in name) or any(c in name for c in "[]"):
+        raise ConfigError(
+            "JITSUIN_INSTITUTION_NAME: must be one line without control characters or brackets"
+        )
+    return name
 
 
 @dataclass(frozen=True)

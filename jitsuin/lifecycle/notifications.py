@@ -25,6 +25,7 @@ from jitsuin.lifecycle.models import (
 from jitsuin.lifecycle.queries import stuck_business_days, stuck_requests
 from jitsuin.lifecycle.reasons import reason_label
 from jitsuin.notify.models import OutboxMessage
+from jitsuin.notify.public_url import mail_url
 from jitsuin.notify.services import enqueue, helpdesk_language
 from jitsuin.workdays import business_days_between
 
@@ -215,7 +216,7 @@ def alert_stuck(now: datetime) -> int:
             "attempts": request.attempts,
             "last_error": request.last_error[:500],
             "business_days": business_days_between(request.created_at, now),
-            "console_url": f"{config.public_url}/console/requests/{request.pk}/",
+            "console_url": f"{mail_url()}/console/requests/{request.pk}/",
         }
         with transaction.atomic():
             enqueue(

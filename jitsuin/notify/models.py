@@ -113,3 +113,17 @@ class Notice(models.Model):
 
     def body(self, language: str = "ja") -> str:
         return self.body_ja if language == "ja" else (self.body_en or self.body_ja)
+
+
+class ServerUrl(models.Model):
+    """The public URL (``JITSUIN_PUBLIC_URL``) of the running web server, one row.
+
+    The server writes it when it starts (``notify.public_url.record_server_url``); links in
+    e-mails use it, so mail queued by the CLI or the worker never points anywhere else.
+    """
+
+    url = models.CharField(max_length=500)
+    recorded_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.url

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from jitsuin.audit.services import SYSTEM, record
 from jitsuin.config import current
 from jitsuin.notify.models import OutboxMessage
+from jitsuin.notify.public_url import mail_url
 from jitsuin.notify.tasks import send_message
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,14 @@ def _language(person: Any, lang: str | None) -> str:
     return chosen if chosen in codes else settings.LANGUAGE_CODE
 
 
+def recipient_language(person: Any) -> str:
+    """The language a person's e-mails are written in (theirs when jitsuin has it)."""
+    return _language(person, None)
+
+
 def _mail_domain() -> str:
     """The host of the public URL, for Message-IDs."""
-    return current().public_url.split("/")[2].split(":")[0]
+    return mail_url().split("/")[2].split(":")[0]
 
 
 def render(event: str, context: dict[str, Any], lang: str) -> tuple[str, str]:
@@ -74,11 +80,14 @@ def render(event: str, context: dict[str, Any], lang: str) -> tuple[str, str]:
     if lang == BILINGUAL:
         subject_ja, body_ja = render(event, context, "ja")
         subject_en, body_en = render(event, context, "en")
-        subject = f"{subject_ja} / {subject_en.removeprefix('[jitsuin] ')}"
+        prefix = current().notify.subject_prefix
+        subject = f"{subject_ja} / {subject_en.removeprefix(prefix)}"
         return subject, f"{body_ja}\n---------- English ----------\n\n{body_en}"
     config = current()
     full = {
-        "portal_url": config.public_url + "/",
+        "portal_url": mail_url() + "/",
+        "subject_prefix": config.notify.subject_prefix,
+        "institution": config.notify.institution,
         "helpdesk_email": config.helpdesk_email,
         "lang": lang,
         **context,

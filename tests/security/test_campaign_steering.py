@@ -50,8 +50,11 @@ def draft(scene):
         texts={
             "subject_ja": "証明書の切り替えのお願い",
             "subject_en": "Please switch your certificate",
-            "body_ja": f"手順は {PORTAL}/help/ にあります。",
-            "body_en": f"The steps are at {PORTAL}/help/.",
+            # The whole e-mail, with placeholders (docs/campaigns.md, E-mails).
+            "body_ja": "{{ name }} 様\n手順は " + PORTAL + "/help/ にあります。\n{{ link }}",
+            "body_en": "Dear {{ name }},\nThe steps are at "
+            + PORTAL
+            + "/help/.\n{{ old_ca }} goes.\n{{ link }}",
         },
     )
 

@@ -236,6 +236,10 @@ TABLE: dict[str, Row] = {
     "campaigns:confirm_withdraw": action(CA_ADMIN),
     "campaigns:postpone": action(CA_ADMIN),
     "campaigns:cancel": action(CA_ADMIN),
+    "campaigns:mail_preview": page(HELPDESK, OPERATOR, CA_ADMIN, post=False),
+    "campaigns:mail_test": action(CA_ADMIN),
+    "campaigns:remind_now": action(CA_ADMIN),
+    "campaigns:resend": action(CA_ADMIN),
     # The JSON API (jitsuin/api/): anonymous by design.
     "api-v1:api-root": public(404, 404),
     "api-v1:openapi-json": public(200, 200),  # django-ninja serves the schema to any method

@@ -22,6 +22,7 @@ from jitsuin.authorities.publishing.nextupdate import refresh_margin
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.config import current
 from jitsuin.notify import services as notify
+from jitsuin.notify.public_url import mail_url
 from jitsuin.notify.services import helpdesk_language
 
 logger = logging.getLogger("jitsuin.revocation")
@@ -103,7 +104,7 @@ def _mail_context(item: Staleness) -> dict[str, Any]:
         "next_update": item.next_update,
         "expired": item.expired,
         "count": item.count,
-        "healthz_url": current().public_url + "/healthz",
+        "healthz_url": mail_url() + "/healthz",
     }
 
 

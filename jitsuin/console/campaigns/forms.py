@@ -6,11 +6,16 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.authorities.models import Authority
-from jitsuin.campaigns import dates, guard, links
+from jitsuin.campaigns import dates, guard, links, mailtext
 from jitsuin.campaigns.models import DEFAULT_SUMMARY_LEAD
+
+_PLACEHOLDER_HELP = _(
+    "The whole e-mail, with these placeholders: {known}. Left empty, the default text is sent."
+)
 
 
 def _intermediates() -> Any:
@@ -36,10 +41,34 @@ class CampaignForm(forms.Form):
     reminders = forms.CharField(
         label=_("Reminders (days before the deadline)"), initial="30,14,7,3,1", max_length=100
     )
-    subject_ja = forms.CharField(label=_("Subject (Japanese)"), max_length=200, required=False)
-    subject_en = forms.CharField(label=_("Subject (English)"), max_length=200, required=False)
-    body_ja = forms.CharField(label=_("Message (Japanese)"), widget=forms.Textarea, required=False)
-    body_en = forms.CharField(label=_("Message (English)"), widget=forms.Textarea, required=False)
+    subject_ja = forms.CharField(
+        label=_("Subject (Japanese)"),
+        max_length=mailtext.MAX_SUBJECT,
+        required=False,
+        initial=mailtext.DEFAULT_SUBJECTS["ja"],
+    )
+    subject_en = forms.CharField(
+        label=_("Subject (English)"),
+        max_length=mailtext.MAX_SUBJECT,
+        required=False,
+        initial=mailtext.DEFAULT_SUBJECTS["en"],
+    )
+    body_ja = forms.CharField(
+        label=_("Whole e-mail (Japanese)"),
+        widget=forms.Textarea(attrs={"rows": 16}),
+        max_length=mailtext.MAX_BODY,
+        required=False,
+        initial=mailtext.DEFAULT_BODIES["ja"],
+        help_text=format_lazy(_PLACEHOLDER_HELP, known=mailtext.known()),
+    )
+    body_en = forms.CharField(
+        label=_("Whole e-mail (English)"),
+        widget=forms.Textarea(attrs={"rows": 16}),
+        max_length=mailtext.MAX_BODY,
+        required=False,
+        initial=mailtext.DEFAULT_BODIES["en"],
+        help_text=format_lazy(_PLACEHOLDER_HELP, known=mailtext.known()),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -71,8 +100,9 @@ class CampaignForm(forms.Form):
                 self.add_error(problem.field, str(problem.message))
         for field in links.TEXT_FIELDS:
             try:
+                mailtext.check_texts({field: data.get(field) or ""})
                 links.check_text(data.get(field) or "")
-            except links.ForeignLink as exc:
+            except (mailtext.BadTemplate, links.ForeignLink) as exc:
                 self.add_error(field, str(exc.message))
         return data
 

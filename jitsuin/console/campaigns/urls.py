@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from jitsuin.console.campaigns import guarded, views
+from jitsuin.console.campaigns import guarded, mail_views, views
 
 app_name = "campaigns"
 urlpatterns = [
@@ -18,4 +18,9 @@ urlpatterns = [
     path("<int:pk>/postpone/", views.campaign_postpone, name="postpone"),
     path("<int:pk>/cancel/", views.campaign_cancel, name="cancel"),
     path("<int:pk>/export.csv", views.campaign_export, name="export"),
+    # The campaign's e-mail (mail_views.py): preview, test send, reminder now, resend.
+    path("<int:pk>/mail/", mail_views.mail_preview, name="mail_preview"),
+    path("<int:pk>/mail/test/", mail_views.mail_test, name="mail_test"),
+    path("<int:pk>/remind/", mail_views.remind_now, name="remind_now"),
+    path("<int:pk>/resend/", mail_views.resend_invitations, name="resend"),
 ]

@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jitsuin.campaigns import guard, links, mailing, queries, services
+from jitsuin.campaigns import guard, links, mailing, mailtext, queries, services
 from jitsuin.campaigns.export import csv_rows
 from jitsuin.campaigns.models import RUNNING_STATES, Campaign, CampaignState, TaskState
 from jitsuin.console.access import console_view, staff_actor
@@ -237,7 +237,7 @@ def campaign_start(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("campaigns:detail", pk=pk)
     try:
         previews = mailing.preview_invitation(campaign)
-    except links.ForeignLink as exc:
+    except (links.ForeignLink, mailtext.BadTemplate) as exc:
         previews, refused = [], str(exc.message)
     else:
         refused = ""

@@ -19,10 +19,15 @@ from rich.table import Table
 
 from jitsuin.access.roles import CA_ADMIN, roles_of
 from jitsuin.audit.actors import Actor
-from jitsuin.campaigns import guard, mailing, queries, services
+from jitsuin.campaigns import guard, mailing, queries, sendouts, services
 from jitsuin.campaigns.export import csv_rows
-from jitsuin.campaigns.models import Campaign, CampaignState
+from jitsuin.campaigns.models import Campaign, CampaignState, ReminderRound
 from jitsuin.campaigns.preflight import Check, all_passed
+from jitsuin.cli.management.commands._campaign_mail_cli import (
+    MailActions,
+    add_mail_arguments,
+    add_remind_now,
+)
 from jitsuin.cli.management.commands._lifecycle_cli import cli_actor
 from jitsuin.lifecycle.errors import LifecycleError
 
@@ -49,10 +54,10 @@ def _local(value: datetime | None) -> str:
     return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value else "-"
 
 
-class Command(BaseCommand):
+class Command(MailActions, BaseCommand):
     help = (
-        "CA switchover campaigns: create, plan, preflight, start, remind, status, confirm, "
-        "postpone, cancel, export, list."
+        "CA switchover campaigns: create, plan, preflight, preview, test-send, start, remind, "
+        "resend, status, confirm, postpone, cancel, export, list."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -80,6 +85,8 @@ class Command(BaseCommand):
         ):
             p = sub.add_parser(name, help=text)
             p.add_argument("name")
+            if name == "remind":
+                add_remind_now(p)
             if name == "plan":
                 p.add_argument("--json", action="store_true")
             if name == "export":
@@ -114,14 +121,16 @@ class Command(BaseCommand):
         postpone.add_argument("name")
         postpone.add_argument("--to", type=_when, required=True)
         postpone.add_argument("--reason", required=True)
+        add_mail_arguments(sub)
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.now = options["at"] or timezone.now()
         self.actor = cli_actor()
         self.console = Console(file=self.stdout, width=160)
         action = options["action"]
+        self.warn_public_url(action)
         try:
-            getattr(self, f"do_{action}")(options)
+            getattr(self, f"do_{action.replace('-', '_')}")(options)
         except LifecycleError as exc:
             raise CommandError(str(exc.message)) from exc
 
@@ -278,10 +287,17 @@ class Command(BaseCommand):
     def do_remind(self, options: dict[str, Any]) -> None:
         campaign = services.get(options["name"])
         bar, advance = self._progress("reminders")
+        reminder: ReminderRound | None
         with bar:
-            reminder = mailing.send_reminders(
-                campaign, now=self.now, progress=advance, actor=self.actor
-            )
+            if options["now"]:
+                reminder = sendouts.remind_now(campaign, actor=self.actor, now=self.now)
+                if reminder.task is not None:  # the worker may have it already: then it's done
+                    mailing.run_task(reminder.task, now=self.now, progress=advance)
+                reminder.refresh_from_db()
+            else:
+                reminder = mailing.send_reminders(
+                    campaign, now=self.now, progress=advance, actor=self.actor
+                )
         if reminder is None:
             self.stdout.write("no reminder is due")
         else:

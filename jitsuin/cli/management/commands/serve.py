@@ -17,6 +17,7 @@ from jitsuin.cli.server import build_server
 from jitsuin.config import current
 from jitsuin.jobs.worker import start_background_worker
 from jitsuin.lifecycle.pipeline_worker import PipelineWorker
+from jitsuin.notify.public_url import record_server_url
 
 
 class Command(BaseCommand):
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             )
         ensure_demo_data(self.stdout)
         check_kek()
+        record_server_url()  # e-mail links use this URL, whichever process sends them
         if not options["no_worker"]:
             start_background_worker(PipelineWorker)
         server = build_server(options["host"], options["port"], get_wsgi_application())
