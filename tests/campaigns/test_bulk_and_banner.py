@@ -15,8 +15,9 @@ from django_tasks_db.models import DBTaskResult
 
 from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.campaigns import mailing, periodic, preflight, services
-from jitsuin.campaigns.banner import banner_for
+from jitsuin.campaigns.banner import SHOWN_AFTER_REVOCATION, banner_for
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask, TaskState
+from jitsuin.lifecycle.issuers import when_text
 from jitsuin.lifecycle.pipeline_worker import PipelineWorker
 from jitsuin.notify.models import OutboxMessage
 from tests.campaigns import factories as f
@@ -71,14 +72,24 @@ def test_a_task_another_process_is_running_is_left_alone(started):
     assert mailing.send_invitations(campaign, now=f.CUTOFF).done == 23
 
 
+def when(moment, language):
+    with translation.override(language):
+        return when_text(moment)
+
+
 def test_the_portal_banner_shows_until_the_person_has_migrated(started, scene):
     campaign, persons = started
-    banner = banner_for(persons[1], now=f.DURING_CAMPAIGN, language="ja")
+    with translation.override("ja"):
+        banner = banner_for(persons[1], now=f.DURING_CAMPAIGN)
     assert banner.campaign == campaign.name and banner.deadline == f.DEADLINE
-    assert banner.title == "証明書の切り替え"
-    assert banner_for(persons[1], now=f.DURING_CAMPAIGN, language="en").title == (
-        "Certificate switchover"
-    )
+    assert not banner.over
+    # Not the operator's mail subject (a template with placeholders): the deadline with its
+    # weekday, and the CA that goes.
+    assert banner.title == f"{when(f.DEADLINE, 'ja')} までにクライアント証明書を切り替えてください"
+    assert scene.old.name in banner.note and "{{" not in banner.title + banner.note
+    with translation.override("en"):
+        english = banner_for(persons[1], now=f.DURING_CAMPAIGN)
+    assert english.title == f"Replace your client certificate by {when(f.DEADLINE, 'en')}"
     f.real_certificate(persons[1], scene.new, scene.profiles["overlap"], at=f.DURING_CAMPAIGN)
     assert banner_for(persons[1], now=f.DURING_CAMPAIGN) is None
     outsider = f.people(1, prefix="z")[0]
@@ -99,6 +110,25 @@ def test_canary_certificates_and_the_root_arl_after_the_deadline_pass_pkilint(st
     arl = publish_crl(scene.root, now=f.AFTER_DEADLINE)
     assert arl.entries == 1
     pkilint("lint_crl", bytes(arl.der), "-t", "ARL", "-p", "PKIX")
+
+
+def test_after_the_revocation_a_straggler_is_told_it_stopped_working(started, scene):
+    campaign, persons = started
+    services.prepare_summary(campaign, now=f.DEADLINE - timedelta(days=2))
+    services.confirm(campaign, actor="user:ca", now=f.AFTER_DEADLINE)
+    services.confirm(campaign, actor="user:ca2", now=f.AFTER_DEADLINE)
+    campaign.refresh_from_db()
+    assert campaign.state == CampaignState.COMPLETED
+    later = f.AFTER_DEADLINE + timedelta(days=1)
+    with translation.override("ja"):
+        banner = banner_for(persons[1], now=later)
+    assert banner.over and "使えなくなりました" in banner.title
+    assert scene.old.name in banner.note
+    f.real_certificate(persons[1], scene.new, scene.profiles["overlap"], at=later)
+    assert banner_for(persons[1], now=later) is None
+    gone = campaign.completed_at + SHOWN_AFTER_REVOCATION + timedelta(minutes=1)
+    assert banner_for(persons[2], now=later) is not None
+    assert banner_for(persons[2], now=gone) is None
 
 
 def test_the_banner_tag_renders_for_the_signed_in_person_only(started, rf):
