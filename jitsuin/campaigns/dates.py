@@ -10,6 +10,9 @@ old intermediate is revoked). Refused, each with a message that names the bad in
   and the deadline;
 - a likely year typo: a deadline more than a year after the cut-off, or a cut-off more than a
   year ahead; the message suggests the date in the year that was probably meant.
+
+Postponing a running campaign (``check_postponement``): the new deadline is in the future,
+later than the current one, and not a year typo.
 """
 
 from __future__ import annotations
@@ -171,3 +174,38 @@ def check_dates(
     )
     if found:
         raise found[0]
+
+
+def check_postponement(
+    *, cutoff: datetime, deadline: datetime, new_deadline: datetime, now: datetime
+) -> None:
+    """Raise a ``DateProblem`` (field ``deadline``) unless ``new_deadline`` may replace
+    ``deadline``: in the future, later than it (announced dates only move later), and no more
+    than a year after the cut-off."""
+    if new_deadline <= now:
+        raise DateProblem(
+            "deadline",
+            _("The new deadline %(deadline)s is in the past. Did you mean %(likely)s?")
+            % {"deadline": _show(new_deadline), "likely": _show(_likely(new_deadline, now))},
+        )
+    if new_deadline <= deadline:
+        raise DateProblem(
+            "deadline",
+            _(
+                "The new deadline %(new)s is not after the current one (%(current)s): people "
+                "were told that date, so a postponement only moves it later."
+            )
+            % {"new": _show(new_deadline), "current": _show(deadline)},
+        )
+    if new_deadline - cutoff > LONGEST:
+        raise DateProblem(
+            "deadline",
+            _(
+                "The deadline %(deadline)s is more than a year after the cut-off; "
+                "is the year a typo? Did you mean %(likely)s?"
+            )
+            % {
+                "deadline": _show(new_deadline),
+                "likely": _show(_likely(new_deadline, deadline)),
+            },
+        )

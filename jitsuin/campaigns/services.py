@@ -320,12 +320,11 @@ def postpone(
     now = _now(now)
     if not reason.strip():
         raise NotAllowed(_("Say why the deadline moves."))
-    if to <= now:
-        raise NotAllowed(_("The new deadline must be in the future."))
     with transaction.atomic():
         campaign = transitions.lock(campaign, "postpone")
-        if to <= campaign.cutoff:
-            raise NotAllowed(_("The deadline must come after the cut-off."))
+        dates.check_postponement(
+            cutoff=campaign.cutoff, deadline=campaign.deadline, new_deadline=to, now=now
+        )
         campaign = transitions.transition(
             campaign,
             "postpone",

@@ -190,3 +190,37 @@ def test_the_cli_prints_one_line_and_fails(scene):
     assert "\n" not in str(failed.value)
     assert str(failed.value).startswith("The reminder 30 days before the deadline")
     assert not Campaign.objects.exists()
+
+
+def postponement_refused(new_deadline, *, lang="en"):
+    from jitsuin.campaigns.dates import check_postponement
+
+    with pytest.raises(DateProblem) as caught, translation.override(lang):
+        check_postponement(
+            cutoff=NOW - 30 * DAY, deadline=NOW + 10 * DAY, new_deadline=new_deadline, now=NOW
+        )
+    assert caught.value.field == "deadline"
+    return str(caught.value)
+
+
+def test_a_postponement_moves_the_deadline_later_into_the_future_and_catches_a_year_typo():
+    assert "in the past" in postponement_refused(NOW - DAY)
+    assert "not after the current one" in postponement_refused(NOW + 5 * DAY)
+    typo = postponement_refused(NOW + 10 * DAY + 365 * DAY)
+    assert "year a typo" in typo
+    assert "現在の期限" in postponement_refused(NOW + 5 * DAY, lang="ja")
+
+
+def test_the_service_applies_the_postponement_rules(campaign, published):
+    f.holders(f.people(2), published.old, published.profiles["overlap"], at=f.OLD_CERTS_ISSUED)
+    campaign = services.start(campaign, actor="user:op", now=f.CUTOFF)
+    with pytest.raises(DateProblem, match="not after the current one"), translation.override("en"):
+        services.postpone(
+            campaign,
+            to=campaign.deadline - DAY,
+            actor="user:ca",
+            reason="exams",
+            now=f.DURING_CAMPAIGN,
+        )
+    campaign.refresh_from_db()
+    assert campaign.deadline == f.DEADLINE
