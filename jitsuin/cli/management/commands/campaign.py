@@ -10,19 +10,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jitsuin.access.roles import CA_ADMIN, roles_of
-from jitsuin.audit.actors import Actor
 from jitsuin.campaigns import guard, mailing, queries, sendouts, services
 from jitsuin.campaigns.export import csv_rows
 from jitsuin.campaigns.models import Campaign, CampaignState, ReminderRound
 from jitsuin.campaigns.preflight import Check, all_passed
+from jitsuin.cli.management.commands._campaign_guard_cli import GuardedActors
 from jitsuin.cli.management.commands._campaign_mail_cli import (
     MailActions,
     add_mail_arguments,
@@ -54,7 +52,7 @@ def _local(value: datetime | None) -> str:
     return f"{timezone.localtime(value):%Y-%m-%d %H:%M}" if value else "-"
 
 
-class Command(MailActions, BaseCommand):
+class Command(GuardedActors, MailActions, BaseCommand):
     help = (
         "CA switchover campaigns: create, plan, preflight, preview, test-send, start, remind, "
         "resend, status, confirm, postpone, cancel, export, list."
@@ -230,25 +228,6 @@ class Command(MailActions, BaseCommand):
         self._print_checks(checks)
         if not all_passed(checks):
             raise CommandError("pre-flight checks failed")
-
-    def _guarded_actor(self, options: dict[str, Any], *, required: bool) -> str:
-        """``--as USERNAME``: an active CA admin, audited as ``staff:USERNAME``."""
-        username = options["as_user"]
-        if not username:
-            if required:
-                raise CommandError(
-                    "confirming the revocation takes two different CA admins: "
-                    "name yours with --as USERNAME"
-                )
-            return self.actor
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
-        if user is None or CA_ADMIN not in roles_of(user):
-            raise CommandError(f"{username!r} is not an active CA admin")
-        return str(Actor.staff(username))
-
-    def _via(self, actor: str) -> str:
-        """Acting ``--as`` a CA admin: the audit also names the shell user (``cli:root``)."""
-        return self.actor if actor != self.actor else ""
 
     def do_start(self, options: dict[str, Any]) -> None:
         campaign = services.get(options["name"])
