@@ -30,9 +30,8 @@ class WifiSetup:
     anonymous_identity: str  # anonymous@realm: the outer identity, "" without a realm
     eduroam: bool  # one of the SSIDs is eduroam: add the consortium OIs
     institution: str  # display name (JITSUIN_INSTITUTION_NAME)
-    profile_id: (
-        str  # stable reverse-DNS id, e.g. "jp.ac.example.wifi": a new profile replaces the old
-    )
+    # A stable reverse-DNS id, e.g. "jp.ac.example.wifi": a new profile replaces the old one.
+    profile_id: str
     helpdesk_email: str = ""
     helpdesk_url: str = ""
     helpdesk_phone: str = ""
