@@ -181,6 +181,9 @@ def step_progress(page: Any, story: dict[str, Any]) -> None:
     expect(chart.locator("svg.chart")).to_be_visible()
     expect(chart.locator(".chart-y")).to_contain_text("100%")
     expect(chart.locator(".chart-x span").first).to_be_visible()
+    expect(chart.locator("figcaption")).to_contain_text(
+        "キャンペーン対象者に占める割合（0〜100 %）"
+    )
     page.locator("#progress-h").scroll_into_view_if_needed()
     shot(page, 9, "progress")
 
