@@ -179,8 +179,13 @@ def step_progress(page: Any, story: dict[str, Any]) -> None:
     expect(migrated).to_contain_text(f"{100 * MOVED / PEOPLE:.1f}")
     chart = page.get_by_test_id("campaign-chart")
     expect(chart.locator("svg.chart")).to_be_visible()
-    expect(chart.locator(".chart-y")).to_contain_text("100%")
-    expect(chart.locator(".chart-x span").first).to_be_visible()
+    axis = chart.locator(".chart-y text")
+    expect(axis).to_have_text(["100%", "50%", "0%"])
+    top, bottom = axis.first.bounding_box(), axis.last.bounding_box()
+    assert top and bottom and bottom["y"] - top["y"] > 100  # the axis is 160 px tall
+    expect(chart.locator(".chart-x text").last).to_contain_text(
+        timezone.localtime().strftime("%H:")
+    )
     expect(chart.locator("figcaption")).to_contain_text(
         "キャンペーン対象者に占める割合（0〜100 %）"
     )
