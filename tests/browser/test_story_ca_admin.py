@@ -193,13 +193,29 @@ def step_progress(page: Any, story: dict[str, Any]) -> None:
     shot(page, 9, "progress")
 
 
+def step_person_page(page: Any, story: dict[str, Any]) -> None:
+    """From the stragglers to one person's page: the campaign, its category, the mails sent."""
+    from playwright.sync_api import expect
+
+    campaign = story["campaign"]
+    uid = campaign.members.order_by("person__uid")[MOVED].person.uid
+    page.get_by_role("link", name=uid, exact=True).click()
+    memberships = page.get_by_test_id("campaign-memberships")
+    expect(memberships).to_contain_text(campaign.name)
+    expect(memberships).to_contain_text("未着手")
+    expect(memberships).to_contain_text("リマインダー送信 1 回")
+    expect(memberships).to_contain_text("リマインダー（手動送信）")
+    shot(page, 10, "straggler-person-page")
+    page.go_back()
+
+
 def step_final_summary(page: Any) -> None:
     """The CA admin prepares the final summary."""
     from playwright.sync_api import expect
 
     page.get_by_role("button", name="今すぐ最終サマリーを作成").click()
     expect(page.locator("#deadline-h")).to_be_visible()
-    shot(page, 10, "final-summary")
+    shot(page, 11, "final-summary")
 
 
 def step_first_confirmation(page: Any, campaign: Campaign) -> None:
@@ -213,7 +229,7 @@ def step_first_confirmation(page: Any, campaign: Campaign) -> None:
     expect(guarded).to_contain_text("Wi-Fi/VPN/SSO を使えなくなります")
     page.get_by_label("確認のためキャンペーン名を入力").fill(campaign.name)
     page.get_by_label("理由（監査ログに残ります）").fill("最終サマリーの人数を確認済み")
-    shot(page, 11, "first-confirmation")
+    shot(page, 12, "first-confirmation")
     page.get_by_role("button", name="1人目として確認").click()
     expect(page.locator(".messages")).to_contain_text("2人目の確認が必要です")
     assert Campaign.objects.get(pk=campaign.pk).state == CampaignState.AWAITING_CONFIRMATION
@@ -225,11 +241,11 @@ def step_same_admin_is_told_a_second_is_needed(page: Any) -> None:
     main = page.locator("#main")
     expect(main).to_contain_text(f"2人目の確認待ち：1人目は staff:{FIRST} が")
     expect(main).to_contain_text("2人目の確認は別の CA 管理者が行ってください")
-    shot(page, 12, "awaiting-second-admin")
+    shot(page, 13, "awaiting-second-admin")
     page.get_by_role("link", name="自分の確認（取り消し）").click()
     expect(page.get_by_role("button", name="1人目として確認")).to_have_count(0)
     expect(page.get_by_role("button", name="自分の確認を取り消す")).to_be_visible()
-    shot(page, 13, "same-admin-can-only-withdraw")
+    shot(page, 14, "same-admin-can-only-withdraw")
 
 
 def step_second_admin_confirms(page: Any, campaign: Campaign) -> None:
@@ -240,11 +256,11 @@ def step_second_admin_confirms(page: Any, campaign: Campaign) -> None:
     page.get_by_role("link", name="2人目として失効を確認").click()
     page.get_by_label("確認のためキャンペーン名を入力").fill(campaign.name)
     page.get_by_label("理由（監査ログに残ります）").fill("二者確認：同意")
-    shot(page, 14, "second-confirmation")
+    shot(page, 15, "second-confirmation")
     page.get_by_role("button", name="2人目として確認").click()
     expect(page.locator(".messages")).to_contain_text("2人の CA 管理者が失効を確認しました")
     expect(page.locator("#main")).to_contain_text(f"staff:{FIRST} と staff:{SECOND} が確認しました")
-    shot(page, 15, "confirmed-by-two")
+    shot(page, 16, "confirmed-by-two")
 
 
 def test_ca_admin_runs_a_campaign_from_the_console(story, live_server):
@@ -258,6 +274,7 @@ def test_ca_admin_runs_a_campaign_from_the_console(story, live_server):
         step_start(first, campaign)
         step_remind_now(first, story)
         step_progress(first, story)
+        step_person_page(first, story)
         step_final_summary(first)
         step_first_confirmation(first, campaign)
         step_same_admin_is_told_a_second_is_needed(first)
