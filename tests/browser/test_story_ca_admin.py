@@ -115,6 +115,7 @@ def step_test_send(page: Any, campaign: Campaign) -> None:
     sent = list(OutboxMessage.objects.all())
     assert [m.to for m in sent] == [f"{FIRST}@example.ac.jp"]
     assert sent[0].subject.startswith("[TEST] ") and sent[0].person_id is None
+    expect(form.locator("select[name=language]")).to_have_value("ja")  # the choice stays
     shot(page, 4, "test-sent-to-myself")
     page.get_by_role("link", name=f"← {campaign.name}").click()
 
