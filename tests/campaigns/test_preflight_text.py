@@ -113,12 +113,17 @@ def test_a_stale_crl_problem_names_the_time_with_its_offset(campaign, published)
         assert "is stale since" in check.reason and "+0900" in check.reason
 
 
-def test_the_english_reminder_names_the_deadline_instead_of_counting_days():
-    """The reminder no longer counts days ("1 days" cannot happen): it names the deadline."""
-    from jitsuin.campaigns.mailtext import REMINDER_BODIES, REMINDER_SUBJECTS
+def test_the_reminder_names_the_deadline_and_never_says_1_days():
+    """The reminder is the campaign's own text now (campaigns/mailtext.py): it names the
+    deadline with its weekday instead of counting days, so no '1 days' can slip in."""
+    from jitsuin.campaigns import mailing, mailtext
 
-    assert "{{ deadline }}" in REMINDER_SUBJECTS["en"] and "{{ deadline }}" in REMINDER_BODIES["en"]
-    assert "days" not in REMINDER_SUBJECTS["en"] + REMINDER_BODIES["en"]
+    campaign = f.campaign_starting_now(f.scene(), 1, name="one-day")
+    ja, en = mailing.preview_invitation(campaign, "reminder")
+    assert mailtext.format_deadline(campaign.deadline, "en") in en.subject
+    assert mailtext.format_deadline(campaign.deadline, "ja") in ja.subject
+    for mail in (ja, en):
+        assert "1 days" not in mail.subject + mail.body and "{{" not in mail.subject + mail.body
 
 
 def test_a_canary_that_could_not_run_says_why_in_the_readers_language():

@@ -128,3 +128,15 @@ def test_only_a_ca_admin_sends_campaign_mail(operator, helpdesk, running, name):
         assert response.status_code == 403
     assert OutboxMessage.objects.count() == before
     assert not ReminderRound.objects.filter(manual=True).exists()
+
+
+def test_after_a_test_send_the_form_keeps_the_choice_and_ignores_junk(ca_admin, draft):
+    User.objects.filter(username="ca1").update(email="ca1@example.ac.jp")
+    url = reverse("campaigns:mail_test", args=[draft.pk])
+    response = ca_admin.post(url, {"language": "en", "kind": "reminder"})
+    assert response.url.endswith("?language=en&kind=reminder")
+    page = ca_admin.get(response.url).content.decode()
+    assert '<option value="en" selected>' in page and '<option value="reminder" selected>' in page
+    preview = reverse("campaigns:mail_preview", args=[draft.pk])
+    junk = ca_admin.get(preview + "?language=xx&kind=" + "a" * 5000).content.decode()
+    assert '<option value="both" selected>' in junk

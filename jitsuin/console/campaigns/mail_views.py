@@ -8,11 +8,13 @@ anything is for CA admins (``manage_campaigns``), by POST with CSRF, and audited
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -67,11 +69,17 @@ def mail_preview(request: HttpRequest, pk: int) -> HttpResponse:
         "previews": previews,
         "refused": refused,
         "can_manage": request.user.has_perm(perm(MANAGE_CAMPAIGNS)),
-        "test_form": TestSendForm(),
+        "test_form": _last_choice(request),
         "staff_email": getattr(request.user, "email", ""),
         "is_running": campaign.state in RUNNING_STATES,
     }
     return render(request, "console/campaigns/mail_preview.html", context)
+
+
+def _last_choice(request: HttpRequest) -> TestSendForm:
+    """The test form showing what was sent last (from the redirect's query, choices only)."""
+    chosen = TestSendForm(request.GET)
+    return TestSendForm(initial=chosen.cleaned_data if chosen.is_valid() else None)
 
 
 def _act(request: HttpRequest, action: Callable[[], str]) -> None:
@@ -110,7 +118,8 @@ def mail_test(request: HttpRequest, pk: int) -> HttpResponse:
         }
 
     _act(request, send)
-    return redirect("campaigns:mail_preview", pk=pk)
+    query = urlencode({"language": chosen, "kind": form.cleaned_data["kind"]})
+    return redirect(f"{reverse('campaigns:mail_preview', args=[pk])}?{query}")
 
 
 @require_POST

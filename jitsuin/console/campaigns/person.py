@@ -56,10 +56,13 @@ class PersonCampaigns:
 
 
 def _mail_label(key: str) -> str:
-    # Keys are campaign:<pk>:invite:<person>, :reminder:<date>:<days>:<person>, :deadline:<person>.
+    # Keys are campaign:<pk>:invite:<person>[:resend:<minute>], :reminder:<date>:<days>:<person>,
+    # :reminder:manual:<round>:<person> (sent from the console) and :deadline:<person>.
     parts = key.split(":")
     if len(parts) > 2 and parts[2] == "invite":
-        return _("Invitation")
+        return _("Invitation (sent again)") if "resend" in parts[3:] else _("Invitation")
+    if len(parts) > 3 and parts[2] == "reminder" and parts[3] == "manual":
+        return _("Reminder (sent by hand)")
     if len(parts) > 4 and parts[2] == "reminder":
         return _("Reminder (%(days)s days before the deadline)") % {"days": parts[4]}
     if len(parts) > 2 and parts[2] == "deadline":
