@@ -231,7 +231,7 @@ def send_chunk(task_id: int, after: int, *, now: datetime | None = None) -> int 
     return None if finished else task.cursor
 
 
-def _claim(task: CampaignTask) -> bool:
+def claim_task(task: CampaignTask) -> bool:
     """Take the task unless another process works on it (its heartbeat is recent)."""
     wall = timezone.now()
     return bool(
@@ -253,7 +253,7 @@ def run_task(
     None when another process holds the lease. A failure marks the task failed (the
     periodic job resumes it) and is raised.
     """
-    if not _claim(task):
+    if not claim_task(task):
         return None
     task.refresh_from_db()
     try:

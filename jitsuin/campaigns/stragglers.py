@@ -20,14 +20,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_tasks import task
 
 from jitsuin.audit.actors import Actor
 from jitsuin.audit.services import record
 from jitsuin.authorities.revocations import schedule_revocation
-from jitsuin.campaigns import queries
+from jitsuin.campaigns import mailing, queries
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask, TaskState
 from jitsuin.config import current
 from jitsuin.lifecycle.models import Person
@@ -140,7 +140,7 @@ def send_deadline_chunk(campaign_task_id: int, after: int) -> int:
     try:
         cursor = send_chunk(campaign_task_id, after)
     except Exception as exc:
-        _mark_failed(campaign_task_id, exc)
+        mailing.mark_failed(campaign_task_id, exc)
         raise
     if cursor is not None:
         enqueue_chunk(campaign_task_id, after=cursor)
@@ -151,29 +151,9 @@ def enqueue_chunk(campaign_task_id: int, *, after: int = 0) -> None:
     send_deadline_chunk.enqueue(campaign_task_id, after)
 
 
-def _mark_failed(task_id: int, exc: BaseException) -> None:
-    CampaignTask.objects.filter(pk=task_id).exclude(state=TaskState.DONE).update(
-        state=TaskState.FAILED, error=str(exc)[:2000], finished_at=timezone.now()
-    )
-
-
-def _claim(mail: CampaignTask) -> bool:
-    """Take the task unless another process works on it (its heartbeat is recent)."""
-    wall = timezone.now()
-    return bool(
-        CampaignTask.objects.filter(pk=mail.pk)
-        .filter(
-            Q(state__in=[TaskState.QUEUED, TaskState.FAILED])
-            | Q(state=TaskState.RUNNING, heartbeat_at__lt=wall - TASK_LEASE)
-            | Q(state=TaskState.RUNNING, heartbeat_at__isnull=True)
-        )
-        .update(state=TaskState.RUNNING, heartbeat_at=wall, started_at=mail.started_at or wall)
-    )
-
-
 def run(mail: CampaignTask, *, now: datetime | None = None) -> CampaignTask | None:
     """Work through the task here from its cursor; None when another process holds it."""
-    if not _claim(mail):
+    if not mailing.claim_task(mail):
         return None
     mail.refresh_from_db()
     try:
@@ -181,7 +161,7 @@ def run(mail: CampaignTask, *, now: datetime | None = None) -> CampaignTask | No
             send_chunk(mail.pk, mail.cursor, now=now)
             mail.refresh_from_db()
     except Exception as exc:
-        _mark_failed(mail.pk, exc)
+        mailing.mark_failed(mail.pk, exc)
         raise
     return mail
 
