@@ -37,7 +37,7 @@ def _old_names(campaign: Campaign) -> str:
     return ", ".join(a.name for a in campaign.old_authorities.all())
 
 
-def _banner(campaign: Campaign, *, now: datetime) -> Banner:
+def _banner(campaign: Campaign) -> Banner:
     """The banner text in the active language; never the operator's mail text, which is a
     template for e-mail (placeholders, the institution's subject prefix)."""
     old = _old_names(campaign)
@@ -70,12 +70,9 @@ def _banner(campaign: Campaign, *, now: datetime) -> Banner:
     )
 
 
-def banner_for(
-    person: Person, *, now: datetime | None = None, language: str = "ja"
-) -> Banner | None:
-    """The running (or recently completed) campaign this person has not migrated in, if any.
-
-    ``language`` is kept for callers; the text follows the active language."""
+def banner_for(person: Person, *, now: datetime | None = None) -> Banner | None:
+    """The running (or recently completed) campaign this person has not migrated in, if any;
+    its text is in the active language."""
     now = now or timezone.now()
     recent = Q(state=CampaignState.COMPLETED, completed_at__gte=now - SHOWN_AFTER_REVOCATION)
     campaigns = (
@@ -86,5 +83,5 @@ def banner_for(
     )
     for campaign in campaigns:
         if queries.not_migrated(campaign, now=now).filter(person=person).exists():
-            return _banner(campaign, now=now)
+            return _banner(campaign)
     return None

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.translation import get_language
 
 from jitsuin.campaigns.banner import banner_for
 
@@ -18,5 +17,5 @@ def campaign_banner(context: dict[str, Any]) -> dict[str, Any]:
     request = context.get("request")
     user = getattr(request, "user", None)
     person = getattr(user, "person", None) if getattr(user, "is_authenticated", False) else None
-    banner = banner_for(person, language=get_language() or "ja") if person else None
+    banner = banner_for(person) if person else None
     return {"banner": banner}
