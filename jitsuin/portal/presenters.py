@@ -146,6 +146,8 @@ class Overview:
     cards: list[CertificateCard] = field(default_factory=list)
     pending: list[PendingIssue] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
+    # More requests than ``requests`` holds: the page offers "Show older requests".
+    more_requests: bool = False
 
     @property
     def current_cards(self) -> list[CertificateCard]:
@@ -221,8 +223,22 @@ def requests_with_history(person: Person):  # type: ignore[no-untyped-def]
     )
 
 
-def overview(person: Person, now: datetime, *, history_limit: int = 20) -> Overview:
-    """Every certificate of ``person`` with its status, open issue requests and recent history."""
+HISTORY_PAGE = 3  # requests shown at first; "Show older requests" adds this many
+HISTORY_MAX = 200
+
+
+def history_length(raw: str | None) -> int:
+    """The ``?history=N`` parameter: how many requests the overview lists (3 to 200)."""
+    try:
+        wanted = int(raw or HISTORY_PAGE)
+    except ValueError:
+        wanted = HISTORY_PAGE
+    return min(max(wanted, HISTORY_PAGE), HISTORY_MAX)
+
+
+def overview(person: Person, now: datetime, *, history_limit: int = HISTORY_PAGE) -> Overview:
+    """Every certificate of ``person`` with its status, open issue requests and the latest
+    ``history_limit`` requests."""
     actions = actions_for(person, now=now)
     certificates = list(
         Certificate.objects.filter(person=person)
@@ -237,8 +253,14 @@ def overview(person: Person, now: datetime, *, history_limit: int = 20) -> Overv
         .filter(person=person, certificate__isnull=True)
         .select_related("profile")
     ]
-    requests = list(requests_with_history(person)[:history_limit])
-    return Overview(actions=actions, cards=cards, pending=pending, requests=requests)
+    requests = list(requests_with_history(person)[: history_limit + 1])
+    return Overview(
+        actions=actions,
+        cards=cards,
+        pending=pending,
+        requests=requests[:history_limit],
+        more_requests=len(requests) > history_limit,
+    )
 
 
 def platform_from_user_agent(user_agent: str, platform_hint: str = "") -> str:
