@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 

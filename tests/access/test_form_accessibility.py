@@ -64,4 +64,3 @@ def test_a_wrong_one_time_code_is_tied_to_its_field():
     assert '<div class="field-errors" role="alert">' in page
     assert not re.search(r"<ul[^>]*role=", page)
     assert dangling_descriptions(page) == []
-
