@@ -159,3 +159,26 @@ def test_a_check_error_is_an_alert_tied_to_its_field(client, ca_hierarchy):
     assert "id_certificate_error" in field.group(0) and 'id="id_certificate_error"' in page
     assert '<div class="field-errors" role="alert">' in page
     assert not re.search(r"<ul[^>]*role=", page)
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_focus_ring_contrasts_at_least_3_to_1_with_what_is_around_it():
+    css = (ROOT / "static/jitsuin/site.css").read_text()
+    colours = dict(re.findall(r"--([a-z-]+): (#[0-9a-f]{6})", css))
+    ring = re.search(r"^:focus-visible \{ outline: 3px solid var\(--([a-z]+)\)", css, re.M)
+    assert ring is not None
+    assert _contrast(colours[ring.group(1)], colours["bg"]) >= 3  # the page
+    assert _contrast(colours[ring.group(1)], colours["panel"]) >= 3  # cards, secondary buttons
+    header = re.search(r"\.site-header :focus-visible \{ outline-color: var\(--([a-z]+)\)", css)
+    assert header is not None
+    assert _contrast(colours[header.group(1)], "#10243e") >= 3  # the dark header

@@ -38,7 +38,7 @@ def _try(client, username, password, **extra):  # type: ignore[no-untyped-def]
 
 
 def _error_text(response) -> str:  # type: ignore[no-untyped-def]
-    return "".join(re.findall(r'<ul class="errorlist"[^>]*>.*?</ul>', response.content.decode()))
+    return "".join(re.findall(r'<ul class="errorlist[^"]*"[^>]*>.*?</ul>', response.content.decode()))
 
 
 def _let_time_pass(delta: timedelta) -> None:
