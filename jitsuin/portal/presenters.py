@@ -69,9 +69,9 @@ def state_label(state: str) -> Promise | str:
 
 
 def request_status(request: Request) -> Promise | str:
-    """The state in words, telling a delay jitsuin retries by itself from a hold."""
+    """The state in words, telling a delay that is retried automatically from a hold."""
     if request.state == RequestState.WAITING and request.wait_reason == WAIT_RETRY:
-        return _("Delayed: jitsuin retries by itself")
+        return _("Delayed: retried automatically")
     return state_label(request.state)
 
 

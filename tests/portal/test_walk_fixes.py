@@ -100,6 +100,9 @@ def test_the_site_name_is_a_setting_used_in_title_and_header(alice, client_for, 
     config.current.cache_clear()
     try:
         page = client_for(alice).get("/").content.decode()
+        for path in ("/", "/issue/", "/check/", "/help/"):
+            text = re.sub(r"<[^>]+>", " ", client_for(alice).get(path).content.decode())
+            assert "jitsuin" not in text, path  # the product's name is not the site's
     finally:
         monkeypatch.delenv("JITSUIN_SITE_NAME")
         config.current.cache_clear()
