@@ -146,8 +146,8 @@ class Overview:
     cards: list[CertificateCard] = field(default_factory=list)
     pending: list[PendingIssue] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
-    # More requests than ``requests`` holds: the page offers "Show older requests".
-    more_requests: bool = False
+    # The newest request not in ``requests``: "Show older requests" leads to it.
+    next_request: Request | None = None
 
     @property
     def current_cards(self) -> list[CertificateCard]:
@@ -259,7 +259,7 @@ def overview(person: Person, now: datetime, *, history_limit: int = HISTORY_PAGE
         cards=cards,
         pending=pending,
         requests=requests[:history_limit],
-        more_requests=len(requests) > history_limit,
+        next_request=requests[history_limit] if len(requests) > history_limit else None,
     )
 
 

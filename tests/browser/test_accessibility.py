@@ -365,6 +365,8 @@ def test_no_page_is_wider_than_a_phone(scene, live_server, width, text):
                 page.goto(live_server.url + path)
                 page.add_style_tag(content=f"html {{ font-size: {text} !important; }}")
                 problems += _narrow_problems(page, path)
+                if _serial_overflows(page):
+                    problems.append(f"{path}: a serial number is wider than its box")
                 if path.startswith("/console/") and path.count("/") <= 3:
                     shot = SCREENSHOTS / f"a11y-{width}-{_name(path)}.png"
                     page.screenshot(path=str(shot), full_page=True)

@@ -76,16 +76,19 @@ def test_one_japanese_name_for_the_modern_format():
 
 def test_the_request_history_shows_the_latest_three_and_a_link_to_more(alice, client_for):
     now = timezone.now()
-    for minutes in range(5):
+    made = [
         factories.request(alice, at=now - timedelta(minutes=minutes), state="done")
+        for minutes in range(5)
+    ]
     client = client_for(alice)
     page = client.get("/").content.decode()
     assert page.count('class="card request"') == 3
-    assert 'href="?history=6#history-more"' in page
+    # The link leads to the first request it adds (keyboard focus starts there).
+    assert f'href="?history=6#history-{made[3].pk}"' in page
     assert 'hx-get="/status/?history=3"' not in page  # nothing in progress: no polling
     more = client.get("/?history=6").content.decode()
     assert more.count('class="card request"') == 5
-    assert "history-more" not in more
+    assert 'data-testid="history-more"' not in more
     assert client.get("/?history=junk").content.decode().count('class="card request"') == 3
 
 
