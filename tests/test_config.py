@@ -120,6 +120,7 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "JITSUIN_INSTITUTION_NAME": ("東西大学 情報基盤センター", "[bracketed]", {}),
     "JITSUIN_WIFI_NETWORKS": ("campus-secure, eduroam", None, {}),
     "JITSUIN_RADIUS_SERVER_NAME": ("radius.example.ac.jp", None, {}),
+    "JITSUIN_SITE_NAME": ("東西大学 証明書サービス", "two\nlines", {}),
     "JITSUIN_PREFLIGHT_RADIUS": ("radius.example:1812:se:cret", "radius.example:port:s", {}),
     "JITSUIN_PREFLIGHT_RADIUS_CA": ("/etc/radius-ca.pem", None, {}),
     "JITSUIN_SSO_PROVISIONING": ("create", "always", {}),

@@ -14,18 +14,21 @@ import os
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from jitsuin.access.roles import CA_ADMIN, HELPDESK, OPERATOR, STAFF_ROLES
 from jitsuin.access.services import create_totp_device, totp_secret
 from jitsuin.audit.actors import Actor
 from jitsuin.audit.services import record
 from jitsuin.config import current
+from jitsuin.console.services import save_notice, schedule_maintenance
 from jitsuin.lifecycle import pipeline, services
 from jitsuin.lifecycle.models import Person, PickupState, Request
 
@@ -129,6 +132,31 @@ def give_valid_certificate(person: Person, *, wait: float = 15.0) -> None:
         services.collect_pickup(pickup, actor=DEMO_ACTOR)
 
 
+def publish_demo_notice_and_maintenance() -> None:
+    """A notice and a maintenance window in three days, so a new user sees both (the banner
+    announces windows a week ahead); made with the console's services, audited like them."""
+    now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    save_notice(
+        None,
+        actor=DEMO_ACTOR,
+        title_ja="（デモ）証明書サービスのお知らせ",
+        title_en="(Demo) Certificate service notice",
+        body_ja="これはデモ用のお知らせです。実際の運用では、ヘルプデスクが管理画面から掲載します。",
+        body_en="This is a demo notice. In real use the helpdesk publishes notices in the console.",
+        importance="info",
+        publish_at=now - timedelta(hours=1),
+    )
+    starts = now + timedelta(days=3)
+    schedule_maintenance(
+        actor=DEMO_ACTOR,
+        reason="demo data",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        note_ja="（デモ）計画メンテナンス：この間の申請は終了後に処理されます。",
+        note_en="(Demo) Planned maintenance: requests made meanwhile are processed afterwards.",
+    )
+
+
 def ensure_demo_data(out: TextIO, *, passwords: dict[str, str] | None = None) -> None:
     """Create the demo profile and accounts unless they exist; print their credentials.
 
@@ -150,6 +178,8 @@ def ensure_demo_data(out: TextIO, *, passwords: dict[str, str] | None = None) ->
         for account in missing:
             password = (passwords or {}).get(account.username) or secrets.token_urlsafe(9)
             lines.append(_make_account(account, password))
+        if len(missing) == len(DEMO_ACCOUNTS):  # the first run
+            publish_demo_notice_and_maintenance()
     holder = Person.objects.filter(uid=DEMO_HOLDER).first()
     if holder is not None and not holder.certificates.exists():
         give_valid_certificate(holder)

@@ -127,6 +127,9 @@ class PortalConfig:
     wifi_networks: tuple[str, ...] = ("eduroam",)
     # The name in the Wi-Fi (RADIUS) server's certificate, which devices must check.
     radius_server_name: str = ""
+    # The service's name in page titles and the header (JITSUIN_SITE_NAME, else the
+    # institution's name, else "jitsuin").
+    site_name: str = "jitsuin"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PortalConfig:
@@ -135,7 +138,22 @@ class PortalConfig:
         return cls(
             wifi_networks=names or ("eduroam",),
             radius_server_name=(env.get("JITSUIN_RADIUS_SERVER_NAME") or "").strip(),
+            site_name=site_name(env),
         )
+
+
+def site_name(env: Mapping[str, str]) -> str:
+    """``JITSUIN_SITE_NAME``: one line of at most 60 characters. Unset, the institution's name
+    (``JITSUIN_INSTITUTION_NAME``, else ``JITSUIN_ORGANIZATION``, else ``jitsuin``)."""
+    raw = env.get("JITSUIN_SITE_NAME")
+    if raw is None or not raw.strip():
+        return institution_name(env)
+    name = raw.strip()
+    if len(name) > 60:
+        raise ConfigError(f"JITSUIN_SITE_NAME: {len(name)} characters; at most 60 are shown")
+    if any(not c.isprintable() for c in name):
+        raise ConfigError("JITSUIN_SITE_NAME: must be one line without control characters")
+    return name
 
 
 @dataclass(frozen=True)

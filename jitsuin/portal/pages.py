@@ -128,10 +128,10 @@ def check(request: HttpRequest) -> HttpResponse:
                 form.add_error(
                     "certificate",
                     _(
-                        "This is not a certificate jitsuin can read. If it is a .p12/.pfx "
+                        "This file could not be read as a certificate. If it is a .p12/.pfx "
                         "file, enter its access PIN too."
                     ),
                 )
         except PkiError:
-            form.add_error("certificate", _("This file is not a certificate jitsuin can read."))
+            form.add_error("certificate", _("This file could not be read as a certificate."))
     return render(request, "portal/check.html", {"form": form, "verdict": verdict})

@@ -69,9 +69,9 @@ def state_label(state: str) -> Promise | str:
 
 
 def request_status(request: Request) -> Promise | str:
-    """The state in words, telling a delay jitsuin retries by itself from a hold."""
+    """The state in words, telling a delay that is retried automatically from a hold."""
     if request.state == RequestState.WAITING and request.wait_reason == WAIT_RETRY:
-        return _("Delayed: jitsuin retries by itself")
+        return _("Delayed: retried automatically")
     return state_label(request.state)
 
 
@@ -146,6 +146,8 @@ class Overview:
     cards: list[CertificateCard] = field(default_factory=list)
     pending: list[PendingIssue] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
+    # The newest request not in ``requests``: "Show older requests" leads to it.
+    next_request: Request | None = None
 
     @property
     def current_cards(self) -> list[CertificateCard]:
@@ -221,8 +223,22 @@ def requests_with_history(person: Person):  # type: ignore[no-untyped-def]
     )
 
 
-def overview(person: Person, now: datetime, *, history_limit: int = 20) -> Overview:
-    """Every certificate of ``person`` with its status, open issue requests and recent history."""
+HISTORY_PAGE = 3  # requests shown at first; "Show older requests" adds this many
+HISTORY_MAX = 200
+
+
+def history_length(raw: str | None) -> int:
+    """The ``?history=N`` parameter: how many requests the overview lists (3 to 200)."""
+    try:
+        wanted = int(raw or HISTORY_PAGE)
+    except ValueError:
+        wanted = HISTORY_PAGE
+    return min(max(wanted, HISTORY_PAGE), HISTORY_MAX)
+
+
+def overview(person: Person, now: datetime, *, history_limit: int = HISTORY_PAGE) -> Overview:
+    """Every certificate of ``person`` with its status, open issue requests and the latest
+    ``history_limit`` requests."""
     actions = actions_for(person, now=now)
     certificates = list(
         Certificate.objects.filter(person=person)
@@ -237,8 +253,14 @@ def overview(person: Person, now: datetime, *, history_limit: int = 20) -> Overv
         .filter(person=person, certificate__isnull=True)
         .select_related("profile")
     ]
-    requests = list(requests_with_history(person)[:history_limit])
-    return Overview(actions=actions, cards=cards, pending=pending, requests=requests)
+    requests = list(requests_with_history(person)[: history_limit + 1])
+    return Overview(
+        actions=actions,
+        cards=cards,
+        pending=pending,
+        requests=requests[:history_limit],
+        next_request=requests[history_limit] if len(requests) > history_limit else None,
+    )
 
 
 def platform_from_user_agent(user_agent: str, platform_hint: str = "") -> str:

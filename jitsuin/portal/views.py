@@ -81,18 +81,27 @@ def _own_certificate(person: Person, pk: int) -> Certificate:
 @person_required
 def home(request: HttpRequest, person: Person) -> HttpResponse:
     now = timezone.now()
-    overview = presenters.overview(person, now)
-    notices = list(Notice.objects.published(now)[:3])
-    context = {"person": person, "overview": overview, "notices": notices}
+    context = _overview_context(request, person, now)
+    context["notices"] = list(Notice.objects.published(now)[:3])
     return render(request, "portal/home.html", context)
+
+
+def _overview_context(request: HttpRequest, person: Person, now: Any) -> dict[str, Any]:
+    shown = presenters.history_length(request.GET.get("history"))
+    return {
+        "person": person,
+        "overview": presenters.overview(person, now, history_limit=shown),
+        "history_shown": shown,
+        "history_more": shown + presenters.HISTORY_PAGE,
+    }
 
 
 @never_cache
 @person_required
 def status_fragment(request: HttpRequest, person: Person) -> HttpResponse:
     """The certificates panel alone, polled by htmx while something is in progress."""
-    overview = presenters.overview(person, timezone.now())
-    return render(request, "portal/_status.html", {"person": person, "overview": overview})
+    context = _overview_context(request, person, timezone.now())
+    return render(request, "portal/_status.html", context)
 
 
 def _certificate_context(person: Person, certificate: Certificate) -> dict[str, Any]:
@@ -108,6 +117,8 @@ def _certificate_context(person: Person, certificate: Certificate) -> dict[str, 
     return {
         "person": person,
         "card": card,
+        # Revoked or expired: the next step is a new certificate, offered on this page.
+        "offer_issue": actions.can_issue and card.status in presenters.FINISHED_STATUSES,
         "certificate": certificate,
         "requests": list(history),
         "effect": effect,
@@ -152,7 +163,11 @@ def revoke(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Revocation requested. The status changes to Revoked when it is done."),
+                _(
+                    "Revocation requested. Its progress shows on this page under “Requests for "
+                    "this certificate”, and you get an e-mail when it is done."
+                ),
+                extra_tags="progress",
             )
         return redirect("portal:certificate", pk=certificate.pk)
     actions = actions_for(person)
@@ -185,7 +200,12 @@ def issue(request: HttpRequest, person: Person) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Issue requested. A Download button appears here when the certificate is ready."),
+                _(
+                    "Issue requested. Its progress shows on this page under “My certificates”: "
+                    "a Download button appears there when the certificate is ready, and you "
+                    "get an e-mail."
+                ),
+                extra_tags="progress",
             )
         return redirect("portal:home")
     context = {"person": person, "actions": actions, "idempotency": uuid.uuid4().hex}

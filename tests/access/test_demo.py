@@ -49,3 +49,15 @@ def test_demo_accounts_are_made_once_and_printed(ca_hierarchy, demo_on):
     ensure_demo_data(again)
     assert "exist" in again.getvalue()
     assert holder.certificates.count() == 1
+
+
+def test_the_demo_shows_a_notice_and_a_maintenance_window(ca_hierarchy, demo_on, client):
+    from jitsuin.lifecycle.models import MaintenanceWindow
+    from jitsuin.notify.models import Notice
+
+    ensure_demo_data(io.StringIO())
+    ensure_demo_data(io.StringIO())  # a second start adds nothing
+    assert Notice.objects.count() == 1 and MaintenanceWindow.objects.count() == 1
+    page = client.get("/notices/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "（デモ）証明書サービスのお知らせ" in page
+    assert "（デモ）計画メンテナンス" in page  # the banner, a week ahead

@@ -38,7 +38,8 @@ def _try(client, username, password, **extra):  # type: ignore[no-untyped-def]
 
 
 def _error_text(response) -> str:  # type: ignore[no-untyped-def]
-    return "".join(re.findall(r'<ul class="errorlist"[^>]*>.*?</ul>', response.content.decode()))
+    page = response.content.decode()
+    return "".join(re.findall(r'<ul class="errorlist[^"]*"[^>]*>.*?</ul>', page))
 
 
 def _let_time_pass(delta: timedelta) -> None:

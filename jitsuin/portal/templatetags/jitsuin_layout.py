@@ -1,8 +1,9 @@
-"""Tags for the shared layout (``jitsuin/base.html``): maintenance banner, helpdesk address."""
+"""Tags for the shared layout (``jitsuin/base.html``): maintenance banner, helpdesk address,
+the site name and ``<time datetime>`` values."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
@@ -47,3 +48,19 @@ def maintenance_banner() -> dict[str, Any]:
 @register.simple_tag
 def helpdesk_email() -> str:
     return current().helpdesk_email
+
+
+@register.simple_tag
+def site_name() -> str:
+    """The service's name users see (``JITSUIN_SITE_NAME``): page titles and the header."""
+    return current().portal.site_name
+
+
+@register.filter
+def datetime_attr(value: datetime | None) -> str:
+    """A ``<time datetime>`` value: local ISO 8601 to the second (no microseconds)."""
+    if not value:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.replace(microsecond=0).isoformat()

@@ -36,6 +36,42 @@
     if (target) target.focus();
   });
 
+  // Polled panels (htmx, hx-swap="outerHTML") are replaced on every update. Screen readers
+  // follow one persistent live region per page instead (data-live="#id"): only its text
+  // changes, and only when the panel's data-announce differs, so each change is announced
+  // once. Focus inside a replaced panel returns to the same element (or to the panel), not
+  // to the body. Once nothing is in progress, "requested: progress shows here" messages go.
+  var focusBeforeSwap = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    focusBeforeSwap = null;
+    if (target && active && active !== document.body && target.contains(active)) {
+      focusBeforeSwap = {id: active.id, panel: target.id};
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("[data-live][data-announce]").forEach(function (panel) {
+      var live = document.querySelector(panel.getAttribute("data-live"));
+      var text = panel.getAttribute("data-announce");
+      if (live && live.textContent.trim() !== text.trim()) live.textContent = text;
+    });
+    if (!document.querySelector("[data-in-progress='1']")) {
+      document.querySelectorAll("[data-progress-message]").forEach(function (item) {
+        var list = item.parentNode;
+        item.remove();
+        if (list && !list.children.length) list.remove();
+      });
+    }
+    var lost = !document.activeElement || document.activeElement === document.body;
+    if (focusBeforeSwap && lost) {
+      var back = (focusBeforeSwap.id && document.getElementById(focusBeforeSwap.id)) ||
+        document.getElementById(focusBeforeSwap.panel);
+      if (back) back.focus();
+    }
+    focusBeforeSwap = null;
+  });
+
   function selectText(element) {
     var range = document.createRange();
     range.selectNodeContents(element);
