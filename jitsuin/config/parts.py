@@ -20,6 +20,9 @@ class PipelineConfig:
     scheduler_interval: timedelta = timedelta(seconds=5)  # how often a worker ticks periodic jobs
     sweep_interval: timedelta = timedelta(seconds=30)
     housekeeping_interval: timedelta = timedelta(minutes=5)
+    # Days between a person's deactivation and the revocation of their certificates
+    # (JITSUIN_LEAVER_GRACE_DAYS; 0: at once). Reactivating within them cancels it.
+    leaver_grace_days: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PipelineConfig:
@@ -30,6 +33,7 @@ class PipelineConfig:
             scheduler_interval=duration(env, "JITSUIN_SCHEDULER_INTERVAL", "5s"),
             sweep_interval=duration(env, "JITSUIN_SWEEP_INTERVAL", "30s"),
             housekeeping_interval=duration(env, "JITSUIN_HOUSEKEEPING_INTERVAL", "5m"),
+            leaver_grace_days=whole_number(env, "JITSUIN_LEAVER_GRACE_DAYS", 0, minimum=0),
         )
 
 

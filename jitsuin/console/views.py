@@ -19,6 +19,7 @@ from jitsuin.console.stuck_queue import stuck_queue
 from jitsuin.lifecycle import overlap, transitions
 from jitsuin.lifecycle.interventions import at_upstream
 from jitsuin.lifecycle.issuers import issuer_revocation
+from jitsuin.lifecycle.leavers import latest_leaver
 from jitsuin.lifecycle.models import (
     CertificateStatus,
     Person,
@@ -129,6 +130,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "anew_form": KeyedReasonForm(),
         "exception_form": ExceptionForm(),
         "campaigns": person_campaigns(person, now),
+        "leaver": latest_leaver(person),
     }
     return render(request, "console/person.html", context)
 

@@ -68,6 +68,10 @@ JOBS: tuple[PeriodicJobSpec, ...] = (
         _pipeline.housekeeping_interval,
         "jitsuin.lifecycle.housekeeping.revoke_superseded",
     ),
+    # Leavers whose grace ended (their task is the usual path; this catches a lost one).
+    PeriodicJobSpec(
+        "lifecycle.leavers", _pipeline.housekeeping_interval, "jitsuin.lifecycle.leavers.finish_due"
+    ),
     # Scheduled CA revocations, OCSP responders, CRLs and OCSP responses due, sightings, alerts.
     PeriodicJobSpec(
         "revocation.refresh", MINUTE, "jitsuin.authorities.publishing.periodic.refresh"

@@ -16,6 +16,7 @@ from jitsuin.authorities.publishing.crl import crl_visibility
 from jitsuin.config import current
 from jitsuin.lifecycle.models import (
     Certificate,
+    Leaver,
     Pickup,
     PickupState,
     Request,
@@ -229,3 +230,28 @@ def alert_stuck(now: datetime) -> int:
             )
         made += 1
     return made
+
+
+def leaver_done(leaver: Leaver, *, serials: list[str], now: datetime) -> None:
+    """One e-mail to the person who left and one to the helpdesk, each once per leaver."""
+    person = leaver.person
+    context: dict[str, Any] = {
+        "uid": person.uid,
+        "name_ja": person.display_name("ja"),
+        "name_en": person.display_name("en"),
+        "serials": serials,
+        "deactivated_at": leaver.deactivated_at,
+        "finished_at": now,
+        "reason": leaver.reason,
+    }
+    enqueue(
+        "leaver_done", person=person, key=f"leaver:{leaver.pk}:person", context=context, now=now
+    )
+    enqueue(
+        "leaver_helpdesk",
+        to=current().helpdesk_email,
+        key=f"leaver:{leaver.pk}:helpdesk",
+        context=context | {"console_url": f"{mail_url()}/console/people/{person.pk}/"},
+        lang=helpdesk_language(),
+        now=now,
+    )

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django_tasks import task
 
-from jitsuin.lifecycle import pipeline
+from jitsuin.lifecycle import leavers, pipeline
 
 logger = logging.getLogger("jitsuin.tasks")
 PIPELINE_QUEUE = "pipeline"
@@ -46,3 +46,17 @@ def enqueue_processing(request_id: int, *, at: datetime | None = None) -> None:
         poll_request.using(run_after=at).enqueue(request_id)
     else:
         process_request.enqueue(request_id)
+
+
+@task(queue_name=PIPELINE_QUEUE)
+def finish_leaver(leaver_id: int) -> bool:
+    """A leaver's grace ended: revoke, wipe, cancel, e-mail (lifecycle.leavers.finish)."""
+    return leavers.finish(leaver_id)
+
+
+def enqueue_leaver(leaver_id: int, *, at: datetime | None = None) -> None:
+    """Queue ``finish_leaver`` for when the grace ends (the periodic sweep catches a lost one)."""
+    if at is not None and at > timezone.now():
+        finish_leaver.using(run_after=at).enqueue(leaver_id)
+    else:
+        finish_leaver.enqueue(leaver_id)

@@ -41,6 +41,8 @@ EVENTS = (
     "campaign_deadline",
     "revocation_data_stale",
     "audit_checkpoint",
+    "leaver_done",
+    "leaver_helpdesk",
 )
 
 

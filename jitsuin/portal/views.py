@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -54,6 +55,10 @@ def person_required(view: PersonView) -> PersonView:
         person = person_for(request.user)
         if person is None:
             return render(request, "portal/no_person.html", status=403)
+        if not person.active:
+            # Deactivated (lifecycle.leavers): signed out, and nothing to see or ask for.
+            logout(request)
+            return render(request, "portal/inactive.html", status=403)
         return view(request, person, *args, **kwargs)
 
     return wrapped

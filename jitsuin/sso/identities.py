@@ -147,7 +147,7 @@ def sign_in(request: HttpRequest | None, assertion: SsoAssertion) -> AbstractBas
             identity.last_sign_in_at = now
             identity.save(update_fields=["uid", "attributes", "last_sign_in_at"])
         user = identity.user
-        if not user.is_active:
+        if not user.is_active or Person.objects.filter(user=user, active=False).exists():
             raise SsoRefused(
                 "inactive", method=assertion.method, issuer=assertion.issuer, uid=assertion.uid
             )

@@ -1,7 +1,8 @@
 """`jitsuin user add UID --email E [--name N]`; `jitsuin user unlock NAME|--address IP`;
 `jitsuin user enrol-code NAME` (a one-time TOTP enrolment code for a staff account);
 `jitsuin user grant|withdraw NAME ROLE` (staff roles); `jitsuin user link-sso NAME ...`
-(bind an IdP identity to an existing account); `jitsuin user show NAME`."""
+(bind an IdP identity to an existing account); `jitsuin user show NAME`;
+`jitsuin user deactivate|reactivate UID` and `jitsuin user import FILE` (``_people_cli``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from jitsuin.access import services as access
 from jitsuin.access.roles import is_staff_member, roles_of
+from jitsuin.cli.management.commands import _people_cli as people_cli
 from jitsuin.cli.management.commands._lifecycle_cli import cli_actor, fail
 from jitsuin.console.roles import ROLE_PERMISSIONS, grant_role, withdraw_role
 from jitsuin.lifecycle.errors import LifecycleError
@@ -26,7 +28,8 @@ class Command(BaseCommand):
         "People and accounts: `jitsuin user add UID --email E [--name N]`, "
         "`jitsuin user unlock NAME` (or `--address IP`), `jitsuin user enrol-code NAME`, "
         "`jitsuin user grant|withdraw NAME ROLE`, `jitsuin user link-sso NAME --method M "
-        "--issuer I --subject S`, `jitsuin user show NAME`."
+        "--issuer I --subject S`, `jitsuin user show NAME`, "
+        "`jitsuin user deactivate|reactivate UID`, `jitsuin user import FILE [--dry-run]`."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -75,6 +78,7 @@ class Command(BaseCommand):
         link.add_argument("--subject", required=True, help="OIDC `sub`, or the SAML scoped ePPN")
         show = sub.add_parser("show", help="an account: roles, second factor, SSO identities")
         show.add_argument("name")
+        people_cli.add_parsers(sub)
 
     def _unlock(self, name: str | None, address: str | None) -> None:
         if bool(name) == bool(address):
@@ -129,6 +133,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
+        if action in people_cli.ACTIONS:
+            people_cli.handle(self, options)
+            return
         if action in ("grant", "withdraw"):
             self._role(action, options["name"], options["role"])
             return
