@@ -104,6 +104,7 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "JITSUIN_SCHEDULER_INTERVAL": ("1s", "soon", {}),
     "JITSUIN_SWEEP_INTERVAL": ("1m", "soon", {}),
     "JITSUIN_HOUSEKEEPING_INTERVAL": ("1m", "soon", {}),
+    "JITSUIN_LEAVER_GRACE_DAYS": ("14", "-1", {}),
     "JITSUIN_KEY_POOL": ("0", "-1", {}),
     "JITSUIN_CRL_VALIDITY": ("3d", "soon", {}),
     "JITSUIN_CRL_REFRESH": ("12h", "soon", {}),

@@ -18,6 +18,7 @@ DOCUMENTED = {
     "lifecycle.sweep",
     "lifecycle.expire_pickups",
     "lifecycle.revoke_superseded",
+    "lifecycle.leavers",
     "revocation.refresh",
     "campaigns",
 }
