@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.utils import translation
 
 from jitsuin.audit.models import AuditEvent
+from jitsuin.lifecycle import leavers
 from jitsuin.lifecycle.models import Person
 from jitsuin.sso.identities import SsoAssertion, SsoRefused, link_identity, sign_in
 from jitsuin.sso.models import SsoIdentity
@@ -161,6 +162,16 @@ def test_a_disabled_account_is_refused():
     user.save()
     with pytest.raises(SsoRefused) as refused:
         sign_in(None, oidc("sub-1", "alice"))
+    assert refused.value.reason == "inactive"
+
+
+def test_a_deactivated_person_is_refused():
+    Person.objects.create(uid="leaver", email="leaver@example.ac.jp")
+    user = sign_in(None, oidc("sub-leaver", "leaver"))
+    Person.objects.filter(uid="leaver").update(user=user)
+    leavers.deactivate(Person.objects.get(uid="leaver"), actor="cli:staff")
+    with pytest.raises(SsoRefused) as refused:
+        sign_in(None, oidc("sub-leaver", "leaver"))
     assert refused.value.reason == "inactive"
 
 
