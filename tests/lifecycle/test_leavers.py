@@ -10,6 +10,8 @@ from cryptography import x509
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.authorities.publishing.crl import publish_crl
@@ -212,3 +214,27 @@ def test_the_grace_setting_is_checked_at_start_up():
 
 def test_the_sweep_is_scheduled():
     assert "jitsuin.lifecycle.leavers.finish_due" in {job.fn for job in JOBS}
+
+
+def test_the_grace_end_is_queued_for_the_worker(
+    alice, t0, monkeypatch, django_capture_on_commit_callbacks
+):
+
+    grace_days(monkeypatch, 7)
+    with django_capture_on_commit_callbacks(execute=True):
+        leaver = leavers.deactivate(alice, actor="cli:staff", now=timezone.now())
+    queued = DBTaskResult.objects.get(task_path="jitsuin.lifecycle.tasks.finish_leaver")
+    assert queued.args_kwargs["args"] == [leaver.pk]
+    assert queued.run_after == leaver.grace_ends_at
+
+
+def test_the_e_mails_read_well_in_both_languages(leaving, alice, t0, monkeypatch):
+    grace_days(monkeypatch, 0)
+    pickup, _open = leaving
+    leavers.deactivate(alice, actor="cli:staff", reason="graduated", now=t0)
+    serial = Certificate.objects.get(pk=pickup.certificate_id).serial_number.hex
+    person = leaver_mails().get(event="leaver_done")
+    assert person.language == "ja" and "失効しました" in person.body and serial in person.body
+    helpdesk = leaver_mails().get(event="leaver_helpdesk")
+    assert "ヘルプデスク各位" in helpdesk.body and "Dear helpdesk" in helpdesk.body
+    assert "graduated" in helpdesk.body and serial in helpdesk.body
