@@ -145,7 +145,8 @@ def _lock_pending(leaver_id: int) -> Leaver | None:
     rows = Leaver.objects.filter(pk=leaver_id, state=LeaverState.PENDING)
     if connection.features.has_select_for_update_skip_locked:
         # Another worker carrying it out now: leave it to them.
-        return rows.select_for_update(skip_locked=True).select_related("person").first()
+        locked = rows.select_for_update(skip_locked=True, of=("self",))
+        return locked.select_related("person").first()
     return rows.select_for_update().select_related("person").first()
 
 
