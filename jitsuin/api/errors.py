@@ -11,7 +11,9 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
 
+from jitsuin.api.auth import UNAUTHENTICATED_MESSAGE, ApiAccessError
 from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.pki.errors import (
     InvalidCsr,
@@ -84,9 +86,21 @@ def install(api: NinjaAPI) -> None:
             request, error_body(exc.code, exc.message), status=exc.http_status
         )
 
+    def access_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if not isinstance(exc, ApiAccessError):  # ninja's own: no Authorization header at all
+            exc = ApiAccessError(401, "unauthenticated", UNAUTHENTICATED_MESSAGE)
+        answer = api.create_response(request, error_body(exc.code, exc.message), status=exc.status)
+        if exc.status == 401:
+            answer["WWW-Authenticate"] = 'Bearer realm="jitsuin"'
+        if exc.retry_after is not None:
+            answer["Retry-After"] = str(exc.retry_after)
+        return answer
+
     handlers: dict[type[Exception], Callable[[HttpRequest, Exception], HttpResponse]] = {
         PkiError: pki_error,
         LifecycleError: lifecycle_error,
+        ApiAccessError: access_error,
+        AuthenticationError: access_error,
     }
     for kind, handler in handlers.items():
         api.add_exception_handler(kind, handler)
