@@ -38,6 +38,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from jitsuin.access.tokens import create_token
 from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.authorities.services import certificate_of, create_intermediate
 from jitsuin.campaigns import services as campaign_services
@@ -221,6 +222,8 @@ TABLE: dict[str, Row] = {
     "console:audit_export": page(OPERATOR, CA_ADMIN),
     "console:authorities": page(CA_ADMIN),
     "console:activate": action(CA_ADMIN),
+    "console:api_tokens": form(CA_ADMIN),
+    "console:api_token_revoke": action(CA_ADMIN),
     # Switchover campaigns (jitsuin/console/campaigns/urls.py): every staff role follows a
     # campaign; only CA admins change one (starting it switches the issuing CA and mails
     # every holder).
@@ -420,6 +423,7 @@ def samples(ca_hierarchy) -> Samples:
             "notice_id": notice.pk,
             "window_id": window.pk,
             "authority_id": pending.pk,
+            "token_id": create_token("matrix", ["people:read"], actor="test")[1].pk,
             "campaigns:pk": campaign.pk,
             "revocation:slug": ca_hierarchy.intermediate.slug,
             "revocation:encoded": ocsp_get_path(pickup.certificate),
