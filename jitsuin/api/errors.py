@@ -11,7 +11,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, ValidationError
 
 from jitsuin.api.auth import UNAUTHENTICATED_MESSAGE, ApiAccessError
 from jitsuin.lifecycle.errors import LifecycleError
@@ -67,6 +67,9 @@ PKI_ERRORS: list[tuple[type[PkiError], int, str, object]] = [
 ]
 
 
+INVALID_REQUEST = _("A parameter or the body is not what this call takes (see detail).")
+
+
 def error_body(code: str, message: object) -> dict[str, str]:
     return {"code": code, "message": str(message)}
 
@@ -96,11 +99,21 @@ def install(api: NinjaAPI) -> None:
             answer["Retry-After"] = str(exc.retry_after)
         return answer
 
+    def invalid_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+        assert isinstance(exc, ValidationError)
+        body: dict[str, object] = dict(error_body("invalid_request", INVALID_REQUEST))
+        body["detail"] = [
+            {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", ""))}
+            for error in exc.errors
+        ]
+        return api.create_response(request, body, status=422)
+
     handlers: dict[type[Exception], Callable[[HttpRequest, Exception], HttpResponse]] = {
         PkiError: pki_error,
         LifecycleError: lifecycle_error,
         ApiAccessError: access_error,
         AuthenticationError: access_error,
+        ValidationError: invalid_request,
     }
     for kind, handler in handlers.items():
         api.add_exception_handler(kind, handler)
