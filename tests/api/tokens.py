@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.test import Client
-
 from jitsuin.access.tokens import create_token
 
 
@@ -11,7 +9,3 @@ def bearer(*scopes: str, name: str = "client") -> dict[str, str]:
     """Headers for a fresh token holding ``scopes``."""
     raw, _ = create_token(name, scopes, actor="test")
     return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
-
-
-def get(client: Client, url: str, headers: dict[str, str], **extra: str):  # type: ignore[no-untyped-def]
-    return client.get(url, **headers, **extra)
