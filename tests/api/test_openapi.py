@@ -1,0 +1,43 @@
+"""The OpenAPI document describes every token endpoint fully: summary, bearer security, a
+schema for each answer, an example for each field of what it returns."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.test_scopes import PUBLIC, SCOPE_OF
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def document(client):
+    return client.get("/api/v1/openapi.json").json()
+
+
+def _fields(document: dict, ref: str) -> dict:
+    name = ref.rsplit("/", 1)[1]
+    return document["components"]["schemas"][name]["properties"]
+
+
+def test_every_token_endpoint_is_described_with_examples(document):
+    for (method, path), scope in SCOPE_OF.items():
+        if scope is PUBLIC:
+            continue
+        operation = document["paths"]["/api/v1" + path][method.lower()]
+        assert operation["summary"], path
+        assert operation["security"] == [{"BearerToken": []}], path
+        assert {"200", "401", "403", "429"} <= set(operation["responses"]), path
+        for status, answer in operation["responses"].items():
+            ref = answer["content"]["application/json"]["schema"]["$ref"]
+            for field, spec in _fields(document, ref).items():
+                if field == "items":  # a page: each field of its items has an example
+                    inner = _fields(document, spec["items"]["$ref"])
+                    assert all("examples" in s for s in inner.values()), (path, inner)
+                    continue
+                assert "examples" in spec, (path, status, field)
+
+
+def test_the_bearer_scheme_is_declared(document):
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["BearerToken"] == {"type": "http", "scheme": "bearer"}
