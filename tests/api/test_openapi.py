@@ -3,9 +3,12 @@ schema for each answer, an example for each field of what it returns."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from tests.api.test_scopes import PUBLIC, SCOPE_OF
+from tests.peers import peers_required
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +44,15 @@ def test_every_token_endpoint_is_described_with_examples(document):
 def test_the_bearer_scheme_is_declared(document):
     schemes = document["components"]["securitySchemes"]
     assert schemes["BearerToken"] == {"type": "http", "scheme": "bearer"}
+
+
+def test_the_document_validates_with_an_independent_validator(document):
+    """openapi-spec-validator (the test extra): skipped on a laptop without it, a failure in
+    CI (JITSUIN_REQUIRE_PEERS=1), like the peer programs."""
+    try:
+        validator = importlib.import_module("openapi_spec_validator")
+    except ImportError:
+        if peers_required():
+            pytest.fail("openapi-spec-validator is not installed (JITSUIN_REQUIRE_PEERS=1)")
+        pytest.skip("openapi-spec-validator is not installed")
+    validator.validate(document)
