@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from jitsuin.api import certificates, check, errors, people, pickups
+from jitsuin.api import certificates, check, errors, people, pickups, revocations
 
 api = NinjaAPI(
     title="jitsuin API",
@@ -24,3 +24,4 @@ api.add_router("/", check.router)
 api.add_router("/", people.router)
 api.add_router("/", certificates.router)
 api.add_router("/", pickups.router)
+api.add_router("/", revocations.router)

@@ -101,6 +101,11 @@ def show_certificate(
     serial: str,
     issuer: str | None = Query(None, max_length=100, description="when two CAs used the serial"),
 ) -> CertificateOut:
+    return _out(find_certificate(serial, issuer))
+
+
+def find_certificate(serial: str, issuer: str | None) -> Certificate:
+    """The certificate with ``serial`` (any hex spelling), of ``issuer`` when given."""
     rows = Certificate.objects.select_related("person", "issuer", "profile").filter(
         serial=_serial(serial[:200])
     )
@@ -113,4 +118,4 @@ def show_certificate(
         raise ApiAccessError(
             409, "ambiguous_serial", _("Two CAs used this serial: name the issuer.")
         )
-    return _out(found[0])
+    return found[0]

@@ -118,3 +118,39 @@ class PickupOut(Schema):
     first_downloaded_at: datetime | None = Field(examples=[None])
     last_downloaded_at: datetime | None = Field(examples=[None])
     destroyed_at: datetime | None = Field(examples=[None])
+
+
+ApiRevocationReason = Literal[
+    "unspecified",
+    "keyCompromise",
+    "affiliationChanged",
+    "superseded",
+    "cessationOfOperation",
+    "privilegeWithdrawn",
+]
+
+
+class RevokeIn(Schema):
+    reason: ApiRevocationReason = Field(
+        default="unspecified", description="RFC 5280 reason", examples=["cessationOfOperation"]
+    )
+    idempotency_key: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="the same key again returns the same request instead of a second one",
+        examples=["idm-leaver-2026-04-01-s2410001"],
+    )
+
+
+class RequestOut(Schema):
+    id: int = Field(examples=[1234])
+    kind: Literal["issue", "revoke"] = Field(examples=["revoke"])
+    state: str = Field(
+        description="queued, waiting, processing, failed, done, cancelled, ...",
+        examples=["queued"],
+    )
+    uid: str = Field(examples=["s2410001"])
+    certificate_serial: str = Field(examples=["5f3a9c0e1d2b"])
+    reason: str = Field(examples=["cessationOfOperation"])
+    created_at: datetime = Field(examples=[EXAMPLE_TIME])

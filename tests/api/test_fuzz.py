@@ -73,5 +73,11 @@ def test_json_bodies_are_never_a_500(headers, body, raw):
         "/api/v1/check", data=json.dumps(body), content_type="application/json", **headers
     )
     garbage = client.post("/api/v1/check", data=raw, content_type="application/json", **headers)
-    for answer in (typed, garbage):
+    revoke = client.post(
+        "/api/v1/certificates/abc/revoke",
+        data=json.dumps(body),
+        content_type="application/json",
+        **headers,
+    )
+    for answer in (typed, garbage, revoke):
         assert answer.status_code < 500, answer.content

@@ -30,6 +30,7 @@ SCOPE_OF: dict[tuple[str, str], str | None] = {
     ("GET", "/certificates"): "certificates:read",
     ("GET", "/certificates/{serial}"): "certificates:read",
     ("GET", "/pickups/{pickup_id}"): "certificates:read",
+    ("POST", "/certificates/{serial}/revoke"): "certificates:revoke",
 }
 
 
@@ -82,7 +83,8 @@ def test_each_scope_against_each_operation(client, samples, method, path):
     def call(headers: dict[str, str]) -> int:
         if method == "GET":
             return client.get(url, **headers).status_code
-        return client.post(url, data={}, content_type="application/json", **headers).status_code
+        body = {"idempotency_key": "scope-test"}
+        return client.post(url, data=body, content_type="application/json", **headers).status_code
 
     without = call({})
     assert (without == 401) == (needed is not PUBLIC), without

@@ -255,6 +255,7 @@ TABLE: dict[str, Row] = {
     "api-v1:list_certificates": public(401, NOT_ALLOWED),
     "api-v1:show_certificate": public(401, NOT_ALLOWED),
     "api-v1:show_pickup": public(401, NOT_ALLOWED),
+    "api-v1:revoke_certificate": public(NOT_ALLOWED, 401),
 }
 
 
