@@ -77,6 +77,7 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "JITSUIN_ALLOWED_NETWORKS": ("10.1.0.0/16", "10.0.0.0/33", {}),
     "JITSUIN_TRUSTED_PROXIES": ("10.0.0.1", "a proxy", {}),
     "JITSUIN_PKCS12_MAX_ITERATIONS": ("600000", "0", {}),
+    "JITSUIN_API_RATE": ("1200", "0", {}),
     "JITSUIN_OCSP_CACHE_BYTES": ("0", "lots", {}),
     "JITSUIN_LOGIN_FAILURE_LIMIT": ("10", "ten", {}),
     "JITSUIN_LOGIN_COOLOFF": ("10m", "soon", {}),

@@ -83,3 +83,27 @@ class EnrolmentCode(models.Model):
 
     def __str__(self) -> str:
         return f"enrolment code for user #{self.user_id} (expires {self.expires_at:%Y-%m-%d %H:%M})"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API (access/tokens.py makes, checks and revokes them).
+
+    Only a SHA-256 of the token is kept: it is 256 random bits, so no slow KDF is needed.
+    ``prefix`` (the first characters) is not secret and tells tokens apart in lists.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    secret_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=16)
+    created_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"API token {self.name} ({self.prefix}…)"

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from jitsuin.api import check, errors
+from jitsuin.api import certificates, check, errors, people, pickups, revocations
 
 api = NinjaAPI(
     title="jitsuin API",
     version="1",
     urls_namespace="api-v1",
-    description="Client certificates of the institution: checks and requests.",
+    description=(
+        "Client certificates of the institution: checks, people, certificates and pickups. "
+        "Every endpoint but /check needs Authorization: Bearer TOKEN (docs/api.md)."
+    ),
 )
 errors.install(api)
 api.add_router("/", check.router)
+api.add_router("/", people.router)
+api.add_router("/", certificates.router)
+api.add_router("/", pickups.router)
+api.add_router("/", revocations.router)

@@ -11,7 +11,9 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
 
+from jitsuin.api.auth import UNAUTHENTICATED_MESSAGE, ApiAccessError
 from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.pki.errors import (
     InvalidCsr,
@@ -65,6 +67,9 @@ PKI_ERRORS: list[tuple[type[PkiError], int, str, object]] = [
 ]
 
 
+INVALID_REQUEST = _("A parameter or the body is not what this call takes (see detail).")
+
+
 def error_body(code: str, message: object) -> dict[str, str]:
     return {"code": code, "message": str(message)}
 
@@ -84,9 +89,31 @@ def install(api: NinjaAPI) -> None:
             request, error_body(exc.code, exc.message), status=exc.http_status
         )
 
+    def access_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        if not isinstance(exc, ApiAccessError):  # ninja's own: no Authorization header at all
+            exc = ApiAccessError(401, "unauthenticated", UNAUTHENTICATED_MESSAGE)
+        answer = api.create_response(request, error_body(exc.code, exc.message), status=exc.status)
+        if exc.status == 401:
+            answer["WWW-Authenticate"] = 'Bearer realm="jitsuin"'
+        if exc.retry_after is not None:
+            answer["Retry-After"] = str(exc.retry_after)
+        return answer
+
+    def invalid_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+        assert isinstance(exc, ValidationError)
+        body: dict[str, object] = dict(error_body("invalid_request", INVALID_REQUEST))
+        body["detail"] = [
+            {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", ""))}
+            for error in exc.errors
+        ]
+        return api.create_response(request, body, status=422)
+
     handlers: dict[type[Exception], Callable[[HttpRequest, Exception], HttpResponse]] = {
         PkiError: pki_error,
         LifecycleError: lifecycle_error,
+        ApiAccessError: access_error,
+        AuthenticationError: access_error,
+        ValidationError: invalid_request,
     }
     for kind, handler in handlers.items():
         api.add_exception_handler(kind, handler)

@@ -2,7 +2,7 @@
 
 One value type instead of strings built in several places: ``str(actor)`` is the stored form
 (``user:alice``, ``staff:bob``, ``cli``, ``cli:root``, ``system``, ``system:worker``,
-``campaign:g1-to-g2``) and :meth:`Actor.parse` reads it back.
+``campaign:g1-to-g2``, ``token:radius``) and :meth:`Actor.parse` reads it back.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ STAFF = "staff"  # a staff member in the console, by username
 CLI = "cli"  # the command line, by operating-system user when known
 SYSTEM = "system"  # jitsuin itself: the worker, the scheduler, a periodic job
 CAMPAIGN = "campaign"  # mail sent on behalf of a switchover campaign, by its name
-KINDS = frozenset({USER, STAFF, CLI, SYSTEM, CAMPAIGN})
+TOKEN = "token"  # noqa: S105  (a JSON API client, by its API token's name)
+KINDS = frozenset({USER, STAFF, CLI, SYSTEM, CAMPAIGN, TOKEN})
 # Kinds that always name someone (or something); cli and system may stand alone.
-NAMED = frozenset({USER, STAFF, CAMPAIGN})
+NAMED = frozenset({USER, STAFF, CAMPAIGN, TOKEN})
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ class Actor:
     @classmethod
     def campaign(cls, name: str) -> Actor:
         return cls(CAMPAIGN, name)
+
+    @classmethod
+    def token(cls, name: str) -> Actor:
+        return cls(TOKEN, name)
 
     @classmethod
     def parse(cls, text: str) -> Actor:

@@ -192,6 +192,8 @@ class JitsuinConfig:
     db_conn_max_age: int = 60
     # The O= of every certificate jitsuin signs: CA certificates and every user certificate.
     organization: str = "jitsuin"
+    # Requests a minute one API token may make (docs/api.md); beyond it, 429.
+    api_rate: int = 600
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     publishing: PublishingConfig = field(default_factory=PublishingConfig)
     connector: ConnectorConfig = field(default_factory=ConnectorConfig)
@@ -262,6 +264,7 @@ class JitsuinConfig:
             connectors=_connectors(env),
             db_conn_max_age=_int(env, "JITSUIN_DB_CONN_MAX_AGE", 60, minimum=0),
             organization=env.get("JITSUIN_ORGANIZATION") or "jitsuin",
+            api_rate=_int(env, "JITSUIN_API_RATE", 600),
             pipeline=PipelineConfig.from_env(env),
             publishing=PublishingConfig.from_env(env),
             connector=ConnectorConfig.from_env(env),

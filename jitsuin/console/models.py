@@ -22,6 +22,7 @@ class ConsoleAccess(models.Model):
             ("manage_authorities", "Manage the CA hierarchy"),
             ("view_campaigns", "Follow switchover campaigns and their stragglers"),
             ("manage_campaigns", "Create, start and steer switchover campaigns"),
+            ("manage_api_tokens", "Create and revoke API tokens"),
         ]
 
     def __str__(self) -> str:

@@ -29,6 +29,8 @@ AUTHORITIES = "manage_authorities"
 # so steering one is for CA admins; the others follow it (and the helpdesk its stragglers).
 VIEW_CAMPAIGNS = "view_campaigns"
 MANAGE_CAMPAIGNS = "manage_campaigns"
+# An API token acts for a program with no second factor: only CA admins make or revoke one.
+API_TOKENS = "manage_api_tokens"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     HELPDESK: frozenset({OPEN, VIEW_PEOPLE, ACT, EXCEPTIONS, RESEND, VIEW_CAMPAIGNS}),
@@ -36,7 +38,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         {OPEN, VIEW_PEOPLE, EXCEPTIONS, NOTICES, MAINTENANCE, AUDIT, VIEW_CAMPAIGNS}
     ),
     CA_ADMIN: frozenset(
-        {OPEN, VIEW_PEOPLE, ACT, MAINTENANCE, AUDIT, AUTHORITIES, VIEW_CAMPAIGNS, MANAGE_CAMPAIGNS}
+        {
+            OPEN,
+            VIEW_PEOPLE,
+            ACT,
+            MAINTENANCE,
+            AUDIT,
+            AUTHORITIES,
+            VIEW_CAMPAIGNS,
+            MANAGE_CAMPAIGNS,
+            API_TOKENS,
+        }
     ),
 }
 

@@ -19,6 +19,7 @@ STORED = [
     (Actor.system("worker"), "system:worker"),
     (Actor.system("overlap"), "system:overlap"),
     (Actor.campaign("g1-to-g2"), "campaign:g1-to-g2"),
+    (Actor.token("radius-1"), "token:radius-1"),
 ]
 
 
@@ -28,7 +29,7 @@ def test_each_actor_is_stored_as_today_and_read_back(actor, text):
     assert Actor.parse(text) == actor
 
 
-@pytest.mark.parametrize("text", ["", "nobody:x", "user", "staff:", "campaign"])
+@pytest.mark.parametrize("text", ["", "nobody:x", "user", "staff:", "campaign", "token"])
 def test_strings_no_constructor_makes_are_refused(text):
     with pytest.raises(ValueError):
         Actor.parse(text)

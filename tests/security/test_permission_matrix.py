@@ -38,6 +38,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from jitsuin.access.tokens import create_token
 from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.authorities.services import certificate_of, create_intermediate
 from jitsuin.campaigns import services as campaign_services
@@ -221,6 +222,8 @@ TABLE: dict[str, Row] = {
     "console:audit_export": page(OPERATOR, CA_ADMIN),
     "console:authorities": page(CA_ADMIN),
     "console:activate": action(CA_ADMIN),
+    "console:api_tokens": form(CA_ADMIN),
+    "console:api_token_revoke": action(CA_ADMIN),
     # Switchover campaigns (jitsuin/console/campaigns/urls.py): every staff role follows a
     # campaign; only CA admins change one (starting it switches the issuing CA and mails
     # every holder).
@@ -240,11 +243,19 @@ TABLE: dict[str, Row] = {
     "campaigns:mail_test": action(CA_ADMIN),
     "campaigns:remind_now": action(CA_ADMIN),
     "campaigns:resend": action(CA_ADMIN),
-    # The JSON API (jitsuin/api/): anonymous by design.
+    # The JSON API (jitsuin/api/): /check is anonymous by design.
     "api-v1:api-root": public(404, 404),
     "api-v1:openapi-json": public(200, 200),  # django-ninja serves the schema to any method
     "api-v1:openapi-view": public(200, 200),
     "api-v1:check": public(NOT_ALLOWED, 422),
+    # Token endpoints: a console or portal session is no API token, so every role here gets
+    # 401 (tests/api/test_scopes.py checks each endpoint against each token scope).
+    "api-v1:list_people": public(401, NOT_ALLOWED),
+    "api-v1:show_person": public(401, NOT_ALLOWED),
+    "api-v1:list_certificates": public(401, NOT_ALLOWED),
+    "api-v1:show_certificate": public(401, NOT_ALLOWED),
+    "api-v1:show_pickup": public(401, NOT_ALLOWED),
+    "api-v1:revoke_certificate": public(NOT_ALLOWED, 401),
 }
 
 
@@ -420,7 +431,10 @@ def samples(ca_hierarchy) -> Samples:
             "notice_id": notice.pk,
             "window_id": window.pk,
             "authority_id": pending.pk,
+            "token_id": create_token("matrix", ["people:read"], actor="test")[1].pk,
             "campaigns:pk": campaign.pk,
+            "api-v1:uid": holder.uid,
+            "api-v1:serial": certificate.serial,
             "revocation:slug": ca_hierarchy.intermediate.slug,
             "revocation:encoded": ocsp_get_path(pickup.certificate),
         },

@@ -1,0 +1,83 @@
+"""Whatever a client sends in query parameters, path segments or JSON bodies: never a 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jitsuin.access.tokens import SCOPES, create_token
+
+pytestmark = pytest.mark.django_db
+
+TEXT = st.text(max_size=60)
+QUERY_VALUES = st.one_of(
+    TEXT,
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.sampled_from(["valid", "expired", "revoked", "true", "false", "", "0", "201"]),
+)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=12,
+)
+LISTINGS = ["/api/v1/people", "/api/v1/certificates"]
+SHOWN = ["/api/v1/people/", "/api/v1/certificates/", "/api/v1/pickups/"]
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@pytest.fixture
+def headers(db) -> dict[str, str]:
+    raw, _ = create_token("fuzz", list(SCOPES), actor="test")
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+@FUZZ
+@given(
+    path=st.sampled_from(LISTINGS),
+    params=st.dictionaries(
+        st.sampled_from(["limit", "cursor", "uid", "state", "issuer", "active", "x"]),
+        QUERY_VALUES,
+        max_size=5,
+    ),
+)
+def test_listings_take_any_query(headers, path, params):
+    cache.clear()
+    answer = Client().get(path, params, **headers)
+    assert answer.status_code in (200, 422), answer.content
+    assert "code" in answer.json() or "items" in answer.json()
+
+
+@FUZZ
+@given(prefix=st.sampled_from(SHOWN), segment=TEXT.filter(lambda s: s.strip("/") == s and s))
+def test_lookups_take_any_path_segment(headers, prefix, segment):
+    from urllib.parse import quote
+
+    cache.clear()
+    answer = Client().get(prefix + quote(segment, safe=""), **headers)
+    assert answer.status_code in (200, 404, 409, 422), answer.content
+
+
+@FUZZ
+@given(body=JSON, raw=st.binary(max_size=80))
+def test_json_bodies_are_never_a_500(headers, body, raw):
+    cache.clear()
+    client = Client()
+    typed = client.post(
+        "/api/v1/check", data=json.dumps(body), content_type="application/json", **headers
+    )
+    garbage = client.post("/api/v1/check", data=raw, content_type="application/json", **headers)
+    revoke = client.post(
+        "/api/v1/certificates/abc/revoke",
+        data=json.dumps(body),
+        content_type="application/json",
+        **headers,
+    )
+    for answer in (typed, garbage, revoke):
+        assert answer.status_code < 500, answer.content
