@@ -333,7 +333,9 @@ def test_the_defaults_of_each_part_are_the_ones_from_env_gives_an_empty_environm
 
 
 def test_radius_server_names_are_a_comma_separated_list_of_dns_names():
-    config = JitsuinConfig.from_env({"JITSUIN_RADIUS_SERVER_NAME": "Radius.Example.ac.jp., r2.example.ac.jp"})
+    config = JitsuinConfig.from_env(
+        {"JITSUIN_RADIUS_SERVER_NAME": "Radius.Example.ac.jp., r2.example.ac.jp"}
+    )
     assert config.wifi.server_names == ("radius.example.ac.jp", "r2.example.ac.jp")
     assert config.portal.radius_server_name == "radius.example.ac.jp, r2.example.ac.jp"
     with pytest.raises(ConfigError, match="JITSUIN_RADIUS_SERVER_NAME: 'radius' is not a DNS"):
