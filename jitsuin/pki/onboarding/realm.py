@@ -8,6 +8,9 @@ import re
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_REALM_LENGTH = 253
 FALLBACK_IDENTIFIER = "local.jitsuin.wifi"
+# The eduroam roaming consortium OI (Passpoint / Hotspot 2.0), as GEANT CAT and letswifi use it.
+EDUROAM_CONSORTIUM_OI = "001bc50460"
+EDUROAM_SSID = "eduroam"
 
 
 def check_realm(realm: str) -> str:
@@ -57,3 +60,8 @@ def identifier_for(realm_or_domain: str) -> str:
     except ValueError:
         return FALLBACK_IDENTIFIER
     return ".".join([*reversed(domain.split(".")), "wifi"])
+
+
+def offers_eduroam_roaming(ssids: tuple[str, ...], realm: str) -> bool:
+    """Whether a profile should match eduroam by its consortium OI too (eduroam SSID + realm)."""
+    return bool(realm) and any(ssid.casefold() == EDUROAM_SSID for ssid in ssids)
