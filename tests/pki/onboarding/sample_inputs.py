@@ -17,8 +17,8 @@ from tests.pki.factories import (
     EVERYTHING_VALID,
     PKI_BORN,
     URLS,
-    cached_key,
     ca_name,
+    cached_key,
     clock_at,
     shared_pki,
 )
@@ -32,7 +32,9 @@ SERVER_NAMES = ("radius.example.ac.jp", "radius2.example.ac.jp")
 def radius_ca() -> x509.Certificate:
     """The RADIUS server's own CA: not jitsuin's hierarchy, as JITSUIN_RADIUS_SERVER_CA allows."""
     return create_root(
-        ca_name("Example Univ RADIUS Server CA"), cached_key("p256", "radius-ca"), clock_at(PKI_BORN)
+        ca_name("Example Univ RADIUS Server CA"),
+        cached_key("p256", "radius-ca"),
+        clock_at(PKI_BORN),
     )
 
 
@@ -73,7 +75,9 @@ def _base_inputs() -> ProfileInputs:
         server_cas=(radius_ca(),),
         institution="Example University",
         helpdesk=Helpdesk(
-            email="helpdesk@example.ac.jp", url="https://help.example.ac.jp/", phone="+81-3-0000-0000"
+            email="helpdesk@example.ac.jp",
+            url="https://help.example.ac.jp/",
+            phone="+81-3-0000-0000",
         ),
         identifier=identifier_for(REALM),
         realm=REALM,

@@ -170,12 +170,14 @@ def _identifiers(plist: dict[str, Any]) -> list[tuple[str, str]]:
 def test_identifiers_are_stable_so_a_new_profile_replaces_the_old() -> None:
     first = sample_inputs()
     # A renewal: another certificate for the same person and institution.
-    renewed = replace(first, certificate=shared_pki().client(at=EVERYTHING_VALID + timedelta(days=400)))
-    assert _identifiers(mobileconfig.profile(first)) == _identifiers(
-        mobileconfig.profile(renewed)
+    renewed = replace(
+        first, certificate=shared_pki().client(at=EVERYTHING_VALID + timedelta(days=400))
     )
+    assert _identifiers(mobileconfig.profile(first)) == _identifiers(mobileconfig.profile(renewed))
     other = _identifiers(mobileconfig.profile(sample_inputs(identifier="jp.ac.other.wifi")))
-    assert {u for _, u in other}.isdisjoint({u for _, u in _identifiers(mobileconfig.profile(first))})
+    assert {u for _, u in other}.isdisjoint(
+        {u for _, u in _identifiers(mobileconfig.profile(first))}
+    )
     uuids = [u for _, u in _identifiers(mobileconfig.profile(first))]
     assert len(set(uuids)) == len(uuids)
 
