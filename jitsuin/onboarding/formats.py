@@ -3,7 +3,7 @@ recommended for each platform (docs/onboarding.md).
 
 A builder is named by its module's dotted path (``build(inputs) -> ProfileFile``) and imported
 when a profile is built, as connectors are: the registry can be read, listed and tested
-without loading every builder.
+without loading every builder (nor, for Apple, the profile signer).
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.lifecycle.errors import NotAllowed
-from jitsuin.pki.onboarding._common import ProfileFile, ProfileInputs
+from jitsuin.pki.onboarding._common import ProfileFile, ProfileInputs, SigningIdentity
 
 # The platform keys of the portal's user-agent detection (portal.presenters), plus ChromeOS.
 PLATFORMS: dict[str, Promise] = {
@@ -36,11 +37,21 @@ class ProfileFormat:
     module: str  # the builder's module; it has build(inputs) -> ProfileFile
     label: Promise
     platforms: tuple[str, ...]
-    signed: bool = False  # signed by the profile-signing certificate (Apple)
+    # Where the format is signed (Apple): the module whose current_profile_signer(now=...)
+    # gives the profile-signing key and certificate from jitsuin's hierarchy.
+    signer_module: str = ""
 
     def builder(self) -> Callable[[ProfileInputs], ProfileFile]:
         build: Callable[[ProfileInputs], ProfileFile] = importlib.import_module(self.module).build
         return build
+
+    def signer(self, now: datetime) -> SigningIdentity | None:
+        if not self.signer_module:
+            return None
+        current: Callable[..., SigningIdentity] = importlib.import_module(
+            self.signer_module
+        ).current_profile_signer
+        return current(now=now)
 
 
 _PKI = "jitsuin.pki.onboarding"
@@ -52,7 +63,7 @@ FORMATS: dict[str, ProfileFormat] = {
             f"{_PKI}.mobileconfig",
             _("Apple configuration profile (.mobileconfig)"),
             ("ios", "macos"),
-            signed=True,
+            signer_module="jitsuin.authorities.profile_signer",
         ),
         ProfileFormat(
             "eap-config",

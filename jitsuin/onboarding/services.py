@@ -15,14 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jitsuin.audit.services import record
-from jitsuin.authorities.profile_signer import current_profile_signer
 from jitsuin.config import current
 from jitsuin.lifecycle.errors import NotAllowed
 from jitsuin.lifecycle.models import Pickup
 from jitsuin.lifecycle.pickups import ProfileMaterial, collect_for_profile
 from jitsuin.onboarding import formats
 from jitsuin.onboarding.server import WifiServer, wifi_server
-from jitsuin.pki.onboarding._common import Helpdesk, ProfileFile, ProfileInputs
+from jitsuin.pki.onboarding._common import Helpdesk, ProfileFile, ProfileInputs, SigningIdentity
 from jitsuin.pki.onboarding.realm import identifier_for, identities
 
 
@@ -45,7 +44,11 @@ def _server_or_refuse() -> WifiServer:
 
 
 def _inputs(
-    material: ProfileMaterial, uid: str, server: WifiServer, *, signed: bool, now: datetime
+    material: ProfileMaterial,
+    uid: str,
+    server: WifiServer,
+    *,
+    signer: SigningIdentity | None,
 ) -> ProfileInputs:
     config = current()
     identity, anonymous = identities(uid, server.realm)
@@ -64,7 +67,7 @@ def _inputs(
         helpdesk=Helpdesk(email=config.helpdesk_email),
         identifier=identifier_for(server.realm or urlsplit(config.public_url).hostname or ""),
         realm=server.realm,
-        signer=current_profile_signer(now=now) if signed else None,
+        signer=signer,
     )
 
 
@@ -84,7 +87,7 @@ def build_profile(
     with transaction.atomic():
         material = collect_for_profile(pickup, actor=actor, fmt=fmt, now=now)
         uid = Pickup.objects.select_related("request__person").get(pk=pickup.pk).request.person.uid
-        inputs = _inputs(material, uid, server, signed=profile_format.signed, now=now)
+        inputs = _inputs(material, uid, server, signer=profile_format.signer(now))
         built = build(inputs)
         record(
             "onboarding.profile_built",
