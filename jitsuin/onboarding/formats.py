@@ -127,7 +127,8 @@ SETUP_STEPS: dict[str, Promise] = {
     ),
     "chromeos": _("Open chrome://network, choose “Import ONC file” and pick the downloaded file."),
     "linux": _(
-        "Save the file in /etc/NetworkManager/system-connections/ (as root, mode 600) and run "
+        "Copy the .nmconnection file (unzip it first if several networks came as a .zip) to "
+        "/etc/NetworkManager/system-connections/ as root with mode 600, then run "
         "“nmcli connection reload”."
     ),
 }

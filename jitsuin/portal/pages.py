@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from jitsuin.config import current
 from jitsuin.lifecycle.verdict import check_certificate
@@ -86,6 +87,7 @@ def wifi_settings(uid: str | None = None) -> dict[str, object]:
     }
 
 
+@require_GET
 def wifi_server_ca(request: HttpRequest) -> HttpResponse:
     """The CA certificate(s) of the Wi-Fi server, for setting up Wi-Fi by hand (public)."""
     data = _server_cas_pem()
