@@ -108,7 +108,9 @@ def _start_radius(directory: Path, person: Person, *, server_names: tuple[str, .
     (conf / "radiusd.conf").write_text(radiusd)
     log_path = conf / "radius.log"
     log = open(log_path, "w")  # noqa: SIM115 (lives as long as the server)
-    process = subprocess.Popen([program, "-X", "-d", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [program, "-X", "-d", str(conf)], stdout=log, stderr=subprocess.STDOUT
+    )
     for _ in range(100):
         if "Ready to process requests" in log_path.read_text() or process.poll() is not None:
             break
@@ -145,7 +147,19 @@ def eapol_test(conf: str, port: int, tmp_path: Path) -> str:
     path.write_text(conf)
     path.chmod(0o600)
     result = subprocess.run(
-        ["eapol_test", "-c", str(path), "-a", "127.0.0.1", "-p", str(port), "-s", SECRET, "-t", "10"],
+        [
+            "eapol_test",
+            "-c",
+            str(path),
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-s",
+            SECRET,
+            "-t",
+            "10",
+        ],
         capture_output=True,
         text=True,
         timeout=30,
@@ -211,11 +225,15 @@ def without_server_name_check(conf: str) -> str:
     )
 
 
-def test_wpa_supplicant_profile_is_accepted_with_the_fresh_certificate(person, radius_fresh, tmp_path):
+def test_wpa_supplicant_profile_is_accepted_with_the_fresh_certificate(
+    person, radius_fresh, tmp_path
+):
     assert eapol_test(wpa_conf(person), radius_fresh, tmp_path) == "SUCCESS"
 
 
-def test_networkmanager_profile_is_accepted_with_the_fresh_certificate(person, radius_fresh, tmp_path):
+def test_networkmanager_profile_is_accepted_with_the_fresh_certificate(
+    person, radius_fresh, tmp_path
+):
     assert eapol_test(nm_conf(person), radius_fresh, tmp_path) == "SUCCESS"
 
 
@@ -231,5 +249,11 @@ def test_profiles_refuse_a_server_with_another_name(person, radius_other_name, t
     assert eapol_test(wpa_conf(person), radius_other_name, tmp_path) == "FAILURE"
     assert eapol_test(nm_conf(person), radius_other_name, tmp_path) == "FAILURE"
     # The same server passes once the name check is taken out: the name is what refused it.
-    assert eapol_test(without_server_name_check(wpa_conf(person)), radius_other_name, tmp_path) == "SUCCESS"
-    assert eapol_test(without_server_name_check(nm_conf(person)), radius_other_name, tmp_path) == "SUCCESS"
+    assert (
+        eapol_test(without_server_name_check(wpa_conf(person)), radius_other_name, tmp_path)
+        == "SUCCESS"
+    )
+    assert (
+        eapol_test(without_server_name_check(nm_conf(person)), radius_other_name, tmp_path)
+        == "SUCCESS"
+    )
