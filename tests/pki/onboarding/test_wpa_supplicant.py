@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from jitsuin.pki.onboarding import ProfileInputs, wpa_supplicant
+from jitsuin.pki.onboarding import wpa_supplicant
 from jitsuin.pki.pkcs12 import load_pkcs12
 from tests.peers import require_tool
 from tests.pki.factories import TestPki
