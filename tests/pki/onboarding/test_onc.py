@@ -1,0 +1,123 @@
+"""The ChromeOS ONC, decrypted here the way Chromium does (onc_spec.md), checked field by field.
+
+The decryption below is written from the spec, independently of the builder: PBKDF2-HMAC-SHA1
+of the passphrase with Salt and Iterations gives a 256-bit key; HMAC-SHA1 under it must match
+the ciphertext before AES-256-CBC with IV and PKCS#7 padding opens it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import padding, serialization
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from jitsuin.pki.onboarding import onc
+from tests.pki.factories import TestPki
+from tests.pki.onboarding.hostile import HOSTILE_IDENTITY, HOSTILE_SSIDS
+from tests.pki.onboarding.inputs import PIN, SERVER_NAME, profile_inputs, server_pki
+
+
+class HmacMismatch(Exception):
+    pass
+
+
+def decrypt(document: dict[str, Any], passphrase: str) -> dict[str, Any]:
+    assert document["Type"] == "EncryptedConfiguration"
+    assert (document["Cipher"], document["HMACMethod"], document["Stretch"]) == (
+        "AES256",
+        "SHA1",
+        "PBKDF2",
+    )
+    salt, iv = base64.b64decode(document["Salt"]), base64.b64decode(document["IV"])
+    ciphertext = base64.b64decode(document["Ciphertext"])
+    key = hashlib.pbkdf2_hmac("sha1", passphrase.encode(), salt, document["Iterations"], 32)
+    expected = hmac.new(key, ciphertext, "sha1").digest()
+    if not hmac.compare_digest(expected, base64.b64decode(document["HMAC"])):
+        raise HmacMismatch
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    padded = decryptor.update(ciphertext) + decryptor.finalize()
+    unpadder = padding.PKCS7(128).unpadder()
+    result: dict[str, Any] = json.loads(unpadder.update(padded) + unpadder.finalize())
+    return result
+
+
+def _document(inputs) -> dict[str, Any]:
+    built = onc.build(inputs)
+    assert (built.filename, built.content_type) == ("wifi-chromeos.onc", "application/x-onc")
+    document: dict[str, Any] = json.loads(built.data)
+    return document
+
+
+def test_it_decrypts_with_the_pin_and_not_with_another(inputs):
+    document = _document(inputs)
+    assert document["Iterations"] >= 20000
+    assert len(base64.b64decode(document["IV"])) == 16
+    assert decrypt(document, PIN)["Type"] == "UnencryptedConfiguration"
+    with pytest.raises(HmacMismatch):
+        decrypt(document, "abcd-efgh-jkmp")
+    assert PIN not in json.dumps(document)
+
+
+def test_certificates_are_the_unprotected_client_pkcs12_and_the_radius_ca(inputs):
+    configuration = decrypt(_document(inputs), PIN)
+    client, authority = configuration["Certificates"]
+    assert client["Type"] == "Client"
+    key, certificate, chain = pkcs12.load_key_and_certificates(
+        base64.b64decode(client["PKCS12"]), None
+    )
+    assert certificate == inputs.certificate
+    assert list(chain) == list(inputs.chain)
+    assert key is not None and key.private_numbers() == inputs.key.private_numbers()  # type: ignore[union-attr]
+    assert authority["Type"] == "Authority"
+    assert authority["TrustBits"] == []  # trusted by the networks that name it, not for the web
+    assert base64.b64decode(authority["X509"]) == server_pki().ca.public_bytes(
+        serialization.Encoding.DER
+    )
+
+
+def test_each_ssid_is_a_wpa_eap_network_referring_to_the_certificates(inputs):
+    configuration = decrypt(_document(inputs), PIN)
+    client, authority = configuration["Certificates"]
+    networks = configuration["NetworkConfigurations"]
+    assert [bytes.fromhex(n["WiFi"]["HexSSID"]).decode() for n in networks] == list(inputs.ssids)
+    assert len({n["GUID"] for n in networks}) == len(networks)
+    for network in networks:
+        assert network["Type"] == "WiFi"
+        assert network["WiFi"]["Security"] == "WPA-EAP"
+        eap = network["WiFi"]["EAP"]
+        assert eap["Outer"] == "EAP-TLS"
+        assert eap["Identity"] == "s2310042@example.ac.jp"
+        assert eap["AnonymousIdentity"] == "anonymous@example.ac.jp"
+        assert (eap["ClientCertType"], eap["ClientCertRef"]) == ("Ref", client["GUID"])
+        assert eap["ServerCARefs"] == [authority["GUID"]]
+        assert eap["UseSystemCAs"] is False
+        assert eap["SubjectAlternativeNameMatch"] == [{"Type": "DNS", "Value": SERVER_NAME}]
+
+
+def test_the_same_inputs_keep_the_same_guids_but_fresh_salt_and_iv(inputs):
+    first, second = _document(inputs), _document(inputs)
+    assert (first["Salt"], first["IV"]) != (second["Salt"], second["IV"])
+    guids = [
+        [
+            c["GUID"]
+            for c in decrypt(d, PIN)["Certificates"] + decrypt(d, PIN)["NetworkConfigurations"]
+        ]
+        for d in (first, second)
+    ]
+    assert guids[0] == guids[1]
+
+
+def test_hostile_names_survive_as_json(pki: TestPki):
+    inputs = profile_inputs(pki, ssids=HOSTILE_SSIDS, identity=HOSTILE_IDENTITY)
+    configuration = decrypt(_document(inputs), PIN)
+    networks = configuration["NetworkConfigurations"]
+    assert [n["Name"] for n in networks] == list(HOSTILE_SSIDS)
+    assert [bytes.fromhex(n["WiFi"]["HexSSID"]).decode() for n in networks] == list(HOSTILE_SSIDS)
+    assert {n["WiFi"]["EAP"]["Identity"] for n in networks} == {HOSTILE_IDENTITY}
