@@ -1,7 +1,8 @@
 """ChromeOS: an ONC file encrypted with the PIN, carrying the key, the RADIUS CA and the networks.
 
-ChromeOS imports a PKCS#12 from ONC without a password, so the PKCS#12 inside is re-exported
-unencrypted and the whole configuration is wrapped in an ONC ``EncryptedConfiguration``
+ChromeOS imports a PKCS#12 from ONC with an empty password (through NSS), so the PKCS#12
+inside is re-exported without one (cryptography still adds its MAC, which NSS checks) and the
+whole configuration is wrapped in an ONC ``EncryptedConfiguration``
 (components/onc/docs/onc_spec.md, "Encryption"): PBKDF2-HMAC-SHA1 of the PIN stretches a
 256-bit key, AES-256-CBC (PKCS#7 padding) encrypts the UnencryptedConfiguration JSON and
 HMAC-SHA1 under the same key authenticates the ciphertext. ChromeOS asks for the passphrase
@@ -98,6 +99,7 @@ def unencrypted_configuration(inputs: ProfileInputs) -> dict[str, Any]:
             "Name": ssid,
             "Type": "WiFi",
             "WiFi": {
+                "SSID": ssid,
                 "HexSSID": ssid.encode().hex().upper(),
                 "Security": "WPA-EAP",
                 "AutoConnect": True,

@@ -11,6 +11,8 @@ import base64
 import hashlib
 import hmac
 import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from jitsuin.pki.onboarding import onc
+from tests.peers import require_tool
 from tests.pki.factories import TestPki
 from tests.pki.onboarding.hostile import HOSTILE_IDENTITY, HOSTILE_SSIDS
 from tests.pki.onboarding.inputs import PIN, SERVER_NAME, profile_inputs, server_pki
@@ -90,6 +93,7 @@ def test_each_ssid_is_a_wpa_eap_network_referring_to_the_certificates(inputs):
     assert len({n["GUID"] for n in networks}) == len(networks)
     for network in networks:
         assert network["Type"] == "WiFi"
+        assert bytes.fromhex(network["WiFi"]["HexSSID"]).decode() == network["WiFi"]["SSID"]
         assert network["WiFi"]["Security"] == "WPA-EAP"
         eap = network["WiFi"]["EAP"]
         assert eap["Outer"] == "EAP-TLS"
@@ -121,3 +125,21 @@ def test_hostile_names_survive_as_json(pki: TestPki):
     assert [n["Name"] for n in networks] == list(HOSTILE_SSIDS)
     assert [bytes.fromhex(n["WiFi"]["HexSSID"]).decode() for n in networks] == list(HOSTILE_SSIDS)
     assert {n["WiFi"]["EAP"]["Identity"] for n in networks} == {HOSTILE_IDENTITY}
+
+
+@pytest.mark.peers
+def test_nss_imports_the_client_pkcs12_with_an_empty_password(inputs, tmp_path: Path):
+    # ChromeOS hands the ONC's PKCS12 to NSS with an empty password.
+    pk12util, certutil = require_tool("pk12util"), require_tool("certutil")
+    (client, *_) = decrypt(_document(inputs), PIN)["Certificates"]
+    (tmp_path / "client.p12").write_bytes(base64.b64decode(client["PKCS12"]))
+    database = f"sql:{tmp_path}"
+    subprocess.run([certutil, "-N", "-d", database, "--empty-password"], check=True)
+    imported = subprocess.run(
+        [pk12util, "-i", str(tmp_path / "client.p12"), "-d", database, "-W", ""],
+        capture_output=True,
+        text=True,
+    )
+    assert "PKCS12 IMPORT SUCCESSFUL" in imported.stdout, imported.stdout + imported.stderr
+    keys = subprocess.run([certutil, "-K", "-d", database], capture_output=True, text=True)
+    assert keys.returncode == 0 and "ec" in keys.stdout.lower()
