@@ -1,23 +1,15 @@
-"""The ChromeOS ONC, decrypted here the way Chromium does (onc_spec.md), checked field by field.
-
-The decryption below is written from the spec, independently of the builder: PBKDF2-HMAC-SHA1
-of the passphrase with Salt and Iterations gives a 256-bit key; HMAC-SHA1 under it must match
-the ciphertext before AES-256-CBC with IV and PKCS#7 padding opens it.
-"""
+"""The ChromeOS ONC, decrypted the way Chromium does (onc_decrypt.py), checked field by field."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import padding, serialization
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from jitsuin.pki.onboarding import onc
@@ -25,30 +17,7 @@ from tests.peers import require_tool
 from tests.pki.factories import TestPki
 from tests.pki.onboarding.hostile import HOSTILE_IDENTITY, HOSTILE_SSIDS
 from tests.pki.onboarding.inputs import PIN, SERVER_NAME, profile_inputs, server_pki
-
-
-class HmacMismatch(Exception):
-    pass
-
-
-def decrypt(document: dict[str, Any], passphrase: str) -> dict[str, Any]:
-    assert document["Type"] == "EncryptedConfiguration"
-    assert (document["Cipher"], document["HMACMethod"], document["Stretch"]) == (
-        "AES256",
-        "SHA1",
-        "PBKDF2",
-    )
-    salt, iv = base64.b64decode(document["Salt"]), base64.b64decode(document["IV"])
-    ciphertext = base64.b64decode(document["Ciphertext"])
-    key = hashlib.pbkdf2_hmac("sha1", passphrase.encode(), salt, document["Iterations"], 32)
-    expected = hmac.new(key, ciphertext, "sha1").digest()
-    if not hmac.compare_digest(expected, base64.b64decode(document["HMAC"])):
-        raise HmacMismatch
-    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
-    padded = decryptor.update(ciphertext) + decryptor.finalize()
-    unpadder = padding.PKCS7(128).unpadder()
-    result: dict[str, Any] = json.loads(unpadder.update(padded) + unpadder.finalize())
-    return result
+from tests.pki.onboarding.onc_decrypt import HmacMismatch, decrypt
 
 
 def _document(inputs) -> dict[str, Any]:
