@@ -1,18 +1,17 @@
-"""The generated Linux profiles against a real FreeRADIUS (EAP-TLS, CRL checking), via eapol_test.
+"""Every built Wi-Fi profile against a real FreeRADIUS (EAP-TLS, CRL checking), via eapol_test.
 
 The wpa_supplicant.conf goes to eapol_test as built (eapol_test reads the same format and uses
-the first network block); the NetworkManager keyfile is translated key by key into an
-eapol_test config. Each scenario is one radiusd started with the eap module documented in
-docs/relying-parties.md: the fresh certificate is accepted, the same one is refused once a CRL
-lists it, and the profiles refuse a RADIUS server whose certificate carries another name.
+the first network block); the NetworkManager keyfile, the Windows zip and the ChromeOS ONC are
+translated setting by setting into an eapol_test config (onboarding_translate.py). Each
+scenario is one radiusd with the eap module documented in docs/relying-parties.md: the fresh
+certificate is accepted, the same one is refused once a CRL lists it, and every profile refuses
+a RADIUS server whose certificate carries another name.
 """
 
 from __future__ import annotations
 
-import configparser
 import shutil
 import subprocess
-import textwrap
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,8 @@ from cryptography.hazmat.primitives import serialization
 
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.crl import RevokedEntry, build_crl
-from jitsuin.pki.onboarding import ProfileInputs, networkmanager, wpa_supplicant
+from jitsuin.pki.onboarding import ProfileInputs
+from tests.interop.onboarding_translate import TRANSLATIONS, without_server_name_check
 from tests.interop.test_freeradius import SITE, _free_port
 from tests.peers import require_tool
 from tests.pki.factories import TestPki, cached_key, shared_pki
@@ -168,92 +168,26 @@ def eapol_test(conf: str, port: int, tmp_path: Path) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-def wpa_conf(person: Person) -> str:
-    """The built wpa_supplicant.conf, as the user gets it."""
-    return wpa_supplicant.build(person.inputs).data.decode()
+FORMATS = pytest.mark.parametrize("profile_format", sorted(TRANSLATIONS))
 
 
-def keyfile_as_eapol_conf(keyfile: str) -> str:
-    """A NetworkManager keyfile's 802-1x settings, mechanically, as an eapol_test network block."""
-    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",))
-    parser.optionxform = str  # type: ignore[assignment,method-assign]
-    parser.read_string(keyfile)
-    dot1x = parser["802-1x"]
-    blobs, lines = [], []
-
-    def blob(key: str) -> str:
-        value = dot1x[key]
-        assert value.startswith("data:;base64,"), f"{key} is not an inline blob"
-        name = key.replace("-", "_")
-        wrapped = "\n".join(textwrap.wrap(value.removeprefix("data:;base64,"), 64))
-        blobs.append(f"blob-base64-{name}={{\n{wrapped}\n}}\n")  # lines < 256 characters
-        return f'"blob://{name}"'
-
-    translation = {
-        "identity": "identity",
-        "anonymous-identity": "anonymous_identity",
-        "private-key-password": "private_key_passwd",
-        "domain-match": "domain_match",
-        "domain-suffix-match": "domain_suffix_match",
-    }
-    assert dot1x["eap"].rstrip(";") == "tls"
-    lines.append("eap=TLS")
-    for nm_key, wpa_key in translation.items():
-        if nm_key in dot1x:
-            lines.append(f"{wpa_key}={wpa_supplicant.quoted(dot1x[nm_key])}")
-    lines.append(f"ca_cert={blob('ca-cert')}")
-    if dot1x["client-cert"] != dot1x["private-key"]:  # NetworkManager passes a PKCS#12 once
-        lines.append(f"client_cert={blob('client-cert')}")
-    lines.append(f"private_key={blob('private-key')}")
-    assert parser["wifi-security"]["key-mgmt"] == "wpa-eap"
-    lines.append("key_mgmt=WPA-EAP")
-    return "".join(blobs) + "network={\n" + "".join(f"\t{x}\n" for x in lines) + "}\n"
+def conf_for(person: Person, profile_format: str) -> str:
+    return TRANSLATIONS[profile_format](person.inputs)
 
 
-def nm_conf(person: Person) -> str:
-    built = networkmanager.build(person.inputs)
-    keyfile = networkmanager.keyfiles(person.inputs)[0][1].decode()
-    assert built.data  # the download itself (a zip for several SSIDs) is covered by unit tests
-    return keyfile_as_eapol_conf(keyfile)
+@FORMATS
+def test_the_fresh_certificate_is_accepted(person, radius_fresh, tmp_path, profile_format):
+    assert eapol_test(conf_for(person, profile_format), radius_fresh, tmp_path) == "SUCCESS"
 
 
-def without_server_name_check(conf: str) -> str:
-    return "".join(
-        line
-        for line in conf.splitlines(keepends=True)
-        if not line.lstrip().startswith(("domain_match=", "domain_suffix_match="))
-    )
+@FORMATS
+def test_it_is_refused_once_the_crl_lists_it(person, radius_revoked, tmp_path, profile_format):
+    assert eapol_test(conf_for(person, profile_format), radius_revoked, tmp_path) == "FAILURE"
 
 
-def test_wpa_supplicant_profile_is_accepted_with_the_fresh_certificate(
-    person, radius_fresh, tmp_path
-):
-    assert eapol_test(wpa_conf(person), radius_fresh, tmp_path) == "SUCCESS"
-
-
-def test_networkmanager_profile_is_accepted_with_the_fresh_certificate(
-    person, radius_fresh, tmp_path
-):
-    assert eapol_test(nm_conf(person), radius_fresh, tmp_path) == "SUCCESS"
-
-
-def test_wpa_supplicant_profile_is_refused_once_the_crl_lists_it(person, radius_revoked, tmp_path):
-    assert eapol_test(wpa_conf(person), radius_revoked, tmp_path) == "FAILURE"
-
-
-def test_networkmanager_profile_is_refused_once_the_crl_lists_it(person, radius_revoked, tmp_path):
-    assert eapol_test(nm_conf(person), radius_revoked, tmp_path) == "FAILURE"
-
-
-def test_profiles_refuse_a_server_with_another_name(person, radius_other_name, tmp_path):
-    assert eapol_test(wpa_conf(person), radius_other_name, tmp_path) == "FAILURE"
-    assert eapol_test(nm_conf(person), radius_other_name, tmp_path) == "FAILURE"
+@FORMATS
+def test_a_server_with_another_name_is_refused(person, radius_other_name, tmp_path, profile_format):
+    conf = conf_for(person, profile_format)
+    assert eapol_test(conf, radius_other_name, tmp_path) == "FAILURE"
     # The same server passes once the name check is taken out: the name is what refused it.
-    assert (
-        eapol_test(without_server_name_check(wpa_conf(person)), radius_other_name, tmp_path)
-        == "SUCCESS"
-    )
-    assert (
-        eapol_test(without_server_name_check(nm_conf(person)), radius_other_name, tmp_path)
-        == "SUCCESS"
-    )
+    assert eapol_test(without_server_name_check(conf), radius_other_name, tmp_path) == "SUCCESS"
