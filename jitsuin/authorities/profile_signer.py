@@ -104,8 +104,13 @@ def _issue(issuer: Authority, replaces: ProfileSigner | None, now: datetime) -> 
 
 
 def _usable_or_new(now: datetime) -> ProfileSigner:
+    issuer = issuing_authority()
+    latest = ProfileSigner.objects.latest_for(issuer)
+    if not _needs_new(latest, issuer, now):
+        assert latest is not None
+        return latest  # the usual case: no lock taken
     with transaction.atomic():
-        issuer = Authority.objects.select_for_update().get(pk=issuing_authority().pk)
+        issuer = Authority.objects.select_for_update().get(pk=issuer.pk)
         latest = ProfileSigner.objects.latest_for(issuer)
         if not _needs_new(latest, issuer, now):
             assert latest is not None
