@@ -21,6 +21,7 @@ from tests.pki.factories import (
     cached_key,
     clock_at,
     shared_pki,
+    shared_rsa_pki,
 )
 
 PIN = "abcd-efgh-jkmn"
@@ -39,9 +40,10 @@ def radius_ca() -> x509.Certificate:
 
 
 @functools.cache
-def profile_signer() -> SigningIdentity:
-    pki = shared_pki()
-    key = cached_key("p256", "profile-signer")
+def profile_signer(rsa: bool = False) -> SigningIdentity:
+    """A PROFILE_SIGNER under the test intermediate (the RSA hierarchy's with ``rsa``)."""
+    pki = shared_rsa_pki() if rsa else shared_pki()
+    key = cached_key("rsa2048" if rsa else "p256", "profile-signer")
     certificate = issue_certificate(
         profile=PROFILE_SIGNER,
         subject=ca_name("Example Univ Wi-Fi Profile Signer"),

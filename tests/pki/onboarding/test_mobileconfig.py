@@ -17,14 +17,20 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from jitsuin.pki.onboarding import mobileconfig
 from jitsuin.pki.pkcs12 import load_pkcs12
 from tests.peers import require_tool
-from tests.pki.factories import EVERYTHING_VALID, pem, shared_pki
-from tests.pki.onboarding.sample_inputs import PIN, SERVER_NAMES, radius_ca, sample_inputs
+from tests.pki.factories import EVERYTHING_VALID, pem, shared_pki, shared_rsa_pki
+from tests.pki.onboarding.sample_inputs import (
+    PIN,
+    SERVER_NAMES,
+    profile_signer,
+    radius_ca,
+    sample_inputs,
+)
 
 
-def _verified_content(signed: bytes, tmp_path: Path) -> bytes:
+def _verified_content(signed: bytes, tmp_path: Path, root: x509.Certificate | None = None) -> bytes:
     """What ``openssl cms -verify`` returns after checking the signature up to our root."""
     openssl = require_tool("openssl")
-    (tmp_path / "root.pem").write_bytes(pem(shared_pki().root.certificate))
+    (tmp_path / "root.pem").write_bytes(pem(root or shared_pki().root.certificate))
     (tmp_path / "wifi.mobileconfig").write_bytes(signed)
     result = subprocess.run(
         [
@@ -66,6 +72,12 @@ def test_openssl_verifies_the_signature_up_to_the_root_and_returns_the_plist(
     assert content == plistlib.dumps(
         mobileconfig.profile(sample_inputs()), fmt=plistlib.FMT_XML, sort_keys=True
     )
+
+
+def test_an_rsa_signer_signs_a_profile_openssl_verifies(tmp_path: Path) -> None:
+    signed = mobileconfig.build(sample_inputs(signer=profile_signer(rsa=True))).data
+    content = _verified_content(signed, tmp_path, shared_rsa_pki().root.certificate)
+    assert plistlib.loads(content)["PayloadIdentifier"] == "jp.ac.example.wifi"
 
 
 def test_the_signature_carries_the_signer_and_its_intermediate(signed: bytes) -> None:
