@@ -74,7 +74,7 @@ FORMATS: dict[str, ProfileFormat] = {
         ProfileFormat(
             "wlan-xml",
             f"{_PKI}.windows",
-            _("Windows Wi-Fi profile (netsh, with the certificate)"),
+            _("Windows Wi-Fi profile and installer (.zip)"),
             ("windows",),
         ),
         ProfileFormat(
@@ -125,7 +125,10 @@ SETUP_STEPS: dict[str, Promise] = {
         "Install the geteduroam app (geteduroam.app), then open the downloaded file with it: "
         "the app installs the certificate and the Wi-Fi settings."
     ),
-    "chromeos": _("Open chrome://network, choose “Import ONC file” and pick the downloaded file."),
+    "chromeos": _(
+        "Open chrome://network, choose “Import ONC file”, pick the downloaded file and enter "
+        "the access PIN when it is asked for."
+    ),
     "linux": _(
         "Copy the .nmconnection file (unzip it first if several networks came as a .zip) to "
         "/etc/NetworkManager/system-connections/ as root with mode 600, then run "

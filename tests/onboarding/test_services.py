@@ -88,3 +88,17 @@ def test_a_failing_build_is_no_download(wifi, pickup, monkeypatch):
         build_profile(pickup, "onc", actor="user:alice", now=timezone.now())
     pickup.refresh_from_db()
     assert pickup.download_count == 0 and pickup.state == PickupState.READY
+
+
+def test_the_apple_profile_is_signed_by_the_profile_signer(wifi, pickup):
+    built = build_profile(pickup, "mobileconfig", actor="user:alice")
+    assert built.content_type == "application/x-apple-aspen-config"
+    assert built.data[:1] == b"\x30"  # CMS SignedData (DER), not a bare plist
+    assert AuditEvent.objects.get(action="onboarding.profile_built").data["signed"] is True
+
+
+def test_the_geteduroam_profile_names_the_identity_and_the_helpdesk(wifi, pickup):
+    built = build_profile(pickup, "eap-config", actor="user:alice")
+    text = built.data.decode()
+    assert "<EAPIdentityProviderList" in text and "anonymous@example.ac.jp" in text
+    assert "help@example.ac.jp" in text and "Example University" in text
