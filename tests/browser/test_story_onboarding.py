@@ -18,9 +18,9 @@ from django.core.wsgi import get_wsgi_application
 from jitsuin.cli.server import build_server
 from jitsuin.lifecycle.models import Pickup, PickupState
 from tests.browser.helpers import SCREENSHOTS
+from tests.browser.helpers import chromium as launch_chromium
 from tests.browser.test_accessibility import _violations as axe_violations
 from tests.browser.test_accessibility import axe_source
-from tests.browser.helpers import chromium as launch_chromium
 from tests.onboarding.conftest import radius_pki, wifi
 from tests.portal.conftest import PASSWORD, give_certificate, make_user_person
 
