@@ -68,7 +68,7 @@ FORMATS: dict[str, ProfileFormat] = {
         ProfileFormat(
             "eap-config",
             f"{_PKI}.eap_config",
-            _("Profile for the geteduroam app (.eap-config)"),
+            _("geteduroam app profile (.eap-config)"),
             ("android", "windows", "ios", "macos", "linux"),
         ),
         ProfileFormat(

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from jitsuin.authorities.models import Authority, AuthorityStatus
 from jitsuin.authorities.services import certificate_of
 from jitsuin.config import current
+from jitsuin.pki.onboarding.realm import identities
 
 # Demo only: a name under .invalid (RFC 2606) that no real RADIUS server can have.
 DEMO_SERVER_NAME = "radius.demo.invalid"
@@ -47,3 +48,16 @@ def wifi_server() -> WifiServer | None:
         return None
     names = wifi.server_names or (DEMO_SERVER_NAME,)
     return WifiServer(names=names, cas=cas, realm=wifi.realm, demo=True)
+
+
+def wifi_identities(uid: str, realm: str) -> tuple[str, str]:
+    """(identity, anonymous identity) for ``uid``: ``uid@realm`` and ``anonymous@realm``.
+
+    A uid that is already scoped (``s2310042@example.ac.jp``, an eduPersonPrincipalName from
+    single sign-on) is the identity as it is; the outer identity keeps the realm, or else the
+    uid's own domain, so that eduroam routes it home.
+    """
+    if "@" in uid:
+        domain = uid.rsplit("@", 1)[1]
+        return uid, f"anonymous@{realm or domain}"
+    return identities(uid, realm)

@@ -20,9 +20,9 @@ from jitsuin.lifecycle.errors import NotAllowed
 from jitsuin.lifecycle.models import Pickup
 from jitsuin.lifecycle.pickups import ProfileMaterial, collect_for_profile
 from jitsuin.onboarding import formats
-from jitsuin.onboarding.server import WifiServer, wifi_server
+from jitsuin.onboarding.server import WifiServer, wifi_identities, wifi_server
 from jitsuin.pki.onboarding._common import Helpdesk, ProfileFile, ProfileInputs, SigningIdentity
-from jitsuin.pki.onboarding.realm import identifier_for, identities
+from jitsuin.pki.onboarding.realm import identifier_for
 
 
 def offered() -> bool:
@@ -51,7 +51,7 @@ def _inputs(
     signer: SigningIdentity | None,
 ) -> ProfileInputs:
     config = current()
-    identity, anonymous = identities(uid, server.realm)
+    identity, anonymous = wifi_identities(uid, server.realm)
     return ProfileInputs(
         key=material.key,
         certificate=material.certificate,

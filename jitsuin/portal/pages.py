@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from jitsuin.config import current
 from jitsuin.lifecycle.verdict import check_certificate
 from jitsuin.notify.models import Notice
-from jitsuin.onboarding.server import WifiServer, wifi_server
+from jitsuin.onboarding.server import WifiServer, wifi_identities, wifi_server
 from jitsuin.pki.errors import (
     Pkcs12Refused,
     Pkcs12TooCostly,
@@ -22,7 +22,6 @@ from jitsuin.pki.errors import (
     PkiError,
     WrongPin,
 )
-from jitsuin.pki.onboarding.realm import identities
 from jitsuin.portal.identity import person_for
 
 MAX_UPLOAD = 64 * 1024
@@ -72,7 +71,7 @@ def wifi_settings(uid: str | None = None) -> dict[str, object]:
     config = current()
     server = wifi_server()
     realm = config.wifi.realm
-    identity, anonymous = identities(uid, realm) if uid else ("", "")
+    identity, anonymous = wifi_identities(uid, realm) if uid else ("", "")
     names = ", ".join(server.names) if server else config.portal.radius_server_name
     has_ca = bool(server or config.wifi.server_cas)
     return {

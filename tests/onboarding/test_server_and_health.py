@@ -8,7 +8,7 @@ from django.test import Client
 from jitsuin.audit.models import AuditEvent
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import certificate_of
-from jitsuin.onboarding.server import DEMO_SERVER_NAME, wifi_server
+from jitsuin.onboarding.server import DEMO_SERVER_NAME, wifi_identities, wifi_server
 from jitsuin.onboarding.services import build_profile
 from tests.onboarding.conftest import REALM, SERVER_NAMES
 
@@ -50,3 +50,15 @@ def test_healthz_warns_while_the_server_is_unset_but_stays_ok(ca_hierarchy):
 def test_healthz_has_no_warning_once_the_server_is_set(wifi, ca_hierarchy):
     check = Client().get("/healthz").json()["checks"]["onboarding"]
     assert check["detail"] == {"profiles": True}
+
+
+def test_a_scoped_uid_is_its_own_identity_and_keeps_a_routable_outer_one():
+    assert wifi_identities("s2310042", "example.ac.jp") == (
+        "s2310042@example.ac.jp",
+        "anonymous@example.ac.jp",
+    )
+    assert wifi_identities("s2310042@example.ac.jp", "") == (
+        "s2310042@example.ac.jp",
+        "anonymous@example.ac.jp",
+    )
+    assert wifi_identities("s2310042", "") == ("s2310042", "")
