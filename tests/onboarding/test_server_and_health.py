@@ -11,6 +11,9 @@ from jitsuin.authorities.services import certificate_of
 from jitsuin.onboarding.server import DEMO_SERVER_NAME, wifi_identities, wifi_server
 from jitsuin.onboarding.services import build_profile
 from tests.onboarding.conftest import REALM, SERVER_NAMES
+from tests.staff_fixtures import helpdesk
+
+__all__ = ["helpdesk"]
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +65,14 @@ def test_a_scoped_uid_is_its_own_identity_and_keeps_a_routable_outer_one():
         "anonymous@example.ac.jp",
     )
     assert wifi_identities("s2310042", "") == ("s2310042", "")
+
+
+def test_the_console_dashboard_shows_the_warning_while_profiles_are_off(ca_hierarchy, helpdesk):
+    html = helpdesk.get("/console/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="onboarding-warning"' in html
+    assert "JITSUIN_RADIUS_SERVER_CA" in html
+
+
+def test_the_console_dashboard_is_quiet_once_the_server_is_set(wifi, ca_hierarchy, helpdesk):
+    html = helpdesk.get("/console/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="onboarding-warning"' not in html
