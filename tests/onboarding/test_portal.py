@@ -133,3 +133,20 @@ def test_after_a_switch_the_page_says_which_old_profile_to_remove(wifi, alice, c
 
 def test_a_first_certificate_has_nothing_to_remove(wifi, alice, pickup, client_for):
     assert 'id="remove-old-profile"' not in page(client_for(alice), pickup, ANDROID)
+
+
+def test_the_demo_offers_profiles_and_says_its_wifi_settings_are_stand_ins(
+    demo, alice, pickup, client_for
+):
+    html = page(client_for(alice), pickup, IPHONE)
+    assert 'name="format" value="mobileconfig"' in html
+    guide = client_for(alice).get("/help/import/ios/").content.decode()
+    assert "radius.demo.invalid" in guide and "Demo: these Wi-Fi settings are stand-ins" in guide
+
+
+def test_an_unrecognised_device_chooses_among_every_format(wifi, alice, pickup, client_for):
+    html = page(client_for(alice), pickup, "curl/8.5.0")
+    setup = html[html.index('id="setup-device"') :].split("</section>")[0]
+    assert 'data-testid="setup-profile"' not in setup
+    for name in ("mobileconfig", "eap-config", "wlan-xml", "onc", "networkmanager"):
+        assert f'value="{name}"' in setup
