@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from jitsuin.audit.services import record
 from jitsuin.config import current
 from jitsuin.lifecycle.errors import NotAllowed
-from jitsuin.lifecycle.models import Pickup
+from jitsuin.lifecycle.models import Person, Pickup
 from jitsuin.lifecycle.pickups import ProfileMaterial, collect_for_profile
 from jitsuin.onboarding import formats
 from jitsuin.onboarding.server import WifiServer, wifi_identities, wifi_server
@@ -86,7 +86,7 @@ def build_profile(
     # One transaction: a profile that fails to build is no download.
     with transaction.atomic():
         material = collect_for_profile(pickup, actor=actor, fmt=fmt, now=now)
-        uid = Pickup.objects.select_related("request__person").get(pk=pickup.pk).request.person.uid
+        uid = Person.objects.values_list("uid", flat=True).get(requests__pickup=pickup)
         inputs = _inputs(material, uid, server, signer=profile_format.signer(now))
         built = build(inputs)
         record(
