@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "jitsuin.lifecycle",
     "jitsuin.revocation",
     "jitsuin.campaigns",
+    "jitsuin.onboarding",
     "jitsuin.portal",
     "jitsuin.console",
     "jitsuin.sso",

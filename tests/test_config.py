@@ -21,6 +21,12 @@ from jitsuin.config import (
     SsoConfig,
     parse_duration,
 )
+from tests.pki.factories import pem, shared_pki
+
+
+def ca_pem() -> bytes:
+    """A CA certificate, as the RADIUS server's issuer (JITSUIN_RADIUS_SERVER_CA)."""
+    return pem(shared_pki().root.certificate)
 
 
 def test_durations_read_like_people_write_them():
@@ -121,7 +127,9 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "JITSUIN_HELPDESK_LANGUAGE": ("en", "fr", {}),
     "JITSUIN_INSTITUTION_NAME": ("東西大学 情報基盤センター", "[bracketed]", {}),
     "JITSUIN_WIFI_NETWORKS": ("campus-secure, eduroam", None, {}),
-    "JITSUIN_RADIUS_SERVER_NAME": ("radius.example.ac.jp", None, {}),
+    "JITSUIN_RADIUS_SERVER_NAME": ("radius.example.ac.jp, radius2.example.ac.jp", "radius/1", {}),
+    "JITSUIN_RADIUS_SERVER_CA": ("{ca_file}", "{file}", {}),
+    "JITSUIN_EDUROAM_REALM": ("example.ac.jp", "example ac jp", {}),
     "JITSUIN_SITE_NAME": ("東西大学 証明書サービス", "two\nlines", {}),
     "JITSUIN_PREFLIGHT_RADIUS": ("radius.example:1812:se:cret", "radius.example:port:s", {}),
     "JITSUIN_PREFLIGHT_RADIUS_CA": ("/etc/radius-ca.pem", None, {}),
@@ -188,9 +196,14 @@ def _fill(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     readable, other = tmp_path / "readable.pem", tmp_path / "other.pem"
     for path in (readable, other):
         path.write_text("not parsed by from_env\n")
+    ca_file = tmp_path / "radius-ca.pem"
+    ca_file.write_bytes(ca_pem())
     return {
         "JITSUIN_DATA_DIR": str(tmp_path / "data"),
-        **{k: v.format(file=readable, other_file=other, dir=tmp_path) for k, v in env.items()},
+        **{
+            k: v.format(file=readable, other_file=other, dir=tmp_path, ca_file=ca_file)
+            for k, v in env.items()
+        },
     }
 
 
@@ -320,3 +333,47 @@ def test_the_defaults_of_each_part_are_the_ones_from_env_gives_an_empty_environm
             assert getattr(config, f.name) == f.default, f.name
         elif f.default_factory is not dataclasses.MISSING:
             assert getattr(config, f.name) == f.default_factory(), f.name
+
+
+def test_radius_server_names_are_a_comma_separated_list_of_dns_names():
+    config = JitsuinConfig.from_env(
+        {"JITSUIN_RADIUS_SERVER_NAME": "Radius.Example.ac.jp., r2.example.ac.jp"}
+    )
+    assert config.wifi.server_names == ("radius.example.ac.jp", "r2.example.ac.jp")
+    assert config.portal.radius_server_name == "radius.example.ac.jp, r2.example.ac.jp"
+    with pytest.raises(ConfigError, match="JITSUIN_RADIUS_SERVER_NAME: 'radius' is not a DNS"):
+        JitsuinConfig.from_env({"JITSUIN_RADIUS_SERVER_NAME": "radius.example.ac.jp, radius"})
+
+
+def test_the_radius_server_ca_must_be_a_readable_pem_of_ca_certificates(tmp_path):
+    bundle = tmp_path / "cas.pem"
+    pki = shared_pki()
+    bundle.write_bytes(pem(pki.root.certificate) + pem(pki.intermediate.certificate))
+    config = JitsuinConfig.from_env({"JITSUIN_RADIUS_SERVER_CA": str(bundle)})
+    assert config.wifi.server_cas == (pki.root.certificate, pki.intermediate.certificate)
+    assert not config.wifi.configured  # no server name yet
+    leaf = tmp_path / "leaf.pem"
+    leaf.write_bytes(pem(pki.client()))
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    for path, words in [
+        (tmp_path / "missing.pem", "is not a readable file"),
+        (garbage, "holds no PEM certificate"),
+        (leaf, "is not a CA certificate"),
+    ]:
+        with pytest.raises(ConfigError, match=f"^JITSUIN_RADIUS_SERVER_CA: .*{words}"):
+            JitsuinConfig.from_env({"JITSUIN_RADIUS_SERVER_CA": str(path)})
+
+
+def test_wifi_is_configured_with_both_the_server_name_and_its_ca(tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(ca_pem())
+    env = {
+        "JITSUIN_RADIUS_SERVER_NAME": "radius.example.ac.jp",
+        "JITSUIN_RADIUS_SERVER_CA": str(bundle),
+        "JITSUIN_EDUROAM_REALM": "Example.AC.jp",
+    }
+    wifi = JitsuinConfig.from_env(env).wifi
+    assert wifi.configured and wifi.realm == "example.ac.jp" and wifi.server_ca_path == bundle
+    with pytest.raises(ConfigError, match="JITSUIN_EDUROAM_REALM"):
+        JitsuinConfig.from_env({**env, "JITSUIN_EDUROAM_REALM": "@example.ac.jp"})

@@ -160,3 +160,45 @@ class OcspResponse(models.Model):
 
     def __str__(self) -> str:
         return f"OCSP {self.serial} {self.status}"
+
+
+class ProfileSignerQuerySet(models.QuerySet["ProfileSigner"]):
+    def latest_for(self, issuer: Authority) -> ProfileSigner | None:
+        return self.filter(issuer=issuer).order_by("-not_after", "-pk").first()
+
+
+class ProfileSigner(models.Model):
+    """The certificate that signs Wi-Fi onboarding profiles (Apple .mobileconfig).
+
+    Issued by the issuing intermediate like its OCSP responder, and kept the same way: the
+    certificate here, the key in the CA key store by reference.
+    """
+
+    issuer = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="profile_signers")
+    # The signer this one renewed. Unique, and at most one first signer per issuer: two
+    # processes that renew at the same moment cannot both succeed (works on SQLite too).
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+    certificate_pem = models.TextField()
+    key_ref = models.CharField(max_length=300, blank=True)  # emptied once the key is destroyed
+    serial = models.CharField(max_length=64)  # Serial(...).db, as Certificate.serial
+    fingerprint_sha256 = models.CharField(max_length=64, unique=True)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProfileSignerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["issuer", "-not_after"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer"],
+                condition=Q(replaces__isnull=True),
+                name="one_first_profile_signer_per_issuer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"profile signer {self.serial} of {self.issuer_id}"

@@ -31,6 +31,7 @@ from jitsuin.config import current
 from jitsuin.console.services import save_notice, schedule_maintenance
 from jitsuin.lifecycle import pipeline, services
 from jitsuin.lifecycle.models import Person, PickupState, Request
+from jitsuin.onboarding.server import DEMO_SERVER_NAME
 
 DEMO_MARK = "DEMO"
 DEMO_ACTOR = str(Actor.system("demo"))
@@ -193,3 +194,8 @@ def ensure_demo_data(out: TextIO, *, passwords: dict[str, str] | None = None) ->
     _write_private(path, previous + text)
     out.write(text)
     out.write(f"[{DEMO_MARK}] saved to {path}\n")
+    if not current().wifi.configured:
+        out.write(
+            f"[{DEMO_MARK}] Wi-Fi profiles use demo-only stand-ins: server name "
+            f"{DEMO_SERVER_NAME}, jitsuin's root as the server CA (docs/onboarding.md)\n"
+        )

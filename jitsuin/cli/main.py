@@ -12,6 +12,8 @@ COMMANDS = {
     "user": "people and accounts: add, unlock, enrol-code (staff TOTP), grant/withdraw a role, "
     "link-sso, show",
     "issue": "request a certificate for a person and save the PKCS#12",
+    "onboarding": "save a person's Wi-Fi profile (mobileconfig, eap-config, ...) from their "
+    "certificate waiting to be downloaded",
     "revoke": "request revocation of a certificate or of a person's certificates",
     "requests": "list requests",
     "request": "one request: show its history, retry or cancel it",

@@ -2,11 +2,13 @@
 
 Code never reads ``os.environ`` itself: it asks ``jitsuin.config.current()``. Every
 ``JITSUIN_*`` variable is a typed field of ``JitsuinConfig`` or of one of its parts
-(``pipeline``, ``publishing``, ``connector``, ``notify``, ``portal``, ``campaigns``, ``sso``),
+(``pipeline``, ``publishing``, ``connector``, ``notify``, ``portal``, ``wifi``, ``campaigns``,
+``sso``),
 parsed in ``from_env``: a value jitsuin cannot use raises ``ConfigError`` naming the variable,
 before anything starts. docs/configuration.md lists them all.
 
-``values`` parses single values, ``parts`` and ``sso`` hold the parts; import them from here.
+``values`` parses single values, ``parts``, ``wifi`` and ``sso`` hold the parts; import them
+from here.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from jitsuin.config.values import items as _items
 from jitsuin.config.values import networks as _networks
 from jitsuin.config.values import positive_duration as _positive_duration
 from jitsuin.config.values import whole_number as _int
+from jitsuin.config.wifi import WifiConfig
 
 __all__ = [
     "HELPDESK_LANGUAGES",
@@ -56,6 +59,7 @@ __all__ = [
     "RadiusServer",
     "SamlConfig",
     "SsoConfig",
+    "WifiConfig",
     "current",
     "parse_duration",
 ]
@@ -199,6 +203,7 @@ class JitsuinConfig:
     connector: ConnectorConfig = field(default_factory=ConnectorConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     portal: PortalConfig = field(default_factory=PortalConfig)
+    wifi: WifiConfig = field(default_factory=WifiConfig)
     campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
     sso: SsoConfig = field(default_factory=SsoConfig)
 
@@ -270,6 +275,7 @@ class JitsuinConfig:
             connector=ConnectorConfig.from_env(env),
             notify=NotifyConfig.from_env(env),
             portal=PortalConfig.from_env(env),
+            wifi=WifiConfig.from_env(env),
             campaigns=CampaignsConfig.from_env(env),
             sso=SsoConfig.from_env(env),
         )

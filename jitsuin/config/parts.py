@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from jitsuin.config.values import ConfigError, choice, duration, whole_number
+from jitsuin.config.wifi import server_names
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ def institution_name(env: Mapping[str, str]) -> str:
 class PortalConfig:
     # The Wi-Fi networks (SSIDs) that use client certificates; the pages name them.
     wifi_networks: tuple[str, ...] = ("eduroam",)
-    # The name in the Wi-Fi (RADIUS) server's certificate, which devices must check.
+    # The name(s) in the Wi-Fi (RADIUS) server's certificate, which devices must check, as
+    # the guides show them ("a, b"); WifiConfig.server_names has them one by one.
     radius_server_name: str = ""
     # The service's name in page titles and the header (JITSUIN_SITE_NAME, else the
     # institution's name, else "jitsuin").
@@ -141,7 +143,7 @@ class PortalConfig:
         names = tuple(name.strip() for name in raw.split(",") if name.strip())
         return cls(
             wifi_networks=names or ("eduroam",),
-            radius_server_name=(env.get("JITSUIN_RADIUS_SERVER_NAME") or "").strip(),
+            radius_server_name=", ".join(server_names(env)),
             site_name=site_name(env),
         )
 

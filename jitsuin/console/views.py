@@ -28,6 +28,7 @@ from jitsuin.lifecycle.models import (
     RequestState,
 )
 from jitsuin.lifecycle.queries import stuck_business_days
+from jitsuin.onboarding.health import onboarding_health
 from jitsuin.workdays import business_days_between
 
 
@@ -49,6 +50,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "stuck_count": sum(not row.snoozed for row in stuck_queue(now, stuck_business_days())),
         "stuck_days": stuck_business_days(),
         "chart_width": len(board.per_day) * 30,
+        # The /healthz warning while Wi-Fi profiles are off (docs/onboarding.md).
+        "onboarding": onboarding_health()[1],
         "oldest_age_days": business_days_between(board.oldest_open.created_at, now)
         if board.oldest_open
         else None,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from cryptography import x509
 from django.db import connection, transaction
@@ -26,6 +28,8 @@ from jitsuin.lifecycle.models import (
 from jitsuin.pki.keys import PrivateKey
 from jitsuin.pki.pkcs12 import Pkcs12Profile, build_pkcs12, generate_pin, load_pkcs12
 from jitsuin.sealing import seal, unseal
+
+T = TypeVar("T")
 
 PURPOSE_PKCS12 = "pickup-pkcs12"
 PURPOSE_PIN = "pickup-pin"
@@ -148,6 +152,28 @@ def _single_flight(key: int) -> Iterator[None]:
 def _collect(
     pickup: Pickup, actor: str, pkcs12_profile: str, now: datetime, built: bytes | None
 ) -> bytes:
+    def read(locked: Pickup) -> bytes:
+        if pkcs12_profile != Pkcs12Choice.MODERN:
+            return _open(locked, locked.sealed_pkcs12_compatible, PURPOSE_PKCS12)
+        if locked.sealed_pkcs12_modern is not None:
+            # The first stored one wins: every download returns the same bytes.
+            return _open(locked, locked.sealed_pkcs12_modern, PURPOSE_PKCS12)
+        # Only built here when the stored one vanished in between (or on PostgreSQL).
+        data = built if built is not None else _modern_from(locked)
+        locked.sealed_pkcs12_modern = _seal(locked, data, PURPOSE_PKCS12)
+        return data
+
+    return _download(pickup, actor=actor, fmt=pkcs12_profile, now=now, read=read)
+
+
+def _download(
+    pickup: Pickup, *, actor: str, fmt: str, now: datetime, read: Callable[[Pickup], T]
+) -> T:
+    """One counted download of ``fmt``: ``read`` gets the locked pickup inside the window.
+
+    The first download marks the pickup and its request collected; each one is audited as
+    ``pickup.downloaded`` with its format (never the PIN or the key).
+    """
     with transaction.atomic():
         pickup = (
             Pickup.objects.select_for_update()
@@ -156,16 +182,7 @@ def _collect(
         )
         if _gone(pickup, now):
             raise _gone_error(pickup)
-        if pkcs12_profile == Pkcs12Choice.MODERN:
-            if pickup.sealed_pkcs12_modern is None:
-                if built is None:  # only when the stored one vanished in between
-                    built = _modern_from(pickup)
-                data = built
-                pickup.sealed_pkcs12_modern = _seal(pickup, data, PURPOSE_PKCS12)
-            else:  # the first stored one wins: every download returns the same bytes
-                data = _open(pickup, pickup.sealed_pkcs12_modern, PURPOSE_PKCS12)
-        else:
-            data = _open(pickup, pickup.sealed_pkcs12_compatible, PURPOSE_PKCS12)
+        data = read(pickup)
         first = pickup.download_count == 0
         pickup.download_count += 1
         pickup.last_downloaded_at = now
@@ -180,7 +197,7 @@ def _collect(
             at=now,
             data={
                 "serial": pickup.certificate.serial,
-                "format": pkcs12_profile,
+                "format": fmt,
                 "count": pickup.download_count,
             },
         )
@@ -189,6 +206,42 @@ def _collect(
             if request.state == RequestState.READY:
                 transitions.transition(request, RequestState.COLLECTED, actor=actor, now=now)
         return data
+
+
+@dataclass(frozen=True)
+class ProfileMaterial:
+    """What a Wi-Fi profile embeds: the key, its certificate and chain (no root), and the
+    compatible PKCS#12 of them with its PIN (the one the download page shows)."""
+
+    key: PrivateKey
+    certificate: x509.Certificate
+    chain: tuple[x509.Certificate, ...]
+    pkcs12: bytes = field(repr=False)
+    pin: str = field(repr=False)
+
+
+def collect_for_profile(
+    pickup: Pickup, *, actor: str, fmt: str, now: datetime | None = None
+) -> ProfileMaterial:
+    """The pickup's key and certificate for an onboarding profile in format ``fmt``.
+
+    The same rules as ``collect_pickup``: only inside the window, counted as a download
+    (the first marks the request collected) and audited ``pickup.downloaded`` with ``fmt``.
+    """
+
+    def read(locked: Pickup) -> ProfileMaterial:
+        if locked.sealed_pin is None or locked.sealed_pkcs12_compatible is None:
+            raise _gone_error(locked)
+        pin = _open(locked, locked.sealed_pin, PURPOSE_PIN).decode()
+        data = _open(locked, locked.sealed_pkcs12_compatible, PURPOSE_PKCS12)
+        contents = load_pkcs12(data, pin)
+        # Devices hold the root already (or are given it as the server's trust): not embedded.
+        chain = tuple(c for c in contents.chain if c.issuer != c.subject)
+        return ProfileMaterial(
+            key=contents.key, certificate=contents.certificate, chain=chain, pkcs12=data, pin=pin
+        )
+
+    return _download(pickup, actor=actor, fmt=fmt, now=now or timezone.now(), read=read)
 
 
 def reveal_pin(pickup: Pickup, *, actor: str) -> str:

@@ -40,6 +40,7 @@ from jitsuin.pki.loading import load_csr
 
 __all__ = [
     "cancel_request",
+    "collect_for_profile",
     "collect_pickup",
     "confirm_new_certificate",
     "default_profile",
@@ -56,6 +57,7 @@ DEFAULT_PROFILE_SLUG = "client"
 
 # Re-exported: the pickup services live next to the PKCS#12 code.
 collect_pickup = pickups.collect_pickup
+collect_for_profile = pickups.collect_for_profile
 reveal_pin = pickups.reveal_pin
 
 

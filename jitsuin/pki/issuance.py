@@ -55,7 +55,10 @@ def signature_hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384:
 
 def _key_usage(profile: CertificateProfile, public_key: PublicKey) -> x509.KeyUsage:
     is_rsa = isinstance(public_key, rsa.RSAPublicKey)
-    encrypts = ExtendedKeyUsageOID.EMAIL_PROTECTION in profile.extended_key_usages
+    encrypts = (
+        ExtendedKeyUsageOID.EMAIL_PROTECTION in profile.extended_key_usages
+        and not profile.signature_only
+    )
     return x509.KeyUsage(
         digital_signature=not profile.is_ca,
         content_commitment=False,

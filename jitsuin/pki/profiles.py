@@ -21,6 +21,8 @@ class CertificateProfile:
     # Only caIssuers in the AIA (a delegated OCSP responder is not itself checked by OCSP).
     ca_issuers_only: bool = False
     needs_email: bool = False
+    # digitalSignature alone even with emailProtection (a signer that never decrypts).
+    signature_only: bool = False
     # Backdate notBefore a little so that clients with a slow clock accept a fresh certificate.
     backdate: timedelta = timedelta(minutes=5)
 
@@ -39,6 +41,17 @@ OCSP_SIGNER = CertificateProfile(
     validity=timedelta(days=90),
     extended_key_usages=(ExtendedKeyUsageOID.OCSP_SIGNING,),
     ocsp_nocheck=True,
+    ca_issuers_only=True,
+)
+# Signs Wi-Fi onboarding profiles (Apple .mobileconfig, CMS SignedData). emailProtection, not
+# codeSigning: CMS is S/MIME's signature format (OpenSSL's default smimesign purpose accepts it)
+# and a key that sits on the web host must not be able to sign software trusted under the root.
+# Not in the certificate registry, so no CRL or OCSP pointers: it is short-lived and replaced.
+PROFILE_SIGNER = CertificateProfile(
+    name="profile-signer",
+    validity=timedelta(days=365),
+    extended_key_usages=(ExtendedKeyUsageOID.EMAIL_PROTECTION,),
+    signature_only=True,
     ca_issuers_only=True,
 )
 CLIENT_AUTH = CertificateProfile(

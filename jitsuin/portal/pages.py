@@ -6,12 +6,15 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from jitsuin.config import current
 from jitsuin.lifecycle.verdict import check_certificate
 from jitsuin.notify.models import Notice
+from jitsuin.onboarding.server import WifiServer, wifi_identities, wifi_server
 from jitsuin.pki.errors import (
     Pkcs12Refused,
     Pkcs12TooCostly,
@@ -19,6 +22,7 @@ from jitsuin.pki.errors import (
     PkiError,
     WrongPin,
 )
+from jitsuin.portal.identity import person_for
 
 MAX_UPLOAD = 64 * 1024
 
@@ -54,21 +58,56 @@ def faq(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/help/faq.html")
 
 
-def wifi_settings() -> dict[str, str]:
-    """What a device needs to check the Wi-Fi server: the CA certificates and the server name."""
+def _server_cas_pem() -> bytes:
+    server = wifi_server()
+    if server is not None:
+        return server.cas_pem()
+    return WifiServer(names=(), cas=current().wifi.server_cas, realm="").cas_pem()
+
+
+def wifi_settings(uid: str | None = None) -> dict[str, object]:
+    """What a device needs for the Wi-Fi, as the institution set it (or the demo's stand-ins):
+    the server's CA and names, the identities (``uid@realm``) and the networks."""
     config = current()
+    server = wifi_server()
+    realm = config.wifi.realm
+    identity, anonymous = wifi_identities(uid, realm) if uid else ("", "")
+    names = ", ".join(server.names) if server else config.portal.radius_server_name
+    has_ca = bool(server or config.wifi.server_cas)
     return {
         "ca_roots_url": f"{config.public_url}/ca/roots.pem",
         "ca_bundle_url": f"{config.public_url}/ca/bundle.pem",
-        "radius_server_name": config.portal.radius_server_name,
+        "radius_server_name": names,
+        "server_ca_url": f"{config.public_url}/help/wifi-server-ca.pem" if has_ca else "",
+        "wifi_demo": bool(server and server.demo),
+        "realm": realm,
+        "wifi_identity": identity,
+        "anonymous_identity": anonymous or (f"anonymous@{realm}" if realm else ""),
     }
+
+
+@require_GET
+def wifi_server_ca(request: HttpRequest) -> HttpResponse:
+    """The CA certificate(s) of the Wi-Fi server, for setting up Wi-Fi by hand (public)."""
+    data = _server_cas_pem()
+    if not data:
+        raise Http404
+    response = HttpResponse(data, content_type="application/x-pem-file")
+    response["Content-Disposition"] = 'attachment; filename="wifi-server-ca.pem"'
+    patch_cache_control(response, public=True, max_age=3600)
+    return response
 
 
 def import_guide(request: HttpRequest, platform: str) -> HttpResponse:
     if platform not in PLATFORMS:
         raise Http404
+    person = person_for(request.user) if request.user.is_authenticated else None
     context = {"platform": platform, "platform_name": PLATFORMS[platform], "platforms": PLATFORMS}
-    return render(request, f"portal/help/import_{platform}.html", context | wifi_settings())
+    return render(
+        request,
+        f"portal/help/import_{platform}.html",
+        context | wifi_settings(person.uid if person else None),
+    )
 
 
 class CheckForm(forms.Form):

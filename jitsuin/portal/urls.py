@@ -15,10 +15,12 @@ urlpatterns = [
     path("requests/<int:pk>/", views.request_detail, name="request"),
     path("downloads/<int:pk>/", views.download_page, name="download"),
     path("downloads/<int:pk>/file/", views.download_file, name="download_file"),
+    path("downloads/<int:pk>/profile/", views.download_profile, name="download_profile"),
     path("check/", pages.check, name="check"),
     path("notices/", pages.notices, name="notices"),
     path("notices/<int:pk>/", pages.notice_detail, name="notice"),
     path("help/", pages.help_index, name="help"),
     path("help/faq/", pages.faq, name="faq"),
     path("help/import/<slug:platform>/", pages.import_guide, name="import_guide"),
+    path("help/wifi-server-ca.pem", pages.wifi_server_ca, name="wifi_server_ca"),
 ]

@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.http import urlencode
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -34,7 +34,8 @@ from jitsuin.lifecycle.models import Certificate, Person, Pickup
 from jitsuin.lifecycle.permissions import actions_for
 from jitsuin.lifecycle.reasons import USER_REASONS
 from jitsuin.notify.models import Notice
-from jitsuin.portal import presenters
+from jitsuin.onboarding.services import build_profile
+from jitsuin.portal import device_setup, presenters
 from jitsuin.portal.identity import actor_for, person_for
 from jitsuin.portal.pages import PLATFORMS
 
@@ -267,6 +268,7 @@ def download_page(request: HttpRequest, person: Person, pk: int) -> HttpResponse
         "recommended": recommended,
         "gone": pickup.expires_at <= timezone.now(),
         "pin": "",
+        **device_setup.context_for(pickup, platform, user_agent),
     }
     if not context["gone"]:
         # Past the window the PIN is neither shown nor recorded as revealed.
@@ -313,3 +315,18 @@ def issue_anew(request: HttpRequest, person: Person) -> HttpResponse:
     else:
         messages.success(request, _("A new certificate has been requested."))
     return redirect("portal:home")
+
+
+@require_POST
+@person_required
+def download_profile(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
+    """A Wi-Fi profile of the format in the form: a counted download of the pickup."""
+    pickup = _own_pickup(person, pk)
+    try:
+        built = build_profile(pickup, request.POST.get("format", ""), actor=actor_for(person))
+    except LifecycleError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("portal:download", pk=pickup.pk)
+    response = HttpResponse(built.data, content_type=built.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, built.filename)
+    return _no_store(response)

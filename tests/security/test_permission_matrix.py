@@ -158,6 +158,7 @@ TABLE: dict[str, Row] = {
     "portal:request": owned(),
     "portal:download": owned(),
     "portal:download_file": owned(get=False),
+    "portal:download_profile": owned(get=False),
     # The portal's public pages: notices, help and the certificate check need no sign-in
     # (they take any method; a POST changes nothing but the check's verdict).
     "portal:check": public(200, 200),
@@ -166,6 +167,9 @@ TABLE: dict[str, Row] = {
     "portal:help": public(200, 200),
     "portal:faq": public(200, 200),
     "portal:import_guide": public(200, 200),
+    # The Wi-Fi server's CA for manual setup: 404 while JITSUIN_RADIUS_SERVER_CA is unset (as
+    # here); tests/onboarding/test_portal.py serves it.
+    "portal:wifi_server_ca": public(404, NOT_ALLOWED),
     # Signing in and out (jitsuin/access/urls.py).
     "access:login": public(200, 200),
     "access:logout": public(NOT_ALLOWED, LOGIN),  # POST signs out, then the sign-in page
@@ -328,6 +332,7 @@ OBJECT_OF = {
     "portal:request": "request_id",
     "portal:download": "pickup_id",
     "portal:download_file": "pickup_id",
+    "portal:download_profile": "pickup_id",
     "portal:notice": "notice_id",
 }
 

@@ -1,0 +1,1 @@
+"""Wi-Fi onboarding: profiles per platform from the pickup (docs/onboarding.md)."""
