@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
-I18N_APPS := access api campaigns console lifecycle notify portal sso
+I18N_APPS := access api campaigns console lifecycle notify onboarding portal sso
 
 .PHONY: run test lint unit bench worker messages clean
 
