@@ -13,13 +13,25 @@ import configparser
 import hashlib
 import io
 import json
+import plistlib
 import textwrap
 import zipfile
+from dataclasses import replace
 
+from asn1crypto import cms
 from defusedxml import ElementTree as ET
 
-from jitsuin.pki.onboarding import ProfileInputs, networkmanager, onc, windows, wpa_supplicant
+from jitsuin.pki.onboarding import (
+    ProfileInputs,
+    eap_config,
+    mobileconfig,
+    networkmanager,
+    onc,
+    windows,
+    wpa_supplicant,
+)
 from tests.pki.onboarding.onc_decrypt import decrypt
+from tests.pki.onboarding.sample_inputs import profile_signer
 
 quoted = wpa_supplicant.quoted
 
@@ -131,7 +143,71 @@ def from_onc(inputs: ProfileInputs) -> str:
     )
 
 
+def from_eap_config(inputs: ProfileInputs) -> str:
+    """The EAP-TLS method as the geteduroam apps hand it to the platform's supplicant.
+
+    The apps open the PKCS#12 with the file's own Passphrase, send OuterIdentity as the EAP
+    identity and check the server's certificate against the CA and the ServerIDs (Android's
+    and NetworkManager's domain suffix match: a name, or a host under it).
+    """
+    provider = ET.fromstring(eap_config.build(inputs).data).find("EAPIdentityProvider")
+    assert provider is not None
+    method = provider.find("AuthenticationMethods/AuthenticationMethod")
+    assert method is not None and method.findtext("EAPMethod/Type") == "13"
+    server_ids = [e.text or "" for e in method.iterfind("ServerSideCredential/ServerID")]
+    client = method.find("ClientSideCredential")
+    assert client is not None
+    return _conf(
+        {
+            "ca_cert": base64.b64decode(method.findtext("ServerSideCredential/CA") or ""),
+            "private_key": base64.b64decode(client.findtext("ClientCertificate") or ""),
+        },
+        [
+            f"identity={quoted(client.findtext('OuterIdentity') or '')}",
+            'ca_cert="blob://ca_cert"',
+            'private_key="blob://private_key"',
+            f"private_key_passwd={quoted(client.findtext('Passphrase') or '')}",
+            f"domain_suffix_match={quoted(';'.join(server_ids))}",
+        ],
+    )
+
+
+def from_mobileconfig(inputs: ProfileInputs) -> str:
+    """The first Wi-Fi payload of the signed profile, its anchors and its PKCS#12 payload.
+
+    TLSTrustedServerNames is an exact-name list (like domain_match); the device asks for the
+    PKCS#12's password, which is the PIN the portal shows (the profile does not carry it).
+    """
+    signed_inputs = replace(inputs, signer=inputs.signer or profile_signer())
+    signed = cms.ContentInfo.load(mobileconfig.build(signed_inputs).data)
+    content = signed["content"]["encap_content_info"]["content"].native
+    payloads = {p["PayloadUUID"]: p for p in plistlib.loads(content)["PayloadContent"]}
+    wifi = next(
+        p
+        for p in payloads.values()
+        if p["PayloadType"] == "com.apple.wifi.managed" and not p.get("IsHotspot")
+    )
+    eap = wifi["EAPClientConfiguration"]
+    assert eap["AcceptEAPTypes"] == [13]
+    anchor = payloads[eap["PayloadCertificateAnchorUUID"][0]]["PayloadContent"]
+    return _conf(
+        {
+            "ca_cert": anchor,
+            "private_key": payloads[wifi["PayloadCertificateUUID"]]["PayloadContent"],
+        },
+        [
+            f"identity={quoted(eap['UserName'])}",
+            'ca_cert="blob://ca_cert"',
+            'private_key="blob://private_key"',
+            f"private_key_passwd={quoted(inputs.pin)}",  # what the user types on the device
+            f"domain_match={quoted(';'.join(eap['TLSTrustedServerNames']))}",
+        ],
+    )
+
+
 TRANSLATIONS = {
+    "eap-config": from_eap_config,
+    "mobileconfig": from_mobileconfig,
     "wpa-supplicant": from_wpa_supplicant,
     "networkmanager": from_networkmanager,
     "wlan-xml": from_windows,

@@ -1,11 +1,12 @@
 """Every built Wi-Fi profile against a real FreeRADIUS (EAP-TLS, CRL checking), via eapol_test.
 
 The wpa_supplicant.conf goes to eapol_test as built (eapol_test reads the same format and uses
-the first network block); the NetworkManager keyfile, the Windows zip and the ChromeOS ONC are
-translated setting by setting into an eapol_test config (onboarding_translate.py). Each
-scenario is one radiusd with the eap module documented in docs/relying-parties.md: the fresh
-certificate is accepted, the same one is refused once a CRL lists it, and every profile refuses
-a RADIUS server whose certificate carries another name.
+the first network block); the NetworkManager keyfile, the Windows zip, the ChromeOS ONC, the
+geteduroam eap-config and the signed Apple profile are translated setting by setting into an
+eapol_test config (onboarding_translate.py). Each scenario is one radiusd with the eap module
+documented in docs/relying-parties.md: the fresh certificate is accepted, the same one is
+refused once a CRL lists it, and every profile refuses a RADIUS server whose certificate
+carries another name.
 """
 
 from __future__ import annotations
