@@ -10,7 +10,6 @@ nothing.
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from jitsuin.access.roles import CA_ADMIN, HELPDESK, OPERATOR, STAFF_ROLES
 from jitsuin.access.services import create_totp_device, totp_secret
 from jitsuin.audit.actors import Actor
 from jitsuin.audit.services import record
+from jitsuin.cli.options import write_private
 from jitsuin.config import current
 from jitsuin.console.services import save_notice, schedule_maintenance
 from jitsuin.lifecycle import pipeline, services
@@ -58,12 +58,6 @@ DEMO_HOLDER = "demo-student"
 
 def credentials_path() -> Path:
     return current().data_dir / "demo-credentials.txt"
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
 
 
 def _credentials_line(account: DemoAccount, password: str, *, totp_key: str = "") -> str:
@@ -191,7 +185,7 @@ def ensure_demo_data(out: TextIO, *, passwords: dict[str, str] | None = None) ->
     )
     text = header + "\n".join(lines) + "\n"
     previous = path.read_text() if path.exists() else ""
-    _write_private(path, previous + text)
+    write_private(path, (previous + text).encode())
     out.write(text)
     out.write(f"[{DEMO_MARK}] saved to {path}\n")
     if not current().wifi.configured:

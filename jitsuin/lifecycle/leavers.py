@@ -116,10 +116,7 @@ def reactivate(person: Person, *, actor: str, now: datetime | None = None) -> Le
         leaver = pending_leaver(person)
         if leaver is not None:
             leaver = Leaver.objects.select_for_update().get(pk=leaver.pk)
-            leaver.state = LeaverState.CANCELLED
-            leaver.finished_at = now
-            leaver.finished_by = actor
-            leaver.save(update_fields=["state", "finished_at", "finished_by"])
+            _close(leaver, LeaverState.CANCELLED, actor=actor, now=now)
             record(
                 "leaver.cancelled",
                 actor=actor,
@@ -139,6 +136,13 @@ def reactivate(person: Person, *, actor: str, now: datetime | None = None) -> Le
             data={"uid": person.uid, "cancelled_leaver": leaver.pk if leaver else None},
         )
         return leaver
+
+
+def _close(leaver: Leaver, state: str, *, actor: str, now: datetime) -> None:
+    leaver.state = state
+    leaver.finished_at = now
+    leaver.finished_by = actor
+    leaver.save(update_fields=["state", "finished_at", "finished_by"])
 
 
 def _lock_pending(leaver_id: int) -> Leaver | None:
@@ -163,10 +167,7 @@ def finish(leaver_id: int, *, now: datetime | None = None) -> bool:
         revoked = _revoke_all(leaver, actor=actor, now=now)
         wiped = _wipe_pickups(person, actor=actor, now=now)
         cancelled = _cancel_issues(person, actor=actor, now=now)
-        leaver.state = LeaverState.DONE
-        leaver.finished_at = now
-        leaver.finished_by = actor
-        leaver.save(update_fields=["state", "finished_at", "finished_by"])
+        _close(leaver, LeaverState.DONE, actor=actor, now=now)
         record(
             "leaver.done",
             actor=actor,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -10,16 +9,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from jitsuin.cli.management.commands import _lifecycle_cli as cli
+from jitsuin.cli.options import write_private
 from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.models import Pickup, Profile, Request, RequestKind, RequestState
 from jitsuin.lifecycle.services import collect_pickup, default_profile, request_issue, reveal_pin
 from jitsuin.lifecycle.waiting import wait_for_request
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
 
 
 class Command(BaseCommand):
@@ -77,13 +71,13 @@ class Command(BaseCommand):
         if options["out"]:
             fmt = options["pkcs12"] or request.pkcs12_compat or "compatible"
             data = collect_pickup(pickup, actor=cli.cli_actor(), pkcs12_profile=fmt)
-            _write_private(Path(options["out"]), data)
+            write_private(Path(options["out"]), data)
             self.stdout.write(
                 f"saved {options['out']} ({fmt}, serial {request.certificate.serial_number.hex})"
             )
         pin = reveal_pin(pickup, actor=cli.cli_actor())
         if options["pin_file"]:
-            _write_private(Path(options["pin_file"]), (pin + "\n").encode())
+            write_private(Path(options["pin_file"]), (pin + "\n").encode())
             self.stdout.write(f"PIN written to {options['pin_file']}")
         else:
             self.stdout.write(f"PIN: {pin}")

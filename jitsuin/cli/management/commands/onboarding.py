@@ -10,16 +10,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from jitsuin.cli.management.commands import _lifecycle_cli as cli
+from jitsuin.cli.options import write_private
 from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.models import Pickup, PickupState
 from jitsuin.onboarding import formats
 from jitsuin.onboarding.services import build_profile
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
 
 
 class Command(BaseCommand):
@@ -64,7 +59,7 @@ class Command(BaseCommand):
         except LifecycleError as exc:
             raise cli.fail(exc) from exc
         try:
-            _write_private(out, built.data)
+            write_private(out, built.data)
         except OSError as exc:
             raise CommandError(f"cannot write {out}: {exc.strerror}") from exc
         self.stdout.write(
