@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     # Refuses oversized bodies (413) before CSRF or a form reads them.
     "jitsuin.portal.uploads.RequestSizeLimitMiddleware",
+    # NUL in a path, query or form field: 400 on every database (PostgreSQL cannot store it).
+    "jitsuin.portal.uploads.NulCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -1,4 +1,4 @@
-"""Request bodies are refused by size before anything reads them (413).
+"""Request bodies are refused by size before anything reads them (413); NUL in input (400).
 
 The certificate check takes files of at most 64 KiB; without a limit Django spooled a 200 MiB
 upload to a temporary file before the form refused it. The declared Content-Length decides
@@ -43,19 +43,25 @@ class CappedUploadHandler(FileUploadHandler):
         return None  # the next handler (memory) makes the file
 
 
+def refusal(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    """A short translated refusal: JSON ``{code, message}`` under /api/, a bare page elsewhere."""
+    if request.path_info.startswith("/api/"):
+        body = json.dumps({"code": code, "message": message}, ensure_ascii=False)
+        return HttpResponse(body, status=status, content_type="application/json")
+    html = format_html(
+        '<!doctype html><html lang="{}"><meta charset="utf-8"><title>{}</title><p>{}</p></html>',
+        request.LANGUAGE_CODE if hasattr(request, "LANGUAGE_CODE") else "ja",
+        status,
+        message,
+    )
+    return HttpResponse(html, status=status)
+
+
 def too_large(request: HttpRequest, limit: int) -> HttpResponse:
     message = _("This upload is too large: at most %(size)s KiB are accepted here.") % {
         "size": limit // 1024
     }
-    if request.path_info.startswith("/api/"):
-        body = json.dumps({"code": "too_large", "message": message}, ensure_ascii=False)
-        return HttpResponse(body, status=413, content_type="application/json")
-    html = format_html(
-        '<!doctype html><html lang="{}"><meta charset="utf-8"><title>413</title><p>{}</p></html>',
-        request.LANGUAGE_CODE if hasattr(request, "LANGUAGE_CODE") else "ja",
-        message,
-    )
-    return HttpResponse(html, status=413)
+    return refusal(request, 413, "too_large", message)
 
 
 class RequestSizeLimitMiddleware:
@@ -73,4 +79,38 @@ class RequestSizeLimitMiddleware:
         if declared > limit:
             return too_large(request, limit)
         request.upload_handlers.insert(0, CappedUploadHandler(limit, request))
+        return self.get_response(request)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def carries_nul(request: HttpRequest) -> bool:
+    """A NUL character in the path, a query parameter or a form field (names and values).
+
+    PostgreSQL refuses NUL in text (SQLite stores it): without this a lookup by such a value
+    was a 500 on one database and a 404 on the other. Files are not looked at (binary).
+    """
+    if "\x00" in request.path:
+        return True
+    fields = [request.GET]
+    if request.method == "POST" and request.content_type in FORM_TYPES:
+        fields.append(request.POST)
+    return any(
+        "\x00" in key or any("\x00" in value for value in values)
+        for query in fields
+        for key, values in query.lists()
+    )
+
+
+class NulCharacterMiddleware:
+    """After the size limit (the body is bounded before it is parsed): 400 for NUL in input."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if carries_nul(request):
+            message = _("The request contains a NUL character, which no field accepts.")
+            return refusal(request, 400, "nul_character", message)
         return self.get_response(request)

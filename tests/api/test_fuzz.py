@@ -7,7 +7,7 @@ import json
 import pytest
 from django.core.cache import cache
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from jitsuin.access.tokens import SCOPES, create_token
@@ -56,11 +56,15 @@ def test_listings_take_any_query(headers, path, params):
 
 @FUZZ
 @given(prefix=st.sampled_from(SHOWN), segment=TEXT.filter(lambda s: s.strip("/") == s and s))
+@example(prefix="/api/v1/people/", segment="\x00")  # found by CI: a 500 on PostgreSQL
 def test_lookups_take_any_path_segment(headers, prefix, segment):
     from urllib.parse import quote
 
     cache.clear()
     answer = Client().get(prefix + quote(segment, safe=""), **headers)
+    if "\x00" in segment:  # refused before any view on every database (PostgreSQL cannot store it)
+        assert answer.status_code == 400 and answer.json()["code"] == "nul_character"
+        return
     assert answer.status_code in (200, 404, 409, 422), answer.content
 
 
