@@ -35,6 +35,14 @@ CLIENT_ID = "jitsuin"
 CLIENT_SECRET = "jitsuin-oidc-secret-0123456789"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The suite drives real peers: marked so, as CI runs `peers` on the PostgreSQL pass only."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.peers)
+
+
 def on_postgres() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith(("postgres:", "postgresql:"))
 
