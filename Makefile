@@ -44,6 +44,9 @@ bench: $(STAMP)
 messages: $(STAMP)
 	@# One catalog per app (jitsuin/APP/locale): run in each app, where its locale directory is.
 	for app in $(I18N_APPS); do (cd jitsuin/$$app && $(abspath $(BIN))/jitsuin makemessages -l ja --no-location) || exit 1; done
+	@# The rest (jitsuin/templates, apps without a catalog) goes to the project's jitsuin/locale.
+	mkdir -p jitsuin/locale
+	cd jitsuin && $(abspath $(BIN))/jitsuin makemessages -l ja --no-location $(foreach app,$(I18N_APPS),--ignore '$(app)/*')
 	cd jitsuin && $(abspath $(BIN))/jitsuin compilemessages
 
 clean:

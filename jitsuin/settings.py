@@ -166,6 +166,9 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]
+# The project's own catalog: jitsuin/templates and the modules of apps without a locale of their
+# own (`make messages` builds it next to the apps' catalogs).
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 LANGUAGE_COOKIE_NAME = "jitsuin_lang"
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True

@@ -24,6 +24,12 @@ LABELS = {
     "radius_old_canary": gettext_noop("RADIUS still accepts the old intermediate"),
 }
 
+
+def ngettext_noop(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a (singular, plural) pair for extraction (``jitsuin makemessages``); chosen later."""
+    return singular, plural
+
+
 # A pair is (singular, plural), chosen by ``days``.
 MESSAGES: dict[str, str | tuple[str, str]] = {
     "not_intermediate": gettext_noop("%(ca)s is not an intermediate CA."),
@@ -31,13 +37,13 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     "revoked_or_scheduled": gettext_noop("%(ca)s is revoked or scheduled for revocation."),
     "outside_validity": gettext_noop("%(ca)s is outside its validity period."),
     "can_issue": gettext_noop("%(ca)s can issue."),
-    "life_short": (
-        gettext_noop("%(ca)s has %(days)d day left, less than the validity of: %(profiles)s."),
-        gettext_noop("%(ca)s has %(days)d days left, less than the validity of: %(profiles)s."),
+    "life_short": ngettext_noop(
+        "%(ca)s has %(days)d day left, less than the validity of: %(profiles)s.",
+        "%(ca)s has %(days)d days left, less than the validity of: %(profiles)s.",
     ),
-    "life_ok": (
-        gettext_noop("%(days)d day left covers every active profile's validity."),
-        gettext_noop("%(days)d days left cover every active profile's validity."),
+    "life_ok": ngettext_noop(
+        "%(days)d day left covers every active profile's validity.",
+        "%(days)d days left cover every active profile's validity.",
     ),
     "no_root": gettext_noop("The chain does not end at a root CA."),
     "parent_revoked": gettext_noop("%(ca)s is revoked."),
