@@ -50,6 +50,9 @@ def headers(db) -> dict[str, str]:
 def test_listings_take_any_query(headers, path, params):
     cache.clear()
     answer = Client().get(path, params, **headers)
+    if any("\x00" in value for value in params.values()):  # refused before any view
+        assert answer.status_code == 400 and answer.json()["code"] == "nul_character"
+        return
     assert answer.status_code in (200, 422), answer.content
     assert "code" in answer.json() or "items" in answer.json()
 
