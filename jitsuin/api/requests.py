@@ -25,7 +25,7 @@ from jitsuin.api.people import find_person
 from jitsuin.api.schemas import ErrorOut, RequestIn, RequestOut, RequestsPage
 from jitsuin.audit.actors import Actor
 from jitsuin.lifecycle.choices import RequestKind, RequestState
-from jitsuin.lifecycle.models import Pickup, Profile, Request
+from jitsuin.lifecycle.models import Profile, Request
 from jitsuin.lifecycle.services import request_issue, request_revoke
 
 router = Router(tags=["requests"])
@@ -33,6 +33,7 @@ READ = BearerToken("certificates:read")
 REFUSALS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 MAX_ID = 2**63 - 1
 KEY_LENGTH = 100  # Request.idempotency_key
+RELATED = ("person", "profile", "target", "certificate", "pickup")
 
 
 def request_key(actor: Actor, key: str) -> str:
@@ -48,7 +49,7 @@ def request_out(request: Request) -> RequestOut:
     revoke = request.kind == RequestKind.REVOKE
     shown = request.target if revoke else request.certificate
     replaced = None if revoke else request.target
-    pickup = Pickup.objects.filter(request=request).only("pk").first() if not revoke else None
+    pickup = getattr(request, "pickup", None)  # an issue with a server-made key, once issued
     return RequestOut(
         id=request.pk,
         kind=request.kind,  # type: ignore[arg-type]
@@ -128,7 +129,7 @@ def list_requests(
     cursor: str | None = Query(None, max_length=500),
 ) -> RequestsPage:
     """Oldest first, whoever made them (portal, console, CLI, API, campaigns, leavers)."""
-    rows = Request.objects.select_related("person", "profile", "target", "certificate")
+    rows = Request.objects.select_related(*RELATED)
     if uid:
         rows = rows.filter(person__uid=uid)
     if state:
@@ -154,9 +155,7 @@ def list_requests(
 )
 def show_request(request: HttpRequest, request_id: int) -> RequestOut:
     found = (
-        Request.objects.select_related("person", "profile", "target", "certificate")
-        .filter(pk=request_id)
-        .first()
+        Request.objects.select_related(*RELATED).filter(pk=request_id).first()
         if 0 < request_id <= MAX_ID
         else None
     )

@@ -215,6 +215,21 @@ def _email(value: str | None) -> str | None:
 
 
 class PersonIn(BodyIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "uid": "s2410001",
+                    "email": "s2410001@example.ac.jp",
+                    "name_ja": "山田 花子",
+                    "name_en": "Hanako Yamada",
+                    "affiliation": "Faculty of Science",
+                    "language": "ja",
+                }
+            ]
+        }
+    )
+
     uid: str = Field(
         min_length=1,
         max_length=150,
@@ -275,6 +290,20 @@ class RequestIn(BodyIn):
     """An issue request (``uid``, optional ``profile`` and ``csr``) or a revoke request
     (``serial``, optional ``issuer`` and ``reason``)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "issue", "uid": "s2410001", "idempotency_key": "idm-new-s2410001"},
+                {
+                    "kind": "revoke",
+                    "serial": "5f3a9c0e1d2b",
+                    "reason": "cessationOfOperation",
+                    "idempotency_key": "idm-leaver-s2410001",
+                },
+            ]
+        }
+    )
+
     kind: Literal["issue", "revoke"] = Field(examples=["issue"])
     idempotency_key: str = Field(
         min_length=1,
@@ -297,9 +326,14 @@ class RequestIn(BodyIn):
         default=None, max_length=200, description="revoke: the serial, hex", examples=[None]
     )
     issuer: str | None = Field(
-        default=None, max_length=100, description="revoke: when two CAs used the serial"
+        default=None,
+        max_length=100,
+        description="revoke: the CA's name or slug, when two CAs used the serial",
+        examples=[None],
     )
-    reason: ApiRevocationReason = Field(default="unspecified", description="revoke: RFC 5280")
+    reason: ApiRevocationReason = Field(
+        default="unspecified", description="revoke: RFC 5280 reason", examples=["unspecified"]
+    )
 
     @model_validator(mode="after")
     def _fields_of_the_kind(self) -> RequestIn:
