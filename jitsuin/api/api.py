@@ -8,14 +8,24 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from jitsuin.api import certificates, check, errors, people, pickups, revocations
+from jitsuin.api import (
+    campaigns,
+    certificates,
+    check,
+    errors,
+    people,
+    pickups,
+    requests,
+    revocations,
+)
 
 api = NinjaAPI(
     title="jitsuin API",
     version="1",
     urls_namespace="api-v1",
     description=(
-        "Client certificates of the institution: checks, people, certificates and pickups. "
+        "Client certificates of the institution: checks, people, certificates, pickups, "
+        "requests and switchover campaigns. "
         "Every endpoint but /check needs Authorization: Bearer TOKEN (docs/api.md)."
     ),
 )
@@ -25,3 +35,5 @@ api.add_router("/", people.router)
 api.add_router("/", certificates.router)
 api.add_router("/", pickups.router)
 api.add_router("/", revocations.router)
+api.add_router("/", requests.router)
+api.add_router("/", campaigns.router)

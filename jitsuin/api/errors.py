@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
@@ -67,6 +68,10 @@ PKI_ERRORS: list[tuple[type[PkiError], int, str, object]] = [
 ]
 
 
+NOT_JSON = _("Send the body as JSON, with Content-Type: application/json.")
+# Lifecycle refusals whose HTTP status differs from their type's: an unusable CSR is input
+# that cannot be processed (422, as the pki core's InvalidCsr), not a conflict.
+STATUS_OF_CODE = {"invalid_csr": 422}
 INVALID_REQUEST = _("A parameter or the body is not what this call takes (see detail).")
 
 
@@ -85,9 +90,8 @@ def install(api: NinjaAPI) -> None:
 
     def lifecycle_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         assert isinstance(exc, LifecycleError)
-        return api.create_response(
-            request, error_body(exc.code, exc.message), status=exc.http_status
-        )
+        status = STATUS_OF_CODE.get(exc.code, exc.http_status)
+        return api.create_response(request, error_body(exc.code, exc.message), status=status)
 
     def access_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         if not isinstance(exc, ApiAccessError):  # ninja's own: no Authorization header at all
@@ -108,7 +112,14 @@ def install(api: NinjaAPI) -> None:
         ]
         return api.create_response(request, body, status=422)
 
+    def form_body(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # A multipart body was parsed as a form (the NUL check reads forms): never JSON.
+        return api.create_response(
+            request, error_body("unsupported_media_type", NOT_JSON), status=415
+        )
+
     handlers: dict[type[Exception], Callable[[HttpRequest, Exception], HttpResponse]] = {
+        RawPostDataException: form_body,
         PkiError: pki_error,
         LifecycleError: lifecycle_error,
         ApiAccessError: access_error,

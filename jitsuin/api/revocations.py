@@ -2,8 +2,8 @@
 
 The revocation goes through the same request pipeline as the portal's and the console's
 (``lifecycle.services.request_revoke``): audited with ``token:<name>`` as the actor, and
-idempotent by the caller's key, which is kept per token (``api:<token>:<key>``) so that two
-clients cannot collide.
+idempotent by the caller's key, which is kept per token (``requests.request_key``) so that
+two clients cannot collide.
 """
 
 from __future__ import annotations
@@ -13,24 +13,11 @@ from ninja import Router, Status
 
 from jitsuin.api.auth import BearerToken, token_actor
 from jitsuin.api.certificates import REFUSALS, find_certificate
+from jitsuin.api.requests import request_key, request_out
 from jitsuin.api.schemas import ErrorOut, RequestOut, RevokeIn
-from jitsuin.lifecycle.models import Request
 from jitsuin.lifecycle.services import request_revoke
 
 router = Router(tags=["certificates"])
-
-
-def request_out(request: Request) -> RequestOut:
-    target = request.target or request.certificate
-    return RequestOut(
-        id=request.pk,
-        kind=request.kind,  # type: ignore[arg-type]
-        state=request.state,
-        uid=request.person.uid,
-        certificate_serial=target.serial_number.db if target is not None else "",
-        reason=request.reason,
-        created_at=request.created_at,
-    )
 
 
 @router.post(
@@ -50,7 +37,7 @@ def revoke_certificate(
     revoke = request_revoke(
         certificate,
         actor=str(actor),
-        idempotency_key=f"api:{actor.name}:{body.idempotency_key}",
+        idempotency_key=request_key(actor, body.idempotency_key),
         reason=body.reason,
     )
     return Status(202, request_out(revoke))

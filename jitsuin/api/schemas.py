@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 
 class ErrorOut(Schema):
@@ -144,13 +146,275 @@ class RevokeIn(Schema):
 
 
 class RequestOut(Schema):
+    """An issue or revoke request. Never key material: a server-made key waits for its
+    holder in the portal (``pickup_id``: its status at /pickups/{id})."""
+
     id: int = Field(examples=[1234])
     kind: Literal["issue", "revoke"] = Field(examples=["revoke"])
     state: str = Field(
-        description="queued, waiting, processing, failed, done, cancelled, ...",
+        description="queued, waiting, processing, failed, ready, collected, done, cancelled, "
+        "expired",
         examples=["queued"],
     )
     uid: str = Field(examples=["s2410001"])
-    certificate_serial: str = Field(examples=["5f3a9c0e1d2b"])
-    reason: str = Field(examples=["cessationOfOperation"])
+    profile: str = Field(examples=["client"])
+    certificate_serial: str = Field(
+        description="revoke: the certificate to revoke; issue: the one issued (once issued)",
+        examples=["5f3a9c0e1d2b"],
+    )
+    replaces_serial: str = Field(
+        description="issue: the certificate the new one replaces, if any", examples=[""]
+    )
+    reason: str = Field(description="revoke: RFC 5280 reason", examples=["cessationOfOperation"])
+    with_csr: bool = Field(description="issue: from the caller's CSR", examples=[False])
+    pickup_id: int | None = Field(
+        description="issue with a server-made key: its one-time download, once issued",
+        examples=[None],
+    )
     created_at: datetime = Field(examples=[EXAMPLE_TIME])
+    state_changed_at: datetime = Field(examples=[EXAMPLE_TIME])
+
+
+def _refuse_nul(value: object) -> None:
+    """PostgreSQL cannot store a NUL character: refuse it anywhere in a body (a 422)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("NUL characters are not accepted")
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            _refuse_nul(key)
+            _refuse_nul(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            _refuse_nul(inner)
+
+
+class BodyIn(Schema):
+    """A request body: unknown fields and NUL characters are a 422 ``invalid_request``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        _refuse_nul(data)
+        return data
+
+
+Language = Literal["ja", "en"]
+UID_PATTERN = r"^[A-Za-z0-9._@+-]+$"
+
+
+def _email(value: str | None) -> str | None:
+    if value:  # PATCH: a missing or empty one leaves the address as it is
+        try:
+            validate_email(value)
+        except DjangoValidationError as exc:
+            raise ValueError("not an e-mail address") from exc
+    return value
+
+
+class PersonIn(BodyIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "uid": "s2410001",
+                    "email": "s2410001@example.ac.jp",
+                    "name_ja": "山田 花子",
+                    "name_en": "Hanako Yamada",
+                    "affiliation": "Faculty of Science",
+                    "language": "ja",
+                }
+            ]
+        }
+    )
+
+    uid: str = Field(
+        min_length=1,
+        max_length=150,
+        pattern=UID_PATTERN,
+        description="letters, digits and . _ @ + -",
+        examples=["s2410001"],
+    )
+    email: str = Field(min_length=3, max_length=254, examples=["s2410001@example.ac.jp"])
+    name_ja: str = Field(default="", max_length=200, examples=["山田 花子"])
+    name_en: str = Field(default="", max_length=200, examples=["Hanako Yamada"])
+    name_kana: str = Field(
+        default="",
+        max_length=200,
+        description="the reading, stored in katakana",
+        examples=["ヤマダ ハナコ"],
+    )
+    affiliation: str = Field(default="", max_length=200, examples=["Faculty of Science"])
+    language: Language = Field(default="ja", examples=["ja"])
+
+    _check_email = field_validator("email")(_email)
+
+
+class PersonPatch(BodyIn):
+    """The fields to change; a missing or empty one is left as it is."""
+
+    email: str | None = Field(default=None, max_length=254, examples=["hanako@example.ac.jp"])
+    name_ja: str | None = Field(default=None, max_length=200, examples=["山田 花子"])
+    name_en: str | None = Field(default=None, max_length=200, examples=["Hanako Yamada"])
+    name_kana: str | None = Field(default=None, max_length=200, examples=["ヤマダ ハナコ"])
+    affiliation: str | None = Field(default=None, max_length=200, examples=["Graduate School"])
+    language: Language | None = Field(default=None, examples=["en"])
+
+    _check_email = field_validator("email")(_email)
+
+
+class DeactivateIn(BodyIn):
+    reason: str = Field(
+        default="", max_length=500, description="kept in the audit log", examples=["left"]
+    )
+
+
+class PersonStatusOut(Schema):
+    """A person after a deactivation or reactivation, with their latest leaver."""
+
+    uid: str = Field(examples=["s2410001"])
+    active: bool = Field(examples=[False])
+    leaver_state: Literal["pending", "done", "cancelled"] | None = Field(
+        description="pending: certificates revoked when the grace ends; done; cancelled",
+        examples=["pending"],
+    )
+    grace_ends_at: datetime | None = Field(
+        description="when the certificates are revoked, unless reactivated before",
+        examples=["2026-04-15T09:00:00+09:00"],
+    )
+
+
+class RequestIn(BodyIn):
+    """An issue request (``uid``, optional ``profile`` and ``csr``) or a revoke request
+    (``serial``, optional ``issuer`` and ``reason``)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"kind": "issue", "uid": "s2410001", "idempotency_key": "idm-new-s2410001"},
+                {
+                    "kind": "revoke",
+                    "serial": "5f3a9c0e1d2b",
+                    "reason": "cessationOfOperation",
+                    "idempotency_key": "idm-leaver-s2410001",
+                },
+            ]
+        }
+    )
+
+    kind: Literal["issue", "revoke"] = Field(examples=["issue"])
+    idempotency_key: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="the same key again returns the same request instead of a second one",
+        examples=["idm-new-s2410001-2026-04-01"],
+    )
+    uid: str | None = Field(default=None, max_length=150, examples=["s2410001"])
+    profile: str | None = Field(
+        default=None, max_length=60, description="issue: a profile slug", examples=["client"]
+    )
+    csr: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="issue: a PKCS#10 CSR in PEM; without one the server makes the key",
+        examples=[None],
+    )
+    serial: str | None = Field(
+        default=None, max_length=200, description="revoke: the serial, hex", examples=[None]
+    )
+    issuer: str | None = Field(
+        default=None,
+        max_length=100,
+        description="revoke: the CA's name or slug, when two CAs used the serial",
+        examples=[None],
+    )
+    reason: ApiRevocationReason = Field(
+        default="unspecified", description="revoke: RFC 5280 reason", examples=["unspecified"]
+    )
+
+    @model_validator(mode="after")
+    def _fields_of_the_kind(self) -> RequestIn:
+        if self.kind == "issue":
+            if not self.uid:
+                raise ValueError("an issue request needs a uid")
+            if self.serial or self.issuer or self.reason != "unspecified":
+                raise ValueError("serial, issuer and reason belong to a revoke request")
+        else:
+            if not self.serial:
+                raise ValueError("a revoke request needs a serial")
+            if self.uid or self.profile or self.csr:
+                raise ValueError("uid, profile and csr belong to an issue request")
+        return self
+
+
+class RequestsPage(Schema):
+    items: list[RequestOut]
+    next: str | None = Field(
+        description="the URL of the next page, or null on the last one", examples=[None]
+    )
+
+
+class ProgressOut(Schema):
+    """How far the members got (the console's figures), at ``at``."""
+
+    at: datetime = Field(examples=[EXAMPLE_TIME])
+    total: int = Field(description="people affected when it started", examples=[1200])
+    migrated: int = Field(examples=[900])
+    in_progress: int = Field(examples=[150])
+    stuck: int = Field(examples=[30])
+    not_started: int = Field(examples=[120])
+    old_in_use: int = Field(
+        description="not migrated, old certificate seen in the last 30 days", examples=[80]
+    )
+    percent_migrated: float = Field(examples=[75.0])
+
+
+class CampaignOut(Schema):
+    id: int = Field(examples=[3])
+    name: str = Field(examples=["g1-to-g2"])
+    state: Literal["draft", "started", "awaiting", "confirmed", "completed", "cancelled"] = Field(
+        examples=["started"]
+    )
+    old_authorities: list[str] = Field(examples=[["Issuing CA G1"]])
+    new_authority: str = Field(examples=["Issuing CA G2"])
+    cutoff: datetime = Field(examples=[EXAMPLE_TIME])
+    deadline: datetime = Field(examples=["2026-07-01T09:00:00+09:00"])
+    started_at: datetime | None = Field(examples=[EXAMPLE_TIME])
+    completed_at: datetime | None = Field(examples=[None])
+    progress: ProgressOut | None = Field(description="null before it starts", examples=[None])
+
+
+class CampaignsPage(Schema):
+    items: list[CampaignOut]
+    next: str | None = Field(
+        description="the URL of the next page, or null on the last one", examples=[None]
+    )
+
+
+StragglerCategory = Literal["in_progress", "stuck", "not_started"]
+
+
+class StragglerOut(Schema):
+    """A member not migrated yet."""
+
+    uid: str = Field(examples=["s2410001"])
+    email: str = Field(examples=["s2410001@example.ac.jp"])
+    affiliation: str = Field(examples=["Faculty of Science"])
+    active: bool = Field(examples=[True])
+    category: StragglerCategory = Field(examples=["not_started"])
+    old_certificate_serial: str = Field(
+        description="their newest affected certificate at the start", examples=["5f3a9c0e1d2b"]
+    )
+    old_last_seen_at: datetime | None = Field(
+        description="the latest OCSP query about their old certificates", examples=[None]
+    )
+
+
+class StragglersPage(Schema):
+    items: list[StragglerOut]
+    next: str | None = Field(
+        description="the URL of the next page, or null on the last one", examples=[None]
+    )

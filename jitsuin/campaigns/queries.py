@@ -278,6 +278,35 @@ def not_migrated(campaign: Campaign, *, now: datetime) -> QuerySet[Member]:
     return Member.objects.filter(campaign=campaign).filter(~c.migrated)
 
 
+def _with_last_seen(members: QuerySet[Member], campaign: Campaign) -> QuerySet[Member]:
+    """``last_seen``: the latest sighting of the member's certificates from the old CAs."""
+    old_ids = list(campaign.old_authorities.values_list("id", flat=True))
+    return members.annotate(
+        last_seen=Max(
+            "person__certificates__last_seen_at",
+            filter=Q(person__certificates__issuer_id__in=old_ids),
+        )
+    )
+
+
+def stragglers(
+    campaign: Campaign, *, now: datetime, category: str | None = None
+) -> QuerySet[Member]:
+    """Members not migrated (of one category when given), as :func:`annotated_members` and
+    with ``last_seen``; for paging in any order (the API pages them by key)."""
+    members = annotated_members(campaign, now=now).filter(is_migrated=False)
+    if category:
+        members = members.filter(conditions(campaign, now=now).category(category))
+    return _with_last_seen(members, campaign).select_related("person", "old_certificate")
+
+
+def member_category(member: Member) -> str:
+    """The category of a member from :func:`annotated_members` or :func:`stragglers`."""
+    return _category_of(
+        {name: getattr(member, name) for name in ("is_migrated", "is_stuck", "has_started")}
+    )
+
+
 @dataclass(frozen=True)
 class MemberRow:
     uid: str
@@ -327,18 +356,14 @@ def member_rows(
     Stragglers (not migrated) come first by most recent sighting: they will be the loudest
     when the old intermediate goes.
     """
-    old_ids = list(campaign.old_authorities.values_list("id", flat=True))
     members = annotated_members(campaign, now=now)
     if stragglers_only:
         members = members.filter(is_migrated=False)
     if category:
         members = members.filter(conditions(campaign, now=now).category(category))
-    members = members.annotate(
-        last_seen=Max(
-            "person__certificates__last_seen_at",
-            filter=Q(person__certificates__issuer_id__in=old_ids),
-        )
-    ).order_by("is_migrated", F("last_seen").desc(nulls_last=True), "person__uid")
+    members = _with_last_seen(members, campaign).order_by(
+        "is_migrated", F("last_seen").desc(nulls_last=True), "person__uid"
+    )
     rows = members.values(
         "person_id",
         "person__uid",

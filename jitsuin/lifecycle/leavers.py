@@ -1,8 +1,8 @@
 """Leavers: a person deactivated, and after a grace their certificates revoked.
 
 ``deactivate`` and ``reactivate`` are the one place where "this person left" and "this person
-is back" happen: the CLI, the CSV import and (later) SCIM call them by name. A deactivation
-opens a :class:`Leaver` whose grace is ``JITSUIN_LEAVER_GRACE_DAYS``; when it ends
+is back" happen: the CLI, the CSV import, the API and (later) SCIM call them by name. A
+deactivation opens a :class:`Leaver` whose grace is ``JITSUIN_LEAVER_GRACE_DAYS``; when it ends
 (at once for 0, through the same path) :func:`finish` revokes every valid certificate with
 reason ``cessationOfOperation`` through the revocation service, wipes pickups, cancels open
 issue requests and e-mails the person and the helpdesk once each.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -13,6 +14,8 @@ from jitsuin.lifecycle.models import Person
 
 # The directory fields an identity provider may keep up to date.
 SYNCED_FIELDS = ("email", "name_en", "name_ja", "name_kana", "affiliation")
+# What update_person may set: those and the language of the person's e-mails (the API).
+UPDATABLE_FIELDS = (*SYNCED_FIELDS, "language")
 
 # Hiragana ぁ..ゖ and the iteration marks ゝゞ sit 0x60 below their katakana in Unicode.
 _HIRAGANA_TO_KATAKANA = {code: code + 0x60 for code in [*range(0x3041, 0x3097), 0x309D, 0x309E]}
@@ -62,9 +65,11 @@ def add_person(
 def update_person(person: Person, *, actor: str, **values: str) -> list[str]:
     """Set the given directory fields where the new value is non-empty and differs; audit the
     change (``person.updated``). Returns the names of the fields that changed."""
-    unknown = set(values) - set(SYNCED_FIELDS)
+    unknown = set(values) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValueError(f"not a directory field: {', '.join(sorted(unknown))}")
+    if values.get("language") and values["language"] not in dict(settings.LANGUAGES):
+        raise ValueError(f"not a language: {values['language']!r}")
     if "name_kana" in values:
         values["name_kana"] = kana_reading(values["name_kana"])
     with transaction.atomic():

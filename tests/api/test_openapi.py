@@ -31,7 +31,7 @@ def test_every_token_endpoint_is_described_with_examples(document):
         assert operation["summary"], path
         assert operation["security"] == [{"BearerToken": []}], path
         answers = set(operation["responses"])
-        assert {"401", "403", "429"} <= answers and answers & {"200", "202"}, path
+        assert {"401", "403", "429"} <= answers and answers & {"200", "201", "202"}, path
         for status, answer in operation["responses"].items():
             ref = answer["content"]["application/json"]["schema"]["$ref"]
             for field, spec in _fields(document, ref).items():

@@ -7,7 +7,9 @@ a new endpoint fails this test until it has a row here (and an auth that names a
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
@@ -16,6 +18,7 @@ from django.utils import timezone
 from jitsuin.access.tokens import SCOPES, create_token
 from jitsuin.api.api import api
 from jitsuin.api.auth import BearerToken
+from jitsuin.campaigns.models import Campaign
 from tests.notify import factories
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +34,16 @@ SCOPE_OF: dict[tuple[str, str], str | None] = {
     ("GET", "/certificates/{serial}"): "certificates:read",
     ("GET", "/pickups/{pickup_id}"): "certificates:read",
     ("POST", "/certificates/{serial}/revoke"): "certificates:revoke",
+    ("POST", "/people"): "people:write",
+    ("PATCH", "/people/{uid}"): "people:write",
+    ("POST", "/people/{uid}/deactivate"): "people:write",
+    ("POST", "/people/{uid}/reactivate"): "people:write",
+    ("POST", "/requests"): "requests:write",
+    ("GET", "/requests"): "certificates:read",
+    ("GET", "/requests/{request_id}"): "certificates:read",
+    ("GET", "/campaigns"): "campaigns:read",
+    ("GET", "/campaigns/{campaign_id}"): "campaigns:read",
+    ("GET", "/campaigns/{campaign_id}/stragglers"): "campaigns:read",
 }
 
 
@@ -58,11 +71,22 @@ def test_every_operation_has_a_row_and_needs_the_scope_in_it():
 @pytest.fixture
 def samples(ca_hierarchy) -> dict[str, str]:
     holder = factories.person("s2410001")
-    certificate = factories.issue(holder, at=timezone.now())
+    now = timezone.now()
+    certificate = factories.issue(holder, at=now)
+    campaign = Campaign.objects.create(
+        name="g1-to-g2",
+        new_authority=ca_hierarchy.intermediate,
+        cutoff=now,
+        deadline=now + timedelta(days=60),
+        created_by="test",
+        created_at=now,
+    )
     return {
         "uid": holder.uid,
         "serial": certificate.serial,
         "pickup_id": str(certificate.pickup.pk),
+        "request_id": str(certificate.pickup.request_id),
+        "campaign_id": str(campaign.pk),
     }
 
 
@@ -83,8 +107,9 @@ def test_each_scope_against_each_operation(client, samples, method, path):
     def call(headers: dict[str, str]) -> int:
         if method == "GET":
             return client.get(url, **headers).status_code
-        body = {"idempotency_key": "scope-test"}
-        return client.post(url, data=body, content_type="application/json", **headers).status_code
+        body = json.dumps({"idempotency_key": "scope-test"})
+        answer = client.generic(method, url, body, content_type="application/json", **headers)
+        return answer.status_code
 
     without = call({})
     assert (without == 401) == (needed is not PUBLIC), without
