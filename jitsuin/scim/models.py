@@ -20,7 +20,9 @@ class ScimLink(models.Model):
     # SCIM name parts: jitsuin keeps one romanised name (Person.name_en, SCIM name.formatted).
     given_name = models.CharField(max_length=200, blank=True)
     family_name = models.CharField(max_length=200, blank=True)
+    # The e-mail's type and primary flag as last sent (jitsuin keeps one address).
     email_type = models.CharField(max_length=20, blank=True)
+    email_primary = models.BooleanField(null=True, blank=True)
     updated_at = models.DateTimeField()
     # A SCIM DELETE deactivates the person (who stays, with their certificates and audit
     # trail) and hides them from SCIM: RFC 7644 §3.6 answers 404 for them from then on.

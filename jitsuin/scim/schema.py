@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from pydantic import EmailStr
 from scim2_models import (
     URN,
     AuthenticationScheme,
     Bulk,
     ChangePassword,
     ComplexAttribute,
-    Email,
     ETag,
     Filter,
     Mutability,
@@ -30,6 +30,7 @@ from scim2_models import (
     Sort,
     Uniqueness,
 )
+from scim2_models import Email as BaseEmail
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 MAX_RESULTS = 200
@@ -55,6 +56,17 @@ class Name(ComplexAttribute):
     """The given name of the User."""
 
 
+class Email(ComplexAttribute):
+    value: Annotated[EmailStr | None, Required.true] = None
+    """The e-mail address."""
+
+    type: BaseEmail.Type | None = None
+    """A label indicating the attribute's function, e.g., 'work' or 'home'."""
+
+    primary: bool | None = None
+    """Whether this is the preferred address (jitsuin keeps one, and returns the flag sent)."""
+
+
 class User(Resource[Any]):
     __schema__ = URN(USER_SCHEMA)
 
@@ -67,8 +79,8 @@ class User(Resource[Any]):
     display_name: str | None = None
     """The name shown to people: jitsuin's Japanese name of the person (氏名)."""
 
-    emails: list[Email] | None = None
-    """The e-mail address of the user; jitsuin keeps one, the primary."""
+    emails: Annotated[list[Email] | None, Required.true] = None
+    """The e-mail address of the user; jitsuin keeps one, the primary, and needs it."""
 
     active: bool | None = None
     """False starts the leaver flow: certificates are revoked after the grace."""

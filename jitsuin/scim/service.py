@@ -16,7 +16,6 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from scim2_models import (
-    Email,
     InvalidValueException,
     Meta,
     MutabilityException,
@@ -33,7 +32,7 @@ from jitsuin.lifecycle.models import Person
 from jitsuin.lifecycle.people import add_person, update_person
 from jitsuin.scim.filters import PersonQuery
 from jitsuin.scim.models import ScimLink
-from jitsuin.scim.schema import DEFAULT_COUNT, MAX_RESULTS, POLICY, Name, User
+from jitsuin.scim.schema import DEFAULT_COUNT, MAX_RESULTS, POLICY, Email, Name, User
 
 DEACTIVATION_REASON = "SCIM"
 DELETION_REASON = "SCIM DELETE"
@@ -77,6 +76,7 @@ def to_user(person: Person, location: str) -> User:
         family_name=(link.family_name if link else "") or None,
     )
     email_type = (link.email_type if link else "") or None
+    primary = link.email_primary if link else True
     return User(
         id=str(person.pk),
         external_id=(link.external_id if link else "") or None,
@@ -89,7 +89,9 @@ def to_user(person: Person, location: str) -> User:
         user_name=person.uid,
         name=name if name.model_dump(exclude_none=True) else None,
         display_name=person.name_ja or None,
-        emails=[Email(value=person.email, type=email_type, primary=True)] if person.email else None,
+        emails=[Email(value=person.email, type=email_type, primary=primary)]
+        if person.email
+        else None,
         active=person.active,
     )
 
@@ -133,6 +135,7 @@ class Wanted:
     uid: str
     email: str
     email_type: str
+    email_primary: bool | None
     name_en: str
     name_ja: str
     given_name: str
@@ -153,6 +156,7 @@ class Wanted:
             uid=_checked(user.user_name, "userName"),
             email=_checked(str(email.value) if email and email.value else "", "email"),
             email_type=_checked(_text(email.type) if email else "", "emails.type"),
+            email_primary=email.primary if email else None,
             name_en=_checked(formatted, "name"),
             name_ja=_checked(user.display_name, "name"),
             given_name=given,
@@ -161,12 +165,13 @@ class Wanted:
             active=user.active,
         )
 
-    def link_fields(self) -> dict[str, str]:
+    def link_fields(self) -> dict[str, str | bool | None]:
         return {
             "external_id": self.external_id,
             "given_name": self.given_name,
             "family_name": self.family_name,
             "email_type": self.email_type,
+            "email_primary": self.email_primary,
         }
 
 
@@ -175,7 +180,7 @@ def _save_link(person: Person, wanted: Wanted, *, actor: str, now: datetime) -> 
     fields = wanted.link_fields()
     if link is None:
         link = ScimLink(person=person, updated_at=now, **fields)
-        changed = [name for name, value in fields.items() if value]
+        changed = [name for name, value in fields.items() if value not in ("", None)]
     else:
         changed = [name for name, value in fields.items() if getattr(link, name) != value]
         for name in changed:
@@ -267,6 +272,10 @@ def patch(person: Person, operations: PatchOp[User], *, actor: str, location: st
     """PATCH /Users/{id}: the operations applied by scim2-models to the current User."""
     user = to_user(person, location)
     operations.patch(user, scim_policy=POLICY)
+    if user.active is None:
+        raise MutabilityException(
+            detail="active cannot be removed: send active false to deactivate the person"
+        )
     _update(person, Wanted.of(user), actor=actor)
 
 

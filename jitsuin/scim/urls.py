@@ -6,6 +6,7 @@ app_name = "scim"
 
 urlpatterns = [
     path("", views.unknown, name="root"),
+    path(".search", views.users_search, name="search"),  # Users are the only resource type
     path("Users", views.users, name="users"),
     path("Users/.search", views.users_search, name="users-search"),
     path("Users/<str:person_id>", views.user, name="user"),

@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from jitsuin.access.tokens import SCOPES
 from jitsuin.audit.models import AuditEvent
 from jitsuin.lifecycle.models import Certificate, CertificateStatus, LeaverState, Person
 from jitsuin.scim.models import ScimLink
@@ -288,3 +289,20 @@ def test_discovery_documents(idm):
     assert names == ["userName", "name", "displayName", "emails", "active"]
     scim_error(idm.get("/Schemas", filter='id eq "x"'), 403)
     scim_error(idm.get("/Groups"), 404)
+
+
+def test_removing_active_is_refused_active_false_is_how_a_person_leaves(idm):
+    pk = idm.call("POST", "/Users", user_body()).json()["id"]
+    operation = {"op": "remove", "path": "active"}
+    scim_error(idm.call("PATCH", f"/Users/{pk}", patch_body(operation)), 400, "mutability")
+    assert Person.objects.get(pk=pk).active
+
+
+@pytest.mark.parametrize("scope", sorted(set(SCOPES) - {"scim"}))
+def test_only_the_scope_scim_lets_a_token_in(client, scope):
+    headers = bearer(scope, name="other")
+    for path in ("/Users", "/ServiceProviderConfig", "/Schemas", "/ResourceTypes"):
+        scim_error(client.get(f"/scim/v2{path}", **headers), 403)
+    body = json.dumps(user_body())
+    scim_error(client.post("/scim/v2/Users", data=body, content_type=SCIM, **headers), 403)
+    assert not Person.objects.exists()
