@@ -35,7 +35,15 @@ COLUMNS: dict[tuple[str, str | None], tuple[str, bool]] = {
     ("active", None): ("active", True),
     ("id", None): ("pk", True),
 }
+MAX_ID_DIGITS = 18  # a bigint; longer digit strings name no one (and overflow the column)
 STRING_LOOKUPS = {"eq": "exact", "co": "contains", "sw": "startswith", "ew": "endswith"}
+
+
+def person_pk(person_id: str) -> int | None:
+    """The primary key a SCIM id names; None for text that is no person's id."""
+    if not (person_id.isascii() and person_id.isdigit() and len(person_id) <= MAX_ID_DIGITS):
+        return None
+    return int(person_id)
 
 
 def _column(path: AttrPath, prefix: str | None = None) -> tuple[str, bool]:
@@ -59,7 +67,8 @@ class PersonQuery(FilterVisitor[Q]):
         if column == "pk":
             if op not in ("eq", "ne"):
                 raise InvalidFilterException(detail="id takes eq and ne only")
-            matched = Q(pk=int(value)) if str(value).isdigit() else Q(pk__in=[])
+            pk = person_pk(str(value))
+            matched = Q(pk=pk) if pk is not None else Q(pk__in=[])
             return ~matched if op == "ne" else matched
         if isinstance(value, bool) or column == "active":
             if op not in ("eq", "ne") or not isinstance(value, bool):

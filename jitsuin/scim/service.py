@@ -30,13 +30,14 @@ from jitsuin.lifecycle import leavers
 from jitsuin.lifecycle.errors import NotAllowed
 from jitsuin.lifecycle.models import Person
 from jitsuin.lifecycle.people import add_person, update_person
-from jitsuin.scim.filters import PersonQuery
+from jitsuin.scim.filters import PersonQuery, person_pk
 from jitsuin.scim.models import ScimLink
 from jitsuin.scim.schema import DEFAULT_COUNT, MAX_RESULTS, POLICY, Email, Name, User
 
 DEACTIVATION_REASON = "SCIM"
 DELETION_REASON = "SCIM DELETE"
 # Column widths (Person, ScimLink): a longer value is a 400, not a database error.
+MAX_START_INDEX = 2**31  # beyond any directory; keeps OFFSET within what databases take
 LIMITS = {"userName": 150, "email": 254, "name": 200, "externalId": 255, "emails.type": 20}
 
 
@@ -54,7 +55,8 @@ def visible() -> QuerySet[Person]:
 
 
 def find(person_id: str) -> Person:
-    person = visible().filter(pk=int(person_id)).first() if person_id.isdigit() else None
+    pk = person_pk(person_id)
+    person = visible().filter(pk=pk).first() if pk is not None else None
     if person is None:
         raise NotFoundException(detail=f"no User with id {person_id!r}")
     return person
@@ -102,7 +104,7 @@ def search(request: SearchRequest[User]) -> Page:
     if request.filter is not None:
         rows = rows.filter(PersonQuery().visit(request.filter.ast))
     count = DEFAULT_COUNT if request.count is None else max(0, min(request.count, MAX_RESULTS))
-    start = request.start_index or 1
+    start = min(request.start_index or 1, MAX_START_INDEX)
     total = rows.count()
     found = list(rows.order_by("pk")[start - 1 : start - 1 + count]) if count else []
     return Page(total=total, start_index=start, people=found)

@@ -166,6 +166,9 @@ def test_paging_by_start_index_and_count(idm):
 def test_an_unknown_user_is_a_404(idm):
     scim_error(idm.get("/Users/999999"), 404)
     scim_error(idm.get("/Users/abc"), 404)
+    scim_error(idm.get("/Users/" + "9" * 30), 404)  # no bigint overflow on PostgreSQL
+    assert idm.get("/Users", filter='id eq "' + "9" * 30 + '"').json()["totalResults"] == 0
+    assert idm.get("/Users", startIndex=str(10**30)).json()["totalResults"] == 0
     scim_error(idm.call("PATCH", "/Users/999999", patch_body({"op": "remove", "path": "x"})), 404)
 
 
