@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from scim2_models import (
@@ -227,10 +227,11 @@ def create(user: User, *, actor: str) -> Person:
     if not wanted.email:
         raise InvalidValueException(detail="jitsuin needs an e-mail address (emails)")
     now = timezone.now()
-    with transaction.atomic():
-        if Person.objects.filter(uid__iexact=wanted.uid).exists():
-            raise UniquenessException(detail=f"userName {wanted.uid!r} is taken")
-        try:
+    taken = UniquenessException(detail=f"userName {wanted.uid!r} is taken")
+    try:
+        with transaction.atomic():
+            if Person.objects.filter(uid__iexact=wanted.uid).exists():
+                raise taken
             person = add_person(
                 wanted.uid,
                 email=wanted.email,
@@ -238,9 +239,9 @@ def create(user: User, *, actor: str) -> Person:
                 name_en=wanted.name_en,
                 name_ja=wanted.name_ja,
             )
-        except NotAllowed as exc:
-            raise UniquenessException(detail=f"userName {wanted.uid!r} is taken") from exc
-        _save_link(person, wanted, actor=actor, now=now)
+            _save_link(person, wanted, actor=actor, now=now)
+    except (NotAllowed, IntegrityError) as exc:  # the same userName sent twice at once
+        raise taken from exc
     _set_active(person, wanted.active, actor=actor, reason=DEACTIVATION_REASON)
     return person
 

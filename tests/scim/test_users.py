@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from jitsuin import config
 from jitsuin.access.tokens import SCOPES
 from jitsuin.audit.models import AuditEvent
 from jitsuin.lifecycle.models import Certificate, CertificateStatus, LeaverState, Person
@@ -309,3 +310,14 @@ def test_only_the_scope_scim_lets_a_token_in(client, scope):
     body = json.dumps(user_body())
     scim_error(client.post("/scim/v2/Users", data=body, content_type=SCIM, **headers), 403)
     assert not Person.objects.exists()
+
+
+def test_the_token_rate_applies_with_retry_after(client, monkeypatch):
+    monkeypatch.setenv("JITSUIN_API_RATE", "2")
+    config.current.cache_clear()
+    headers = bearer("scim", name="flood")
+    assert [client.get("/scim/v2/Users", **headers).status_code for _ in range(2)] == [200, 200]
+    refused = client.get("/scim/v2/Users", **headers)
+    scim_error(refused, 429)
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    config.current.cache_clear()
