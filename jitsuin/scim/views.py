@@ -30,7 +30,8 @@ from scim2_models import (
     SearchRequest,
 )
 
-from jitsuin.api.auth import ApiAccessError, BearerToken, token_actor
+from jitsuin.api.auth import UNAUTHENTICATED_MESSAGE, ApiAccessError, BearerToken, token_actor
+from jitsuin.lifecycle.models import Person
 from jitsuin.scim import schema, service
 from jitsuin.scim.schema import POLICY, User
 
@@ -41,30 +42,22 @@ SCIM_TOKEN = BearerToken("scim")
 View = Callable[..., HttpResponse]
 
 
-def answer(body: Any, status: int = 200, **headers: str) -> HttpResponse:
+def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
     content = json.dumps(body, ensure_ascii=False) if body is not None else ""
-    response = HttpResponse(content, status=status, content_type=CONTENT_TYPE)
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
+    return HttpResponse(content, status=status, content_type=CONTENT_TYPE, headers=headers)
 
 
-def error_answer(error: Error, **headers: str) -> HttpResponse:
-    return answer(error.model_dump(), status=int(error.status or 500), **headers)
-
-
-def refused(status: int, detail: str) -> HttpResponse:
-    """A SCIM error from outside the SCIM views (the body-size and NUL middleware)."""
-    return error_answer(Error(status=status, detail=detail))
+def error_answer(error: Error, headers: dict[str, str] | None = None) -> HttpResponse:
+    return answer(error.model_dump(), status=int(error.status or 500), headers=headers)
 
 
 def _access_error(exc: ApiAccessError) -> HttpResponse:
     headers = {}
     if exc.status == 401:
-        headers["WWW_Authenticate"] = 'Bearer realm="jitsuin"'
+        headers["WWW-Authenticate"] = 'Bearer realm="jitsuin"'
     if exc.retry_after is not None:
-        headers["Retry_After"] = str(exc.retry_after)
-    return error_answer(Error(status=exc.status, detail=str(exc.message)), **headers)
+        headers["Retry-After"] = str(exc.retry_after)
+    return error_answer(Error(status=exc.status, detail=str(exc.message)), headers)
 
 
 def scim_view(*methods: str) -> Callable[[View], View]:
@@ -78,13 +71,13 @@ def scim_view(*methods: str) -> Callable[[View], View]:
             try:
                 token = SCIM_TOKEN(request)
                 if token is None:
-                    raise ApiAccessError(401, "unauthenticated", "Send a Bearer token.")
+                    raise ApiAccessError(401, "unauthenticated", UNAUTHENTICATED_MESSAGE)
             except ApiAccessError as exc:
                 return _access_error(exc)
             request.auth = token  # type: ignore[attr-defined]
             if request.method not in methods:
                 error = Error(status=405, detail=f"{request.method} is not allowed here")
-                return error_answer(error, Allow=", ".join(methods))
+                return error_answer(error, {"Allow": ", ".join(methods)})
             try:
                 return view(request, *args, **kwargs)
             except SCIMException as exc:
@@ -141,12 +134,12 @@ def _response_parameters(request: HttpRequest) -> ResponseParameters[User]:
 
 
 def _user_answer(
-    request: HttpRequest, person: Any, context: Context, status: int = 200, **headers: str
+    request: HttpRequest, person: Person, context: Context, status: int = 200
 ) -> HttpResponse:
     user = service.to_user(person, _base(request) + "/Users")
     body = user.model_dump(scim_ctx=context, response_parameters=_response_parameters(request))
     assert user.meta is not None and user.meta.location is not None
-    return answer(body, status, Content_Location=user.meta.location, **headers)
+    return answer(body, status, {"Content-Location": user.meta.location})
 
 
 def _list_answer(request: HttpRequest, search: SearchRequest[User]) -> HttpResponse:
