@@ -96,7 +96,7 @@ def service_provider_config() -> ServiceProviderConfig:
         etag=ETag(supported=False),
         authentication_schemes=[
             AuthenticationScheme(
-                type="oauthbearertoken",
+                type=AuthenticationScheme.Type.oauthbearertoken,
                 name="Bearer token",
                 description="A jitsuin API token with the scope scim: "
                 "jitsuin token create NAME --scope scim",

@@ -15,6 +15,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from scim2_models import Email as BaseEmail
 from scim2_models import (
     InvalidValueException,
     Meta,
@@ -77,7 +78,7 @@ def to_user(person: Person, location: str) -> User:
         given_name=(link.given_name if link else "") or None,
         family_name=(link.family_name if link else "") or None,
     )
-    email_type = (link.email_type if link else "") or None
+    email_type = BaseEmail.Type(link.email_type) if link and link.email_type else None
     primary = link.email_primary if link else True
     return User(
         id=str(person.pk),

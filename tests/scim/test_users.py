@@ -152,6 +152,21 @@ def test_an_invalid_or_unsupported_filter_is_a_400_invalid_filter(idm, expressio
     scim_error(idm.get("/Users", filter=expression), 400, "invalidFilter")
 
 
+def test_search_in_a_body_at_users_and_at_the_root(idm):
+    factories.person("s2410001")
+    factories.person("s2410002")
+    search = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "filter": 'userName ew "2"',
+        "attributes": ["userName"],
+    }
+    for path in ("/Users/.search", "/.search"):
+        listing = idm.call("POST", path, search).json()
+        assert listing["totalResults"] == 1
+        assert listing["Resources"][0]["userName"] == "s2410002"
+        assert "emails" not in listing["Resources"][0]
+
+
 def test_paging_by_start_index_and_count(idm):
     for n in range(5):
         factories.person(f"s{n}")
