@@ -21,6 +21,8 @@ from scim2_models.path import (
     ValuePath,
 )
 
+from jitsuin.scim.schema import ENTERPRISE_SCHEMA, USER_SCHEMA
+
 # (attribute, sub-attribute), lower case -> (lookup on Person, case-exact).
 COLUMNS: dict[tuple[str, str | None], tuple[str, bool]] = {
     ("username", None): ("uid", False),
@@ -33,6 +35,7 @@ COLUMNS: dict[tuple[str, str | None], tuple[str, bool]] = {
     ("emails", "value"): ("email", False),
     ("emails", "type"): ("scim_link__email_type", False),
     ("active", None): ("active", True),
+    (f"{ENTERPRISE_SCHEMA}:department".lower(), None): ("affiliation", False),
     ("id", None): ("pk", True),
 }
 MAX_ID_DIGITS = 18  # a bigint; longer digit strings name no one (and overflow the column)
@@ -48,6 +51,8 @@ def person_pk(person_id: str) -> int | None:
 
 def _column(path: AttrPath, prefix: str | None = None) -> tuple[str, bool]:
     attr, sub = (prefix, path.attr) if prefix else (path.attr, path.sub_attr)
+    if path.uri and path.uri.lower() != USER_SCHEMA.lower():
+        attr = f"{path.uri}:{attr}"
     key = (attr.lower(), sub.lower() if sub else None)
     if key not in COLUMNS:
         raise InvalidFilterException(detail=f"jitsuin does not filter on {path}")

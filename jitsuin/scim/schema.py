@@ -3,12 +3,13 @@
 The User schema lists only the attributes jitsuin keeps, so identity managers and compliance
 checkers see what is really stored: ``userName`` (the uid; immutable here, people are not
 renamed by provisioning), ``externalId``, ``name`` (formatted, givenName, familyName),
-``displayName``, ``emails`` (one, the primary) and ``active``.
+``displayName``, ``emails`` (one, the primary) and ``active``; of the enterprise extension,
+``department`` (the affiliation).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import EmailStr
 from scim2_models import (
@@ -18,6 +19,7 @@ from scim2_models import (
     ChangePassword,
     ComplexAttribute,
     ETag,
+    Extension,
     Filter,
     Mutability,
     Patch,
@@ -31,8 +33,10 @@ from scim2_models import (
     Uniqueness,
 )
 from scim2_models import Email as BaseEmail
+from scim2_models.resources.resource import AnyExtension
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 MAX_RESULTS = 200
 DEFAULT_COUNT = 100
 
@@ -67,7 +71,7 @@ class Email(ComplexAttribute):
     """Whether this is the preferred address (jitsuin keeps one, and returns the flag sent)."""
 
 
-class User(Resource[Any]):
+class User(Resource[AnyExtension]):
     __schema__ = URN(USER_SCHEMA)
 
     user_name: Annotated[str | None, Uniqueness.server, Required.true, Mutability.immutable] = None
@@ -84,6 +88,19 @@ class User(Resource[Any]):
 
     active: bool | None = None
     """False starts the leaver flow: certificates are revoked after the grace."""
+
+
+class Enterprise(Extension):
+    """The part of the enterprise extension (RFC 7643 §4.3) jitsuin keeps."""
+
+    __schema__ = URN(ENTERPRISE_SCHEMA)
+
+    department: str | None = None
+    """The person's faculty or department (jitsuin's affiliation, 所属)."""
+
+
+# What /Users serves: the User with the enterprise extension's department.
+ScimUser = User[Enterprise]
 
 
 def service_provider_config() -> ServiceProviderConfig:
@@ -107,8 +124,8 @@ def service_provider_config() -> ServiceProviderConfig:
 
 
 def resource_types() -> list[ResourceType]:
-    return [ResourceType.from_resource(User)]
+    return [ResourceType.from_resource(ScimUser)]
 
 
 def schemas() -> list[Schema]:
-    return [User.to_schema()]
+    return [User.to_schema(), Enterprise.to_schema()]

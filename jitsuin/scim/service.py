@@ -33,13 +33,30 @@ from jitsuin.lifecycle.models import Person
 from jitsuin.lifecycle.people import add_person, update_person
 from jitsuin.scim.filters import PersonQuery, person_pk
 from jitsuin.scim.models import ScimLink
-from jitsuin.scim.schema import DEFAULT_COUNT, MAX_RESULTS, POLICY, Email, Name, User
+from jitsuin.scim.schema import (
+    DEFAULT_COUNT,
+    MAX_RESULTS,
+    POLICY,
+    Email,
+    Enterprise,
+    Name,
+    ScimUser,
+)
 
 DEACTIVATION_REASON = "SCIM"
 DELETION_REASON = "SCIM DELETE"
 # Column widths (Person, ScimLink): a longer value is a 400, not a database error.
 MAX_START_INDEX = 2**31  # beyond any directory; keeps OFFSET within what databases take
-LIMITS = {"userName": 150, "email": 254, "name": 200, "externalId": 255, "emails.type": 20}
+LIMITS = {
+    "userName": 150,
+    "email": 254,
+    "name": 200,
+    "externalId": 255,
+    "emails.type": 20,
+    "department": 200,
+}
+# The optional directory fields a User may empty (update_person never clears one).
+CLEARABLE = ("name_en", "name_ja", "affiliation")
 
 
 @dataclass(frozen=True)
@@ -70,7 +87,7 @@ def _link(person: Person) -> ScimLink | None:
         return None
 
 
-def to_user(person: Person, location: str) -> User:
+def to_user(person: Person, location: str) -> ScimUser:
     """The SCIM User of ``person``; ``location`` is the URL of /Users (no slash at the end)."""
     link = _link(person)
     name = Name(
@@ -80,7 +97,7 @@ def to_user(person: Person, location: str) -> User:
     )
     email_type = BaseEmail.Type(link.email_type) if link and link.email_type else None
     primary = link.email_primary if link else True
-    return User(
+    user = ScimUser(
         id=str(person.pk),
         external_id=(link.external_id if link else "") or None,
         meta=Meta(
@@ -97,9 +114,12 @@ def to_user(person: Person, location: str) -> User:
         else None,
         active=person.active,
     )
+    if person.affiliation:
+        user[Enterprise] = Enterprise(department=person.affiliation)
+    return user
 
 
-def search(request: SearchRequest[User]) -> Page:
+def search(request: SearchRequest[ScimUser]) -> Page:
     """The page of people a search asks for (startIndex is 1-based, count at most 200)."""
     rows = visible()
     if request.filter is not None:
@@ -126,7 +146,7 @@ def _text(value: object) -> str:
     return "" if value is None else str(getattr(value, "value", value))
 
 
-def _primary_email(user: User) -> Email | None:
+def _primary_email(user: ScimUser) -> Email | None:
     emails = user.emails or []
     return next((e for e in emails if e.primary), emails[0] if emails else None)
 
@@ -141,15 +161,17 @@ class Wanted:
     email_primary: bool | None
     name_en: str
     name_ja: str
+    affiliation: str
     given_name: str
     family_name: str
     external_id: str
     active: bool | None
 
     @classmethod
-    def of(cls, user: User, *, compose: bool = False) -> Wanted:
+    def of(cls, user: ScimUser, *, compose: bool = False) -> Wanted:
         """``compose``: a User without name.formatted gets "givenName familyName" (creation)."""
         email = _primary_email(user)
+        enterprise = user[Enterprise]
         name = user.name or Name()
         given, family = _checked(name.given_name, "name"), _checked(name.family_name, "name")
         formatted = _checked(name.formatted, "name")
@@ -162,6 +184,7 @@ class Wanted:
             email_primary=email.primary if email else None,
             name_en=_checked(formatted, "name"),
             name_ja=_checked(user.display_name, "name"),
+            affiliation=_checked(enterprise.department if enterprise else "", "department"),
             given_name=given,
             family_name=family,
             external_id=_checked(user.external_id, "externalId"),
@@ -220,7 +243,7 @@ def _set_active(person: Person, active: bool | None, *, actor: str, reason: str)
         leavers.reactivate(person, actor=actor)
 
 
-def create(user: User, *, actor: str) -> Person:
+def create(user: ScimUser, *, actor: str) -> Person:
     """POST /Users: a new person (409 uniqueness when the userName is taken)."""
     wanted = Wanted.of(user, compose=True)
     if not wanted.uid:
@@ -239,6 +262,7 @@ def create(user: User, *, actor: str) -> Person:
                 actor=actor,
                 name_en=wanted.name_en,
                 name_ja=wanted.name_ja,
+                affiliation=wanted.affiliation,
             )
             _save_link(person, wanted, actor=actor, now=now)
     except (NotAllowed, IntegrityError) as exc:  # the same userName sent twice at once
@@ -254,25 +278,25 @@ def _update(person: Person, wanted: Wanted, *, actor: str) -> None:
         )
     now = timezone.now()
     with transaction.atomic():
-        names = {"email": wanted.email, "name_en": wanted.name_en, "name_ja": wanted.name_ja}
-        update_person(person, actor=actor, **names)
-        _clear(
-            person,
-            [name for name, value in names.items() if name != "email" and not value],
-            actor=actor,
-            now=now,
-        )
+        fields = {
+            "email": wanted.email,
+            "name_en": wanted.name_en,
+            "name_ja": wanted.name_ja,
+            "affiliation": wanted.affiliation,
+        }
+        update_person(person, actor=actor, **fields)
+        _clear(person, [n for n in CLEARABLE if not fields[n]], actor=actor, now=now)
         _save_link(person, wanted, actor=actor, now=now)
     _set_active(person, wanted.active, actor=actor, reason=DEACTIVATION_REASON)
 
 
-def replace(person: Person, user: User, *, actor: str) -> None:
+def replace(person: Person, user: ScimUser, *, actor: str) -> None:
     """PUT /Users/{id}: the User as sent; left-out names are emptied, ``active`` left out
     changes nothing, the e-mail cannot be emptied (a person needs one)."""
     _update(person, Wanted.of(user), actor=actor)
 
 
-def patch(person: Person, operations: PatchOp[User], *, actor: str, location: str) -> None:
+def patch(person: Person, operations: PatchOp[ScimUser], *, actor: str, location: str) -> None:
     """PATCH /Users/{id}: the operations applied by scim2-models to the current User."""
     user = to_user(person, location)
     operations.patch(user, scim_policy=POLICY)

@@ -33,7 +33,7 @@ from scim2_models import (
 from jitsuin.api.auth import UNAUTHENTICATED_MESSAGE, ApiAccessError, BearerToken, token_actor
 from jitsuin.lifecycle.models import Person
 from jitsuin.scim import schema, service
-from jitsuin.scim.schema import POLICY, User
+from jitsuin.scim.schema import POLICY, ScimUser
 
 CONTENT_TYPE = "application/scim+json"
 JSON_TYPES = ("application/scim+json", "application/json")
@@ -128,9 +128,9 @@ def _parameters(request: HttpRequest, *names: str) -> dict[str, str]:
     return {name: request.GET[name] for name in names if name in request.GET}
 
 
-def _response_parameters(request: HttpRequest) -> ResponseParameters[User]:
+def _response_parameters(request: HttpRequest) -> ResponseParameters[ScimUser]:
     query = _parameters(request, "attributes", "excludedAttributes")
-    return ResponseParameters[User].model_validate(query)
+    return ResponseParameters[ScimUser].model_validate(query)
 
 
 def _user_answer(
@@ -142,7 +142,7 @@ def _user_answer(
     return answer(body, status, {"Content-Location": user.meta.location})
 
 
-def _list_answer(request: HttpRequest, search: SearchRequest[User]) -> HttpResponse:
+def _list_answer(request: HttpRequest, search: SearchRequest[ScimUser]) -> HttpResponse:
     page = service.search(search)
     location = _base(request) + "/Users"
     resources = [
@@ -151,7 +151,7 @@ def _list_answer(request: HttpRequest, search: SearchRequest[User]) -> HttpRespo
         )
         for person in page.people
     ]
-    listing = ListResponse[User](
+    listing = ListResponse[ScimUser](
         total_results=page.total,
         start_index=page.start_index,
         items_per_page=len(resources),
@@ -163,7 +163,7 @@ def _list_answer(request: HttpRequest, search: SearchRequest[User]) -> HttpRespo
 @scim_view("GET", "POST")
 def users(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        user = User.model_validate(
+        user = ScimUser.model_validate(
             _body(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST, scim_policy=POLICY
         )
         person = service.create(user, actor=_actor(request))
@@ -173,13 +173,13 @@ def users(request: HttpRequest) -> HttpResponse:
     query = _parameters(
         request, "filter", "startIndex", "count", "attributes", "excludedAttributes"
     )
-    search = SearchRequest[User].model_validate(query, scim_ctx=Context.SEARCH_REQUEST)
+    search = SearchRequest[ScimUser].model_validate(query, scim_ctx=Context.SEARCH_REQUEST)
     return _list_answer(request, search)
 
 
 @scim_view("POST")
 def users_search(request: HttpRequest) -> HttpResponse:
-    search = SearchRequest[User].model_validate(_body(request), scim_ctx=Context.SEARCH_REQUEST)
+    search = SearchRequest[ScimUser].model_validate(_body(request), scim_ctx=Context.SEARCH_REQUEST)
     return _list_answer(request, search)
 
 
@@ -191,12 +191,12 @@ def user(request: HttpRequest, person_id: str) -> HttpResponse:
         service.delete(person, actor=actor)
         return answer(None, 204)
     if request.method == "PUT":
-        replacement = User.model_validate(
+        replacement = ScimUser.model_validate(
             _body(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST, scim_policy=POLICY
         )
         service.replace(person, replacement, actor=actor)
     elif request.method == "PATCH":
-        operations = PatchOp[User].model_validate(
+        operations = PatchOp[ScimUser].model_validate(
             _body(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
         )
         service.patch(person, operations, actor=actor, location=_base(request) + "/Users")

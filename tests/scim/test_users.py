@@ -22,6 +22,7 @@ from tests.notify import factories
 pytestmark = pytest.mark.django_db
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 SCIM = "application/scim+json"
@@ -61,6 +62,7 @@ def user_body(uid="s2410001", **extra):
         "displayName": "山田 太郎",
         "emails": [{"value": f"{uid}@example.ac.jp", "type": "work", "primary": True}],
         "active": True,
+        ENTERPRISE: {"department": "工学部", "employeeNumber": "not kept"},
     }
     body.update(extra)
     return body
@@ -95,6 +97,7 @@ def test_create_makes_a_person_and_answers_201_with_the_user_and_its_location(id
     assert person.scim_link.external_id == "entra-s2410001"
     assert user["name"] == {"formatted": "Taro Yamada", "givenName": "Taro", "familyName": "Yamada"}
     assert user["emails"] == [{"value": "s2410001@example.ac.jp", "type": "work", "primary": True}]
+    assert person.affiliation == "工学部" and user[ENTERPRISE] == {"department": "工学部"}
     assert AuditEvent.objects.filter(action="person.added", actor="token:idm").exists()
     assert idm.get(f"/Users/{person.pk}").json() == user
 
@@ -143,6 +146,7 @@ def test_filters_on_external_id_emails_and_active_and_combined(idm):
     assert found("active eq false") == ["s2"]
     assert found('userName sw "s" and not (active eq false)') == ["s1"]
     assert found('emails.value ew "@example.ac.jp" or displayName co "山田"') == ["s1", "s2"]
+    assert found(f'{ENTERPRISE}:department eq "工学部" and userName eq "s2"') == ["s2"]
 
 
 @pytest.mark.parametrize(
@@ -192,10 +196,11 @@ def test_replace_sets_the_fields_and_empties_the_names_left_out(idm):
     pk = idm.call("POST", "/Users", user_body()).json()["id"]
     body = user_body(emails=[{"value": "new@example.ac.jp", "primary": True}], externalId="e2")
     del body["displayName"]
+    del body[ENTERPRISE]
     response = idm.call("PUT", f"/Users/{pk}", body)
     assert response.status_code == 200
     person = Person.objects.get(pk=pk)
-    assert (person.email, person.name_ja) == ("new@example.ac.jp", "")
+    assert (person.email, person.name_ja, person.affiliation) == ("new@example.ac.jp", "", "")
     assert person.scim_link.external_id == "e2"
     assert "displayName" not in response.json()
     assert AuditEvent.objects.filter(action="person.updated", actor="token:idm").exists()
@@ -306,6 +311,9 @@ def test_discovery_documents(idm):
     schema = idm.get(f"/Schemas/{USER}").json()
     names = [a["name"] for a in schema["attributes"]]
     assert names == ["userName", "name", "displayName", "emails", "active"]
+    extension = idm.get(f"/Schemas/{ENTERPRISE}").json()
+    assert [a["name"] for a in extension["attributes"]] == ["department"]
+    assert types["Resources"][0]["schemaExtensions"] == [{"schema": ENTERPRISE, "required": False}]
     scim_error(idm.get("/Schemas", filter='id eq "x"'), 403)
     scim_error(idm.get("/Groups"), 404)
 
