@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "jitsuin.console",
     "jitsuin.sso",
     "jitsuin.api",
+    "jitsuin.scim",
     "jitsuin.cli",
 ]
 

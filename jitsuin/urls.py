@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("jitsuin.revocation.urls")),
     path("api/", include("jitsuin.api.urls")),
+    path("scim/v2/", include("jitsuin.scim.urls")),
     path("account/", include("jitsuin.access.urls")),
     path("account/", include("jitsuin.sso.urls")),
     path("console/campaigns/", include("jitsuin.console.campaigns.urls")),

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 CHECK_PATHS = ("/check/", "/api/v1/check")
 CHECK_MAX_BODY = 128 * 1024
 MAX_BODY = 2 * 1024 * 1024  # every other page: forms of a few KiB at most
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
 def body_limit(path: str) -> int:
@@ -44,7 +45,12 @@ class CappedUploadHandler(FileUploadHandler):
 
 
 def refusal(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
-    """A short translated refusal: JSON ``{code, message}`` under /api/, a bare page elsewhere."""
+    """A short translated refusal: JSON ``{code, message}`` under /api/, a SCIM Error message
+    under /scim/ (RFC 7644 §3.12), a bare page elsewhere."""
+    if request.path_info.startswith("/scim/"):
+        error = {"schemas": [SCIM_ERROR], "status": str(status), "detail": message}
+        body = json.dumps(error, ensure_ascii=False)
+        return HttpResponse(body, status=status, content_type="application/scim+json")
     if request.path_info.startswith("/api/"):
         body = json.dumps({"code": code, "message": message}, ensure_ascii=False)
         return HttpResponse(body, status=status, content_type="application/json")
