@@ -30,14 +30,14 @@ from scim2_models import (
     SearchRequest,
 )
 
-from jitsuin.api.auth import UNAUTHENTICATED_MESSAGE, ApiAccessError, BearerToken, token_actor
+from jitsuin.access.bearer import ApiAccessError, bearer_from_header, check_bearer, token_actor
 from jitsuin.lifecycle.models import Person
 from jitsuin.scim import schema, service
 from jitsuin.scim.schema import POLICY, ScimUser
 
 CONTENT_TYPE = "application/scim+json"
 JSON_TYPES = ("application/scim+json", "application/json")
-SCIM_TOKEN = BearerToken("scim")
+SCOPE = "scim"
 
 View = Callable[..., HttpResponse]
 
@@ -69,9 +69,7 @@ def scim_view(*methods: str) -> Callable[[View], View]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
-                token = SCIM_TOKEN(request)
-                if token is None:
-                    raise ApiAccessError(401, "unauthenticated", UNAUTHENTICATED_MESSAGE)
+                token = check_bearer(bearer_from_header(request), SCOPE)
             except ApiAccessError as exc:
                 return _access_error(exc)
             request.auth = token  # type: ignore[attr-defined]
