@@ -180,7 +180,10 @@ def finish(leaver_id: int, *, now: datetime | None = None) -> bool:
                 "requests_cancelled": cancelled,
             },
         )
-        notifications.leaver_done(leaver, serials=revoked, now=now)
+        if revoked or wiped or cancelled:
+            # Someone who never held a certificate (provisioned inactive by SCIM or an import)
+            # gets no mail, nor does the helpdesk: there is nothing to tell.
+            notifications.leaver_done(leaver, serials=revoked, now=now)
         return True
 
 

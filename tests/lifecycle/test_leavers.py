@@ -86,6 +86,17 @@ def test_grace_zero_revokes_wipes_cancels_and_mails_once(leaving, alice, t0, mon
     assert {"person.deactivated", "leaver.done", "pickup.destroyed"} <= actions
 
 
+def test_someone_who_never_held_a_certificate_leaves_without_e_mails(
+    profile, alice, t0, monkeypatch
+):
+    """Provisioned inactive (SCIM, an import) or never issued: nothing to tell anyone."""
+    grace_days(monkeypatch, 0)
+    leaver = leavers.deactivate(alice, actor="token:idm", reason="provisioned inactive", now=t0)
+    assert leaver.state == LeaverState.DONE
+    assert leaver_mails().count() == 0
+    assert AuditEvent.objects.filter(action="leaver.done").count() == 1
+
+
 def test_the_crl_says_cessation_of_operation(leaving, alice, t0, monkeypatch):
     grace_days(monkeypatch, 0)
     pickup, _open = leaving
