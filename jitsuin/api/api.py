@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from jitsuin.api import certificates, check, errors, people, pickups, revocations
+from jitsuin.api import certificates, check, errors, people, pickups, revocations, sightings
 
 api = NinjaAPI(
     title="jitsuin API",
@@ -25,3 +25,4 @@ api.add_router("/", people.router)
 api.add_router("/", certificates.router)
 api.add_router("/", pickups.router)
 api.add_router("/", revocations.router)
+api.add_router("/", sightings.router)

@@ -1,0 +1,61 @@
+"""Distinguished names as OpenSSL's ``X509_NAME_oneline`` writes them (``/C=JP/O=.../CN=...``).
+
+FreeRADIUS 3 gives a client certificate's issuer in that form (``TLS-Client-Cert-Issuer``), so
+jitsuin renders its own CA names the same way to compare them. Bytes outside printable ASCII
+(UTF-8 names in Japanese) are written ``\\xHH``, as OpenSSL does.
+"""
+
+from __future__ import annotations
+
+from cryptography import x509
+from cryptography.x509.name import _ASN1Type
+
+# OpenSSL's short names (OBJ_nid2sn) of the attributes CA names use; others print as dotted OIDs.
+SHORT_NAMES: dict[str, str] = {
+    "2.5.4.3": "CN",
+    "2.5.4.4": "SN",
+    "2.5.4.5": "serialNumber",
+    "2.5.4.6": "C",
+    "2.5.4.7": "L",
+    "2.5.4.8": "ST",
+    "2.5.4.9": "street",
+    "2.5.4.10": "O",
+    "2.5.4.11": "OU",
+    "2.5.4.12": "title",
+    "2.5.4.15": "businessCategory",
+    "2.5.4.17": "postalCode",
+    "2.5.4.42": "GN",
+    "2.5.4.43": "initials",
+    "2.5.4.44": "generationQualifier",
+    "2.5.4.46": "dnQualifier",
+    "2.5.4.65": "pseudonym",
+    "2.5.4.97": "organizationIdentifier",
+    "0.9.2342.19200300.100.1.1": "UID",
+    "0.9.2342.19200300.100.1.25": "DC",
+    "1.2.840.113549.1.9.1": "emailAddress",
+}
+
+
+def _value_bytes(attribute: x509.NameAttribute) -> bytes:
+    value = attribute.value
+    if isinstance(value, bytes):
+        return value
+    if attribute._type == _ASN1Type.BMPString:
+        raw = value.encode("utf-16-be")
+        return raw[1::2] if not any(raw[0::2]) else raw  # OpenSSL drops all-zero high bytes
+    if attribute._type == _ASN1Type.UniversalString:
+        raw = value.encode("utf-32-be")
+        return raw[3::4] if not any(raw[i] for i in range(len(raw)) if i % 4 != 3) else raw
+    return value.encode("utf-8")
+
+
+def _escaped(data: bytes) -> str:
+    return "".join(chr(b) if 0x20 <= b <= 0x7E else f"\\x{b:02X}" for b in data)
+
+
+def oneline(name: x509.Name) -> str:
+    """``name`` as ``X509_NAME_oneline`` writes it: ``/C=JP/O=Example Univ/CN=Issuing CA``."""
+    return "".join(
+        f"/{SHORT_NAMES.get(a.oid.dotted_string, a.oid.dotted_string)}={_escaped(_value_bytes(a))}"
+        for a in name
+    )
