@@ -75,11 +75,11 @@ class SightingOut(Schema):
     serial: str = Field(examples=["5f3a9c0e1d2b"])
     issuer: str = Field(examples=["Example Univ Client CA G1"])
     nas: str = Field(examples=["ap-lib-3f"])
-    result: Literal["accept", "reject"]
-    accept_count: int
-    reject_count: int
-    first_seen_at: datetime
-    last_seen_at: datetime
+    result: Literal["accept", "reject"] = Field(examples=["accept"])
+    accept_count: int = Field(examples=[12])
+    reject_count: int = Field(examples=[0])
+    first_seen_at: datetime = Field(examples=["2026-04-01T08:55:12+09:00"])
+    last_seen_at: datetime = Field(examples=["2026-04-03T09:01:40+09:00"])
 
 
 @router.post(

@@ -31,6 +31,7 @@ SCOPE_OF: dict[tuple[str, str], str | None] = {
     ("GET", "/certificates/{serial}"): "certificates:read",
     ("GET", "/pickups/{pickup_id}"): "certificates:read",
     ("POST", "/certificates/{serial}/revoke"): "certificates:revoke",
+    ("POST", "/sightings"): "sightings:write",
 }
 
 
@@ -83,8 +84,10 @@ def test_each_scope_against_each_operation(client, samples, method, path):
     def call(headers: dict[str, str]) -> int:
         if method == "GET":
             return client.get(url, **headers).status_code
-        body = {"idempotency_key": "scope-test"}
-        return client.post(url, data=body, content_type="application/json", **headers).status_code
+        body = {"idempotency_key": "scope-test", "serial": samples["serial"]}
+        target = url + ("?result=accept" if path == "/sightings" else "")
+        answer = client.post(target, data=body, content_type="application/json", **headers)
+        return answer.status_code
 
     without = call({})
     assert (without == 401) == (needed is not PUBLIC), without
