@@ -3,8 +3,7 @@
 FreeRADIUS reports each EAP-TLS login from ``post-auth`` (docs/relying-parties.md): the
 client certificate's serial and issuer as it gives them (``TLS-Client-Cert-Serial``: lower-case
 hex; ``TLS-Client-Cert-Issuer``: ``/C=JP/O=.../CN=...``), the NAS and whether the login was
-accepted. The body's fields may carry those attribute names, so that rlm_json's
-``json_encode`` builds it with every value escaped.
+accepted (``result``: FreeRADIUS's ``Post-Auth-Type`` says ``Reject``, so either case).
 
 One UPDATE (or INSERT) per call and an answer at once. An unknown certificate is a 404 and
 is not recorded: only jitsuin's certificates have sightings, and a token cannot fill the table
@@ -19,8 +18,8 @@ from typing import Literal
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from ninja import Query, Router, Schema
-from pydantic import AliasChoices, Field, field_validator
+from ninja import Router, Schema
+from pydantic import Field, field_validator
 
 from jitsuin.api.auth import ApiAccessError, BearerToken
 from jitsuin.api.certificates import NOT_FOUND, REFUSALS
@@ -35,33 +34,33 @@ class SightingIn(Schema):
     serial: str = Field(
         min_length=1,
         max_length=128,
-        validation_alias=AliasChoices("serial", "TLS-Client-Cert-Serial"),
-        description="the certificate's serial in hex (colons and either case allowed); "
-        "also read as TLS-Client-Cert-Serial",
+        description="the certificate's serial in hex (colons and either case allowed), "
+        "as FreeRADIUS's TLS-Client-Cert-Serial gives it",
         examples=["5f3a9c0e1d2b"],
     )
     issuer: str = Field(
         default="",
         max_length=1024,
-        validation_alias=AliasChoices("issuer", "TLS-Client-Cert-Issuer"),
         description="its CA: the DN as FreeRADIUS gives it (/C=JP/O=.../CN=...), as RFC 4514, "
-        "or the CA's name or slug; needed only when two CAs used the serial. "
-        "Also read as TLS-Client-Cert-Issuer",
+        "or the CA's name or slug; needed only when two CAs used the serial",
         examples=["/C=JP/O=Example University/CN=Example Univ Client CA G1"],
     )
     nas_identifier: str = Field(
         default="",
         max_length=253,
-        validation_alias=AliasChoices("nas_identifier", "NAS-Identifier"),
-        description="the access point or switch (also read as NAS-Identifier)",
+        description="the access point or switch (FreeRADIUS: NAS-Identifier)",
         examples=["ap-lib-3f"],
     )
     nas_ip: str = Field(
         default="",
         max_length=45,
-        validation_alias=AliasChoices("nas_ip", "NAS-IP-Address"),
-        description="the NAS's address (also read as NAS-IP-Address)",
+        description="the NAS's address (FreeRADIUS: NAS-IP-Address)",
         examples=["10.1.2.3"],
+    )
+    result: str = Field(
+        pattern=r"^(?i:accept|reject)$",
+        description="accept or reject, in either case (FreeRADIUS's Post-Auth-Type says Reject)",
+        examples=["accept"],
     )
 
     @field_validator("serial")
@@ -91,11 +90,6 @@ class SightingOut(Schema):
 def report_sighting(
     request: HttpRequest,
     body: SightingIn,
-    result: str = Query(
-        ...,
-        pattern=r"(?i)^(accept|reject)$",
-        description="accept or reject (either case: FreeRADIUS's Post-Auth-Type says Reject)",
-    ),
 ) -> SightingOut:
     """Counts one login of the certificate at this NAS, by this token; answers the row. 404
     ``not_found`` for a serial jitsuin did not issue (nothing is recorded), 409
@@ -113,7 +107,7 @@ def report_sighting(
         token_name=request.auth.name,  # type: ignore[attr-defined]
         nas_identifier=body.nas_identifier.strip(),
         nas_ip=body.nas_ip.strip(),
-        result=result.lower(),
+        result=body.result.lower(),
         now=timezone.now(),
     )
     return SightingOut(

@@ -32,8 +32,8 @@ def certificate(ca_hierarchy):
 
 def report(client, headers, body, result="accept", **extra):
     return client.post(
-        f"/api/v1/sightings?result={result}",
-        data=json.dumps(body),
+        "/api/v1/sightings",
+        data=json.dumps({"result": result, **body}),
         content_type="application/json",
         **headers,
         **extra,
@@ -41,13 +41,13 @@ def report(client, headers, body, result="accept", **extra):
 
 
 def freeradius_body(certificate, nas="ap-lib-3f"):
-    """What the documented rlm_rest block sends: FreeRADIUS's attribute names and spellings."""
-    serial = f"{int(certificate.serial, 16):x}"
+    """What the documented rlm_rest block sends: the serial's bytes in lower-case hex and the
+    issuer as X509_NAME_oneline writes it."""
     return {
-        "TLS-Client-Cert-Serial": serial if len(serial) % 2 == 0 else "0" + serial,
-        "TLS-Client-Cert-Issuer": oneline(certificate_of(certificate.issuer).subject),
-        "NAS-Identifier": nas,
-        "NAS-IP-Address": "10.1.2.3",
+        "serial": certificate.serial_number.hex.lower(),
+        "issuer": oneline(certificate_of(certificate.issuer).subject),
+        "nas_identifier": nas,
+        "nas_ip": "10.1.2.3",
     }
 
 
@@ -125,6 +125,7 @@ def test_an_unknown_serial_or_foreign_issuer_is_a_typed_404_and_not_recorded(cli
         ({"serial": "ab"}, "maybe"),
         ({"serial": "ab", "nas_identifier": "x" * 300}, "accept"),
         ({"serial": "ab", "nas_ip": 7}, "accept"),
+        ({"serial": "ab"}, "accepted"),
     ],
 )
 def test_a_bad_body_or_result_is_a_typed_422(client, certificate, body, result):
