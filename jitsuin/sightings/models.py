@@ -9,14 +9,13 @@ latest use. Information only: a sighting never changes a certificate's state.
 from __future__ import annotations
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 from jitsuin.lifecycle.models import Certificate
 
 
 class SightingResult(models.TextChoices):
-    ACCEPT = "accept", _("accepted")
-    REJECT = "reject", _("rejected")
+    ACCEPT = "accept"
+    REJECT = "reject"
 
 
 class Sighting(models.Model):
