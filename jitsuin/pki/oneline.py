@@ -2,13 +2,16 @@
 
 FreeRADIUS 3 gives a client certificate's issuer in that form (``TLS-Client-Cert-Issuer``), so
 jitsuin renders its own CA names the same way to compare them. Bytes outside printable ASCII
-(UTF-8 names in Japanese) are written ``\\xHH``, as OpenSSL does.
+(UTF-8 names in Japanese, BMPStrings) are written ``\\xHH`` and ``/`` and ``+`` in a value
+get a backslash, as OpenSSL 3 does (tests/pki/test_oneline.py compares with libcrypto).
 """
 
 from __future__ import annotations
 
 from cryptography import x509
 from cryptography.x509.name import _ASN1Type
+
+Attribute = x509.NameAttribute[str | bytes]
 
 # OpenSSL's short names (OBJ_nid2sn) of the attributes CA names use; others print as dotted OIDs.
 SHORT_NAMES: dict[str, str] = {
@@ -36,26 +39,41 @@ SHORT_NAMES: dict[str, str] = {
 }
 
 
-def _value_bytes(attribute: x509.NameAttribute) -> bytes:
-    value = attribute.value
+def _value_bytes(attribute: Attribute) -> bytes:
+    value: str | bytes = attribute.value
     if isinstance(value, bytes):
         return value
     if attribute._type == _ASN1Type.BMPString:
-        raw = value.encode("utf-16-be")
-        return raw[1::2] if not any(raw[0::2]) else raw  # OpenSSL drops all-zero high bytes
+        return value.encode("utf-16-be")
     if attribute._type == _ASN1Type.UniversalString:
-        raw = value.encode("utf-32-be")
-        return raw[3::4] if not any(raw[i] for i in range(len(raw)) if i % 4 != 3) else raw
+        return value.encode("utf-32-be")
     return value.encode("utf-8")
 
 
 def _escaped(data: bytes) -> str:
-    return "".join(chr(b) if 0x20 <= b <= 0x7E else f"\\x{b:02X}" for b in data)
+    """Printable ASCII as it is, ``/`` and ``+`` after a backslash, other bytes as ``\\xHH``."""
+    return "".join(
+        ("\\" + chr(b) if chr(b) in "/+" else chr(b)) if 0x20 <= b <= 0x7E else f"\\x{b:02X}"
+        for b in data
+    )
+
+
+def _entry(attribute: Attribute) -> str:
+    oid = attribute.oid.dotted_string
+    return f"{SHORT_NAMES.get(oid, oid)}={_escaped(_value_bytes(attribute))}"
+
+
+def _der_order(attribute: Attribute) -> bytes:
+    """The attribute's DER (AttributeTypeAndValue): a multi-valued RDN is a SET OF, sorted so."""
+    der = x509.Name([x509.RelativeDistinguishedName([attribute])]).public_bytes()
+    for _header in range(2):  # skip the SEQUENCE (Name) and SET (RDN) headers
+        der = der[2 + (der[1] & 0x7F if der[1] & 0x80 else 0) :]
+    return der
 
 
 def oneline(name: x509.Name) -> str:
-    """``name`` as ``X509_NAME_oneline`` writes it: ``/C=JP/O=Example Univ/CN=Issuing CA``."""
+    """``name`` as ``X509_NAME_oneline`` writes it: ``/C=JP/O=Example Univ/CN=Issuing CA``
+    (the attributes of a multi-valued RDN joined with ``+``, in DER order)."""
     return "".join(
-        f"/{SHORT_NAMES.get(a.oid.dotted_string, a.oid.dotted_string)}={_escaped(_value_bytes(a))}"
-        for a in name
+        "/" + "+".join(_entry(a) for a in sorted(rdn, key=_der_order)) for rdn in name.rdns
     )
