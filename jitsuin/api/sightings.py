@@ -69,6 +69,13 @@ class SightingIn(Schema):
         Serial.parse(value)  # a ValueError is a 422 invalid_request
         return value
 
+    @field_validator("nas_identifier", "nas_ip")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        if "\x00" in value:  # PostgreSQL cannot store it
+            raise ValueError("a NUL character")
+        return value
+
 
 class SightingOut(Schema):
     serial: str = Field(examples=["5f3a9c0e1d2b"])

@@ -75,6 +75,7 @@ def test_lookups_take_any_path_segment(headers, prefix, segment):
 @given(body=JSON, raw=st.binary(max_size=80))
 @example(body={"serial": "0" * 128, "issuer": "/CN=\x00", "result": "accept"}, raw=b"")
 @example(body={"serial": "ab", "nas_identifier": "é" * 253, "result": "Reject"}, raw=b"")
+@example(body={"serial": "ab", "nas_identifier": "ap\x00", "result": "accept"}, raw=b"")
 def test_json_bodies_are_never_a_500(headers, body, raw):
     cache.clear()
     client = Client()

@@ -126,6 +126,7 @@ def test_an_unknown_serial_or_foreign_issuer_is_a_typed_404_and_not_recorded(cli
         ({"serial": "ab", "nas_identifier": "x" * 300}, "accept"),
         ({"serial": "ab", "nas_ip": 7}, "accept"),
         ({"serial": "ab"}, "accepted"),
+        ({"serial": "ab", "nas_identifier": "ap\x00"}, "accept"),
     ],
 )
 def test_a_bad_body_or_result_is_a_typed_422(client, certificate, body, result):
