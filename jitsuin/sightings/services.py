@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, OuterRef, Subquery
 
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import certificate_of
@@ -100,21 +100,20 @@ class WifiUse:
 
 
 def last_wifi_use(certificates: Iterable[Certificate]) -> dict[int, WifiUse]:
-    """{certificate id: its latest accepted login}, in two queries whatever the number."""
+    """{certificate id: its latest accepted login}, in one query whatever the number."""
     ids = [c.pk for c in certificates]
     if not ids:
         return {}
     latest = (
-        Sighting.objects.filter(certificate_id__in=ids, last_accepted_at__isnull=False)
-        .values("certificate_id")
-        .annotate(at=Max("last_accepted_at"))
+        Sighting.objects.filter(
+            certificate_id=OuterRef("certificate_id"), last_accepted_at__isnull=False
+        )
+        .order_by("-last_accepted_at", "-pk")
+        .values("pk")[:1]
     )
-    wanted = Q()
-    for row in latest:
-        wanted |= Q(certificate_id=row["certificate_id"], last_accepted_at=row["at"])
-    if not wanted:
-        return {}
-    found: dict[int, WifiUse] = {}
-    for sighting in Sighting.objects.filter(wanted).order_by("certificate_id", "-pk"):
-        found.setdefault(sighting.certificate_id, WifiUse(sighting.last_accepted_at, sighting.nas))
-    return found
+    rows = Sighting.objects.filter(certificate_id__in=ids, pk=Subquery(latest))
+    return {
+        row.certificate_id: WifiUse(row.last_accepted_at, row.nas)
+        for row in rows
+        if row.last_accepted_at is not None
+    }
