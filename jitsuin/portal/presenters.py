@@ -206,7 +206,7 @@ def card_for(
 
 
 def with_wifi_use(cards: list[CertificateCard]) -> list[CertificateCard]:
-    """``cards`` with their latest reported Wi-Fi login (two queries, whatever their number)."""
+    """``cards`` with their latest reported Wi-Fi login (one query, whatever their number)."""
     uses = last_wifi_use(card.certificate for card in cards)
     for card in cards:
         card.wifi = uses.get(card.certificate.pk)
