@@ -1,7 +1,8 @@
 """FreeRADIUS 3.2 reports each EAP-TLS login to jitsuin with the rlm_rest configuration of
 docs/relying-parties.md, as written (URL, paths and token changed): a real eapol_test login
 makes exactly one sighting; a refused login is reported as refused; a token without
-``sightings:write`` is refused by jitsuin while the login itself is still accepted."""
+``sightings:write`` is refused by jitsuin, and jitsuin not answering at all, while the login
+itself is still accepted."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def _free_port() -> int:
 
 
 class Radius:
-    def __init__(self, live, name: str, token: str) -> None:  # noqa: F811
+    def __init__(self, live, name: str, token: str, url: str = "") -> None:  # noqa: F811
         program = require_tool("freeradius")
         require_tool("eapol_test")
         if not Path("/usr/lib/freeradius/rlm_rest.so").exists():
@@ -70,7 +71,7 @@ class Radius:
             .replace("/etc/jitsuin", str(synced))
         )
         (conf / "mods-available" / "eap").write_text(eap)
-        module = doc_block("freeradius-sightings-module").replace(DOC_URL, live.url)
+        module = doc_block("freeradius-sightings-module").replace(DOC_URL, url or live.url)
         (conf / "mods-available" / "jitsuin").write_text(module)
         (conf / "mods-enabled" / "jitsuin").symlink_to("../mods-available/jitsuin")
         policy = doc_block("freeradius-sightings-policy").replace(DOC_TOKEN, token)
@@ -161,6 +162,17 @@ def radius_wrong_token(live, tokens):  # noqa: F811
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def radius_without_jitsuin(live, tokens):  # noqa: F811
+    """A RADIUS server whose jitsuin URL answers nothing (a port no one listens on)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{s.getsockname()[1]}"
+    server = Radius(live, "no-jitsuin", tokens["writer"], url=nowhere)
+    yield server
+    server.stop()
+
+
 def _sightings(live, client: str) -> list[Sighting]:  # noqa: F811
     with live.db():
         return list(Sighting.objects.filter(certificate_id=live.clients[client].row.pk))
@@ -193,3 +205,9 @@ def test_a_token_without_the_scope_is_refused_and_the_login_still_accepted(
     assert len(_sightings(live, "fresh")) == before
     log = radius_wrong_token.log_path.read_text()
     assert 'REST-HTTP-Status-Code = "403"' in log and "Sent Access-Accept" in log, log[-3000:]
+
+
+def test_jitsuin_down_does_not_block_a_login(live, radius_without_jitsuin):  # noqa: F811
+    assert radius_without_jitsuin.login(live, "fresh") == "SUCCESS"
+    log = radius_without_jitsuin.log_path.read_text()
+    assert "[jitsuin_sightings] = fail" in log and "Sent Access-Accept" in log, log[-3000:]

@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from jitsuin import config
 from jitsuin.audit.models import AuditEvent
+from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import certificate_of
+from jitsuin.lifecycle.models import Certificate
 from jitsuin.pki.oneline import oneline
 from jitsuin.sightings.models import Sighting
 from tests.api.tokens import bearer
@@ -154,3 +156,16 @@ def test_a_token_without_the_scope_is_refused(client, certificate):
     assert answer.status_code == 403 and answer.json()["code"] == "insufficient_scope"
     assert report(client, {}, freeradius_body(certificate)).status_code == 401
     assert not Sighting.objects.exists()
+
+
+def test_a_serial_two_cas_used_needs_the_issuer(client, certificate):
+    root = Authority.objects.roots().get()
+    twin = Certificate.objects.get(pk=certificate.pk)
+    twin.pk, twin.issuer, twin.fingerprint_sha256 = None, root, "0" * 64
+    twin.save()
+    headers = bearer("sightings:write")
+    ambiguous = report(client, headers, {"serial": certificate.serial})
+    assert ambiguous.status_code == 409 and ambiguous.json()["code"] == "ambiguous_serial"
+    named = report(client, headers, freeradius_body(certificate))
+    assert named.status_code == 200 and named.json()["issuer"] == certificate.issuer.name
+    assert Sighting.objects.get().certificate == certificate
