@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "jitsuin.revocation",
     "jitsuin.campaigns",
     "jitsuin.onboarding",
+    "jitsuin.sightings",
     "jitsuin.portal",
     "jitsuin.console",
     "jitsuin.sso",

@@ -17,6 +17,7 @@ from jitsuin.api import (
     pickups,
     requests,
     revocations,
+    sightings,
 )
 
 api = NinjaAPI(
@@ -37,3 +38,4 @@ api.add_router("/", pickups.router)
 api.add_router("/", revocations.router)
 api.add_router("/", requests.router)
 api.add_router("/", campaigns.router)
+api.add_router("/", sightings.router)

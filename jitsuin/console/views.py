@@ -29,6 +29,7 @@ from jitsuin.lifecycle.models import (
 )
 from jitsuin.lifecycle.queries import stuck_business_days
 from jitsuin.onboarding.health import onboarding_health
+from jitsuin.sightings.services import last_wifi_use
 from jitsuin.workdays import business_days_between
 
 
@@ -79,6 +80,7 @@ def _certificate_rows(history: queries.PersonHistory, now: datetime) -> list[dic
         r.target_id for r in history.requests if r.kind == RequestKind.REVOKE and r.is_open
     }
     switches = overlap.switches(history.certificates, now)
+    wifi = last_wifi_use(history.certificates)
     rows = []
     for certificate in history.certificates:
         revocable = (
@@ -99,6 +101,7 @@ def _certificate_rows(history: queries.PersonHistory, now: datetime) -> list[dic
                 "issuer_revoked": issuer_revoked,
                 "stops_at": ca_revocation.at if ca_revocation and not issuer_revoked else None,
                 "switch": switches.get(certificate.pk),
+                "wifi": wifi.get(certificate.pk),
             }
         )
     return rows

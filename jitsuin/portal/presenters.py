@@ -29,6 +29,7 @@ from jitsuin.lifecycle.permissions import (
     actions_for,
     certificate_status,
 )
+from jitsuin.sightings.services import WifiUse, last_wifi_use
 
 # The labels users know from the seed (J-UPKI):
 # 有効, 失効申請中, 失効, 期限切れ, 発行申請中, ダウンロード可能.
@@ -96,6 +97,8 @@ class CertificateCard:
     switch: overlap.Switch | None = None
     switch_usage: str = ""
     switch_revocation: str = ""
+    # The latest login a relying party (FreeRADIUS) reported: "last used for Wi-Fi at ...".
+    wifi: WifiUse | None = None
 
     @property
     def label(self) -> Promise:
@@ -202,6 +205,14 @@ def card_for(
     )
 
 
+def with_wifi_use(cards: list[CertificateCard]) -> list[CertificateCard]:
+    """``cards`` with their latest reported Wi-Fi login (one query, whatever their number)."""
+    uses = last_wifi_use(card.certificate for card in cards)
+    for card in cards:
+        card.wifi = uses.get(card.certificate.pk)
+    return cards
+
+
 def switches_for(certificate: Certificate, now: datetime) -> dict[int, overlap.Switch]:
     """The overlap switch ``certificate`` is part of, old or new (for its detail page)."""
     if certificate.status != CertificateStatus.VALID or certificate.not_after <= now:
@@ -246,7 +257,7 @@ def overview(person: Person, now: datetime, *, history_limit: int = HISTORY_PAGE
         .order_by("-not_before", "-id")
     )
     switches = overlap.switches(certificates, now)
-    cards = [card_for(c, actions, switches) for c in certificates]
+    cards = with_wifi_use([card_for(c, actions, switches) for c in certificates])
     pending = [
         PendingIssue(request=r)
         for r in Request.objects.open_issues()

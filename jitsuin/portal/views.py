@@ -114,6 +114,7 @@ def _certificate_context(person: Person, certificate: Certificate) -> dict[str, 
     now = timezone.now()
     actions = actions_for(person, now=now)
     card = presenters.card_for(certificate, actions, presenters.switches_for(certificate, now))
+    presenters.with_wifi_use([card])
     history = presenters.requests_with_history(person).filter(
         Q(target=certificate) | Q(certificate=certificate)
     )

@@ -112,6 +112,9 @@ def test_lookups_take_any_path_segment(headers, prefix, segment):
 
 @FUZZ
 @given(body=JSON, raw=st.binary(max_size=80))
+@example(body={"serial": "0" * 128, "issuer": "/CN=\x00", "result": "accept"}, raw=b"")
+@example(body={"serial": "ab", "nas_identifier": "é" * 253, "result": "Reject"}, raw=b"")
+@example(body={"serial": "ab", "nas_identifier": "ap\x00", "result": "accept"}, raw=b"")
 def test_json_bodies_are_never_a_500(headers, body, raw):
     cache.clear()
     client = Client()
@@ -125,7 +128,13 @@ def test_json_bodies_are_never_a_500(headers, body, raw):
         content_type="application/json",
         **headers,
     )
-    for answer in (typed, garbage, revoke):
+    sighting = client.post(
+        "/api/v1/sightings",
+        data=json.dumps(body),
+        content_type="application/json",
+        **headers,
+    )
+    for answer in (typed, garbage, revoke, sighting):
         assert answer.status_code < 500, answer.content
 
 

@@ -44,6 +44,7 @@ SCOPE_OF: dict[tuple[str, str], str | None] = {
     ("GET", "/campaigns"): "campaigns:read",
     ("GET", "/campaigns/{campaign_id}"): "campaigns:read",
     ("GET", "/campaigns/{campaign_id}/stragglers"): "campaigns:read",
+    ("POST", "/sightings"): "sightings:write",
 }
 
 
@@ -107,7 +108,9 @@ def test_each_scope_against_each_operation(client, samples, method, path):
     def call(headers: dict[str, str]) -> int:
         if method == "GET":
             return client.get(url, **headers).status_code
-        body = json.dumps({"idempotency_key": "scope-test"})
+        body = json.dumps(
+            {"idempotency_key": "scope-test", "serial": samples["serial"], "result": "accept"}
+        )
         answer = client.generic(method, url, body, content_type="application/json", **headers)
         return answer.status_code
 

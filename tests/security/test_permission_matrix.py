@@ -260,6 +260,7 @@ TABLE: dict[str, Row] = {
     "api-v1:show_certificate": public(401, NOT_ALLOWED),
     "api-v1:show_pickup": public(401, NOT_ALLOWED),
     "api-v1:revoke_certificate": public(NOT_ALLOWED, 401),
+    "api-v1:report_sighting": public(NOT_ALLOWED, 401),
 }
 
 
