@@ -141,6 +141,7 @@ def owned(*, get: bool = True) -> Row:
 
 
 STATIC = "<unnamed static/(?P<path>.*)$>"
+SCIM_ANYTHING = "scim:<unnamed scim/v2/(?P<rest>.*)$>"
 
 TABLE: dict[str, Row] = {
     # The portal (jitsuin/portal/urls.py): a person's own certificates. Pages that name an
@@ -254,13 +255,40 @@ TABLE: dict[str, Row] = {
     "api-v1:check": public(NOT_ALLOWED, 422),
     # Token endpoints: a console or portal session is no API token, so every role here gets
     # 401 (tests/api/test_scopes.py checks each endpoint against each token scope).
-    "api-v1:list_people": public(401, NOT_ALLOWED),
+    "api-v1:list_people": public(401, 401),  # POST on the same path creates (people:write)
+    "api-v1:create_person": public(401, 401),
+    "api-v1:change_person": public(401, NOT_ALLOWED),  # PATCH; GET shows
+    "api-v1:deactivate_person": public(NOT_ALLOWED, 401),
+    "api-v1:reactivate_person": public(NOT_ALLOWED, 401),
+    "api-v1:list_requests": public(401, 401),
+    "api-v1:create_request": public(401, 401),
+    "api-v1:show_request": public(401, NOT_ALLOWED),
+    "api-v1:list_campaigns": public(401, NOT_ALLOWED),
+    "api-v1:show_campaign": public(401, NOT_ALLOWED),
+    "api-v1:list_stragglers": public(401, NOT_ALLOWED),
     "api-v1:show_person": public(401, NOT_ALLOWED),
     "api-v1:list_certificates": public(401, NOT_ALLOWED),
     "api-v1:show_certificate": public(401, NOT_ALLOWED),
     "api-v1:show_pickup": public(401, NOT_ALLOWED),
     "api-v1:revoke_certificate": public(NOT_ALLOWED, 401),
     "api-v1:report_sighting": public(NOT_ALLOWED, 401),
+    # SCIM (jitsuin/scim/): the token is checked before the method, so a session gets 401.
+    **{
+        f"scim:{name}": public(401, 401)
+        for name in (
+            "root",
+            "search",
+            "users",
+            "users-search",
+            "user",
+            "config",
+            "resource-types",
+            "resource-type",
+            "schemas",
+            "schema",
+        )
+    },
+    SCIM_ANYTHING: public(401, 401),
 }
 
 
@@ -341,7 +369,7 @@ OBJECT_OF = {
 FIXED_KWARGS = {"fmt": "csv", "platform": "windows"}
 
 # URLs without a name are built by hand.
-UNNAMED = {STATIC: "/static/jitsuin/site.css"}
+UNNAMED = {STATIC: "/static/jitsuin/site.css", SCIM_ANYTHING: "/scim/v2/Groups"}
 
 
 def user_person(uid: str) -> Person:
@@ -441,6 +469,9 @@ def samples(ca_hierarchy) -> Samples:
             "campaigns:pk": campaign.pk,
             "api-v1:uid": holder.uid,
             "api-v1:serial": certificate.serial,
+            "api-v1:campaign_id": campaign.pk,
+            "scim:person_id": str(holder.pk),
+            "scim:key": "User",
             "revocation:slug": ca_hierarchy.intermediate.slug,
             "revocation:encoded": ocsp_get_path(pickup.certificate),
         },
