@@ -1,4 +1,5 @@
-"""Usage sightings: an OCSP query for a certificate means someone asked about it.
+"""Usage sightings: an OCSP query for a certificate means someone asked about it; an accepted
+login a relying party reports (``seen_in_use``, from jitsuin.sightings) means it was used.
 
 Information only: anyone can ask (a monitoring probe, a helpdesk ``openssl ocsp``, one of
 many devices), so a sighting never revokes anything by itself; lifecycle.overlap starts a
@@ -91,6 +92,18 @@ def flush() -> int:
     except Exception:  # a sighting is never worth failing an OCSP answer
         logger.exception("could not record OCSP sightings")
     return touched
+
+
+def seen_in_use(certificate_id: int, at: datetime) -> None:
+    """A relying party reports an accepted login with the certificate at ``at``.
+
+    Stronger than an OCSP query (the caller holds a ``sightings:write`` token and saw the key
+    used), it moves the same two columns, so campaign stragglers and the overlap grace (from
+    the new certificate's first use) count it like any sighting. Two UPDATEs, no read.
+    """
+    mine = Certificate.objects.filter(pk=certificate_id)
+    mine.filter(Q(first_seen_at__gt=at) | Q(first_seen_at__isnull=True)).update(first_seen_at=at)
+    mine.filter(Q(last_seen_at__lt=at) | Q(last_seen_at__isnull=True)).update(last_seen_at=at)
 
 
 def _certificates(issuer_id: int, serials: list[str]) -> QuerySet[Certificate]:

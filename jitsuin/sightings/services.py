@@ -15,6 +15,7 @@ from django.db.models import F, OuterRef, Subquery
 
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import certificate_of
+from jitsuin.lifecycle import sightings as usage
 from jitsuin.lifecycle.models import Certificate
 from jitsuin.pki.names import Serial
 from jitsuin.pki.oneline import oneline
@@ -59,8 +60,11 @@ def record_sighting(
     result: str,
     now: datetime,
 ) -> Sighting:
-    """Count one login of ``certificate`` at this NAS, reported with ``token_name``."""
+    """Count one login of ``certificate`` at this NAS, reported with ``token_name``; an accepted
+    one also marks the certificate as seen in use (stragglers, the overlap grace)."""
     accepted = result == SightingResult.ACCEPT
+    if accepted:
+        usage.seen_in_use(certificate.pk, now)
     key = {
         "certificate": certificate,
         "token_name": token_name,
