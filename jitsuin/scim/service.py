@@ -103,7 +103,8 @@ def to_user(person: Person, location: str) -> ScimUser:
         meta=Meta(
             resource_type="User",
             created=person.created_at,
-            last_modified=link.updated_at if link else person.created_at,
+            # Never before ``created`` (the link row is written just before the person's).
+            last_modified=max(link.updated_at, person.created_at) if link else person.created_at,
             location=f"{location}/{person.pk}",
         ),
         user_name=person.uid,
