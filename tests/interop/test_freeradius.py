@@ -5,15 +5,11 @@ Only the fresh certificate is accepted."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.peers import require_tool
+from tests.interop.radius import eap_tls, start_live_radius
 from tests.revocation.live import (  # noqa: F401 (fixture)
     CLIENTS,
     doc_block,
@@ -23,124 +19,19 @@ from tests.revocation.live import (  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.peers
 
-DOC_URL = "https://pki.example.ac.jp"
-SITE = """server default {{
-  listen {{
-    type = auth
-    ipaddr = 127.0.0.1
-    port = {port}
-  }}
-  client localhost {{
-    ipaddr = 127.0.0.1
-    secret = testing123
-  }}
-  authorize {{
-    eap {{
-      ok = return
-    }}
-  }}
-  authenticate {{
-    eap
-  }}
-  post-auth {{
-  }}
-}}
-"""
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _radius(live, mode: str):  # noqa: F811
-    program = require_tool("freeradius")
-    require_tool("eapol_test")
-    synced = live.sync(live.dir / f"jitsuin-{mode}")
-    conf = live.dir / f"radius-{mode}"
-    shutil.copytree("/etc/freeradius/3.0", conf, symlinks=True)
-    eap = (
-        doc_block(f"freeradius-eap-{mode}")
-        .replace("/etc/freeradius/3.0/certs/server.key", str(live.dir / "server.key"))
-        .replace("/etc/freeradius/3.0/certs/server.pem", str(live.dir / "server.pem"))
-        .replace("/etc/jitsuin", str(synced))
-        .replace(DOC_URL, live.url)
-    )
-    (conf / "mods-available" / "eap").write_text(eap)
-    for site in ("default", "inner-tunnel"):
-        (conf / "sites-enabled" / site).unlink(missing_ok=True)
-    port = _free_port()
-    (conf / "sites-enabled" / "eaptls").write_text(SITE.format(port=port))
-    radiusd = (conf / "radiusd.conf").read_text()
-    radiusd = radiusd.replace("\tuser = freerad", "\t#user = freerad").replace(
-        "\tgroup = freerad", "\t#group = freerad"
-    )
-    (conf / "radiusd.conf").write_text(radiusd)
-    log = open(conf / "radius.log", "w")  # noqa: SIM115 (lives as long as the server)
-    process = subprocess.Popen(
-        [program, "-X", "-d", str(conf)], stdout=log, stderr=subprocess.STDOUT
-    )
-    for _ in range(100):
-        if "Ready to process requests" in (conf / "radius.log").read_text():
-            break
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    else:
-        pass
-    if process.poll() is not None:
-        pytest.fail("radiusd did not start:\n" + (conf / "radius.log").read_text()[-3000:])
-    return process, port, log
-
 
 @pytest.fixture(scope="module")
 def radius_crl(live):  # noqa: F811
-    process, port, log = _radius(live, "crl")
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    server = start_live_radius(live, "crl", mode="crl")
+    yield server.port
+    server.stop()
 
 
 @pytest.fixture(scope="module")
 def radius_ocsp(live):  # noqa: F811
-    process, port, log = _radius(live, "ocsp")
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
-
-
-def eap_tls(live, port: int, client: str) -> str:  # noqa: F811
-    config = live.dir / f"{client}.{port}.eapol.conf"
-    config.write_text(
-        "network={\n  key_mgmt=WPA-EAP\n  eap=TLS\n"
-        f'  identity="{client}@example.ac.jp"\n'
-        f'  ca_cert="{live.dir / "server-ca.pem"}"\n'
-        f'  client_cert="{live.dir / f"{client}.chain.pem"}"\n'
-        f'  private_key="{live.dir / f"{client}.key"}"\n'
-        "  eapol_flags=0\n}\n"
-    )
-    result = subprocess.run(
-        [
-            "eapol_test",
-            "-c",
-            str(config),
-            "-a",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-s",
-            "testing123",
-            "-t",
-            "10",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    return result.stdout.strip().splitlines()[-1]
+    server = start_live_radius(live, "ocsp", mode="ocsp")
+    yield server.port
+    server.stop()
 
 
 EXPECTED = only_fresh_accepted("SUCCESS", "FAILURE")

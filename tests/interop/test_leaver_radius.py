@@ -6,7 +6,6 @@ OCSP mode at once, in CRL mode after the documented sync and restart. Two e-mail
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.request
 
 import pytest
@@ -17,7 +16,7 @@ from jitsuin.access.tokens import create_token
 from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.lifecycle.models import Certificate, CertificateStatus
 from jitsuin.notify.models import OutboxMessage
-from tests.interop.test_freeradius import _radius, eap_tls
+from tests.interop.radius import eap_tls, start_live_radius
 from tests.lifecycle.conftest import run_pipeline
 from tests.revocation.factories import issue
 from tests.revocation.live import live  # noqa: F401 (fixture)
@@ -40,24 +39,17 @@ def scim_deactivate(live, token: str, person_id: int) -> int:  # noqa: F811
         return int(answer.status)
 
 
-def stop(server) -> None:  # type: ignore[no-untyped-def]
-    process, _port, log = server
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
-
-
 def test_a_scim_deactivation_reaches_freeradius(live):  # noqa: F811
     with live.db():
         leaver = issue(live.pki.current, uid="leaver")
         token, _ = create_token("idm", ["scim"], actor="test")
     (live.dir / "leaver.chain.pem").write_bytes(leaver.chain_pem)
     (live.dir / "leaver.key").write_bytes(leaver.key_pem)
-    ocsp = _radius(live, "ocsp")
-    crl = _radius(live, "crl")
+    ocsp = start_live_radius(live, "ocsp", mode="ocsp")
+    crl = start_live_radius(live, "crl", mode="crl")
     try:
-        assert eap_tls(live, ocsp[1], "leaver") == "SUCCESS"
-        assert eap_tls(live, crl[1], "leaver") == "SUCCESS"
+        assert eap_tls(live, ocsp.port, "leaver") == "SUCCESS"
+        assert eap_tls(live, crl.port, "leaver") == "SUCCESS"
 
         assert scim_deactivate(live, token, leaver.row.person_id) == 200
         with live.db():
@@ -72,12 +64,11 @@ def test_a_scim_deactivation_reaches_freeradius(live):  # noqa: F811
             assert entry is not None
 
         # OCSP mode asks jitsuin on every login: refused at once.
-        assert eap_tls(live, ocsp[1], "leaver") == "FAILURE"
+        assert eap_tls(live, ocsp.port, "leaver") == "FAILURE"
         # CRL mode: the documented sync, then a restart (FreeRADIUS reads CRLs at start).
-        stop(crl)
-        shutil.rmtree(live.dir / "radius-crl")  # a fresh configuration; the sync runs again
-        crl = _radius(live, "crl")
-        assert eap_tls(live, crl[1], "leaver") == "FAILURE"
+        crl.stop()
+        crl = start_live_radius(live, "crl", mode="crl")  # the sync runs again
+        assert eap_tls(live, crl.port, "leaver") == "FAILURE"
 
         with live.db():
             mails = OutboxMessage.objects.filter(event__in=["leaver_done", "leaver_helpdesk"])
@@ -86,5 +77,5 @@ def test_a_scim_deactivation_reaches_freeradius(live):  # noqa: F811
                 "leaver_helpdesk",
             ]
     finally:
-        stop(ocsp)
-        stop(crl)
+        ocsp.stop()
+        crl.stop()

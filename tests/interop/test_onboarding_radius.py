@@ -11,9 +11,7 @@ carries another name.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +24,7 @@ from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.crl import RevokedEntry, build_crl
 from jitsuin.pki.onboarding import ProfileInputs
 from tests.interop.onboarding_translate import TRANSLATIONS, without_server_name_check
-from tests.interop.test_freeradius import SITE, _free_port
+from tests.interop.radius import RadiusServer, eap_module, start_radius
 from tests.peers import require_tool
 from tests.pki.factories import TestPki, cached_key, shared_pki
 from tests.pki.onboarding.inputs import (
@@ -35,7 +33,6 @@ from tests.pki.onboarding.inputs import (
     profile_inputs,
     server_pki,
 )
-from tests.revocation.live import doc_block
 
 pytestmark = pytest.mark.peers
 
@@ -61,9 +58,11 @@ def _pem(obj: x509.Certificate | x509.CertificateRevocationList) -> bytes:
     return obj.public_bytes(serialization.Encoding.PEM)
 
 
-def _start_radius(directory: Path, person: Person, *, server_names: tuple[str, ...], revoked: bool):
+def _start_radius(
+    directory: Path, person: Person, *, server_names: tuple[str, ...], revoked: bool
+) -> RadiusServer:
     """radiusd on a free loopback port: the documented eap module, the given server name, CRLs."""
-    program = require_tool("freeradius")
+    require_tool("freeradius")
     require_tool("eapol_test")
     require_tool("openssl")
     pki, now = person.pki, datetime.now(UTC)
@@ -89,50 +88,17 @@ def _start_radius(directory: Path, person: Person, *, server_names: tuple[str, .
             serialization.NoEncryption(),
         )
     )
-    conf = directory / "radius"
-    shutil.copytree("/etc/freeradius/3.0", conf, symlinks=True)
-    eap = (
-        doc_block("freeradius-eap-crl")
-        .replace("/etc/freeradius/3.0/certs/server.key", str(directory / "server.key"))
-        .replace("/etc/freeradius/3.0/certs/server.pem", str(directory / "server.pem"))
-        .replace("/etc/jitsuin", str(directory / "jitsuin"))
-    )
-    (conf / "mods-available" / "eap").write_text(eap)
-    for site in ("default", "inner-tunnel"):
-        (conf / "sites-enabled" / site).unlink(missing_ok=True)
-    port = _free_port()
-    (conf / "sites-enabled" / "eaptls").write_text(SITE.format(port=port))
-    radiusd = (conf / "radiusd.conf").read_text()
-    radiusd = radiusd.replace("\tuser = freerad", "\t#user = freerad").replace(
-        "\tgroup = freerad", "\t#group = freerad"
-    )
-    (conf / "radiusd.conf").write_text(radiusd)
-    log_path = conf / "radius.log"
-    log = open(log_path, "w")  # noqa: SIM115 (lives as long as the server)
-    process = subprocess.Popen(
-        [program, "-X", "-d", str(conf)], stdout=log, stderr=subprocess.STDOUT
-    )
-    for _ in range(100):
-        if "Ready to process requests" in log_path.read_text() or process.poll() is not None:
-            break
-        time.sleep(0.1)
-    if process.poll() is not None:
-        log.close()
-        pytest.fail("radiusd did not start:\n" + log_path.read_text()[-3000:])
-    return process, port, log
+    eap = eap_module("crl", certs=directory, jitsuin=directory / "jitsuin")
+    return start_radius(directory / "radius", eap=eap)
 
 
 def _radius_fixture(server_names: tuple[str, ...], *, revoked: bool):
     @pytest.fixture(scope="module")
     def radius(person: Person, tmp_path_factory: pytest.TempPathFactory):
         directory = tmp_path_factory.mktemp("radius")
-        process, port, log = _start_radius(
-            directory, person, server_names=server_names, revoked=revoked
-        )
-        yield port
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+        server = _start_radius(directory, person, server_names=server_names, revoked=revoked)
+        yield server.port
+        server.stop()
 
     return radius
 
