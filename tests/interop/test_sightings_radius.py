@@ -10,6 +10,8 @@ import socket
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
 
 from jitsuin.access.tokens import create_token
 from jitsuin.sightings.models import Sighting
@@ -98,6 +100,16 @@ def test_an_accepted_login_makes_exactly_one_sighting(live, radius):  # noqa: F8
         "127.0.0.1",
     )
     assert (sighting.accept_count, sighting.reject_count, sighting.last_result) == (1, 0, "accept")
+    # The holder's portal shows it at once: the row was written while FreeRADIUS answered.
+    with live.db():
+        row = live.clients["fresh"].row
+        person = row.person
+        person.user = get_user_model().objects.create_user(username=person.uid)
+        person.save(update_fields=["user"])
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client.force_login(person.user)
+        page = client.get(f"/certificates/{row.pk}/").content.decode()
+    assert "Last used for Wi-Fi at" in page and "AP &quot;library&quot; 3F" in page, page
 
 
 def test_a_refused_login_is_reported_as_refused(live, radius):  # noqa: F811
