@@ -22,6 +22,8 @@ COMMANDS = {
     "audit": "verify, checkpoint or export the audit log",
     "campaign": "CA switchover campaigns: plan, start, status",
     "sso": "single sign-on: refresh-metadata (fetch and verify the SAML metadata now)",
+    "relying-party": "on a RADIUS or VPN host: sync (keep its CA directory of roots and CRLs "
+    "current; needs no database)",
 }
 
 
@@ -46,6 +48,11 @@ def main(argv: list[str] | None = None) -> None:
     if not args or args[0] in {"-h", "--help", "help"}:
         print(_help())
         return
+    if args[0] == "relying-party":
+        # Runs where there is no database or settings: dispatched before Django is imported.
+        from jitsuin.agent.command import main as relying_party
+
+        sys.exit(relying_party(args[1:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jitsuin.settings")
     from django.core.management import execute_from_command_line
 

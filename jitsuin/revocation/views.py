@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from cryptography.hazmat.primitives import serialization
@@ -24,9 +25,16 @@ def _not_modified(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     if request.headers.get("If-None-Match") == response["ETag"]:
         not_modified = HttpResponse(status=304)
         for header in ("Cache-Control", "Expires", "ETag", "Last-Modified"):
-            not_modified[header] = response[header]
+            if header in response:
+                not_modified[header] = response[header]
         return not_modified
     return response
+
+
+def _tagged(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """An ETag of the body, and 304 for a client that has it (the relying-party agent polls)."""
+    response["ETag"] = '"' + hashlib.sha1(response.content, usedforsecurity=False).hexdigest() + '"'
+    return _not_modified(request, response)
 
 
 # ---- CA certificates --------------------------------------------------------------------
@@ -59,14 +67,15 @@ def ca_der(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD"])
 def ca_bundle(request: HttpRequest) -> HttpResponse:
-    return _static(bundle_pem(), "application/x-pem-file", "bundle.pem")
+    return _tagged(request, _static(bundle_pem(), "application/x-pem-file", "bundle.pem"))
 
 
 @require_http_methods(["GET", "HEAD"])
 def ca_roots(request: HttpRequest) -> HttpResponse:
     """The trust anchors relying parties configure: roots only (see docs/relying-parties.md)."""
     roots = Authority.objects.filter(role=Role.ROOT).order_by("not_before")
-    return _static("".join(to_pem(a) for a in roots), "application/x-pem-file", "roots.pem")
+    pem = "".join(to_pem(a) for a in roots)
+    return _tagged(request, _static(pem, "application/x-pem-file", "roots.pem"))
 
 
 # ---- CRLs -------------------------------------------------------------------------------
@@ -133,7 +142,7 @@ def crl_bundle(request: HttpRequest) -> HttpResponse:
     else:
         max_age = int(timings().crl_max_age.total_seconds())
         response["Cache-Control"] = f"max-age={max_age}, public"
-    return response
+    return _tagged(request, response)
 
 
 # ---- OCSP -------------------------------------------------------------------------------
