@@ -49,6 +49,4 @@ def get(url: str, known: Validators, *, timeout: float) -> Answer:
         raise FetchFailed(f"{url}: {reason}") from exc
     if len(body) > MAX_BYTES:
         raise FetchFailed(f"{url}: more than {MAX_BYTES} bytes")
-    return Answer(
-        body, Validators(headers.get("ETag", ""), headers.get("Last-Modified", ""))
-    )
+    return Answer(body, Validators(headers.get("ETag", ""), headers.get("Last-Modified", "")))

@@ -42,9 +42,9 @@ class Outcome:
     lines: tuple[str, ...]  # one per change, or the one failure
 
 
-def _fetch(source: Source, path: str, held: directory.LoadedSet, held_body: bytes) -> tuple[
-    bytes, dict[str, str]
-]:
+def _fetch(
+    source: Source, path: str, held: directory.LoadedSet, held_body: bytes
+) -> tuple[bytes, dict[str, str]]:
     known = Validators(**held.validators.get(path, {})) if held_body else Validators()
     answer = get(source.url.rstrip("/") + path, known, timeout=source.timeout)
     body = held_body if answer.body is None else answer.body
