@@ -80,10 +80,7 @@ def _attribute(attribute: x509.NameAttribute[str | bytes]) -> bytes:
 
 def canonical_encoding(name: x509.Name) -> bytes:
     """The bytes OpenSSL hashes: each RDN as a DER SET OF (members sorted), concatenated."""
-    return b"".join(
-        _tlv(0x31, b"".join(sorted(_attribute(a) for a in rdn)))
-        for rdn in name.rdns
-    )
+    return b"".join(_tlv(0x31, b"".join(sorted(_attribute(a) for a in rdn))) for rdn in name.rdns)
 
 
 def subject_hash(name: x509.Name) -> str:

@@ -1,0 +1,93 @@
+"""The relying-party agent feeding a real FreeRADIUS in CRL mode: its ca_path is written by
+`jitsuin relying-party sync` (not the shell script), a revocation in jitsuin reaches it with
+one agent run and the reload command, and the revoke -> reject time is measured."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from jitsuin.authorities.publishing import crl as publishing
+from tests.interop.radius import eap_module, eap_tls, start_radius
+from tests.revocation.factories import issue, revoke
+from tests.revocation.live import CLIENTS, live, only_fresh_accepted  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.peers
+
+
+def agent(live, target: Path, *extra: str) -> subprocess.CompletedProcess[str]:  # noqa: F811
+    """One run of the agent on this "RADIUS host", pinned to the roots jitsuin had at set-up."""
+    pinned = live.dir / "pinned-roots.pem"
+    if not pinned.exists():  # out of band in real life; read once here, then pinned
+        pinned.write_bytes(live.get("/ca/roots.pem"))
+    command = [sys.executable, "-m", "jitsuin", "relying-party", "sync", "--url", live.url]
+    command += ["--roots", str(pinned), "--dir", str(target), *extra]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+def radius(live, target: Path):  # type: ignore[no-untyped-def]  # noqa: F811
+    eap = eap_module("crl", certs=live.dir, jitsuin=target, url=live.url)
+    return start_radius(live.dir / "radius-agent", eap=eap)
+
+
+def test_the_agent_feeds_freeradius_and_a_revocation_reaches_it(live):  # noqa: F811
+    target = live.dir / "jitsuin-agent"
+    with live.db():
+        holder = issue(live.pki.current, uid="agent-holder")
+    (live.dir / "holder.chain.pem").write_bytes(holder.chain_pem)
+    (live.dir / "holder.key").write_bytes(holder.key_pem)
+
+    first = agent(live, target)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.count("loaded CRL") == 3  # root, current and old issuing CAs
+    again = agent(live, target, "--reload-command", "false")
+    assert (again.returncode, again.stdout, again.stderr) == (0, "", "")  # 304s, no reload
+
+    server = radius(live, target)
+    try:
+        expected = only_fresh_accepted("SUCCESS", "FAILURE")
+        assert {c: eap_tls(live, server.port, c) for c in CLIENTS} == expected
+        assert eap_tls(live, server.port, "holder") == "SUCCESS"
+
+        started = time.monotonic()
+        with live.db():
+            revoke(holder, reason="keyCompromise")
+            # What the worker does JITSUIN_CRL_DEBOUNCE (10 s) after a revocation.
+            publishing.publish_crl(live.pki.current)
+        # The reload command: FreeRADIUS reads CRLs at start; this test's radiusd is a child
+        # process, so "restart" is stop here and start again below.
+        synced = agent(live, target, "--reload-command", f"kill -TERM {server.process.pid}")
+        assert synced.returncode == 0, synced.stderr
+        assert f"of {live.pki.current.name} (was " in synced.stdout
+        assert "reloaded: kill" in synced.stdout
+        server.process.wait(timeout=10)
+        server.log.close()
+        server = radius(live, target)
+        assert eap_tls(live, server.port, "holder") == "FAILURE"
+        seconds = time.monotonic() - started
+        print(f"\nrevoke -> reject (CRL mode, agent one shot + restart): {seconds:.1f} s")
+        assert eap_tls(live, server.port, "fresh") == "SUCCESS"
+    finally:
+        server.stop()
+
+
+def test_jitsuin_answering_garbage_keeps_freeradius_set(live, tmp_path):  # noqa: F811
+    target = tmp_path / "jitsuin-agent"
+    assert agent(live, target).returncode == 0
+    before = (target / "crls.pem").read_bytes()
+    pinned = live.dir / "pinned-roots.pem"
+    other = tmp_path / "other-root.pem"
+    other.write_bytes(live.get(f"/ca/{live.pki.old.slug}.pem"))  # an intermediate, not a root
+    command = [sys.executable, "-m", "jitsuin", "relying-party", "sync", "--url", live.url]
+    result = subprocess.run(
+        [*command, "--roots", str(other), "--dir", str(target)], capture_output=True, text=True
+    )
+    assert result.returncode == 1 and "is not self-signed" in result.stderr
+    down = agent(live, target, "--url", "http://127.0.0.1:9")
+    assert down.returncode == 1 and "kept the last good set" in down.stderr
+    assert (target / "crls.pem").read_bytes() == before
+    assert pinned.exists()
