@@ -39,7 +39,7 @@ def read(target: Path) -> LoadedSet:
     def text(name: str) -> bytes:
         try:
             return (target / name).read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return b""
 
     try:

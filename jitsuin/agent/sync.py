@@ -83,7 +83,10 @@ def _changes(
 def sync_once(source: Source, *, now: datetime) -> Outcome:
     """Fetch jitsuin's CA certificates and CRLs, check them against the pinned roots at ``now``
     and write them to ``source.target`` when they differ from what is there."""
-    held = directory.read(source.target)
+    try:
+        held = directory.read(source.target)
+    except OSError as exc:
+        return Outcome(False, False, (f"nothing written: cannot read {source.target}: {exc}",))
     try:
         pinned = load_pinned(source.pinned_roots)
         held_crls = parse_crls(held.crls_pem, "the loaded set")
@@ -109,5 +112,8 @@ def sync_once(source: Source, *, now: datetime) -> Outcome:
         if new != held:
             directory.remember(source.target, new)
         return Outcome(True, False, ())
-    directory.write(source.target, new, roots=pinned, crls=crls)
+    try:
+        directory.write(source.target, new, roots=pinned, crls=crls)
+    except OSError as exc:
+        return Outcome(False, False, (f"kept the last good set: cannot write it: {exc}",))
     return Outcome(True, True, tuple(_changes(held_crls, crls, held_roots, pinned)))

@@ -185,3 +185,10 @@ def test_a_crl_that_disappears_is_refused(jitsuin, pki, synced):
     assert outcome.lines == (
         "kept the last good set: the CRL of Example Univ Client CA G1 is missing (one is loaded)",
     )
+
+
+def test_a_directory_it_cannot_write_is_a_failure_not_a_crash(jitsuin, pki, tmp_path):
+    publish(jitsuin, pki, *first_crls(pki))
+    (tmp_path / "file").write_text("not a directory")
+    outcome = sync_once(source(jitsuin, pki, tmp_path / "file" / "jitsuin"), now=NOW)
+    assert not outcome.ok and outcome.lines[0].startswith("kept the last good set: cannot write")

@@ -42,6 +42,19 @@ def test_the_crl_bundle_is_public_and_complete(client, pki):
     assert body.count(b"-----BEGIN X509 CRL-----") == 3
 
 
+def test_the_bundles_answer_304_to_a_client_that_has_them(client, pki):
+    """The relying-party agent polls them with If-None-Match (jitsuin/agent/fetching.py)."""
+    publishing.refresh_crls()
+    for path in ("/crl/bundle.pem", "/ca/bundle.pem", "/ca/roots.pem"):
+        answer = client.get(path, **OUTSIDE)
+        again = client.get(path, HTTP_IF_NONE_MATCH=answer["ETag"], **OUTSIDE)
+        assert (again.status_code, again.content, again["ETag"]) == (304, b"", answer["ETag"])
+        assert client.get(path, HTTP_IF_NONE_MATCH='"other"', **OUTSIDE).status_code == 200
+    before = client.get("/crl/bundle.pem", **OUTSIDE)["ETag"]
+    publishing.publish_crl(pki.current)
+    assert client.get("/crl/bundle.pem", **OUTSIDE)["ETag"] != before
+
+
 def test_unknown_slugs_are_404(client, pki):
     assert client.get("/crl/nope.crl").status_code == 404
     assert client.get("/ca/nope.pem").status_code == 404
