@@ -80,6 +80,10 @@ def _changes(
     return lines
 
 
+def _kept(held: directory.LoadedSet) -> str:
+    return "kept the last good set" if held.crls_pem else "nothing written"
+
+
 def sync_once(source: Source, *, now: datetime) -> Outcome:
     """Fetch jitsuin's CA certificates and CRLs, check them against the pinned roots at ``now``
     and write them to ``source.target`` when they differ from what is there."""
@@ -102,8 +106,7 @@ def sync_once(source: Source, *, now: datetime) -> Outcome:
             freshness=Freshness(now, source.skew),
         )
     except (FetchFailed, Refused) as exc:
-        kept = "kept the last good set" if held.crls_pem else "nothing written"
-        return Outcome(False, False, (f"{kept}: {exc}",))
+        return Outcome(False, False, (f"{_kept(held)}: {exc}",))
     roots_pem = b"".join(root.public_bytes(Encoding.PEM) for root in pinned)
     new = directory.LoadedSet(
         roots_pem, crls_pem, cas_pem, {CA_BUNDLE: ca_validators, CRL_BUNDLE: crl_validators}
@@ -115,5 +118,5 @@ def sync_once(source: Source, *, now: datetime) -> Outcome:
     try:
         directory.write(source.target, new, roots=pinned, crls=crls)
     except OSError as exc:
-        return Outcome(False, False, (f"kept the last good set: cannot write it: {exc}",))
+        return Outcome(False, False, (f"{_kept(held)}: cannot write it: {exc}",))
     return Outcome(True, True, tuple(_changes(held_crls, crls, held_roots, pinned)))

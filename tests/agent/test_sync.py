@@ -191,4 +191,4 @@ def test_a_directory_it_cannot_write_is_a_failure_not_a_crash(jitsuin, pki, tmp_
     publish(jitsuin, pki, *first_crls(pki))
     (tmp_path / "file").write_text("not a directory")
     outcome = sync_once(source(jitsuin, pki, tmp_path / "file" / "jitsuin"), now=NOW)
-    assert not outcome.ok and outcome.lines[0].startswith("kept the last good set: cannot write")
+    assert not outcome.ok and outcome.lines[0].startswith("nothing written: cannot write")
