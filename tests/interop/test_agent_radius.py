@@ -75,6 +75,45 @@ def test_the_agent_feeds_freeradius_and_a_revocation_reaches_it(live):  # noqa: 
         server.stop()
 
 
+def test_the_agent_every_5_seconds_restarts_freeradius_after_a_revocation(live):  # noqa: F811
+    target = live.dir / "jitsuin-agent-loop"
+    with live.db():
+        holder = issue(live.pki.current, uid="loop-holder")
+    (live.dir / "loop.chain.pem").write_bytes(holder.chain_pem)
+    (live.dir / "loop.key").write_bytes(holder.key_pem)
+    assert agent(live, target).returncode == 0
+    pidfile = live.dir / "radius-loop.pid"
+    eap = eap_module("crl", certs=live.dir, jitsuin=target, url=live.url)
+    server = start_radius(live.dir / "radius-loop", eap=eap)
+    pidfile.write_text(str(server.process.pid))
+    pinned = live.dir / "pinned-roots.pem"
+    command = [sys.executable, "-m", "jitsuin", "relying-party", "sync", "--url", live.url]
+    command += ["--roots", str(pinned), "--dir", str(target), "--interval", "5"]
+    command += ["--reload-command", f"sh -c 'kill -TERM $(cat {pidfile})'"]
+    looping = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert eap_tls(live, server.port, "loop") == "SUCCESS"
+        time.sleep(2)  # past the agent's first pass: the revocation waits for its next one
+        started = time.monotonic()
+        with live.db():
+            revoke(holder, reason="keyCompromise")
+            publishing.publish_crl(live.pki.current)
+        server.process.wait(timeout=30)  # the agent's reload command stopped it
+        server.log.close()
+        server = start_radius(live.dir / "radius-loop", eap=eap)  # what systemd restarts
+        pidfile.write_text(str(server.process.pid))
+        assert eap_tls(live, server.port, "loop") == "FAILURE"
+        seconds = time.monotonic() - started
+        print(f"\nrevoke -> reject (CRL mode, agent --interval 5 + restart): {seconds:.1f} s")
+        assert seconds < 30
+    finally:
+        looping.terminate()
+        out, err = looping.communicate(timeout=10)
+        server.stop()
+    assert f"of {live.pki.current.name} (was " in out and "reloaded: sh -c" in out, out + err
+    assert err == ""
+
+
 def test_jitsuin_answering_garbage_keeps_freeradius_set(live, tmp_path):  # noqa: F811
     target = tmp_path / "jitsuin-agent"
     assert agent(live, target).returncode == 0
