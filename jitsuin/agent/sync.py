@@ -45,7 +45,8 @@ class Outcome:
 def _fetch(
     source: Source, path: str, held: directory.LoadedSet, held_body: bytes
 ) -> tuple[bytes, dict[str, str]]:
-    known = Validators(**held.validators.get(path, {})) if held_body else Validators()
+    saved = held.validators.get(path, {}) if held_body else {}
+    known = Validators(str(saved.get("etag", "")), str(saved.get("last_modified", "")))
     answer = get(source.url.rstrip("/") + path, known, timeout=source.timeout)
     body = held_body if answer.body is None else answer.body
     return body, {"etag": answer.validators.etag, "last_modified": answer.validators.last_modified}
