@@ -24,7 +24,7 @@ from jitsuin.api.schemas import (
     StragglerOut,
     StragglersPage,
 )
-from jitsuin.campaigns import queries
+from jitsuin.campaigns import members, queries
 from jitsuin.campaigns.models import Campaign, Member
 
 router = Router(tags=["campaigns"])
@@ -107,7 +107,7 @@ def _straggler(member: Member) -> StragglerOut:
         email=member.person.email,
         affiliation=member.person.affiliation,
         active=member.person.active,
-        category=queries.member_category(member),  # type: ignore[arg-type]
+        category=members.member_category(member),  # type: ignore[arg-type]
         old_certificate_serial=old.serial_number.db if old is not None else "",
         old_last_seen_at=member.last_seen,  # type: ignore[attr-defined]
     )
@@ -129,7 +129,7 @@ def list_stragglers(
     """Members who hold no valid certificate from the new CA yet, in the order they joined
     (the console sorts by last sighting instead); empty before the campaign starts."""
     campaign = _find(campaign_id)
-    rows = queries.stragglers(campaign, now=timezone.now(), category=category)
+    rows = members.stragglers(campaign, now=timezone.now(), category=category)
     found, after = page(
         request,
         rows,

@@ -13,16 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Body, Path, Query, Router, Status
 
 from jitsuin.api.auth import ApiAccessError, BearerToken, token_actor
+from jitsuin.api.bodies import DeactivateIn, PersonIn, PersonPatch
 from jitsuin.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, page
-from jitsuin.api.schemas import (
-    DeactivateIn,
-    ErrorOut,
-    PeoplePage,
-    PersonIn,
-    PersonOut,
-    PersonPatch,
-    PersonStatusOut,
-)
+from jitsuin.api.schemas import ErrorOut, PeoplePage, PersonOut, PersonStatusOut
 from jitsuin.lifecycle import leavers
 from jitsuin.lifecycle.errors import NotAllowed
 from jitsuin.lifecycle.models import Person

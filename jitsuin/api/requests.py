@@ -19,10 +19,11 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
 
 from jitsuin.api.auth import ApiAccessError, BearerToken, token_actor
+from jitsuin.api.bodies import RequestIn
 from jitsuin.api.certificates import find_certificate
 from jitsuin.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, page
 from jitsuin.api.people import find_person
-from jitsuin.api.schemas import ErrorOut, RequestIn, RequestOut, RequestsPage
+from jitsuin.api.schemas import ErrorOut, RequestOut, RequestsPage
 from jitsuin.audit.actors import Actor
 from jitsuin.lifecycle.choices import RequestKind, RequestState
 from jitsuin.lifecycle.models import Profile, Request

@@ -22,6 +22,7 @@ from ninja import Router, Schema
 from pydantic import Field, field_validator
 
 from jitsuin.api.auth import ApiAccessError, BearerToken
+from jitsuin.api.bodies import NoNulIn
 from jitsuin.api.certificates import NOT_FOUND, REFUSALS
 from jitsuin.api.schemas import ErrorOut
 from jitsuin.pki.names import Serial
@@ -30,7 +31,7 @@ from jitsuin.sightings.services import AmbiguousSerial, find_certificate, record
 router = Router(tags=["sightings"])
 
 
-class SightingIn(Schema):
+class SightingIn(NoNulIn):
     serial: str = Field(
         min_length=1,
         max_length=128,
@@ -67,13 +68,6 @@ class SightingIn(Schema):
     @classmethod
     def _hex(cls, value: str) -> str:
         Serial.parse(value)  # a ValueError is a 422 invalid_request
-        return value
-
-    @field_validator("nas_identifier", "nas_ip")
-    @classmethod
-    def _no_nul(cls, value: str) -> str:
-        if "\x00" in value:  # PostgreSQL cannot store it
-            raise ValueError("a NUL character")
         return value
 
 

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jitsuin.campaigns import queries
+from jitsuin.campaigns import members
 from jitsuin.campaigns.mailing import link_for
 from jitsuin.campaigns.models import RUNNING_STATES, Campaign, CampaignState
 from jitsuin.lifecycle.issuers import when_text
@@ -82,6 +82,6 @@ def banner_for(person: Person, *, now: datetime | None = None) -> Banner | None:
         .order_by("deadline")
     )
     for campaign in campaigns:
-        if queries.not_migrated(campaign, now=now).filter(person=person).exists():
+        if members.not_migrated(campaign, now=now).filter(person=person).exists():
             return _banner(campaign)
     return None

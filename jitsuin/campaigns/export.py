@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.utils import timezone, translation
 
-from jitsuin.campaigns import queries
+from jitsuin.campaigns import members
 from jitsuin.campaigns.models import Campaign
 from jitsuin.notify.models import OutboxMessage
 
@@ -79,7 +79,7 @@ def csv_rows(
 ) -> Iterator[list[str]]:
     yield COLUMNS
     history = reminder_history(campaign)
-    for row in queries.member_rows(
+    for row in members.member_rows(
         campaign, now=now, stragglers_only=stragglers_only, language=language
     ):
         sent = history.get(row.person_id, Reminders())

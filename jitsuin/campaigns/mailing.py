@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from jitsuin.audit.actors import Actor
 from jitsuin.audit.services import SYSTEM, record
-from jitsuin.campaigns import links, mailtext, queries
+from jitsuin.campaigns import links, mailtext, members
 from jitsuin.campaigns.models import (
     RUNNING_STATES,
     Campaign,
@@ -170,7 +170,7 @@ def _recipients(task: CampaignTask, campaign: Campaign, now: datetime) -> QueryS
     if task.kind == INVITE:
         return Person.objects.filter(campaign_members__campaign=campaign, active=True)
     # A reminder goes to whoever has not migrated when its chunk goes out.
-    waiting = queries.not_migrated(campaign, now=now).values("person_id")
+    waiting = members.not_migrated(campaign, now=now).values("person_id")
     return Person.objects.filter(pk__in=waiting, active=True)
 
 
@@ -315,7 +315,7 @@ def open_reminder_round(campaign: Campaign, *, now: datetime, actor: str) -> Rem
         task = CampaignTask.objects.create(
             campaign=campaign,
             kind=f"{REMINDER}{days}",
-            total=queries.not_migrated(campaign, now=now).filter(person__active=True).count(),
+            total=members.not_migrated(campaign, now=now).filter(person__active=True).count(),
             actor=actor,
             created_at=now,
         )

@@ -6,7 +6,6 @@ Every count here is one aggregate query, never a loop over people: a campaign to
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
@@ -15,8 +14,6 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
-    F,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -34,7 +31,6 @@ from jitsuin.lifecycle.models import (
     RolloverPolicy,
 )
 from jitsuin.lifecycle.queries import stuck_business_days
-from jitsuin.pki.names import Serial
 
 SEEN_RECENTLY = timedelta(days=30)
 
@@ -271,131 +267,6 @@ def progress(campaign: Campaign, *, now: datetime) -> Progress:
         **{name: Count("id", filter=c.category(name)) for name in CATEGORIES},
     )
     return Progress(at=now, **counts)
-
-
-def not_migrated(campaign: Campaign, *, now: datetime) -> QuerySet[Member]:
-    c = conditions(campaign, now=now)
-    return Member.objects.filter(campaign=campaign).filter(~c.migrated)
-
-
-def _with_last_seen(members: QuerySet[Member], campaign: Campaign) -> QuerySet[Member]:
-    """``last_seen``: the latest sighting of the member's certificates from the old CAs."""
-    old_ids = list(campaign.old_authorities.values_list("id", flat=True))
-    return members.annotate(
-        last_seen=Max(
-            "person__certificates__last_seen_at",
-            filter=Q(person__certificates__issuer_id__in=old_ids),
-        )
-    )
-
-
-def stragglers(
-    campaign: Campaign, *, now: datetime, category: str | None = None
-) -> QuerySet[Member]:
-    """Members not migrated (of one category when given), as :func:`annotated_members` and
-    with ``last_seen``; for paging in any order (the API pages them by key)."""
-    members = annotated_members(campaign, now=now).filter(is_migrated=False)
-    if category:
-        members = members.filter(conditions(campaign, now=now).category(category))
-    return _with_last_seen(members, campaign).select_related("person", "old_certificate")
-
-
-def member_category(member: Member) -> str:
-    """The category of a member from :func:`annotated_members` or :func:`stragglers`."""
-    return _category_of(
-        {name: getattr(member, name) for name in ("is_migrated", "is_stuck", "has_started")}
-    )
-
-
-@dataclass(frozen=True)
-class MemberRow:
-    uid: str
-    email: str
-    name: str
-    category: str
-    last_seen_at: datetime | None
-    old_serial: str
-    person_id: int
-    affiliation: str = ""
-
-    @property
-    def category_label(self) -> str:
-        return str(CATEGORY_LABELS[self.category])
-
-
-def _category_of(row: dict[str, object]) -> str:
-    if row["is_migrated"]:
-        return MIGRATED
-    if row["is_stuck"]:
-        return STUCK
-    return IN_PROGRESS if row["has_started"] else NOT_STARTED
-
-
-def category_of(campaign: Campaign, person_id: int, *, now: datetime) -> str | None:
-    """One member's category (the console's person page); None for a non-member."""
-    row = (
-        annotated_members(campaign, now=now)
-        .filter(person_id=person_id)
-        .values("is_migrated", "is_stuck", "has_started")
-        .first()
-    )
-    return None if row is None else _category_of(row)
-
-
-def member_rows(
-    campaign: Campaign,
-    *,
-    now: datetime,
-    stragglers_only: bool = True,
-    category: str | None = None,
-    limit: int | None = None,
-    language: str = "ja",
-) -> Iterator[MemberRow]:
-    """People with their category and when their old certificate was last seen in use.
-
-    Stragglers (not migrated) come first by most recent sighting: they will be the loudest
-    when the old intermediate goes.
-    """
-    members = annotated_members(campaign, now=now)
-    if stragglers_only:
-        members = members.filter(is_migrated=False)
-    if category:
-        members = members.filter(conditions(campaign, now=now).category(category))
-    members = _with_last_seen(members, campaign).order_by(
-        "is_migrated", F("last_seen").desc(nulls_last=True), "person__uid"
-    )
-    rows = members.values(
-        "person_id",
-        "person__uid",
-        "person__email",
-        "person__name_ja",
-        "person__name_en",
-        "person__affiliation",
-        "old_certificate__serial",
-        "is_migrated",
-        "is_stuck",
-        "has_started",
-        "last_seen",
-    )
-    if limit is not None:
-        rows = rows[:limit]
-    for row in rows.iterator(chunk_size=2000):
-        if language == "ja":
-            name = row["person__name_ja"] or row["person__name_en"]
-        else:
-            name = row["person__name_en"] or row["person__name_ja"]
-        yield MemberRow(
-            uid=row["person__uid"],
-            email=row["person__email"],
-            name=name or row["person__uid"],
-            category=_category_of(row),
-            last_seen_at=row["last_seen"],
-            old_serial=Serial.parse(row["old_certificate__serial"]).hex
-            if row["old_certificate__serial"]
-            else "",
-            person_id=row["person_id"],
-            affiliation=row["person__affiliation"],
-        )
 
 
 def retirement_deadlines(now: datetime) -> dict[int, datetime]:

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jitsuin.audit.services import record
-from jitsuin.campaigns import mailing, mailtext, queries, tasks
+from jitsuin.campaigns import mailing, mailtext, members, tasks
 from jitsuin.campaigns.models import (
     RUNNING_STATES,
     Campaign,
@@ -131,7 +131,7 @@ def remind_now(campaign: Campaign, *, actor: str, now: datetime | None = None) -
                     "minutes": int(MANUAL_GAP.total_seconds() // 60),
                 }
             )
-        total = queries.not_migrated(campaign, now=now).filter(person__active=True).count()
+        total = members.not_migrated(campaign, now=now).filter(person__active=True).count()
         task = CampaignTask.objects.create(
             campaign=campaign, kind=MANUAL_KIND, total=total, actor=actor, created_at=now
         )
@@ -172,7 +172,7 @@ def resend_invitations(
     mailing.check_texts(campaign)
     old_names = ", ".join(a.name for a in campaign.old_authorities.all())
     with transaction.atomic():
-        waiting = queries.not_migrated(campaign, now=now).filter(person_id__in=chosen)
+        waiting = members.not_migrated(campaign, now=now).filter(person_id__in=chosen)
         people = list(
             Person.objects.filter(pk__in=waiting.values("person_id"), active=True).order_by("pk")
         )

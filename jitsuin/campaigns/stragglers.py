@@ -27,7 +27,7 @@ from django_tasks import task
 from jitsuin.audit.actors import Actor
 from jitsuin.audit.services import record
 from jitsuin.authorities.revocations import schedule_revocation
-from jitsuin.campaigns import mailing, queries
+from jitsuin.campaigns import mailing, members, queries
 from jitsuin.campaigns.models import Campaign, CampaignState, CampaignTask, TaskState
 from jitsuin.config import current
 from jitsuin.lifecycle.models import Person
@@ -79,7 +79,7 @@ def at_deadline(campaign: Campaign, *, actor: str, now: datetime) -> CampaignTas
 
 
 def _recipients(campaign: Campaign, now: datetime) -> QuerySet[Person]:
-    waiting = queries.not_migrated(campaign, now=now).values("person_id")
+    waiting = members.not_migrated(campaign, now=now).values("person_id")
     return Person.objects.filter(pk__in=waiting, active=True)
 
 

@@ -60,6 +60,11 @@ class HttpAnswer:
         return response
 
 
+def etag(body: bytes) -> str:
+    """The strong validator of a published body (CRL, OCSP answer, bundle): its SHA-1."""
+    return '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest() + '"'
+
+
 def cache_headers(
     body: bytes,
     *,
@@ -86,7 +91,7 @@ def _cache_headers(
         ("Cache-Control", f"max-age={max_age}, public, no-transform, must-revalidate"),
         ("Last-Modified", http_date(this_update.timestamp())),
         ("Expires", http_date(min(now + max_age, next_update.timestamp()))),
-        ("ETag", '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest() + '"'),
+        ("ETag", etag(body)),
     )
 
 

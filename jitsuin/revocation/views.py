@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from cryptography.hazmat.primitives import serialization
@@ -33,7 +32,7 @@ def _not_modified(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 def _tagged(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """An ETag of the body, and 304 for a client that has it (the relying-party agent polls)."""
-    response["ETag"] = '"' + hashlib.sha1(response.content, usedforsecurity=False).hexdigest() + '"'
+    response["ETag"] = fastpath.etag(response.content)
     return _not_modified(request, response)
 
 

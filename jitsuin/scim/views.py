@@ -31,6 +31,7 @@ from scim2_models import (
 )
 
 from jitsuin.access.bearer import ApiAccessError, bearer_from_header, check_bearer, token_actor
+from jitsuin.access.nul import contains_nul
 from jitsuin.lifecycle.models import Person
 from jitsuin.scim import schema, service
 from jitsuin.scim.schema import POLICY, ScimUser
@@ -96,16 +97,6 @@ def _actor(request: HttpRequest) -> str:
     return str(token_actor(request))
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 def _body(request: HttpRequest) -> Any:
     """The JSON body (RFC 7644 §3.8: application/scim+json, or JSON under another name)."""
     media = request.content_type or ""
@@ -117,7 +108,7 @@ def _body(request: HttpRequest) -> Any:
         raise InvalidSyntaxException(detail=f"the body is not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise InvalidSyntaxException(detail="the body is not a JSON object")
-    if _has_nul(data):
+    if contains_nul(data):
         raise InvalidValueException(detail="a NUL character is not accepted in any value")
     return data
 

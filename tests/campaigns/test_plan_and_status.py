@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from jitsuin.authorities.models import AuthorityStatus
-from jitsuin.campaigns import mailing, periodic, queries, services
+from jitsuin.campaigns import mailing, members, periodic, queries, services
 from jitsuin.campaigns.models import CampaignState, Member, ReminderRound
 from jitsuin.config import current
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed
@@ -158,11 +158,11 @@ def test_progress_sorts_people_into_the_four_categories(started, holders, scene)
     # Old certificates seen in the 30 days before now: none (sightings were before the cut-off).
     assert p.old_in_use == 0
 
-    rows = list(queries.member_rows(started, now=f.DURING_CAMPAIGN))
+    rows = list(members.member_rows(started, now=f.DURING_CAMPAIGN))
     assert migrated.uid not in {r.uid for r in rows}
     assert {r.uid: r.category for r in rows}[stuck.uid] == "stuck"
     assert rows[0].last_seen_at is not None  # most recently seen stragglers first
-    everyone = list(queries.member_rows(started, now=f.DURING_CAMPAIGN, stragglers_only=False))
+    everyone = list(members.member_rows(started, now=f.DURING_CAMPAIGN, stragglers_only=False))
     assert len(everyone) == 12
 
     snapshot = periodic.take_snapshot(started, now=f.DURING_CAMPAIGN)

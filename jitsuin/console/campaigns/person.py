@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from jitsuin.authorities.models import Authority
-from jitsuin.campaigns import queries
+from jitsuin.campaigns import members, queries
 from jitsuin.campaigns.models import RUNNING_STATES, Campaign
 from jitsuin.lifecycle.models import Certificate, Person
 from jitsuin.notify.models import OutboxMessage
@@ -98,7 +98,7 @@ def person_campaigns(person: Person, now: datetime) -> PersonCampaigns:
     campaigns = Campaign.objects.filter(members__person=person).order_by("-created_at")
     memberships = []
     for campaign in campaigns:
-        category = queries.category_of(campaign, person.pk, now=now)
+        category = members.category_of(campaign, person.pk, now=now)
         label = str(queries.CATEGORY_LABELS[category]) if category else ""
         memberships.append(
             Membership(

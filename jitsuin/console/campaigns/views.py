@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from jitsuin.campaigns import guard, links, mailing, mailtext, queries, services
+from jitsuin.campaigns import guard, links, mailing, mailtext, members, queries, services
 from jitsuin.campaigns.export import csv_rows
 from jitsuin.campaigns.models import RUNNING_STATES, Campaign, CampaignState, TaskState
 from jitsuin.console.access import console_view, staff_actor
@@ -96,7 +96,7 @@ def _chart(campaign: Campaign, current: queries.Progress | None) -> list[dict[st
     return bars
 
 
-def _with_links(rows: Iterator[queries.MemberRow]) -> list[tuple[queries.MemberRow, str]]:
+def _with_links(rows: Iterator[members.MemberRow]) -> list[tuple[members.MemberRow, str]]:
     """Each straggler with the helpdesk's page for the person, where the console has one."""
     result = []
     for row in rows:
@@ -166,7 +166,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else [],
         "chart": _chart(campaign, progress) if progress else [],
         "stragglers": _with_links(
-            queries.member_rows(
+            members.member_rows(
                 campaign, now=now, limit=STRAGGLERS_SHOWN, language=get_language() or "ja"
             )
         )

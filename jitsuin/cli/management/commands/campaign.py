@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jitsuin.campaigns import guard, mailing, queries, sendouts, services
+from jitsuin.campaigns import guard, mailing, members, queries, sendouts, services
 from jitsuin.campaigns.export import csv_rows
 from jitsuin.campaigns.models import Campaign, CampaignState, ReminderRound
 from jitsuin.campaigns.preflight import Check, all_passed
@@ -305,7 +305,7 @@ class Command(GuardedActors, MailActions, BaseCommand):
         limit = options["stragglers"]
         if limit:
             stragglers = Table("uid", "name", "category", "old cert last seen", "old serial")
-            for row in queries.member_rows(campaign, now=self.now, limit=limit):
+            for row in members.member_rows(campaign, now=self.now, limit=limit):
                 stragglers.add_row(
                     row.uid, row.name, row.category, _local(row.last_seen_at), row.old_serial
                 )
