@@ -6,7 +6,7 @@ fields. Both are a 422 ``invalid_request``. The answers are in schemas.py.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal, Self
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -20,12 +20,12 @@ from jitsuin.api.schemas import ApiRevocationReason
 class NoNulIn(Schema):
     """A request body in which a NUL character anywhere is a 422 ``invalid_request``."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        if contains_nul(data):
+    @model_validator(mode="after")
+    def _no_nul(self) -> Self:
+        # After validation: ninja hands "before" validators its own getter, not the dict.
+        if contains_nul(self.model_dump()):
             raise ValueError("NUL characters are not accepted")
-        return data
+        return self
 
 
 class BodyIn(NoNulIn):
