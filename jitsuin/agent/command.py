@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from jitsuin.agent.fetching import FetchFailed
+from jitsuin.agent.reporting import Reporter, send_report
 from jitsuin.agent.sync import Outcome, Source, sync_once
 
 DESCRIPTION = """\
@@ -25,14 +28,19 @@ then replace DIR in one rename. On any failure (jitsuin unreachable, an HTTP err
 signature, a stale CRL, a root that is not pinned) the last good set stays and one line
 says why. One line per change; nothing when nothing changed.
 
-Exit status (one shot): 0 synced or nothing to do, 1 failed (last good set kept, or the
-reload command failed), 2 bad arguments."""
+With --report-token-file, every pass is reported to jitsuin (this host's --name, whether it
+worked, the CRLs it holds): the console lists relying parties and the helpdesk is told when
+one falls behind. A failed report never touches DIR; it prints one line.
+
+Exit status (one shot): 0 synced or nothing to do, 1 failed (last good set kept, the
+reload command failed, or the report failed), 2 bad arguments."""
 
 EPILOG = """\
 example (a systemd timer or cron, every 5 minutes):
   jitsuin relying-party sync --url https://pki.example.ac.jp \\
       --roots /etc/jitsuin-pinned/roots.pem --dir /etc/jitsuin \\
-      --reload-command "systemctl restart freeradius"
+      --reload-command "systemctl restart freeradius" \\
+      --report-token-file /etc/jitsuin-pinned/report-token
 docs/relying-parties.md has the systemd units."""
 
 
@@ -78,6 +86,18 @@ def parser() -> argparse.ArgumentParser:
         help="accept a CRL whose thisUpdate is this far in the future (clock skew; default 300)",
     )
     sync.add_argument(
+        "--report-token-file",
+        type=Path,
+        metavar="FILE",
+        help="report each pass to jitsuin with the API token (scope relying-party) in FILE "
+        "(mode 600; never on the command line)",
+    )
+    sync.add_argument(
+        "--name",
+        default="",
+        help="this host as jitsuin's console lists it (default: its fully qualified name)",
+    )
+    sync.add_argument(
         "--timeout", type=float, default=30.0, metavar="SECONDS", help="per request (default 30)"
     )
     return top
@@ -102,14 +122,42 @@ def _reload(command: str) -> bool:
     return True
 
 
+class _Reporting:
+    """Reports each pass; says a failure once (a loop would repeat it every pass), and when
+    reporting works again."""
+
+    def __init__(self, reporter: Reporter | None) -> None:
+        self.reporter = reporter
+        self.failing = ""
+
+    def after(self, source: Source, outcome: Outcome) -> bool:
+        if self.reporter is None:
+            return True
+        error = "" if outcome.ok else "; ".join(outcome.lines)
+        try:
+            answer = send_report(self.reporter, ok=outcome.ok, error=error, target=source.target)
+        except FetchFailed as exc:
+            line = f"report to jitsuin failed: {exc}"
+            if line != self.failing:
+                _say(line, failure=True)
+            self.failing = line
+            return False
+        if self.failing:
+            _say(f"report to jitsuin works again (status: {answer.get('status', '?')})")
+        self.failing = ""
+        return True
+
+
 def run(
     source: Source,
     *,
     reload_command: str,
     interval: int | None,
+    reporter: Reporter | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> int:
     reload_pending = False
+    reporting = _Reporting(reporter)
     while True:
         outcome: Outcome = sync_once(source, now=clock())
         for line in outcome.lines:
@@ -119,9 +167,24 @@ def run(
         if reload_pending and reload_command:
             reloaded = _reload(reload_command)
         reload_pending = reload_pending and not reloaded
+        reported = reporting.after(source, outcome)
         if interval is None:
-            return 0 if outcome.ok and reloaded else 1
+            return 0 if outcome.ok and reloaded and reported else 1
         time.sleep(interval)
+
+
+def _reporter(args: argparse.Namespace) -> Reporter | None:
+    """None without --report-token-file; ValueError saying what is wrong with the file."""
+    if args.report_token_file is None:
+        return None
+    try:
+        token = args.report_token_file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read --report-token-file: {exc}") from exc
+    if not token or any(c.isspace() for c in token):
+        raise ValueError(f"--report-token-file {args.report_token_file} holds no single token")
+    name = args.name or socket.getfqdn()
+    return Reporter(url=args.url, token=token, name=name, timeout=args.timeout)
 
 
 def main(argv: list[str]) -> int:
@@ -133,6 +196,11 @@ def main(argv: list[str]) -> int:
     except OSError as exc:
         print(f"jitsuin relying-party sync: cannot read --roots: {exc}", file=sys.stderr)
         return 2
+    try:
+        reporter = _reporter(args)
+    except ValueError as exc:
+        print(f"jitsuin relying-party sync: {exc}", file=sys.stderr)
+        return 2
     source = Source(
         url=args.url,
         pinned_roots=pinned,
@@ -141,6 +209,11 @@ def main(argv: list[str]) -> int:
         timeout=args.timeout,
     )
     try:
-        return run(source, reload_command=args.reload_command, interval=args.interval)
+        return run(
+            source,
+            reload_command=args.reload_command,
+            interval=args.interval,
+            reporter=reporter,
+        )
     except KeyboardInterrupt:
         return 0

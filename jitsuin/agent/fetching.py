@@ -1,7 +1,9 @@
-"""Conditional GETs (ETag / If-None-Match, Last-Modified / If-Modified-Since) with urllib."""
+"""Conditional GETs (ETag / If-None-Match, Last-Modified / If-Modified-Since) with urllib, and
+the report's POST."""
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -50,3 +52,33 @@ def get(url: str, known: Validators, *, timeout: float) -> Answer:
     if len(body) > MAX_BYTES:
         raise FetchFailed(f"{url}: more than {MAX_BYTES} bytes")
     return Answer(body, Validators(headers.get("ETag", ""), headers.get("Last-Modified", "")))
+
+
+def post_json(url: str, body: bytes, *, token: str, timeout: float) -> bytes:
+    """POST a JSON body with a bearer token; the answer's body, or FetchFailed saying why."""
+    if not url.startswith(("http://", "https://")):
+        raise FetchFailed(f"not an http(s) URL: {url}")
+    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+        url,
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return bytes(response.read(MAX_BYTES))
+    except urllib.error.HTTPError as exc:
+        detail = exc.read(2000).decode("utf-8", "replace")
+        raise FetchFailed(f"{url}: HTTP {exc.code} {_code_of(detail)}".rstrip()) from exc
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise FetchFailed(f"{url}: {reason}") from exc
+
+
+def _code_of(detail: str) -> str:
+    """The ``code`` of jitsuin's JSON error answer, if it is one."""
+    try:
+        answer = json.loads(detail)
+    except ValueError:
+        return ""
+    return str(answer.get("code", "")) if isinstance(answer, dict) else ""

@@ -15,6 +15,7 @@ from jitsuin.api import (
     errors,
     people,
     pickups,
+    relying_parties,
     requests,
     revocations,
     sightings,
@@ -39,3 +40,4 @@ api.add_router("/", revocations.router)
 api.add_router("/", requests.router)
 api.add_router("/", campaigns.router)
 api.add_router("/", sightings.router)
+api.add_router("/", relying_parties.router)

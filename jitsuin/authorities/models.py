@@ -202,3 +202,34 @@ class ProfileSigner(models.Model):
 
     def __str__(self) -> str:
         return f"profile signer {self.serial} of {self.issuer_id}"
+
+
+class RelyingParty(models.Model):
+    """A RADIUS or VPN host whose agent (``jitsuin relying-party sync``) reports what it loaded.
+
+    One row per (token, name), updated in place by each report: the table grows with hosts,
+    never with reports. ``loaded`` is what the host's CA directory holds now, one entry per
+    CRL: ``{"issuer", "authority_key_id", "number", "this_update", "next_update"}`` (numbers as
+    decimal strings: a CRL number may be 20 octets). Information only: publishing never waits
+    for a relying party.
+    """
+
+    token_name = models.CharField(max_length=64)
+    name = models.CharField(max_length=253)
+    software = models.CharField(max_length=100, blank=True)
+    first_report_at = models.DateTimeField()
+    last_report_at = models.DateTimeField()
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    loaded = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name", "token_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token_name", "name"], name="one_relying_party_per_token_and_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"relying party {self.name} ({self.token_name})"

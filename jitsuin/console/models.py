@@ -23,6 +23,7 @@ class ConsoleAccess(models.Model):
             ("view_campaigns", "Follow switchover campaigns and their stragglers"),
             ("manage_campaigns", "Create, start and steer switchover campaigns"),
             ("manage_api_tokens", "Create and revoke API tokens"),
+            ("view_relying_parties", "See which RADIUS and VPN servers keep up with the CRLs"),
         ]
 
     def __str__(self) -> str:

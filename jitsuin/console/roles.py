@@ -31,11 +31,25 @@ VIEW_CAMPAIGNS = "view_campaigns"
 MANAGE_CAMPAIGNS = "manage_campaigns"
 # An API token acts for a program with no second factor: only CA admins make or revoke one.
 API_TOKENS = "manage_api_tokens"
+# Which RADIUS and VPN servers have loaded the newest CRLs: for everyone who answers "my Wi-Fi
+# still works with a revoked certificate"; forgetting a host goes with its token (API_TOKENS).
+RELYING_PARTIES = "view_relying_parties"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    HELPDESK: frozenset({OPEN, VIEW_PEOPLE, ACT, EXCEPTIONS, RESEND, VIEW_CAMPAIGNS}),
+    HELPDESK: frozenset(
+        {OPEN, VIEW_PEOPLE, ACT, EXCEPTIONS, RESEND, VIEW_CAMPAIGNS, RELYING_PARTIES}
+    ),
     OPERATOR: frozenset(
-        {OPEN, VIEW_PEOPLE, EXCEPTIONS, NOTICES, MAINTENANCE, AUDIT, VIEW_CAMPAIGNS}
+        {
+            OPEN,
+            VIEW_PEOPLE,
+            EXCEPTIONS,
+            NOTICES,
+            MAINTENANCE,
+            AUDIT,
+            VIEW_CAMPAIGNS,
+            RELYING_PARTIES,
+        }
     ),
     CA_ADMIN: frozenset(
         {
@@ -48,6 +62,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_CAMPAIGNS,
             MANAGE_CAMPAIGNS,
             API_TOKENS,
+            RELYING_PARTIES,
         }
     ),
 }

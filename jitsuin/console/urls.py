@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from jitsuin.console import actions, operations, stuck_actions, tokens, views
+from jitsuin.console import actions, operations, relying_parties, stuck_actions, tokens, views
 
 app_name = "console"
 urlpatterns = [
@@ -41,5 +41,11 @@ urlpatterns = [
     path("authorities/", operations.authorities, name="authorities"),
     path("authorities/<int:authority_id>/activate", operations.authority_activate, name="activate"),
     path("api-tokens/", tokens.tokens, name="api_tokens"),
+    path("relying-parties/", relying_parties.relying_parties, name="relying_parties"),
+    path(
+        "relying-parties/<int:party_id>/forget",
+        relying_parties.forget,
+        name="relying_party_forget",
+    ),
     path("api-tokens/<int:token_id>/revoke", tokens.token_revoke, name="api_token_revoke"),
 ]

@@ -40,6 +40,7 @@ EVENTS = (
     "campaign_reminder",
     "campaign_deadline",
     "revocation_data_stale",
+    "relying_party_behind",
     "audit_checkpoint",
     "leaver_done",
     "leaver_helpdesk",

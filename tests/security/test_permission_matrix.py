@@ -39,6 +39,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from jitsuin.access.tokens import create_token
+from jitsuin.authorities.models import RelyingParty
 from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.authorities.services import certificate_of, create_intermediate
 from jitsuin.campaigns import services as campaign_services
@@ -229,6 +230,10 @@ TABLE: dict[str, Row] = {
     "console:activate": action(CA_ADMIN),
     "console:api_tokens": form(CA_ADMIN),
     "console:api_token_revoke": action(CA_ADMIN),
+    # Relying parties: every role sees which servers keep up; forgetting one goes with its
+    # token (CA admins).
+    "console:relying_parties": page(HELPDESK, OPERATOR, CA_ADMIN, post=False),
+    "console:relying_party_forget": action(CA_ADMIN),
     # Switchover campaigns (jitsuin/console/campaigns/urls.py): every staff role follows a
     # campaign; only CA admins change one (starting it switches the issuing CA and mails
     # every holder).
@@ -272,6 +277,7 @@ TABLE: dict[str, Row] = {
     "api-v1:show_pickup": public(401, NOT_ALLOWED),
     "api-v1:revoke_certificate": public(NOT_ALLOWED, 401),
     "api-v1:report_sighting": public(NOT_ALLOWED, 401),
+    "api-v1:report": public(NOT_ALLOWED, 401),
     # SCIM (jitsuin/scim/): the token is checked before the method, so a session gets 401.
     **{
         f"scim:{name}": public(401, 401)
@@ -466,6 +472,9 @@ def samples(ca_hierarchy) -> Samples:
             "window_id": window.pk,
             "authority_id": pending.pk,
             "token_id": create_token("matrix", ["people:read"], actor="test")[1].pk,
+            "party_id": RelyingParty.objects.create(
+                token_name="matrix", name="radius1", first_report_at=now, last_report_at=now
+            ).pk,
             "campaigns:pk": campaign.pk,
             "api-v1:uid": holder.uid,
             "api-v1:serial": certificate.serial,

@@ -1,6 +1,6 @@
 """Publishing's periodic job: scheduled CA revocations, responders near expiry, CRLs due, OCSP
-responses near nextUpdate, sightings, staleness alerts. Run every minute as the job
-``revocation.refresh`` (jitsuin/jobs/schedule.py)."""
+responses near nextUpdate, sightings, staleness alerts (CRLs, OCSP, relying parties). Run
+every minute as the job ``revocation.refresh`` (jitsuin/jobs/schedule.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from cryptography import x509
 
 from jitsuin.authorities.models import Authority, AuthorityStatus
-from jitsuin.authorities.publishing import crl, health
+from jitsuin.authorities.publishing import crl, health, relying_party_watch
 from jitsuin.authorities.publishing.ocsp_signing import refresh_responses, reset_process_caches
 from jitsuin.authorities.services import (
     apply_scheduled_revocations,
@@ -48,3 +48,4 @@ def refresh(now: datetime) -> None:
     refresh_responses(now)
     sightings.flush()
     health.alert_staff(now)
+    relying_party_watch.alert_staff(now)
