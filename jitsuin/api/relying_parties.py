@@ -68,16 +68,30 @@ class CrlStateOut(Schema):
     authority: str = Field(examples=["Example Univ Client CA G2"])
     loaded: str | None = Field(description="the CRL number the host holds", examples=["41"])
     published: str = Field(description="the newest CRL number jitsuin published", examples=["42"])
-    behind: bool
+    behind: bool = Field(examples=[False])
 
 
 class ReportOut(Schema):
-    name: str
-    status: Literal["current", "behind"]
-    problems: list[str] = Field(description="why it is behind, in the token's words")
-    crls: list[CrlStateOut]
-    first_report_at: datetime
-    last_success_at: datetime | None
+    name: str = Field(examples=["radius1.example.ac.jp"])
+    status: Literal["current", "behind"] = Field(examples=["current"])
+    problems: list[str] = Field(
+        description="why it is behind (empty when current)",
+        examples=[["holds CRL 41 of Example Univ Client CA G2; 42 was published at ..."]],
+    )
+    crls: list[CrlStateOut] = Field(
+        examples=[
+            [
+                {
+                    "authority": "Example Univ Client CA G2",
+                    "loaded": "42",
+                    "published": "42",
+                    "behind": False,
+                }
+            ]
+        ]
+    )
+    first_report_at: datetime = Field(examples=["2026-12-01T09:00:00+09:00"])
+    last_success_at: datetime | None = Field(examples=["2026-12-04T10:02:00+09:00"])
 
 
 @router.post(

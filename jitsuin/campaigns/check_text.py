@@ -22,6 +22,10 @@ LABELS = {
     "radius_canary": gettext_noop("RADIUS login with a canary certificate"),
     "radius_new_canary": gettext_noop("RADIUS accepts the new intermediate"),
     "radius_old_canary": gettext_noop("RADIUS still accepts the old intermediate"),
+    "relying_parties_current": gettext_noop("Relying parties' agents keep up with the CRLs"),
+    "relying_parties_loaded": gettext_noop(
+        "Relying parties loaded the CRL that revokes the old intermediate"
+    ),
 }
 
 
@@ -56,6 +60,24 @@ MESSAGES: dict[str, str | tuple[str, str]] = {
     "radius_not_configured": gettext_noop(
         "Skipped: no RADIUS server is configured (JITSUIN_PREFLIGHT_RADIUS), so no relying "
         "party was checked."
+    ),
+    "no_relying_parties": gettext_noop(
+        "Skipped: no relying party's agent reports to jitsuin (jitsuin relying-party sync "
+        "--report-token-file), so none was checked."
+    ),
+    "relying_parties_ok": gettext_noop("Every relying party holds the newest CRLs: %(names)s."),
+    "relying_parties_behind": gettext_noop(
+        "Behind, they may miss the revocation at the deadline: %(names)s (console: Relying "
+        "parties)."
+    ),
+    "revocation_loaded": gettext_noop(
+        "Every relying party loaded CRL %(number)s of %(ca)s or newer: %(names)s."
+    ),
+    "revocation_not_loaded": gettext_noop(
+        "Not yet loaded CRL %(number)s of %(ca)s, so they still accept %(old)s: %(names)s."
+    ),
+    "revocation_not_published": gettext_noop(
+        "No CRL of %(ca)s lists %(old)s yet: the worker publishes it after the revocation."
     ),
     "new_accepted": gettext_noop("A canary from %(ca)s logged in by EAP-TLS."),
     "new_refused": gettext_noop("A canary from %(ca)s was refused by RADIUS: %(detail)s."),

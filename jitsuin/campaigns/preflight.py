@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority, AuthorityStatus, PublishedCrl, Role
+from jitsuin.authorities.publishing import relying_parties
 from jitsuin.authorities.services import certificate_of, chain_of, public_urls, signer_for
 from jitsuin.campaigns import check_text
 from jitsuin.campaigns.models import Campaign
@@ -209,12 +210,59 @@ def _radius_checks(campaign: Campaign, now: datetime, *, actor: str) -> list[Che
     return checks
 
 
+def _relying_parties_current(now: datetime) -> Check:
+    """Before the deadline: every registered agent reports and holds the newest CRLs, so it
+    will load the one that revokes the old intermediate."""
+    name = "relying_parties_current"
+    states = relying_parties.states(now=now)
+    if not states:
+        return Check(name, True, "no_relying_parties", skipped=True)
+    behind = sorted(s.party.name for s in states if not s.ok)
+    if behind:
+        return Check(name, False, "relying_parties_behind", {"names": ", ".join(behind)})
+    names = ", ".join(sorted(s.party.name for s in states))
+    return Check(name, True, "relying_parties_ok", {"names": names})
+
+
+def revocation_loaded(campaign: Campaign, now: datetime) -> list[Check]:
+    """After the deadline: which relying parties hold the parent's CRL listing each revoked
+    old intermediate (none registered: no check)."""
+    checks = []
+    for old in campaign.old_authorities.select_related("parent"):
+        if old.revoked_at is None or old.revoked_at > now or old.parent is None:
+            continue
+        rows = relying_parties.deadline_rows(old, now=now)
+        if not rows:
+            continue
+        params: dict[str, object] = {"ca": old.parent.name, "old": old.name}
+        needed = rows[0].needed
+        if needed is None:
+            checks.append(
+                Check("relying_parties_loaded", False, "revocation_not_published", params)
+            )
+            continue
+        params["number"] = needed.number
+        missing = sorted(r.state.party.name for r in rows if not r.has_it)
+        if missing:
+            params["names"] = ", ".join(missing)
+            checks.append(Check("relying_parties_loaded", False, "revocation_not_loaded", params))
+        else:
+            params["names"] = ", ".join(sorted(r.state.party.name for r in rows))
+            checks.append(Check("relying_parties_loaded", True, "revocation_loaded", params))
+    return checks
+
+
 def run_checks(campaign: Campaign, *, now: datetime, actor: str = "system") -> list[Check]:
-    """Every check at ``now``; the RADIUS ones are "skipped" when no server is configured."""
+    """Every check at ``now``; the RADIUS ones are "skipped" when no server is configured, the
+    relying parties' when no agent reports; after the deadline, whether they loaded it."""
     new = campaign.new_authority
     checks = [_usable(new, now), _life_covers_profiles(new, now), _chain_published(new)]
     checks.append(_crls_fresh(new, now))
     checks.extend(_radius_checks(campaign, now, actor=actor))
+    if now < campaign.deadline:
+        checks.append(_relying_parties_current(now))
+    else:
+        checks.extend(revocation_loaded(campaign, now))
     return checks
 
 

@@ -1,4 +1,5 @@
-"""A stand-in for jitsuin's /ca and /crl: fixed bodies, ETags, 304s, and a log of answers."""
+"""A stand-in for jitsuin's /ca and /crl (fixed bodies, ETags, 304s, a log of answers) and for
+the report endpoint (POSTs kept, a chosen status)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ class Published:
     def __init__(self) -> None:
         self.bodies: dict[str, bytes | int] = {}
         self.answers: list[tuple[str, int]] = []
+        self.posts: list[tuple[str, dict[str, str], bytes]] = []  # path, headers, body
+        self.post_status = 200
 
 
 def _handler(published: Published) -> type[BaseHTTPRequestHandler]:
@@ -35,6 +38,19 @@ def _handler(published: Published) -> type[BaseHTTPRequestHandler]:
             else:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+        def do_POST(self) -> None:  # noqa: N802
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            published.posts.append((self.path, dict(self.headers.items()), body))
+            answer = b'{"status": "current"}' if published.post_status == 200 else b'{"code": "x"}'
+            if published.post_status == 401:
+                answer = b'{"code": "invalid_token"}'
+            self.send_response(published.post_status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             pass

@@ -45,6 +45,7 @@ SCOPE_OF: dict[tuple[str, str], str | None] = {
     ("GET", "/campaigns/{campaign_id}"): "campaigns:read",
     ("GET", "/campaigns/{campaign_id}/stragglers"): "campaigns:read",
     ("POST", "/sightings"): "sightings:write",
+    ("POST", "/relying-parties/report"): "relying-party",
 }
 
 
