@@ -244,7 +244,7 @@ def state_of(party: RelyingParty, published: Published, *, now: datetime) -> Par
     for authority in published.authorities:
         newest = published.latest[authority.pk]
         held = loaded.get(authority.pk)
-        overdue = newest.created_at <= now - grace
+        overdue = newest.this_update <= now - grace
         behind = overdue and (held is None or held.number < newest.number)
         expired = held is not None and held.next_update is not None and held.next_update <= now
         crls.append(CrlState(authority, newest, held, behind, expired))
@@ -265,7 +265,7 @@ def state_of(party: RelyingParty, published: Published, *, now: datetime) -> Par
                     authority.name,
                     loaded=held.number,
                     published=newest.number,
-                    since=newest.created_at,
+                    since=newest.this_update,
                 )
             )
     return PartyState(party, crls, problems, unknown)
@@ -285,7 +285,9 @@ def first_crl_listing(authority: Authority) -> PublishedCrl | None:
         return None
     serial = Serial.parse(authority.serial).value
     rows = PublishedCrl.objects.filter(
-        authority=authority.parent, created_at__gte=authority.revoked_at
+        # thisUpdate has whole seconds (X.509 time)
+        authority=authority.parent,
+        this_update__gte=authority.revoked_at.replace(microsecond=0),
     ).order_by("number")
     for row in rows.iterator():
         crl = x509.load_der_x509_crl(bytes(row.der))

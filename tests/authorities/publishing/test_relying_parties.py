@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from cryptography import x509
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.authorities.models import Authority, PublishedCrl, RelyingParty
@@ -50,7 +50,7 @@ def newest() -> tuple[parties.ReportedCrl, ...]:
     )
 
 
-def report(name="radius1", *, ok=True, crls=None, token="radius", now=None, error=""):
+def report(name="radius1", *, ok=True, crls=None, token="radius", now=None, error=""):  # noqa: S107
     crls = newest() if crls is None else crls
     now = now or timezone.now()
     return parties.record_report(
@@ -87,12 +87,13 @@ def test_a_new_crl_not_loaded_within_the_grace_makes_it_behind(ca_hierarchy):
     held = PublishedCrl.objects.latest_for(ca_hierarchy.intermediate).number
     published = publish_crl(ca_hierarchy.intermediate)
     assert state(party).ok  # just published: the agent has its interval to fetch it
-    later = published.created_at + GRACE + timedelta(seconds=1)
+    later = published.this_update + GRACE + timedelta(seconds=1)
     party = report(crls=tuple(_without(published)), now=later)
     [problem] = state(party, later).problems
     assert (problem.code, problem.loaded, problem.published) == ("behind", held, published.number)
     assert problem.authority == ca_hierarchy.intermediate.name
-    assert "was published at" in problem.text
+    with translation.override("en"):
+        assert "was published at" in problem.text
     assert state(report(now=later), later).ok  # it loaded it
 
 
@@ -137,7 +138,9 @@ def test_a_host_without_a_ca_s_crl_and_one_holding_an_expired_crl(ca_hierarchy):
     party = report(crls=tuple(expired), now=now + timedelta(seconds=1))
     found = state(party, now + timedelta(seconds=1)).problems
     assert {p.code for p in found} == {"expired"} and len(found) == 2
-    assert "refuses all its certificates" in found[0].text
+    with translation.override("en"):
+        assert "refuses all its certificates" in found[0].text
+    assert "すべての証明書を拒否します" in found[0].text  # the default language
 
 
 def test_a_crl_of_a_ca_jitsuin_does_not_know_is_listed_apart(ca_hierarchy):

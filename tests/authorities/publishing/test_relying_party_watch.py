@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.authorities.models import PublishedCrl
@@ -46,13 +45,13 @@ def test_each_crl_missed_is_a_new_problem(ca_hierarchy):
     root = reported(PublishedCrl.objects.latest_for(ca_hierarchy.root))
     held = reported(PublishedCrl.objects.latest_for(ca_hierarchy.intermediate))
     first = publish_crl(ca_hierarchy.intermediate)
-    at = first.created_at + GRACE
+    at = first.this_update + GRACE
     report(crls=(root, held), now=at)
     assert relying_party_watch.alert_staff(at) == 1
     body = mails()[0].body
     assert f"CRL {held.number} of" in body and f"CRL {first.number} was published" in body
     second = publish_crl(ca_hierarchy.intermediate)
-    at = second.created_at + GRACE
+    at = second.this_update + GRACE
     report(crls=(root, held), now=at)
     assert relying_party_watch.alert_staff(at) == 1
     assert f"CRL {second.number} was published" in mails()[1].body
