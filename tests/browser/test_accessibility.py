@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
 
+from jitsuin.authorities.models import RelyingParty
 from jitsuin.campaigns import services as campaigns
 from jitsuin.console.roles import ensure_roles
 from jitsuin.lifecycle import services
@@ -71,6 +72,16 @@ def scene(live_server, monkeypatch):
     )
     MaintenanceWindow.objects.create(
         starts_at=now + timedelta(days=7), ends_at=now + timedelta(days=7, hours=9)
+    )
+    # A relying party whose agent went quiet: the page shows it behind, with its reasons.
+    RelyingParty.objects.create(
+        token_name="radius",
+        name="radius1.example.ac.jp",
+        software="jitsuin 0.1.0",
+        first_report_at=now - timedelta(days=3),
+        last_report_at=now - timedelta(hours=2),
+        last_success_at=now - timedelta(hours=3),
+        last_error="kept the last good set: HTTP 503",
     )
     staff = User.objects.create_user("all-roles")
     for name in ("helpdesk", "operator", "ca-admin"):
@@ -291,6 +302,7 @@ def console_pages(scene) -> list[str]:
         "/console/maintenance/",
         "/console/notices/",
         "/console/authorities/",
+        "/console/relying-parties/",
         "/console/campaigns/",
         f"/console/campaigns/{campaign.pk}/",
     ]
