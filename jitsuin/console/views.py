@@ -8,12 +8,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from jitsuin.authorities.publishing import relying_parties
 from jitsuin.console import queries, stats
 from jitsuin.console.access import console_view, staff_actor
 from jitsuin.console.campaigns.cards import running_campaign_cards
 from jitsuin.console.campaigns.person import person_campaigns
 from jitsuin.console.forms import ExceptionForm, KeyedReasonForm, ReasonForm, RevokeForm
-from jitsuin.console.roles import VIEW_PEOPLE
+from jitsuin.console.roles import RELYING_PARTIES, VIEW_PEOPLE, perm
 from jitsuin.console.stuck_actions import SnoozeForm
 from jitsuin.console.stuck_queue import stuck_queue
 from jitsuin.lifecycle import overlap, transitions
@@ -53,6 +54,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "chart_width": len(board.per_day) * 30,
         # The /healthz warning while Wi-Fi profiles are off (docs/onboarding.md).
         "onboarding": onboarding_health()[1],
+        # RADIUS and VPN servers whose agent is behind (the relying-party page says why).
+        "relying_parties_behind": sum(not s.ok for s in relying_parties.states(now=now))
+        if request.user.has_perm(perm(RELYING_PARTIES))
+        else 0,
         "oldest_age_days": business_days_between(board.oldest_open.created_at, now)
         if board.oldest_open
         else None,

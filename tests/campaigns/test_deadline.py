@@ -23,6 +23,7 @@ from tests.campaigns.test_bulk_and_banner import run_bulk_worker
 
 pytestmark = pytest.mark.django_db
 WEEK = timedelta(days=7)
+OVERLAP = timedelta(minutes=15)  # the capped root CRL outlives the deadline by this much
 
 
 @pytest.fixture
@@ -58,13 +59,14 @@ def test_the_old_ca_carries_the_deadline_from_start_to_cancel(started, scene):
     assert AuditEvent.objects.filter(action="authority.revocation_withdrawn").count() == 1
 
 
-def test_root_crls_expire_no_later_than_the_deadline_while_the_campaign_runs(started, scene):
+def test_root_crls_expire_just_after_the_deadline_while_the_campaign_runs(started, scene):
     campaign, _ = started
     # Weeks before: the normal week.
     assert next_update(scene.root, f.DURING_CAMPAIGN) == f.DURING_CAMPAIGN + WEEK
-    # Two days before the deadline: capped at the deadline, not a week later.
+    # Two days before the deadline: capped 15 minutes after it (the CRL listing the revocation
+    # is out by then; an expired root CRL would have relying parties refuse everyone).
     two_days = f.DEADLINE - timedelta(days=2)
-    assert next_update(scene.root, two_days) == f.DEADLINE
+    assert next_update(scene.root, two_days) == f.DEADLINE + OVERLAP
     # The intermediate's own CRL is not capped.
     assert next_update(scene.old, two_days) == two_days + WEEK
     # Cancelled: back to the normal week.
@@ -75,7 +77,7 @@ def test_root_crls_expire_no_later_than_the_deadline_while_the_campaign_runs(sta
 def test_a_capped_crl_is_not_re_signed_on_every_tick(started, scene):
     two_days = f.DEADLINE - timedelta(days=2)
     row = publish_crl(scene.root, now=two_days)
-    assert row.next_update == f.DEADLINE
+    assert row.next_update == f.DEADLINE + OVERLAP
     # Normally re-signed 3 days before nextUpdate; a two-day CRL only after half its life.
     assert not needs_refresh(scene.root, two_days + timedelta(hours=1))
     assert needs_refresh(scene.root, two_days + timedelta(days=1, minutes=1))
@@ -94,7 +96,7 @@ def test_starting_re_signs_the_root_crl_with_the_cap(campaign, published, scene)
     services.start(campaign, actor="user:op", now=near, require_preflight=False)
     published_now = publish_due(near)
     root_rows = [row for row in published_now if row.authority_id == scene.root.pk]
-    assert root_rows and root_rows[0].next_update == f.DEADLINE
+    assert root_rows and root_rows[0].next_update == f.DEADLINE + OVERLAP
 
 
 def test_an_overdue_announcement_keeps_root_crls_short(started, scene):

@@ -58,3 +58,14 @@ def test_a_ca_admin_removes_a_decommissioned_host(ca_admin, ca_hierarchy):
     assert answer.status_code == 302
     assert not RelyingParty.objects.exists()
     assert AuditEvent.objects.get(action="relying_party.forgotten").actor == "staff:ca1"
+
+
+def test_the_dashboard_warns_while_a_host_is_behind(operator, ca_hierarchy):
+    report("radius1.example.ac.jp")
+    html = operator.get(reverse("console:dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="relying-parties-warning"' not in html
+    report("vpn1.example.ac.jp", now=timezone.now() - timedelta(hours=2))
+    html = operator.get(reverse("console:dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 RADIUS or VPN server is behind on the CRLs" in html
+    html = operator.get(reverse("console:dashboard"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "1 台の RADIUS・VPN サーバが CRL の取り込みに遅れています" in html

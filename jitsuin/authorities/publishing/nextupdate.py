@@ -3,8 +3,15 @@
 Normally a CRL is valid for ``crl_validity`` (7 days). While a child CA's revocation is
 announced (``Authority.revocation_scheduled_at``, set by a campaign through
 ``revocations.schedule_revocation``) or scheduled (a future ``revoked_at``), the parent's CRL
-expires no later than that moment: relying parties that honour nextUpdate then fetch the CRL
-that lists the revocation, instead of keeping the old one for up to a week.
+expires 15 minutes after that moment: relying parties that honour nextUpdate then fetch the
+CRL that lists the revocation, instead of keeping the old one for up to a week.
+
+Why 15 minutes after, not at the moment: the CRL that lists the revocation is signed only
+after it (the periodic jobs revoke and publish within minutes), and a relying party holding
+an expired CRL refuses every certificate of that CA. FreeRADIUS with ``check_all_crl`` refused
+everyone under the root, new intermediate included, from the deadline until the agent loaded
+the new root CRL (tests/interop/test_campaign_agent_radius.py). With the overlap the old CRL
+is still valid while the new one goes out; agents load it as soon as it changed.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from jitsuin.authorities.publishing.settings import timings
 
 # An announced revocation whose moment has passed but which is not done yet (the campaign's
 # periodic job revokes within minutes, or the confirmation is late): keep CRLs short-lived
-# until the CRL that lists it is out.
+# until the CRL that lists it is out. The same overlap follows the announced moment.
 OVERDUE_VALIDITY = timedelta(minutes=15)
 
 
@@ -40,7 +47,7 @@ def next_update(authority: Authority, now: datetime) -> datetime:
     announced = announced_revocation(authority, now)
     if announced is None:
         return normal
-    cap = announced if announced > now else now + OVERDUE_VALIDITY
+    cap = max(announced, now) + OVERDUE_VALIDITY
     return min(normal, cap)
 
 
