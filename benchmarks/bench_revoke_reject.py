@@ -35,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -144,21 +143,6 @@ def _find(name: str) -> str:
     return found
 
 
-def revoke_as_the_portal_does(issued: Any) -> None:
-    """The portal's revoke view calls request_revoke; the worker then advances the request."""
-    from jitsuin.lifecycle import pipeline, services
-
-    request = services.request_revoke(
-        issued.row,
-        actor=f"user:{issued.row.person.uid}",
-        idempotency_key=uuid.uuid4().hex,
-        reason="keyCompromise",
-    )
-    outcome = pipeline.advance(request.pk, worker_id="bench")
-    if outcome != "revoked":
-        raise RuntimeError(f"the revocation request ended {outcome!r}")
-
-
 def _until(check: Callable[[], bool], what: str) -> None:
     deadline = time.monotonic() + TIMEOUT
     while not check():
@@ -169,6 +153,7 @@ def _until(check: Callable[[], bool], what: str) -> None:
 def crl_mode(bench: Bench) -> None:
     from jitsuin.authorities.publishing.crl import publish_due
     from tests.interop.radiusd import run
+    from tests.revocation.factories import revoke_as_the_portal_does
 
     once = subprocess.run(bench.agent(), capture_output=True, text=True, timeout=120)
     if once.returncode != 0:
@@ -228,6 +213,7 @@ def crl_mode(bench: Bench) -> None:
 
 def ocsp_mode(bench: Bench) -> None:
     from tests.interop.radiusd import run
+    from tests.revocation.factories import revoke_as_the_portal_does
 
     conf, port = bench.radius("ocsp")
     radius = run(bench.program, conf, port)

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from jitsuin.authorities.publishing import crl as publishing
 from tests.agent.server import FakeJitsuin
 from tests.interop.radius import eap_module, eap_tls, start_radius
-from tests.revocation.factories import issue, revoke
+from tests.revocation.factories import issue, revoke, revoke_as_the_portal_does
 from tests.revocation.live import CLIENTS, live, only_fresh_accepted  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.peers
@@ -102,7 +102,8 @@ def test_the_agent_every_5_seconds_restarts_freeradius_after_a_revocation(live):
         time.sleep(2)  # past the agent's first pass: the revocation waits for its next one
         started = time.monotonic()
         with live.db():
-            revoke(holder, reason="keyCompromise")
+            revoke_as_the_portal_does(holder)  # request_revoke, then the worker's processing
+            # What the worker does JITSUIN_CRL_DEBOUNCE (10 s) after a revocation.
             publishing.publish_crl(live.pki.current)
         server.process.wait(timeout=30)  # the agent's reload command stopped it
         server.log.close()
