@@ -90,7 +90,7 @@ def _run() -> None:
 
     from jitsuin.authorities.publishing.crl import publish_crl
     from jitsuin.authorities.services import create_intermediate, init_hierarchy
-    from jitsuin.campaigns import mailing, queries, services
+    from jitsuin.campaigns import mailing, members, queries, services
     from jitsuin.campaigns.export import csv_rows
     from jitsuin.lifecycle.models import Certificate, Person, Profile, Request, RequestState
     from jitsuin.notify.models import OutboxMessage
@@ -234,7 +234,7 @@ def _run() -> None:
     )
     _timed(
         "status: first 50 stragglers by last sighting",
-        lambda: list(queries.member_rows(campaign, now=DURING, limit=50)),
+        lambda: list(members.member_rows(campaign, now=DURING, limit=50)),
     )
 
     def export() -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 # Settings a benchmark may take from the shell: its own knobs. Every other JITSUIN_* describes
 # the operator's site (its database, keys, mail server, audit log) and is left out.
-KNOBS = frozenset({"JITSUIN_BENCH_SCALE", "JITSUIN_KEY_POOL"})
+KNOBS = frozenset({"JITSUIN_BENCH_SCALE", "JITSUIN_KEY_POOL", "JITSUIN_REQUIRE_PEERS"})
 
 
 def site_env(data_dir: Path, database_url: str | None, base: Mapping[str, str]) -> dict[str, str]:

@@ -1,19 +1,25 @@
 """The relying-party agent feeding a real FreeRADIUS in CRL mode: its ca_path is written by
 `jitsuin relying-party sync` (not the shell script), a revocation in jitsuin reaches it with
-one agent run and the reload command, and the revoke -> reject time is measured."""
+one agent run and the reload command, and the revoke -> reject time is measured; when jitsuin
+is down or serves a CRL with a bad signature, the agent keeps the last good set, says so, and
+FreeRADIUS goes on refusing the revoked and accepting the valid."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from jitsuin.authorities.publishing import crl as publishing
+from tests.agent.server import FakeJitsuin
 from tests.interop.radius import eap_module, eap_tls, start_radius
-from tests.revocation.factories import issue, revoke
+from tests.revocation.factories import issue, revoke, revoke_as_the_portal_does
 from tests.revocation.live import CLIENTS, live, only_fresh_accepted  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.peers
@@ -96,7 +102,8 @@ def test_the_agent_every_5_seconds_restarts_freeradius_after_a_revocation(live):
         time.sleep(2)  # past the agent's first pass: the revocation waits for its next one
         started = time.monotonic()
         with live.db():
-            revoke(holder, reason="keyCompromise")
+            revoke_as_the_portal_does(holder)  # request_revoke, then the worker's processing
+            # What the worker does JITSUIN_CRL_DEBOUNCE (10 s) after a revocation.
             publishing.publish_crl(live.pki.current)
         server.process.wait(timeout=30)  # the agent's reload command stopped it
         server.log.close()
@@ -130,3 +137,80 @@ def test_jitsuin_answering_garbage_keeps_freeradius_set(live, tmp_path):  # noqa
     assert down.returncode == 1 and "kept the last good set" in down.stderr
     assert (target / "crls.pem").read_bytes() == before
     assert pinned.exists()
+
+
+def _tampered(bundle: bytes, issuer: str) -> bytes:
+    """``bundle`` (PEM CRLs) with the signature of ``issuer``'s CRL changed in its last byte."""
+    marker = b"-----BEGIN X509 CRL-----"
+    out = b""
+    for part in bundle.split(marker)[1:]:
+        crl = x509.load_pem_x509_crl(marker + part)
+        der = bytearray(crl.public_bytes(Encoding.DER))
+        common_name = crl.issuer.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+        if common_name == issuer:
+            der[-1] ^= 0x01  # the last byte of the signature value
+        out += x509.load_der_x509_crl(bytes(der)).public_bytes(Encoding.PEM)
+    assert out != bundle
+    return out
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _directory(target: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(target)): p.read_bytes() for p in target.rglob("*") if p.is_file()}
+
+
+def test_a_bad_signature_or_jitsuin_down_keeps_freeradius_refusing_the_revoked(
+    live,  # noqa: F811
+    tmp_path,
+):
+    target = tmp_path / "jitsuin-agent-kept"
+    assert agent(live, target).returncode == 0
+    good = {k: v for k, v in _directory(target).items() if k != "agent.json"}
+    eap = eap_module("crl", certs=live.dir, jitsuin=target, url=live.url)
+    expected = only_fresh_accepted("SUCCESS", "FAILURE")
+    server = start_radius(tmp_path / "radius-kept", eap=eap)
+    try:
+        assert {c: eap_tls(live, server.port, c) for c in CLIENTS} == expected
+
+        marker = tmp_path / "reloaded"
+        reload = ["--reload-command", f"touch {marker}"]
+        # A tiny HTTP server answering jitsuin's CA bundle and its CRL bundle with the
+        # signature of the issuing CA's CRL (the one that lists "revoked") tampered.
+        impostor = FakeJitsuin()
+        try:
+            impostor.published.bodies = {
+                "/ca/bundle.pem": live.get("/ca/bundle.pem"),
+                "/crl/bundle.pem": _tampered(live.get("/crl/bundle.pem"), live.pki.current.name),
+            }
+            bad = agent(live, target, "--url", impostor.url, *reload)
+        finally:
+            impostor.stop()
+        assert bad.returncode == 1, bad.stdout + bad.stderr
+        assert bad.stdout == ""
+        assert (
+            f"kept the last good set: the CRL of {live.pki.current.name} is not signed by a CA "
+            "under the pinned roots"
+        ) in bad.stderr, bad.stderr
+        print(f"\nbad signature: {bad.stderr.strip()}")
+
+        down = agent(live, target, "--url", f"http://127.0.0.1:{_closed_port()}", *reload)
+        assert down.returncode == 1 and down.stdout == ""
+        assert "kept the last good set: " in down.stderr and "refused" in down.stderr, down.stderr
+        print(f"jitsuin down: {down.stderr.strip()}")
+
+        assert not marker.exists(), "the agent ran the reload command without a new good set"
+        assert {k: v for k, v in _directory(target).items() if k != "agent.json"} == good
+        # What FreeRADIUS reads after any restart (a reboot, a package upgrade) is the kept set.
+        server.stop()
+        server = start_radius(tmp_path / "radius-kept", eap=eap)
+        assert {c: eap_tls(live, server.port, c) for c in CLIENTS} == expected
+    finally:
+        server.stop()
+    back = agent(live, target, *reload)  # jitsuin answers again: nothing changed, no reload
+    assert (back.returncode, back.stdout, back.stderr) == (0, "", ""), back.stderr
+    assert not marker.exists()

@@ -8,6 +8,7 @@ publishing and the e-mails react exactly as they would there.
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +27,7 @@ from jitsuin.authorities.services import (
 )
 from jitsuin.connectors.base import Issued as IssuedResult
 from jitsuin.connectors.base import Revoked
+from jitsuin.lifecycle import pipeline, services
 from jitsuin.lifecycle.certificates import record_issued, record_revocation
 from jitsuin.lifecycle.models import Certificate, Person, Profile, Request, RequestKind
 from jitsuin.pki.clock import FixedClock
@@ -167,3 +169,20 @@ def revoke(
         person = issued.row.person
         request = _processing(RequestKind.REVOKE, person, now, target=issued.row, reason=reason)
         return record_revocation(request, Revoked(revoked_at=at or now), now, actor=WORKER)
+
+
+def revoke_as_the_portal_does(issued: Issued, *, reason: str = "keyCompromise") -> Certificate:
+    """The holder's "revoke" in the portal (its view calls ``request_revoke``), then the
+    worker's processing of the request (``pipeline.advance``): revoked, OCSP re-signed, the
+    CRL scheduled after JITSUIN_CRL_DEBOUNCE. Not the HTTP form itself (sign-in, CSRF)."""
+    request = services.request_revoke(
+        issued.row,
+        actor=f"user:{issued.row.person.uid}",
+        idempotency_key=uuid.uuid4().hex,
+        reason=reason,
+    )
+    outcome = pipeline.advance(request.pk, worker_id="test-worker")
+    if outcome != "revoked":
+        raise RuntimeError(f"the revocation request ended {outcome!r}")
+    issued.row.refresh_from_db()
+    return issued.row

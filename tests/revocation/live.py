@@ -7,9 +7,7 @@ it are not marked django_db: a test transaction would hold SQLite's write lock.
 
 from __future__ import annotations
 
-import re
 import subprocess
-import threading
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +15,6 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from django.core.management import call_command
-from django.core.wsgi import get_wsgi_application
 from django.db import connection
 from django.test.utils import setup_databases, teardown_databases
 
@@ -25,11 +22,12 @@ from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.publishing.ocsp_signing import reset_process_caches
 from jitsuin.authorities.revocations import revoke_authority
 from jitsuin.authorities.services import certificate_of
-from jitsuin.cli.server import build_server
 from jitsuin.lifecycle import sightings
-from jitsuin.revocation.fastpath import OcspWsgi
 
 from .factories import Hierarchy, Issued, issue, issue_expired, make_hierarchy, revoke
+from .site import DOC_URL, doc_block, serve, server_cert
+
+__all__ = ["CLIENTS", "DOC_URL", "Live", "doc_block", "live", "only_fresh_accepted"]
 
 CLIENTS = ("fresh", "revoked", "expired", "underrevoked")
 
@@ -37,18 +35,6 @@ CLIENTS = ("fresh", "revoked", "expired", "underrevoked")
 def only_fresh_accepted(accepted: object, refused: object) -> dict[str, object]:
     """What a relying party should answer for each of CLIENTS: only "fresh" gets in."""
     return {client: accepted if client == "fresh" else refused for client in CLIENTS}
-
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "relying-parties.md"
-DOC_URL = "https://pki.example.ac.jp"
-
-
-def doc_block(name: str) -> str:
-    """The fenced block after ``<!-- test: NAME -->`` in docs/relying-parties.md."""
-    text = DOCS.read_text()
-    match = re.search(rf"<!-- test: {re.escape(name)} -->\n```[a-z]*\n(.*?)\n```", text, re.S)
-    assert match, f"docs/relying-parties.md has no block {name}"
-    return match.group(1) + "\n"
 
 
 @dataclass
@@ -74,63 +60,6 @@ class Live:
         path.write_text(script)
         subprocess.run(["sh", str(path), str(target)], check=True, capture_output=True, timeout=60)
         return target
-
-
-def _server_cert(directory: Path) -> None:
-    """A TLS server certificate from a throwaway CA (the RADIUS/web server's own, not jitsuin's)."""
-    run = lambda *args: subprocess.run(args, check=True, capture_output=True, cwd=directory)  # noqa: E731
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    run(
-        "openssl",
-        "req",
-        "-x509",
-        *ec,
-        "-keyout",
-        "server-ca.key",
-        "-out",
-        "server-ca.pem",
-        "-subj",
-        "/CN=Test Server CA",
-        "-days",
-        "30",
-        "-addext",
-        "basicConstraints=critical,CA:true",
-        "-addext",
-        "keyUsage=critical,keyCertSign",
-    )
-    run(
-        "openssl",
-        "req",
-        *ec,
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
-    )
-    (directory / "server.ext").write_text(
-        "basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature\n"
-        "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n"
-    )
-    run(
-        "openssl",
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "server-ca.pem",
-        "-CAkey",
-        "server-ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "30",
-        "-extfile",
-        "server.ext",
-    )
 
 
 @pytest.fixture(scope="module")
@@ -160,22 +89,18 @@ def live(django_db_setup, django_db_blocker, tmp_path_factory):  # type: ignore[
             (directory / f"{name}.issuer.pem").write_bytes(
                 certificate_of(item.issuer).public_bytes(serialization.Encoding.PEM)
             )
-        _server_cert(directory)
-        # What gunicorn and granian serve (jitsuin.wsgi): /ocsp through the WSGI fast path.
-        server = build_server("127.0.0.1", 0, OcspWsgi(get_wsgi_application()))
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
+        server_cert(directory)
+        served = serve()
         try:
             yield Live(
-                url=f"http://127.0.0.1:{server.server_address[1]}",
+                url=served.url,
                 dir=directory,
                 pki=pki,
                 clients=clients,
                 blocker=django_db_blocker,
             )
         finally:
-            server.shutdown()
-            server.server_close()
+            served.stop()
             sightings._buffer.clear()
             reset_process_caches()
             call_command("flush", interactive=False, verbosity=0)
