@@ -100,11 +100,8 @@ def revocation_done(certificate: Certificate) -> OutboxMessage:
 
 
 def _pickup_of(certificate: Certificate) -> Pickup | None:
-    # The pipeline made the pickup with this very certificate object: no query then.
-    relation = Certificate.pickup.related
-    if relation.is_cached(certificate):
-        return relation.get_cached_value(certificate)  # None: known to have no pickup
-    return Pickup.objects.filter(certificate=certificate).first()
+    """The pickup of the certificate's issuance (a key recovery's pickups are not it)."""
+    return Pickup.objects.filter(certificate=certificate, recovery=None).first()
 
 
 def certificate_ready(certificate: Certificate) -> OutboxMessage:
@@ -174,6 +171,7 @@ def remind_pickups(now: datetime) -> int:
     """One reminder when an uncollected pickup has less than two days left."""
     made = 0
     due = Pickup.objects.filter(
+        recovery=None,
         state=PickupState.READY,
         download_count=0,
         expires_at__gt=now,

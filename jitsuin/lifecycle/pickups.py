@@ -201,7 +201,7 @@ def _download(
                 "count": pickup.download_count,
             },
         )
-        if first:
+        if first and pickup.request is not None:
             request = pickup.request
             if request.state == RequestState.READY:
                 transitions.transition(request, RequestState.COLLECTED, actor=actor, now=now)

@@ -257,7 +257,7 @@ def download_page(request: HttpRequest, person: Person, pk: int) -> HttpResponse
         user_agent, request.headers.get("Sec-CH-UA-Platform", "")
     )
     recommended = presenters.recommended_pkcs12(
-        platform, user_agent, default=pickup.request.profile.pkcs12_default
+        platform, user_agent, default=pickup.certificate.profile.pkcs12_default
     )
     context: dict[str, Any] = {
         "person": person,
