@@ -16,6 +16,7 @@ from jitsuin.authorities.publishing.crl import crl_visibility
 from jitsuin.config import current
 from jitsuin.lifecycle.models import (
     Certificate,
+    KeyRecovery,
     Leaver,
     Pickup,
     PickupState,
@@ -252,4 +253,26 @@ def leaver_done(leaver: Leaver, *, serials: list[str], now: datetime) -> None:
         context=context | {"console_url": f"{mail_url()}/console/people/{person.pk}/"},
         lang=helpdesk_language(),
         now=now,
+    )
+
+
+def key_recovered(recovery: KeyRecovery, pickup: Pickup) -> OutboxMessage:
+    """The owner is told whenever one of their archived keys is recovered: by whom and why."""
+    certificate = recovery.archive.certificate
+    context = certificate_context(certificate) | {
+        "recovery_id": recovery.pk,
+        "for_owner": recovery.for_owner,
+        "requested_by": recovery.requested_by,
+        "first_approver": recovery.first_approver,
+        "second_approver": recovery.second_approver,
+        "reason": recovery.reason,
+        "recovered_at": recovery.processed_at,
+        "expires_at": pickup.expires_at,
+    }
+    return enqueue(
+        "key_recovered",
+        person=certificate.person,
+        key=f"key-recovered:{recovery.pk}",
+        context=context,
+        likely_new=True,
     )

@@ -43,6 +43,7 @@ EVENTS = (
     "audit_checkpoint",
     "leaver_done",
     "leaver_helpdesk",
+    "key_recovered",
 )
 
 
