@@ -23,6 +23,7 @@ class ConsoleAccess(models.Model):
             ("view_campaigns", "Follow switchover campaigns and their stragglers"),
             ("manage_campaigns", "Create, start and steer switchover campaigns"),
             ("manage_api_tokens", "Create and revoke API tokens"),
+            ("recover_keys", "Ask for and approve recoveries of someone else's archived key"),
         ]
 
     def __str__(self) -> str:

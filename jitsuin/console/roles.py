@@ -31,6 +31,9 @@ VIEW_CAMPAIGNS = "view_campaigns"
 MANAGE_CAMPAIGNS = "manage_campaigns"
 # An API token acts for a program with no second factor: only CA admins make or revoke one.
 API_TOKENS = "manage_api_tokens"
+# Recovering someone else's archived S/MIME key reads their mail: CA admins only, and two of
+# them besides the one who asks (lifecycle.recovery).
+RECOVER_KEYS = "recover_keys"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     HELPDESK: frozenset({OPEN, VIEW_PEOPLE, ACT, EXCEPTIONS, RESEND, VIEW_CAMPAIGNS}),
@@ -48,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_CAMPAIGNS,
             MANAGE_CAMPAIGNS,
             API_TOKENS,
+            RECOVER_KEYS,
         }
     ),
 }

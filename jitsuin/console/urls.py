@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from jitsuin.console import actions, operations, stuck_actions, tokens, views
+from jitsuin.console import actions, operations, recoveries, stuck_actions, tokens, views
 
 app_name = "console"
 urlpatterns = [
@@ -40,6 +40,20 @@ urlpatterns = [
     re_path(r"^audit/export\.(?P<fmt>csv|jsonl)$", operations.audit_export, name="audit_export"),
     path("authorities/", operations.authorities, name="authorities"),
     path("authorities/<int:authority_id>/activate", operations.authority_activate, name="activate"),
+    path("key-recovery/", recoveries.recoveries, name="key_recoveries"),
+    path(
+        "key-recovery/<int:recovery_id>/approve",
+        recoveries.approve,
+        name="key_recovery_approve",
+    ),
+    path(
+        "key-recovery/<int:recovery_id>/cancel", recoveries.cancel, name="key_recovery_cancel"
+    ),
+    path(
+        "key-recovery/<int:recovery_id>/download",
+        recoveries.download,
+        name="key_recovery_download",
+    ),
     path("api-tokens/", tokens.tokens, name="api_tokens"),
     path("api-tokens/<int:token_id>/revoke", tokens.token_revoke, name="api_token_revoke"),
 ]

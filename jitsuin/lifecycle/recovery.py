@@ -54,6 +54,7 @@ from jitsuin.pki.keys import PrivateKey
 from jitsuin.pki.profiles import end_entity_profile
 
 MAX_REASON = 1000
+OPEN_STATES = (RecoveryState.AWAITING_APPROVAL, RecoveryState.APPROVED)
 
 
 class Archiving(enum.StrEnum):
