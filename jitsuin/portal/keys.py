@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from jitsuin.access.roles import second_factor_verified
 from jitsuin.lifecycle import recovery
@@ -76,6 +76,7 @@ def downloadable(item: KeyRecovery, now: datetime) -> bool:
 
 
 @never_cache
+@require_GET
 @person_required
 def archived_keys(request: HttpRequest, person: Person) -> HttpResponse:
     step_up = _step_up(request)
