@@ -46,9 +46,7 @@ urlpatterns = [
         recoveries.approve,
         name="key_recovery_approve",
     ),
-    path(
-        "key-recovery/<int:recovery_id>/cancel", recoveries.cancel, name="key_recovery_cancel"
-    ),
+    path("key-recovery/<int:recovery_id>/cancel", recoveries.cancel, name="key_recovery_cancel"),
     path(
         "key-recovery/<int:recovery_id>/download",
         recoveries.download,
