@@ -280,6 +280,9 @@ def download_page(request: HttpRequest, person: Person, pk: int) -> HttpResponse
         "pin": "",
         **device_setup.context_for(pickup, platform, user_agent),
     }
+    if pickup.recovery_id:
+        # A recovered S/MIME key reads old mail: no Wi-Fi setup, no "remove the old one".
+        context.update(setup=None, previous_certificate=None)
     if not context["gone"]:
         # Past the window the PIN is neither shown nor recorded as revealed.
         try:

@@ -101,3 +101,22 @@ def test_process_refuses_a_wrong_passphrase_and_a_key_in_the_data_dir(
         inside.unlink()
     asked.refresh_from_db()
     assert asked.state == RecoveryState.APPROVED
+
+
+@pytest.mark.django_db
+def test_process_without_the_recovery_key_recovers_nothing(alice, alice_cert, offline_dir):
+    asked = recovery.request_own_recovery(
+        alice, alice_cert.key_archive.pk, user=alice.user, actor="user:alice", reason="lost"
+    )
+    with pytest.raises(CommandError, match="No such file"):
+        call_command(
+            "recovery",
+            "process",
+            "--key",
+            str(offline_dir / "not-plugged-in.pem"),
+            "--passphrase-file",
+            str(offline_dir / "passphrase"),
+        )
+    asked.refresh_from_db()
+    assert asked.state == RecoveryState.APPROVED
+    assert not Pickup.objects.filter(recovery=asked).exists()

@@ -105,3 +105,22 @@ def test_client_auth_only_says_nothing_of_archiving(ca_hierarchy):
 def test_the_revoke_page_says_the_key_stays_recoverable(alice, alice_cert):
     page = verified(alice).get(reverse("portal:revoke", args=[alice_cert.pk])).content.decode()
     assert "My archived keys" in page and "keep the file" not in page
+
+
+def test_the_download_page_of_a_recovered_key_offers_no_wifi_setup(
+    alice, alice_cert, recovery_private
+):
+    client = verified(alice)
+    client.post(reverse("portal:recover_key", args=[alice_cert.key_archive.pk]), {"reason": "lost"})
+    pickup = recovery.process_one(KeyRecovery.objects.get(), recovery_private, actor="k")
+    page = client.get(reverse("portal:download", args=[pickup.pk])).content.decode()
+    assert 'data-testid="recovered-next-steps"' in page
+    assert "delete the old network profile" not in page
+
+
+def test_a_certificate_without_smime_has_nothing_to_recover(ca_hierarchy):
+    carol = make_user_person("carol")
+    certificate = give_certificate(carol)
+    page = verified(carol).get(reverse("portal:archived_keys")).content.decode()
+    assert "You have no archived keys" in page
+    assert certificate.serial_number.hex not in page
