@@ -54,7 +54,7 @@ def expire_pickups(now: datetime) -> int:
     for pickup_id in list(due[:SWEEP_BATCH]):
         with transaction.atomic():
             pickup = (
-                Pickup.objects.select_for_update()
+                Pickup.objects.select_for_update(of=("self",))
                 .select_related("certificate", "request")
                 .get(pk=pickup_id)
             )

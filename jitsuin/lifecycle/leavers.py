@@ -209,7 +209,7 @@ def _wipe_pickups(person: Person, *, actor: str, now: datetime) -> int:
     wiped = 0
     # Their own pickups; a recovery of their key for a staff member (legal hold) stays.
     own = Q(request__person=person) | Q(recovery__for_owner=True, certificate__person=person)
-    open_pickups = Pickup.objects.select_for_update().filter(
+    open_pickups = Pickup.objects.select_for_update(of=("self",)).filter(
         own, state__in=[PickupState.READY, PickupState.COLLECTED]
     )
     for pickup in open_pickups.select_related("certificate"):

@@ -182,8 +182,10 @@ def _download(
     ``pickup.downloaded`` with its format (never the PIN or the key).
     """
     with transaction.atomic():
+        # Only the pickup row: a recovery's pickup has no request (an outer join, which
+        # PostgreSQL does not lock); the request is locked by its own transition.
         pickup = (
-            Pickup.objects.select_for_update()
+            Pickup.objects.select_for_update(of=("self",))
             .select_related("request__profile", "certificate")
             .get(pk=pickup.pk)
         )

@@ -276,7 +276,7 @@ def process_one(
     now = now or timezone.now()
     with transaction.atomic():
         recovery = (
-            KeyRecovery.objects.select_for_update()
+            KeyRecovery.objects.select_for_update(of=("self",))
             .select_related("archive__certificate__person", "archive__certificate__profile")
             .get(pk=recovery.pk)
         )

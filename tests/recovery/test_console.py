@@ -72,6 +72,7 @@ def test_an_unknown_serial_or_owner_asks_for_nothing(admins, alice_cert, bob):
     response = admins["ca-a"].post(
         reverse("console:key_recoveries"),
         {"uid": "bob", "serial": alice_cert.serial_number.hex, "reason": "hold"},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200 and "No archived key" in response.content.decode()
     assert not KeyRecovery.objects.exists()

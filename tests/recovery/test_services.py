@@ -8,6 +8,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.contrib.auth.models import User
+from django.utils import translation
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.lifecycle import recovery
@@ -188,7 +189,8 @@ def test_processing_with_another_recovery_key_is_refused_and_leaves_it_approved(
     stranger = load_recovery_private_key(
         generate_recovery_key(PASSPHRASE, bits=3072).private_pem, PASSPHRASE
     )
-    [done] = recovery.process_approved(stranger, actor="staff:keeper")
+    with translation.override("en"):
+        [done] = recovery.process_approved(stranger, actor="staff:keeper")
     assert done.pickup is None and "another recovery key" in done.error
     asked.refresh_from_db()
     assert asked.state == RecoveryState.APPROVED
