@@ -1,4 +1,5 @@
 import dataclasses
+import functools
 import os
 import re
 import stat
@@ -21,7 +22,14 @@ from jitsuin.config import (
     SsoConfig,
     parse_duration,
 )
+from jitsuin.pki.keyarchive import generate_recovery_key
 from tests.pki.factories import pem, shared_pki
+
+
+@functools.cache
+def recovery_public_pem() -> bytes:
+    """The public half of a key-recovery key (JITSUIN_KEY_RECOVERY_KEY)."""
+    return generate_recovery_key(b"a long test passphrase", bits=3072).public_pem
 
 
 def ca_pem() -> bytes:
@@ -103,6 +111,7 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "JITSUIN_AUDIT_CHECKPOINT_EVERY": ("2h", "0", {}),
     "JITSUIN_AUDIT_CHECKPOINT_EVENTS": ("10", "0", {}),
     "JITSUIN_AUDIT_EMAIL": ("audit@example.ac.jp", "nobody", {}),
+    "JITSUIN_KEY_RECOVERY_KEY": ("{recovery_key}", "{file}", {}),
     "JITSUIN_ORGANIZATION": ("Example University", None, {}),
     "JITSUIN_DEMO": ("1", "maybe", {}),
     "JITSUIN_RETRY_BASE": ("1m", "soon", {}),
@@ -199,10 +208,18 @@ def _fill(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
         path.write_text("not parsed by from_env\n")
     ca_file = tmp_path / "radius-ca.pem"
     ca_file.write_bytes(ca_pem())
+    recovery_key = tmp_path / "recovery-public.pem"
+    recovery_key.write_bytes(recovery_public_pem())
     return {
         "JITSUIN_DATA_DIR": str(tmp_path / "data"),
         **{
-            k: v.format(file=readable, other_file=other, dir=tmp_path, ca_file=ca_file)
+            k: v.format(
+                file=readable,
+                other_file=other,
+                dir=tmp_path,
+                ca_file=ca_file,
+                recovery_key=recovery_key,
+            )
             for k, v in env.items()
         },
     }

@@ -31,13 +31,15 @@ class Banner:
     deadline: datetime
     link: str
     over: bool = False
+    # The old certificate's key is archived (S/MIME): say it stays recoverable.
+    key_recoverable: bool = False
 
 
 def _old_names(campaign: Campaign) -> str:
     return ", ".join(a.name for a in campaign.old_authorities.all())
 
 
-def _banner(campaign: Campaign) -> Banner:
+def _banner(campaign: Campaign, *, key_recoverable: bool = False) -> Banner:
     """The banner text in the active language; never the operator's mail text, which is a
     template for e-mail (placeholders, the institution's subject prefix)."""
     old = _old_names(campaign)
@@ -55,6 +57,7 @@ def _banner(campaign: Campaign) -> Banner:
             deadline=moment,
             link=link_for(campaign),
             over=True,
+            key_recoverable=key_recoverable,
         )
     return Banner(
         campaign=campaign.name,
@@ -67,6 +70,7 @@ def _banner(campaign: Campaign) -> Banner:
         % {"names": old},
         deadline=campaign.deadline,
         link=link_for(campaign),
+        key_recoverable=key_recoverable,
     )
 
 
@@ -83,5 +87,5 @@ def banner_for(person: Person, *, now: datetime | None = None) -> Banner | None:
     )
     for campaign in campaigns:
         if members.not_migrated(campaign, now=now).filter(person=person).exists():
-            return _banner(campaign)
+            return _banner(campaign, key_recoverable=members.has_archived_key(campaign, person))
     return None

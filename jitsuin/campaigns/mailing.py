@@ -80,10 +80,17 @@ def _texts(campaign: Campaign, kind: str, language: str) -> tuple[str, str]:
 
 
 def mail_context(
-    campaign: Campaign, person: Person, kind: str, *, serial: str, old_names: str
+    campaign: Campaign,
+    person: Person,
+    kind: str,
+    *,
+    serial: str,
+    old_names: str,
+    key_recoverable: bool = False,
 ) -> dict[str, object]:
     """What the notify templates of ``kind`` (invite or reminder) get for ``person``: the
-    campaign's subject and body with the placeholders filled in, in the person's language."""
+    campaign's subject and body with the placeholders filled in, in the person's language,
+    and whether their old key is archived (S/MIME: "it stays recoverable", not "keep it")."""
     language = recipient_language(person)
     values = mailtext.Values(
         name=person.display_name(language),
@@ -99,6 +106,7 @@ def mail_context(
         "name": values.name,
         "campaign_subject": mailtext.render(subject, values),
         "campaign_body": mailtext.render(body, values).strip(),
+        "key_recoverable": key_recoverable,
     }
 
 
@@ -132,10 +140,18 @@ def render_campaign_mail(
     """
     if serial is None:
         serial = member_serials(campaign, [person]).get(person.pk, "") if person.pk else ""
+    recoverable = bool(person.pk) and members.has_archived_key(campaign, person)
     item = BulkItem(
         person=person,
         key="preview",
-        context=mail_context(campaign, person, kind, serial=serial, old_names=_old_names(campaign)),
+        context=mail_context(
+            campaign,
+            person,
+            kind,
+            serial=serial,
+            old_names=_old_names(campaign),
+            key_recoverable=recoverable,
+        ),
     )
     language, subject, body = render_item(event_of(kind), item)
     return Preview(language, person.email, subject, body)
@@ -178,6 +194,7 @@ def _items(
     task: CampaignTask, campaign: Campaign, people: list[Person]
 ) -> tuple[str, list[BulkItem]]:
     old_names, serials = _old_names(campaign), member_serials(campaign, people)
+    archived = members.with_archived_keys(campaign, people)
     kind = INVITE if task.kind == INVITE else "reminder"
     if task.kind == INVITE:
         prefix = f"campaign:{campaign.pk}:invite"
@@ -192,7 +209,12 @@ def _items(
             person=person,
             key=f"{prefix}:{person.pk}",
             context=mail_context(
-                campaign, person, kind, serial=serials.get(person.pk, ""), old_names=old_names
+                campaign,
+                person,
+                kind,
+                serial=serials.get(person.pk, ""),
+                old_names=old_names,
+                key_recoverable=person.pk in archived,
             ),
         )
         for person in people

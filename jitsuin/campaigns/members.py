@@ -22,6 +22,7 @@ from jitsuin.campaigns.queries import (
     annotated_members,
     conditions,
 )
+from jitsuin.lifecycle.models import Person
 from jitsuin.pki.names import Serial
 
 
@@ -148,3 +149,18 @@ def member_rows(
             person_id=row["person_id"],
             affiliation=row["person__affiliation"],
         )
+
+
+def _archived(campaign: Campaign) -> QuerySet[Member]:
+    """Members whose old certificate's key is archived (S/MIME, lifecycle.recovery)."""
+    return Member.objects.filter(campaign=campaign, old_certificate__key_archive__isnull=False)
+
+
+def with_archived_keys(campaign: Campaign, people: list[Person]) -> set[int]:
+    """The ids of ``people`` whose old certificate's key stays recoverable."""
+    found = _archived(campaign).filter(person__in=people).values_list("person_id", flat=True)
+    return set(found)
+
+
+def has_archived_key(campaign: Campaign, person: Person) -> bool:
+    return _archived(campaign).filter(person=person).exists()

@@ -177,6 +177,7 @@ def resend_invitations(
             Person.objects.filter(pk__in=waiting.values("person_id"), active=True).order_by("pk")
         )
         serials = mailing.member_serials(campaign, people)
+        archived = members.with_archived_keys(campaign, people)
         items = [
             BulkItem(
                 person=person,
@@ -187,6 +188,7 @@ def resend_invitations(
                     mailing.INVITE,
                     serial=serials.get(person.pk, ""),
                     old_names=old_names,
+                    key_recoverable=person.pk in archived,
                 ),
             )
             for person in people

@@ -22,6 +22,8 @@ COMMANDS = {
     "audit": "verify, checkpoint or export the audit log",
     "campaign": "CA switchover campaigns: plan, start, status",
     "sso": "single sign-on: refresh-metadata (fetch and verify the SAML metadata now)",
+    "recovery": "S/MIME key recovery: init-key (offline, no database), list, process "
+    "(approved recoveries, with the recovery private key)",
     "relying-party": "on a RADIUS or VPN host: sync (keep its CA directory of roots and CRLs "
     "current; needs no database)",
 }
@@ -53,6 +55,11 @@ def main(argv: list[str] | None = None) -> None:
         from jitsuin.agent.command import main as relying_party
 
         sys.exit(relying_party(args[1:]))
+    if args[:2] == ["recovery", "init-key"]:
+        # On the offline machine: no database, settings or data directory.
+        from jitsuin.cli.recovery_key import main as init_key
+
+        sys.exit(init_key(args[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jitsuin.settings")
     from django.core.management import execute_from_command_line
 

@@ -42,8 +42,10 @@ from jitsuin.config.values import choice as _choice
 from jitsuin.config.values import items as _items
 from jitsuin.config.values import networks as _networks
 from jitsuin.config.values import positive_duration as _positive_duration
+from jitsuin.config.values import readable_file as _readable_file
 from jitsuin.config.values import whole_number as _int
 from jitsuin.config.wifi import WifiConfig
+from jitsuin.pki.keyarchive import KeyArchiveError, load_recovery_public_key
 
 __all__ = [
     "HELPDESK_LANGUAGES",
@@ -106,6 +108,20 @@ def _connectors(env: Mapping[str, str]) -> dict[str, str]:
 
 
 LOCKOUT_KEYS = ("account", "address", "account+address")
+
+
+def _key_recovery_key(env: Mapping[str, str]) -> bytes | None:
+    """JITSUIN_KEY_RECOVERY_KEY: the PEM public half of the institution's key-recovery key
+    (docs/key-recovery.md); unset, S/MIME keys are not archived."""
+    path = _readable_file(env, "JITSUIN_KEY_RECOVERY_KEY")
+    if path is None:
+        return None
+    pem = path.read_bytes()
+    try:
+        load_recovery_public_key(pem)
+    except KeyArchiveError as exc:
+        raise ConfigError(f"JITSUIN_KEY_RECOVERY_KEY: {path}: {exc}") from exc
+    return pem
 
 
 def _audit_settings(env: Mapping[str, str]) -> dict[str, object]:
@@ -190,6 +206,8 @@ class JitsuinConfig:
     audit_checkpoint_every: timedelta = timedelta(hours=1)
     audit_checkpoint_events: int = 1000
     audit_email: str = ""
+    # The recovery PUBLIC key S/MIME keys are archived to (PEM); None: no archiving.
+    key_recovery_key_pem: bytes | None = None
     # Connector classes by name (JITSUIN_CONNECTORS), beside or instead of "builtin".
     connectors: Mapping[str, str] = field(default_factory=dict)
     # Seconds a process keeps a database connection between requests; 0: one per request.
@@ -267,6 +285,7 @@ class JitsuinConfig:
             **_sign_in_settings(env),
             **_audit_settings(env),
             connectors=_connectors(env),
+            key_recovery_key_pem=_key_recovery_key(env),
             db_conn_max_age=_int(env, "JITSUIN_DB_CONN_MAX_AGE", 60, minimum=0),
             organization=env.get("JITSUIN_ORGANIZATION") or "jitsuin",
             api_rate=_int(env, "JITSUIN_API_RATE", 600),

@@ -24,6 +24,7 @@ class ConsoleAccess(models.Model):
             ("manage_campaigns", "Create, start and steer switchover campaigns"),
             ("manage_api_tokens", "Create and revoke API tokens"),
             ("view_relying_parties", "See which RADIUS and VPN servers keep up with the CRLs"),
+            ("recover_keys", "Ask for and approve recoveries of someone else's archived key"),
         ]
 
     def __str__(self) -> str:

@@ -55,7 +55,9 @@ def collected_pickup(message: OutboxMessage) -> Pickup | None:
     kind, _, ident = message.key.partition(":")
     if kind != "ready" or not ident.split(":", 1)[0].isdigit():
         return None
-    pickup = Pickup.objects.filter(certificate_id=int(ident.split(":", 1)[0])).first()
+    pickup = Pickup.objects.filter(
+        certificate_id=int(ident.split(":", 1)[0]), recovery=None
+    ).first()
     if pickup is None or not pickup.download_count:
         return None
     return pickup

@@ -34,6 +34,9 @@ API_TOKENS = "manage_api_tokens"
 # Which RADIUS and VPN servers have loaded the newest CRLs: for everyone who answers "my Wi-Fi
 # still works with a revoked certificate"; forgetting a host goes with its token (API_TOKENS).
 RELYING_PARTIES = "view_relying_parties"
+# Recovering someone else's archived S/MIME key reads their mail: CA admins only, and two of
+# them besides the one who asks (lifecycle.recovery).
+RECOVER_KEYS = "recover_keys"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     HELPDESK: frozenset(
@@ -63,6 +66,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             MANAGE_CAMPAIGNS,
             API_TOKENS,
             RELYING_PARTIES,
+            RECOVER_KEYS,
         }
     ),
 }

@@ -1,6 +1,14 @@
 from django.urls import path, re_path
 
-from jitsuin.console import actions, operations, relying_parties, stuck_actions, tokens, views
+from jitsuin.console import (
+    actions,
+    operations,
+    recoveries,
+    relying_parties,
+    stuck_actions,
+    tokens,
+    views,
+)
 
 app_name = "console"
 urlpatterns = [
@@ -40,6 +48,18 @@ urlpatterns = [
     re_path(r"^audit/export\.(?P<fmt>csv|jsonl)$", operations.audit_export, name="audit_export"),
     path("authorities/", operations.authorities, name="authorities"),
     path("authorities/<int:authority_id>/activate", operations.authority_activate, name="activate"),
+    path("key-recovery/", recoveries.recoveries, name="key_recoveries"),
+    path(
+        "key-recovery/<int:recovery_id>/approve",
+        recoveries.approve,
+        name="key_recovery_approve",
+    ),
+    path("key-recovery/<int:recovery_id>/cancel", recoveries.cancel, name="key_recovery_cancel"),
+    path(
+        "key-recovery/<int:recovery_id>/download",
+        recoveries.download,
+        name="key_recovery_download",
+    ),
     path("api-tokens/", tokens.tokens, name="api_tokens"),
     path("relying-parties/", relying_parties.relying_parties, name="relying_parties"),
     path(

@@ -15,7 +15,7 @@ from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.publishing import changes as publishing
 from jitsuin.connectors.base import Issued, Revoked
-from jitsuin.lifecycle import notifications, pickups, transitions
+from jitsuin.lifecycle import notifications, pickups, recovery, transitions
 from jitsuin.lifecycle.models import (
     WAIT_POLICY,
     Certificate,
@@ -61,6 +61,8 @@ def record_issued(request: Request, result: Issued, now: datetime, *, actor: str
         pickups.create_pickup(
             request, certificate, key=result.private_key, leaf=leaf, chain=result.chain, now=now
         )
+        # S/MIME: encrypted to the offline recovery key, so that old mail stays readable.
+        recovery.archive_key(certificate, result.private_key, now=now)
         to_state = S.READY
     transitions.transition(
         request,

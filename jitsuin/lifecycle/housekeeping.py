@@ -54,7 +54,7 @@ def expire_pickups(now: datetime) -> int:
     for pickup_id in list(due[:SWEEP_BATCH]):
         with transaction.atomic():
             pickup = (
-                Pickup.objects.select_for_update()
+                Pickup.objects.select_for_update(of=("self",))
                 .select_related("certificate", "request")
                 .get(pk=pickup_id)
             )
@@ -63,6 +63,9 @@ def expire_pickups(now: datetime) -> int:
             uncollected = pickup.download_count == 0
             pickups.destroy(pickup, actor=SYSTEM, now=now)
             request = pickup.request
+            if request is None:  # a key recovery's pickup: the key stays archived
+                done += 1
+                continue
             if request.state == RequestState.READY:
                 expired = transitions.transition(
                     request,

@@ -18,6 +18,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -206,8 +207,10 @@ def _revoke_all(leaver: Leaver, *, actor: str, now: datetime) -> list[str]:
 
 def _wipe_pickups(person: Person, *, actor: str, now: datetime) -> int:
     wiped = 0
-    open_pickups = Pickup.objects.select_for_update().filter(
-        request__person=person, state__in=[PickupState.READY, PickupState.COLLECTED]
+    # Their own pickups; a recovery of their key for a staff member (legal hold) stays.
+    own = Q(request__person=person) | Q(recovery__for_owner=True, certificate__person=person)
+    open_pickups = Pickup.objects.select_for_update(of=("self",)).filter(
+        own, state__in=[PickupState.READY, PickupState.COLLECTED]
     )
     for pickup in open_pickups.select_related("certificate"):
         pickups.destroy(pickup, actor=actor, now=now)

@@ -203,6 +203,12 @@ class Certificate(models.Model):
     def serial_int(self) -> int:
         return self.serial_number.value
 
+    @property
+    def pickup(self) -> Pickup:
+        """The pickup of this certificate's issuance (not a key recovery's); raises
+        Pickup.DoesNotExist when its key was not made here."""
+        return Pickup.objects.get(certificate=self, recovery=None)
+
 
 _OPEN = ["queued", "waiting", "processing", "failed"]
 
@@ -314,8 +320,15 @@ class Pickup(models.Model):
     returns identical bytes; when the window ends both are destroyed.
     """
 
-    request = models.OneToOneField(Request, on_delete=models.PROTECT, related_name="pickup")
-    certificate = models.OneToOneField(Certificate, on_delete=models.PROTECT, related_name="pickup")
+    # Issuance: the request that made the key. A key recovery's pickup has ``recovery``
+    # instead, and a certificate then has more than one pickup (one per recovery).
+    request = models.OneToOneField(
+        Request, null=True, blank=True, on_delete=models.PROTECT, related_name="pickup"
+    )
+    recovery = models.OneToOneField(
+        "KeyRecovery", null=True, blank=True, on_delete=models.PROTECT, related_name="pickup"
+    )
+    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="pickups")
     sealed_pkcs12_compatible = models.BinaryField(null=True)
     sealed_pkcs12_modern = models.BinaryField(null=True)
     sealed_pin = models.BinaryField(null=True)
@@ -327,8 +340,83 @@ class Pickup(models.Model):
     destroyed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certificate"],
+                condition=Q(recovery__isnull=True),
+                name="one_issuance_pickup_per_certificate",
+            ),
+            models.CheckConstraint(
+                condition=Q(request__isnull=False, recovery__isnull=True)
+                | Q(request__isnull=True, recovery__isnull=False),
+                name="pickup_of_a_request_or_a_recovery",
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"pickup #{self.pk} {self.state}"
+
+
+class KeyArchive(models.Model):
+    """An S/MIME private key encrypted to the institution's key-recovery public key
+    (``pki.keyarchive``); the server cannot open it."""
+
+    certificate = models.OneToOneField(
+        Certificate, on_delete=models.PROTECT, related_name="key_archive"
+    )
+    encrypted_key = models.BinaryField()
+    # key_id() of the recovery public key it was encrypted to.
+    recovery_key_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"key archive of certificate {self.certificate_id}"
+
+
+class RecoveryState(models.TextChoices):
+    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval by two CA admins")
+    APPROVED = "approved", _("Approved: waiting to be processed with the recovery key")
+    RECOVERED = "recovered", _("Recovered: ready to download")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_RECOVERY_STATES = (RecoveryState.AWAITING_APPROVAL, RecoveryState.APPROVED)
+
+
+class KeyRecovery(models.Model):
+    """A request to recover an archived key. The owner's own request is approved at once;
+    anyone else's needs two different CA admins (lifecycle.recovery)."""
+
+    archive = models.ForeignKey(KeyArchive, on_delete=models.PROTECT, related_name="recoveries")
+    for_owner = models.BooleanField()
+    # Who gets the PKCS#12: the owner's account, or the staff member who asked.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="key_recoveries"
+    )
+    requested_by = models.CharField(max_length=200)
+    reason = models.TextField()
+    state = models.CharField(max_length=30, choices=RecoveryState.choices)
+    created_at = models.DateTimeField()
+    first_approver = models.CharField(max_length=200, blank=True)
+    first_approved_at = models.DateTimeField(null=True, blank=True)
+    second_approver = models.CharField(max_length=200, blank=True)
+    second_approved_at = models.DateTimeField(null=True, blank=True)
+    processed_by = models.CharField(max_length=200, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["archive", "recipient"],
+                condition=Q(state__in=["awaiting_approval", "approved"]),
+                name="one_open_recovery_per_archive_and_recipient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"key recovery #{self.pk} {self.state}"
 
 
 class MaintenanceScope(models.TextChoices):

@@ -16,6 +16,7 @@ from jitsuin.authorities.publishing.crl import crl_visibility
 from jitsuin.config import current
 from jitsuin.lifecycle.models import (
     Certificate,
+    KeyRecovery,
     Leaver,
     Pickup,
     PickupState,
@@ -100,11 +101,8 @@ def revocation_done(certificate: Certificate) -> OutboxMessage:
 
 
 def _pickup_of(certificate: Certificate) -> Pickup | None:
-    # The pipeline made the pickup with this very certificate object: no query then.
-    relation = Certificate.pickup.related
-    if relation.is_cached(certificate):
-        return relation.get_cached_value(certificate)  # None: known to have no pickup
-    return Pickup.objects.filter(certificate=certificate).first()
+    """The pickup of the certificate's issuance (a key recovery's pickups are not it)."""
+    return Pickup.objects.filter(certificate=certificate, recovery=None).first()
 
 
 def certificate_ready(certificate: Certificate) -> OutboxMessage:
@@ -174,6 +172,7 @@ def remind_pickups(now: datetime) -> int:
     """One reminder when an uncollected pickup has less than two days left."""
     made = 0
     due = Pickup.objects.filter(
+        recovery=None,
         state=PickupState.READY,
         download_count=0,
         expires_at__gt=now,
@@ -254,4 +253,26 @@ def leaver_done(leaver: Leaver, *, serials: list[str], now: datetime) -> None:
         context=context | {"console_url": f"{mail_url()}/console/people/{person.pk}/"},
         lang=helpdesk_language(),
         now=now,
+    )
+
+
+def key_recovered(recovery: KeyRecovery, pickup: Pickup) -> OutboxMessage:
+    """The owner is told whenever one of their archived keys is recovered: by whom and why."""
+    certificate = recovery.archive.certificate
+    context = certificate_context(certificate) | {
+        "recovery_id": recovery.pk,
+        "for_owner": recovery.for_owner,
+        "requested_by": recovery.requested_by,
+        "first_approver": recovery.first_approver,
+        "second_approver": recovery.second_approver,
+        "reason": recovery.reason,
+        "recovered_at": recovery.processed_at,
+        "expires_at": pickup.expires_at,
+    }
+    return enqueue(
+        "key_recovered",
+        person=certificate.person,
+        key=f"key-recovered:{recovery.pk}",
+        context=context,
+        likely_new=True,
     )

@@ -160,7 +160,7 @@ class PersonActions:
 
 def _certificate_actions(certificate: Certificate, now: datetime) -> CertificateActions:
     status = certificate_status(certificate, now)
-    pickup = Pickup.objects.filter(certificate=certificate).first()
+    pickup = Pickup.objects.filter(certificate=certificate, recovery=None).first()
     can_download = (
         pickup is not None and pickup.state != PickupState.DESTROYED and pickup.expires_at > now
     )

@@ -19,6 +19,7 @@ from jitsuin.lifecycle import transitions
 from jitsuin.lifecycle.errors import NotAllowed, PickupGone
 from jitsuin.lifecycle.models import (
     Certificate,
+    KeyRecovery,
     Pickup,
     PickupState,
     Pkcs12Choice,
@@ -40,15 +41,20 @@ def friendly_name(certificate: Certificate) -> str:
 
 
 def create_pickup(
-    request: Request,
+    request: Request | None,
     certificate: Certificate,
     *,
     key: PrivateKey,
     leaf: x509.Certificate,
     chain: Sequence[x509.Certificate],
     now: datetime,
+    recovery: KeyRecovery | None = None,
 ) -> Pickup:
-    """Seal the compatible PKCS#12 and a fresh PIN; the modern one is made on first ask."""
+    """Seal the compatible PKCS#12 and a fresh PIN; the modern one is made on first ask.
+
+    For an issuance ``request``; for a key recovery (lifecycle.recovery) ``recovery`` and no
+    request: the same one-time download with a new PIN, in the profile's pickup window.
+    """
     pin = generate_pin()
     data = build_pkcs12(
         key=key,
@@ -61,9 +67,10 @@ def create_pickup(
     # Called inside the issuing transaction: the insert and the sealing commit together.
     pickup = Pickup.objects.create(
         request=request,
+        recovery=recovery,
         certificate=certificate,
         state=PickupState.READY,
-        expires_at=now + request.profile.pickup_window,
+        expires_at=now + certificate.profile.pickup_window,
     )
     # Sealed after the insert: the blobs are bound to the row's id.
     pickup.sealed_pkcs12_compatible = _seal(pickup, data, PURPOSE_PKCS12)
@@ -175,8 +182,10 @@ def _download(
     ``pickup.downloaded`` with its format (never the PIN or the key).
     """
     with transaction.atomic():
+        # Only the pickup row: a recovery's pickup has no request (an outer join, which
+        # PostgreSQL does not lock); the request is locked by its own transition.
         pickup = (
-            Pickup.objects.select_for_update()
+            Pickup.objects.select_for_update(of=("self",))
             .select_related("request__profile", "certificate")
             .get(pk=pickup.pk)
         )
@@ -201,7 +210,7 @@ def _download(
                 "count": pickup.download_count,
             },
         )
-        if first:
+        if first and pickup.request is not None:
             request = pickup.request
             if request.state == RequestState.READY:
                 transitions.transition(request, RequestState.COLLECTED, actor=actor, now=now)

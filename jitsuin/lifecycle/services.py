@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -362,8 +363,11 @@ def issue_anew(
 def pickup_for(person: Person, pickup_id: int) -> Pickup:
     """The person's own pickup, else NotFound (never someone else's)."""
     pickup = (
-        Pickup.objects.select_related("certificate", "request")
-        .filter(pk=pickup_id, request__person=person)
+        Pickup.objects.select_related("certificate__profile", "request__profile")
+        .filter(
+            Q(request__person=person) | Q(recovery__for_owner=True, certificate__person=person),
+            pk=pickup_id,
+        )
         .first()
     )
     if pickup is None:

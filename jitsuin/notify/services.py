@@ -44,6 +44,7 @@ EVENTS = (
     "audit_checkpoint",
     "leaver_done",
     "leaver_helpdesk",
+    "key_recovered",
 )
 
 

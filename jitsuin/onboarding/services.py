@@ -86,7 +86,7 @@ def build_profile(
     # One transaction: a profile that fails to build is no download.
     with transaction.atomic():
         material = collect_for_profile(pickup, actor=actor, fmt=fmt, now=now)
-        uid = Person.objects.values_list("uid", flat=True).get(requests__pickup=pickup)
+        uid = Person.objects.values_list("uid", flat=True).get(certificates__pickups=pickup)
         inputs = _inputs(material, uid, server, signer=profile_format.signer(now))
         built = build(inputs)
         record(

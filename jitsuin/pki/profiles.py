@@ -29,6 +29,14 @@ class CertificateProfile:
     def with_validity(self, validity: timedelta) -> CertificateProfile:
         return replace(self, validity=validity)
 
+    @property
+    def archives_key(self) -> bool:
+        """Whether a key generated for this profile is archived for recovery: only keys that
+        decrypt mail (emailProtection without signature_only). Client-auth keys never are."""
+        return ExtendedKeyUsageOID.EMAIL_PROTECTION in self.extended_key_usages and not (
+            self.signature_only or self.is_ca
+        )
+
 
 ROOT_CA = CertificateProfile(
     name="root-ca", validity=timedelta(days=20 * 365), is_ca=True, revocation_pointers=False

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jitsuin.portal import pages, views
+from jitsuin.portal import keys, pages, views
 
 app_name = "portal"
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("downloads/<int:pk>/", views.download_page, name="download"),
     path("downloads/<int:pk>/file/", views.download_file, name="download_file"),
     path("downloads/<int:pk>/profile/", views.download_profile, name="download_profile"),
+    path("keys/", keys.archived_keys, name="archived_keys"),
+    path("keys/<int:pk>/recover/", keys.recover, name="recover_key"),
     path("check/", pages.check, name="check"),
     path("notices/", pages.notices, name="notices"),
     path("notices/<int:pk>/", pages.notice_detail, name="notice"),

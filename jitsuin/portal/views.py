@@ -28,9 +28,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from jitsuin.access.roles import is_staff_member, second_factor_verified
 from jitsuin.authorities.publishing.crl import next_crl_update
-from jitsuin.lifecycle import services
+from jitsuin.lifecycle import recovery, services
 from jitsuin.lifecycle.errors import LifecycleError, PickupGone
-from jitsuin.lifecycle.models import Certificate, Person, Pickup
+from jitsuin.lifecycle.models import Certificate, KeyArchive, Person, Pickup
 from jitsuin.lifecycle.permissions import actions_for
 from jitsuin.lifecycle.reasons import USER_REASONS
 from jitsuin.notify.models import Notice
@@ -89,6 +89,7 @@ def home(request: HttpRequest, person: Person) -> HttpResponse:
     now = timezone.now()
     context = _overview_context(request, person, now)
     context["notices"] = list(Notice.objects.published(now)[:3])
+    context["has_archived_keys"] = recovery.archives_of(person).exists()
     return render(request, "portal/home.html", context)
 
 
@@ -130,6 +131,7 @@ def _certificate_context(person: Person, certificate: Certificate) -> dict[str, 
         "requests": list(history),
         "effect": effect,
         "now": now,
+        "key_archived": KeyArchive.objects.filter(certificate=certificate).exists(),
     }
 
 
@@ -184,6 +186,7 @@ def revoke(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
         "certificate": certificate,
         "idempotency": uuid.uuid4().hex,
         "reasons": USER_REASONS,
+        "key_archived": KeyArchive.objects.filter(certificate=certificate).exists(),
         "can_issue_first": actions.can_issue and actions.decision.policy == "overlap",
     }
     return render(request, "portal/revoke_confirm.html", context)
@@ -215,7 +218,13 @@ def issue(request: HttpRequest, person: Person) -> HttpResponse:
                 extra_tags="progress",
             )
         return redirect("portal:home")
-    context = {"person": person, "actions": actions, "idempotency": uuid.uuid4().hex}
+    context = {
+        "person": person,
+        "actions": actions,
+        "idempotency": uuid.uuid4().hex,
+        # S/MIME: whether the key will be archived for recovery, said before issuance.
+        "archiving": str(recovery.archiving_for(services.default_profile())),
+    }
     return render(request, "portal/issue_confirm.html", context)
 
 
@@ -257,7 +266,7 @@ def download_page(request: HttpRequest, person: Person, pk: int) -> HttpResponse
         user_agent, request.headers.get("Sec-CH-UA-Platform", "")
     )
     recommended = presenters.recommended_pkcs12(
-        platform, user_agent, default=pickup.request.profile.pkcs12_default
+        platform, user_agent, default=pickup.certificate.profile.pkcs12_default
     )
     context: dict[str, Any] = {
         "person": person,
@@ -271,6 +280,9 @@ def download_page(request: HttpRequest, person: Person, pk: int) -> HttpResponse
         "pin": "",
         **device_setup.context_for(pickup, platform, user_agent),
     }
+    if pickup.recovery_id:
+        # A recovered S/MIME key reads old mail: no Wi-Fi setup, no "remove the old one".
+        context.update(setup=None, previous_certificate=None)
     if not context["gone"]:
         # Past the window the PIN is neither shown nor recorded as revealed.
         try:

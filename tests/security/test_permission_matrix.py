@@ -44,7 +44,15 @@ from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.authorities.services import certificate_of, create_intermediate
 from jitsuin.campaigns import services as campaign_services
 from jitsuin.console import services as console_services
-from jitsuin.lifecycle.models import Certificate, Person, Pickup, PolicyException
+from jitsuin.lifecycle.models import (
+    Certificate,
+    KeyArchive,
+    KeyRecovery,
+    Person,
+    Pickup,
+    PolicyException,
+    RecoveryState,
+)
 from jitsuin.lifecycle.services import grant_exception, request_issue
 from jitsuin.notify.models import OutboxMessage
 from tests.notify import factories
@@ -69,6 +77,7 @@ ALLOWED = "let through"  # past the guard: not 401/403/404/405, no sign-in or co
 DENIED = 403
 NOT_FOUND = 404  # someone else's object: as if it did not exist
 NOT_ALLOWED = 405  # the method is not accepted (checked before who is asking)
+CODE = "second-factor page"  # 302 to the TOTP page: a second factor first (archived keys)
 
 Answers = dict[str, object]  # role -> expected answer
 Row = dict[str, Answers]  # "GET"/"POST" -> answers
@@ -132,6 +141,14 @@ def personal_action() -> Row:
     return {"GET": _everyone(NOT_ALLOWED), "POST": _personal(ALLOWED, ALLOWED)}
 
 
+def stepped_up_mine(*, post: bool = True) -> Row:
+    """A portal page that needs a second factor even for users (archived S/MIME keys): the
+    users here have none, so they are sent to the TOTP page before any object is looked up;
+    ``test_archived_keys_hide_the_owners_archive_from_the_other_user`` checks the 404 after."""
+    answers = _personal(CODE, CODE)
+    return {"GET": answers, "POST": dict(answers) if post else _everyone(NOT_ALLOWED)}
+
+
 def owned(*, get: bool = True) -> Row:
     """A page or action on one of the owner's objects (its id is in the URL): the owner gets
     in, the other user 404. ``get=False``: the view accepts POST only."""
@@ -161,6 +178,8 @@ TABLE: dict[str, Row] = {
     "portal:download": owned(),
     "portal:download_file": owned(get=False),
     "portal:download_profile": owned(get=False),
+    "portal:archived_keys": stepped_up_mine(post=False),
+    "portal:recover_key": stepped_up_mine(),
     # The portal's public pages: notices, help and the certificate check need no sign-in
     # (they take any method; a POST changes nothing but the check's verdict).
     "portal:check": public(200, 200),
@@ -228,6 +247,15 @@ TABLE: dict[str, Row] = {
     "console:audit_export": page(OPERATOR, CA_ADMIN),
     "console:authorities": page(CA_ADMIN),
     "console:activate": action(CA_ADMIN),
+    # Recovering someone else's archived key (dual control). The download is for the admin
+    # who asked only: the sample recovery was asked for by another admin, so 404.
+    "console:key_recoveries": form(CA_ADMIN),
+    "console:key_recovery_approve": action(CA_ADMIN),
+    "console:key_recovery_cancel": action(CA_ADMIN),
+    "console:key_recovery_download": {
+        "GET": _guarded({CA_ADMIN}, NOT_FOUND),
+        "POST": _guarded({CA_ADMIN}, NOT_FOUND),
+    },
     "console:api_tokens": form(CA_ADMIN),
     "console:api_token_revoke": action(CA_ADMIN),
     # Relying parties: every role sees which servers keep up; forgetting one goes with its
@@ -344,6 +372,8 @@ def test_every_row_names_every_role_for_get_and_post():
 def test_every_url_naming_a_persons_object_hides_it_from_the_other_user():
     """IDOR: a portal URL with an object id in it is a 404 for anyone but the owner."""
     for name in OBJECT_OF:
+        if TABLE[name]["GET"][OTHER_USER] == CODE:
+            continue  # after the second factor: test_archived_keys_hide_the_owners_archive...
         if name.startswith("portal:") and OBJECT_OF[name] != "notice_id":
             assert TABLE[name]["POST"][OTHER_USER] == NOT_FOUND, name
             assert TABLE[name]["GET"][OTHER_USER] in (NOT_FOUND, NOT_ALLOWED), name
@@ -369,6 +399,7 @@ OBJECT_OF = {
     "portal:download_file": "pickup_id",
     "portal:download_profile": "pickup_id",
     "portal:notice": "notice_id",
+    "portal:recover_key": "archive_id",
 }
 
 # Values for URL parameters that are not object ids.
@@ -451,6 +482,23 @@ def samples(ca_hierarchy) -> Samples:
         scope="both",
         connector="builtin",
     )
+    # Only the rows matter to the guards: an archive of the holder's certificate and another
+    # admin's recovery of it, waiting for approval.
+    archive = KeyArchive.objects.create(
+        certificate=certificate,
+        encrypted_key=b"JKA1 encrypted to the recovery key",
+        recovery_key_id="ab" * 32,
+        created_at=now,
+    )
+    key_recovery = KeyRecovery.objects.create(
+        archive=archive,
+        for_owner=False,
+        recipient=User.objects.create_user("ca-requester"),
+        requested_by="staff:ca-requester",
+        reason="matrix",
+        state=RecoveryState.AWAITING_APPROVAL,
+        created_at=now,
+    )
     pending = create_intermediate("Issuing CA G2")
     campaign = campaign_services.create_campaign(
         "matrix",
@@ -471,6 +519,8 @@ def samples(ca_hierarchy) -> Samples:
             "notice_id": notice.pk,
             "window_id": window.pk,
             "authority_id": pending.pk,
+            "archive_id": archive.pk,
+            "recovery_id": key_recovery.pk,
             "token_id": create_token("matrix", ["people:read"], actor="test")[1].pk,
             "party_id": RelyingParty.objects.create(
                 token_name="matrix", name="radius1", first_report_at=now, last_report_at=now
@@ -538,6 +588,8 @@ def meets(expected: object, status: int, location: str) -> bool:
     sign_in, second_factor = reverse("access:login"), reverse("access:totp")
     if expected == LOGIN:
         return status == 302 and location.startswith(sign_in)
+    if expected == CODE:
+        return status == 302 and location.startswith(second_factor)
     if expected == ALLOWED:
         refused = status in (401, 403, 404, 405) or status >= 500
         return not refused and not location.startswith((sign_in, second_factor))
@@ -583,3 +635,17 @@ def test_relying_party_urls_give_every_role_the_same_bytes(name, samples, client
     url = url_for(name, samples)
     bodies = {role: clients[role].get(url).content for role in ROLES}
     assert len(set(bodies.values())) == 1, f"{url}: the answer depends on the role"
+
+
+def test_archived_keys_hide_the_owners_archive_from_the_other_user(samples):
+    """With a second factor, the other user gets 404 for the owner's archive (GET and POST)
+    and does not see it listed; the owner does."""
+    url = url_for("portal:recover_key", samples)
+    other = sign_in(samples.other.user)
+    assert other.get(url).status_code == NOT_FOUND
+    assert other.post(url, {"reason": "mine"}).status_code == NOT_FOUND
+    assert url not in other.get(reverse("portal:archived_keys")).content.decode()
+    owner = sign_in(samples.owner.user)
+    assert owner.get(url).status_code == 200
+    assert url in owner.get(reverse("portal:archived_keys")).content.decode()
+    assert not KeyRecovery.objects.filter(for_owner=True).exists()
