@@ -264,17 +264,19 @@ class PublicCache:
         self._answers: dict[str, Published] = {}
         self._marker: tuple[Any, ...] | None = None
         self._checked = float("-inf")
+        self.clock: Callable[[], float] = time.monotonic
 
     def clear(self) -> None:
         with self._lock:
             self._answers.clear()
             self._marker = None
             self._checked = float("-inf")
+            self.clock = time.monotonic
 
     def _revalidate(self) -> bool:
         """True if this used the database."""
         ttl = timings().public_cache_ttl.total_seconds()
-        now = time.monotonic()
+        now = self.clock()
         if now - self._checked < ttl:
             return False
         marker = publication_marker()
