@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
-CERTS = int(os.environ.get("BENCH_CERTS", "2000"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "2"))
 CONNECTIONS = 16  # per client process
 
@@ -65,8 +64,8 @@ def _parse(buffer: bytes) -> tuple[int, bool] | None:
     return (total, keep) if len(buffer) >= total else None
 
 
-def _load_process(args: tuple[int, list[bytes], float]) -> tuple[int, list[float], int]:
-    port, requests, seconds = args
+def _load_process(args: tuple[int, list[bytes], float, int]) -> tuple[int, list[float], int]:
+    port, requests, seconds, connections = args
     selector = selectors.DefaultSelector()
     latencies: list[float] = []
     errors = 0
@@ -82,7 +81,7 @@ def _load_process(args: tuple[int, list[bytes], float]) -> tuple[int, list[float
         sock.sendall(requests[index % len(requests)])
         state[sock] = {"buffer": b"", "t0": time.perf_counter(), "i": index + 1}
 
-    for n in range(CONNECTIONS):
+    for n in range(connections):
         start(None, n * 7919)
     stop = time.perf_counter() + seconds
     while time.perf_counter() < stop:
@@ -119,10 +118,22 @@ def _load_process(args: tuple[int, list[bytes], float]) -> tuple[int, list[float
     return done, latencies, errors
 
 
-def load(port: int, requests: list[bytes], seconds: float = SECONDS) -> dict[str, float]:
-    with multiprocessing.get_context("fork").Pool(CLIENTS) as pool:
+def load(
+    port: int,
+    requests: list[bytes],
+    seconds: float = SECONDS,
+    *,
+    clients: int = CLIENTS,
+    connections: int = CONNECTIONS,
+) -> dict[str, float]:
+    """``clients`` processes, each keeping ``connections`` requests in flight for ``seconds``."""
+    with multiprocessing.get_context("fork").Pool(clients) as pool:
         results = pool.map(
-            _load_process, [(port, requests[i::CLIENTS], seconds) for i in range(CLIENTS)]
+            _load_process,
+            [
+                (port, requests[i::clients] or requests, seconds, connections)
+                for i in range(clients)
+            ],
         )
     done = sum(r[0] for r in results)
     latencies = sorted(x for r in results for x in r[1])
