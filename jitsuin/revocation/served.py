@@ -99,7 +99,7 @@ class Published:
     def answer(
         self, if_none_match: str | None, now: datetime
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        """(status, the view's headers, body), as the view answers; 304 as ``_not_modified``."""
+        """(status, the view's headers, body); a 304 keeps the validators and cache headers."""
         headers = self.view_headers(now)
         tag = dict(headers).get("ETag")
         if tag is not None and if_none_match == tag:
@@ -338,7 +338,7 @@ def _is_secure(environ: dict[str, Any]) -> bool:
 
 def stack_headers(environ: dict[str, Any], length: int) -> list[tuple[str, str]]:
     """The headers MIDDLEWARE adds to these answers, in the order it adds them."""
-    language = translation.get_language_from_request(_LanguageRequest(environ))  # type: ignore[arg-type]
+    language = translation.get_language_from_request(_LanguageRequest(environ))
     headers = [
         ("X-Frame-Options", settings.X_FRAME_OPTIONS),
         ("Content-Length", str(length)),
