@@ -295,3 +295,21 @@ def test_the_wsgi_entry_point_serves_these_paths_first():
 
     assert isinstance(wsgi.application, OcspWsgi)
     assert isinstance(wsgi.application.app, served.PublicWsgi)
+
+
+def test_the_network_policy_still_keeps_the_portal_and_leaves_these_paths_public(
+    pki, frozen, monkeypatch
+):
+    monkeypatch.setenv("JITSUIN_ALLOWED_NETWORKS", "10.0.0.0/8")
+    config.current.cache_clear()
+    publishing.refresh_crls()
+    downstream = _Downstream()
+    fast = served.PublicWsgi(downstream)
+    for path in ("/crl/bundle.pem", f"/ca/{pki.root.slug}.crt", "/healthz"):
+        expected = _call(downstream.django, "GET", path)  # from 203.0.113.9: outside
+        assert expected[0] == "200 OK"
+        assert _call(fast, "GET", path) == expected
+    assert _call(fast, "GET", "/")[0] == "403 Forbidden"  # the portal: Django's policy
+    assert downstream.paths == ["/"]
+    monkeypatch.delenv("JITSUIN_ALLOWED_NETWORKS")
+    config.current.cache_clear()
