@@ -27,11 +27,18 @@ from benchmarks.sites import POSTGRES_SERVER, postgres_absent, site_env, throwaw
 
 ROOT = Path(__file__).resolve().parents[1]
 NEEDS_POSTGRES = frozenset({"bench_campaign"})  # it measures PostgreSQL's plans at scale
+# On PostgreSQL when one answers (as deployed), else on SQLite, saying so.
+PREFERS_POSTGRES = frozenset({"bench_serving"})
 
 
 def _run_one(name: str, everywhere_postgres: bool) -> bool:
     """Run one benchmark module's ``main()`` on a throwaway site; True if it did not fail."""
     wants_postgres = everywhere_postgres or name in NEEDS_POSTGRES
+    if name in PREFERS_POSTGRES and not wants_postgres:
+        absent = postgres_absent()
+        wants_postgres = absent is None
+        if absent is not None:
+            print(f"on SQLite: {absent}", flush=True)
     with ExitStack() as stack:
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="jitsuin-bench-")))
         database_url = None

@@ -15,11 +15,7 @@ with the same CA key type (P-384).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import selectors
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,146 +23,15 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+from benchmarks.httpload import CLIENTS, CONNECTIONS, SECONDS, nginx_binary, nginx_config
+from benchmarks.httpload import free_port as _free_port
+from benchmarks.httpload import get_request as _get
+from benchmarks.httpload import post_request as _post
+from benchmarks.httpload import run as _run
+from benchmarks.httpload import setup_django as _setup_django
+
 CERTS = int(os.environ.get("BENCH_CERTS", "2000"))
-CLIENTS = int(os.environ.get("BENCH_CLIENTS", "2"))
-CONNECTIONS = 16  # per client process
 PARTS = os.environ.get("BENCH_PARTS", "crl,ocsp").split(",")  # which halves to run
-
-
-def _setup_django() -> str:
-    if "JITSUIN_DATA_DIR" not in os.environ:
-        os.environ["JITSUIN_DATA_DIR"] = tempfile.mkdtemp(prefix="jitsuin-bench-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jitsuin.settings")
-    os.environ.setdefault("JITSUIN_DEMO", "0")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
-    return os.environ["JITSUIN_DATA_DIR"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-# ---- the load client ------------------------------------------------------------------------
-
-
-def _parse(buffer: bytes) -> tuple[int, bool] | None:
-    """(bytes of one complete response, server keeps the connection) or None if incomplete."""
-    end = buffer.find(b"\r\n\r\n")
-    if end < 0:
-        return None
-    head = buffer[:end].lower()
-    length = -1
-    for line in head.split(b"\r\n")[1:]:
-        if line.startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    keep = b"connection: close" not in head and not head.startswith(b"http/1.0")
-    if length < 0:
-        return None  # read until close
-    total = end + 4 + length
-    return (total, keep) if len(buffer) >= total else None
-
-
-def _load_process(args: tuple[int, list[bytes], float]) -> tuple[int, list[float], int]:
-    port, requests, seconds = args
-    selector = selectors.DefaultSelector()
-    latencies: list[float] = []
-    errors = 0
-    done = 0
-    state: dict[socket.socket, dict[str, object]] = {}
-
-    def start(sock: socket.socket | None, index: int) -> None:
-        if sock is None:
-            sock = socket.create_connection(("127.0.0.1", port))
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.setblocking(False)
-            selector.register(sock, selectors.EVENT_READ)
-        sock.sendall(requests[index % len(requests)])
-        state[sock] = {"buffer": b"", "t0": time.perf_counter(), "i": index + 1}
-
-    for n in range(CONNECTIONS):
-        start(None, n * 7919)
-    stop = time.perf_counter() + seconds
-    while time.perf_counter() < stop:
-        for key, _ in selector.select(timeout=0.5):
-            sock = key.fileobj
-            assert isinstance(sock, socket.socket)
-            item = state[sock]
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionError:
-                chunk = b""
-            buffer = bytes(item["buffer"]) + chunk  # type: ignore[arg-type]
-            parsed = _parse(buffer)
-            if parsed is None and chunk:
-                item["buffer"] = buffer
-                continue
-            ok = parsed is not None and buffer[:16].split(b" ")[1:2] == [b"200"]
-            if ok:
-                latencies.append(time.perf_counter() - float(item["t0"]))  # type: ignore[arg-type]
-                done += 1
-            else:
-                errors += 1
-            keep = parsed[1] if parsed else False
-            index = int(item["i"])  # type: ignore[call-overload]
-            if keep:
-                start(sock, index)
-            else:
-                selector.unregister(sock)
-                sock.close()
-                del state[sock]
-                start(None, index)
-    for sock in list(state):
-        sock.close()
-    return done, latencies, errors
-
-
-def load(port: int, requests: list[bytes], seconds: float = SECONDS) -> dict[str, float]:
-    with multiprocessing.get_context("fork").Pool(CLIENTS) as pool:
-        results = pool.map(
-            _load_process, [(port, requests[i::CLIENTS], seconds) for i in range(CLIENTS)]
-        )
-    done = sum(r[0] for r in results)
-    latencies = sorted(x for r in results for x in r[1])
-    errors = sum(r[2] for r in results)
-    p99 = latencies[int(len(latencies) * 0.99)] * 1000 if latencies else float("nan")
-    return {"rps": done / seconds, "p99_ms": p99, "errors": errors}
-
-
-def _wait_ready(port: int, sample: bytes) -> None:
-    """Readiness by a real request (an empty connection would hang `openssl ocsp`)."""
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
-                sock.sendall(sample)
-                if sock.recv(12).startswith(b"HTTP/1."):
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server on {port} did not answer")
-
-
-def _post(path: str, body: bytes, *, keep_alive: bool = True) -> bytes:
-    connection = b"keep-alive" if keep_alive else b"close"
-    return (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/ocsp-request\r\n"
-        f"Content-Length: {len(body)}\r\n".encode()
-        + b"Connection: "
-        + connection
-        + b"\r\n\r\n"
-        + body
-    )
-
-
-def _get(path: str) -> bytes:
-    return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n".encode()
 
 
 # ---- fixtures: a hierarchy with CERTS pre-signed responses --------------------------------
@@ -251,20 +116,6 @@ EMBEDDED = (
     "from jitsuin.cli.server import build_server\n"
     "build_server('127.0.0.1', int(sys.argv[1]), get_wsgi_application()).serve_forever()\n"
 )
-
-
-def _run(command: list[str], port: int, sample: bytes, requests: list[bytes], **kw):  # type: ignore[no-untyped-def]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
-    try:
-        _wait_ready(port, sample)
-        load(port, requests, 1.0)  # warm-up
-        return load(port, requests)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def _line(label: str, result: dict[str, float]) -> None:
@@ -418,20 +269,11 @@ def bench_ocsp(workdir: Path) -> None:
     # nginx serving the static RFC 5019 export
     static = workdir / "static"
     count = ocsp_export.export_static(static / "ocsp")
-    if shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin"):
+    nginx = nginx_binary()
+    if nginx:
         port = _free_port()
-        (workdir / "nginx.conf").write_text(
-            ("user root;\n" if os.geteuid() == 0 else "")  # workers must read the temp dir
-            + f"daemon off; worker_processes 2; pid {workdir}/nginx.pid;\n"
-            f"error_log {workdir}/e.log;\n"
-            "events { worker_connections 1024; }\n"
-            f"http {{ access_log off; client_body_temp_path {workdir}; proxy_temp_path {workdir};"
-            f" fastcgi_temp_path {workdir}; uwsgi_temp_path {workdir}; scgi_temp_path {workdir};\n"
-            f"  server {{ listen 127.0.0.1:{port}; root {static};"
-            " default_type application/ocsp-response; keepalive_requests 100000; } }\n"
-        )
+        nginx_config(workdir, port, static, "application/ocsp-response")
         paths = [_get("/ocsp/" + ocsp_export.static_path_for(_cert_id(ca, c))) for _, c in made]
-        nginx = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin") or "nginx"
         results["nginx"] = _run(
             [nginx, "-c", str(workdir / "nginx.conf"), "-p", str(workdir)], port, paths[0], paths
         )

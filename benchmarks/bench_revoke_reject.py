@@ -251,7 +251,9 @@ def ocsp_mode(bench: Bench) -> None:
     )
     print(
         "  not included: JITSUIN_OCSP_CACHE_TTL (default 2 s) when the revocation is made in "
-        "another process than the one answering /ocsp (here one process: its cache is reset)",
+        "another process than the one answering /ocsp (here one process: its cache is reset);"
+        " in CRL mode, JITSUIN_PUBLIC_CACHE_TTL (default 2 s) before a web process serves a new"
+        " CRL (here 0: tests/revocation/site.py)",
         flush=True,
     )
 

@@ -10,10 +10,12 @@ os.umask(0o077)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jitsuin.settings")
 application = get_wsgi_application()
 
-# /ocsp answered before Django builds a request (relying parties ask it many times a second).
+# /ocsp, /ca/*, /crl/* and /healthz answered before Django builds a request (relying parties
+# and load balancers ask them many times a second; docs/performance.md).
 from jitsuin.revocation.fastpath import OcspWsgi  # noqa: E402  (needs the apps loaded)
+from jitsuin.revocation.served import PublicWsgi  # noqa: E402
 
-application = OcspWsgi(application)
+application = OcspWsgi(PublicWsgi(application))
 
 # A web process unseals pickups with the key-encryption key: refuse to start with a wrong one
 # (the message names JITSUIN_KEK / kek.hex). Without a database yet, the workers check it.

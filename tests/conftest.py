@@ -36,3 +36,16 @@ def _audit_checkpoints_per_test(tmp_path_factory, monkeypatch):  # type: ignore[
     yield directory
     monkeypatch.undo()
     config.current.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_public_caches():  # type: ignore[no-untyped-def]
+    """Each test's database starts empty: no /healthz result or served CRL of an earlier test."""
+    from jitsuin import health
+    from jitsuin.revocation.served import cache
+
+    health.forget_results()
+    cache.clear()
+    yield
+    health.forget_results()
+    cache.clear()

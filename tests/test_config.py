@@ -132,6 +132,7 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "JITSUIN_OCSP_STALE_MARGIN": ("2h", "soon", {}),
     "JITSUIN_OCSP_MAX_AGE": ("5m", "soon", {}),
     "JITSUIN_OCSP_CACHE_TTL": ("0", "soon", {}),
+    "JITSUIN_PUBLIC_CACHE_TTL": ("0", "soon", {}),
     "JITSUIN_RELYING_PARTY_GRACE": ("10m", "soon", {}),
     "JITSUIN_STUCK_BUSINESS_DAYS": ("5", "0", {}),
     "JITSUIN_HELPDESK_LANGUAGE": ("en", "fr", {}),

@@ -54,6 +54,9 @@ class PublishingConfig:
     # How long a web process may answer from its memory before re-reading the stored response;
     # another process's revocation reaches it after at most this (this process's at once).
     ocsp_cache_ttl: timedelta = timedelta(seconds=2)
+    # How long a web process serves /ca/* and /crl/* (and /healthz's slower checks) from its
+    # memory before one query asks whether anything was published meanwhile.
+    public_cache_ttl: timedelta = timedelta(seconds=2)
     # A relying party's agent that has not reported, or not loaded a CRL published, this long
     # ago is behind: red in the console, one e-mail to the helpdesk.
     relying_party_grace: timedelta = timedelta(minutes=30)
@@ -71,6 +74,7 @@ class PublishingConfig:
             ocsp_max_age=duration(env, "JITSUIN_OCSP_MAX_AGE", "1h"),
             crl_max_age=duration(env, "JITSUIN_CRL_MAX_AGE", "15m"),
             ocsp_cache_ttl=duration(env, "JITSUIN_OCSP_CACHE_TTL", "2s"),
+            public_cache_ttl=duration(env, "JITSUIN_PUBLIC_CACHE_TTL", "2s"),
             relying_party_grace=duration(env, "JITSUIN_RELYING_PARTY_GRACE", "30m"),
         )
 

@@ -7,6 +7,7 @@ server certificate for the relying party itself, and jitsuin served on a loopbac
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import threading
@@ -55,20 +56,40 @@ class Served:
 
     url: str
     server: Any
+    ttl: str | None = None  # JITSUIN_PUBLIC_CACHE_TTL before serve()
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        _set_public_cache_ttl(self.ttl)
+
+
+def _set_public_cache_ttl(value: str | None) -> str | None:
+    from jitsuin import config
+
+    previous = os.environ.pop(TTL, None)
+    if value is not None:
+        os.environ[TTL] = value
+    config.current.cache_clear()
+    return previous
+
+
+# The tests publish a CRL and fetch it at once; a deployment serves it within the TTL (2 s,
+# tests/revocation/test_served.py). With 0 every request still goes through the memory path,
+# asking the publication marker each time.
+TTL = "JITSUIN_PUBLIC_CACHE_TTL"
 
 
 def serve() -> Served:
-    """What gunicorn and granian serve (jitsuin.wsgi: /ocsp through the WSGI fast path), on a
-    free loopback port. Django must be set up."""
+    """What gunicorn and granian serve (jitsuin.wsgi: /ocsp, /ca/*, /crl/* and /healthz through
+    the WSGI fast paths), on a free loopback port. Django must be set up."""
     from django.core.wsgi import get_wsgi_application
 
     from jitsuin.cli.server import build_server
     from jitsuin.revocation.fastpath import OcspWsgi
+    from jitsuin.revocation.served import PublicWsgi
 
-    server = build_server("127.0.0.1", 0, OcspWsgi(get_wsgi_application()))
+    server = build_server("127.0.0.1", 0, OcspWsgi(PublicWsgi(get_wsgi_application())))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return Served(f"http://127.0.0.1:{server.server_address[1]}", server)
+    previous = _set_public_cache_ttl("0")
+    return Served(f"http://127.0.0.1:{server.server_address[1]}", server, previous)
