@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from jitsuin.authorities.publishing import ocsp_store
 from jitsuin.authorities.publishing.ocsp_signing import NoResponder, sign
-from jitsuin.authorities.publishing.ocsp_status import issuers
+from jitsuin.authorities.publishing.ocsp_status import issuers, live_status_of
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.lifecycle import sightings
 from jitsuin.pki.errors import MalformedOcspRequest
@@ -74,8 +74,12 @@ def answer(data: bytes, *, now: datetime | None = None) -> OcspAnswer:
             _remember_request(cert_id, result, issuer.pk, key)
             return result
     authority = issuers.authority(issuer.pk)
+    # A nonce (or another CertID hash) is signed from the certificate's status as this process
+    # knows it (one indexed query, or memory for JITSUIN_OCSP_CACHE_TTL, dropped at once on a
+    # change made here); a missing RFC 5019 answer, which is stored, from a fresh read.
+    known, touched = live_status_of(issuer.pk, key, now) if not rfc5019 else (None, True)
     try:
-        der, status = sign(authority, cert_id, now, nonce=query.nonce)
+        der, status = sign(authority, cert_id, now, nonce=query.nonce, status=known)
     except NoResponder:
         # RFC 8954 lets a responder leave the nonce out; a stored answer beats none at all.
         stored = ocsp_store.remembered(issuer.pk, key, now) if not rfc5019 else None
@@ -84,7 +88,9 @@ def answer(data: bytes, *, now: datetime | None = None) -> OcspAnswer:
         return error(TRY_LATER)
     if rfc5019 and status.status is not CertStatus.UNKNOWN:
         ocsp_store.store(issuer.pk, key, status.status, der, now)
-    return OcspAnswer(der, now, now + timings().ocsp_validity, cacheable=rfc5019)
+    return OcspAnswer(
+        der, now, now + timings().ocsp_validity, cacheable=rfc5019, touched_database=touched
+    )
 
 
 def _cert_id_key(cert_id: CertId) -> tuple[bytes, bytes, int, str]:

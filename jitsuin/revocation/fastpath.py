@@ -95,9 +95,10 @@ def _cache_headers(
     )
 
 
-def _uncacheable(der: bytes) -> HttpAnswer:
+def _uncacheable(der: bytes, *, touched_database: bool = True) -> HttpAnswer:
     return HttpAnswer(
         der,
+        touched_database=touched_database,
         headers={
             "Content-Type": OCSP_RESPONSE_TYPE,
             "Cache-Control": "no-store",
@@ -119,7 +120,8 @@ def answer_der(der_request: bytes, *, get: bool, if_none_match: str | None) -> H
         logger.exception("OCSP request failed")
         return _uncacheable(ocsp.error(INTERNAL_ERROR).der)
     if not (result.cacheable and result.this_update and result.next_update):
-        return _uncacheable(result.der)
+        # A nonce answer signed from memory touched no database: no request_finished either.
+        return _uncacheable(result.der, touched_database=result.touched_database)
     headers = cache_headers(
         result.der,
         this_update=result.this_update,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from jitsuin.authorities.models import Authority, OcspResponse, OcspStatus
 from jitsuin.authorities.publishing import ocsp_store
-from jitsuin.authorities.publishing.ocsp_status import issuers, status_of
+from jitsuin.authorities.publishing.ocsp_status import facts_by_serial, issuers, status_of
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import certificate_of, ensure_ocsp_signer, ocsp_signer_for
 from jitsuin.lifecycle.models import Certificate
@@ -50,6 +50,7 @@ def reset_process_caches() -> None:
     """After an authority changed in this process (revoked, new responder): forget this
     process's CA index, responder keys and cached answers."""
     issuers.invalidate()
+    facts_by_serial.clear()
     ocsp_store.stored_responses.clear()
     ocsp_store.answers_by_cert_id.clear()
     with _signers_lock:

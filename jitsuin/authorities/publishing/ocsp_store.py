@@ -16,6 +16,7 @@ from django.db import connection
 
 from jitsuin.authorities.models import OcspResponse
 from jitsuin.authorities.publishing.answer_cache import ByteBoundedCache
+from jitsuin.authorities.publishing.ocsp_status import forget
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.config import current as current_config
 from jitsuin.pki.ocsp import CertStatus
@@ -85,8 +86,9 @@ def _stored(issuer_id: int, serial: str, now: datetime) -> tuple[bytes, datetime
 
 
 def _cache_budget() -> int:
-    """Half of JITSUIN_OCSP_CACHE_BYTES for each of the two caches below."""
-    return current_config().ocsp_cache_bytes // 2
+    """3/8 of JITSUIN_OCSP_CACHE_BYTES for each of the two caches below (the live path's
+    certificate facts, ``ocsp_status.facts_by_serial``, have the last quarter)."""
+    return current_config().ocsp_cache_bytes * 3 // 8
 
 
 # (issuer, serial) -> a stored response, its thisUpdate and nextUpdate, when it was read.
@@ -126,4 +128,5 @@ def remembered(
 def drop_cached_answer(issuer_id: int, serial: str) -> None:
     """Drop this process's cached answers for a certificate whose status just changed."""
     stored_responses.pop((issuer_id, serial))
+    forget(issuer_id, serial)  # what the live (nonce) path remembers of it
     answers_by_cert_id.clear()  # rare (a signature in this process) next to look-ups
