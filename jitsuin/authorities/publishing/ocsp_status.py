@@ -188,6 +188,9 @@ facts_by_serial: ByteBoundedCache[tuple[int, str], tuple[Facts, float]] = ByteBo
 )
 
 
+clock = time.monotonic  # what the TTL is measured on (tests move it on)
+
+
 def forget(issuer_id: int, serial: str) -> None:
     facts_by_serial.pop((issuer_id, serial))
 
@@ -198,13 +201,13 @@ def live_status_of(issuer_id: int, serial: str, now: datetime) -> tuple[SingleSt
     revoked_ca = issuers.revoked_ancestor(issuer_id, now)
     key = (issuer_id, serial)
     ttl = timings().ocsp_cache_ttl.total_seconds()
-    clock = time.monotonic()
+    read_at = clock()
     hit = facts_by_serial.get(key)
-    if hit is not None and clock - hit[1] < ttl:
+    if hit is not None and read_at - hit[1] < ttl:
         return _status(hit[0], revoked_ca, now), False
     facts = _read_facts(issuer_id, serial)
     if ttl > 0:
-        facts_by_serial.put(key, (facts, clock), FACTS_SIZE)
+        facts_by_serial.put(key, (facts, read_at), FACTS_SIZE)
     return _status(facts, revoked_ca, now), True
 
 
