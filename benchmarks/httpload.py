@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import selectors
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -145,14 +146,16 @@ def load(
 
 def wait_ready(port: int, sample: bytes) -> None:
     """Readiness by a real request (an empty connection would hang `openssl ocsp`)."""
-    for _ in range(100):
+    for _ in range(200):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
                 sock.sendall(sample)
                 if sock.recv(12).startswith(b"HTTP/1."):
                     return
         except OSError:
-            time.sleep(0.1)
+            pass
+        # Refused, or accepted and closed by a server still starting its workers: wait too.
+        time.sleep(0.1)
     raise RuntimeError(f"server on {port} did not answer")
 
 
@@ -175,30 +178,51 @@ def get_request(path: str) -> bytes:
 @contextmanager
 def serving(command: list[str], port: int, sample: bytes, **kw: object) -> Iterator[None]:
     """A server started with ``command``, answering ``sample`` on ``port``, stopped after."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
+    process = _start(command, **kw)
     try:
         wait_ready(port, sample)
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop(process)
 
 
 def run(command: list[str], port: int, sample: bytes, requests: list[bytes], **kw):  # type: ignore[no-untyped-def]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+    process = _start(command, **kw)
     try:
         wait_ready(port, sample)
         load(port, requests, 1.0)  # warm-up
         return load(port, requests)
     finally:
-        process.terminate()
+        _stop(process)
+
+
+def _start(command: list[str], **kw: object) -> subprocess.Popen[bytes]:
+    # A process group of its own: stopping it stops whatever it forked (`openssl ocsp -multi`'s
+    # children outlive a terminated parent). Not a session: `openssl ocsp -multi` then cannot
+    # make its own process group and exits (saying so to syslog only).
+    return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        process_group=0,
+        **kw,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
         try:
             process.wait(timeout=10)
+            os.killpg(process.pid, signal.SIGKILL)  # what it left behind
         except subprocess.TimeoutExpired:
-            process.kill()
+            continue
+        except ProcessLookupError:
+            pass
+        return
 
 
 def nginx_binary() -> str | None:
