@@ -9,7 +9,7 @@ before roots had one; the periodic job gives it one) is answered from the store,
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -22,19 +22,9 @@ from jitsuin.lifecycle.models import Certificate
 from jitsuin.pki.issuance import Signer
 from jitsuin.pki.keystore import KeyStoreError
 from jitsuin.pki.names import Serial
-from jitsuin.pki.ocsp import (
-    CertId,
-    PreparedResponder,
-    SingleStatus,
-    build_response,
-    cert_id_for,
-    prepare_responder,
-    sign_response,
-)
+from jitsuin.pki.ocsp import CertId, SingleStatus, build_response, cert_id_for
 
 _signers: dict[tuple[int, str], Signer] = {}
-# The same responders' fixed parts, encoded once for ``sign_response`` (None: RSA, the builder).
-_prepared: dict[tuple[int, str], PreparedResponder | None] = {}
 _signers_lock = threading.Lock()
 
 
@@ -56,20 +46,6 @@ def responder_for(authority: Authority) -> Signer:
     return signer
 
 
-def _prepared_for(authority: Authority, signer: Signer) -> PreparedResponder | None:
-    key = (authority.pk, authority.ocsp_key_ref)
-    with _signers_lock:
-        if key in _prepared:
-            return _prepared[key]
-    # An intermediate's certificate goes along so that root-only relying parties can chain the
-    # responder; a root's responder chains to the anchor they already have.
-    extra = (certificate_of(authority),) if authority.parent_id else ()
-    prepared = prepare_responder(signer, extra)
-    with _signers_lock:
-        _prepared[key] = prepared
-    return prepared
-
-
 def reset_process_caches() -> None:
     """After an authority changed in this process (revoked, new responder): forget this
     process's CA index, responder keys and cached answers."""
@@ -79,7 +55,6 @@ def reset_process_caches() -> None:
     ocsp_store.answers_by_cert_id.clear()
     with _signers_lock:
         _signers.clear()
-        _prepared.clear()
 
 
 def sign(
@@ -99,30 +74,15 @@ def sign(
         issuers.invalidate()
         authority = Authority.objects.get(pk=authority.pk)
         signer = responder_for(authority)
-    validity = timings().ocsp_validity
-    prepared = _prepared_for(authority, signer)
-    if prepared is not None:
-        try:
-            der = sign_response(
-                prepared,
-                cert_id,
-                answer,
-                this_update=now,
-                validity=validity,
-                nonce=nonce,
-                produced_at=datetime.now(UTC),
-            )
-        except ValueError:
-            pass  # a CertID hash or serial the fast path leaves to the builder
-        else:
-            return der, answer
+    # An intermediate's certificate goes along so that root-only relying parties can chain the
+    # responder; a root's responder chains to the anchor they already have.
     der = build_response(
         cert_id,
         answer,
         responder=signer,
         extra_certificates=(certificate_of(authority),) if authority.parent_id else (),
         this_update=now,
-        validity=validity,
+        validity=timings().ocsp_validity,
         nonce=nonce,
     )
     return der, answer
