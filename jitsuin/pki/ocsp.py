@@ -175,4 +175,3 @@ def next_update_of(data: bytes) -> datetime | None:
     if response.response_status != ocsp.OCSPResponseStatus.SUCCESSFUL:
         return None
     return response.next_update_utc
-
