@@ -25,7 +25,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.httpload import CLIENTS, CONNECTIONS, SECONDS, nginx_binary, nginx_config
+from benchmarks.httpload import (
+    CLIENTS,
+    CONNECTIONS,
+    SECONDS,
+    granian_command,
+    nginx_binary,
+    nginx_config,
+)
 from benchmarks.httpload import free_port as _free_port
 from benchmarks.httpload import get_request as _get
 from benchmarks.httpload import post_request as _post
@@ -171,21 +178,7 @@ def bench_ocsp(workdir: Path) -> None:
         return _run(gunicorn(port, kind), port, posts[0], posts, env=dict(env, **extra_env))
 
     # granian: a Rust HTTP server in front of the same WSGI application (jitsuin.wsgi).
-    port = _free_port()
-    granian = [
-        str(Path(python).parent / "granian"),
-        "--interface",
-        "wsgi",
-        "--workers",
-        "2",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "error",
-        "jitsuin.wsgi:application",
-    ]
+    granian = granian_command(_free_port())
 
     def on_granian(
         label: str, key: str, bodies: list[bytes], *, keep_alive: bool = True, **extra_env: str

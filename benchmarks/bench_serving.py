@@ -15,7 +15,6 @@ machine loaded by something else loads all three alike; compare the ratios.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 from benchmarks.httpload import (
     free_port,
     get_request,
+    granian_command,
     load,
     nginx_binary,
     nginx_config,
@@ -33,23 +33,6 @@ from benchmarks.httpload import (
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
 CLIENTS, CONNECTIONS = 2, 8  # 16 connections in all
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _granian(port: int, target: str) -> list[str]:
-    return [
-        str(Path(sys.executable).parent / "granian"),
-        "--interface",
-        "wsgi",
-        "--workers",
-        "2",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "error",
-        target,
-    ]
 
 
 def _site() -> tuple[list[str], dict[str, bytes]]:
@@ -92,7 +75,7 @@ def main() -> None:
             ("django", "benchmarks.views_wsgi:application", {"JITSUIN_PUBLIC_CACHE_TTL": "0"}),
         ):
             ports[label] = free_port()
-            command = _granian(ports[label], target)
+            command = granian_command(ports[label], target)
             servers.enter_context(
                 serving(command, ports[label], sample, env=dict(env, **extra), cwd=ROOT)
             )

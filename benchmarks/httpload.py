@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -37,6 +38,24 @@ def setup_django() -> str:
 
     call_command("migrate", interactive=False, verbosity=0)
     return os.environ["JITSUIN_DATA_DIR"]
+
+
+def granian_command(port: int, target: str = "jitsuin.wsgi:application") -> list[str]:
+    """granian (the production server, a Rust HTTP server) with 2 WSGI workers on ``port``."""
+    return [
+        str(Path(sys.executable).parent / "granian"),
+        "--interface",
+        "wsgi",
+        "--workers",
+        "2",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "error",
+        target,
+    ]
 
 
 def free_port() -> int:

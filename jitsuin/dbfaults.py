@@ -37,14 +37,20 @@ class DatabaseHealthCheck:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        for conn in connections.all(initialized_only=True):
-            if conn.in_atomic_block:
-                continue
-            try:
-                conn.close_if_health_check_failed()
-            except DatabaseError:
-                conn.connection = None
+        drop_dead_connections()
         return self.get_response(request)
+
+
+def drop_dead_connections() -> None:
+    """Replace a kept connection that a database restart killed (outside a transaction): the
+    next query opens a new one instead of failing."""
+    for conn in connections.all(initialized_only=True):
+        if conn.in_atomic_block:
+            continue
+        try:
+            conn.close_if_health_check_failed()
+        except DatabaseError:
+            conn.connection = None
 
 
 def database_unavailable(request: HttpRequest | None = None) -> HttpResponse:

@@ -42,7 +42,7 @@ from django.conf import settings
 from django.core import signals
 from django.core.handlers.wsgi import get_path_info
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import DatabaseError, connection, connections
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, parse_cookie
 from django.utils import timezone, translation
 
@@ -52,6 +52,7 @@ from jitsuin.authorities.models import Authority, PublishedCrl, Role
 from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import bundle_pem, certificate_of, to_pem
+from jitsuin.dbfaults import drop_dead_connections
 from jitsuin.revocation.fastpath import cache_headers, etag
 
 logger = logging.getLogger("jitsuin.revocation")
@@ -370,17 +371,6 @@ def is_served_path(path: str) -> bool:
     return path.startswith(("/ca/", "/crl/")) or path == "/healthz"
 
 
-def _drop_dead_connections() -> None:
-    """As jitsuin.dbfaults.DatabaseHealthCheck: a connection a restart killed is replaced."""
-    for conn in connections.all(initialized_only=True):
-        if conn.in_atomic_block:
-            continue
-        try:
-            conn.close_if_health_check_failed()
-        except DatabaseError:
-            conn.connection = None
-
-
 class PublicWsgi:
     """WSGI wrapper (``jitsuin.wsgi``): /ca/*, /crl/* and /healthz without building a request.
 
@@ -405,7 +395,7 @@ class PublicWsgi:
             return self.app(environ, start_response)
         touched = True
         try:
-            _drop_dead_connections()
+            drop_dead_connections()
             answer, touched = self._answer(get_path_info(environ), environ)
         except (Unknown, publishing.NotYetPublished):
             answer = None  # the view answers (404; 503 and the first CRL scheduled)
