@@ -18,7 +18,7 @@ import jitsuin
 from jitsuin.agent import directory
 from jitsuin.agent.checking import Refused, parse_crls
 from jitsuin.agent.fetching import post_json
-from jitsuin.pki.crl import crl_number_of
+from jitsuin.agent.sync import crl_number
 
 REPORT_PATH = "/api/v1/relying-parties/report"
 
@@ -39,13 +39,6 @@ def _key_id(crl: x509.CertificateRevocationList) -> str:
     return aki.key_identifier.hex() if aki.key_identifier else ""
 
 
-def _number(crl: x509.CertificateRevocationList) -> str:
-    try:
-        return str(crl_number_of(crl))
-    except x509.ExtensionNotFound:
-        return "0"
-
-
 def loaded_crls(target: Path) -> list[dict[str, str]]:
     """The CRLs relying parties read from ``target`` now (none when it cannot be read)."""
     try:
@@ -56,7 +49,7 @@ def loaded_crls(target: Path) -> list[dict[str, str]]:
         {
             "issuer": crl.issuer.rfc4514_string(),
             "authority_key_id": _key_id(crl),
-            "number": _number(crl),
+            "number": str(crl_number(crl) or 0),
             "this_update": crl.last_update_utc.isoformat(),
             "next_update": crl.next_update_utc.isoformat() if crl.next_update_utc else "",
         }

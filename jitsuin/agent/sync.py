@@ -52,11 +52,17 @@ def _fetch(
     return body, {"etag": answer.validators.etag, "last_modified": answer.validators.last_modified}
 
 
-def _number(crl: x509.CertificateRevocationList) -> str:
+def crl_number(crl: x509.CertificateRevocationList) -> int | None:
+    """The CRL's number; None for a CRL without one."""
     try:
-        return str(crl_number_of(crl))
+        return crl_number_of(crl)
     except x509.ExtensionNotFound:
-        return "(no number)"
+        return None
+
+
+def _number(crl: x509.CertificateRevocationList) -> str:
+    number = crl_number(crl)
+    return "(no number)" if number is None else str(number)
 
 
 def _changes(

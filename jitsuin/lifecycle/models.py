@@ -15,6 +15,13 @@ from jitsuin.lifecycle.choices import (
     RequestKind,
     RequestState,
 )
+from jitsuin.lifecycle.key_archive_models import (  # noqa: F401 (Django finds them here)
+    OPEN_RECOVERY_STATES,
+    KeyArchive,
+    KeyRecovery,
+    RecoveryState,
+)
+from jitsuin.lifecycle.leaver_models import Leaver, LeaverState  # noqa: F401 (Django finds it here)
 from jitsuin.lifecycle.querysets import CertificateQuerySet, RequestQuerySet
 from jitsuin.pki.names import Serial
 
@@ -358,67 +365,6 @@ class Pickup(models.Model):
         return f"pickup #{self.pk} {self.state}"
 
 
-class KeyArchive(models.Model):
-    """An S/MIME private key encrypted to the institution's key-recovery public key
-    (``pki.keyarchive``); the server cannot open it."""
-
-    certificate = models.OneToOneField(
-        Certificate, on_delete=models.PROTECT, related_name="key_archive"
-    )
-    encrypted_key = models.BinaryField()
-    # key_id() of the recovery public key it was encrypted to.
-    recovery_key_id = models.CharField(max_length=64)
-    created_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"key archive of certificate {self.certificate_id}"
-
-
-class RecoveryState(models.TextChoices):
-    AWAITING_APPROVAL = "awaiting_approval", _("Awaiting approval by two CA admins")
-    APPROVED = "approved", _("Approved: waiting to be processed with the recovery key")
-    RECOVERED = "recovered", _("Recovered: ready to download")
-    CANCELLED = "cancelled", _("Cancelled")
-
-
-OPEN_RECOVERY_STATES = (RecoveryState.AWAITING_APPROVAL, RecoveryState.APPROVED)
-
-
-class KeyRecovery(models.Model):
-    """A request to recover an archived key. The owner's own request is approved at once;
-    anyone else's needs two different CA admins (lifecycle.recovery)."""
-
-    archive = models.ForeignKey(KeyArchive, on_delete=models.PROTECT, related_name="recoveries")
-    for_owner = models.BooleanField()
-    # Who gets the PKCS#12: the owner's account, or the staff member who asked.
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="key_recoveries"
-    )
-    requested_by = models.CharField(max_length=200)
-    reason = models.TextField()
-    state = models.CharField(max_length=30, choices=RecoveryState.choices)
-    created_at = models.DateTimeField()
-    first_approver = models.CharField(max_length=200, blank=True)
-    first_approved_at = models.DateTimeField(null=True, blank=True)
-    second_approver = models.CharField(max_length=200, blank=True)
-    second_approved_at = models.DateTimeField(null=True, blank=True)
-    processed_by = models.CharField(max_length=200, blank=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["archive", "recipient"],
-                condition=Q(state__in=["awaiting_approval", "approved"]),
-                name="one_open_recovery_per_archive_and_recipient",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"key recovery #{self.pk} {self.state}"
-
-
 class MaintenanceScope(models.TextChoices):
     ISSUE = "issue", _("Issuing")
     REVOKE = "revoke", _("Revoking")
@@ -447,38 +393,3 @@ class MaintenanceWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.starts_at:%Y-%m-%d %H:%M} - {self.ends_at:%Y-%m-%d %H:%M}"
-
-
-class LeaverState(models.TextChoices):
-    PENDING = "pending", _("Leaving: certificates revoked when the grace ends")
-    DONE = "done", _("Left: certificates revoked")
-    CANCELLED = "cancelled", _("Reactivated within the grace")
-
-
-class Leaver(models.Model):
-    """One deactivation of a person (lifecycle.leavers): its grace, and whether it was carried
-    out (certificates revoked, pickups wiped, e-mails sent) or cancelled by a reactivation."""
-
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="leavers")
-    state = models.CharField(
-        max_length=20, choices=LeaverState.choices, default=LeaverState.PENDING
-    )
-    reason = models.TextField(blank=True)
-    deactivated_by = models.CharField(max_length=200)
-    deactivated_at = models.DateTimeField()
-    grace_ends_at = models.DateTimeField(db_index=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    finished_by = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["-deactivated_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["person"],
-                condition=Q(state="pending"),
-                name="one_pending_leaver_per_person",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"leaver {self.person_id} {self.state}"

@@ -16,8 +16,9 @@ stack, a URL resolution and two to four queries, and the PEM bundle re-encoded e
 - a CRL's Cache-Control, Last-Modified and Expires are computed per second as the view
   computes them (max-age never past nextUpdate), ETag and 304 as the view answers them;
 - the headers Django's middleware adds (security headers, Vary, Content-Language,
-  Content-Length, HSTS on HTTPS) are added as the middleware adds them (``stack_headers``);
-  tests/revocation/test_served.py compares every path with the Django views, byte for byte.
+  Content-Length, HSTS on HTTPS) are added as the middleware adds them
+  (``middleware_headers.stack_headers``); tests/revocation/test_served.py compares every path
+  with the Django views, byte for byte.
 
 Everything else goes down to Django: another method (405), a query string, a request body,
 an unknown slug (404), a CA without a CRL yet (503, and its publication is scheduled as the
@@ -38,22 +39,21 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from django.conf import settings
 from django.core import signals
 from django.core.handlers.wsgi import get_path_info
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, parse_cookie
-from django.utils import timezone, translation
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from jitsuin import health
-from jitsuin.access.middleware import CSP
 from jitsuin.authorities.models import Authority, PublishedCrl, Role
 from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import bundle_pem, certificate_of, to_pem
 from jitsuin.dbfaults import drop_dead_connections
 from jitsuin.revocation.fastpath import cache_headers, etag
+from jitsuin.revocation.middleware_headers import stack_headers
 
 logger = logging.getLogger("jitsuin.revocation")
 
@@ -314,54 +314,6 @@ def health_answer() -> tuple[int, bytes]:
     status, checks = health.run_checks()
     body = json.dumps({"status": status, "checks": checks}, cls=DjangoJSONEncoder).encode()
     return (503 if status == "down" else 200), body
-
-
-# ---- what Django's middleware adds ---------------------------------------------------------
-
-
-class _LanguageRequest:
-    """What ``get_language_from_request`` reads of a request: cookies and META."""
-
-    def __init__(self, environ: dict[str, Any]) -> None:
-        self.COOKIES = parse_cookie(environ.get("HTTP_COOKIE", ""))
-        self.META = environ
-
-
-def _is_secure(environ: dict[str, Any]) -> bool:
-    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
-    if proxy:
-        header, secure_value = proxy
-        value = environ.get(header)
-        if value is not None:
-            return bool(value.split(",")[0].strip() == secure_value)
-    return bool(environ.get("wsgi.url_scheme") == "https")
-
-
-def stack_headers(environ: dict[str, Any], length: int) -> list[tuple[str, str]]:
-    """The headers MIDDLEWARE adds to these answers, in the order it adds them."""
-    language = translation.get_language_from_request(_LanguageRequest(environ))
-    headers = [
-        ("X-Frame-Options", settings.X_FRAME_OPTIONS),
-        ("Content-Length", str(length)),
-        ("Vary", "Accept-Language"),
-        ("Content-Language", language),
-        ("Content-Security-Policy", CSP),
-        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
-    ]
-    if settings.SECURE_HSTS_SECONDS and _is_secure(environ):
-        sts = f"max-age={settings.SECURE_HSTS_SECONDS}"
-        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-            sts += "; includeSubDomains"
-        if settings.SECURE_HSTS_PRELOAD:
-            sts += "; preload"
-        headers.append(("Strict-Transport-Security", sts))
-    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
-        headers.append(("X-Content-Type-Options", "nosniff"))
-    if settings.SECURE_REFERRER_POLICY:
-        headers.append(("Referrer-Policy", settings.SECURE_REFERRER_POLICY))
-    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
-        headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
-    return headers
 
 
 _REASONS = {200: "200 OK", 304: "304 Not Modified", 503: "503 Service Unavailable"}

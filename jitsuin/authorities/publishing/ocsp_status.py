@@ -23,7 +23,7 @@ from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import certificate_of
 from jitsuin.config import current as current_config
 from jitsuin.lifecycle.lookup import certificate_for, child_authority_for
-from jitsuin.lifecycle.models import CertificateStatus
+from jitsuin.lifecycle.models import Certificate, CertificateStatus
 from jitsuin.pki.ocsp import CertId, CertStatus, SingleStatus, issuer_hashes
 
 _HASHES = (hashes.SHA1(), hashes.SHA256(), hashes.SHA384(), hashes.SHA512())  # noqa: S303
@@ -143,11 +143,11 @@ FACTS_SIZE = 200  # bytes a cached Facts costs, next to ByteBoundedCache's ENTRY
 # The live (nonce) path's one query: the certificate row, by the unique (issuer, serial) index,
 # in plain SQL (the ORM's query building cost ~20 times the query; docs/performance.md).
 _CERTIFICATE_SQL = (
-    "SELECT status, revoked_at, revocation_reason FROM lifecycle_certificate "
+    f"SELECT status, revoked_at, revocation_reason FROM {Certificate._meta.db_table} "  # noqa: S608
     "WHERE issuer_id = %s AND serial = %s"
 )
 _CHILD_SQL = (
-    "SELECT revoked_at, revocation_reason FROM authorities_authority "
+    f"SELECT revoked_at, revocation_reason FROM {Authority._meta.db_table} "  # noqa: S608
     "WHERE parent_id = %s AND serial = %s"
 )
 

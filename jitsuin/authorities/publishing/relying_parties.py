@@ -248,27 +248,38 @@ def state_of(party: RelyingParty, published: Published, *, now: datetime) -> Par
         behind = overdue and (held is None or held.number < newest.number)
         expired = held is not None and held.next_update is not None and held.next_update <= now
         crls.append(CrlState(authority, newest, held, behind, expired))
-        if expired:
-            assert held is not None  # noqa: S101 (for mypy: expired implies held)
-            key = f"{party.pk}:expired:{authority.slug}:{held.number}"
-            problems.append(Problem("expired", key, authority.name, loaded=held.number))
-        elif behind and held is None:
-            key = f"{party.pk}:missing:{authority.slug}"
-            problems.append(Problem("missing", key, authority.name))
-        elif behind:
-            assert held is not None  # noqa: S101
-            key = f"{party.pk}:behind:{authority.slug}:{newest.number}"
-            problems.append(
-                Problem(
-                    "behind",
-                    key,
-                    authority.name,
-                    loaded=held.number,
-                    published=newest.number,
-                    since=newest.this_update,
-                )
-            )
+        problem = _crl_problem(party, authority, newest, held, behind=behind, expired=expired)
+        if problem is not None:
+            problems.append(problem)
     return PartyState(party, crls, problems, unknown)
+
+
+def _crl_problem(
+    party: RelyingParty,
+    authority: Authority,
+    newest: PublishedCrl,
+    held: ReportedCrl | None,
+    *,
+    behind: bool,
+    expired: bool,
+) -> Problem | None:
+    prefix = f"{party.pk}:{{}}:{authority.slug}"
+    if held is None:
+        return Problem("missing", prefix.format("missing"), authority.name) if behind else None
+    if expired:
+        key = f"{prefix.format('expired')}:{held.number}"
+        return Problem("expired", key, authority.name, loaded=held.number)
+    if not behind:
+        return None
+    key = f"{prefix.format('behind')}:{newest.number}"
+    return Problem(
+        "behind",
+        key,
+        authority.name,
+        loaded=held.number,
+        published=newest.number,
+        since=newest.this_update,
+    )
 
 
 def states(*, now: datetime) -> list[PartyState]:
