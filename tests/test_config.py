@@ -122,6 +122,7 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "JITSUIN_HOUSEKEEPING_INTERVAL": ("1m", "soon", {}),
     "JITSUIN_LEAVER_GRACE_DAYS": ("14", "-1", {}),
     "JITSUIN_KEY_POOL": ("0", "-1", {}),
+    "JITSUIN_CA_KEY_TYPE": ("rsa3072", "rsa2048", {}),
     "JITSUIN_CRL_VALIDITY": ("3d", "soon", {}),
     "JITSUIN_CRL_REFRESH": ("12h", "soon", {}),
     "JITSUIN_CRL_DEBOUNCE": ("1s", "soon", {}),

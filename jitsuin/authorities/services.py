@@ -15,6 +15,7 @@ from jitsuin.audit.services import record
 from jitsuin.authorities.keys import key_store
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
 from jitsuin.config import current
+from jitsuin.config.parts import CA_KEY_TYPES
 from jitsuin.pki.clock import Clock, SystemClock
 from jitsuin.pki.issuance import PublicUrls, Signer, create_root, issue_certificate
 from jitsuin.pki.keys import KeySpec, generate_private_key
@@ -24,7 +25,6 @@ from jitsuin.pki.profiles import INTERMEDIATE_CA, OCSP_SIGNER, ROOT_CA, Certific
 
 DEFAULT_ROOT_NAME = "jitsuin Demo Root CA"
 DEFAULT_INTERMEDIATE_NAME = "jitsuin Demo Issuing CA G1"
-DEFAULT_CA_KEY = KeySpec.parse("p384")
 DEFAULT_OCSP_KEY = KeySpec.parse("p256")
 
 
@@ -145,8 +145,25 @@ def ensure_ocsp_signer(authority: Authority, *, clock: Clock | None = None) -> A
         return renew_ocsp_signer(current_row, clock=clock)
 
 
-def _create_root(name: str, clock: Clock, profile: CertificateProfile = ROOT_CA) -> Authority:
-    key = generate_private_key(DEFAULT_CA_KEY)
+def ca_key_spec(key_type: str | None = None) -> KeySpec:
+    """The key of a new CA: ``key_type`` (``p384``, ``p256``, ``rsa3072``, ``rsa4096``), else
+    ``JITSUIN_CA_KEY_TYPE``."""
+    chosen = key_type or current().connector.ca_key_type
+    if chosen not in CA_KEY_TYPES:
+        raise AuthorityError(
+            f"{chosen!r} is not a CA key type; choose one of {', '.join(CA_KEY_TYPES)}"
+        )
+    return KeySpec.parse(chosen)
+
+
+def _create_root(
+    name: str,
+    clock: Clock,
+    profile: CertificateProfile = ROOT_CA,
+    *,
+    key_type: str | None = None,
+) -> Authority:
+    key = generate_private_key(ca_key_spec(key_type))
     slug = _unique_slug(name)
     certificate = create_root(ca_name(name), key, clock, profile=profile)
     authority = _row_for(
@@ -167,9 +184,12 @@ def create_intermediate(
     parent: Authority | None = None,
     clock: Clock | None = None,
     validity: timedelta | None = None,
+    key_type: str | None = None,
 ) -> Authority:
-    """A new intermediate under the root, pending until activated, with its OCSP signer."""
+    """A new intermediate under the root, pending until activated, with its OCSP signer.
+    Its key is ``key_type``'s, else ``JITSUIN_CA_KEY_TYPE``'s (``ca_key_spec``)."""
     clock = clock or SystemClock()
+    spec = ca_key_spec(key_type)
     with transaction.atomic():
         if Authority.objects.filter(name=name).exists():
             raise AuthorityError(f"an authority named {name!r} already exists")
@@ -177,7 +197,7 @@ def create_intermediate(
         if parent is None:
             raise AuthorityError("there is no root CA; run `jitsuin ca init` first")
         profile = INTERMEDIATE_CA if validity is None else INTERMEDIATE_CA.with_validity(validity)
-        key = generate_private_key(DEFAULT_CA_KEY)
+        key = generate_private_key(spec)
         slug = _unique_slug(name)
         certificate = issue_certificate(
             profile=profile,
@@ -240,19 +260,24 @@ def init_hierarchy(
     root_name: str = DEFAULT_ROOT_NAME,
     intermediate_name: str = DEFAULT_INTERMEDIATE_NAME,
     clock: Clock | None = None,
+    key_type: str | None = None,
 ) -> HierarchyResult:
-    """Create a root, an issuing intermediate and its OCSP signer unless they exist."""
+    """Create a root, an issuing intermediate and its OCSP signer unless they exist, with
+    ``key_type`` keys (else ``JITSUIN_CA_KEY_TYPE``'s)."""
     clock = clock or SystemClock()
+    ca_key_spec(key_type)  # a wrong type is refused before anything is made
     with transaction.atomic():
         root = Authority.objects.roots().order_by("created_at").first()
         issuing = Authority.objects.issuing().first()
         if root is not None and issuing is not None:
             return HierarchyResult(root=root, intermediate=issuing, created=False)
         if root is None:
-            root = _create_root(root_name, clock)
+            root = _create_root(root_name, clock, key_type=key_type)
         intermediate = Authority.objects.filter(name=intermediate_name).first()
         if intermediate is None:
-            intermediate = create_intermediate(intermediate_name, parent=root, clock=clock)
+            intermediate = create_intermediate(
+                intermediate_name, parent=root, clock=clock, key_type=key_type
+            )
         intermediate = activate(intermediate.name, clock=clock)
         return HierarchyResult(root=root, intermediate=intermediate, created=True)
 

@@ -79,15 +79,27 @@ class PublishingConfig:
         )
 
 
+# The CA key types jitsuin makes: RSA below 3072 bits is not offered for a CA (it outlives
+# its users' certificates by years).
+CA_KEY_TYPES = ("p384", "p256", "rsa3072", "rsa4096")
+
+
 @dataclass(frozen=True)
 class ConnectorConfig:
     """The builtin CA connector (``JITSUIN_BUILTIN_DELAY`` is ``JitsuinConfig.builtin_delay``)."""
 
     key_pool: int = 2  # user keys generated ahead of requests; 0: none
+    # The key type of the CAs `jitsuin ca init` and `ca create-intermediate` make
+    # (JITSUIN_CA_KEY_TYPE; `--key-type` overrides it): its signatures use SHA-384 for P-384,
+    # SHA-256 for P-256 and RSA. Existing CAs keep theirs.
+    ca_key_type: str = "p384"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ConnectorConfig:
-        return cls(key_pool=whole_number(env, "JITSUIN_KEY_POOL", 2, minimum=0))
+        return cls(
+            key_pool=whole_number(env, "JITSUIN_KEY_POOL", 2, minimum=0),
+            ca_key_type=choice(env, "JITSUIN_CA_KEY_TYPE", "p384", CA_KEY_TYPES),
+        )
 
 
 HELPDESK_LANGUAGES = ("ja", "en", "ja+en")

@@ -18,6 +18,7 @@ from jitsuin.authorities.models import Authority
 from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.cli.options import longest_profile_validity
+from jitsuin.config.parts import CA_KEY_TYPES
 from jitsuin.lifecycle.reasons import CA_REASONS
 
 CLI = str(Actor.cli())  # the command line, without the OS user (as recorded so far)
@@ -25,6 +26,16 @@ CLI = str(Actor.cli())  # the command line, without the OS user (as recorded so 
 
 def _when(moment: datetime) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
+
+
+def _key_type_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--key-type",
+        choices=CA_KEY_TYPES,
+        default=None,
+        help="the new CA's key (signed with SHA-384 for p384, SHA-256 otherwise); "
+        "default: JITSUIN_CA_KEY_TYPE, else p384",
+    )
 
 
 class Command(BaseCommand):
@@ -39,6 +50,7 @@ class Command(BaseCommand):
         )
         init.add_argument("--root-name", default=services.DEFAULT_ROOT_NAME)
         init.add_argument("--intermediate-name", default=services.DEFAULT_INTERMEDIATE_NAME)
+        _key_type_option(init)
         sub.add_parser(
             "list",
             help="list authorities and warn about any that cannot cover a profile's validity",
@@ -53,6 +65,7 @@ class Command(BaseCommand):
             default=None,
             help="default: the intermediate profile's 10 years",
         )
+        _key_type_option(create)
         activate = sub.add_parser(
             "activate", help="make NAME the issuing CA; the previous one retires"
         )
@@ -82,7 +95,9 @@ class Command(BaseCommand):
 
     def do_init(self, options: dict[str, Any]) -> None:
         result = services.init_hierarchy(
-            root_name=options["root_name"], intermediate_name=options["intermediate_name"]
+            root_name=options["root_name"],
+            intermediate_name=options["intermediate_name"],
+            key_type=options["key_type"],
         )
         verb = "created" if result.created else "already present"
         # A CA is published with its first CRL, so relying parties never meet one without.
@@ -126,7 +141,9 @@ class Command(BaseCommand):
         # /crl/bundle.pem serve it from the moment the CA exists.
         with transaction.atomic():
             authority = services.create_intermediate(
-                options["name"], validity=timedelta(days=days) if days else None
+                options["name"],
+                validity=timedelta(days=days) if days else None,
+                key_type=options["key_type"],
             )
             crl = publishing.publish_crl(authority, actor=CLI)
         self.stdout.write(
