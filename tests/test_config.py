@@ -123,6 +123,13 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "JITSUIN_LEAVER_GRACE_DAYS": ("14", "-1", {}),
     "JITSUIN_KEY_POOL": ("0", "-1", {}),
     "JITSUIN_CA_KEY_TYPE": ("rsa3072", "rsa2048", {}),
+    "JITSUIN_PKCS11_MODULE": (
+        "{file}",
+        "/nonexistent/libsofthsm2.so",
+        {"JITSUIN_PKCS11_TOKEN": "jitsuin", "JITSUIN_PKCS11_PIN_FILE": "{other_file}"},
+    ),
+    "JITSUIN_PKCS11_TOKEN": ("jitsuin", "x", {}),
+    "JITSUIN_PKCS11_PIN_FILE": ("{file}", "/nonexistent/pin", {}),
     "JITSUIN_CRL_VALIDITY": ("3d", "soon", {}),
     "JITSUIN_CRL_REFRESH": ("12h", "soon", {}),
     "JITSUIN_CRL_DEBOUNCE": ("1s", "soon", {}),
@@ -182,9 +189,22 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
 # Documented, but read by the tests (tests/peers.py), not by jitsuin.
 TESTS_ONLY = {"JITSUIN_REQUIRE_PEERS"}
 # Good values that need a variable beside them only to be usable (the bad value stands alone).
-NEEDS_FOR_GOOD = {"JITSUIN_SAML_SCOPES": {"JITSUIN_SAML_IDP": "https://idp.example.ac.jp/idp"}}
+NEEDS_FOR_GOOD = {
+    "JITSUIN_SAML_SCOPES": {"JITSUIN_SAML_IDP": "https://idp.example.ac.jp/idp"},
+    "JITSUIN_PKCS11_TOKEN": {
+        "JITSUIN_PKCS11_MODULE": "{file}",
+        "JITSUIN_PKCS11_PIN_FILE": "{other_file}",
+    },
+    "JITSUIN_PKCS11_PIN_FILE": {
+        "JITSUIN_PKCS11_MODULE": "{file}",
+        "JITSUIN_PKCS11_TOKEN": "jitsuin",
+    },
+}
 # Variables that cannot be left out where they are needed: compared with another usable value.
 OTHER_VALUE = {
+    "JITSUIN_PKCS11_MODULE": "{other_file}",
+    "JITSUIN_PKCS11_TOKEN": "another-token",
+    "JITSUIN_PKCS11_PIN_FILE": "{other_file}",
     "JITSUIN_OIDC_CLIENT_ID": "another-client",
     "JITSUIN_OIDC_CLIENT_SECRET": "another-secret",
     "JITSUIN_SAML_KEY_FILE": "{other_file}",

@@ -1,10 +1,14 @@
-"""The CA key store of this instance, encrypted under the KEK (``jitsuin.sealing``)."""
+"""The key stores of this instance: encrypted files under the KEK (``jitsuin.sealing``), and
+the PKCS#11 token that holds the CA keys when ``JITSUIN_PKCS11_MODULE`` is set. A key
+reference names its store (``file:...``, ``pkcs11:...``)."""
 
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from jitsuin.config import current
+from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
 from jitsuin.pki.keystore import (
     DamagedKey,
     EncryptedFileKeyStore,
@@ -17,10 +21,66 @@ from jitsuin.sealing import SealError, kek, kek_source, seal, unseal
 __all__ = ["SealError", "kek", "kek_source", "seal", "unseal"]
 
 
+if TYPE_CHECKING:
+    from jitsuin.pki.keystore_pkcs11 import Pkcs11KeyStore
+
+
+@cache
+def file_store() -> EncryptedFileKeyStore:
+    """OCSP-responder, profile-signer and pickup keys (and CA keys without a token)."""
+    return EncryptedFileKeyStore(current().key_dir, kek())
+
+
+@cache
+def token_store() -> Pkcs11KeyStore | None:
+    """The PKCS#11 token of ``JITSUIN_PKCS11_*``, or None (no token configured)."""
+    hsm = current().hsm
+    if hsm.module is None:
+        return None
+    from jitsuin.pki.keystore_pkcs11 import Pkcs11KeyStore
+
+    return Pkcs11KeyStore(hsm.module, hsm.token, hsm.pin)
+
+
+class _KeyStores:
+    """Each reference goes to the store its scheme names; new keys go to the file store."""
+
+    def put(self, key: PrivateKey, label: str) -> str:
+        return file_store().put(key, label)
+
+    def _for(self, ref: str) -> KeyStore:
+        if ref.startswith("pkcs11:"):
+            store = token_store()
+            if store is None:
+                raise KeyStoreError(
+                    f"key {ref} is in a PKCS#11 token, but JITSUIN_PKCS11_MODULE is not set"
+                )
+            return store
+        return file_store()
+
+    def get(self, ref: str) -> PrivateKey:
+        return self._for(ref).get(ref)
+
+    def destroy(self, ref: str) -> None:
+        self._for(ref).destroy(ref)
+
+    def exists(self, ref: str) -> bool:
+        return self._for(ref).exists(ref)
+
+
 @cache
 def key_store() -> KeyStore:
-    """CA, OCSP-responder and pickup keys live here, encrypted under the KEK."""
-    return EncryptedFileKeyStore(current().key_dir, kek())
+    """Every key of this instance, found by its reference."""
+    return _KeyStores()
+
+
+def new_ca_key(spec: KeySpec, label: str) -> str:
+    """A new CA key of ``spec``: made in the token when one is configured (it never leaves
+    it), else generated here and kept as an encrypted file. Returns its reference."""
+    store = token_store()
+    if store is not None:
+        return store.generate(spec, label)
+    return file_store().put(generate_private_key(spec), label)
 
 
 class KeyCheckError(Exception):

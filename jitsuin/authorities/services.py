@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from jitsuin.audit.services import record
-from jitsuin.authorities.keys import key_store
+from jitsuin.authorities.keys import key_store, new_ca_key
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
 from jitsuin.config import current
 from jitsuin.config.parts import CA_KEY_TYPES
@@ -163,12 +163,10 @@ def _create_root(
     *,
     key_type: str | None = None,
 ) -> Authority:
-    key = generate_private_key(ca_key_spec(key_type))
     slug = _unique_slug(name)
-    certificate = create_root(ca_name(name), key, clock, profile=profile)
-    authority = _row_for(
-        certificate, name=name, slug=slug, role=Role.ROOT, key_ref=key_store().put(key, slug)
-    )
+    key_ref = new_ca_key(ca_key_spec(key_type), slug)
+    certificate = create_root(ca_name(name), key_store().get(key_ref), clock, profile=profile)
+    authority = _row_for(certificate, name=name, slug=slug, role=Role.ROOT, key_ref=key_ref)
     authority.status = AuthorityStatus.ACTIVE
     authority.activated_at = clock.now()
     # The root's own delegated responder answers OCSP about its intermediates.
@@ -197,12 +195,12 @@ def create_intermediate(
         if parent is None:
             raise AuthorityError("there is no root CA; run `jitsuin ca init` first")
         profile = INTERMEDIATE_CA if validity is None else INTERMEDIATE_CA.with_validity(validity)
-        key = generate_private_key(spec)
         slug = _unique_slug(name)
+        key_ref = new_ca_key(spec, slug)
         certificate = issue_certificate(
             profile=profile,
             subject=ca_name(name),
-            public_key=key.public_key(),
+            public_key=key_store().get(key_ref).public_key(),
             signer=signer_for(parent),
             clock=clock,
             urls=public_urls(),
@@ -212,7 +210,7 @@ def create_intermediate(
             name=name,
             slug=slug,
             role=Role.INTERMEDIATE,
-            key_ref=key_store().put(key, slug),
+            key_ref=key_ref,
         )
         authority.parent = parent
         _issue_ocsp_signer(authority, clock)

@@ -3,12 +3,12 @@
 Code never reads ``os.environ`` itself: it asks ``jitsuin.config.current()``. Every
 ``JITSUIN_*`` variable is a typed field of ``JitsuinConfig`` or of one of its parts
 (``pipeline``, ``publishing``, ``connector``, ``notify``, ``portal``, ``wifi``, ``campaigns``,
-``sso``),
+``sso``, ``hsm``),
 parsed in ``from_env``: a value jitsuin cannot use raises ``ConfigError`` naming the variable,
 before anything starts. docs/configuration.md lists them all.
 
-``values`` parses single values, ``parts``, ``wifi`` and ``sso`` hold the parts; import them
-from here.
+``values`` parses single values, ``parts``, ``wifi``, ``hsm`` and ``sso`` hold the parts;
+import them from here.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from jitsuin.config.hsm import HsmConfig
 from jitsuin.config.parts import (
     HELPDESK_LANGUAGES,
     CampaignsConfig,
@@ -62,6 +63,7 @@ __all__ = [
     "SamlConfig",
     "SsoConfig",
     "WifiConfig",
+    "HsmConfig",
     "current",
     "parse_duration",
 ]
@@ -222,6 +224,7 @@ class JitsuinConfig:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     portal: PortalConfig = field(default_factory=PortalConfig)
     wifi: WifiConfig = field(default_factory=WifiConfig)
+    hsm: HsmConfig = field(default_factory=HsmConfig)
     campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
     sso: SsoConfig = field(default_factory=SsoConfig)
 
@@ -295,6 +298,7 @@ class JitsuinConfig:
             notify=NotifyConfig.from_env(env),
             portal=PortalConfig.from_env(env),
             wifi=WifiConfig.from_env(env),
+            hsm=HsmConfig.from_env(env),
             campaigns=CampaignsConfig.from_env(env),
             sso=SsoConfig.from_env(env),
         )

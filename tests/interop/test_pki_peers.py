@@ -1,13 +1,14 @@
 """The pki core's output, judged by other people's code: OpenSSL, NSS, GnuTLS and pkilint.
 
 Everything is made by ``jitsuin.pki`` at the real current instant (peers check validity
-against their own clock), for an ECDSA hierarchy and an RSA one.
+against their own clock), for an ECDSA hierarchy and an RSA one, each with its CA keys in
+files and in a PKCS#11 token (SoftHSM2: ``hsm-ec``, ``hsm-rsa``).
 """
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,11 +20,14 @@ from cryptography.x509.oid import NameOID
 
 from jitsuin.pki.crl import RevokedEntry, parse_reason
 from jitsuin.pki.issuance import signature_hash
+from jitsuin.pki.keys import KeySpec, PrivateKey
+from jitsuin.pki.keystore_pkcs11 import Pkcs11KeyStore
 from jitsuin.pki.ocsp import CertStatus, SingleStatus, build_response, parse_request
 from jitsuin.pki.pkcs12 import Pkcs12Profile, build_pkcs12
 from jitsuin.pki.profiles import CLIENT_AUTH_SMIME
 from tests.peers import require_tool
 from tests.pki.factories import TestPki, build_test_pki, cached_key, der, pem
+from tests.pki.softhsm import softhsm_token
 
 pytestmark = pytest.mark.peers
 
@@ -60,17 +64,30 @@ def run(args: Sequence[object], *, ok: bool = True) -> subprocess.CompletedProce
     return result
 
 
-@pytest.fixture(scope="module", params=["ec", "rsa"])
+def _token_keys() -> Callable[[str, str], PrivateKey]:
+    """CA keys made in the SoftHSM2 token: every CA signature below is the token's."""
+    token = softhsm_token()
+    store = Pkcs11KeyStore(token.module, token.label, token.pin)
+
+    def make(spec: str, tag: str) -> PrivateKey:
+        return store.get(store.generate(KeySpec.parse(spec), f"peers-{tag}"))
+
+    return make
+
+
+@pytest.fixture(scope="module", params=["ec", "rsa", "hsm-ec", "hsm-rsa"])
 def made(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Made:
     now = datetime.now(UTC).replace(microsecond=0)
-    if request.param == "ec":
-        pki = build_test_pki(born=now - timedelta(days=1), label=" Live")
+    ca_keys = _token_keys() if request.param.startswith("hsm-") else cached_key
+    if request.param.endswith("ec"):
+        pki = build_test_pki(born=now - timedelta(days=1), label=" Live", ca_keys=ca_keys)
     else:
         pki = build_test_pki(
             born=now - timedelta(days=1),
             ca_key_spec="rsa3072",
             ocsp_key_spec="rsa2048",
             label=" Live RSA",
+            ca_keys=ca_keys,
         )
     d = tmp_path_factory.mktemp(f"pki-{request.param}")
     leaves = {

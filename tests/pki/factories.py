@@ -8,6 +8,7 @@ responder and every client certificate are made by ``jitsuin.pki`` with a
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -145,13 +146,15 @@ def build_test_pki(
     born: datetime = PKI_BORN,
     intermediate_profile: CertificateProfile = INTERMEDIATE_CA,
     label: str = "",
+    ca_keys: Callable[[str, str], PrivateKey] = cached_key,
 ) -> TestPki:
-    """A fresh hierarchy made by the core, as ``jitsuin ca init`` would make it."""
+    """A fresh hierarchy made by the core, as ``jitsuin ca init`` would make it. ``ca_keys``
+    makes the CA keys (``(spec, tag) -> key``): cached software keys, or keys in a token."""
     clock = clock_at(born)
-    root_key = cached_key(ca_key_spec, "root" + label)
+    root_key = ca_keys(ca_key_spec, "root" + label)
     root_cert = create_root(ca_name(f"Example Univ Test Root CA{label}"), root_key, clock)
     root = Signer(root_cert, root_key, "test-root")
-    inter_key = cached_key(ca_key_spec, "intermediate" + label)
+    inter_key = ca_keys(ca_key_spec, "intermediate" + label)
     inter_cert = issue_certificate(
         profile=intermediate_profile,
         subject=ca_name(f"Example Univ Client CA G1{label}"),
