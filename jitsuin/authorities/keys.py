@@ -16,6 +16,7 @@ from jitsuin.pki.keystore import (
     KeyStoreError,
     WrongKeyEncryptionKey,
 )
+from jitsuin.pki.offline import OFFLINE_SCHEME
 from jitsuin.sealing import SealError, kek, kek_source, seal, unseal
 
 __all__ = ["SealError", "kek", "kek_source", "seal", "unseal"]
@@ -42,6 +43,10 @@ def token_store() -> Pkcs11KeyStore | None:
     return Pkcs11KeyStore(hsm.module, hsm.token, hsm.pin)
 
 
+class OfflineKey(KeyStoreError):
+    """The key of an offline root: it signs only at a ceremony (`jitsuin ca offline sign`)."""
+
+
 class _KeyStores:
     """Each reference goes to the store its scheme names; new keys go to the file store."""
 
@@ -49,6 +54,11 @@ class _KeyStores:
         return file_store().put(key, label)
 
     def _for(self, ref: str) -> KeyStore:
+        if ref.startswith(OFFLINE_SCHEME):
+            raise OfflineKey(
+                f"the key of {ref.removeprefix(OFFLINE_SCHEME)} is kept offline: it signs only "
+                "at a ceremony (jitsuin ca offline request, then sign on the offline machine)"
+            )
         if ref.startswith("pkcs11:"):
             store = token_store()
             if store is None:
@@ -103,7 +113,9 @@ def check_kek(*, missing_ok: bool = False) -> int:
     except KeyStoreError as exc:
         raise KeyCheckError(f"{source}: {exc}") from exc
     opened = 0
-    for authority in Authority.objects.filter(status=AuthorityStatus.ACTIVE).order_by("pk"):
+    for authority in (
+        Authority.objects.online().filter(status=AuthorityStatus.ACTIVE).order_by("pk")
+    ):
         if missing_ok and not store.exists(authority.key_ref):
             continue
         try:

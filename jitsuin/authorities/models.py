@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from jitsuin.pki.offline import OFFLINE_SCHEME
+
 
 class Role(models.TextChoices):
     ROOT = "root", _("Root CA")
@@ -26,6 +28,10 @@ class AuthorityQuerySet(models.QuerySet["Authority"]):
 
     def intermediates(self) -> AuthorityQuerySet:
         return self.filter(role=Role.INTERMEDIATE)
+
+    def online(self) -> AuthorityQuerySet:
+        """The CAs whose keys this instance holds (all but offline roots)."""
+        return self.exclude(key_ref__startswith=OFFLINE_SCHEME)
 
     def issuing(self) -> AuthorityQuerySet:
         return self.filter(role=Role.INTERMEDIATE, status=AuthorityStatus.ACTIVE)
@@ -80,6 +86,11 @@ class Authority(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def kept_offline(self) -> bool:
+        """An offline root: its key is in a vault on an air-gapped machine (offline.py)."""
+        return self.key_ref.startswith(OFFLINE_SCHEME)
 
 
 # What the hierarchy publishes for relying services: CRLs and pre-signed OCSP responses.

@@ -12,10 +12,11 @@ import errno
 from django.core.exceptions import ImproperlyConfigured
 from django.db.utils import InterfaceError, OperationalError
 
-from jitsuin.authorities.keys import KeyCheckError
+from jitsuin.authorities.keys import KeyCheckError, OfflineKey
 from jitsuin.cli.schema import SchemaNotReady
 from jitsuin.config import ConfigError
 from jitsuin.pki.keystore import KeyStoreError
+from jitsuin.pki.offline import OfflineError
 
 
 def _first_line(exc: BaseException) -> str:
@@ -81,11 +82,13 @@ def explain(exc: BaseException) -> str | None:
     """One or two lines naming the cause and what to do; None for an unexpected error."""
     if isinstance(exc, ConfigError):
         return f"{exc}\nCorrect the variable (see docs/configuration.md)."
-    if isinstance(exc, KeyCheckError | SchemaNotReady):
+    if isinstance(exc, KeyCheckError | SchemaNotReady | OfflineKey | OfflineError):
         return str(exc)
     if isinstance(exc, KeyStoreError):
         if "PKCS11" in str(exc) or "token" in str(exc):
-            return f"{exc}\nCheck the JITSUIN_PKCS11_* settings and the token (docs/authorities.md)."
+            return (
+                f"{exc}\nCheck the JITSUIN_PKCS11_* settings and the token (docs/authorities.md)."
+            )
         return f"{exc}\nCheck JITSUIN_KEK / kek.hex and the key files in JITSUIN_DATA_DIR/keys."
     if isinstance(exc, OperationalError | InterfaceError):
         return _database(exc)

@@ -8,7 +8,8 @@ import sys
 COMMANDS = {
     "serve": "run jitsuin: migrate, create the demo CA if none, serve the web and a worker",
     "worker": "run a task worker (issue, revoke, publish, notify)",
-    "ca": "the CA hierarchy: init, list, create-intermediate, activate, export, revoke",
+    "ca": "the CA hierarchy: init, list, create-intermediate, activate, export, revoke, "
+    "offline (an offline root: init and sign on the air-gapped machine, request and import)",
     "user": "people and accounts: add, unlock, enrol-code (staff TOTP), grant/withdraw a role, "
     "link-sso, show",
     "issue": "request a certificate for a person and save the PKCS#12",
@@ -60,6 +61,11 @@ def main(argv: list[str] | None = None) -> None:
         from jitsuin.cli.recovery_key import main as init_key
 
         sys.exit(init_key(args[2:]))
+    if args[:3] in (["ca", "offline", "init"], ["ca", "offline", "sign"]):
+        # The offline root's ceremony, on the air-gapped machine: no database or settings.
+        from jitsuin.cli.offline_root import main as ceremony
+
+        sys.exit(ceremony(args[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jitsuin.settings")
     from django.core.management import execute_from_command_line
 

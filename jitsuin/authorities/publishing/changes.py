@@ -69,6 +69,8 @@ def authority_revoked(authority: Authority) -> None:
     reset_process_caches()
     if authority.parent_id is None or authority.revoked_at is None:
         return
+    if authority.parent is not None and authority.parent.kept_offline:
+        return  # its root's CRL comes from a ceremony (jitsuin ca offline request crl)
     effective = authority.revoked_at <= now
     schedule_publication(
         authority.parent_id, now=now, due_at=None if effective else authority.revoked_at

@@ -208,7 +208,7 @@ def refresh_crls(now: datetime | None = None) -> list[PublishedCrl]:
     now = now or timezone.now()
     published = publish_due(now)
     done = {row.authority_id for row in published}
-    for authority in Authority.objects.exclude(pk__in=done):
+    for authority in Authority.objects.online().exclude(pk__in=done):
         if needs_refresh(authority, now):
             published.append(publish_crl(authority, now=now))
     return published

@@ -27,6 +27,9 @@ from jitsuin.authorities.publishing.settings import timings
 # periodic job revokes within minutes, or the confirmation is late): keep CRLs short-lived
 # until the CRL that lists it is out. The same overlap follows the announced moment.
 OVERDUE_VALIDITY = timedelta(minutes=15)
+# An offline root's CRL is signed at ceremonies: /healthz and the staff alert call it stale
+# this long before its nextUpdate (authorities/offline.py).
+OFFLINE_CRL_WARNING = timedelta(days=30)
 
 
 def announced_revocation(authority: Authority, now: datetime) -> datetime | None:
@@ -58,6 +61,9 @@ def refresh_margin(authority: Authority, row: PublishedCrl, now: datetime) -> ti
     lifetime, so that a CRL capped at a deadline is not re-signed on every tick (nor reported
     stale) during the campaign's last days.
     """
+    if authority.kept_offline:
+        # Signed only at ceremonies: warn a month ahead, time enough to hold one.
+        return OFFLINE_CRL_WARNING
     margin = timings().crl_stale_margin
     if announced_revocation(authority, now) is None:
         return margin

@@ -27,9 +27,8 @@ def renew_responders(now: datetime) -> list[Authority]:
     """Give every CA without one a delegated OCSP responder (roots made before roots had one),
     and renew responder certificates that expire within 30 days."""
     renewed = []
-    for authority in Authority.objects.exclude(status=AuthorityStatus.REVOKED).exclude(
-        not_after__lte=now
-    ):
+    live = Authority.objects.online().exclude(status=AuthorityStatus.REVOKED)
+    for authority in live.exclude(not_after__lte=now):
         if not authority.ocsp_key_ref or not authority.ocsp_certificate_der:
             renewed.append(ensure_ocsp_signer(authority, clock=FixedClock(now)))
             continue

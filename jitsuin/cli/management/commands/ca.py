@@ -17,9 +17,14 @@ from jitsuin.authorities import revocations, services
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.publishing import crl as publishing
 from jitsuin.authorities.publishing.settings import timings
+from jitsuin.cli.management.commands._ca_offline_cli import (
+    OfflineRootCommands,
+    add_offline_parser,
+)
 from jitsuin.cli.options import longest_profile_validity
 from jitsuin.config.parts import CA_KEY_TYPES
 from jitsuin.lifecycle.reasons import CA_REASONS
+from jitsuin.pki.offline import OfflineError
 
 CLI = str(Actor.cli())  # the command line, without the OS user (as recorded so far)
 
@@ -38,8 +43,11 @@ def _key_type_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class Command(BaseCommand):
-    help = "Manage the CA hierarchy: init, list, create-intermediate, activate, export, revoke."
+class Command(OfflineRootCommands, BaseCommand):
+    help = (
+        "Manage the CA hierarchy: init, list, create-intermediate, activate, export, revoke, "
+        "offline (an offline root)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(
@@ -66,6 +74,7 @@ class Command(BaseCommand):
             help="default: the intermediate profile's 10 years",
         )
         _key_type_option(create)
+        add_offline_parser(sub)
         activate = sub.add_parser(
             "activate", help="make NAME the issuing CA; the previous one retires"
         )
@@ -89,8 +98,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"].replace("-", "_")
         try:
-            getattr(self, f"do_{action}")(options)
-        except services.AuthorityError as exc:
+            if action == "offline":
+                self.do_offline(options, CLI)
+            else:
+                getattr(self, f"do_{action}")(options)
+        except (services.AuthorityError, OfflineError) as exc:
             raise CommandError(str(exc)) from exc
 
     def do_init(self, options: dict[str, Any]) -> None:
@@ -168,6 +180,13 @@ class Command(BaseCommand):
             options["name"], reason=options["reason"], at=at, actor=CLI
         )
         parent, revoked_at = authority.parent, authority.revoked_at  # a root is never revoked
+        if parent.kept_offline:
+            self.stdout.write(
+                f"{authority.name} revoked ({authority.revocation_reason}) as of "
+                f"{_when(revoked_at)}. Its root {parent.name} is offline: its CRL listing it is "
+                "signed at a ceremony: jitsuin ca offline request crl --out crl-request.json"
+            )
+            return
         if revoked_at <= timezone.now():
             # Rare and decisive: the parent's CRL listing it is signed now, not after the
             # debounce delay.
