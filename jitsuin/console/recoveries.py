@@ -95,7 +95,7 @@ def _act(request: HttpRequest, recovery_id: int, act: str) -> HttpResponse:
     item = get_object_or_404(KeyRecovery, pk=recovery_id, for_owner=False)
     try:
         if act == "approve":
-            recovery.approve(item, actor=staff_actor(request))
+            recovery.approve(item, approver=request.user)  # type: ignore[arg-type]
             messages.success(request, _("Your approval is recorded."))
         else:
             recovery.cancel(item, actor=staff_actor(request))

@@ -26,6 +26,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jitsuin.audit.actors import Actor
 from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import certificate_of, chain_of
@@ -52,6 +53,9 @@ from jitsuin.pki.keyarchive import (
 )
 from jitsuin.pki.keys import PrivateKey
 from jitsuin.pki.profiles import end_entity_profile
+
+# The console permission of CA admins who ask for and approve recoveries of others' keys.
+RECOVER_KEYS_PERMISSION = "console.recover_keys"
 
 MAX_REASON = 1000
 OPEN_STATES = (RecoveryState.AWAITING_APPROVAL, RecoveryState.APPROVED)
@@ -190,6 +194,7 @@ def request_recovery_for(
 ) -> KeyRecovery:
     """A CA admin asks for someone else's key (a departed member, a legal hold): it waits
     for two other CA admins' approval and then goes to ``staff_user``."""
+    _require_recoverer(staff_user)
     return _create(
         archive,
         recipient=staff_user,
@@ -200,9 +205,19 @@ def request_recovery_for(
     )
 
 
-def approve(recovery: KeyRecovery, *, actor: str, now: datetime | None = None) -> KeyRecovery:
+def _require_recoverer(user: AbstractBaseUser) -> None:
+    """The service checks the role itself, whatever page or command called it."""
+    if not user.is_active or not user.has_perm(RECOVER_KEYS_PERMISSION):
+        raise NotAllowed(_("Only a CA admin can ask for or approve someone else's key."))
+
+
+def approve(
+    recovery: KeyRecovery, *, approver: AbstractBaseUser, now: datetime | None = None
+) -> KeyRecovery:
     """One CA admin's approval of a recovery for someone else. The requester cannot approve,
     nor can one admin approve twice; after the second approval it can be processed."""
+    _require_recoverer(approver)
+    actor = str(Actor.staff(approver.get_username()))
     now = now or timezone.now()
     with transaction.atomic():
         recovery = KeyRecovery.objects.select_for_update().get(pk=recovery.pk)

@@ -130,6 +130,10 @@ def test_nobody_recovers_another_persons_key_through_the_owner_path(alice, alice
         )
 
 
+def _admin(username: str) -> User:
+    return User.objects.filter(username=username).first() or staff(username, "ca-admin")
+
+
 def _staff_recovery(certificate):  # type: ignore[no-untyped-def]
     requester = staff("ca-req", "ca-admin")
     asked = recovery.request_recovery_for(
@@ -141,7 +145,7 @@ def _staff_recovery(certificate):  # type: ignore[no-untyped-def]
 def test_someone_elses_key_with_one_approval_is_not_processable(alice_cert, recovery_private):
     _requester, asked = _staff_recovery(alice_cert)
     assert asked.state == RecoveryState.AWAITING_APPROVAL
-    recovery.approve(asked, actor="staff:ca-one")
+    recovery.approve(asked, approver=_admin("ca-one"))
     asked.refresh_from_db()
     assert asked.state == RecoveryState.AWAITING_APPROVAL
     with pytest.raises(InvalidState):
@@ -150,13 +154,31 @@ def test_someone_elses_key_with_one_approval_is_not_processable(alice_cert, reco
     assert not Pickup.objects.filter(recovery=asked).exists()
 
 
+def test_only_an_active_ca_admin_asks_for_or_approves_someone_elses_key(alice_cert):
+    """The service checks the role itself, not only the console page in front of it."""
+    helpdesk = staff("desk", "helpdesk")
+    with pytest.raises(NotAllowed):
+        recovery.request_recovery_for(
+            alice_cert.key_archive, staff_user=helpdesk, actor="staff:desk", reason="curious"
+        )
+    _requester, asked = _staff_recovery(alice_cert)
+    with pytest.raises(NotAllowed):
+        recovery.approve(asked, approver=helpdesk)
+    gone = _admin("ca-gone")
+    gone.is_active = False
+    gone.save()
+    with pytest.raises(NotAllowed):
+        recovery.approve(asked, approver=gone)
+    assert not AuditEvent.objects.filter(action="key_recovery.approved").exists()
+
+
 def test_the_requester_and_a_repeated_approver_cannot_approve(alice_cert):
     _requester, asked = _staff_recovery(alice_cert)
     with pytest.raises(NotAllowed):
-        recovery.approve(asked, actor="staff:ca-req")
-    recovery.approve(asked, actor="staff:ca-one")
+        recovery.approve(asked, approver=_admin("ca-req"))
+    recovery.approve(asked, approver=_admin("ca-one"))
     with pytest.raises(NotAllowed):
-        recovery.approve(asked, actor="staff:ca-one")
+        recovery.approve(asked, approver=_admin("ca-one"))
     assert AuditEvent.objects.filter(action="key_recovery.approved").count() == 1
 
 
@@ -164,8 +186,8 @@ def test_two_different_approvers_make_it_processable_for_the_requester_only(
     alice, alice_cert, recovery_private
 ):
     requester, asked = _staff_recovery(alice_cert)
-    recovery.approve(asked, actor="staff:ca-one")
-    recovery.approve(asked, actor="staff:ca-two")
+    recovery.approve(asked, approver=_admin("ca-one"))
+    recovery.approve(asked, approver=_admin("ca-two"))
     asked.refresh_from_db()
     assert asked.state == RecoveryState.APPROVED
     [done] = recovery.process_approved(recovery_private, actor="staff:keeper")
