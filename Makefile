@@ -24,7 +24,7 @@ worker: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check jitsuin tests
 	$(BIN)/ruff format --check jitsuin tests
-	$(BIN)/mypy --strict jitsuin/pki jitsuin/agent
+	$(BIN)/mypy --strict jitsuin/pki jitsuin/agent jitsuin/upstream
 	$(BIN)/lint-imports
 
 # Tests get a throwaway data directory; DATABASE_URL picks SQLite (default) or PostgreSQL.

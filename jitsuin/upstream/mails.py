@@ -1,0 +1,92 @@
+"""The service's notification mails (ISO-2022-JP, S/MIME-signed): which kind, and what the
+portal needs from each (the one-time URL, the DN, the decimal serials).
+
+Read with the standard library's ``email`` package. Checking the S/MIME signature against
+the operator's certificate is the connector's job, before any of this is trusted.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+MAX_MAIL_BYTES = 100_000  # the service's mails are a few KB; Kyoto's portal caps at 100 KB
+
+
+class Kind(enum.Enum):
+    ACCESS_PIN = "[UPKI] アクセスPIN発行通知"
+    ISSUE_ACCEPTED = "[UPKI] クライアント証明書発行受付通知"
+    COLLECTED = "[UPKI] クライアント証明書取得通知"
+    RENEWED = "[UPKI] クライアント証明書更新通知"
+    REVOKED = "[UPKI] クライアント証明書失効完了通知"
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: Kind
+    message_id: str
+    url: str = ""
+    dn: str = ""
+    serial: str = ""  # decimal: the certificate's (new, for a renewal; revoked, for a revocation)
+    old_serial: str = ""
+
+
+_URL = re.compile(r"https://[-\w.:]+/[-=%./?&\w]*")
+_DASHES = r"[　 ]*-{10,}"
+_DN = re.compile(
+    r"【(?:対象|失効)証明書DN】\s*\n" + _DASHES + r"\n(?P<dn>.*?)\n" + _DASHES, re.DOTALL
+)
+
+
+def _after(label: str, text: str) -> str:
+    found = re.search(r"【" + label + r"】\s*\n[　 ]*(\d+)", text)
+    return found.group(1) if found else ""
+
+
+def _text(mail: EmailMessage) -> str:
+    """The plain-text body. ISO-2022-JP is read as its superset ISO-2022-JP-EXT: mailers
+    label half-width katakana (JIS X 0201) as ISO-2022-JP too, and names carry them."""
+    body = mail.get_body(preferencelist=("plain",))
+    if body is None:
+        return ""
+    charset = (body.get_content_charset() or "").lower()
+    if charset in {"iso-2022-jp", "iso2022_jp", "csiso2022jp"}:
+        raw = body.get_payload(decode=True)
+        return raw.decode("iso2022_jp_ext", errors="replace") if isinstance(raw, bytes) else ""
+    return str(body.get_content())
+
+
+def parse_mail(data: bytes) -> Notice | None:
+    """The notice a mail carries, or None for a mail that is not one of the service's."""
+    if len(data) > MAX_MAIL_BYTES:
+        return None
+    mail = message_from_bytes(data, policy=policy.default)
+    assert isinstance(mail, EmailMessage)
+    subject = str(mail.get("Subject", "")).split(" / ")[0].strip()
+    kind = next((k for k in Kind if k.value == subject), None)
+    if kind is None:
+        return None
+    text = _text(mail).replace("\r\n", "\n")
+    dn_block = _DN.search(text)
+    dn = ""
+    if dn_block:
+        parts = [line.strip(" 　") for line in dn_block["dn"].split("\n")]
+        dn = ",".join(part for part in parts if part)
+    url = _URL.search(text)
+    if kind is Kind.REVOKED:
+        serial = _after("失効証明書シリアル番号", text)
+    elif kind is Kind.RENEWED:
+        serial = _after("新証明書シリアル番号", text)
+    else:
+        serial = _after("対象証明書シリアル番号", text)
+    return Notice(
+        kind=kind,
+        message_id=str(mail.get("Message-ID", "")),
+        url=url.group(0) if url else "",
+        dn=dn,
+        serial=serial,
+        old_serial=_after("旧証明書のシリアル番号", text) if kind is Kind.RENEWED else "",
+    )
