@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from jitsuin.lifecycle.choices import OPEN_STATES
 from jitsuin.lifecycle.models import (
     Certificate,
     Person,
@@ -50,19 +51,6 @@ def effective_policy(person: Person, profile: Profile, now: datetime) -> str:
     return exception.policy if exception else profile.rollover_policy
 
 
-def revoking_ids(certificates: list[Certificate]) -> set[int]:
-    """Which of ``certificates`` have a revocation requested and not yet done."""
-    return set(
-        Request.objects.open_revocations()
-        .filter(target__in=certificates)
-        .values_list("target_id", flat=True)
-    )
-
-
-def open_issue_request(person: Person, profile: Profile) -> Request | None:
-    return Request.objects.open_issues().filter(person=person, profile=profile).first()
-
-
 def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDecision:
     """May ``person`` ask for a certificate of ``profile`` at ``now``, and under what terms."""
     policy = effective_policy(person, profile, now)
@@ -72,7 +60,16 @@ def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDeci
         return IssueDecision(
             False, policy, _("This certificate type is no longer issued."), "profile_inactive"
         )
-    pending = open_issue_request(person, profile)
+    # The open issue request (at most one: a unique constraint) and a ready pickup, in one query.
+    issues = list(
+        Request.objects.filter(
+            person=person,
+            profile=profile,
+            kind=RequestKind.ISSUE,
+            state__in=[*OPEN_STATES, RequestState.READY],
+        )
+    )
+    pending = next((r for r in issues if r.state in OPEN_STATES), None)
     if pending is not None:
         return IssueDecision(
             False,
@@ -81,9 +78,7 @@ def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDeci
             "request_open",
             open_request=pending,
         )
-    if Request.objects.filter(
-        person=person, profile=profile, kind=RequestKind.ISSUE, state=RequestState.READY
-    ).exists():
+    if issues:
         return IssueDecision(
             False,
             policy,
@@ -93,9 +88,10 @@ def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDeci
     valid = list(
         Certificate.objects.filter(person=person, profile=profile)
         .working(now=now)  # one under a revoked CA no longer counts: the way to a new one
+        .annotate(revoking=Exists(Request.objects.open_revocations().filter(target=OuterRef("pk"))))
         .order_by("not_after", "pk")
     )
-    revoking = revoking_ids(valid)
+    revoking = {c.pk for c in valid if c.revoking}
     active = [c for c in valid if c.pk not in revoking]
     if len(valid) < profile.max_valid:
         return IssueDecision(True, policy, valid=valid)

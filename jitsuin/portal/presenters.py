@@ -257,6 +257,7 @@ def overview(person: Person, now: datetime, *, history_limit: int = HISTORY_PAGE
         .order_by("-not_before", "-id")
     )
     switches = overlap.switches(certificates, now)
+    actions.prepare(certificates)
     cards = with_wifi_use([card_for(c, actions, switches) for c in certificates])
     pending = [
         PendingIssue(request=r)

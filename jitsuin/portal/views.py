@@ -79,7 +79,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 def _own_certificate(person: Person, pk: int) -> Certificate:
     return get_object_or_404(
-        Certificate.objects.select_related("issuer", "profile"), pk=pk, person=person
+        Certificate.objects.select_related("issuer__parent", "profile"), pk=pk, person=person
     )
 
 
@@ -126,7 +126,8 @@ def _certificate_context(person: Person, certificate: Certificate) -> dict[str, 
         "person": person,
         "card": card,
         # Revoked or expired: the next step is a new certificate, offered on this page.
-        "offer_issue": actions.can_issue and card.status in presenters.FINISHED_STATUSES,
+        # (The issue policy is evaluated only then.)
+        "offer_issue": card.status in presenters.FINISHED_STATUSES and actions.can_issue,
         "certificate": certificate,
         "requests": list(history),
         "effect": effect,
