@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from jitsuin.lifecycle.choices import OPEN_STATES
 from jitsuin.lifecycle.issuers import IssuerRevocation, issuer_revocation, when_text
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
@@ -28,7 +29,7 @@ from jitsuin.lifecycle.models import (
     Request,
     RequestKind,
 )
-from jitsuin.lifecycle.policies import IssueDecision, evaluate_issue
+from jitsuin.lifecycle.policies import IssueDecision, evaluate_issue, unsettled_requests
 
 
 class DisplayStatus:
@@ -137,10 +138,15 @@ class PersonActions:
         return found or Profile()
 
     @cached_property
+    def unsettled(self) -> list[Request]:
+        """``policies.unsettled_requests``: the person's open and ready requests."""
+        return unsettled_requests(self.person)
+
+    @cached_property
     def decision(self) -> IssueDecision:
         if self.profile.pk is None:
             return IssueDecision(False, "", _("No certificate type is configured."), "no_profile")
-        return evaluate_issue(self.person, self.profile, self.now)
+        return evaluate_issue(self.person, self.profile, self.now, unsettled=self.unsettled)
 
     @cached_property
     def maintenance(self) -> MaintenanceWindow | None:
@@ -186,7 +192,10 @@ class PersonActions:
             and c.status == CertificateStatus.VALID
             and c.not_after > self.now
         }
-        self._cache.update(_certificate_actions(list(wanted.values()), self.now))
+        if wanted:
+            self._cache.update(
+                _certificate_actions(list(wanted.values()), self.now, self.unsettled)
+            )
 
     def for_certificate(self, certificate: Certificate) -> CertificateActions:
         if certificate.person_id != self.person.pk:
@@ -228,12 +237,11 @@ def _finished_actions(certificate: Certificate, now: datetime) -> CertificateAct
 
 
 def _certificate_actions(
-    certificates: list[Certificate], now: datetime
+    certificates: list[Certificate], now: datetime, unsettled: list[Request]
 ) -> dict[int, CertificateActions]:
-    """The actions of live ``certificates``: their pickups, open revocations and successors
-    each in one query, whatever their number."""
-    if not certificates:
-        return {}
+    """The actions of live ``certificates``: their pickups and successors each in one query,
+    whatever their number; their open revocations from ``unsettled`` (a revocation is its
+    certificate holder's request: ``services.request_revoke``)."""
     ids = [c.pk for c in certificates]
     pickups: dict[int, Pickup] = {}
     # The sealed PKCS#12 files and PIN are not needed for the buttons.
@@ -241,7 +249,9 @@ def _certificate_actions(
     for pickup in Pickup.objects.filter(certificate__in=ids, recovery=None).defer(*sealed):
         pickups[pickup.certificate_id] = pickup  # at most one each (a unique constraint)
     revocations = {
-        r.target_id: r for r in Request.objects.open_revocations().filter(target__in=ids)
+        r.target_id: r
+        for r in unsettled
+        if r.kind == RequestKind.REVOKE and r.state in OPEN_STATES and r.target_id in ids
     }
     statuses = {c.pk: _status(c, now, revoking=c.pk in revocations) for c in certificates}
     valid = [pk for pk, status in statuses.items() if status == DisplayStatus.VALID]

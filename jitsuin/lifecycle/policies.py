@@ -51,8 +51,29 @@ def effective_policy(person: Person, profile: Profile, now: datetime) -> str:
     return exception.policy if exception else profile.rollover_policy
 
 
-def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDecision:
-    """May ``person`` ask for a certificate of ``profile`` at ``now``, and under what terms."""
+UNSETTLED_STATES = (*OPEN_STATES, RequestState.READY)
+
+
+def unsettled_requests(person: Person) -> list[Request]:
+    """The person's open requests (of every kind and profile) and issue requests ready to
+    download: few (one open issue per profile, one open revocation per certificate), and what
+    the issue policy and a page of certificates ask about, in one query."""
+    return list(
+        Request.objects.filter(person=person, state__in=UNSETTLED_STATES).select_related("profile")
+    )
+
+
+def evaluate_issue(
+    person: Person,
+    profile: Profile,
+    now: datetime,
+    *,
+    unsettled: list[Request] | None = None,
+) -> IssueDecision:
+    """May ``person`` ask for a certificate of ``profile`` at ``now``, and under what terms.
+
+    ``unsettled``: ``unsettled_requests(person)`` when the caller has it (a page), else it is
+    looked up here."""
     policy = effective_policy(person, profile, now)
     if not person.active:
         return IssueDecision(False, policy, _("This account is not active."), "inactive")
@@ -60,15 +81,12 @@ def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDeci
         return IssueDecision(
             False, policy, _("This certificate type is no longer issued."), "profile_inactive"
         )
-    # The open issue request (at most one: a unique constraint) and a ready pickup, in one query.
-    issues = list(
-        Request.objects.filter(
-            person=person,
-            profile=profile,
-            kind=RequestKind.ISSUE,
-            state__in=[*OPEN_STATES, RequestState.READY],
-        )
-    )
+    # The open issue request (at most one: a unique constraint) and a ready pickup.
+    issues = [
+        r
+        for r in (unsettled_requests(person) if unsettled is None else unsettled)
+        if r.kind == RequestKind.ISSUE and r.profile_id == profile.pk
+    ]
     pending = next((r for r in issues if r.state in OPEN_STATES), None)
     if pending is not None:
         return IssueDecision(

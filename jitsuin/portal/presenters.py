@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jitsuin.audit.actors import CLI, STAFF
 from jitsuin.lifecycle import overlap
+from jitsuin.lifecycle.choices import OPEN_STATES
 from jitsuin.lifecycle.models import (
     WAIT_RETRY,
     Certificate,
@@ -261,9 +262,8 @@ def overview(person: Person, now: datetime, *, history_limit: int = HISTORY_PAGE
     cards = with_wifi_use([card_for(c, actions, switches) for c in certificates])
     pending = [
         PendingIssue(request=r)
-        for r in Request.objects.open_issues()
-        .filter(person=person, certificate__isnull=True)
-        .select_related("profile")
+        for r in sorted(actions.unsettled, key=lambda r: (r.created_at, r.pk), reverse=True)
+        if r.kind == RequestKind.ISSUE and r.state in OPEN_STATES and r.certificate_id is None
     ]
     requests = list(requests_with_history(person)[: history_limit + 1])
     return Overview(
