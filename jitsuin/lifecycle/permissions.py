@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +22,7 @@ from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
     Certificate,
     CertificateStatus,
+    KeyArchive,
     MaintenanceWindow,
     Person,
     Pickup,
@@ -29,7 +31,12 @@ from jitsuin.lifecycle.models import (
     Request,
     RequestKind,
 )
-from jitsuin.lifecycle.policies import IssueDecision, evaluate_issue, unsettled_requests
+from jitsuin.lifecycle.policies import (
+    IssueDecision,
+    evaluate_issue,
+    unsettled_requests,
+    with_effective_policy,
+)
 
 
 class DisplayStatus:
@@ -131,10 +138,12 @@ class PersonActions:
 
     @cached_property
     def profile(self) -> Profile:
-        """The profile asked about; the default one if none was named (unsaved if none)."""
+        """The profile asked about; the default one if none was named (unsaved if none),
+        read with this person's rollover policy (one query)."""
         if self.requested_profile is not None:
             return self.requested_profile
-        found = Profile.objects.filter(is_default=True).first() or Profile.objects.first()
+        profiles = with_effective_policy(Profile.objects.all(), self.person, self.now)
+        found = profiles.filter(is_default=True).first() or profiles.first()
         return found or Profile()
 
     @cached_property
@@ -255,15 +264,14 @@ def _certificate_actions(
     }
     statuses = {c.pk: _status(c, now, revoking=c.pk in revocations) for c in certificates}
     valid = [pk for pk, status in statuses.items() if status == DisplayStatus.VALID]
-    superseding = (
-        set(
+    superseding = {c.pk for c in certificates if getattr(c, "replaces_live", False)}
+    if any(not hasattr(c, "replaces_live") for c in certificates if c.pk in valid):
+        # Not fetched ``with_page_facts``: one query for them all.
+        superseding = set(
             Certificate.objects.filter(superseded_by__in=valid)
             .live(now=now)
             .values_list("superseded_by_id", flat=True)
         )
-        if valid
-        else set()
-    )
     found = {}
     for certificate in certificates:
         status = statuses[certificate.pk]
@@ -289,6 +297,15 @@ def _certificate_actions(
             ca_revocation=issuer_revocation(certificate.issuer),
         )
     return found
+
+
+def with_page_facts(certificates: QuerySet[Certificate], now: datetime) -> QuerySet[Certificate]:
+    """``certificates`` with what a page asks of each, in their own query: ``replaces_live``
+    (a live certificate it supersedes: its holder may confirm the switch; read by
+    ``PersonActions.prepare``) and ``key_archived`` (its key is archived for recovery)."""
+    replaced = Certificate.objects.filter(superseded_by=OuterRef("pk")).live(now=now)
+    archived = KeyArchive.objects.filter(certificate=OuterRef("pk"))
+    return certificates.annotate(replaces_live=Exists(replaced), key_archived=Exists(archived))
 
 
 def actions_for(

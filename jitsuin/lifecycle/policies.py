@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -41,14 +42,28 @@ class IssueDecision:
     valid: list[Certificate] = field(default_factory=list)
 
 
+def _exceptions(person: Person, now: datetime) -> QuerySet[PolicyException]:
+    return PolicyException.objects.filter(person=person).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+
+
 def effective_policy(person: Person, profile: Profile, now: datetime) -> str:
     """The profile's rollover policy unless staff granted this person an exception."""
-    exception = (
-        PolicyException.objects.filter(person=person, profile=profile)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .first()
-    )
+    exception = _exceptions(person, now).filter(profile=profile).order_by("pk").first()
     return exception.policy if exception else profile.rollover_policy
+
+
+def with_effective_policy(
+    profiles: QuerySet[Profile], person: Person, now: datetime
+) -> QuerySet[Profile]:
+    """``profiles`` with ``effective_policy(person, profile, now)`` as ``policy_for_person``
+    (and whose: ``policy_person_id``), in their own query."""
+    exception = _exceptions(person, now).filter(profile=OuterRef("pk")).order_by("pk")
+    return profiles.annotate(
+        policy_for_person=Coalesce(Subquery(exception.values("policy")[:1]), "rollover_policy"),
+        policy_person_id=Value(person.pk, output_field=IntegerField()),
+    )
 
 
 UNSETTLED_STATES = (*OPEN_STATES, RequestState.READY)
@@ -74,7 +89,10 @@ def evaluate_issue(
 
     ``unsettled``: ``unsettled_requests(person)`` when the caller has it (a page), else it is
     looked up here."""
-    policy = effective_policy(person, profile, now)
+    if getattr(profile, "policy_person_id", None) == person.pk:
+        policy = profile.policy_for_person  # read with_effective_policy(...)
+    else:
+        policy = effective_policy(person, profile, now)
     if not person.active:
         return IssueDecision(False, policy, _("This account is not active."), "inactive")
     if not profile.active:

@@ -29,6 +29,7 @@ from jitsuin.lifecycle.permissions import (
     PersonActions,
     actions_for,
     certificate_status,
+    with_page_facts,
 )
 from jitsuin.sightings.services import WifiUse, last_wifi_use
 
@@ -152,6 +153,8 @@ class Overview:
     requests: list[Request] = field(default_factory=list)
     # The newest request not in ``requests``: "Show older requests" leads to it.
     next_request: Request | None = None
+    # A key of one of the certificates (revoked and expired included) is archived for recovery.
+    has_archived_keys: bool = False
 
     @property
     def current_cards(self) -> list[CertificateCard]:
@@ -253,7 +256,7 @@ def overview(person: Person, now: datetime, *, history_limit: int = HISTORY_PAGE
     ``history_limit`` requests."""
     actions = actions_for(person, now=now)
     certificates = list(
-        Certificate.objects.filter(person=person)
+        with_page_facts(Certificate.objects.filter(person=person), now)
         .select_related("issuer__parent", "profile")
         .order_by("-not_before", "-id")
     )
@@ -272,6 +275,7 @@ def overview(person: Person, now: datetime, *, history_limit: int = HISTORY_PAGE
         pending=pending,
         requests=requests[:history_limit],
         next_request=requests[history_limit] if len(requests) > history_limit else None,
+        has_archived_keys=any(c.key_archived for c in certificates),
     )
 
 

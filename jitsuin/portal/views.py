@@ -30,8 +30,8 @@ from jitsuin.access.roles import is_staff_member, second_factor_verified
 from jitsuin.authorities.publishing.crl import next_crl_update
 from jitsuin.lifecycle import recovery, services
 from jitsuin.lifecycle.errors import LifecycleError, PickupGone
-from jitsuin.lifecycle.models import Certificate, KeyArchive, Person, Pickup
-from jitsuin.lifecycle.permissions import actions_for
+from jitsuin.lifecycle.models import Certificate, Person, Pickup
+from jitsuin.lifecycle.permissions import actions_for, with_page_facts
 from jitsuin.lifecycle.reasons import USER_REASONS
 from jitsuin.notify.models import Notice
 from jitsuin.onboarding.services import build_profile
@@ -79,7 +79,11 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 def _own_certificate(person: Person, pk: int) -> Certificate:
     return get_object_or_404(
-        Certificate.objects.select_related("issuer__parent", "profile"), pk=pk, person=person
+        with_page_facts(Certificate.objects.all(), timezone.now()).select_related(
+            "issuer__parent", "profile"
+        ),
+        pk=pk,
+        person=person,
     )
 
 
@@ -89,7 +93,7 @@ def home(request: HttpRequest, person: Person) -> HttpResponse:
     now = timezone.now()
     context = _overview_context(request, person, now)
     context["notices"] = list(Notice.objects.published(now)[:3])
-    context["has_archived_keys"] = recovery.archives_of(person).exists()
+    context["has_archived_keys"] = context["overview"].has_archived_keys
     return render(request, "portal/home.html", context)
 
 
@@ -132,7 +136,7 @@ def _certificate_context(person: Person, certificate: Certificate) -> dict[str, 
         "requests": list(history),
         "effect": effect,
         "now": now,
-        "key_archived": KeyArchive.objects.filter(certificate=certificate).exists(),
+        "key_archived": certificate.key_archived,
     }
 
 
@@ -187,7 +191,7 @@ def revoke(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
         "certificate": certificate,
         "idempotency": uuid.uuid4().hex,
         "reasons": USER_REASONS,
-        "key_archived": KeyArchive.objects.filter(certificate=certificate).exists(),
+        "key_archived": certificate.key_archived,
         "can_issue_first": actions.can_issue and actions.decision.policy == "overlap",
     }
     return render(request, "portal/revoke_confirm.html", context)
