@@ -11,6 +11,10 @@ through the same server, middleware and session in one run:
 
     python -m benchmarks portal      (BENCH_SECONDS=3 per figure; PostgreSQL when one answers)
 
+BENCH_PORTAL_BASELINE=DIR: also serve the same site with the code in DIR (an export of an
+earlier commit: ``git archive COMMIT | tar -x -C DIR``) on a second granian, measured in the
+same run, page by page in turn: before and after side by side on a machine loaded alike.
+
 Issue 15's target: the home page >= 300 req/s on this 2-core machine (PostgreSQL, 8 connections).
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import os
 import socket
+from contextlib import ExitStack
 from pathlib import Path
 
 from benchmarks.httpload import free_port, get_request, granian_command, load, serving, setup_django
@@ -57,29 +62,43 @@ def main() -> None:
         "home page": "/",
         "certificate page": f"/certificates/{site.certificate_id}/",
     }
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    port = free_port()
-    command = granian_command(port, "benchmarks.portal_wsgi:application")
-    with serving(command, port, get_request("/bench/trivial/", headers), env=env, cwd=ROOT):
-        for path in paths.values():
-            answer = _fetch(port, get_request(path, headers))
-            assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
-            assert portal_site.UID.encode() in answer, f"{path}: not signed in"
-        results = {}
+    servers = {"": (ROOT, "benchmarks.portal_wsgi:application")}
+    baseline = os.environ.get("BENCH_PORTAL_BASELINE")
+    if baseline:
+        servers["before: "] = (Path(baseline).resolve(), "jitsuin.wsgi:application")
+    ports = {label: free_port() for label in servers}
+    results: dict[str, dict[str, float]] = {}
+    with ExitStack() as running:
+        for label, (tree, target) in servers.items():
+            env = dict(os.environ, PYTHONPATH=str(tree))
+            command = granian_command(ports[label], target)
+            sample = get_request("/", headers)
+            running.enter_context(serving(command, ports[label], sample, env=env, cwd=tree))
+            for path in paths.values() if not label else list(paths.values())[1:]:
+                answer = _fetch(ports[label], get_request(path, headers))
+                assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+                assert portal_site.UID.encode() in answer, f"{label}{path}: not signed in"
         for name, path in paths.items():
-            requests = [get_request(path, headers)]
-            load(port, requests, 0.5, clients=CLIENTS, connections=CONNECTIONS)  # warm-up
-            r = results[name] = load(
-                port, requests, SECONDS, clients=CLIENTS, connections=CONNECTIONS
-            )
-            ceiling = results[next(iter(paths))]["rps"]
-            print(
-                f"  {name:<34} {r['rps']:>7.0f} req/s  p50 {r['p50_ms']:>6.1f} ms"
-                f"  p95 {r['p95_ms']:>6.1f} ms  p99 {r['p99_ms']:>6.1f} ms"
-                f"  {r['rps'] / ceiling:.2f}x the trivial view"
-                + (f"  ({r['errors']:.0f} errors)" if r["errors"] else ""),
-                flush=True,
-            )
+            for label in servers:
+                if label and path == "/bench/trivial/":
+                    continue  # the ceiling is the stack's, measured once
+                requests = [get_request(path, headers)]
+                port = ports[label]
+                load(port, requests, 0.5, clients=CLIENTS, connections=CONNECTIONS)  # warm-up
+                r = results[label + name] = load(
+                    port, requests, SECONDS, clients=CLIENTS, connections=CONNECTIONS
+                )
+                ceiling = results[next(iter(paths))]["rps"]
+                print(
+                    f"  {label + name:<34} {r['rps']:>7.0f} req/s  p50 {r['p50_ms']:>6.1f} ms"
+                    f"  p95 {r['p95_ms']:>6.1f} ms  p99 {r['p99_ms']:>6.1f} ms"
+                    f"  {r['rps'] / ceiling:.2f}x the trivial view"
+                    + (f"  ({r['errors']:.0f} errors)" if r["errors"] else ""),
+                    flush=True,
+                )
+            if baseline and not path.startswith("/bench/"):
+                ratio = results[name]["rps"] / results["before: " + name]["rps"]
+                print(f"  {name}: {ratio:.1f}x before", flush=True)
     home = results["home page"]["rps"]
     print(
         f"  home page: {home:.0f} req/s, target {TARGET:.0f}"
