@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -77,9 +78,9 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _own_certificate(person: Person, pk: int) -> Certificate:
+def _own_certificate(person: Person, pk: int, now: datetime | None = None) -> Certificate:
     return get_object_or_404(
-        with_page_facts(Certificate.objects.all(), timezone.now()).select_related(
+        with_page_facts(Certificate.objects.all(), now or timezone.now()).select_related(
             "issuer__parent", "profile"
         ),
         pk=pk,
@@ -115,8 +116,7 @@ def status_fragment(request: HttpRequest, person: Person) -> HttpResponse:
     return render(request, "portal/_status.html", context)
 
 
-def _certificate_context(person: Person, certificate: Certificate) -> dict[str, Any]:
-    now = timezone.now()
+def _certificate_context(person: Person, certificate: Certificate, now: datetime) -> dict[str, Any]:
     actions = actions_for(person, now=now)
     card = presenters.card_for(certificate, actions, presenters.switches_for(certificate, now))
     presenters.with_wifi_use([card])
@@ -143,17 +143,19 @@ def _certificate_context(person: Person, certificate: Certificate) -> dict[str, 
 @never_cache
 @person_required
 def certificate_detail(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
-    certificate = _own_certificate(person, pk)
-    return render(request, "portal/certificate.html", _certificate_context(person, certificate))
+    now = timezone.now()
+    certificate = _own_certificate(person, pk, now)
+    context = _certificate_context(person, certificate, now)
+    return render(request, "portal/certificate.html", context)
 
 
 @never_cache
 @person_required
 def certificate_fragment(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
-    certificate = _own_certificate(person, pk)
-    return render(
-        request, "portal/_certificate_status.html", _certificate_context(person, certificate)
-    )
+    now = timezone.now()
+    certificate = _own_certificate(person, pk, now)
+    context = _certificate_context(person, certificate, now)
+    return render(request, "portal/_certificate_status.html", context)
 
 
 @never_cache
