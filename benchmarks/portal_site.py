@@ -68,7 +68,7 @@ def build() -> PortalSite:
         template="client-auth-smime",
         key_spec="p256",
     )
-    user = get_user_model().objects.create_user(username=UID, password="bench-password-1")
+    user = get_user_model().objects.create_user(username=UID)  # signed in by session only
     person = Person.objects.create(
         user=user, uid=UID, email=f"{UID}@example.ac.jp", name_en="Alice Bench", name_ja="アリス"
     )

@@ -5,7 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views.decorators.cache import never_cache
 
-from jitsuin.urls import handler500, urlpatterns as jitsuin_urls
+from jitsuin.urls import handler500
+from jitsuin.urls import urlpatterns as jitsuin_urls
 
 __all__ = ["handler500", "urlpatterns"]
 
