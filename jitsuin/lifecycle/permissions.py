@@ -6,18 +6,23 @@ exactly when the service would accept the click.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from jitsuin.lifecycle.choices import OPEN_STATES
 from jitsuin.lifecycle.issuers import IssuerRevocation, issuer_revocation, when_text
 from jitsuin.lifecycle.maintenance import active_window
 from jitsuin.lifecycle.models import (
     Certificate,
     CertificateStatus,
+    KeyArchive,
     MaintenanceWindow,
     Person,
     Pickup,
@@ -26,7 +31,12 @@ from jitsuin.lifecycle.models import (
     Request,
     RequestKind,
 )
-from jitsuin.lifecycle.policies import IssueDecision, evaluate_issue
+from jitsuin.lifecycle.policies import (
+    IssueDecision,
+    evaluate_issue,
+    unsettled_requests,
+    with_effective_policy,
+)
 
 
 class DisplayStatus:
@@ -59,6 +69,11 @@ def open_revoke_request(certificate: Certificate) -> Request | None:
 
 def certificate_status(certificate: Certificate, now: datetime | None = None) -> str:
     now = now or timezone.now()
+    return _status(certificate, now, revoking=None)
+
+
+def _status(certificate: Certificate, now: datetime, *, revoking: bool | None) -> str:
+    """``revoking``: whether a revocation is open, if the caller looked it up (else None)."""
     if certificate.status == CertificateStatus.REVOKED:
         return DisplayStatus.REVOKED
     if certificate.not_after <= now:
@@ -68,7 +83,9 @@ def certificate_status(certificate: Certificate, now: datetime | None = None) ->
         return DisplayStatus.ISSUER_REVOKED
     if certificate.not_before > now:
         return DisplayStatus.NOT_YET_VALID
-    if open_revoke_request(certificate) is not None:
+    if revoking is None:
+        revoking = open_revoke_request(certificate) is not None
+    if revoking:
         return DisplayStatus.REVOKING
     return DisplayStatus.VALID
 
@@ -110,12 +127,41 @@ class CertificateActions:
 
 @dataclass(frozen=True)
 class PersonActions:
+    """What ``person`` may do at ``now``. Each answer is computed once, when first asked: a
+    page that shows no Issue button (a certificate's page) never evaluates the issue policy,
+    and ``prepare`` looks up the buttons of a page's certificates together."""
+
     person: Person
-    profile: Profile
     now: datetime
-    decision: IssueDecision
-    maintenance: MaintenanceWindow | None = None
+    requested_profile: Profile | None = None
     _cache: dict[int, CertificateActions] = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def profile(self) -> Profile:
+        """The profile asked about; the default one if none was named (unsaved if none),
+        read with this person's rollover policy (one query)."""
+        if self.requested_profile is not None:
+            return self.requested_profile
+        profiles = with_effective_policy(Profile.objects.all(), self.person, self.now)
+        found = profiles.filter(is_default=True).first() or profiles.first()
+        return found or Profile()
+
+    @cached_property
+    def unsettled(self) -> list[Request]:
+        """``policies.unsettled_requests``: the person's open and ready requests."""
+        return unsettled_requests(self.person)
+
+    @cached_property
+    def decision(self) -> IssueDecision:
+        if self.profile.pk is None:
+            return IssueDecision(False, "", _("No certificate type is configured."), "no_profile")
+        return evaluate_issue(self.person, self.profile, self.now, unsettled=self.unsettled)
+
+    @cached_property
+    def maintenance(self) -> MaintenanceWindow | None:
+        if self.profile.pk is None:
+            return None
+        return active_window(RequestKind.ISSUE, self.now)
 
     @property
     def can_issue(self) -> bool:
@@ -144,6 +190,23 @@ class PersonActions:
     def open_request(self) -> Request | None:
         return self.decision.open_request
 
+    def prepare(self, certificates: Iterable[Certificate]) -> None:
+        """Look up what the buttons of ``certificates`` need at once: two queries for a page
+        of certificates read ``with_page_facts`` at this ``now`` (three otherwise) instead of
+        three or four for each."""
+        wanted = {
+            c.pk: c
+            for c in certificates
+            if c.person_id == self.person.pk
+            and c.pk not in self._cache
+            and c.status == CertificateStatus.VALID
+            and c.not_after > self.now
+        }
+        if wanted:
+            self._cache.update(
+                _certificate_actions(list(wanted.values()), self.now, self.unsettled)
+            )
+
     def for_certificate(self, certificate: Certificate) -> CertificateActions:
         if certificate.person_id != self.person.pk:
             return CertificateActions(
@@ -154,60 +217,103 @@ class PersonActions:
                 reason=_("This is not your certificate."),
             )
         if certificate.pk not in self._cache:
-            self._cache[certificate.pk] = _certificate_actions(certificate, self.now)
+            self.prepare([certificate])
+        if certificate.pk not in self._cache:  # revoked or expired: nothing to look up
+            self._cache[certificate.pk] = _finished_actions(certificate, self.now)
         return self._cache[certificate.pk]
 
 
-def _certificate_actions(certificate: Certificate, now: datetime) -> CertificateActions:
+_REASONS: dict[str, Promise] = {
+    DisplayStatus.REVOKED: _("This certificate is revoked."),
+    DisplayStatus.EXPIRED: _("This certificate has expired."),
+    DisplayStatus.REVOKING: _("Revocation has been requested and is being processed."),
+    DisplayStatus.ISSUER_REVOKED: _(
+        "The CA that issued this certificate was revoked: it no longer works. "
+        "Request a new certificate."
+    ),
+}
+
+
+def _finished_actions(certificate: Certificate, now: datetime) -> CertificateActions:
     status = certificate_status(certificate, now)
-    pickup = Pickup.objects.filter(certificate=certificate, recovery=None).first()
-    can_download = (
-        pickup is not None and pickup.state != PickupState.DESTROYED and pickup.expires_at > now
-    )
-    revoke_request = open_revoke_request(certificate) if status == DisplayStatus.REVOKING else None
-    reason: str | Promise = ""
-    if status == DisplayStatus.REVOKED:
-        reason = _("This certificate is revoked.")
-    elif status == DisplayStatus.EXPIRED:
-        reason = _("This certificate has expired.")
-    elif status == DisplayStatus.REVOKING:
-        reason = _("Revocation has been requested and is being processed.")
-    elif status == DisplayStatus.ISSUER_REVOKED:
-        reason = _(
-            "The CA that issued this certificate was revoked: it no longer works. "
-            "Request a new certificate."
-        )
-    can_confirm = (
-        status == DisplayStatus.VALID
-        and Certificate.objects.filter(superseded_by=certificate).live(now=now).exists()
-        and (pickup is None or pickup.download_count > 0)
-    )
     return CertificateActions(
         status=status,
-        can_revoke=status in (DisplayStatus.VALID, DisplayStatus.NOT_YET_VALID),
-        can_download=can_download,
-        can_confirm=can_confirm,
-        reason=reason,
-        pickup=pickup,
-        revoke_request=revoke_request,
+        can_revoke=False,
+        can_download=False,
+        can_confirm=False,
+        reason=_REASONS.get(status, ""),
         ca_revocation=issuer_revocation(certificate.issuer),
     )
+
+
+def _certificate_actions(
+    certificates: list[Certificate], now: datetime, unsettled: list[Request]
+) -> dict[int, CertificateActions]:
+    """The actions of live ``certificates``: their pickups and successors each in one query,
+    whatever their number; their open revocations from ``unsettled`` (a revocation is its
+    certificate holder's request: ``services.request_revoke``)."""
+    ids = [c.pk for c in certificates]
+    pickups: dict[int, Pickup] = {}
+    # The sealed PKCS#12 files and PIN are not needed for the buttons.
+    sealed = ("sealed_pkcs12_compatible", "sealed_pkcs12_modern", "sealed_pin")
+    for pickup in Pickup.objects.filter(certificate__in=ids, recovery=None).defer(*sealed):
+        pickups[pickup.certificate_id] = pickup  # at most one each (a unique constraint)
+    revocations = {
+        r.target_id: r
+        for r in unsettled
+        if r.kind == RequestKind.REVOKE and r.state in OPEN_STATES and r.target_id in ids
+    }
+    statuses = {c.pk: _status(c, now, revoking=c.pk in revocations) for c in certificates}
+    valid = [pk for pk, status in statuses.items() if status == DisplayStatus.VALID]
+    superseding = {c.pk for c in certificates if getattr(c, "replaces_live", False)}
+    if any(not hasattr(c, "replaces_live") for c in certificates if c.pk in valid):
+        # Not fetched ``with_page_facts``: one query for them all.
+        superseding = set(
+            Certificate.objects.filter(superseded_by__in=valid)
+            .live(now=now)
+            .values_list("superseded_by_id", flat=True)
+        )
+    found = {}
+    for certificate in certificates:
+        status = statuses[certificate.pk]
+        pickup = pickups.get(certificate.pk)
+        found[certificate.pk] = CertificateActions(
+            status=status,
+            can_revoke=status in (DisplayStatus.VALID, DisplayStatus.NOT_YET_VALID),
+            can_download=(
+                pickup is not None
+                and pickup.state != PickupState.DESTROYED
+                and pickup.expires_at > now
+            ),
+            can_confirm=(
+                status == DisplayStatus.VALID
+                and certificate.pk in superseding
+                and (pickup is None or pickup.download_count > 0)
+            ),
+            reason=_REASONS.get(status, ""),
+            pickup=pickup,
+            revoke_request=revocations.get(certificate.pk)
+            if status == DisplayStatus.REVOKING
+            else None,
+            ca_revocation=issuer_revocation(certificate.issuer),
+        )
+    return found
+
+
+def with_page_facts(certificates: QuerySet[Certificate], now: datetime) -> QuerySet[Certificate]:
+    """``certificates`` with what a page asks of each, in their own query: ``replaces_live``
+    (a live certificate at ``now`` it supersedes: its holder may confirm the switch; read by
+    ``PersonActions.prepare``, whose ``now`` should be the same) and ``key_archived`` (its key
+    is archived for recovery)."""
+    replaced = Certificate.objects.filter(superseded_by=OuterRef("pk")).live(now=now)
+    archived = KeyArchive.objects.filter(certificate=OuterRef("pk"))
+    return certificates.annotate(replaces_live=Exists(replaced), key_archived=Exists(archived))
 
 
 def actions_for(
     person: Person, *, now: datetime | None = None, profile: Profile | None = None
 ) -> PersonActions:
-    """What ``person`` may do at ``now`` for ``profile`` (the default profile if None)."""
-    from_now = now or timezone.now()
-    if profile is None:
-        profile = Profile.objects.filter(is_default=True).first() or Profile.objects.first()
-    if profile is None:
-        decision = IssueDecision(False, "", _("No certificate type is configured."), "no_profile")
-        return PersonActions(person=person, profile=Profile(), now=from_now, decision=decision)
-    return PersonActions(
-        person=person,
-        profile=profile,
-        now=from_now,
-        decision=evaluate_issue(person, profile, from_now),
-        maintenance=active_window(RequestKind.ISSUE, from_now),
-    )
+    """What ``person`` may do at ``now`` for ``profile`` (the default profile if None).
+
+    Nothing is looked up until asked: one object per page, each answer computed once."""
+    return PersonActions(person=person, now=now or timezone.now(), requested_profile=profile)

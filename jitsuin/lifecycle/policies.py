@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from jitsuin.lifecycle.choices import OPEN_STATES
 from jitsuin.lifecycle.models import (
     Certificate,
     Person,
@@ -40,39 +42,70 @@ class IssueDecision:
     valid: list[Certificate] = field(default_factory=list)
 
 
+def _exceptions(person: Person, now: datetime) -> QuerySet[PolicyException]:
+    return PolicyException.objects.filter(person=person).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+
+
 def effective_policy(person: Person, profile: Profile, now: datetime) -> str:
     """The profile's rollover policy unless staff granted this person an exception."""
-    exception = (
-        PolicyException.objects.filter(person=person, profile=profile)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .first()
-    )
+    exception = _exceptions(person, now).filter(profile=profile).order_by("pk").first()
     return exception.policy if exception else profile.rollover_policy
 
 
-def revoking_ids(certificates: list[Certificate]) -> set[int]:
-    """Which of ``certificates`` have a revocation requested and not yet done."""
-    return set(
-        Request.objects.open_revocations()
-        .filter(target__in=certificates)
-        .values_list("target_id", flat=True)
+def with_effective_policy(
+    profiles: QuerySet[Profile], person: Person, now: datetime
+) -> QuerySet[Profile]:
+    """``profiles`` with ``effective_policy(person, profile, now)`` as ``policy_for_person``
+    (and whose: ``policy_person_id``), in their own query."""
+    exception = _exceptions(person, now).filter(profile=OuterRef("pk")).order_by("pk")
+    return profiles.annotate(
+        policy_for_person=Coalesce(Subquery(exception.values("policy")[:1]), "rollover_policy"),
+        policy_person_id=Value(person.pk, output_field=IntegerField()),
     )
 
 
-def open_issue_request(person: Person, profile: Profile) -> Request | None:
-    return Request.objects.open_issues().filter(person=person, profile=profile).first()
+UNSETTLED_STATES = (*OPEN_STATES, RequestState.READY)
 
 
-def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDecision:
-    """May ``person`` ask for a certificate of ``profile`` at ``now``, and under what terms."""
-    policy = effective_policy(person, profile, now)
+def unsettled_requests(person: Person) -> list[Request]:
+    """The person's open requests (of every kind and profile) and issue requests ready to
+    download: few (one open issue per profile, one open revocation per certificate), and what
+    the issue policy and a page of certificates ask about, in one query."""
+    return list(
+        Request.objects.filter(person=person, state__in=UNSETTLED_STATES).select_related("profile")
+    )
+
+
+def evaluate_issue(
+    person: Person,
+    profile: Profile,
+    now: datetime,
+    *,
+    unsettled: list[Request] | None = None,
+) -> IssueDecision:
+    """May ``person`` ask for a certificate of ``profile`` at ``now``, and under what terms.
+
+    ``unsettled``: ``unsettled_requests(person)`` when the caller has it (a page), else it is
+    looked up here."""
+    if getattr(profile, "policy_person_id", None) == person.pk:
+        policy = profile.policy_for_person  # read with_effective_policy(...)
+    else:
+        policy = effective_policy(person, profile, now)
     if not person.active:
         return IssueDecision(False, policy, _("This account is not active."), "inactive")
     if not profile.active:
         return IssueDecision(
             False, policy, _("This certificate type is no longer issued."), "profile_inactive"
         )
-    pending = open_issue_request(person, profile)
+    # The open issue request (at most one: a unique constraint) and a ready pickup.
+    issues = [
+        r
+        for r in (unsettled_requests(person) if unsettled is None else unsettled)
+        if r.kind == RequestKind.ISSUE and r.profile_id == profile.pk
+    ]
+    pending = next((r for r in issues if r.state in OPEN_STATES), None)
     if pending is not None:
         return IssueDecision(
             False,
@@ -81,9 +114,7 @@ def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDeci
             "request_open",
             open_request=pending,
         )
-    if Request.objects.filter(
-        person=person, profile=profile, kind=RequestKind.ISSUE, state=RequestState.READY
-    ).exists():
+    if issues:
         return IssueDecision(
             False,
             policy,
@@ -93,9 +124,10 @@ def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDeci
     valid = list(
         Certificate.objects.filter(person=person, profile=profile)
         .working(now=now)  # one under a revoked CA no longer counts: the way to a new one
+        .annotate(revoking=Exists(Request.objects.open_revocations().filter(target=OuterRef("pk"))))
         .order_by("not_after", "pk")
     )
-    revoking = revoking_ids(valid)
+    revoking = {c.pk for c in valid if c.revoking}
     active = [c for c in valid if c.pk not in revoking]
     if len(valid) < profile.max_valid:
         return IssueDecision(True, policy, valid=valid)

@@ -12,9 +12,11 @@ from jitsuin.lifecycle.models import Person
 
 def person_for(user: AbstractBaseUser) -> Person | None:
     """The user's Person; on first sign-in through SSO, the directory entry with the same uid."""
-    person = Person.objects.filter(user=user).first()
-    if person is not None:
-        return person
+    try:
+        # Through the user, so the page's other readers (the campaign banner) find it there.
+        return user.person  # type: ignore[attr-defined,no-any-return]
+    except Person.DoesNotExist:
+        pass
     with transaction.atomic():
         person = (
             Person.objects.select_for_update()

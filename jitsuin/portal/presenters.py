@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jitsuin.audit.actors import CLI, STAFF
 from jitsuin.lifecycle import overlap
+from jitsuin.lifecycle.choices import OPEN_STATES
 from jitsuin.lifecycle.models import (
     WAIT_RETRY,
     Certificate,
@@ -28,6 +29,7 @@ from jitsuin.lifecycle.permissions import (
     PersonActions,
     actions_for,
     certificate_status,
+    with_page_facts,
 )
 from jitsuin.sightings.services import WifiUse, last_wifi_use
 
@@ -151,6 +153,8 @@ class Overview:
     requests: list[Request] = field(default_factory=list)
     # The newest request not in ``requests``: "Show older requests" leads to it.
     next_request: Request | None = None
+    # A key of one of the certificates (revoked and expired included) is archived for recovery.
+    has_archived_keys: bool = False
 
     @property
     def current_cards(self) -> list[CertificateCard]:
@@ -252,17 +256,17 @@ def overview(person: Person, now: datetime, *, history_limit: int = HISTORY_PAGE
     ``history_limit`` requests."""
     actions = actions_for(person, now=now)
     certificates = list(
-        Certificate.objects.filter(person=person)
+        with_page_facts(Certificate.objects.filter(person=person), now)
         .select_related("issuer__parent", "profile")
         .order_by("-not_before", "-id")
     )
     switches = overlap.switches(certificates, now)
+    actions.prepare(certificates)
     cards = with_wifi_use([card_for(c, actions, switches) for c in certificates])
     pending = [
         PendingIssue(request=r)
-        for r in Request.objects.open_issues()
-        .filter(person=person, certificate__isnull=True)
-        .select_related("profile")
+        for r in sorted(actions.unsettled, key=lambda r: (r.created_at, r.pk), reverse=True)
+        if r.kind == RequestKind.ISSUE and r.state in OPEN_STATES and r.certificate_id is None
     ]
     requests = list(requests_with_history(person)[: history_limit + 1])
     return Overview(
@@ -271,6 +275,7 @@ def overview(person: Person, now: datetime, *, history_limit: int = HISTORY_PAGE
         pending=pending,
         requests=requests[:history_limit],
         next_request=requests[history_limit] if len(requests) > history_limit else None,
+        has_archived_keys=any(c.key_archived for c in certificates),
     )
 
 

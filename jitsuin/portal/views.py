@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -30,8 +31,8 @@ from jitsuin.access.roles import is_staff_member, second_factor_verified
 from jitsuin.authorities.publishing.crl import next_crl_update
 from jitsuin.lifecycle import recovery, services
 from jitsuin.lifecycle.errors import LifecycleError, PickupGone
-from jitsuin.lifecycle.models import Certificate, KeyArchive, Person, Pickup
-from jitsuin.lifecycle.permissions import actions_for
+from jitsuin.lifecycle.models import Certificate, Person, Pickup
+from jitsuin.lifecycle.permissions import actions_for, with_page_facts
 from jitsuin.lifecycle.reasons import USER_REASONS
 from jitsuin.notify.models import Notice
 from jitsuin.onboarding.services import build_profile
@@ -77,9 +78,13 @@ def _no_store(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _own_certificate(person: Person, pk: int) -> Certificate:
+def _own_certificate(person: Person, pk: int, now: datetime | None = None) -> Certificate:
     return get_object_or_404(
-        Certificate.objects.select_related("issuer", "profile"), pk=pk, person=person
+        with_page_facts(Certificate.objects.all(), now or timezone.now()).select_related(
+            "issuer__parent", "profile"
+        ),
+        pk=pk,
+        person=person,
     )
 
 
@@ -89,7 +94,7 @@ def home(request: HttpRequest, person: Person) -> HttpResponse:
     now = timezone.now()
     context = _overview_context(request, person, now)
     context["notices"] = list(Notice.objects.published(now)[:3])
-    context["has_archived_keys"] = recovery.archives_of(person).exists()
+    context["has_archived_keys"] = context["overview"].has_archived_keys
     return render(request, "portal/home.html", context)
 
 
@@ -111,8 +116,7 @@ def status_fragment(request: HttpRequest, person: Person) -> HttpResponse:
     return render(request, "portal/_status.html", context)
 
 
-def _certificate_context(person: Person, certificate: Certificate) -> dict[str, Any]:
-    now = timezone.now()
+def _certificate_context(person: Person, certificate: Certificate, now: datetime) -> dict[str, Any]:
     actions = actions_for(person, now=now)
     card = presenters.card_for(certificate, actions, presenters.switches_for(certificate, now))
     presenters.with_wifi_use([card])
@@ -126,29 +130,32 @@ def _certificate_context(person: Person, certificate: Certificate) -> dict[str, 
         "person": person,
         "card": card,
         # Revoked or expired: the next step is a new certificate, offered on this page.
-        "offer_issue": actions.can_issue and card.status in presenters.FINISHED_STATUSES,
+        # (The issue policy is evaluated only then.)
+        "offer_issue": card.status in presenters.FINISHED_STATUSES and actions.can_issue,
         "certificate": certificate,
         "requests": list(history),
         "effect": effect,
         "now": now,
-        "key_archived": KeyArchive.objects.filter(certificate=certificate).exists(),
+        "key_archived": certificate.key_archived,
     }
 
 
 @never_cache
 @person_required
 def certificate_detail(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
-    certificate = _own_certificate(person, pk)
-    return render(request, "portal/certificate.html", _certificate_context(person, certificate))
+    now = timezone.now()
+    certificate = _own_certificate(person, pk, now)
+    context = _certificate_context(person, certificate, now)
+    return render(request, "portal/certificate.html", context)
 
 
 @never_cache
 @person_required
 def certificate_fragment(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
-    certificate = _own_certificate(person, pk)
-    return render(
-        request, "portal/_certificate_status.html", _certificate_context(person, certificate)
-    )
+    now = timezone.now()
+    certificate = _own_certificate(person, pk, now)
+    context = _certificate_context(person, certificate, now)
+    return render(request, "portal/_certificate_status.html", context)
 
 
 @never_cache
@@ -186,7 +193,7 @@ def revoke(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
         "certificate": certificate,
         "idempotency": uuid.uuid4().hex,
         "reasons": USER_REASONS,
-        "key_archived": KeyArchive.objects.filter(certificate=certificate).exists(),
+        "key_archived": certificate.key_archived,
         "can_issue_first": actions.can_issue and actions.decision.policy == "overlap",
     }
     return render(request, "portal/revoke_confirm.html", context)

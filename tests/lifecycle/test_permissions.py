@@ -8,8 +8,14 @@ from cryptography.hazmat.primitives import serialization
 
 from jitsuin.authorities.services import issuing_authority, public_urls, signer_for
 from jitsuin.lifecycle.models import Certificate, CertificateStatus, Pickup
-from jitsuin.lifecycle.permissions import DisplayStatus, actions_for
-from jitsuin.lifecycle.services import collect_pickup, request_issue, request_revoke
+from jitsuin.lifecycle.permissions import DisplayStatus, actions_for, with_page_facts
+from jitsuin.lifecycle.policies import evaluate_issue
+from jitsuin.lifecycle.services import (
+    collect_pickup,
+    grant_exception,
+    request_issue,
+    request_revoke,
+)
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.issuance import issue_certificate
 from jitsuin.pki.keys import KeySpec, generate_private_key
@@ -92,3 +98,50 @@ def test_expired_certificate(profile, alice):
     assert actions.for_certificate(old).status == DisplayStatus.EXPIRED
     assert actions.can_issue  # an expired certificate does not count
     assert old.status == CertificateStatus.VALID
+
+
+def test_a_page_of_certificates_gets_the_buttons_each_would_get_alone(
+    profile, alice, django_assert_num_queries
+):
+    """``prepare`` over certificates read ``with_page_facts``: the same answers as asking for
+    each certificate alone, in two queries (the open requests, the pickups) for them all."""
+    first = request_issue(alice, actor="user:alice", idempotency_key=key(), now=T0)
+    run_pipeline(T0)
+    first.refresh_from_db()
+    collect_pickup(first.pickup, actor="user:alice", now=T0)
+    second = request_issue(alice, actor="user:alice", idempotency_key=key(), now=T0)  # overlap
+    run_pipeline(T0)
+    second.refresh_from_db()
+    collect_pickup(second.pickup, actor="user:alice", now=T0)
+    revoking = certificate_for(alice, profile)
+    request_revoke(revoking, actor="user:alice", idempotency_key=key(), now=T0)
+    expired = certificate_for(alice, profile, now=T0 - timedelta(days=40), days=30)
+    mine = [first.certificate, second.certificate, revoking, expired]
+    alone = {c.pk: actions_for(alice, now=T0).for_certificate(c) for c in mine}
+
+    page = list(
+        with_page_facts(Certificate.objects.filter(person=alice), T0).select_related(
+            "issuer__parent", "profile"
+        )
+    )
+    actions = actions_for(alice, now=T0)
+    with django_assert_num_queries(2):
+        actions.prepare(page)
+        together = {c.pk: actions.for_certificate(c) for c in page}
+
+    assert together == alone
+    assert together[second.certificate.pk].can_confirm  # it supersedes a live one
+    assert together[revoking.pk].status == DisplayStatus.REVOKING
+    assert together[revoking.pk].revoke_request is not None
+    assert not any(c.key_archived for c in page)  # client-auth keys are not archived
+
+
+def test_a_page_reads_the_person_s_exception_with_the_default_profile(profile, alice):
+    grant_exception(alice, profile, policy="revoke-first", actor="staff:hd", reason="lab")
+    bob = make_person("bob")
+
+    assert actions_for(alice, now=T0).decision.policy == "revoke-first"
+    assert actions_for(bob, now=T0).decision.policy == profile.rollover_policy
+    # A profile read for alice says nothing about bob's policy.
+    read_for_alice = actions_for(alice, now=T0).profile
+    assert evaluate_issue(bob, read_for_alice, T0).policy == profile.rollover_policy
