@@ -159,8 +159,9 @@ def load(
     latencies = sorted(x for r in results for x in r[1])
     errors = sum(r[2] for r in results)
     p50 = latencies[len(latencies) // 2] * 1000 if latencies else float("nan")
+    p95 = latencies[int(len(latencies) * 0.95)] * 1000 if latencies else float("nan")
     p99 = latencies[int(len(latencies) * 0.99)] * 1000 if latencies else float("nan")
-    return {"rps": done / seconds, "p50_ms": p50, "p99_ms": p99, "errors": errors}
+    return {"rps": done / seconds, "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "errors": errors}
 
 
 def wait_ready(port: int, sample: bytes) -> None:
