@@ -36,11 +36,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from benchmarks.bulk_load import copy_rows, indexes_built_after
 from benchmarks.scale_people import SWITCH_DAYS, Life, counts_per_person, life, transitions_of
 
 PEOPLE, CERTIFICATES, TRANSITIONS = 300_000, 1_000_000, 2_000_000
 VALIDITY = timedelta(days=730)
 TEMPLATES_PER_CA = 4
+LOADED = ("lifecycle_person", "lifecycle_certificate", "lifecycle_request",
+          "lifecycle_requesttransition")  # fmt: skip
 
 
 @dataclass
@@ -95,20 +98,6 @@ def _site(now: datetime) -> Site:
             signed.append(certificate.public_bytes(serialization.Encoding.DER))
         templates.append(signed)
     return Site([old.pk, new.pk], profile.pk, templates)
-
-
-def _copy(cursor: Any, table: str, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> int:
-    """COPY ``rows`` into ``table``; prints and returns the rows written."""
-    started, written = time.perf_counter(), 0
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-            written += 1
-    seconds = time.perf_counter() - started
-    print(
-        f"  {table:<32} {written:>10,} rows in {seconds:6.1f} s  ({written / seconds:,.0f} rows/s)"
-    )
-    return written
 
 
 @dataclass
@@ -178,13 +167,13 @@ def generate(
         first_cert = cursor.fetchone()[0] + 1
         cursor.execute("SELECT COALESCE(MAX(id), 0) FROM lifecycle_request")
         first_request = cursor.fetchone()[0] + 1
-        made = _load(cursor, lives, site, now, site_start, cut, first_person, first_cert,
-                     first_request)  # fmt: skip
-        for table in ("lifecycle_person", "lifecycle_certificate", "lifecycle_request"):
-            last = "SELECT MAX(id) FROM " + table  # noqa: S608 (our own table names)
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), ({last}))")
-        for table in ("lifecycle_person", "lifecycle_certificate", "lifecycle_request",
-                      "lifecycle_requesttransition"):  # fmt: skip
+        with indexes_built_after(cursor, LOADED):
+            made = _load(cursor, lives, site, now, site_start, cut, first_person, first_cert,
+                         first_request)  # fmt: skip
+        for table in LOADED:
+            if table != "lifecycle_requesttransition":
+                last = "SELECT MAX(id) FROM " + table  # noqa: S608 (our own table names)
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), ({last}))")
             cursor.execute(f"ANALYZE {table}")
     seconds = time.perf_counter() - started
     return Generated(people, certificates, made[0], made[1], seconds, first_person)
@@ -201,7 +190,7 @@ def _load(
     first_cert: int,
     first_request: int,
 ) -> tuple[int, int]:
-    _copy(
+    copy_rows(
         cursor,
         "lifecycle_person",
         [
@@ -249,7 +238,7 @@ def _load(
                 )  # fmt: skip
             pk += len(person.certificates)
 
-    _copy(
+    copy_rows(
         cursor,
         "lifecycle_certificate",
         [

@@ -15,6 +15,7 @@ from typing import Any
 
 @dataclass
 class Visitors:
+    holder_uid: str
     portal_cookie: str
     console_cookie: str
     portal: dict[str, str]  # label -> path
@@ -74,6 +75,7 @@ def visitors() -> Visitors:
     q = "/console/people/?q="
     surname = holder.name_ja.split()[0]
     return Visitors(
+        holder_uid=holder.uid,
         portal_cookie=_cookie(user, verified=False),
         console_cookie=_cookie(operator, verified=True),
         portal={"portal home": "/", "certificate page": f"/certificates/{latest.pk}/"},

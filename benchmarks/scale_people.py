@@ -137,7 +137,7 @@ def life(index: int, count: int, *, seed: int, now: datetime) -> Life:
         latest.status, latest.reason = "revoked", rng.choice(["keyCompromise", "unspecified"])
         latest.revoked_at = latest.not_before + timedelta(days=rng.uniform(1, 200))
         latest.revoked_at = min(latest.revoked_at, now - timedelta(hours=1))
-    if index % OPEN_EVERY == OPEN_EVERY // 2 and not gone:
+    if index % OPEN_EVERY == 7 and not gone:
         person.open_state = rng.choice(["queued", "waiting", "failed", "failed"])
         person.open_age = timedelta(days=rng.uniform(0.1, 25))
     return person
