@@ -86,7 +86,12 @@ def search_people(text: str) -> QuerySet[Person]:
         # index scans for a rare text, a walk along the uid index for a common one.
         holders = Certificate.objects.filter(serials).values_list("person_id", flat=True)
         match |= Q(pk__in=list(holders.distinct()[: SEARCH_LIMIT * 4]))
-    certificates = Certificate.objects.select_related("issuer").order_by("-not_before")
+    # What the result list shows of each certificate; not the DER (nor the issuer's).
+    certificates = (
+        Certificate.objects.select_related("issuer")
+        .only("person", "status", "not_before", "not_after", "issuer__name")
+        .order_by("-not_before")
+    )
     return (
         Person.objects.filter(match)
         .order_by("uid")
