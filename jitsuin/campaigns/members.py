@@ -143,7 +143,8 @@ def member_rows(
             name=name or row["person__uid"],
             category=_category_of(row),
             last_seen_at=row["last_seen"],
-            old_serial=Serial.parse(row["old_certificate__serial"]).hex
+            # The stored spelling (Serial.db), read without Serial.parse's checks.
+            old_serial=Serial(int(row["old_certificate__serial"], 16)).hex
             if row["old_certificate__serial"]
             else "",
             person_id=row["person_id"],
