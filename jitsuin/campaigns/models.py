@@ -98,7 +98,7 @@ class Campaign(models.Model):
 class Member(models.Model):
     """A person affected when the campaign started: held a valid certificate from an old CA."""
 
-    # Members are written only by services._insert_members, one INSERT ... SELECT from the
+    # Members are written only by members.insert_members, one INSERT ... SELECT from the
     # rows they point to; a database foreign key would check each of 1,000,000 rows again at
     # commit (two thirds of a campaign's start). Django still applies on_delete.
     campaign = models.ForeignKey(
