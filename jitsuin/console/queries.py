@@ -84,7 +84,7 @@ def search_people(text: str) -> QuerySet[Person]:
     if serials is not None:
         # The holders first, so that the people's query stays on one table: a union of
         # index scans for a rare text, a walk along the uid index for a common one.
-        holders = Certificate.objects.filter(serials).values_list("person_id", flat=True)
+        holders = Certificate.objects.filter(serials).order_by().values_list("person_id", flat=True)
         match |= Q(pk__in=list(holders.distinct()[: SEARCH_LIMIT * 4]))
     # What the result list shows of each certificate; not the DER (nor the issuer's).
     certificates = (

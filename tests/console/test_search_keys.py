@@ -83,3 +83,14 @@ def test_the_console_page_finds_by_serial_prefix(helpdesk, holder):
     response = helpdesk.get(reverse("console:people"), {"q": prefix})
     assert list(response.context["people"]) == [person]
     assert person.uid in response.content.decode()
+
+
+def test_a_serial_search_costs_one_query_more_than_a_name_search(
+    helpdesk, holder, django_assert_num_queries
+):
+    _person, certificate = holder
+    helpdesk.get(reverse("console:people"), {"q": "能美"})  # sessions, permissions: warm
+    with django_assert_num_queries(9):
+        helpdesk.get(reverse("console:people"), {"q": "能美"})
+    with django_assert_num_queries(10):  # the holders of the serial, then the people
+        helpdesk.get(reverse("console:people"), {"q": certificate.serial_number.decimal[:8]})
