@@ -33,7 +33,7 @@ def _serial_match(text: str) -> Q | None:
     except ValueError:
         hex_digits = ""
     if hex_digits:
-        typed = len(cleaned.lower().removeprefix("0x").lstrip("0"))
+        typed = len(cleaned.lower().removeprefix("0x"))  # "0A:1B:2C" is three bytes typed
         match |= (
             Q(serial__startswith=hex_digits)
             if typed >= SERIAL_PREFIX_DIGITS
