@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from django.utils import timezone, translation
 
 from jitsuin.campaigns import members
 from jitsuin.campaigns.models import Campaign
+from jitsuin.campaigns.queries import CATEGORY_LABELS
 from jitsuin.notify.models import OutboxMessage
 
 COLUMNS = [
@@ -46,8 +47,9 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _local(value: datetime | None) -> str:
-    return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
+def _local(value: datetime | None, zone: tzinfo | None = None) -> str:
+    zone = zone or timezone.get_current_timezone()
+    return value.astimezone(zone).isoformat(timespec="seconds") if value else ""
 
 
 def reminder_key_prefix(campaign: Campaign) -> str:
@@ -79,22 +81,24 @@ def csv_rows(
 ) -> Iterator[list[str]]:
     yield COLUMNS
     history = reminder_history(campaign)
+    # Once, not per row: at 1,000,000 rows switching the language per row was a third of it.
+    with translation.override(language):
+        labels = {category: str(CATEGORY_LABELS[category]) for category in CATEGORY_LABELS}
+    zone = timezone.get_current_timezone()
     for row in members.member_rows(
         campaign, now=now, stragglers_only=stragglers_only, language=language
     ):
         sent = history.get(row.person_id, Reminders())
-        with translation.override(language):
-            label = row.category_label
         yield [
             _cell(row.uid),
             _cell(row.name),
             _cell(row.affiliation),
             _cell(row.email),
             row.category,
-            label,
-            _local(row.last_seen_at),
+            labels[row.category],
+            _local(row.last_seen_at, zone),
             row.old_serial,
             str(sent.count),
-            _local(sent.last_at),
+            _local(sent.last_at, zone),
             ",".join(str(d) for d in sorted(sent.days, reverse=True)),
         ]

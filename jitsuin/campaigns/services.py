@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from jitsuin.campaigns import (
     links,
     mailing,
     mailtext,
+    members,
     preflight,
     queries,
     stragglers,
@@ -36,11 +37,9 @@ from jitsuin.campaigns.models import (
     Campaign,
     CampaignState,
     CampaignTask,
-    Member,
     default_reminder_days,
 )
 from jitsuin.lifecycle.errors import NotAllowed, NotFound
-from jitsuin.lifecycle.models import Certificate, CertificateStatus
 from jitsuin.pki.clock import FixedClock
 
 OLD_CA_REVOCATION_REASON = "superseded"
@@ -169,24 +168,6 @@ def run_preflight(
     return checks
 
 
-def _insert_members(campaign: Campaign, now: datetime) -> int:
-    """One INSERT ... SELECT: everyone holding a valid certificate from an old intermediate."""
-    old_ids = list(campaign.old_authorities.values_list("id", flat=True))
-    placeholders = ", ".join(["%s"] * len(old_ids))
-    cert = Certificate._meta.db_table
-    member = Member._meta.db_table
-    sql = (
-        f"INSERT INTO {member} (campaign_id, person_id, old_certificate_id, old_certificates, "  # noqa: S608
-        f"joined_at) SELECT %s, c.person_id, MAX(c.id), COUNT(*), %s FROM {cert} c "
-        f"WHERE c.issuer_id IN ({placeholders}) AND c.status = %s AND c.not_before <= %s "
-        "AND c.not_after > %s GROUP BY c.person_id"
-    )
-    params = [campaign.pk, now, *old_ids, CertificateStatus.VALID, now, now]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
-
-
 def start(
     campaign: Campaign,
     *,
@@ -222,7 +203,7 @@ def start(
             )
         except authority_services.AuthorityError as exc:
             raise NotAllowed(str(exc)) from exc
-        members = _insert_members(campaign, now)
+        joined = members.insert_members(campaign, now)
         campaign = transitions.transition(
             campaign,
             "start",
@@ -230,13 +211,13 @@ def start(
             reason=reason,
             now=now,
             locked=True,
-            data={"members": members, "new": campaign.new_authority.name, **_via(via)},
+            data={"members": joined, "new": campaign.new_authority.name, **_via(via)},
             started_at=now,
             started_by=actor,
         )
         stragglers.sync_revocation_schedule(campaign, actor=actor, now=now)
         invitations = CampaignTask.objects.create(
-            campaign=campaign, kind=mailing.INVITE, total=members, actor=actor, created_at=now
+            campaign=campaign, kind=mailing.INVITE, total=joined, actor=actor, created_at=now
         )
         transaction.on_commit(lambda: tasks.enqueue_chunk(invitations.pk))
     return campaign

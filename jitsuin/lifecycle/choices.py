@@ -35,3 +35,14 @@ OPEN_STATES = (
     RequestState.PROCESSING,
     RequestState.FAILED,
 )
+
+
+class RolloverPolicy(models.TextChoices):
+    REVOKE_FIRST = "revoke-first", _("Revoke first, then issue")
+    ISSUE_WHILE_REVOKING = "issue-while-revoking", _("Issue once revocation is requested")
+    OVERLAP = "overlap", _("Overlap: issue while the old one is valid")
+
+
+class Pkcs12Choice(models.TextChoices):
+    COMPATIBLE = "compatible", _("Compatible (all platforms)")
+    MODERN = "modern", _("Modern (AES-256)")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -9,11 +10,13 @@ from django.db.models.functions import Concat, Lower, Replace
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.authorities.models import Authority
-from jitsuin.lifecycle.choices import (
+from jitsuin.lifecycle.choices import (  # noqa: F401 (RolloverPolicy, Pkcs12Choice: re-exported)
     OPEN_STATES,
     CertificateStatus,
+    Pkcs12Choice,
     RequestKind,
     RequestState,
+    RolloverPolicy,
 )
 from jitsuin.lifecycle.key_archive_models import (  # noqa: F401 (Django finds them here)
     OPEN_RECOVERY_STATES,
@@ -22,19 +25,8 @@ from jitsuin.lifecycle.key_archive_models import (  # noqa: F401 (Django finds t
     RecoveryState,
 )
 from jitsuin.lifecycle.leaver_models import Leaver, LeaverState  # noqa: F401 (Django finds it here)
-from jitsuin.lifecycle.querysets import CertificateQuerySet, RequestQuerySet
+from jitsuin.lifecycle.querysets import CertificateQuerySet, RequestQuerySet, serial_decimal
 from jitsuin.pki.names import Serial
-
-
-class RolloverPolicy(models.TextChoices):
-    REVOKE_FIRST = "revoke-first", _("Revoke first, then issue")
-    ISSUE_WHILE_REVOKING = "issue-while-revoking", _("Issue once revocation is requested")
-    OVERLAP = "overlap", _("Overlap: issue while the old one is valid")
-
-
-class Pkcs12Choice(models.TextChoices):
-    COMPATIBLE = "compatible", _("Compatible (all platforms)")
-    MODERN = "modern", _("Modern (AES-256)")
 
 
 class Person(models.Model):
@@ -163,6 +155,9 @@ class Certificate(models.Model):
     profile = models.ForeignKey(Profile, on_delete=models.PROTECT, related_name="certificates")
     # Serial(...).db: lower-case hex without leading zeros (159 bits are too big for a bigint).
     serial = models.CharField(max_length=64)
+    # The same serial in decimal digits, for the console's search by a decimal prefix; save()
+    # and CertificateQuerySet.bulk_create write it from ``serial``.
+    serial_decimal = models.CharField(max_length=60, blank=True, editable=False)
     subject = models.CharField(max_length=500)
     email = models.EmailField(blank=True)
     not_before = models.DateTimeField()
@@ -200,6 +195,11 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.serial} ({self.person_id})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if "serial" in self.__dict__:
+            self.serial_decimal = serial_decimal(self.serial)
+        super().save(*args, **kwargs)
 
     @property
     def serial_number(self) -> Serial:

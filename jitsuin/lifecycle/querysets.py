@@ -5,6 +5,7 @@ Every time-dependent question takes ``now=`` (django-ca's habit): the caller own
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,19 @@ if TYPE_CHECKING:
     from jitsuin.authorities.models import Authority
 
 
+def serial_decimal(serial: str) -> str:
+    """``Certificate.serial_decimal`` for a stored serial (lower-case hex)."""
+    return str(int(serial, 16)) if serial else ""
+
+
 class CertificateQuerySet(models.QuerySet[Any]):
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
+        """As Django's, with ``serial_decimal`` written from ``serial`` (save() does it too)."""
+        objs = list(objs)
+        for obj in objs:
+            obj.serial_decimal = serial_decimal(obj.serial)
+        return super().bulk_create(objs, *args, **kwargs)
+
     def valid(self, *, now: datetime) -> CertificateQuerySet:
         """Not revoked, and ``now`` lies inside the validity period."""
         return self.filter(status=CertificateStatus.VALID, not_before__lte=now, not_after__gt=now)
