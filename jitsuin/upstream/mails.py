@@ -11,7 +11,9 @@ import enum
 import re
 from dataclasses import dataclass
 from email import message_from_bytes, policy
-from email.message import EmailMessage
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.utils import formatdate, make_msgid
 
 MAX_MAIL_BYTES = 100_000  # the service's mails are a few KB; Kyoto's portal caps at 100 KB
 
@@ -90,3 +92,38 @@ def parse_mail(data: bytes) -> Notice | None:
         serial=serial,
         old_serial=_after("旧証明書のシリアル番号", text) if kind is Kind.RENEWED else "",
     )
+
+
+def jis_text(text: str) -> bytes:
+    """``text`` as ISO-2022-JP with half-width katakana (ISO-2022-JP-EXT, as Japanese mailers
+    write names); a character neither carries (cp932's vendor extensions such as 髙 or ①)
+    becomes 〓, the geta mark Japanese mail has always used for "cannot be shown"."""
+    try:
+        return text.encode("iso2022_jp_ext")
+    except UnicodeEncodeError:
+        safe = []
+        for character in text:
+            try:
+                character.encode("iso2022_jp_ext")
+                safe.append(character)
+            except UnicodeEncodeError:
+                safe.append("〓")
+        return "".join(safe).encode("iso2022_jp_ext")
+
+
+def write_mail(*, kind: Kind, sender: str, to: str, body: str, english: str = "") -> bytes:
+    """A notice as the service sends it: ISO-2022-JP subject and text (not S/MIME-signed:
+    the simulator's mails carry no signature). ``english`` is the subject's half after " / "."""
+    message = Message()
+    subject = kind.value + (f" / {english}" if english else "")
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = Header(subject, "iso-2022-jp").encode()
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message["MIME-Version"] = "1.0"
+    message["Content-Type"] = 'text/plain; charset="ISO-2022-JP"'
+    message["Content-Transfer-Encoding"] = "7bit"
+    text = body.replace("\r\n", "\n").replace("\n", "\r\n")
+    message.set_payload(jis_text(text).decode("ascii"))
+    return message.as_bytes()

@@ -1,0 +1,178 @@
+"""The one-time URLs (no client certificate): the administrator's access-PIN ZIP behind two
+form steps, and the holder's PKCS#12, served only after the PIN step, its key made when the
+download is first asked for."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+import zipfile
+
+from jitsuin.pki.clock import SystemClock
+from jitsuin.pki.pkcs12 import build_pkcs12
+from jitsuin.upstream.simulator import notices, pages
+from jitsuin.upstream.simulator.authority import Authority, issue_holder
+from jitsuin.upstream.simulator.config import Settings
+from jitsuin.upstream.simulator.officer import Request
+from jitsuin.upstream.simulator.pages import Response
+from jitsuin.upstream.simulator.processing import P12_PATH, PIN_PATH
+from jitsuin.upstream.simulator.store import Certificate, Store, enqueue
+
+DOWNLOAD = "/upki-odcert/download"
+PIN_STEP1, PIN_STEP2 = f"{DOWNLOAD}/spEntranceCliPin.do", f"{DOWNLOAD}/spDLCliPin.do"
+P12_ISSUE = f"{DOWNLOAD}/spDLCli.do"
+PIN_FILE_HEADER = "氏名\tメールアドレス\tアクセスPIN\t主体者DN"
+
+_generating: dict[int, threading.Lock] = {}
+_generating_guard = threading.Lock()
+
+
+def _lock_for(certificate_id: int) -> threading.Lock:
+    with _generating_guard:
+        return _generating.setdefault(certificate_id, threading.Lock())
+
+
+def _usable(certificate: Certificate | None) -> Response | None:
+    if certificate is None:
+        return pages.message("エラー", "このURLは無効です。", status=404)
+    if certificate.broken:
+        return pages.message(
+            "エラー",
+            "証明書の発行処理が中断されました（発行ボタンが複数回押されました）。"
+            "登録担当者に再申請を依頼してください。",
+            status=409,
+        )
+    if certificate.url_expires < time.time():
+        return pages.message("エラー", "このURLの有効期限が切れています。", status=410)
+    return None
+
+
+def pin_entrance(store: Store, _settings: Settings, request: Request) -> Response:
+    certificate = store.by_token("pin_token", request.query.get("t", ""))
+    refused = _usable(certificate)
+    if refused or certificate is None:
+        return refused or pages.message("エラー", "このURLは無効です。", status=404)
+    if certificate.pin_taken:
+        return pages.message("エラー", "このアクセスPINは取得済みです。", status=410)
+    step = pages.form(PIN_STEP1, {"t": certificate.pin_token}, "次へ")
+    return pages.html(f"<p>アクセスPINを取得します。</p>{step}", heading="アクセスPIN取得")
+
+
+def pin_step1(store: Store, settings: Settings, request: Request) -> Response:
+    certificate = store.by_token("pin_token", request.form.get("t", ""))
+    refused = _usable(certificate)
+    if refused or certificate is None:
+        return refused or pages.message("エラー", "このURLは無効です。", status=404)
+    step = pages.form(PIN_STEP2, {"t": certificate.pin_token}, "ダウンロード")
+    return pages.html(f"<p>アクセスPINファイル（ZIP）をダウンロードします。</p>{step}")
+
+
+def pin_step2(store: Store, _settings: Settings, request: Request) -> Response:
+    """The ZIP: one text file (cp932), a header line, then name, e-mail, PIN, DN."""
+    certificate = store.by_token("pin_token", request.form.get("t", ""))
+    refused = _usable(certificate)
+    if refused or certificate is None:
+        return refused or pages.message("エラー", "このURLは無効です。", status=404)
+    with store.transaction() as db:
+        taken = db.execute(
+            "UPDATE certificates SET pin_taken = 1 WHERE id = ? AND pin_taken = 0",
+            (certificate.id,),
+        ).rowcount
+    if not taken:
+        return pages.message("エラー", "このアクセスPINは取得済みです。", status=410)
+    holder = certificate.holder
+    line = "\t".join([holder.user_name, holder.user_email, certificate.pin, certificate.dn])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("pin.txt", (PIN_FILE_HEADER + "\r\n" + line + "\r\n").encode("cp932"))
+    return pages.file(buffer.getvalue(), "application/zip", "pin.zip")
+
+
+def p12_entrance(store: Store, _settings: Settings, request: Request) -> Response:
+    certificate = store.by_token("p12_token", request.query.get("t", ""))
+    refused = _usable(certificate)
+    if refused or certificate is None:
+        return refused or pages.message("エラー", "このURLは無効です。", status=404)
+    if not certificate.pin_taken:
+        return pages.message(
+            "エラー", "利用管理者がアクセスPINを取得するまで、このURLは使えません。", status=403
+        )
+    if certificate.p12 is not None:
+        return pages.message("エラー", "この証明書はダウンロード済みです。", status=410)
+    step = pages.form(P12_ISSUE, {"t": certificate.p12_token}, "発行")
+    return pages.html(
+        "<p>「発行」を押すと鍵と証明書を作成します。しばらくお待ちください。"
+        f"ボタンは一度だけ押してください。</p>{step}",
+        heading="クライアント証明書発行",
+    )
+
+
+def p12_issue(authority: Authority, store: Store, settings: Settings, request: Request) -> Response:
+    """Made on the first click; a click while that runs waits and gets the same file, unless
+    ``break_on_second_click`` reproduces the real service (the issuance breaks)."""
+    started = time.time()
+    certificate = store.by_token("p12_token", request.form.get("t", ""))
+    refused = _usable(certificate)
+    if refused or certificate is None:
+        return refused or pages.message("エラー", "このURLは無効です。", status=404)
+    if not certificate.pin_taken:
+        return pages.message("エラー", "アクセスPINが未取得です。", status=403)
+    lock = _lock_for(certificate.id)
+    if settings.break_on_second_click and lock.locked():
+        with store.transaction() as db:
+            db.execute("UPDATE certificates SET broken = 1 WHERE id = ?", (certificate.id,))
+        return _usable(store.certificate(certificate.id)) or pages.message("", "", status=409)
+    with lock:
+        current = store.certificate(certificate.id)
+        if current.broken:
+            return _usable(current) or pages.message("", "", status=409)
+        if current.p12 is None:
+            current = _make(authority, store, settings, current)
+        elif current.collected_at is None or started > current.collected_at:
+            return pages.message("エラー", "この証明書はダウンロード済みです。", status=410)
+    assert current.p12 is not None
+    name = (current.holder.pkcs12_name or "certificate") + ".p12"
+    return pages.file(current.p12, "application/x-pkcs12", name)
+
+
+def _make(authority: Authority, store: Store, settings: Settings, c: Certificate) -> Certificate:
+    holder = c.holder
+    key, issued = issue_holder(
+        authority, dn=c.dn, profile_id=c.profile_id, email=holder.user_email, clock=SystemClock()
+    )
+    p12 = build_pkcs12(
+        key=key,
+        certificate=issued,
+        chain=[authority.signer.certificate],
+        pin=c.pin,
+        friendly_name=holder.pkcs12_name or holder.user_name,
+    )
+    serial = str(issued.serial_number)
+    expires = issued.not_valid_after_utc.strftime("%Y/%m/%d")
+    with store.transaction() as db:
+        db.execute(
+            "UPDATE certificates SET p12 = ?, serial = ?, expires = ?, collected_at = ?, "
+            "state = ? WHERE id = ?",
+            (p12, serial, expires, time.time(), 6 if c.old_serial else 5, c.id),
+        )
+        enqueue(
+            db,
+            holder.admin_email,
+            notices.collected(
+                settings,
+                to=holder.admin_email,
+                dn=c.dn,
+                serial=serial,
+                old_serial=c.old_serial,
+            ),
+        )
+    return store.certificate(c.id)
+
+
+ROUTES = {
+    ("GET", PIN_PATH): pin_entrance,
+    ("POST", PIN_STEP1): pin_step1,
+    ("POST", PIN_STEP2): pin_step2,
+    ("GET", P12_PATH): p12_entrance,
+}
