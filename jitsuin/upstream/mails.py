@@ -11,6 +11,7 @@ import enum
 import re
 from dataclasses import dataclass
 from email import message_from_bytes, policy
+from email.policy import compat32
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.utils import formatdate, make_msgid
@@ -124,6 +125,6 @@ def write_mail(*, kind: Kind, sender: str, to: str, body: str, english: str = ""
     message["MIME-Version"] = "1.0"
     message["Content-Type"] = 'text/plain; charset="ISO-2022-JP"'
     message["Content-Transfer-Encoding"] = "7bit"
-    text = body.replace("\r\n", "\n").replace("\n", "\r\n")
-    message.set_payload(jis_text(text).decode("ascii"))
-    return message.as_bytes()
+    message.set_payload(jis_text(body.replace("\r\n", "\n")).decode("ascii"))
+    # CRLF throughout: smtplib sends bytes as they are, and SMTP wants CRLF lines.
+    return message.as_bytes(policy=compat32.clone(linesep="\r\n"))

@@ -36,8 +36,8 @@ class RawMails:
 
 
 class Mailbox:
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.handler = RawMails()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
@@ -67,6 +67,7 @@ def make(directory: Path, smtp_port: int, **changes: object) -> None:
         issue_delay=0.2,
         revoke_delay=0.2,
         smtp_port=smtp_port,
+        smtp_retry_seconds=0.2,
         sender="ca-support@upki-sim.invalid",
     )
     init(directory, dataclasses.replace(settings, **changes))  # type: ignore[arg-type]

@@ -50,9 +50,12 @@ class Settings:
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     sender: str = "ca-support@upki-sim.invalid"
+    smtp_retry_seconds: float = 30.0  # after the SMTP server refused or was down
     url_validity_days: int = 31  # "one month"
     # The real service breaks an issuance clicked twice; off: the simulator serves both.
     break_on_second_click: bool = False
+    # The real key generation can take ~30 s with no visible change; added to the real time.
+    key_generation_delay: float = 0.0
     # The port in the mails' one-time URLs (the holder's side); 0: the officer's port + 1.
     public_port: int = 0
     extra: dict[str, Any] = field(default_factory=dict)

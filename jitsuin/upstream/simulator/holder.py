@@ -138,6 +138,7 @@ def p12_issue(authority: Authority, store: Store, settings: Settings, request: R
 
 def _make(authority: Authority, store: Store, settings: Settings, c: Certificate) -> Certificate:
     holder = c.holder
+    time.sleep(settings.key_generation_delay)
     key, issued = issue_holder(
         authority, dn=c.dn, profile_id=c.profile_id, email=holder.user_email, clock=SystemClock()
     )

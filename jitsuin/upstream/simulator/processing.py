@@ -25,7 +25,6 @@ from jitsuin.upstream.simulator.store import Pending, Store, enqueue, token
 log = logging.getLogger("jitsuin.upstream.simulator")
 PIN_PATH = "/upki-odcert/download/SPEntranceCliPin.jsp"
 P12_PATH = "/upki-odcert/download/SPEntranceCli.jsp"
-SMTP_RETRY_SECONDS = 5.0
 # RFC 5280 reason codes by number (column 5); the service's own numbering is not public.
 REASONS = {
     0: "unspecified",
@@ -71,7 +70,7 @@ class Worker:
                 self._revoke(pending, now)
             else:
                 self._prepare(pending, now)
-        if now - self._smtp_failed_at >= SMTP_RETRY_SECONDS:
+        if now - self._smtp_failed_at >= self.settings.smtp_retry_seconds:
             self.send_mails()
 
     def _prepare(self, pending: Pending, now: float) -> None:

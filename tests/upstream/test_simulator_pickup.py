@@ -1,0 +1,252 @@
+"""The CA operator's side of the simulator: after the delay the notices go out over SMTP
+(ISO-2022-JP), the access PIN comes as a ZIP behind two form steps, the PKCS#12 only after
+that, opening with the PIN and chaining to the simulator's CA; the collected, renewed and
+revoked notices; the CRL; a restart loses nothing; a second click does not break issuance."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import time
+import zipfile
+from html import unescape
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from jitsuin.pki.pkcs12 import load_pkcs12
+from jitsuin.upstream.applications import Application, to_tsv
+from jitsuin.upstream.mails import Kind, Notice
+from jitsuin.upstream.simulator import config
+from jitsuin.upstream.simulator.officer import STATUS_LIST, UPLOAD
+from jitsuin.upstream.status_list import State
+from jitsuin.upstream.status_list import parse_tsv as parse_status_list
+from tests.upstream.sim import Mailbox, change, context, fetch, make, serve
+from tests.upstream.test_simulator_upload import application
+
+DN = "CN=ﾔﾏﾀﾞ ﾀﾛｳ,OU=001,OU=情報環境機構,O=Example University,L=Kyoto,C=JP"
+NAME = "山田 ﾀﾛｳ"
+
+
+def _form(page: bytes) -> tuple[str, dict[str, str]]:
+    text = page.decode("euc_jp")
+    action = re.search(r'<form[^>]*action="([^"]+)"', text)
+    assert action, text
+    fields = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', text))
+    return unescape(action.group(1)), {k: unescape(v) for k, v in fields.items()}
+
+
+def _submit(base: str, page: bytes, tls):
+    action, fields = _form(page)
+    return fetch(base + action, tls, form=fields)
+
+
+def _of(notices: list[Notice], kind: Kind) -> list[Notice]:
+    return [n for n in notices if n.kind is kind]
+
+
+def _upload(service, lines: list[Application], apply_type: str = "1") -> None:
+    answer = fetch(
+        service.officer_url + UPLOAD,
+        context(service.directory),
+        form={"applyType": apply_type, "errorFlg": "1"},
+        files={"file": to_tsv(lines)},
+    )
+    assert "ファイルのアップロード処理が完了しました" in answer.body.decode("euc_jp")
+
+
+def _status(service) -> dict[str, tuple[State, str]]:
+    answer = fetch(service.officer_url + STATUS_LIST, context(service.directory))
+    return {e.serial or e.dn: (e.state, e.dn) for e in parse_status_list(answer.body)}
+
+
+def _pin(service, notice: Notice) -> str:
+    tls = context(service.directory, officer=False)
+    base = f"https://127.0.0.1:{service.public_port}"
+    entrance = fetch(notice.url, tls)
+    second = _submit(base, entrance.body, tls)
+    archive = _submit(base, second.body, tls)
+    assert archive.content_type == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.body)) as zipped:
+        (name,) = zipped.namelist()
+        header, line = zipped.read(name).decode("cp932").splitlines()
+    assert header.split("\t")[2] == "アクセスPIN"
+    name_, email, pin, dn = line.split("\t")
+    assert (name_, dn) == (NAME, DN)
+    return pin
+
+
+def _p12(service, notice: Notice) -> bytes:
+    tls = context(service.directory, officer=False)
+    page = fetch(notice.url, tls)
+    assert page.status == 200, page.body.decode("euc_jp")
+    answer = _submit(f"https://127.0.0.1:{service.public_port}", page.body, tls)
+    assert answer.content_type == "application/x-pkcs12"
+    return answer.body
+
+
+@pytest.fixture
+def mailbox():
+    with Mailbox() as box:
+        yield box
+
+
+@pytest.fixture
+def service(tmp_path, mailbox):
+    make(tmp_path / "sim", mailbox.port)
+    running = serve(tmp_path / "sim")
+    yield running
+    running.stop()
+
+
+def _holder() -> Application:
+    return Application(**{**application("x").__dict__, "dn": DN, "user_name": NAME})
+
+
+def test_issue_pin_download_collect_renew_and_revoke(service, mailbox) -> None:
+    ca = x509.load_pem_x509_certificate((service.directory / config.CA_CERT_FILE).read_bytes())
+    _upload(service, [_holder()])
+    notices = mailbox.wait_for(2)
+    (pin_notice,) = _of(notices, Kind.ACCESS_PIN)
+    (accepted,) = _of(notices, Kind.ISSUE_ACCEPTED)
+    assert {status[0] for status in _status(service).values()} == {State.WAITING_FOR_PICKUP}
+
+    refused = fetch(accepted.url, context(service.directory, officer=False))
+    assert refused.status == 403  # the PKCS#12 waits for the PIN step
+    pin = _pin(service, pin_notice)
+    contents = load_pkcs12(_p12(service, accepted), pin)
+    certificate = contents.certificate
+    assert certificate.subject.rfc4514_string() == DN
+    assert isinstance(ca.public_key(), ec.EllipticCurvePublicKey)
+    certificate.verify_directly_issued_by(ca)
+
+    (collected,) = _of(mailbox.wait_for(3), Kind.COLLECTED)
+    assert (collected.dn, collected.serial) == (DN, str(certificate.serial_number))
+    assert _status(service)[collected.serial][0] is State.ISSUED
+
+    renewal = Application(**{**_holder().__dict__, "serial": collected.serial})
+    _upload(service, [renewal], apply_type="2")
+    notices = mailbox.wait_for(5)
+    new_pin = _pin(service, _of(notices, Kind.ACCESS_PIN)[1])
+    renewed_p12 = _p12(service, _of(notices, Kind.ISSUE_ACCEPTED)[1])
+    new_serial = str(load_pkcs12(renewed_p12, new_pin).certificate.serial_number)
+    (renewed,) = _of(mailbox.wait_for(6), Kind.RENEWED)
+    assert (renewed.serial, renewed.old_serial) == (new_serial, collected.serial)
+    assert _status(service)[new_serial][0] is State.RENEWED
+
+    revocation = Application(
+        dn=DN,
+        serial=collected.serial,
+        reason="0",
+        admin_email=_holder().admin_email,
+        user_email=_holder().user_email,
+    )
+    _upload(service, [revocation], apply_type="3")
+    revoked = _of(mailbox.wait_for(8), Kind.REVOKED)
+    assert {(n.dn, n.serial) for n in revoked} == {(DN, collected.serial)}
+    assert _status(service)[collected.serial][0] is State.REVOKED
+    crl = fetch(
+        f"https://127.0.0.1:{service.public_port}/crl", context(service.directory, officer=False)
+    )
+    listed = x509.load_der_x509_crl(crl.body)
+    assert listed.is_signature_valid(ca.public_key())  # type: ignore[arg-type]
+    assert listed.get_revoked_certificate_by_serial_number(int(collected.serial)) is not None
+
+
+def test_a_one_time_url_serves_once(service, mailbox) -> None:
+    _upload(service, [_holder()])
+    notices = mailbox.wait_for(2)
+    pin_notice = _of(notices, Kind.ACCESS_PIN)[0]
+    _pin(service, pin_notice)
+    again = fetch(pin_notice.url, context(service.directory, officer=False))
+    assert again.status == 410
+    accepted = _of(notices, Kind.ISSUE_ACCEPTED)[0]
+    _p12(service, accepted)
+    assert fetch(accepted.url, context(service.directory, officer=False)).status == 410
+
+
+def _two_clicks(service, notice: Notice) -> list[int | bytes]:
+    tls = context(service.directory, officer=False)
+    action, fields = _form(fetch(notice.url, tls).body)
+    url = f"https://127.0.0.1:{service.public_port}{action}"
+    answers: list[int | bytes] = []
+
+    def click() -> None:
+        answer = fetch(url, tls, form=fields)
+        answers.append(answer.body if answer.status == 200 else answer.status)
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join()
+    return answers
+
+
+def test_a_second_click_while_the_key_is_made_gets_the_same_file(tmp_path, mailbox) -> None:
+    make(tmp_path / "sim", mailbox.port, key_generation_delay=0.5)
+    service = serve(tmp_path / "sim")
+    try:
+        _second_click_gets_the_same_file(service, mailbox)
+    finally:
+        service.stop()
+
+
+def _second_click_gets_the_same_file(service, mailbox) -> None:
+    _upload(service, [_holder()])
+    notices = mailbox.wait_for(2)
+    pin = _pin(service, _of(notices, Kind.ACCESS_PIN)[0])
+    first, second = _two_clicks(service, _of(notices, Kind.ISSUE_ACCEPTED)[0])
+    assert first == second and isinstance(first, bytes)
+    load_pkcs12(first, pin)
+    assert len(_of(mailbox.wait_for(3), Kind.COLLECTED)) == 1
+
+
+def test_the_break_flag_reproduces_the_real_service_breaking_on_a_second_click(
+    tmp_path, mailbox
+) -> None:
+    make(tmp_path / "sim", mailbox.port)
+    change(tmp_path / "sim", break_on_second_click=True, key_generation_delay=0.5)
+    service = serve(tmp_path / "sim")
+    try:
+        _upload(service, [_holder()])
+        notices = mailbox.wait_for(2)
+        _pin(service, _of(notices, Kind.ACCESS_PIN)[0])
+        answers = _two_clicks(service, _of(notices, Kind.ISSUE_ACCEPTED)[0])
+        assert 409 in answers
+    finally:
+        service.stop()
+
+
+def test_a_restart_loses_no_application(tmp_path, mailbox) -> None:
+    make(tmp_path / "sim", mailbox.port)
+    change(tmp_path / "sim", issue_delay=1.0)
+    service = serve(tmp_path / "sim")
+    _upload(service, [_holder()])
+    service.stop()
+    assert mailbox.handler.received == []
+    service = serve(tmp_path / "sim")
+    try:
+        notices = mailbox.wait_for(2)
+        assert {n.kind for n in notices} == {Kind.ACCESS_PIN, Kind.ISSUE_ACCEPTED}
+        assert _status(service)  # the waiting certificate is listed after the restart
+    finally:
+        service.stop()
+
+
+def test_mails_wait_in_the_outbox_while_the_smtp_server_is_down(tmp_path) -> None:
+    with Mailbox() as gone:
+        port = gone.port
+    make(tmp_path / "sim", port)
+    service = serve(tmp_path / "sim")
+    try:
+        _upload(service, [_holder()])
+        time.sleep(0.6)  # processed (the delay is 0.2 s), the SMTP server still down
+        assert [state for state, _dn in _status(service).values()] == [State.WAITING_FOR_PICKUP]
+        with Mailbox(port) as back:
+            notices = back.wait_for(2)
+        assert {n.kind for n in notices} == {Kind.ACCESS_PIN, Kind.ISSUE_ACCEPTED}
+    finally:
+        service.stop()
