@@ -11,9 +11,9 @@ import enum
 import re
 from dataclasses import dataclass
 from email import message_from_bytes, policy
-from email.policy import compat32
 from email.header import Header
 from email.message import EmailMessage, Message
+from email.policy import compat32
 from email.utils import formatdate, make_msgid
 
 MAX_MAIL_BYTES = 100_000  # the service's mails are a few KB; Kyoto's portal caps at 100 KB
