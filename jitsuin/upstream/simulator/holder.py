@@ -129,6 +129,8 @@ def p12_issue(authority: Authority, store: Store, settings: Settings, request: R
             return _usable(current) or pages.message("", "", status=409)
         if current.p12 is None:
             current = _make(authority, store, settings, current)
+            if current.broken:
+                return _usable(current) or pages.message("", "", status=409)
         elif current.collected_at is None or started > current.collected_at:
             return pages.message("エラー", "この証明書はダウンロード済みです。", status=410)
     assert current.p12 is not None
@@ -152,11 +154,13 @@ def _make(authority: Authority, store: Store, settings: Settings, c: Certificate
     serial = str(issued.serial_number)
     expires = issued.not_valid_after_utc.strftime("%Y/%m/%d")
     with store.transaction() as db:
-        db.execute(
+        made = db.execute(
             "UPDATE certificates SET p12 = ?, serial = ?, expires = ?, collected_at = ?, "
-            "state = ? WHERE id = ?",
+            "state = ? WHERE id = ? AND broken = 0",
             (p12, serial, expires, time.time(), 6 if c.old_serial else 5, c.id),
-        )
+        ).rowcount
+        if not made:  # a second click broke it meanwhile (break_on_second_click)
+            return store.certificate(c.id)
         enqueue(
             db,
             holder.admin_email,

@@ -112,9 +112,12 @@ class Store:
             return list(self._db.execute(sql, args))
 
     def name_taken(self, name_key: str) -> bool:
-        """A certificate of this CN and OU ever made (any state), or an issue on its way."""
+        """A certificate of this CN and OU ever made (any state; a broken issuance is none),
+        or an issue on its way."""
         return bool(
-            self._rows("SELECT 1 FROM certificates WHERE name_key = ? LIMIT 1", name_key)
+            self._rows(
+                "SELECT 1 FROM certificates WHERE name_key = ? AND broken = 0 LIMIT 1", name_key
+            )
             or self._rows(
                 "SELECT 1 FROM applications WHERE name_key = ? AND done = 0 AND apply_type = 1",
                 name_key,
