@@ -10,6 +10,7 @@ import re
 import threading
 import time
 import zipfile
+from email import message_from_bytes, policy
 from html import unescape
 
 import pytest
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from jitsuin.pki.pkcs12 import load_pkcs12
 from jitsuin.upstream.applications import Application, to_tsv
-from jitsuin.upstream.mails import Kind, Notice
+from jitsuin.upstream.mails import Kind, Notice, parse_mail
 from jitsuin.upstream.simulator import config
 from jitsuin.upstream.simulator.officer import STATUS_LIST, UPLOAD
 from jitsuin.upstream.status_list import State
@@ -253,3 +254,18 @@ def test_mails_wait_in_the_outbox_while_the_smtp_server_is_down(tmp_path) -> Non
         assert {n.kind for n in notices} == {Kind.ACCESS_PIN, Kind.ISSUE_ACCEPTED}
     finally:
         service.stop()
+
+
+def test_the_users_mail_is_iso_2022_jp_and_keeps_kanji_and_half_width_katakana(
+    service, mailbox
+) -> None:
+    _upload(service, [_holder()])
+    mailbox.wait_for(2)
+    by_kind = {parse_mail(raw).kind: raw for raw in mailbox.handler.received}  # type: ignore[union-attr]
+    raw = by_kind[Kind.ISSUE_ACCEPTED]
+    mail = message_from_bytes(raw, policy=policy.default)
+    assert mail.get_content_charset() == "iso-2022-jp"
+    assert mail["From"] == "ca-support@upki-sim.invalid"
+    assert mail["To"] == _holder().user_email
+    body = mail.get_payload(decode=True).decode("iso2022_jp_ext")
+    assert f"{NAME} 様" in body
