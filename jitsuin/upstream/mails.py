@@ -7,8 +7,11 @@ the operator's certificate is the connector's job, before any of this is trusted
 
 from __future__ import annotations
 
+import base64
 import enum
 import re
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.header import Header
@@ -112,19 +115,48 @@ def jis_text(text: str) -> bytes:
         return "".join(safe).encode("iso2022_jp_ext")
 
 
-def write_mail(*, kind: Kind, sender: str, to: str, body: str, english: str = "") -> bytes:
-    """A notice as the service sends it: ISO-2022-JP subject and text (not S/MIME-signed:
-    the simulator's mails carry no signature). ``english`` is the subject's half after " / "."""
+Sign = Callable[[bytes], bytes]  # the signed part's bytes -> a detached CMS signature (DER)
+_TEXT_PART = b'Content-Type: text/plain; charset="ISO-2022-JP"\r\nContent-Transfer-Encoding: 7bit'
+SIGNATURE_TYPE = "application/pkcs7-signature; name=smime.p7s; smime-type=signed-data"
+
+
+def write_mail(
+    *, kind: Kind, sender: str, to: str, body: str, english: str = "", sign: Sign | None = None
+) -> bytes:
+    """A notice as the service sends it: ISO-2022-JP subject and text, CRLF lines; with
+    ``sign``, S/MIME multipart/signed (RFC 8551) with the signature part the service's mails
+    carry. ``english`` is the subject's half after " / "."""
     message = Message()
-    subject = kind.value + (f" / {english}" if english else "")
     message["From"] = sender
     message["To"] = to
-    message["Subject"] = Header(subject, "iso-2022-jp").encode()
+    message["Subject"] = Header(
+        kind.value + (f" / {english}" if english else ""), "iso-2022-jp"
+    ).encode()
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message["MIME-Version"] = "1.0"
-    message["Content-Type"] = 'text/plain; charset="ISO-2022-JP"'
-    message["Content-Transfer-Encoding"] = "7bit"
-    message.set_payload(jis_text(body.replace("\r\n", "\n")).decode("ascii"))
+    text = jis_text(body.replace("\r\n", "\n")).replace(b"\n", b"\r\n")
+    text = text if text.endswith(b"\r\n") else text + b"\r\n"
     # CRLF throughout: smtplib sends bytes as they are, and SMTP wants CRLF lines.
-    return message.as_bytes(policy=compat32.clone(linesep="\r\n"))
+    crlf = compat32.clone(linesep="\r\n")
+    if sign is None:
+        head = message.as_bytes(policy=crlf).rstrip(b"\r\n")
+        return head + b"\r\n" + _TEXT_PART + b"\r\n\r\n" + text
+    # The signed part is exactly these bytes, so the MIME around it is written here.
+    signed = _TEXT_PART + b"\r\n\r\n" + text
+    boundary = f"----=_upki_{secrets.token_hex(12)}"
+    head = message.as_bytes(policy=crlf).rstrip(b"\r\n") + (
+        b'\r\nContent-Type: multipart/signed; protocol="application/pkcs7-signature";'
+        + f'\r\n micalg=sha-256; boundary="{boundary}"\r\n\r\n'.encode()
+    )
+    signature = base64.encodebytes(sign(signed)).replace(b"\n", b"\r\n")
+    delimiter = f"--{boundary}".encode()
+    return (
+        head
+        + b"This is an S/MIME signed message\r\n\r\n"
+        + delimiter + b"\r\n" + signed + b"\r\n"
+        + delimiter + b"\r\nContent-Type: " + SIGNATURE_TYPE.encode()
+        + b"\r\nContent-Transfer-Encoding: base64\r\n"
+        + b'Content-Disposition: attachment; filename="smime.p7s"\r\n\r\n'
+        + signature + delimiter + b"--\r\n"
+    )  # fmt: skip

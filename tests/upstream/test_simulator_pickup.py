@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 import threading
 import time
 import zipfile
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from jitsuin.pki.pkcs12 import load_pkcs12
 from jitsuin.upstream.applications import Application, to_tsv
-from jitsuin.upstream.mails import Kind, Notice, parse_mail
+from jitsuin.upstream.mails import SIGNATURE_TYPE, Kind, Notice, parse_mail
 from jitsuin.upstream.simulator import config
 from jitsuin.upstream.simulator.officer import STATUS_LIST, UPLOAD
 from jitsuin.upstream.status_list import State
@@ -262,10 +263,31 @@ def test_the_users_mail_is_iso_2022_jp_and_keeps_kanji_and_half_width_katakana(
     _upload(service, [_holder()])
     mailbox.wait_for(2)
     by_kind = {parse_mail(raw).kind: raw for raw in mailbox.handler.received}  # type: ignore[union-attr]
-    raw = by_kind[Kind.ISSUE_ACCEPTED]
-    mail = message_from_bytes(raw, policy=policy.default)
-    assert mail.get_content_charset() == "iso-2022-jp"
+    mail = message_from_bytes(by_kind[Kind.ISSUE_ACCEPTED], policy=policy.default)
     assert mail["From"] == "ca-support@upki-sim.invalid"
     assert mail["To"] == _holder().user_email
-    body = mail.get_payload(decode=True).decode("iso2022_jp_ext")
-    assert f"{NAME} 様" in body
+    text = mail.get_body(preferencelist=("plain",))
+    assert text.get_content_charset() == "iso-2022-jp"
+    assert f"{NAME} 様" in text.get_payload(decode=True).decode("iso2022_jp_ext")
+
+
+@pytest.mark.peers
+def test_the_mails_are_s_mime_signed_by_the_support_address_under_the_simulators_ca(
+    service, mailbox, tmp_path
+) -> None:
+    _upload(service, [_holder()])
+    for number, raw in enumerate(mailbox.wait_for(2) and mailbox.handler.received):
+        mail = message_from_bytes(raw, policy=policy.default)
+        assert mail.get_content_type() == "multipart/signed"
+        assert b"\r\nContent-Type: " + SIGNATURE_TYPE.encode() + b"\r\n" in raw  # as Kyoto checks
+        (tmp_path / f"{number}.eml").write_bytes(raw)
+        checked = subprocess.run(
+            ["openssl", "smime", "-verify", "-in", str(tmp_path / f"{number}.eml"),
+             "-CAfile", str(service.directory / config.CA_CERT_FILE),
+             "-signer", str(tmp_path / "signer.pem"), "-out", str(tmp_path / "text")],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert checked.returncode == 0, checked.stderr
+        signer = x509.load_pem_x509_certificate((tmp_path / "signer.pem").read_bytes())
+        san = signer.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert san.get_values_for_type(x509.RFC822Name) == ["ca-support@upki-sim.invalid"]

@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from jitsuin.pki.clock import Clock
 from jitsuin.pki.crl import RevokedEntry, build_crl
 from jitsuin.pki.issuance import PublicUrls, Signer, create_root, issue_certificate
 from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
-from jitsuin.pki.profiles import CLIENT_AUTH, CLIENT_AUTH_SMIME, CertificateProfile
+from jitsuin.pki.profiles import (
+    CLIENT_AUTH,
+    CLIENT_AUTH_SMIME,
+    PROFILE_SIGNER,
+    CertificateProfile,
+)
+from jitsuin.upstream.mails import Sign
 from jitsuin.upstream.simulator import config
 from jitsuin.upstream.simulator.config import SimulatorError
 
@@ -33,10 +40,15 @@ SERVER_PROFILE = CertificateProfile(
 )
 
 
+# Signs the notices (S/MIME): the support address in the SAN, digitalSignature only.
+MAIL_SIGNER = replace(PROFILE_SIGNER, name="mail-signer", needs_email=True)
+
+
 @dataclass(frozen=True)
 class Authority:
     signer: Signer
     urls: PublicUrls
+    sign_mail: Sign | None = None
 
 
 def _pem_key(key: PrivateKey) -> bytes:
@@ -72,7 +84,7 @@ def _server_names(host: str) -> list[x509.GeneralName]:
     return names
 
 
-def create(directory: Path, *, host: str, institution: str, clock: Clock) -> None:
+def create(directory: Path, *, host: str, institution: str, sender: str, clock: Clock) -> None:
     """Make the CA, the HTTPS server's certificate (for ``host``, localhost and 127.0.0.1)
     and the registration officer's client certificate, each key in a 0600 PEM file."""
     ca_key = generate_private_key(KeySpec.parse("p256"))
@@ -112,6 +124,18 @@ def create(directory: Path, *, host: str, institution: str, clock: Clock) -> Non
         urls=urls,
         email="ra-officer@upki-sim.invalid",
     )
+    mail_key = generate_private_key(KeySpec.parse("p256"))
+    mail = issue_certificate(
+        profile=MAIL_SIGNER,
+        subject=_name(C="JP", O="UPKI Simulator", CN="UPKI Simulator Support"),
+        public_key=mail_key.public_key(),
+        signer=signer,
+        clock=clock,
+        urls=urls,
+        email=sender,
+    )
+    _write(directory / config.MAIL_KEY_FILE, _pem_key(mail_key))
+    _write(directory / config.MAIL_CERT_FILE, _pem(mail))
     _write(directory / config.CA_KEY_FILE, _pem_key(ca_key))
     _write(directory / config.CA_CERT_FILE, _pem(ca), 0o644)
     _write(directory / config.SERVER_KEY_FILE, _pem_key(server_key))
@@ -120,16 +144,38 @@ def create(directory: Path, *, host: str, institution: str, clock: Clock) -> Non
     _write(directory / config.OFFICER_CERT_FILE, _pem(officer))
 
 
-def load(directory: Path, public_url: str) -> Authority:
+def _read(directory: Path, key_file: str, cert_file: str) -> tuple[PrivateKey, x509.Certificate]:
     try:
-        key = serialization.load_pem_private_key(
-            (directory / config.CA_KEY_FILE).read_bytes(), password=None
-        )
-        certificate = x509.load_pem_x509_certificate((directory / config.CA_CERT_FILE).read_bytes())
+        key = serialization.load_pem_private_key((directory / key_file).read_bytes(), None)
+        certificate = x509.load_pem_x509_certificate((directory / cert_file).read_bytes())
     except (OSError, ValueError) as exc:
-        raise SimulatorError(f"the simulator's CA in {directory} cannot be read: {exc}") from exc
-    assert isinstance(key, PrivateKey)
-    return Authority(Signer(certificate, key, SLUG), PublicUrls(public_url))
+        raise SimulatorError(f"{directory / cert_file} cannot be read: {exc}") from exc
+    if not isinstance(key, PrivateKey):
+        raise SimulatorError(f"{directory / key_file}: not an RSA or EC key")
+    return key, certificate
+
+
+def _mail_signer(key: PrivateKey, certificate: x509.Certificate) -> Sign:
+    def sign(data: bytes) -> bytes:
+        return (
+            pkcs7.PKCS7SignatureBuilder()
+            .set_data(data)
+            .add_signer(certificate, key, hashes.SHA256())
+            .sign(
+                serialization.Encoding.DER,
+                [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary],
+            )
+        )
+
+    return sign
+
+
+def load(directory: Path, public_url: str, *, sign_mails: bool) -> Authority:
+    key, certificate = _read(directory, config.CA_KEY_FILE, config.CA_CERT_FILE)
+    sign = None
+    if sign_mails:
+        sign = _mail_signer(*_read(directory, config.MAIL_KEY_FILE, config.MAIL_CERT_FILE))
+    return Authority(Signer(certificate, key, SLUG), PublicUrls(public_url), sign)
 
 
 def parse_dn(dn: str) -> x509.Name:

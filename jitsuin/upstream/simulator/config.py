@@ -13,6 +13,7 @@ DATABASE_FILE = "state.sqlite3"
 CA_KEY_FILE, CA_CERT_FILE = "ca-key.pem", "ca.pem"
 SERVER_KEY_FILE, SERVER_CERT_FILE = "server-key.pem", "server.pem"
 OFFICER_KEY_FILE, OFFICER_CERT_FILE = "officer-key.pem", "officer.pem"
+MAIL_KEY_FILE, MAIL_CERT_FILE = "mail-signer-key.pem", "mail-signer.pem"
 
 
 class SimulatorError(ValueError):
@@ -50,6 +51,7 @@ class Settings:
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     sender: str = "ca-support@upki-sim.invalid"
+    sign_mails: bool = True  # S/MIME, as the service's mails are (mail-signer.pem)
     smtp_retry_seconds: float = 30.0  # after the SMTP server refused or was down
     url_validity_days: int = 31  # "one month"
     # The real service breaks an issuance clicked twice; off: the simulator serves both.

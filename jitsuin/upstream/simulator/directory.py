@@ -18,7 +18,11 @@ def init(directory: Path, settings: Settings) -> None:
     if any(directory.iterdir()):
         raise SimulatorError(f"{directory} is not empty: a simulator is made in an empty directory")
     authority.create(
-        directory, host=settings.host, institution=settings.institution, clock=SystemClock()
+        directory,
+        host=settings.host,
+        institution=settings.institution,
+        sender=settings.sender,
+        clock=SystemClock(),
     )
     config.save(directory, settings)
     Store(directory / config.DATABASE_FILE).close()
@@ -28,7 +32,9 @@ def open_simulator(directory: Path, public_port: int) -> Simulator:
     """The simulator of ``directory``; its mails' URLs point at ``public_port``."""
     settings = config.load(directory)
     port = settings.public_port or public_port
-    ca = authority.load(directory, f"https://{settings.host}:{port}")
+    ca = authority.load(
+        directory, f"https://{settings.host}:{port}", sign_mails=settings.sign_mails
+    )
     store = Store(directory / config.DATABASE_FILE)
     try:
         officer = officer_certificate(directory)

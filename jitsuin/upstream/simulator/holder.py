@@ -166,6 +166,7 @@ def _make(authority: Authority, store: Store, settings: Settings, c: Certificate
             holder.admin_email,
             notices.collected(
                 settings,
+                authority.sign_mail,
                 to=holder.admin_email,
                 dn=c.dn,
                 serial=serial,

@@ -6,7 +6,7 @@ simulator's own: the real wording is not public."""
 
 from __future__ import annotations
 
-from jitsuin.upstream.mails import Kind, write_mail
+from jitsuin.upstream.mails import Kind, Sign, write_mail
 from jitsuin.upstream.simulator.config import Settings
 
 _DASHES = "　" + "-" * 45
@@ -27,7 +27,9 @@ def _serial(label: str, serial: str) -> str:
     return f"\n【{label}】\n　{serial}\n"
 
 
-def access_pin(settings: Settings, *, to: str, dn: str, url: str, expires: str) -> bytes:
+def access_pin(
+    settings: Settings, sign: Sign | None, *, to: str, dn: str, url: str, expires: str
+) -> bytes:
     body = (
         "利用管理者様\n\nクライアント証明書のアクセスPINを発行しました。\n"
         "下記のワンタイムURLからアクセスPINファイル（ZIP）を取得してください。\n\n"
@@ -36,13 +38,16 @@ def access_pin(settings: Settings, *, to: str, dn: str, url: str, expires: str) 
     return write_mail(
         kind=Kind.ACCESS_PIN,
         sender=settings.sender,
+        sign=sign,
         to=to,
         body=body,
         english="[UPKI] access PIN issue notification",
     )
 
 
-def issue_accepted(settings: Settings, *, to: str, name: str, url: str, expires: str) -> bytes:
+def issue_accepted(
+    settings: Settings, sign: Sign | None, *, to: str, name: str, url: str, expires: str
+) -> bytes:
     body = (
         f"{name} 様\n\nクライアント証明書の発行を受け付けました。\n"
         "下記のワンタイムURLから証明書を取得してください。ワンタイムURLは、利用管理者が"
@@ -52,13 +57,16 @@ def issue_accepted(settings: Settings, *, to: str, name: str, url: str, expires:
     return write_mail(
         kind=Kind.ISSUE_ACCEPTED,
         sender=settings.sender,
+        sign=sign,
         to=to,
         body=body,
         english="[UPKI] client certificate issue acceptance notice",
     )
 
 
-def collected(settings: Settings, *, to: str, dn: str, serial: str, old_serial: str) -> bytes:
+def collected(
+    settings: Settings, sign: Sign | None, *, to: str, dn: str, serial: str, old_serial: str
+) -> bytes:
     if old_serial:
         kind, english = Kind.RENEWED, "[UPKI] client certificate renewal notification"
         serials = _serial("新証明書シリアル番号", serial) + _serial(
@@ -73,10 +81,14 @@ def collected(settings: Settings, *, to: str, dn: str, serial: str, old_serial: 
         + serials
         + _FOOTER
     )
-    return write_mail(kind=kind, sender=settings.sender, to=to, body=body, english=english)
+    return write_mail(
+        kind=kind, sender=settings.sender, to=to, body=body, english=english, sign=sign
+    )
 
 
-def revoked(settings: Settings, *, to: str, dn: str, serial: str, reason: str) -> bytes:
+def revoked(
+    settings: Settings, sign: Sign | None, *, to: str, dn: str, serial: str, reason: str
+) -> bytes:
     body = (
         "利用管理者様\n\n下記のクライアント証明書の失効が完了しました。\n\n"
         + dn_block("失効証明書DN", dn)
@@ -87,6 +99,7 @@ def revoked(settings: Settings, *, to: str, dn: str, serial: str, reason: str) -
     return write_mail(
         kind=Kind.REVOKED,
         sender=settings.sender,
+        sign=sign,
         to=to,
         body=body,
         english="[UPKI] client certificate revocation completion notification",

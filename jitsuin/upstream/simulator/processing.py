@@ -106,6 +106,7 @@ class Worker:
                 application.admin_email,
                 notices.access_pin(
                     self.settings,
+                    self.authority.sign_mail,
                     to=application.admin_email,
                     dn=application.dn,
                     url=f"{self.base_url}{PIN_PATH}?t={pin_token}",
@@ -117,6 +118,7 @@ class Worker:
                 application.user_email,
                 notices.issue_accepted(
                     self.settings,
+                    self.authority.sign_mail,
                     to=application.user_email,
                     name=application.user_name,
                     url=f"{self.base_url}{P12_PATH}?t={p12_token}",
@@ -143,6 +145,7 @@ class Worker:
                         to,
                         notices.revoked(
                             self.settings,
+                            self.authority.sign_mail,
                             to=to,
                             dn=application.dn,
                             serial=application.serial,
