@@ -148,7 +148,14 @@ def test_issue_pin_download_collect_renew_and_revoke(service, mailbox) -> None:
     _upload(service, [revocation], apply_type="3")
     revoked = _of(mailbox.wait_for(8), Kind.REVOKED)
     assert {(n.dn, n.serial) for n in revoked} == {(DN, collected.serial)}
-    assert _status(service)[collected.serial][0] is State.REVOKED
+    assert _status(service)[collected.serial] == (State.REVOKED, DN)  # cp932, katakana intact
+    again = fetch(
+        service.officer_url + UPLOAD,
+        context(service.directory),
+        form={"applyType": "1", "errorFlg": "1"},
+        files={"file": to_tsv([_holder()])},
+    )
+    assert "212:1,主体者DN" in again.body.decode("euc_jp")  # revoked DNs are taken too
     crl = fetch(
         f"https://127.0.0.1:{service.public_port}/crl", context(service.directory, officer=False)
     )

@@ -66,10 +66,14 @@ class Worker:
 
     def step(self, now: float) -> None:
         for pending in self.store.due(now):
-            if pending.apply_type is ApplyType.REVOKE:
-                self._revoke(pending, now)
-            else:
-                self._prepare(pending, now)
+            try:
+                if pending.apply_type is ApplyType.REVOKE:
+                    self._revoke(pending, now)
+                else:
+                    self._prepare(pending, now)
+            except Exception:  # one bad row must not stop the others; retried a minute on
+                log.exception("application %s failed; retrying in a minute", pending.id)
+                self.store.postpone(pending.id, now + 60)
         if now - self._smtp_failed_at >= self.settings.smtp_retry_seconds:
             self.send_mails()
 
@@ -131,12 +135,14 @@ class Worker:
         application = pending.application
         reason = int(application.reason) if application.reason.isdigit() else 0
         with self.store.transaction() as db:
-            db.execute(
+            revoked = db.execute(
                 "UPDATE certificates SET state = 7, revoked_at = ?, reason = ? "
                 "WHERE serial = ? AND state IN (5, 6)",
                 (now, reason, application.serial),
-            )
+            ).rowcount
             db.execute("UPDATE applications SET done = 1 WHERE id = ?", (pending.id,))
+            if not revoked:  # revoked meanwhile by an earlier line: nothing new to say
+                return
             self._write_crl(db)
             for to in dict.fromkeys([application.admin_email, application.user_email]):
                 if to:

@@ -102,8 +102,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > officer.MAX_UPLOAD_BYTES:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= officer.MAX_UPLOAD_BYTES:
             self._send(pages.message("エラー", "ファイルが大きすぎます。", status=413))
             return
         body = self.rfile.read(length) if length else b""

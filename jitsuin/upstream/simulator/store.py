@@ -170,6 +170,10 @@ class Store:
             for r in rows
         ]
 
+    def postpone(self, application_id: int, due: float) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE applications SET due = ? WHERE id = ?", (due, application_id))
+
     def next_crl_number(self, db: sqlite3.Connection) -> int:
         row = db.execute("SELECT value FROM meta WHERE key = 'crl_number'").fetchone()
         number = int(row[0]) + 1 if row else 1
