@@ -17,6 +17,7 @@ from html import unescape
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from jitsuin.pki.pkcs12 import load_pkcs12
 from jitsuin.upstream.applications import Application, to_tsv
@@ -107,7 +108,18 @@ def _holder() -> Application:
     return Application(**{**application("x").__dict__, "dn": DN, "user_name": NAME})
 
 
-def test_issue_pin_download_collect_renew_and_revoke(service, mailbox) -> None:
+def _a_holders_certificate_is_not_the_officers(service, contents, tmp_path) -> None:
+    """Same CA, so the handshake passes; the officer's pages still refuse it."""
+    (tmp_path / "holder.pem").write_bytes(contents.certificate.public_bytes(Encoding.PEM))
+    (tmp_path / "holder-key.pem").write_bytes(
+        contents.key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    )
+    tls = context(service.directory, officer=False)
+    tls.load_cert_chain(str(tmp_path / "holder.pem"), str(tmp_path / "holder-key.pem"))
+    assert fetch(service.officer_url + STATUS_LIST, tls).status == 403
+
+
+def test_issue_pin_download_collect_renew_and_revoke(service, mailbox, tmp_path) -> None:
     ca = x509.load_pem_x509_certificate((service.directory / config.CA_CERT_FILE).read_bytes())
     _upload(service, [_holder()])
     notices = mailbox.wait_for(2)
@@ -123,6 +135,8 @@ def test_issue_pin_download_collect_renew_and_revoke(service, mailbox) -> None:
     assert certificate.subject.rfc4514_string() == DN
     assert isinstance(ca.public_key(), ec.EllipticCurvePublicKey)
     certificate.verify_directly_issued_by(ca)
+
+    _a_holders_certificate_is_not_the_officers(service, contents, tmp_path)
 
     (collected,) = _of(mailbox.wait_for(3), Kind.COLLECTED)
     assert (collected.dn, collected.serial) == (DN, str(certificate.serial_number))

@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS certificates (
     p12_token TEXT UNIQUE NOT NULL, p12 BLOB, collected_at REAL, broken INTEGER DEFAULT 0,
     revoked_at REAL, reason INTEGER, holder TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS applications_due ON applications (done, due);
+CREATE INDEX IF NOT EXISTS applications_name ON applications (name_key);
 CREATE INDEX IF NOT EXISTS certificates_name ON certificates (name_key);
 CREATE INDEX IF NOT EXISTS certificates_serial ON certificates (serial);
 CREATE TABLE IF NOT EXISTS outbox (
