@@ -29,6 +29,13 @@ PORTAL = "pki-portal@example.ac.jp"
 @dataclass
 class RawMails:
     received: list[bytes] = field(default_factory=list)
+    unknown: set[str] = field(default_factory=set)  # recipients answered 550
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        if address in self.unknown:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook
         self.received.append(envelope.original_content or envelope.content)

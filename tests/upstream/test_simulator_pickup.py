@@ -312,3 +312,14 @@ def test_the_mails_are_s_mime_signed_by_the_support_address_under_the_simulators
         signer = x509.load_pem_x509_certificate((tmp_path / "signer.pem").read_bytes())
         san = signer.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         assert san.get_values_for_type(x509.RFC822Name) == ["ca-support@upki-sim.invalid"]
+
+
+def test_a_mail_refused_for_good_blocks_no_other(service, mailbox) -> None:
+    mailbox.handler.unknown.add("gone@example.ac.jp")
+    gone = Application(**{**_holder().__dict__, "user_email": "gone@example.ac.jp"})
+    other = Application(
+        **{**_holder().__dict__, "dn": DN.replace("ﾀﾛｳ", "ﾊﾅｺ"), "user_email": "h@example.ac.jp"}
+    )
+    _upload(service, [gone, other])
+    notices = mailbox.wait_for(3)
+    assert len(_of(notices, Kind.ACCESS_PIN)) == 2 and len(_of(notices, Kind.ISSUE_ACCEPTED)) == 1

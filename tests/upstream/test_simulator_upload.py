@@ -28,7 +28,7 @@ def application(cn: str, ou: str = OU, name: str = "山田 太郎") -> Applicati
         user_name=name,
         pkcs12_name=f"{cn}-2026",
         user_department="工学研究科",
-        user_email=f"{cn.lower()}@example.ac.jp",
+        user_email=f"u{cn.encode().hex()[:16]}@example.ac.jp",
     )
 
 
@@ -103,6 +103,8 @@ def test_format_errors_carry_the_simulators_own_codes(service) -> None:
     assert "シミュレータ独自" in not_cp932.line(1).error
     short = upload(service, "CN=x\tOU=y\r\n".encode("cp932"))
     assert short.line(1).code == "902"
+    japanese_address = Application(**{**application("X").__dict__, "user_email": "山田@example.jp"})
+    assert upload(service, to_tsv([japanese_address])).line(1).code == "903"
 
 
 def test_names_in_kanji_and_half_width_katakana_come_back_on_the_result_page(service) -> None:

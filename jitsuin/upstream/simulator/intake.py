@@ -37,6 +37,11 @@ def name_key(name: x509.Name) -> str:
     return "\t".join(["CN=" + "+".join(cns), *("OU=" + ou for ou in ous)])
 
 
+def _address(text: str) -> bool:
+    local, at, domain = text.partition("@")
+    return bool(local and at and "." in domain and text.isascii() and " " not in text)
+
+
 def _error(code: str, seq: int, field: str, message: str) -> str:
     return f"{code}:{seq},{field},{message}"
 
@@ -69,7 +74,7 @@ def _check_line(
             return _error(
                 BAD_FIELD, seq, "プロファイルID", f"5または7を指定してください。{OWN}"
             ), key
-        if "@" not in application.user_email or "@" not in application.admin_email:
+        if not all(_address(a) for a in (application.user_email, application.admin_email)):
             return _error(BAD_FIELD, seq, "メールアドレス", f"メールアドレスが不正です。{OWN}"), key
     if apply_type is ApplyType.ISSUE:
         if taken(key):

@@ -187,13 +187,26 @@ class Worker:
         return base64.b64decode(stored) if stored else b""
 
     def send_mails(self) -> None:
+        """The outbox in order. A mail the server refuses for good (5xx, a bad address) is
+        set aside so that it blocks no other; when the server is down, all wait."""
         pending = self.store.unsent()
         if not pending:
             return
         try:
             with smtplib.SMTP(self.settings.smtp_host, self.settings.smtp_port, timeout=10) as smtp:
                 for mail_id, recipient, message in pending:
-                    smtp.sendmail(self.settings.sender, [recipient], message)
+                    try:
+                        smtp.sendmail(self.settings.sender, [recipient], message)
+                    except (
+                        smtplib.SMTPRecipientsRefused,
+                        smtplib.SMTPDataError,
+                        UnicodeEncodeError,
+                    ) as exc:
+                        if isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code < 500:
+                            raise
+                        log.warning("mail %s to %r refused for good: %s", mail_id, recipient, exc)
+                        self.store.mark_sent(mail_id, sent=False, given_up=True)
+                        continue
                     self.store.mark_sent(mail_id, sent=True)
         except (OSError, smtplib.SMTPException) as exc:
             self._smtp_failed_at = time.time()

@@ -192,11 +192,12 @@ class Store:
         )
         return [(r["id"], r["recipient"], bytes(r["message"])) for r in rows]
 
-    def mark_sent(self, mail_id: int, *, sent: bool) -> None:
+    def mark_sent(self, mail_id: int, *, sent: bool, given_up: bool = False) -> None:
+        """``sent`` 1: delivered; -1: refused for good (kept, never retried)."""
         with self.transaction() as db:
             db.execute(
                 "UPDATE outbox SET sent = ?, attempts = attempts + 1 WHERE id = ?",
-                (int(sent), mail_id),
+                (1 if sent else -1 if given_up else 0, mail_id),
             )
 
 
