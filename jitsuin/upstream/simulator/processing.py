@@ -194,22 +194,27 @@ class Worker:
             return
         try:
             with smtplib.SMTP(self.settings.smtp_host, self.settings.smtp_port, timeout=10) as smtp:
-                for mail_id, recipient, message in pending:
-                    try:
-                        smtp.sendmail(self.settings.sender, [recipient], message)
-                    except (
-                        smtplib.SMTPRecipientsRefused,
-                        smtplib.SMTPDataError,
-                        UnicodeEncodeError,
-                    ) as exc:
-                        if isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code < 500:
-                            raise
-                        log.warning("mail %s to %r refused for good: %s", mail_id, recipient, exc)
-                        self.store.mark_sent(mail_id, sent=False, given_up=True)
-                        continue
-                    self.store.mark_sent(mail_id, sent=True)
+                while pending and not self._stop.is_set():
+                    self._send(smtp, pending)
+                    pending = self.store.unsent()
         except (OSError, smtplib.SMTPException) as exc:
             self._smtp_failed_at = time.time()
             log.warning(
                 "SMTP %s:%s: %s (retrying)", self.settings.smtp_host, self.settings.smtp_port, exc
             )
+
+    def _send(self, smtp: smtplib.SMTP, pending: list[tuple[int, str, bytes]]) -> None:
+        for mail_id, recipient, message in pending:
+            try:
+                smtp.sendmail(self.settings.sender, [recipient], message)
+            except (
+                smtplib.SMTPRecipientsRefused,
+                smtplib.SMTPDataError,
+                UnicodeEncodeError,
+            ) as exc:
+                if isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code < 500:
+                    raise
+                log.warning("mail %s to %r refused for good: %s", mail_id, recipient, exc)
+                self.store.mark_sent(mail_id, sent=False, given_up=True)
+                continue
+            self.store.mark_sent(mail_id, sent=True)
