@@ -63,6 +63,11 @@ def test_bad_input_is_one_line(tmp_path) -> None:
         jitsuin("serve", "--dir", str(tmp_path / "sim"), "--listen", "127.0.0.1:1"),
         "unknown settings delay",
     )
+    (tmp_path / "sim" / "simulator.json").write_text('{"issue_delay": "soon"}')
+    assert_message(
+        jitsuin("serve", "--dir", str(tmp_path / "sim"), "--listen", "127.0.0.1:1"),
+        "issue_delay must be a float",
+    )
 
 
 def test_serve_answers_the_officer_and_stops_on_sigterm(tmp_path) -> None:

@@ -323,3 +323,15 @@ def test_a_mail_refused_for_good_blocks_no_other(service, mailbox) -> None:
     _upload(service, [gone, other])
     notices = mailbox.wait_for(3)
     assert len(_of(notices, Kind.ACCESS_PIN)) == 2 and len(_of(notices, Kind.ISSUE_ACCEPTED)) == 1
+
+
+def test_an_expired_one_time_url_serves_nothing(tmp_path, mailbox) -> None:
+    make(tmp_path / "sim", mailbox.port, url_validity_days=0)
+    service = serve(tmp_path / "sim")
+    try:
+        _upload(service, [_holder()])
+        notices = mailbox.wait_for(2)
+        for notice in notices:
+            assert fetch(notice.url, context(service.directory, officer=False)).status == 410
+    finally:
+        service.stop()

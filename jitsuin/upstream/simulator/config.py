@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -60,7 +60,6 @@ class Settings:
     key_generation_delay: float = 0.0
     # The port in the mails' one-time URLs (the holder's side); 0: the officer's port + 1.
     public_port: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def in_maintenance(self, now: datetime) -> bool:
         return any(window.covers(now) for window in self.maintenance)
@@ -73,6 +72,21 @@ def save(directory: Path, settings: Settings) -> None:
     temporary = directory / (CONFIG_FILE + ".new")
     temporary.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     temporary.replace(directory / CONFIG_FILE)
+
+
+def _check_types(path: Path, data: dict[str, Any]) -> None:
+    """Each plain setting has its default's type (an int where a float is expected is fine)."""
+    defaults = Settings()
+    for item in fields(Settings):
+        if item.name in {"maintenance", "allowed_ous"} or item.name not in data:
+            continue
+        expected = type(getattr(defaults, item.name))
+        value = data[item.name]
+        fits = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            fits = True
+        if not fits:
+            raise SimulatorError(f"{path}: {item.name} must be a {expected.__name__}")
 
 
 def load(directory: Path) -> Settings:
@@ -89,6 +103,7 @@ def load(directory: Path) -> Settings:
     unknown = sorted(set(data) - known)
     if unknown:
         raise SimulatorError(f"{path}: unknown settings {', '.join(unknown)}")
+    _check_types(path, data)
     try:
         windows = tuple(Window(str(w["start"]), str(w["end"])) for w in data.pop("maintenance", []))
         for window in windows:
