@@ -26,7 +26,7 @@ from jitsuin.upstream.simulator import config
 from jitsuin.upstream.simulator.officer import STATUS_LIST, UPLOAD
 from jitsuin.upstream.status_list import State
 from jitsuin.upstream.status_list import parse_tsv as parse_status_list
-from tests.upstream.sim import Mailbox, change, context, fetch, make, serve
+from tests.upstream.sim import PORTAL, Mailbox, change, context, fetch, make, serve
 from tests.upstream.test_simulator_upload import application
 
 DN = "CN=ﾔﾏﾀﾞ ﾀﾛｳ,OU=001,OU=情報環境機構,O=Example University,L=Kyoto,C=JP"
@@ -335,3 +335,29 @@ def test_an_expired_one_time_url_serves_nothing(tmp_path, mailbox) -> None:
             assert fetch(notice.url, context(service.directory, officer=False)).status == 410
     finally:
         service.stop()
+
+
+def test_bulk_download_gives_the_portal_a_zip_with_client_txt_and_the_p12(service, mailbox) -> None:
+    bulk = Application(**{**_holder().__dict__, "download_method": "2", "access_pin": "Pin4Bulk9"})
+    _upload(service, [bulk])
+    notices = mailbox.wait_for(2)
+    (pin_notice,) = _of(notices, Kind.ACCESS_PIN)
+    (accepted,) = _of(notices, Kind.ISSUE_ACCEPTED)
+    assert "SPEntranceCliAllPin.jsp" in pin_notice.url and "SPEntranceCliAll.jsp" in accepted.url
+    to = {message_from_bytes(raw)["To"] for raw in mailbox.handler.received}
+    assert to == {PORTAL}  # both to the administrator: the portal collects
+    assert _pin(service, pin_notice) == "Pin4Bulk9"  # column 15's PIN, bulk only
+
+    tls = context(service.directory, officer=False)
+    base = f"https://127.0.0.1:{service.public_port}"
+    second = _submit(base, fetch(accepted.url, tls).body, tls)
+    archive = _submit(base, second.body, tls)
+    assert archive.content_type == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.body)) as zipped:
+        header, line = zipped.read("client.txt").decode("cp932").splitlines()
+        p12 = zipped.read(f"{bulk.pkcs12_name}.p12")
+    serial, name, email, dn = line.split("\t")
+    certificate = load_pkcs12(p12, "Pin4Bulk9").certificate
+    assert (serial, name, email, dn) == (str(certificate.serial_number), NAME, bulk.user_email, DN)
+    (collected,) = _of(mailbox.wait_for(3), Kind.COLLECTED)
+    assert collected.serial == serial

@@ -16,13 +16,26 @@ from jitsuin.upstream.simulator.authority import Authority, issue_holder
 from jitsuin.upstream.simulator.config import Settings
 from jitsuin.upstream.simulator.officer import Request
 from jitsuin.upstream.simulator.pages import Response
-from jitsuin.upstream.simulator.processing import P12_PATH, PIN_PATH
+from jitsuin.upstream.simulator.processing import P12_ALL_PATH, P12_PATH, PIN_ALL_PATH, PIN_PATH
 from jitsuin.upstream.simulator.store import Certificate, Store, enqueue
 
 DOWNLOAD = "/upki-odcert/download"
 PIN_STEP1, PIN_STEP2 = f"{DOWNLOAD}/spEntranceCliPin.do", f"{DOWNLOAD}/spDLCliPin.do"
+PIN_ALL_STEP1, PIN_ALL_STEP2 = f"{DOWNLOAD}/spEntranceCliAllPin.do", f"{DOWNLOAD}/spDLCliAllPin.do"
 P12_ISSUE = f"{DOWNLOAD}/spDLCli.do"
+ALL_STEP1, ALL_ISSUE = f"{DOWNLOAD}/spEntranceCliAll.do", f"{DOWNLOAD}/spDLCliAll.do"
+# Each page's form leads to the next step of its flow (Kyoto's portal follows them so).
+NEXT = {
+    PIN_PATH: PIN_STEP1,
+    PIN_STEP1: PIN_STEP2,
+    PIN_ALL_PATH: PIN_ALL_STEP1,
+    PIN_ALL_STEP1: PIN_ALL_STEP2,
+    P12_PATH: P12_ISSUE,
+    P12_ALL_PATH: ALL_STEP1,
+    ALL_STEP1: ALL_ISSUE,
+}
 PIN_FILE_HEADER = "氏名\tメールアドレス\tアクセスPIN\t主体者DN"
+CLIENT_FILE_HEADER = "シリアル番号\t氏名\tメールアドレス\t主体者DN"
 
 _generating: dict[int, threading.Lock] = {}
 _generating_guard = threading.Lock()
@@ -55,7 +68,7 @@ def pin_entrance(store: Store, _settings: Settings, request: Request) -> Respons
         return refused or pages.message("エラー", "このURLは無効です。", status=404)
     if certificate.pin_taken:
         return pages.message("エラー", "このアクセスPINは取得済みです。", status=410)
-    step = pages.form(PIN_STEP1, {"t": certificate.pin_token}, "次へ")
+    step = pages.form(NEXT[request.path], {"t": certificate.pin_token}, "次へ")
     return pages.html(f"<p>アクセスPINを取得します。</p>{step}", heading="アクセスPIN取得")
 
 
@@ -64,7 +77,7 @@ def pin_step1(store: Store, settings: Settings, request: Request) -> Response:
     refused = _usable(certificate)
     if refused or certificate is None:
         return refused or pages.message("エラー", "このURLは無効です。", status=404)
-    step = pages.form(PIN_STEP2, {"t": certificate.pin_token}, "ダウンロード")
+    step = pages.form(NEXT[request.path], {"t": certificate.pin_token}, "ダウンロード")
     return pages.html(f"<p>アクセスPINファイル（ZIP）をダウンロードします。</p>{step}")
 
 
@@ -100,7 +113,7 @@ def p12_entrance(store: Store, _settings: Settings, request: Request) -> Respons
         )
     if certificate.p12 is not None:
         return pages.message("エラー", "この証明書はダウンロード済みです。", status=410)
-    step = pages.form(P12_ISSUE, {"t": certificate.p12_token}, "発行")
+    step = pages.form(NEXT[request.path], {"t": certificate.p12_token}, "発行")
     return pages.html(
         "<p>「発行」を押すと鍵と証明書を作成します。しばらくお待ちください。"
         f"ボタンは一度だけ押してください。</p>{step}",
@@ -108,7 +121,50 @@ def p12_entrance(store: Store, _settings: Settings, request: Request) -> Respons
     )
 
 
+def bulk_step1(store: Store, _settings: Settings, request: Request) -> Response:
+    """Bulk download's second page: its form asks for the ZIP (keys are made then)."""
+    certificate = store.by_token("p12_token", request.form.get("t", ""))
+    refused = _usable(certificate)
+    if refused or certificate is None:
+        return refused or pages.message("エラー", "このURLは無効です。", status=404)
+    step = pages.form(ALL_ISSUE, {"t": certificate.p12_token}, "ダウンロード")
+    return pages.html(f"<p>証明書ファイル（ZIP）をダウンロードします。</p>{step}")
+
+
 def p12_issue(authority: Authority, store: Store, settings: Settings, request: Request) -> Response:
+    """The holder's .p12."""
+    issued = _issued(authority, store, settings, request)
+    if isinstance(issued, Response):
+        return issued
+    assert issued.p12 is not None
+    return pages.file(issued.p12, "application/x-pkcs12", _p12_name(issued))
+
+
+def bulk_issue(
+    authority: Authority, store: Store, settings: Settings, request: Request
+) -> Response:
+    """Bulk download's ZIP: ``client.txt`` (cp932; a header line, then serial, name, e-mail,
+    DN, as Kyoto's portal reads it) and the .p12."""
+    issued = _issued(authority, store, settings, request)
+    if isinstance(issued, Response):
+        return issued
+    assert issued.p12 is not None
+    holder = issued.holder
+    line = "\t".join([issued.serial, holder.user_name, holder.user_email, issued.dn])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("client.txt", f"{CLIENT_FILE_HEADER}\r\n{line}\r\n".encode("cp932"))
+        archive.writestr(_p12_name(issued), issued.p12)
+    return pages.file(buffer.getvalue(), "application/zip", "client.zip")
+
+
+def _p12_name(certificate: Certificate) -> str:
+    return (certificate.holder.pkcs12_name or "certificate") + ".p12"
+
+
+def _issued(
+    authority: Authority, store: Store, settings: Settings, request: Request
+) -> Certificate | Response:
     """Made on the first click; a click while that runs waits and gets the same file, unless
     ``break_on_second_click`` reproduces the real service (the issuance breaks)."""
     started = time.time()
@@ -133,9 +189,7 @@ def p12_issue(authority: Authority, store: Store, settings: Settings, request: R
                 return _usable(current) or pages.message("", "", status=409)
         elif current.collected_at is None or started > current.collected_at:
             return pages.message("エラー", "この証明書はダウンロード済みです。", status=410)
-    assert current.p12 is not None
-    name = (current.holder.pkcs12_name or "certificate") + ".p12"
-    return pages.file(current.p12, "application/x-pkcs12", name)
+    return current
 
 
 def _make(authority: Authority, store: Store, settings: Settings, c: Certificate) -> Certificate:
@@ -178,7 +232,14 @@ def _make(authority: Authority, store: Store, settings: Settings, c: Certificate
 
 ROUTES = {
     ("GET", PIN_PATH): pin_entrance,
+    ("GET", PIN_ALL_PATH): pin_entrance,
     ("POST", PIN_STEP1): pin_step1,
+    ("POST", PIN_ALL_STEP1): pin_step1,
     ("POST", PIN_STEP2): pin_step2,
+    ("POST", PIN_ALL_STEP2): pin_step2,
     ("GET", P12_PATH): p12_entrance,
+    ("GET", P12_ALL_PATH): p12_entrance,
+    ("POST", ALL_STEP1): bulk_step1,
 }
+# These make the key: they need the CA as well.
+ISSUING = {P12_ISSUE: p12_issue, ALL_ISSUE: bulk_issue}

@@ -23,8 +23,11 @@ from jitsuin.upstream.simulator.intake import name_key
 from jitsuin.upstream.simulator.store import Pending, Store, enqueue, token
 
 log = logging.getLogger("jitsuin.upstream.simulator")
+# The one-time URLs: per person (download method 1) and bulk (2, "UPKI-PASS" in Kyoto's portal).
 PIN_PATH = "/upki-odcert/download/SPEntranceCliPin.jsp"
+PIN_ALL_PATH = "/upki-odcert/download/SPEntranceCliAllPin.jsp"
 P12_PATH = "/upki-odcert/download/SPEntranceCli.jsp"
+P12_ALL_PATH = "/upki-odcert/download/SPEntranceCliAll.jsp"
 # RFC 5280 reason codes by number (column 5); the service's own numbering is not public.
 REASONS = {
     0: "unspecified",
@@ -82,6 +85,8 @@ class Worker:
         application = pending.application
         bulk = application.download_method == str(int(DownloadMethod.PKCS12_BULK))
         pin = application.access_pin if bulk and application.access_pin else generate_pin()
+        # Bulk: the file is the administrator's to collect (the portal), so is its notice.
+        accepted_to = application.admin_email if bulk else application.user_email
         pin_token, p12_token = token(), token()
         expires = now + self.settings.url_validity_days * 86400
         old_serial = application.serial if pending.apply_type is ApplyType.RENEW else ""
@@ -113,19 +118,19 @@ class Worker:
                     self.authority.sign_mail,
                     to=application.admin_email,
                     dn=application.dn,
-                    url=f"{self.base_url}{PIN_PATH}?t={pin_token}",
+                    url=f"{self.base_url}{PIN_ALL_PATH if bulk else PIN_PATH}?t={pin_token}",
                     expires=until,
                 ),
             )
             enqueue(
                 db,
-                application.user_email,
+                accepted_to,
                 notices.issue_accepted(
                     self.settings,
                     self.authority.sign_mail,
-                    to=application.user_email,
+                    to=accepted_to,
                     name=application.user_name,
-                    url=f"{self.base_url}{P12_PATH}?t={p12_token}",
+                    url=f"{self.base_url}{P12_ALL_PATH if bulk else P12_PATH}?t={p12_token}",
                     expires=until,
                 ),
             )

@@ -63,8 +63,9 @@ class Simulator:
             public = holder.ROUTES.get(key)
             if public is not None:
                 return public(self.store, self.settings, request)
-            if key == ("POST", holder.P12_ISSUE):
-                return holder.p12_issue(self.authority, self.store, self.settings, request)
+            issuing = holder.ISSUING.get(request.path) if request.method == "POST" else None
+            if issuing is not None:
+                return issuing(self.authority, self.store, self.settings, request)
         return pages.message("エラー", "ページが見つかりません。", status=404)
 
 
