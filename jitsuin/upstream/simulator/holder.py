@@ -5,7 +5,6 @@ download is first asked for."""
 from __future__ import annotations
 
 import io
-import threading
 import time
 import zipfile
 
@@ -36,14 +35,6 @@ NEXT = {
 }
 PIN_FILE_HEADER = "氏名\tメールアドレス\tアクセスPIN\t主体者DN"
 CLIENT_FILE_HEADER = "シリアル番号\t氏名\tメールアドレス\t主体者DN"
-
-_generating: dict[int, threading.Lock] = {}
-_generating_guard = threading.Lock()
-
-
-def _lock_for(certificate_id: int) -> threading.Lock:
-    with _generating_guard:
-        return _generating.setdefault(certificate_id, threading.Lock())
 
 
 def _usable(certificate: Certificate | None) -> Response | None:
@@ -174,7 +165,7 @@ def _issued(
         return refused or pages.message("エラー", "このURLは無効です。", status=404)
     if not certificate.pin_taken:
         return pages.message("エラー", "アクセスPINが未取得です。", status=403)
-    lock = _lock_for(certificate.id)
+    lock = store.generation_lock(certificate.id)
     if settings.break_on_second_click and lock.locked():
         with store.transaction() as db:
             db.execute("UPDATE certificates SET broken = 1 WHERE id = ?", (certificate.id,))

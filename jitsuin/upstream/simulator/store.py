@@ -92,10 +92,16 @@ class Store:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
+        self._generating: dict[int, threading.Lock] = {}  # keys being made, per certificate
         self._db.execute("PRAGMA journal_mode=WAL")
         # WAL with NORMAL: a crash of the process loses no commit (only a power cut could).
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+
+    def generation_lock(self, certificate_id: int) -> threading.Lock:
+        """Held while a certificate's key is made: a second click waits on it (or breaks)."""
+        with self._lock:
+            return self._generating.setdefault(certificate_id, threading.Lock())
 
     def close(self) -> None:
         self._db.close()
