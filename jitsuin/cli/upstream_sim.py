@@ -39,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
         help="make a simulator: its CA, HTTPS certificate, the officer's certificate, settings",
         description="Make a simulator in an empty directory: ca.pem (trust it in the "
         "connector), server.pem, officer.pem + officer-key.pem (the connector's client "
-        "certificate, 0600) and simulator.json (delays, maintenance windows, SMTP, sender, "
+        "certificate, 0600), mail-signer.pem (signs the notices, S/MIME) and "
+        "simulator.json (delays, maintenance windows, SMTP, sender, "
         "the OU allow-list: edit it, then restart `serve`).",
     )
     make.add_argument("--dir", required=True, type=Path, help="an empty directory")
@@ -51,8 +52,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="OU",
         help="an OU the institution may use (repeat); a line with none of them gets 371",
     )
-    make.add_argument("--host", default="localhost", help="the name in the HTTPS certificate")
-    make.add_argument("--smtp", default="127.0.0.1:25", type=_address, metavar="HOST:PORT")
+    make.add_argument(
+        "--host",
+        default="localhost",
+        help="the name in the HTTPS certificate and in the mails' one-time URLs",
+    )
+    make.add_argument(
+        "--smtp",
+        default="127.0.0.1:25",
+        type=_address,
+        metavar="HOST:PORT",
+        help="where the notices are sent (default 127.0.0.1:25)",
+    )
     make.add_argument("--sender", default=Settings.sender, help="From: of every notice")
     make.add_argument(
         "--delay",
