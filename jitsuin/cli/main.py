@@ -25,6 +25,8 @@ COMMANDS = {
     "sso": "single sign-on: refresh-metadata (fetch and verify the SAML metadata now)",
     "recovery": "S/MIME key recovery: init-key (offline, no database), list, process "
     "(approved recoveries, with the recovery private key)",
+    "upstream-sim": "a simulator of the national certificate service (UPKI): init, serve "
+    "(no database)",
     "relying-party": "on a RADIUS or VPN host: sync (keep its CA directory of roots and CRLs "
     "current; needs no database)",
 }
@@ -66,6 +68,11 @@ def main(argv: list[str] | None = None) -> None:
         from jitsuin.cli.offline_root import main as ceremony
 
         sys.exit(ceremony(args[2:]))
+    if args[0] == "upstream-sim":
+        # Tests, demos and rehearsals: its own state directory, no database or settings.
+        from jitsuin.cli.upstream_sim import main as upstream_sim
+
+        sys.exit(upstream_sim(args[1:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jitsuin.settings")
     from django.core.management import execute_from_command_line
 

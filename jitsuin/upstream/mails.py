@@ -7,11 +7,17 @@ the operator's certificate is the connector's job, before any of this is trusted
 
 from __future__ import annotations
 
+import base64
 import enum
 import re
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import message_from_bytes, policy
-from email.message import EmailMessage
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.policy import compat32
+from email.utils import formatdate, make_msgid
 
 MAX_MAIL_BYTES = 100_000  # the service's mails are a few KB; Kyoto's portal caps at 100 KB
 
@@ -90,3 +96,67 @@ def parse_mail(data: bytes) -> Notice | None:
         serial=serial,
         old_serial=_after("旧証明書のシリアル番号", text) if kind is Kind.RENEWED else "",
     )
+
+
+def jis_text(text: str) -> bytes:
+    """``text`` as ISO-2022-JP with half-width katakana (ISO-2022-JP-EXT, as Japanese mailers
+    write names); a character neither carries (cp932's vendor extensions such as 髙 or ①)
+    becomes 〓, the geta mark Japanese mail has always used for "cannot be shown"."""
+    try:
+        return text.encode("iso2022_jp_ext")
+    except UnicodeEncodeError:
+        safe = []
+        for character in text:
+            try:
+                character.encode("iso2022_jp_ext")
+                safe.append(character)
+            except UnicodeEncodeError:
+                safe.append("〓")
+        return "".join(safe).encode("iso2022_jp_ext")
+
+
+Sign = Callable[[bytes], bytes]  # the signed part's bytes -> a detached CMS signature (DER)
+_TEXT_PART = b'Content-Type: text/plain; charset="ISO-2022-JP"\r\nContent-Transfer-Encoding: 7bit'
+SIGNATURE_TYPE = "application/pkcs7-signature; name=smime.p7s; smime-type=signed-data"
+
+
+def write_mail(
+    *, kind: Kind, sender: str, to: str, body: str, english: str = "", sign: Sign | None = None
+) -> bytes:
+    """A notice as the service sends it: ISO-2022-JP subject and text, CRLF lines; with
+    ``sign``, S/MIME multipart/signed (RFC 8551) with the signature part the service's mails
+    carry. ``english`` is the subject's half after " / "."""
+    message = Message()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = Header(
+        kind.value + (f" / {english}" if english else ""), "iso-2022-jp"
+    ).encode()
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message["MIME-Version"] = "1.0"
+    text = jis_text(body.replace("\r\n", "\n")).replace(b"\n", b"\r\n")
+    text = text if text.endswith(b"\r\n") else text + b"\r\n"
+    # CRLF throughout: smtplib sends bytes as they are, and SMTP wants CRLF lines.
+    crlf = compat32.clone(linesep="\r\n")
+    if sign is None:
+        head = message.as_bytes(policy=crlf).rstrip(b"\r\n")
+        return head + b"\r\n" + _TEXT_PART + b"\r\n\r\n" + text
+    # The signed part is exactly these bytes, so the MIME around it is written here.
+    signed = _TEXT_PART + b"\r\n\r\n" + text
+    boundary = f"----=_upki_{secrets.token_hex(12)}"
+    head = message.as_bytes(policy=crlf).rstrip(b"\r\n") + (
+        b'\r\nContent-Type: multipart/signed; protocol="application/pkcs7-signature";'
+        + f'\r\n micalg=sha-256; boundary="{boundary}"\r\n\r\n'.encode()
+    )
+    signature = base64.encodebytes(sign(signed)).replace(b"\n", b"\r\n")
+    delimiter = f"--{boundary}".encode()
+    return (
+        head
+        + b"This is an S/MIME signed message\r\n\r\n"
+        + delimiter + b"\r\n" + signed + b"\r\n"
+        + delimiter + b"\r\nContent-Type: " + SIGNATURE_TYPE.encode()
+        + b"\r\nContent-Transfer-Encoding: base64\r\n"
+        + b'Content-Disposition: attachment; filename="smime.p7s"\r\n\r\n'
+        + signature + delimiter + b"--\r\n"
+    )  # fmt: skip

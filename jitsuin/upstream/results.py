@@ -7,7 +7,9 @@ layout around them.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
 from html.parser import HTMLParser
 
 ENCODING = "euc_jp"
@@ -82,3 +84,78 @@ def parse_result_page(data: bytes) -> UploadResult:
             )
         )
     return UploadResult(accepted=accepted, lines=tuple(lines))
+
+
+@dataclass(frozen=True)
+class PageRow:
+    """One row of a result page as the service writes it (the simulator's writer)."""
+
+    seq: int
+    ok: bool
+    error: str = ""
+    institution: str = ""
+    department: str = ""
+    name: str = ""
+    email: str = ""
+
+
+_TITLE = "国立情報学研究所 電子証明書自動発行支援システム"
+_SUCCESS_HEAD = "クライアント証明書　発行・更新申請完了画面"
+_FAILURE_HEAD = "クライアント証明書　発行・更新・失効申請エラー画面"
+_FAILED = "クライアント証明書　発行処理が以下のエラーにより正常終了しませんでした。"
+
+
+def _cell(text: str) -> str:
+    return f'<td nowrap><font size="-1">{escape(text) if text else "&nbsp;"}</font></td>'
+
+
+def write_result_page(rows: Sequence[PageRow], *, accepted: bool) -> bytes:
+    """The page ``parse_result_page`` reads: the success page (every row, with the holder's
+    details) or the error page (the NG rows only). EUC-JP; a character EUC-JP lacks (cp932's
+    vendor extensions such as 髙 or ①) is written as an HTML character reference."""
+    if accepted:
+        heading, intro = _SUCCESS_HEAD, ACCEPTED + "。"
+        columns: tuple[str, ...] = (
+            "SEQ",
+            "処理結果",
+            "エラー内容",
+            "機関名",
+            "所属名",
+            "氏名",
+            "メールアドレス",
+        )
+        body = [
+            "<tr>"
+            + "".join(
+                _cell(value)
+                for value in (
+                    str(r.seq),
+                    "OK" if r.ok else "NG",
+                    r.error,
+                    r.institution,
+                    r.department,
+                    r.name,
+                    r.email,
+                )
+            )
+            + "</tr>"
+            for r in rows
+        ]
+    else:
+        heading, intro = _FAILURE_HEAD, _FAILED
+        columns = ("SEQ", "処理結果", "エラー内容")
+        body = [
+            "<tr>" + _cell(str(r.seq)) + _cell("NG") + _cell(r.error) + "</tr>"
+            for r in rows
+            if not r.ok
+        ]
+    head = "<tr>" + "".join(f"<th nowrap>{c}</th>" for c in columns) + "</tr>"
+    page = (
+        '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">\n<html><head>'
+        '<meta http-equiv="Content-Type" content="text/html; charset=EUC-JP">'
+        f"<title>{_TITLE}</title></head><body><table>\n"
+        f"<tr><th>{heading}</th></tr>\n<tr><th>{intro}</th></tr>\n"
+        f'<tr><th><table border="1">\n{head}\n' + "\n".join(body) + "\n</table></th></tr>\n"
+        "</table></body></html>\n"
+    )
+    return page.encode(ENCODING, errors="xmlcharrefreplace")

@@ -16,8 +16,8 @@ from jitsuin.upstream.applications import (
     parse_tsv,
     to_tsv,
 )
-from jitsuin.upstream.mails import Kind, parse_mail
-from jitsuin.upstream.results import DN_EXISTS, parse_result_page
+from jitsuin.upstream.mails import Kind, jis_text, parse_mail, write_mail
+from jitsuin.upstream.results import DN_EXISTS, PageRow, parse_result_page, write_result_page
 from jitsuin.upstream.status_list import Entry, State
 from jitsuin.upstream.status_list import parse_tsv as parse_status_list
 from jitsuin.upstream.status_list import to_tsv as status_list_tsv
@@ -157,3 +157,36 @@ def test_the_status_list_reads_back_with_its_states() -> None:
     assert parse_status_list(status_list_tsv(entries)) == entries
     with pytest.raises(ValueError, match="主体者DN"):
         parse_status_list("DN\tstate\r\n".encode("cp932"))
+
+
+def test_the_result_page_writer_is_read_back_by_the_parser() -> None:
+    rows = [
+        PageRow(1, True, institution="試験大学", department="工学研究科", name="髙橋 ﾀﾛｳ"),
+        PageRow(2, False, "371:2,主体者DN,OUが許可リストに登録されていません。"),
+    ]
+    accepted = parse_result_page(write_result_page(rows, accepted=True))
+    assert accepted.accepted
+    assert [(line.seq, line.ok, line.code) for line in accepted.lines] == [
+        (1, True, ""),
+        (2, False, "371"),
+    ]
+    refused = parse_result_page(write_result_page(rows, accepted=False))
+    assert not refused.accepted and [line.seq for line in refused.lines] == [2]
+    page = write_result_page(rows, accepted=True).decode("euc_jp")
+    assert "ﾀﾛｳ" in page and "&#39641;" in page  # 髙 is not in EUC-JP: a reference
+
+
+def test_the_mail_writer_is_read_back_by_the_parser_with_half_width_katakana() -> None:
+    data = write_mail(
+        kind=Kind.COLLECTED,
+        sender="ca-support@example.jp",
+        to="pki-portal@example.ac.jp",
+        body=DN_BLOCK + "\n【対象証明書シリアル番号】\n　4097000000000000000\n髙橋\n",
+        english="[UPKI] client certificate download notification",
+    )
+    assert all(byte < 128 for byte in data) and b"\r\n\r\n" in data
+    notice = parse_mail(data)
+    assert notice is not None and notice.kind is Kind.COLLECTED
+    assert notice.dn == "CN=ﾔﾏﾀﾞ ﾀﾛｳ,OU=001,OU=情報環境機構,O=Example University,C=JP"
+    assert notice.serial == "4097000000000000000"
+    assert "〓" in jis_text("髙").decode("iso2022_jp_ext")  # outside ISO-2022-JP: the geta mark
