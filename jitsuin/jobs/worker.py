@@ -210,11 +210,18 @@ class Worker(DbWorker):
                 task_result.status, task_result.return_value = TaskResultStatus.SUCCESSFUL, value
                 task_result.exception_class_path = task_result.traceback = ""
         finished = timezone.now()
+        ended: dict[str, list[DBTaskResult]] = {}  # one UPDATE per distinct outcome
         for task_result in batch:
             task_result.finished_at = finished
-        DBTaskResult.objects.bulk_update(
-            batch, ["status", "return_value", "finished_at", "exception_class_path", "traceback"]
-        )
+            ended.setdefault(repr(task_result.return_value), []).append(task_result)
+        for same in ended.values():
+            DBTaskResult.objects.filter(pk__in=[t.pk for t in same]).update(
+                status=same[0].status,
+                return_value=same[0].return_value,
+                finished_at=finished,
+                exception_class_path=same[0].exception_class_path,
+                traceback=same[0].traceback,
+            )
         self._run_tasks += len(batch)
 
     def batch_has_work(self) -> bool:

@@ -25,6 +25,7 @@ from jitsuin.lifecycle.models import (
     RequestKind,
     RequestState,
 )
+from jitsuin.lifecycle.row_updates import update_each
 from jitsuin.notify.batching import batched as notify_batched
 from jitsuin.pki.loading import fingerprint_sha256
 from jitsuin.pki.names import Serial, common_name
@@ -49,13 +50,15 @@ def record_issued_many(
         certificates = Certificate.objects.bulk_create(
             [_certificate_row(request, result) for request, result in issued]
         )
-        replaced = []
-        for (request, _result), certificate in zip(issued, certificates, strict=True):
-            if request.target_id:
-                # When the old one goes is lifecycle.overlap.revoke_date: not decided at issue.
-                replaced.append(Certificate(pk=request.target_id, superseded_by=certificate))
-        if replaced:
-            Certificate.objects.bulk_update(replaced, ["superseded_by"])
+        # When the old one goes is lifecycle.overlap.revoke_date: not decided at issue.
+        update_each(
+            Certificate,
+            {
+                request.target_id: {"superseded_by": certificate}
+                for (request, _result), certificate in zip(issued, certificates, strict=True)
+                if request.target_id
+            },
+        )
         made = [
             (request, certificate, result)
             for (request, result), certificate in zip(issued, certificates, strict=True)
@@ -85,7 +88,11 @@ def record_issued_many(
                 to_state,
                 actor=actor,
                 now=now,
-                each={r.pk: {"certificate": c} for r, c in _pairs(issued, certificates)},
+                each={
+                    r.pk: {"certificate": c}
+                    for r, c in _pairs(issued, certificates)
+                    if r in requests
+                },
                 data={
                     r.pk: {"serial": c.serial, "subject": common_name(x.certificate.subject)}
                     for (r, x), c in zip(issued, certificates, strict=True)

@@ -58,6 +58,7 @@ def request_received(request: Request) -> OutboxMessage:
         person=request.person,
         key=f"request-received:{request.pk}",
         context=context,
+        likely_new=True,  # called once, right after the request row was made
     )
 
 

@@ -26,6 +26,7 @@ from jitsuin.lifecycle.models import (
     Request,
     RequestState,
 )
+from jitsuin.lifecycle.row_updates import update_each
 from jitsuin.pki.keys import PrivateKey
 from jitsuin.pki.pkcs12 import Pkcs12Profile, build_pkcs12, generate_pin, load_pkcs12
 from jitsuin.sealing import seal, unseal
@@ -103,7 +104,16 @@ def create_pickups(
     for pickup, blob, pin in zip(made, data, pins, strict=True):
         pickup.sealed_pkcs12_compatible = _seal(pickup, blob, PURPOSE_PKCS12)
         pickup.sealed_pin = _seal(pickup, pin.encode(), PURPOSE_PIN)
-    Pickup.objects.bulk_update(made, ["sealed_pkcs12_compatible", "sealed_pin"])
+    update_each(
+        Pickup,
+        {
+            p.pk: {
+                "sealed_pkcs12_compatible": p.sealed_pkcs12_compatible,
+                "sealed_pin": p.sealed_pin,
+            }
+            for p in made
+        },
+    )
     return made
 
 

@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.lifecycle.models import (
+    OPEN_STATES,
     Certificate,
     Person,
     PolicyException,
@@ -72,7 +73,16 @@ def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDeci
         return IssueDecision(
             False, policy, _("This certificate type is no longer issued."), "profile_inactive"
         )
-    pending = open_issue_request(person, profile)
+    # The open request (at most one: a unique constraint) and any download waiting, one read.
+    unsettled = list(
+        Request.objects.filter(
+            person=person,
+            profile=profile,
+            kind=RequestKind.ISSUE,
+            state__in=[*OPEN_STATES, RequestState.READY],
+        )[:2]
+    )
+    pending = next((r for r in unsettled if r.state in OPEN_STATES), None)
     if pending is not None:
         return IssueDecision(
             False,
@@ -81,9 +91,7 @@ def evaluate_issue(person: Person, profile: Profile, now: datetime) -> IssueDeci
             "request_open",
             open_request=pending,
         )
-    if Request.objects.filter(
-        person=person, profile=profile, kind=RequestKind.ISSUE, state=RequestState.READY
-    ).exists():
+    if any(r.state == RequestState.READY for r in unsettled):
         return IssueDecision(
             False,
             policy,

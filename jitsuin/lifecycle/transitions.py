@@ -20,6 +20,7 @@ from jitsuin.audit.services import batched, record
 from jitsuin.lifecycle import notifications
 from jitsuin.lifecycle.errors import InvalidState
 from jitsuin.lifecycle.models import Request, RequestKind, RequestState, RequestTransition
+from jitsuin.lifecycle.row_updates import update_each
 
 S = RequestState
 
@@ -193,17 +194,13 @@ def transition_many(
     if to_state not in WORKABLE or to_state == S.WAITING:
         changes = {**changes, "lease_owner": "", "lease_until": None}
     changes = {**changes, "state": to_state, "state_changed_at": now}
-    per_row = list(dict.fromkeys(name for row_changes in each.values() for name in row_changes))
-    if per_row:  # one UPDATE ... CASE: every value set on the rows first
-        for row in rows:
-            for field, value in {**changes, **each.get(row.pk, {})}.items():
-                setattr(row, field, value)
-        Request.objects.bulk_update(rows, list(dict.fromkeys([*changes, *per_row])))
+    for row in rows:
+        for field, value in {**changes, **each.get(row.pk, {})}.items():
+            setattr(row, field, value)
+    if each:  # one UPDATE ... CASE for the rows' own values
+        update_each(Request, {row.pk: each.get(row.pk, {}) for row in rows}, **changes)
     else:
         Request.objects.filter(pk__in=[row.pk for row in rows]).update(**changes)
-        for row in rows:
-            for field, value in changes.items():
-                setattr(row, field, value)
     RequestTransition.objects.bulk_create(
         [
             RequestTransition(
