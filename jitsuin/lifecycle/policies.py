@@ -53,6 +53,8 @@ def effective_policy(person: Person, profile: Profile, now: datetime) -> str:
 
 def revoking_ids(certificates: list[Certificate]) -> set[int]:
     """Which of ``certificates`` have a revocation requested and not yet done."""
+    if not certificates:  # nothing to ask (and no query to build)
+        return set()
     return set(
         Request.objects.open_revocations()
         .filter(target__in=certificates)
