@@ -75,7 +75,12 @@ def _claim_many(
     the connector each will use (one per connector name: it may read its CA once)."""
     max_attempts = current().pipeline.max_attempts
     with transaction.atomic():
-        rows = Request.objects.select_related("person", "profile").filter(pk__in=request_ids)
+        # In id order, as _finish_many locks them: two workers never wait on each other crosswise.
+        rows = (
+            Request.objects.select_related("person", "profile")
+            .filter(pk__in=request_ids)
+            .order_by("pk")
+        )
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True, of=("self",))
         else:
@@ -112,6 +117,7 @@ def _finish_many(
             pk: (state, owner)
             for pk, state, owner in Request.objects.select_for_update()
             .filter(pk__in=[request.pk for request, _result in issued])
+            .order_by("pk")
             .values_list("pk", "state", "lease_owner")
         }
         owned = []
