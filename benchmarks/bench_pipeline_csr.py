@@ -13,7 +13,8 @@ in its own virtualenv, Django project and database of the same kind (benchmarks/
 CSRs are made before either clock starts. Without the peer (its virtualenv cannot be built)
 jitsuin's figures are printed alone, saying why.
 
-    python -m benchmarks pipeline_csr                 # PostgreSQL when one answers, else SQLite
+    python -m benchmarks pipeline_csr                          # SQLite on both sides
+    BENCH_DATABASE=postgres python -m benchmarks pipeline_csr  # throwaway PostgreSQL databases
     BENCH_N=200 BENCH_ROUNDS=5 python -m benchmarks pipeline_csr
 """
 
