@@ -84,7 +84,7 @@ def _raw_issue_rate(n: int) -> float:
 def _pool_size() -> int:
     from jitsuin.config import current
 
-    return int(current().extra.get("JITSUIN_KEY_POOL") or "2")
+    return current().connector.key_pool
 
 
 @contextmanager

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,6 +61,14 @@ def record(
     object_type, object_id = _object_ref(obj)
     at = at or timezone.now()
     data = data or {}
+    pending = getattr(_batch, "events", None)
+    if pending is not None and timezone.is_aware(at):
+        event = AuditEvent(
+            at=at, actor=actor, action=action, object_type=object_type, object_id=object_id,
+            data=data, prev_hash="", hash="",
+        )  # fmt: skip
+        pending.append(event)
+        return event
     fast = connection.vendor in _APPENDERS and timezone.is_aware(at)
     if fast and (connection.vendor != "postgresql" or _round_trips(data)):
         return _APPENDERS[connection.vendor](
@@ -144,6 +155,15 @@ _PG_APPEND = (
     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)) "
     'UPDATE "audit_auditchainhead" SET "last_hash" = %s WHERE "id" = 1'
 )
+# k events: the head moves by k and k ids are drawn under its lock, in order.
+_PG_TAKE_HEAD_MANY = (
+    'UPDATE "audit_auditchainhead" SET "count" = "count" + %s WHERE "id" = 1 '
+    'RETURNING "last_hash", ARRAY(SELECT nextval(pg_get_serial_sequence('
+    "'audit_auditevent', 'id')) FROM generate_series(1, %s))"
+)
+_SQLITE_MOVE_HEAD_MANY = (
+    'UPDATE "audit_auditchainhead" SET "last_hash" = %s, "count" = "count" + %s WHERE "id" = 1'
+)
 _SQLITE_HEAD = (
     'SELECT "last_hash", COALESCE('
     "(SELECT seq FROM sqlite_sequence WHERE name = 'audit_auditevent'), "
@@ -202,6 +222,77 @@ def _append_sqlite(connection: Any, **fields: Any) -> AuditEvent:
 
 
 _APPENDERS = {"postgresql": _append_postgresql, "sqlite": _append_sqlite}
+
+
+_batch = threading.local()
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Within the block (inside the caller's transaction), ``record`` collects its events and
+    the block's end appends them all at once: one head read, one multi-row INSERT, one head
+    update (the pipeline's batches). Same chain, same hashes, same order as one by one. A
+    nested block joins the outer one; an exception discards the events (the transaction they
+    belong to is rolled back with it)."""
+    if getattr(_batch, "events", None) is not None:
+        yield
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.batched must run inside the transaction that makes the change")
+    _batch.events = []
+    try:
+        yield
+        events: list[AuditEvent] = _batch.events
+    finally:
+        _batch.events = None
+    if events:
+        _append_many(events)
+
+
+def _append_many(events: list[AuditEvent]) -> None:
+    connection = transaction.get_connection()
+    for event in events:
+        event.at = event.at.astimezone(UTC)
+        event.data = json.loads(json.dumps(event.data))  # what the column gives back
+    fast = connection.vendor in _APPENDERS
+    if connection.vendor == "postgresql":
+        fast = all(_round_trips(event.data) for event in events)
+    if not fast:
+        for event in events:
+            stored = _record_portable(
+                event.action, event.actor, event.object_type, event.object_id, event.data, event.at
+            )
+            event.pk, event.prev_hash, event.hash = stored.pk, stored.prev_hash, stored.hash
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_PG_TAKE_HEAD_MANY, [len(events), len(events)])
+            row = cursor.fetchone()
+            if row is None:  # no head row yet: make it, then take it
+                AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+                cursor.execute(_PG_TAKE_HEAD_MANY, [len(events), len(events)])
+                row = cursor.fetchone()
+            last_hash, ids = row[0], sorted(row[1])
+        else:
+            last_hash, last_id = _take_head(cursor, _SQLITE_HEAD)
+            ids = list(range(last_id + 1, last_id + 1 + len(events)))
+        for event, event_id in zip(events, ids, strict=True):
+            event.id, event.prev_hash = event_id, last_hash
+            event.hash = last_hash = _seal(event)
+            event._state.adding = False
+            event._state.db = connection.alias
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(events))
+        params = [p for event in events for p in _params(connection, event)]
+        insert = _INSERT_EVENT.split(" VALUES ")[0] + " VALUES " + values
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"WITH appended AS ({insert}) "  # noqa: S608 (placeholders only)
+                'UPDATE "audit_auditchainhead" SET "last_hash" = %s WHERE "id" = 1',
+                [*params, last_hash],
+            )
+        else:
+            cursor.execute(insert, params)
+            cursor.execute(_SQLITE_MOVE_HEAD_MANY, [last_hash, len(events)])
 
 
 def keyed_from() -> int | None:

@@ -9,7 +9,7 @@ fails, refuses or hangs is another connector put in its place with ``JITSUIN_CON
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -38,7 +38,7 @@ from jitsuin.connectors.base import (
 from jitsuin.connectors.keypool import pool
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.errors import PkiError
-from jitsuin.pki.issuance import Signer, issue_certificate, issue_from_csr
+from jitsuin.pki.issuance import PublicUrls, Signer, issue_certificate, issue_from_csr
 from jitsuin.pki.keys import KeySpec
 from jitsuin.pki.keystore import KeyStoreError
 from jitsuin.pki.profiles import end_entity_profile
@@ -66,6 +66,9 @@ class BuiltinConnector:
     name: str = "builtin"
     delay: timedelta = timedelta(0)
     key_pool: int = 0
+    # The issuing CA and its URLs, read once per connector: a worker's batch of orders uses
+    # one connector, and so one read (a connector lives for one request or one batch).
+    _issuing: tuple[Authority, PublicUrls] | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_config(cls, config: JitsuinConfig) -> BuiltinConnector:
@@ -82,9 +85,14 @@ class BuiltinConnector:
         except (IndexError, ValueError) as exc:
             raise ConnectorRejected(f"builtin CA: unknown reference {ref!r}") from exc
 
+    def _issuing_authority(self) -> tuple[Authority, PublicUrls]:
+        if self._issuing is None:
+            self._issuing = (issuing_authority(), public_urls())
+        return self._issuing
+
     def _sign(self, order: IssueOrder, now: datetime) -> Issued:
         try:
-            authority = issuing_authority()
+            authority, urls = self._issuing_authority()
             try:
                 signer, chain = _signer_and_chain(authority)
             except KeyStoreError as exc:
@@ -99,7 +107,7 @@ class BuiltinConnector:
                     subject=order.subject,
                     signer=signer,
                     clock=clock,
-                    urls=public_urls(),
+                    urls=urls,
                     email=order.email or None,
                 )
             else:
@@ -110,7 +118,7 @@ class BuiltinConnector:
                     public_key=key.public_key(),
                     signer=signer,
                     clock=clock,
-                    urls=public_urls(),
+                    urls=urls,
                     email=order.email or None,
                 )
         except (PkiError, ValueError) as exc:

@@ -19,6 +19,9 @@ import os
 import socket
 import threading
 import time
+import traceback
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from django.db import DatabaseError, IntegrityError, close_old_connections, connections
 from django.db.utils import InterfaceError, OperationalError
@@ -55,7 +58,14 @@ def default_worker_id() -> str:
 
 
 class Worker(DbWorker):
-    """django-tasks-db's worker loop with the periodic scheduler ticked between tasks."""
+    """django-tasks-db's worker loop with the periodic scheduler ticked between tasks.
+
+    A task whose function has a batch handler (``batch_handlers``: task path -> a function
+    of the tasks' first arguments giving their return values in order) is claimed together
+    with up to ``batch_size - 1`` more ready tasks of the same function, in the same claiming
+    transaction, and run as one call; the tasks end together in one UPDATE."""
+
+    batch_handlers: ClassVar[dict[str, Callable[[list[Any]], list[Any]]]] = {}
 
     def __init__(
         self,
@@ -67,6 +77,7 @@ class Worker(DbWorker):
         max_tasks: int | None = None,
         batch: bool = False,
         backend_name: str = "default",
+        batch_size: int = 1,
     ) -> None:
         super().__init__(
             queue_names=queue_names or ["*"],
@@ -83,7 +94,8 @@ class Worker(DbWorker):
         self._next_heartbeat = 0.0
         self._started_at = timezone.now()
         self.outage_since: float | None = None
-        self._in_task: object = None  # the task row being run (its id)
+        self.batch_size = max(1, batch_size)
+        self._in_task: list[object] = []  # the task rows being run (their ids)
         self._orphans_checked = False
 
     def tick(self) -> None:
@@ -129,9 +141,8 @@ class Worker(DbWorker):
             pass
 
     def next_task(self) -> DBTaskResult | None:
-        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
-        if not self.process_all_queues:
-            tasks = tasks.filter(queue_name__in=self.queue_names)
+        """Claim the next ready task."""
+        tasks = self._ready_tasks()
         try:
             with exclusive_transaction(tasks.db):
                 task_result = tasks.get_locked()
@@ -143,6 +154,76 @@ class Worker(DbWorker):
                 return None
             raise
 
+    def _ready_tasks(self) -> Any:
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        if not self.process_all_queues:
+            tasks = tasks.filter(queue_name__in=self.queue_names)
+        return tasks
+
+    def next_tasks(self) -> list[DBTaskResult]:
+        """Claim the next ready task, and with it (same function, when it has a batch
+        handler) up to ``batch_size - 1`` more, in one locking read and one UPDATE."""
+        if not self.batch_handlers or self.batch_size == 1:
+            task_result = self.next_task()
+            return [] if task_result is None else [task_result]
+        tasks = self._ready_tasks()
+        try:
+            with exclusive_transaction(tasks.db):
+                locked = list(tasks.select_for_update(skip_locked=True)[: self.batch_size])
+                if not locked:
+                    return []
+                path = locked[0].task_path
+                batch = [locked[0]]
+                # A task run before (its worker died) is claimed alone: claim() keeps its history.
+                if path in self.batch_handlers and not locked[0].worker_ids:
+                    batch += [t for t in locked[1:] if t.task_path == path and not t.worker_ids]
+                if len(batch) == 1:
+                    batch[0].claim(self.worker_id)
+                    return batch
+                now = timezone.now()
+                DBTaskResult.objects.filter(pk__in=[t.pk for t in batch]).update(
+                    status=TaskResultStatus.RUNNING, started_at=now, worker_ids=[self.worker_id]
+                )
+                for task_result in batch:
+                    task_result.status, task_result.started_at = TaskResultStatus.RUNNING, now
+                    task_result.worker_ids = [self.worker_id]
+                return batch
+        except OperationalError as exc:
+            if is_locked_database_exception(exc):
+                return []
+            raise
+
+    def run_batch(self, batch: list[DBTaskResult]) -> None:
+        """Run tasks of one function with a batch handler as one call; end them together."""
+        handler = self.batch_handlers[batch[0].task_path]
+        try:
+            values = handler([t.args_kwargs["args"][0] for t in batch])
+        except Exception as exc:  # as run_task: the tasks fail, the loop goes on
+            logger.exception("batch of %s tasks %s failed", len(batch), batch[0].task_path)
+            failed = "".join(traceback.format_exception(exc))
+            path = f"{type(exc).__module__}.{type(exc).__qualname__}"
+            for task_result in batch:
+                task_result.status, task_result.return_value = TaskResultStatus.FAILED, None
+                task_result.exception_class_path, task_result.traceback = path, failed
+        else:
+            for task_result, value in zip(batch, values, strict=True):
+                task_result.status, task_result.return_value = TaskResultStatus.SUCCESSFUL, value
+                task_result.exception_class_path = task_result.traceback = ""
+        finished = timezone.now()
+        ended: dict[str, list[DBTaskResult]] = {}  # one UPDATE per distinct outcome
+        for task_result in batch:
+            task_result.finished_at = finished
+            ended.setdefault(repr(task_result.return_value), []).append(task_result)
+        for same in ended.values():
+            DBTaskResult.objects.filter(pk__in=[t.pk for t in same]).update(
+                status=same[0].status,
+                return_value=same[0].return_value,
+                finished_at=finished,
+                exception_class_path=same[0].exception_class_path,
+                traceback=same[0].traceback,
+            )
+        self._run_tasks += len(batch)
+
     def batch_has_work(self) -> bool:
         """In a batch run, after an empty poll: is there work left? Here, no (a subclass
         that knows its work better says so: a poll is also empty while SQLite is locked)."""
@@ -153,14 +234,16 @@ class Worker(DbWorker):
         or, for a worker restarted under the same --worker-id, by its death): the loop runs
         one task at a time, so between tasks nothing can be in its hands. Here the task row
         that was cut off is marked failed; a subclass gives back the rest (the number)."""
-        if self._in_task is not None:
-            DBTaskResult.objects.filter(pk=self._in_task, status=TaskResultStatus.RUNNING).update(
+        if self._in_task:
+            DBTaskResult.objects.filter(
+                pk__in=self._in_task, status=TaskResultStatus.RUNNING
+            ).update(
                 status=TaskResultStatus.FAILED,
                 finished_at=timezone.now(),
                 exception_class_path="jitsuin.jobs.worker.Interrupted",
                 traceback="interrupted by a database outage; the worker gave back what it held",
             )
-            self._in_task = None
+            self._in_task = []
         return 0
 
     def _step(self) -> bool:
@@ -170,11 +253,15 @@ class Worker(DbWorker):
             self._orphans_checked = True
         self.heartbeat()
         self.tick()
-        task_result = self.next_task()
+        claimed = self.next_tasks()
+        task_result = claimed[0] if claimed else None
         if task_result is not None:
-            self._in_task = task_result.pk
-            self.run_task(task_result)
-            self._in_task = None
+            self._in_task = [t.pk for t in claimed]
+            if len(claimed) > 1:
+                self.run_batch(claimed)
+            else:
+                self.run_task(task_result)
+            self._in_task = []
             # Back to back tasks keep their connection (reopening SQLite costs ~5 ms);
             # a connection a task broke is replaced.
             _close_broken_connections()

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from cryptography.hazmat.primitives import serialization
 
-from jitsuin.audit.services import record
+from jitsuin.audit.services import batched, record
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.publishing import changes as publishing
 from jitsuin.connectors.base import Issued, Revoked
@@ -20,10 +20,13 @@ from jitsuin.lifecycle.models import (
     WAIT_POLICY,
     Certificate,
     CertificateStatus,
+    Pickup,
     Request,
     RequestKind,
     RequestState,
 )
+from jitsuin.lifecycle.row_updates import update_each
+from jitsuin.notify.batching import batched as notify_batched
 from jitsuin.pki.loading import fingerprint_sha256
 from jitsuin.pki.names import Serial, common_name
 
@@ -34,13 +37,112 @@ def record_issued(request: Request, result: Issued, now: datetime, *, actor: str
     """The certificate ``request`` asked for exists: its row (replacing the request's
     target), its pickup when the key was made here, the request ready (or done), the audit
     event; then its OCSP answer is signed and the person told."""
-    leaf = result.certificate
-    issuer_fingerprint = fingerprint_sha256(result.chain[0])
+    return record_issued_many([(request, result)], now, actor=actor)[0]
+
+
+def record_issued_many(
+    issued: list[tuple[Request, Issued]], now: datetime, *, actor: str
+) -> list[Certificate]:
+    """``record_issued`` for requests whose certificates were issued together (the worker's
+    batches): the same rows, events and e-mails, written a kind at a time (one INSERT of the
+    certificates, one audit append, one OCSP store write, one outbox insert)."""
+    with batched(), notify_batched():
+        certificates = Certificate.objects.bulk_create(
+            [_certificate_row(request, result) for request, result in issued]
+        )
+        # When the old one goes is lifecycle.overlap.revoke_date: not decided at issue.
+        update_each(
+            Certificate,
+            {
+                request.target_id: {"superseded_by": certificate}
+                for (request, _result), certificate in zip(issued, certificates, strict=True)
+                if request.target_id
+            },
+        )
+        made = [
+            (request, certificate, result)
+            for (request, result), certificate in zip(issued, certificates, strict=True)
+            if result.private_key is not None
+        ]
+        pickup_of: dict[int, Pickup | None] = {c.pk: None for c in certificates}
+        if made:
+            to_make = [
+                pickups.PickupToMake(r, c, result.private_key, result.certificate, result.chain)
+                for r, c, result in made
+                if result.private_key is not None
+            ]
+            for pickup in pickups.create_pickups(to_make, now=now):
+                pickup_of[pickup.certificate_id] = pickup
+            for _request, certificate, result in made:
+                assert result.private_key is not None
+                # S/MIME: encrypted to the offline recovery key, so that old mail stays readable.
+                recovery.archive_key(certificate, result.private_key, now=now)
+        by_state: dict[str, list[Request]] = {}
+        for request, result in issued:
+            by_state.setdefault(S.DONE if result.private_key is None else S.READY, []).append(
+                request
+            )
+        for to_state, requests in by_state.items():
+            transitions.transition_many(
+                requests,
+                to_state,
+                actor=actor,
+                now=now,
+                each={
+                    r.pk: {"certificate": c}
+                    for r, c in _pairs(issued, certificates)
+                    if r in requests
+                },
+                data={
+                    r.pk: {"serial": c.serial, "subject": common_name(x.certificate.subject)}
+                    for (r, x), c in zip(issued, certificates, strict=True)
+                },
+                last_error="",
+            )
+        for (request, _result), certificate in zip(issued, certificates, strict=True):
+            record(
+                "certificate.issued",
+                actor=actor,
+                obj=certificate,
+                at=now,
+                data={
+                    "serial": certificate.serial,
+                    "issuer": certificate.issuer.name,
+                    "person": request.person.uid,
+                    "request": request.pk,
+                    "not_after": certificate.not_after.isoformat(),
+                },
+            )
+        publishing.certificates_issued(certificates)
+        for certificate in certificates:
+            notifications.certificate_ready(certificate, pickup=pickup_of[certificate.pk])
+    return certificates
+
+
+def _pairs(
+    issued: list[tuple[Request, Issued]], certificates: list[Certificate]
+) -> list[tuple[Request, Certificate]]:
+    return [(request, c) for (request, _r), c in zip(issued, certificates, strict=True)]
+
+
+# Issuing CA rows by fingerprint, read once per process: a row's certificate never changes.
+_issuers: dict[str, Authority] = {}
+
+
+def _issuer(result: Issued) -> Authority:
+    fingerprint = fingerprint_sha256(result.chain[0])
     issuer = result.authority
-    if not isinstance(issuer, Authority) or issuer.fingerprint_sha256 != issuer_fingerprint:
-        issuer = Authority.objects.get(fingerprint_sha256=issuer_fingerprint)
-    certificate = Certificate.objects.create(
-        issuer=issuer,
+    if isinstance(issuer, Authority) and issuer.fingerprint_sha256 == fingerprint:
+        return issuer
+    if fingerprint not in _issuers:
+        _issuers[fingerprint] = Authority.objects.get(fingerprint_sha256=fingerprint)
+    return _issuers[fingerprint]
+
+
+def _certificate_row(request: Request, result: Issued) -> Certificate:
+    leaf = result.certificate
+    return Certificate(
+        issuer=_issuer(result),
         person=request.person,
         profile=request.profile,
         serial=Serial(leaf.serial_number).db,
@@ -51,45 +153,6 @@ def record_issued(request: Request, result: Issued, now: datetime, *, actor: str
         fingerprint_sha256=fingerprint_sha256(leaf),
         der=leaf.public_bytes(serialization.Encoding.DER),
     )
-    if request.target_id:
-        old = Certificate.objects.select_for_update().get(pk=request.target_id)
-        # When the old one goes is lifecycle.overlap.revoke_date: not decided at issue.
-        old.superseded_by = certificate
-        old.save(update_fields=["superseded_by"])
-    to_state = S.DONE
-    if result.private_key is not None:
-        pickups.create_pickup(
-            request, certificate, key=result.private_key, leaf=leaf, chain=result.chain, now=now
-        )
-        # S/MIME: encrypted to the offline recovery key, so that old mail stays readable.
-        recovery.archive_key(certificate, result.private_key, now=now)
-        to_state = S.READY
-    transitions.transition(
-        request,
-        to_state,
-        actor=actor,
-        now=now,
-        locked=True,
-        data={"serial": certificate.serial, "subject": common_name(leaf.subject)},
-        certificate=certificate,
-        last_error="",
-    )
-    record(
-        "certificate.issued",
-        actor=actor,
-        obj=certificate,
-        at=now,
-        data={
-            "serial": certificate.serial,
-            "issuer": issuer.name,
-            "person": request.person.uid,
-            "request": request.pk,
-            "not_after": certificate.not_after.isoformat(),
-        },
-    )
-    publishing.certificate_issued(certificate)
-    notifications.certificate_ready(certificate)
-    return certificate
 
 
 def record_revocation(

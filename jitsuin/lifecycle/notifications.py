@@ -58,6 +58,7 @@ def request_received(request: Request) -> OutboxMessage:
         person=request.person,
         key=f"request-received:{request.pk}",
         context=context,
+        likely_new=True,  # called once, right after the request row was made
     )
 
 
@@ -105,8 +106,16 @@ def _pickup_of(certificate: Certificate) -> Pickup | None:
     return Pickup.objects.filter(certificate=certificate, recovery=None).first()
 
 
-def certificate_ready(certificate: Certificate) -> OutboxMessage:
-    pickup = _pickup_of(certificate)
+_LOOK_UP: Any = object()
+
+
+def certificate_ready(
+    certificate: Certificate, *, pickup: Pickup | None = _LOOK_UP
+) -> OutboxMessage:
+    """ "Your certificate is ready"; ``pickup``: its pickup (None: none), when the caller has
+    just made it."""
+    if pickup is _LOOK_UP:
+        pickup = _pickup_of(certificate)
     context = certificate_context(certificate) | {
         "pickup_expires_at": pickup.expires_at if pickup else None,
     }

@@ -23,6 +23,7 @@ from jitsuin.audit.actors import Actor
 from jitsuin.audit.services import record
 from jitsuin.config import current
 from jitsuin.connectors.base import (
+    Connector,
     ConnectorError,
     ConnectorRejected,
     Issued,
@@ -127,7 +128,7 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
             return "leased", None
         if request.not_before and request.not_before > now:
             return "not_due", None
-        until, reason = _maintenance_until(request, now)
+        until, reason = maintenance_until(request, now)
         if until is not None:
             _wait(
                 request,
@@ -208,7 +209,7 @@ def _give_up(request: Request, now: datetime, *, note: str, error: str) -> None:
     )
 
 
-def _maintenance_until(request: Request, now: datetime) -> tuple[datetime | None, str]:
+def maintenance_until(request: Request, now: datetime) -> tuple[datetime | None, str]:
     """The end of the maintenance in force, ours (a MaintenanceWindow) or the upstream's."""
     window = None
     if windows_at(request.kind, now, connector=request.connector).values_list("pk")[:1]:
@@ -243,28 +244,36 @@ def advance(request_id: int, *, worker_id: str | None = None, now: datetime | No
     outcome, request = _claim(request_id, worker_id=worker_id, now=now)
     if request is None:
         return outcome
-    connector = connector_for(request.connector)
+    result, outcome = call_connector(request, connector_for(request.connector), worker_id, now)
+    if result is None:
+        return outcome
+    return _finish(request, worker_id, now, result)
+
+
+def call_connector(
+    request: Request, connector: Connector, worker_id: str, now: datetime
+) -> tuple[object | None, str]:
+    """Ask ``connector`` about the claimed ``request`` (outside any transaction): its result,
+    or None and the outcome once a failure is recorded on the request."""
     order = _order(request)
     try:
         if request.connector_ref:
-            result = connector.poll(request.connector_ref, order, now=now)
-        elif isinstance(order, IssueOrder):
-            result = connector.submit_issue(order, now=now)
-        else:
-            result = connector.submit_revoke(order, now=now)
+            return connector.poll(request.connector_ref, order, now=now), ""
+        if isinstance(order, IssueOrder):
+            return connector.submit_issue(order, now=now), ""
+        return connector.submit_revoke(order, now=now), ""
     except LocalFault as exc:
-        return _release_local_fault(request, worker_id, now, str(exc))
+        return None, _release_local_fault(request, worker_id, now, str(exc))
     except ConnectorRejected as exc:
-        return _fail(request, worker_id, now, str(exc), permanent=True)
+        return None, _fail(request, worker_id, now, str(exc), permanent=True)
     except ConnectorError as exc:
-        return _fail(request, worker_id, now, str(exc), permanent=False)
+        return None, _fail(request, worker_id, now, str(exc), permanent=False)
     except Exception as exc:  # an unexpected error is retried like an outage, and shown
         if isinstance(exc, OperationalError | InterfaceError):  # our database, not a bug
-            logger.warning("request %s: database unavailable: %s", request_id, in_one_line(exc))
+            logger.warning("request %s: database unavailable: %s", request.pk, in_one_line(exc))
         else:
-            logger.exception("request %s: connector error", request_id)
-        return _fail(request, worker_id, now, f"{type(exc).__name__}: {exc}", permanent=False)
-    return _finish(request, worker_id, now, result)
+            logger.exception("request %s: connector error", request.pk)
+        return None, _fail(request, worker_id, now, f"{type(exc).__name__}: {exc}", permanent=False)
 
 
 def _owned(request: Request | int, worker_id: str) -> Request | None:

@@ -5,7 +5,8 @@ task held, and a batch run lasts while requests are workable."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from django.db.models import Q
 from django.utils import timezone
@@ -14,15 +15,25 @@ from django_tasks_db.models import DBTaskResult
 from jitsuin.jobs.worker import Worker
 from jitsuin.lifecycle.models import Request, RequestState
 from jitsuin.lifecycle.pipeline import default_worker_id, set_worker_id
-from jitsuin.lifecycle.tasks import enqueue_processing
+from jitsuin.lifecycle.tasks import advance_batch, enqueue_processing
+
+# Queued requests claimed and recorded together (lifecycle.pipeline_batch): the tasks one
+# worker takes at once.
+PIPELINE_BATCH = 50
 
 logger = logging.getLogger("jitsuin.worker")
 
 
 class PipelineWorker(Worker):
-    """The task worker of every queue, with the pipeline's requests in mind."""
+    """The task worker of every queue, with the pipeline's requests in mind: a run of queued
+    ``process_request`` tasks is claimed and done as one batch (``batch_size``)."""
+
+    batch_handlers: ClassVar[dict[str, Callable[[list[Any]], list[Any]]]] = {
+        "jitsuin.lifecycle.tasks.process_request": advance_batch,
+    }
 
     def __init__(self, *, worker_id: str | None = None, **options: Any) -> None:
+        options.setdefault("batch_size", PIPELINE_BATCH)
         super().__init__(worker_id=worker_id or default_worker_id(), **options)
 
     def batch_has_work(self) -> bool:

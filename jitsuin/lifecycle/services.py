@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jitsuin.audit.services import batched as audit_batched
 from jitsuin.audit.services import record
 from jitsuin.lifecycle import pickups, transitions
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed, NotFound
@@ -152,7 +153,7 @@ def request_issue(
         raise ValueError("an idempotency key is required")
     if csr_pem:
         _check_csr(csr_pem)
-    with transaction.atomic():
+    with transaction.atomic(), audit_batched():
         person = _lock_person(person)
         existing = _existing(person, idempotency_key)
         if existing is not None:

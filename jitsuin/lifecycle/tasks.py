@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django_tasks import task
 
-from jitsuin.lifecycle import leavers, pipeline
+from jitsuin.lifecycle import leavers, pipeline, pipeline_batch
 
 logger = logging.getLogger("jitsuin.tasks")
 PIPELINE_QUEUE = "pipeline"
@@ -26,6 +26,16 @@ def _advance(request_id: int) -> str:
     if outcome == "busy":  # its row was locked for a moment (SKIP LOCKED): come back soon
         poll_request.using(run_after=timezone.now() + BUSY_RETRY).enqueue(request_id)
     return outcome
+
+
+def advance_batch(request_ids: list[int]) -> list[str]:
+    """``process_request`` for a batch of tasks claimed together (the worker's batch handler):
+    what happened to each request, in order."""
+    outcomes = pipeline_batch.advance_many(request_ids)
+    for request_id, outcome in outcomes.items():
+        if outcome == "busy":
+            poll_request.using(run_after=timezone.now() + BUSY_RETRY).enqueue(request_id)
+    return [outcomes[request_id] for request_id in request_ids]
 
 
 @task(queue_name=PIPELINE_QUEUE)

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 
 from jitsuin.audit.services import SYSTEM, record
 from jitsuin.config import current
+from jitsuin.notify import batching
 from jitsuin.notify.models import OutboxMessage
 from jitsuin.notify.public_url import mail_url
 from jitsuin.notify.tasks import send_message
@@ -123,6 +124,7 @@ def enqueue(
     the person's. Returns the (new or existing) message; must run in a transaction.
     ``likely_new`` (a key named after a row made in this transaction) skips the look-up
     before rendering; the insert itself still refuses a second message with the same key.
+    Inside ``batching.batched()`` the message is inserted (and gets its id) at the block's end.
     """
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
@@ -150,6 +152,10 @@ def enqueue(
         next_attempt_at=now,
         resend_of=resend_of,
     )
+    collecting = batching.pending()
+    if collecting is not None:  # inserted, audited and sent with its batch
+        collecting.append(message)
+        return message
     if not _insert_unless_key_exists(message, connection):
         # Another transaction (or an earlier signal in this one) enqueued the same event.
         return OutboxMessage.objects.get(key=key)

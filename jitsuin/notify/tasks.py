@@ -11,3 +11,9 @@ from jitsuin.notify.sending import deliver
 def send_message(message_id: int) -> str:
     """Send one outbox message if it is still due; safe to run twice."""
     return deliver(message_id).outcome
+
+
+@task(queue_name="notify")
+def send_messages(message_ids: list[int]) -> list[str]:
+    """Send the outbox messages of one batch (``notify.batching``); each as ``send_message``."""
+    return [deliver(message_id).outcome for message_id in message_ids]

@@ -119,20 +119,21 @@ def test_every_transition_writes_an_audit_event_and_the_chain_verifies(profile, 
 
 def test_publishing_is_told_inside_the_transaction_after_the_rows(profile, alice, t0, monkeypatch):
     seen: list[tuple[str, bool]] = []
-    publish = certificates.publishing.certificate_issued
+    publish = certificates.publishing.certificates_issued
 
-    def on_issued(certificate):
+    def on_issued(issued):
         from django.db import transaction
 
+        (certificate,) = issued
         for step in RequestTransition.objects.filter(request__certificate=certificate).order_by(
             "pk"
         ):
             seen.append((f"{step.from_state}->{step.to_state}", True))
         seen.append(("issued", Pickup.objects.filter(certificate=certificate).exists()))
         assert transaction.get_connection().in_atomic_block
-        publish(certificate)
+        publish(issued)
 
-    monkeypatch.setattr(certificates.publishing, "certificate_issued", on_issued)
+    monkeypatch.setattr(certificates.publishing, "certificates_issued", on_issued)
     request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
     run_pipeline(t0)
     assert seen == [

@@ -29,30 +29,43 @@ from jitsuin.pki.ocsp import CertStatus, SingleStatus, cert_id_for
 
 def certificate_issued(certificate: Certificate) -> None:
     """``certificate`` was just issued: sign and store its ``good`` OCSP answer."""
+    certificates_issued([certificate])
+
+
+def certificates_issued(certificates: list[Certificate]) -> None:
+    """``certificates`` were just issued together: sign their ``good`` OCSP answers and store
+    them in one write."""
     now = timezone.now()
-    if not _presign_new(certificate, now):
-        presign_certificate(certificate, now=now)
+    signed = []
+    for certificate in certificates:
+        answer = _presign_new(certificate, now)
+        if answer is None:
+            presign_certificate(certificate, now=now)
+        else:
+            signed.append(answer)
+    ocsp_store.store_many(signed, now)
 
 
-def _presign_new(certificate: Certificate, now: datetime) -> bool:
+def _presign_new(
+    certificate: Certificate, now: datetime
+) -> tuple[int, str, CertStatus, bytes] | None:
     """The issuance fast path: the certificate row was just handed to us, so its status is
     known without reading it back. Only the common case (a valid certificate under a CA whose
-    responder exists and that is not revoked) is handled here; False leaves anything else to
-    ``presign_certificate``."""
+    responder exists and that is not revoked) is handled here, giving the answer to store;
+    None leaves anything else to ``presign_certificate``."""
     authority = certificate.issuer
     if certificate.status != CertificateStatus.VALID or not authority.ocsp_key_ref:
-        return False
+        return None
     if issuers.revoked_ancestor(authority.pk, now) is not None:
-        return False
+        return None
     serial = certificate.serial_int
     good = SingleStatus(CertStatus.GOOD)
     cert_id = cert_id_for(serial, certificate_of(authority))
     try:
         der, _ = sign(authority, cert_id, now, status=good)
     except (KeyStoreError, NoResponder):
-        return False  # renewed by another process: the slow path re-reads the authority
-    ocsp_store.store(authority.pk, Serial(serial).db, good.status, der, now)
-    return True
+        return None  # renewed by another process: the slow path re-reads the authority
+    return authority.pk, Serial(serial).db, good.status, der
 
 
 def certificate_revoked(certificate: Certificate) -> None:

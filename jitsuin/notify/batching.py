@@ -1,0 +1,116 @@
+"""Outbox batches: within ``batched()``, ``enqueue`` renders each e-mail at once but the block's
+end inserts them all in one statement and queues one send task for them (the pipeline's
+batches of issued certificates). Exactly once as before: a key already in the outbox is
+skipped by the insert itself (ON CONFLICT (key) DO NOTHING)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from jitsuin.audit.services import SYSTEM, record
+from jitsuin.notify.models import OutboxMessage
+from jitsuin.notify.tasks import send_messages
+
+log = logging.getLogger(__name__)
+_batch = threading.local()
+
+
+def pending() -> list[OutboxMessage] | None:
+    """The messages of the batch open in this thread, or None outside ``batched()``."""
+    return getattr(_batch, "messages", None)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Collect ``enqueue``'s messages (inside the caller's transaction) and insert them at
+    the block's end. A nested block joins the outer one; an exception discards them."""
+    if pending() is not None:
+        yield
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("notify.batched must run inside the transaction that makes the change")
+    _batch.messages = []
+    try:
+        yield
+        messages: list[OutboxMessage] = _batch.messages
+    finally:
+        _batch.messages = None
+    if messages:
+        _flush(messages)
+
+
+def _flush(messages: list[OutboxMessage]) -> None:
+    connection = transaction.get_connection()
+    new = _insert_many(messages, connection)
+    for message in new:
+        record(
+            "notify.enqueued",
+            actor=SYSTEM,
+            obj=message,
+            data={
+                "event": message.event,
+                "key": message.key,
+                "to": message.to,
+                "language": message.language,
+            },
+            at=message.created_at,
+        )
+    ids = [message.pk for message in new]
+    if ids:
+        transaction.on_commit(lambda: _schedule_send(ids))
+
+
+def _insert_many(messages: list[OutboxMessage], connection: Any) -> list[OutboxMessage]:
+    """Insert ``messages``; the ones that were new (a taken key is skipped), with their ids."""
+    if connection.vendor not in ("sqlite", "postgresql"):
+        new = []
+        for message in messages:
+            try:
+                with transaction.atomic():
+                    message.save(force_insert=True)
+                new.append(message)
+            except IntegrityError:
+                pass
+        return new
+    meta = OutboxMessage._meta
+    quote = connection.ops.quote_name
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    row = "({})".format(", ".join(["%s"] * len(fields)))
+    params = [
+        f.get_db_prep_save(f.pre_save(message, True), connection)
+        for message in messages
+        for f in fields
+    ]
+    # Only quoted model names are formatted in; every value is a parameter.
+    sql = "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO NOTHING RETURNING {}, {}".format(  # noqa: S608
+        quote(meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join([row] * len(messages)),
+        quote(meta.get_field("key").column),
+        quote(meta.pk.column),
+        quote(meta.get_field("key").column),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = dict((key, pk) for pk, key in cursor.fetchall())
+    new = []
+    for message in messages:
+        if message.key in ids:
+            message.pk = ids[message.key]
+            message._state.adding = False
+            message._state.db = connection.alias
+            new.append(message)
+    return new
+
+
+def _schedule_send(message_ids: list[int]) -> None:
+    try:
+        send_messages.enqueue(message_ids)
+    except Exception:  # the periodic send_due picks them up anyway
+        log.exception("could not enqueue the send task for messages %s", message_ids)
