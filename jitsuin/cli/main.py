@@ -24,6 +24,7 @@ COMMANDS = {
     "sso": "single sign-on: refresh-metadata (fetch and verify the SAML metadata now)",
     "recovery": "S/MIME key recovery: init-key (offline, no database), list, process "
     "(approved recoveries, with the recovery private key)",
+    "signer": "the signing service of an RA/CA split: init, serve, add-ra, remove-ra, status",
     "relying-party": "on a RADIUS or VPN host: sync (keep its CA directory of roots and CRLs "
     "current; needs no database)",
 }

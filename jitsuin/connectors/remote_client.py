@@ -1,0 +1,70 @@
+"""The RA's HTTPS client of the signer: TLS 1.3, its client certificate, the signer's admin CA
+as the only trust anchor. Failures are sorted for the pipeline: unreachable, slow, 5xx and 429
+are transient (``ConnectorError``: the request waits); any other refusal is permanent
+(``ConnectorRejected`` with the signer's message)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import ssl
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jitsuin.connectors.base import ConnectorError, ConnectorRejected
+
+TIMEOUT = 30.0
+TRANSIENT = {408, 425, 429}
+
+
+def client_context(certificate: Path, key: Path, ca_file: Path) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.load_verify_locations(cafile=str(ca_file))
+    context.load_cert_chain(str(certificate), str(key))
+    return context
+
+
+@dataclass
+class SignerClient:
+    url: str
+    context: ssl.SSLContext = field(repr=False)
+    timeout: float = TIMEOUT
+
+    @property
+    def where(self) -> str:
+        return urlsplit(self.url).netloc
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The signer's JSON answer to ``method path``."""
+        parts = urlsplit(self.url)
+        connection = http.client.HTTPSConnection(
+            parts.hostname or "", parts.port or 443, timeout=self.timeout, context=self.context
+        )
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        try:
+            connection.request(method, path, body=data, headers=headers)
+            response = connection.getresponse()
+            raw = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise ConnectorError(f"upstream unavailable: signer {self.where}: {exc}") from exc
+        finally:
+            connection.close()
+        try:
+            answer = json.loads(raw or b"{}")
+        except ValueError:
+            answer = {}
+        message = str(answer.get("error") or "") if isinstance(answer, dict) else ""
+        if response.status >= 500 or response.status in TRANSIENT:
+            retry = response.getheader("Retry-After")
+            hint = f" (retry after {retry} s)" if retry else ""
+            raise ConnectorError(
+                f"upstream unavailable: signer {self.where} answered {response.status}{hint}: "
+                f"{message}"
+            )
+        if response.status != 200 or not isinstance(answer, dict):
+            raise ConnectorRejected(f"signer {self.where} refused ({response.status}): {message}")
+        return answer
