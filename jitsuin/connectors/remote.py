@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 
+from jitsuin.audit.models import AuditEvent
 from jitsuin.authorities.keys import key_store
 from jitsuin.config import ConfigError, JitsuinConfig, current
 from jitsuin.config.remote import URL
@@ -39,8 +40,11 @@ from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
 
 
 def instance_id() -> str:
-    """This RA, stable across restarts: derived from its secret key (never sent itself)."""
-    return hashlib.sha256(f"jitsuin signer orders:{settings.SECRET_KEY}".encode()).hexdigest()[:16]
+    """This RA, stable across restarts and distinct from another RA database under the same
+    secret key: its secret key and the first event of its audit chain (neither is sent)."""
+    genesis = AuditEvent.objects.order_by("id").values_list("hash", flat=True).first() or ""
+    seed = f"jitsuin signer orders:{settings.SECRET_KEY}:{genesis}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
 def order_key(kind: str, request_id: int) -> str:
