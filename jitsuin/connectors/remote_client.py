@@ -53,18 +53,19 @@ class SignerClient:
             raise ConnectorError(f"upstream unavailable: signer {self.where}: {exc}") from exc
         finally:
             connection.close()
-        try:
-            answer = json.loads(raw or b"{}")
-        except ValueError:
-            answer = {}
-        message = str(answer.get("error") or "") if isinstance(answer, dict) else ""
-        if response.status >= 500 or response.status in TRANSIENT:
-            retry = response.getheader("Retry-After")
-            hint = f" (retry after {retry} s)" if retry else ""
-            raise ConnectorError(
-                f"upstream unavailable: signer {self.where} answered {response.status}{hint}: "
-                f"{message}"
-            )
-        if response.status != 200 or not isinstance(answer, dict):
-            raise ConnectorRejected(f"signer {self.where} refused ({response.status}): {message}")
-        return answer
+        return judge(response.status, raw, response.getheader("Retry-After"), self.where)
+
+
+def judge(status: int, raw: bytes, retry_after: str | None, where: str) -> dict[str, Any]:
+    """The signer's answer, or the connector error its status means."""
+    try:
+        answer = json.loads(raw or b"{}")
+    except ValueError:
+        answer = {}
+    message = str(answer.get("error") or "") if isinstance(answer, dict) else ""
+    if status >= 500 or status in TRANSIENT:
+        hint = f" (retry after {retry_after} s)" if retry_after else ""
+        raise ConnectorError(f"upstream unavailable: signer {where} answered {status}{hint}: {message}")
+    if status != 200 or not isinstance(answer, dict):
+        raise ConnectorRejected(f"signer {where} refused ({status}): {message}")
+    return answer

@@ -31,9 +31,6 @@ logger = logging.getLogger("jitsuin.signer")
 
 MAX_BODY = 64 * 1024
 HANDSHAKE_TIMEOUT = 10.0
-# Test-only (docs/signer.md): a path; the first order carried out while it does not exist
-# creates it and kills this process (SIGKILL) before the answer leaves: a crash mid-issue.
-CRASH_AFTER_ORDER = "JITSUIN_SIGNER_TEST_CRASH_FILE"
 
 
 def server_context(certificate: Path, key: Path, client_ca: Path) -> ssl.SSLContext:
@@ -45,18 +42,23 @@ def server_context(certificate: Path, key: Path, client_ca: Path) -> ssl.SSLCont
     return context
 
 
-def _crash_if_asked() -> None:
-    marker = os.environ.get(CRASH_AFTER_ORDER)
-    if marker and not os.path.exists(marker):
-        Path(marker).write_text("crashed after an order\n")
+def _crash_if_asked(marker: Path | None) -> None:
+    """Tests only (``serve --test-crash-after-order PATH``, docs/signer.md): the first order
+    carried out while ``marker`` does not exist creates it and kills this process (SIGKILL)
+    after the order is written, before the answer leaves: a crash mid-issue."""
+    if marker is not None and not marker.exists():
+        marker.write_text("crashed after an order\n")
         os.kill(os.getpid(), signal.SIGKILL)
 
 
 class SignerServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], context: ssl.SSLContext) -> None:
+    def __init__(
+        self, address: tuple[str, int], context: ssl.SSLContext, crash_file: Path | None = None
+    ) -> None:
         self.context = context
+        self.crash_file = crash_file
         super().__init__(address, Handler)
 
     def finish_request(self, request: Any, client_address: Any) -> None:
@@ -119,7 +121,7 @@ class Handler(BaseHTTPRequestHandler):
             now = timezone.now()
             status, answer, ordered = endpoints.dispatch(ra, method, self.path, body, now)
             if ordered:
-                _crash_if_asked()
+                _crash_if_asked(self.server.crash_file)  # type: ignore[attr-defined]
             self._answer(status, answer)
         except Refused as refusal:
             headers = {"Retry-After": str(refusal.retry_after)} if refusal.retry_after else {}
@@ -137,7 +139,7 @@ class Handler(BaseHTTPRequestHandler):
         self._handle("POST")
 
 
-def serve(host: str, port: int, *, ready: Any = None) -> None:
+def serve(host: str, port: int, *, ready: Any = None, crash_file: Path | None = None) -> None:
     """Serve until interrupted; ``ready(port)`` is called once listening."""
     where = paths()
     if not where.server_certificate.exists():
@@ -145,7 +147,7 @@ def serve(host: str, port: int, *, ready: Any = None) -> None:
     context = server_context(where.server_certificate, where.server_key, where.ca_certificate)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     SignerServer.address_family = family
-    server = SignerServer((host, port), context)
+    server = SignerServer((host, port), context, crash_file)
     if ready is not None:
         ready(server.server_address[1])
     try:

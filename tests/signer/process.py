@@ -59,11 +59,11 @@ class SignerProcess:
         must(run_jitsuin(self.env, *args))
         return output
 
-    def start(self, **settings: str) -> None:
-        env = {**self.env, **settings}
+    def start(self, *options: str) -> None:
+        env = self.env
         output = self.log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jitsuin", "signer", "serve", "--listen", f"127.0.0.1:{self.port}"],
+            [sys.executable, "-m", "jitsuin", "signer", "serve", "--listen", f"127.0.0.1:{self.port}", *options],
             env=env,
             cwd=ROOT,
             stdout=output,

@@ -1,10 +1,15 @@
 """The RA/CA split end to end: the signer (`jitsuin signer serve`, its own data directory and
 SQLite database) as a real process, the RA (this test's Django, remote connector) ordering
-through its pipeline."""
+through its pipeline. About two minutes on two cores, most of it starting jitsuin processes:
+marked slow."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
+import socket
+import ssl
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,13 +26,16 @@ from jitsuin.authorities.models import Authority
 from jitsuin.connectors.base import ConnectorError, ConnectorRejected, IssueOrder
 from jitsuin.connectors.registry import connector_for
 from jitsuin.connectors.remote import order_key
+from jitsuin.connectors.remote_client import client_context
 from jitsuin.lifecycle.models import Certificate, Request, RequestState
 from jitsuin.lifecycle.services import default_profile, request_issue
 from jitsuin.pki.keystore import EncryptedFileKeyStore
 from jitsuin.pki.names import person_subject
-from jitsuin.signer.server import CRASH_AFTER_ORDER
+from jitsuin.signer.server import MAX_BODY
 from tests.lifecycle.conftest import make_person, run_pipeline
 from tests.signer.process import SignerProcess, must, ra_settings, run_jitsuin
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +97,7 @@ def test_a_request_through_the_ra_pipeline_is_signed_by_the_signer(ra):
 def test_the_signer_killed_after_signing_gives_exactly_one_certificate(ra, tmp_path):
     ra.stop()
     marker = tmp_path / "crashed"
-    ra.start(**{CRASH_AFTER_ORDER: str(marker)})
+    ra.start("--test-crash-after-order", str(marker))
     request = _ask("bob")
     now = timezone.now()
     outcomes = run_pipeline(now)
@@ -221,3 +229,42 @@ def test_the_ra_holds_no_ca_private_key(ra):
                 blob = bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
                 assert not any(form in blob for form in material), model.__name__
     assert all(a.key_ref.startswith("remote:") for a in Authority.objects.all())
+
+
+def _raw(
+    signer: SignerProcess, credentials: Path, method: str, path: str, body: bytes = b"", **headers: str
+) -> tuple[int, dict[str, object]]:
+    context = client_context(
+        credentials / "client.pem", credentials / "client.key", credentials / "signer-ca.pem"
+    )
+    connection = http.client.HTTPSConnection("127.0.0.1", signer.port, timeout=10, context=context)
+    try:
+        headers = {"Content-Type": "application/json", **headers}
+        connection.request(method, path, body=body or None, headers=headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+    finally:
+        connection.close()
+
+
+def test_status_and_bodies_too_large_or_not_json(ra, credentials):
+    status, answer = _raw(ra, credentials, "GET", "/v1/status")
+    assert status == 200 and answer["ra"] == "ra-main" and len(answer["chain"]) == 2  # type: ignore[arg-type]
+    # Refused on its announced length, before any of it is read.
+    too_long = {"Content-Length": str(MAX_BODY + 1)}
+    status, answer = _raw(ra, credentials, "POST", "/v1/issue", **too_long)
+    assert status == 413
+    status, answer = _raw(ra, credentials, "POST", "/v1/issue", b"[1, 2")
+    assert status == 400 and "not JSON" in str(answer["error"])
+    status, _answer = _raw(ra, credentials, "GET", "/v1/nothing")
+    assert status == 404
+
+
+def test_only_tls_1_3_is_spoken(ra, credentials):
+    context = client_context(
+        credentials / "client.pem", credentials / "client.key", credentials / "signer-ca.pem"
+    )
+    context.minimum_version = context.maximum_version = ssl.TLSVersion.TLSv1_2
+    with pytest.raises(ssl.SSLError):
+        with socket.create_connection(("127.0.0.1", ra.port), timeout=10) as raw:
+            context.wrap_socket(raw, server_hostname="127.0.0.1")

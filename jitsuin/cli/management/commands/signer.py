@@ -59,6 +59,8 @@ class Command(BaseCommand):
         )
         serve = sub.add_parser("serve", help="answer registered RAs over mutual TLS (TLS 1.3)")
         serve.add_argument("--listen", type=_listen, default=("127.0.0.1", 8443), help="HOST:PORT")
+        # Tests only (docs/signer.md): crash after the first order while PATH does not exist.
+        serve.add_argument("--test-crash-after-order", type=Path, help=argparse.SUPPRESS)
         add = sub.add_parser(
             "add-ra",
             help="register an RA; writes its client key, certificate and the signer's CA "
@@ -108,7 +110,7 @@ class Command(BaseCommand):
             print(f"signer listening on {host}:{bound}", flush=True)
 
         try:
-            server.serve(host, port, ready=ready)
+            server.serve(host, port, ready=ready, crash_file=options["test_crash_after_order"])
         except KeyboardInterrupt:
             sys.stdout.write("signer stopped\n")
         except OSError as exc:
