@@ -132,8 +132,11 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "JITSUIN_SIGNER_URL": (
         "https://signer.example.ac.jp:8443",
         "http://signer.example.ac.jp",
-        {"JITSUIN_SIGNER_CLIENT_CERT": "{file}", "JITSUIN_SIGNER_CLIENT_KEY": "{other_file}",
-         "JITSUIN_SIGNER_CA": "{file}"},
+        {
+            "JITSUIN_SIGNER_CLIENT_CERT": "{file}",
+            "JITSUIN_SIGNER_CLIENT_KEY": "{other_file}",
+            "JITSUIN_SIGNER_CA": "{file}",
+        },
     ),
     "JITSUIN_SIGNER_CLIENT_CERT": ("{file}", "{dir}/missing.pem", {}),
     "JITSUIN_SIGNER_CLIENT_KEY": ("{file}", "{dir}/missing.key", {}),

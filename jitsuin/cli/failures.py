@@ -85,7 +85,8 @@ def explain(exc: BaseException) -> str | None:
         return str(exc)
     if isinstance(exc, KeyStoreError):
         if "PKCS11" in str(exc) or "token" in str(exc):
-            return f"{exc}\nCheck the JITSUIN_PKCS11_* settings and the token (docs/authorities.md)."
+            hint = "Check the JITSUIN_PKCS11_* settings and the token (docs/authorities.md)."
+            return f"{exc}\n{hint}"
         return f"{exc}\nCheck JITSUIN_KEK / kek.hex and the key files in JITSUIN_DATA_DIR/keys."
     if isinstance(exc, OperationalError | InterfaceError):
         return _database(exc)

@@ -26,7 +26,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from jitsuin.config.hsm import HsmConfig
-from jitsuin.config.remote import RemoteSignerConfig
 from jitsuin.config.parts import (
     HELPDESK_LANGUAGES,
     CampaignsConfig,
@@ -37,6 +36,7 @@ from jitsuin.config.parts import (
     PublishingConfig,
     RadiusServer,
 )
+from jitsuin.config.remote import RemoteSignerConfig
 from jitsuin.config.sso import OidcConfig, SamlConfig, SsoConfig
 from jitsuin.config.values import ConfigError, parse_duration
 from jitsuin.config.values import boolean as _bool

@@ -126,13 +126,17 @@ class RemoteConnector:
             certificate = x509.load_pem_x509_certificate(str(answer["certificate"]).encode())
             chain_rows = import_chain(list(answer["chain"]), self.client)
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConnectorRejected(f"signer {self.client.where}: a malformed answer ({exc})") from exc
+            raise ConnectorRejected(
+                f"signer {self.client.where}: a malformed answer ({exc})"
+            ) from exc
         if key is not None and certificate.public_key() != key.public_key():
             raise ConnectorRejected(f"signer {self.client.where} certified another key")
         self.pending_keys.forget(key_name)
         return Issued(
             certificate=certificate,
-            chain=[x509.load_der_x509_certificate(bytes(row.certificate_der)) for row in chain_rows],
+            chain=[
+                x509.load_der_x509_certificate(bytes(row.certificate_der)) for row in chain_rows
+            ],
             private_key=key,
             authority=chain_rows[0],
         )
@@ -151,7 +155,9 @@ class RemoteConnector:
         try:
             return Revoked(revoked_at=datetime.fromisoformat(str(answer["revoked_at"])))
         except (KeyError, ValueError) as exc:
-            raise ConnectorRejected(f"signer {self.client.where}: a malformed answer ({exc})") from exc
+            raise ConnectorRejected(
+                f"signer {self.client.where}: a malformed answer ({exc})"
+            ) from exc
 
     def poll(
         self, ref: str, order: IssueOrder | RevokeOrder, *, now: datetime

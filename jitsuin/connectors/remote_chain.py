@@ -48,7 +48,9 @@ def _import(entry: dict[str, Any], parent: Authority | None, client: SignerClien
         {
             "issuer_fingerprint": fingerprint,
             "public_key": responder_key.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
             .decode(),
         },
     )

@@ -65,7 +65,9 @@ def judge(status: int, raw: bytes, retry_after: str | None, where: str) -> dict[
     message = str(answer.get("error") or "") if isinstance(answer, dict) else ""
     if status >= 500 or status in TRANSIENT:
         hint = f" (retry after {retry_after} s)" if retry_after else ""
-        raise ConnectorError(f"upstream unavailable: signer {where} answered {status}{hint}: {message}")
+        raise ConnectorError(
+            f"upstream unavailable: signer {where} answered {status}{hint}: {message}"
+        )
     if status != 200 or not isinstance(answer, dict):
         raise ConnectorRejected(f"signer {where} refused ({status}): {message}")
     return answer

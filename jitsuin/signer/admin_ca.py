@@ -101,7 +101,10 @@ def admin_ca() -> tuple[x509.Certificate, PrivateKey]:
 
 
 def _leaf(
-    subject: x509.Name, usage: x509.ObjectIdentifier, alt_names: list[x509.GeneralName], life: timedelta
+    subject: x509.Name,
+    usage: x509.ObjectIdentifier,
+    alt_names: list[x509.GeneralName],
+    life: timedelta,
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     ca_certificate, ca_key = admin_ca()
     key = ec.generate_private_key(ec.SECP256R1())

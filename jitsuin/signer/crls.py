@@ -82,5 +82,7 @@ def current_crl(authority: Authority, now: datetime) -> PublishedCrl:
             next_update=crl.next_update_utc or now,
             entries=len(entries),
         )
-        record("crl.published", obj=authority, at=now, data={"number": number, "entries": len(entries)})
+        record(
+            "crl.published", obj=authority, at=now, data={"number": number, "entries": len(entries)}
+        )
     return row

@@ -56,5 +56,9 @@ def dispatch(
             raise
     if method == "POST" and path == "/v1/responder":
         certificate = responders.responder_certificate(ra, body, now)
-        return 200, {"certificate": certificate.public_bytes(serialization.Encoding.PEM).decode()}, False
+        return (
+            200,
+            {"certificate": certificate.public_bytes(serialization.Encoding.PEM).decode()},
+            False,
+        )
     raise Refused(f"no endpoint {method} {path}", status=404)

@@ -290,9 +290,12 @@ def revoke(ra: RegisteredRa, body: dict[str, Any], now: datetime) -> dict[str, A
                 data={"key": key, "serial": serial, "reason": reason},
             )
     except IntegrityError:
-        previous = _replayed(ra, key, digest) or SignerOrder.objects.filter(
-            kind=OrderKind.REVOKE, issuer_id=issued.issuer_id, serial=serial
-        ).first()
+        previous = (
+            _replayed(ra, key, digest)
+            or SignerOrder.objects.filter(
+                kind=OrderKind.REVOKE, issuer_id=issued.issuer_id, serial=serial
+            ).first()
+        )
         if previous is None:
             raise
         return _revoked_answer(previous)

@@ -61,7 +61,9 @@ def add_ra(
     if rate_per_minute < 1:
         raise RegistrationError("--rate: at least 1 order a minute")
     if RegisteredRa.objects.filter(name=name).exists():
-        raise RegistrationError(f"an RA named {name!r} exists already (removed RAs keep their name)")
+        raise RegistrationError(
+            f"an RA named {name!r} exists already (removed RAs keep their name)"
+        )
     credentials = admin_ca.client_credentials(name)
     with transaction.atomic():
         ra = RegisteredRa.objects.create(
@@ -88,7 +90,9 @@ def add_ra(
     return ra, credentials
 
 
-def remove_ra(name: str, *, actor: Actor | None = None, now: datetime | None = None) -> RegisteredRa:
+def remove_ra(
+    name: str, *, actor: Actor | None = None, now: datetime | None = None
+) -> RegisteredRa:
     """Refuse RA ``name`` from now on, whatever its certificate's validity."""
     now = now or timezone.now()
     with transaction.atomic():

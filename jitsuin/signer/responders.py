@@ -27,7 +27,9 @@ from jitsuin.signer.orders import actor_of, signer_of
 from jitsuin.signer.policy import Refused
 
 
-def responder_certificate(ra: RegisteredRa, body: dict[str, Any], now: datetime) -> x509.Certificate:
+def responder_certificate(
+    ra: RegisteredRa, body: dict[str, Any], now: datetime
+) -> x509.Certificate:
     fingerprint = str(body.get("issuer_fingerprint", "")).lower()
     authority = Authority.objects.filter(fingerprint_sha256=fingerprint).first()
     if authority is None:
@@ -53,6 +55,9 @@ def responder_certificate(ra: RegisteredRa, body: dict[str, Any], now: datetime)
             actor=actor_of(ra),
             obj=authority,
             at=now,
-            data={"fingerprint": fingerprint_sha256(certificate), "not_after": certificate.not_valid_after_utc.isoformat()},
+            data={
+                "fingerprint": fingerprint_sha256(certificate),
+                "not_after": certificate.not_valid_after_utc.isoformat(),
+            },
         )
     return certificate

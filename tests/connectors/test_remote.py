@@ -100,7 +100,9 @@ def _context(tmp_path):  # type: ignore[no-untyped-def]
     key_file = tmp_path / "key.pem"
     key_file.write_bytes(
         key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
     )
     return client_context(pem, key_file, pem)

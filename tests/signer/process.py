@@ -63,7 +63,16 @@ class SignerProcess:
         env = self.env
         output = self.log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "jitsuin", "signer", "serve", "--listen", f"127.0.0.1:{self.port}", *options],
+            [
+                sys.executable,
+                "-m",
+                "jitsuin",
+                "signer",
+                "serve",
+                "--listen",
+                f"127.0.0.1:{self.port}",
+                *options,
+            ],
             env=env,
             cwd=ROOT,
             stdout=output,

@@ -141,12 +141,20 @@ def _issued(ra: RegisteredRa) -> tuple[int, str]:
 
 def test_revoking_is_idempotent_and_only_for_the_ras_own_certificates(ra):
     serial, issuer = _issued(ra)
-    body = {"idempotency_key": "r1", "issuer_fingerprint": issuer, "serial": serial, "reason": "keyCompromise"}
+    body = {
+        "idempotency_key": "r1",
+        "issuer_fingerprint": issuer,
+        "serial": serial,
+        "reason": "keyCompromise",
+    }
     now = timezone.now()
     first = orders.revoke(ra, body, now)
     assert orders.revoke(ra, dict(body), now + timedelta(minutes=1)) == first
     # Under another key: the revocation that stands.
-    assert orders.revoke(ra, {**body, "idempotency_key": "r2"}, now)["revoked_at"] == first["revoked_at"]
+    assert (
+        orders.revoke(ra, {**body, "idempotency_key": "r2"}, now)["revoked_at"]
+        == first["revoked_at"]
+    )
     assert SignerOrder.objects.filter(kind="revoke").count() == 1
     with pytest.raises(Refused) as caught:
         orders.revoke(ra, {**body, "idempotency_key": "r3", "serial": serial + 1}, now)
@@ -160,7 +168,12 @@ def test_revoking_is_idempotent_and_only_for_the_ras_own_certificates(ra):
 
 def test_a_bad_reason_is_400(ra):
     serial, issuer = _issued(ra)
-    body = {"idempotency_key": "r1", "issuer_fingerprint": issuer, "serial": serial, "reason": "boredom"}
+    body = {
+        "idempotency_key": "r1",
+        "issuer_fingerprint": issuer,
+        "serial": serial,
+        "reason": "boredom",
+    }
     with pytest.raises(Refused) as caught:
         orders.revoke(ra, body, timezone.now())
     assert caught.value.status == 400

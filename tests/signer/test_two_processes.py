@@ -67,7 +67,9 @@ def ra(signer, credentials, monkeypatch, db):  # type: ignore[no-untyped-def]
 
 def _ask(uid: str) -> Request:
     person = make_person(uid)
-    return request_issue(person, actor="system", idempotency_key=f"k-{uid}", profile=default_profile())
+    return request_issue(
+        person, actor="system", idempotency_key=f"k-{uid}", profile=default_profile()
+    )
 
 
 def _signer_cas(signer: SignerProcess) -> list[x509.Certificate]:
@@ -157,7 +159,9 @@ def test_a_removed_ra_is_refused_though_its_certificate_is_valid(ra, monkeypatch
         connector_for("builtin").submit_issue(_order("dave"), now=timezone.now())
 
 
-def test_a_client_certificate_not_from_the_admin_ca_is_refused_at_tls(ra, monkeypatch, tmp_path, credentials):
+def test_a_client_certificate_not_from_the_admin_ca_is_refused_at_tls(
+    ra, monkeypatch, tmp_path, credentials
+):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name.from_rfc4514_string("CN=intruder")
     now = timezone.now()
@@ -174,7 +178,9 @@ def test_a_client_certificate_not_from_the_admin_ca_is_refused_at_tls(ra, monkey
     (tmp_path / "client.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     (tmp_path / "client.key").write_bytes(
         key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
     )
     (tmp_path / "signer-ca.pem").write_bytes((credentials / "signer-ca.pem").read_bytes())
@@ -184,7 +190,10 @@ def test_a_client_certificate_not_from_the_admin_ca_is_refused_at_tls(ra, monkey
     with pytest.raises(ConnectorError, match="upstream unavailable") as caught:
         connector_for("builtin").submit_issue(_order("eve"), now=timezone.now())
     assert not isinstance(caught.value, ConnectorRejected)
-    assert ra.query("select count(*) from signer_signerorder where idempotency_key = ?", order_key("issue", 9003)) == [(0,)]
+    assert ra.query(
+        "select count(*) from signer_signerorder where idempotency_key = ?",
+        order_key("issue", 9003),
+    ) == [(0,)]
 
 
 def _ca_key_material(signer: SignerProcess) -> list[bytes]:
@@ -200,7 +209,9 @@ def _ca_key_material(signer: SignerProcess) -> list[bytes]:
         forms.append(key.private_numbers().private_value.to_bytes(32, "big"))
         for encoding in (serialization.Encoding.DER, serialization.Encoding.PEM):
             forms.append(
-                key.private_bytes(encoding, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+                key.private_bytes(
+                    encoding, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                )
             )
     return forms
 
@@ -222,17 +233,26 @@ def test_the_ra_holds_no_ca_private_key(ra):
         fields = [
             f.attname
             for f in model._meta.concrete_fields
-            if isinstance(f, models.BinaryField | models.TextField | models.CharField | models.JSONField)
+            if isinstance(
+                f, models.BinaryField | models.TextField | models.CharField | models.JSONField
+            )
         ]
         for row in model.objects.values_list(*fields):
             for value in row:
-                blob = bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
+                blob = (
+                    bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
+                )
                 assert not any(form in blob for form in material), model.__name__
     assert all(a.key_ref.startswith("remote:") for a in Authority.objects.all())
 
 
 def _raw(
-    signer: SignerProcess, credentials: Path, method: str, path: str, body: bytes = b"", **headers: str
+    signer: SignerProcess,
+    credentials: Path,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    **headers: str,
 ) -> tuple[int, dict[str, object]]:
     context = client_context(
         credentials / "client.pem", credentials / "client.key", credentials / "signer-ca.pem"

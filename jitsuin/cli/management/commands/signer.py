@@ -67,7 +67,9 @@ class Command(BaseCommand):
             "certificate to --output (0600)",
         )
         add.add_argument("name")
-        add.add_argument("--profiles", required=True, help="comma-separated templates, e.g. client-auth")
+        add.add_argument(
+            "--profiles", required=True, help="comma-separated templates, e.g. client-auth"
+        )
         add.add_argument(
             "--namespace",
             action="append",
@@ -75,7 +77,9 @@ class Command(BaseCommand):
             help="an e-mail domain (example.ac.jp) or O=Organisation; repeat for several",
         )
         add.add_argument("--rate", type=int, default=600, help="orders a minute (default 600)")
-        add.add_argument("--output", type=Path, required=True, help="a directory for the RA's files")
+        add.add_argument(
+            "--output", type=Path, required=True, help="a directory for the RA's files"
+        )
         remove = sub.add_parser("remove-ra", help="refuse an RA from now on")
         remove.add_argument("name")
         sub.add_parser("status", help="the issuing CA, the admin CA and the registered RAs")
@@ -94,7 +98,9 @@ class Command(BaseCommand):
         where = admin_ca.paths()
         verb = "made" if created else "kept"
         self.stdout.write(f"admin CA {verb}: {where.ca_certificate}")
-        self.stdout.write(f"server certificate for {', '.join(options['host'])}: {where.server_certificate}")
+        self.stdout.write(
+            f"server certificate for {', '.join(options['host'])}: {where.server_certificate}"
+        )
         if not Authority.objects.issuing().exists():
             self.stdout.write("no issuing CA yet: run `jitsuin ca init` with this data directory")
 
@@ -131,12 +137,14 @@ class Command(BaseCommand):
             _write_private(output, "client.pem", credentials.certificate_pem),
             _write_private(output, "signer-ca.pem", credentials.ca_pem),
         ]
-        self.stdout.write(f"RA {ra.name} registered (certificate SHA-256 {ra.certificate_fingerprint})")
+        self.stdout.write(
+            f"RA {ra.name} registered (certificate SHA-256 {ra.certificate_fingerprint})"
+        )
         for path in files:
             self.stdout.write(f"  {path}")
         self.stdout.write(
-            "On the RA: JITSUIN_SIGNER_CLIENT_KEY, JITSUIN_SIGNER_CLIENT_CERT and JITSUIN_SIGNER_CA "
-            "name these files (docs/signer.md)."
+            "On the RA: JITSUIN_SIGNER_CLIENT_KEY, JITSUIN_SIGNER_CLIENT_CERT and "
+            "JITSUIN_SIGNER_CA name these files (docs/signer.md)."
         )
 
     def _remove_ra(self, options: dict[str, Any]) -> None:
@@ -152,7 +160,9 @@ class Command(BaseCommand):
             console.print(f"issuing CA: none ({exc})")
         where = admin_ca.paths()
         made = where.ca_certificate.exists()
-        console.print(f"admin CA: {where.ca_certificate if made else 'none; run `jitsuin signer init`'}")
+        console.print(
+            f"admin CA: {where.ca_certificate if made else 'none; run `jitsuin signer init`'}"
+        )
         table = Table("RA", "profiles", "namespace", "rate/min", "orders", "state")
         for ra in RegisteredRa.objects.all():
             table.add_row(
