@@ -22,13 +22,14 @@ from django.db import connection, models
 from django.utils import timezone
 
 from jitsuin import config
-from jitsuin.authorities.models import Authority
+from jitsuin.authorities.models import Authority, PendingPublication, PublishedCrl
+from jitsuin.connectors import remote_crl
 from jitsuin.connectors.base import ConnectorError, ConnectorRejected, IssueOrder
 from jitsuin.connectors.registry import connector_for
 from jitsuin.connectors.remote import order_key
 from jitsuin.connectors.remote_client import client_context
 from jitsuin.lifecycle.models import Certificate, Request, RequestState
-from jitsuin.lifecycle.services import default_profile, request_issue
+from jitsuin.lifecycle.services import default_profile, request_issue, request_revoke
 from jitsuin.pki.keystore import EncryptedFileKeyStore
 from jitsuin.pki.names import person_subject
 from jitsuin.signer.server import MAX_BODY
@@ -288,3 +289,21 @@ def test_only_tls_1_3_is_spoken(ra, credentials):
     with pytest.raises(ssl.SSLError):
         with socket.create_connection(("127.0.0.1", ra.port), timeout=10) as raw:
             context.wrap_socket(raw, server_hostname="127.0.0.1")
+
+
+def test_a_revocation_reaches_the_signer_and_its_crl_is_pulled_into_the_ra(ra):
+    request = _ask("grace")
+    assert "issued" in run_pipeline(timezone.now())
+    request.refresh_from_db()
+    certificate = request.certificate
+    assert certificate is not None
+    request_revoke(certificate, actor="system", idempotency_key="r-grace", reason="keyCompromise")
+    assert "revoked" in run_pipeline(timezone.now())
+    stored = remote_crl.pull_from_configured_signer()
+    issuer = certificate.issuer
+    row = PublishedCrl.objects.latest_for(issuer)
+    assert row is not None and row in stored
+    crl = x509.load_der_x509_crl(bytes(row.der))
+    assert crl.get_revoked_certificate_by_serial_number(certificate.serial_int) is not None
+    assert not PendingPublication.objects.filter(authority=issuer).exists()
+    assert remote_crl.pull_from_configured_signer() == []  # nothing newer

@@ -19,6 +19,10 @@ from rich.table import Table
 from jitsuin.authorities.keys import check_kek
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.services import AuthorityError, issuing_authority
+from jitsuin.config import current
+from jitsuin.connectors import remote_crl
+from jitsuin.connectors.base import ConnectorError
+from jitsuin.connectors.remote import signer_status
 from jitsuin.pki.keystore import KeyStoreError
 from jitsuin.signer import admin_ca, registration, server
 from jitsuin.signer.models import RegisteredRa, SignerOrder
@@ -82,7 +86,15 @@ class Command(BaseCommand):
         )
         remove = sub.add_parser("remove-ra", help="refuse an RA from now on")
         remove.add_argument("name")
-        sub.add_parser("status", help="the issuing CA, the admin CA and the registered RAs")
+        sub.add_parser(
+            "status",
+            help="the issuing CA, the admin CA and the registered RAs; on an RA "
+            "(JITSUIN_SIGNER_URL set): the signer's answer",
+        )
+        sub.add_parser(
+            "pull-crls",
+            help="on an RA: fetch the signer's newest CRLs into this RA's publishing store",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -151,8 +163,30 @@ class Command(BaseCommand):
         ra = registration.remove_ra(options["name"])
         self.stdout.write(f"RA {ra.name} removed: refused from now on")
 
+    def _pull_crls(self, options: dict[str, Any]) -> None:
+        try:
+            stored = remote_crl.pull_from_configured_signer()
+        except ConnectorError as exc:
+            raise CommandError(str(exc)) from exc
+        for row in stored:
+            self.stdout.write(f"CRL {row.number} of {row.authority.name}: {row.entries} entries")
+        if not stored:
+            self.stdout.write("no newer CRL")
+
     def _status(self, options: dict[str, Any]) -> None:
         console = Console(file=self.stdout, width=120)
+        if current().signer.enabled:  # on an RA: the signer as this RA sees it
+            try:
+                answer = signer_status()
+            except ConnectorError as exc:
+                raise CommandError(str(exc)) from exc
+            chain = answer.get("chain") or []
+            names = " <- ".join(str(ca["name"]) for ca in chain)  # type: ignore[union-attr,index]
+            console.print(
+                f"signer {current().signer.url}: {answer.get('status')}; RA {answer.get('ra')}"
+            )
+            console.print(f"issuing chain: {names or 'none'}")
+            return
         try:
             issuing = issuing_authority()
             console.print(f"issuing CA: {issuing.name} (until {issuing.not_after:%Y-%m-%d})")
