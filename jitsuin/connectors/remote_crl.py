@@ -29,12 +29,13 @@ logger = logging.getLogger("jitsuin.connectors.remote")
 
 
 def _store(
-    authority: Authority, crl: x509.CertificateRevocationList, der: bytes
+    authority: Authority, crl: x509.CertificateRevocationList, der: bytes, covers: datetime
 ) -> PublishedCrl | None:
     number = crl_number_of(crl)
     this_update = crl.last_update_utc
     with transaction.atomic():
         authority = Authority.objects.select_for_update().get(pk=authority.pk)
+        PendingPublication.objects.filter(authority=authority, requested_at__lte=covers).delete()
         latest = PublishedCrl.objects.latest_for(authority)
         if latest is not None and latest.number >= number:
             return None
@@ -48,9 +49,6 @@ def _store(
         )
         authority.crl_number = number
         authority.save(update_fields=["crl_number"])
-        PendingPublication.objects.filter(
-            authority=authority, requested_at__lte=this_update
-        ).delete()
     return row
 
 
@@ -60,6 +58,7 @@ def pull_crl(authority: Authority, client: SignerClient) -> PublishedCrl | None:
     try:
         der = base64.b64decode(str(answer["der"]), validate=True)
         crl = x509.load_der_x509_crl(der)
+        covers = datetime.fromisoformat(str(answer["covers_until"]))
     except (KeyError, ValueError) as exc:
         raise ConnectorRejected(f"signer {client.where}: a malformed CRL ({exc})") from exc
     issuer = certificate_of(authority)
@@ -67,7 +66,7 @@ def pull_crl(authority: Authority, client: SignerClient) -> PublishedCrl | None:
         raise ConnectorRejected(
             f"signer {client.where}: the CRL of {authority.name} does not verify"
         )
-    return _store(authority, crl, der)
+    return _store(authority, crl, der, covers)
 
 
 def pull_crls(client: SignerClient, now: datetime | None = None) -> list[PublishedCrl]:

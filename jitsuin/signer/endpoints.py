@@ -37,6 +37,9 @@ def crl(fingerprint: str, now: datetime) -> dict[str, Any]:
         "this_update": row.this_update.isoformat(),
         "next_update": row.next_update.isoformat(),
         "der": base64.b64encode(bytes(row.der)).decode(),
+        # Every revocation ordered before this moment is in it (a CRL's own times are whole
+        # seconds): the RA's pending publications up to then are done.
+        "covers_until": now.isoformat(),
     }
 
 
