@@ -106,6 +106,8 @@ def _rate(connector: object, first_id: int, n: int) -> float:
 
 def main() -> None:
     _setup_django()
+    from django.db import transaction
+
     from jitsuin import config
     from jitsuin.audit.services import record
     from jitsuin.authorities.services import init_hierarchy
@@ -114,7 +116,8 @@ def main() -> None:
 
     n = int(os.environ.get("BENCH_N") or "30")
     init_hierarchy()
-    record("bench.start")  # the RA's audit chain names this instance (order keys)
+    with transaction.atomic():
+        record("bench.start")  # the RA's audit chain names this instance (order keys)
     home = Path(tempfile.mkdtemp(prefix="jitsuin-bench-signer-"))
     process, settings = _start_signer(home)
     try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 from cryptography import x509
@@ -77,6 +78,14 @@ class PendingKeys:
             path.unlink(missing_ok=True)
 
 
+@cache
+def _client(url: str, cert: Path | None, key: Path | None, ca_file: Path | None) -> SignerClient:
+    """One client per signer and credentials in a process: its kept connections outlive the
+    connector the pipeline builds for each step."""
+    assert cert and key and ca_file
+    return SignerClient(url, client_context(cert, key, ca_file))
+
+
 def _pem(key: PrivateKey) -> str:
     return (
         key.public_key()
@@ -96,10 +105,8 @@ class RemoteConnector:
         remote = config.signer
         if not remote.enabled:
             raise ConfigError(f"{URL}: the remote connector needs the signer's URL")
-        assert remote.client_cert and remote.client_key and remote.ca_file
-        context = client_context(remote.client_cert, remote.client_key, remote.ca_file)
         return cls(
-            client=SignerClient(remote.url, context),
+            client=_client(remote.url, remote.client_cert, remote.client_key, remote.ca_file),
             pending_keys=PendingKeys(config.data_dir / "signer-pending"),
         )
 
