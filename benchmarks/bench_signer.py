@@ -9,6 +9,10 @@ connection per order (as the connector makes them), the signer writing its order
 audit event for each. Rounds alternate the two so that other load on a shared machine falls
 on both; the ratio is remote / in-process certificates per second.
 
+Measured twice: the connectors alone, and whole issuances through the pipeline (request,
+worker step, certificate row, sealed PKCS#12 pickup, OCSP answer), where both sides also pay
+the RA's own database work.
+
     python -m benchmarks signer           # BENCH_N orders per side and round (default 30)
 """
 
@@ -104,6 +108,33 @@ def _rate(connector: object, first_id: int, n: int) -> float:
     return n / (time.perf_counter() - started)
 
 
+def _pipeline_rate(connector_name: str, first_id: int, n: int) -> float:
+    """Whole issuances: request_issue, then the worker's step (connector, certificate row,
+    sealed PKCS#12 pickup, OCSP answer, audit events), as a worker runs it."""
+    from django.utils import timezone
+
+    from jitsuin.lifecycle import pipeline
+    from jitsuin.lifecycle.models import Person, Request
+    from jitsuin.lifecycle.services import default_profile, request_issue
+
+    profile = default_profile()
+    people = [
+        Person.objects.create(uid=f"p{i}", email=f"p{i}@example.ac.jp", name_en=f"P {i}")
+        for i in range(first_id, first_id + n)
+    ]
+    started = time.perf_counter()
+    for person in people:
+        request = request_issue(
+            person, actor="system", idempotency_key=f"b-{person.uid}", profile=profile
+        )
+        Request.objects.filter(pk=request.pk).update(connector=connector_name)
+        outcome = pipeline.advance(request.pk, worker_id="bench", now=timezone.now())
+        if outcome != "issued":
+            request.refresh_from_db()
+            raise RuntimeError(f"request {request.pk}: {outcome}: {request.last_error}")
+    return n / (time.perf_counter() - started)
+
+
 def main() -> None:
     _setup_django()
     from django.db import transaction
@@ -122,23 +153,32 @@ def main() -> None:
     process, settings = _start_signer(home)
     try:
         os.environ.update(settings)
+        # "remote" for the profile's connector; "builtin" stays the in-process CA.
+        os.environ["JITSUIN_CONNECTORS"] = "remote=jitsuin.connectors.remote:RemoteConnector"
         config.current.cache_clear()
         builtin = BuiltinConnector.from_config(config.current())
         remote = RemoteConnector.from_config(config.current())
-        _rate(remote, 1, 2)  # imports the signer's chain and responders, warms both sides
-        _rate(builtin, 1, 2)
-        local, far = [], []
+        # Connector-only orders get ids no request of the pipeline rounds will have.
+        _rate(remote, 10**6, 2)  # imports the signer's chain and responders, warms both sides
+        _rate(builtin, 10**6, 2)
+        local, far, whole_local, whole_far = [], [], [], []
         for round_ in range(ROUNDS):
             base = 1000 * (round_ + 1)
-            local.append(_rate(builtin, base, n))
-            far.append(_rate(remote, base + 500, n))
-        in_process, through_signer = statistics.median(local), statistics.median(far)
-        print(
-            f"signer: {n} orders x {ROUNDS} rounds, RSA-2048 keys made on the RA, P-384 CA; "
-            f"in-process {in_process:.1f}/s, remote signer {through_signer:.1f}/s, "
-            f"ratio {through_signer / in_process:.2f} (target >= 0.8)",
-            flush=True,
-        )
+            local.append(_rate(builtin, 10**6 + base, n))
+            far.append(_rate(remote, 10**6 + base + 500, n))
+            whole_far.append(_pipeline_rate("remote", base, n))
+            whole_local.append(_pipeline_rate("builtin", base + 500, n))
+        for what, near, away in (
+            ("connector only", local, far),
+            ("whole issuance (pipeline)", whole_local, whole_far),
+        ):
+            in_process, through_signer = statistics.median(near), statistics.median(away)
+            print(
+                f"signer, {what}: {n} x {ROUNDS} rounds, RSA-2048 keys made on the RA, P-384 CA; "
+                f"in-process {in_process:.1f}/s, remote signer {through_signer:.1f}/s, "
+                f"ratio {through_signer / in_process:.2f} (target >= 0.8)",
+                flush=True,
+            )
     finally:
         process.terminate()
         process.wait(timeout=20)

@@ -1,5 +1,6 @@
 """The signer's CRLs: complete lists of what its RAs revoked (and revoked child CAs), signed
-when asked for and the newest is outdated: a revocation after it, or half its life gone.
+when asked for and the newest is outdated: a revocation after it, or half its life (or half
+``JITSUIN_CRL_REFRESH``) gone.
 
 Kept in the signer's ``PublishedCrl`` rows, as the embedded CA keeps its own; the RA pulls
 them (``GET /v1/crl/<issuer fingerprint>``).
@@ -16,6 +17,7 @@ from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority, PublishedCrl
 from jitsuin.authorities.publishing import nextupdate
 from jitsuin.authorities.publishing.crl import reason_flag
+from jitsuin.authorities.publishing.settings import timings
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.crl import RevokedEntry, build_crl
 from jitsuin.pki.names import Serial
@@ -39,7 +41,10 @@ def _entries(authority: Authority, now: datetime) -> list[RevokedEntry]:
 def _outdated(authority: Authority, latest: PublishedCrl | None, now: datetime) -> bool:
     if latest is None:
         return True
-    if now >= latest.this_update + (latest.next_update - latest.this_update) / 2:
+    # Half its life, or half the refresh period: an RA that pulls (more often than that)
+    # always holds a copy its own refresh finds fresh.
+    age_limit = min((latest.next_update - latest.this_update) / 2, timings().crl_refresh / 2)
+    if now - latest.this_update >= age_limit:
         return True
     return (
         SignerOrder.objects.filter(

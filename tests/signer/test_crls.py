@@ -9,6 +9,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from django.utils import timezone
 
+from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import certificate_of
 from jitsuin.signer import crls, endpoints, orders
 from tests.signer.conftest import issue_body
@@ -34,3 +35,12 @@ def test_a_crl_lists_the_revocations_and_is_signed_again_only_when_outdated(ra, 
     crl = x509.load_der_x509_crl(base64.b64decode(str(answer["der"])))
     assert crl.is_signature_valid(certificate_of(issuing).public_key())  # type: ignore[arg-type]
     assert crl.get_revoked_certificate_by_serial_number(leaf.serial_number) is not None
+
+
+def test_a_crl_is_signed_again_at_half_the_refresh_period(ra, ca_hierarchy):
+    issuing = ca_hierarchy.intermediate
+    now = timezone.now()
+    first = crls.current_crl(issuing, now)
+    half = timings().crl_refresh / 2
+    assert crls.current_crl(issuing, now + half - timedelta(minutes=1)).pk == first.pk
+    assert crls.current_crl(issuing, now + half).number == first.number + 1
