@@ -20,11 +20,14 @@ def test_each_subcommand_has_a_help_page(tmp_path):
     ("args", "message"),
     [
         (["serve", "--listen", "127.0.0.1:0"], "run `jitsuin signer init --host NAME`"),
-        (["add-ra", "ra", "--profiles", "client-auth", "--namespace", "x.jp", "--output", "o"], "jitsuin signer init"),
+        (
+            ["add-ra", "ra", "--profiles", "client-auth", "--namespace", "x.jp", "--output", "o"],
+            "jitsuin signer init",
+        ),
         (["remove-ra", "nobody"], "no RA named 'nobody'"),
         (["serve", "--listen", "nowhere"], "give HOST:PORT"),
     ],
-)  # fmt: skip
+)
 def test_wrong_input_is_one_line_without_a_traceback(tmp_path, args, message):
     done = run_jitsuin(site_env(tmp_path / "data"), "signer", *args)
     assert done.returncode != 0
