@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "jitsuin.access",
     "jitsuin.authorities",
     "jitsuin.connectors",
+    "jitsuin.signer",
     "jitsuin.lifecycle",
     "jitsuin.revocation",
     "jitsuin.campaigns",

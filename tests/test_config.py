@@ -129,6 +129,18 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
         {"JITSUIN_PKCS11_TOKEN": "jitsuin", "JITSUIN_PKCS11_PIN_FILE": "{other_file}"},
     ),
     "JITSUIN_PKCS11_TOKEN": ("jitsuin", "x", {}),
+    "JITSUIN_SIGNER_URL": (
+        "https://signer.example.ac.jp:8443",
+        "http://signer.example.ac.jp",
+        {
+            "JITSUIN_SIGNER_CLIENT_CERT": "{file}",
+            "JITSUIN_SIGNER_CLIENT_KEY": "{other_file}",
+            "JITSUIN_SIGNER_CA": "{file}",
+        },
+    ),
+    "JITSUIN_SIGNER_CLIENT_CERT": ("{file}", "{dir}/missing.pem", {}),
+    "JITSUIN_SIGNER_CLIENT_KEY": ("{file}", "{dir}/missing.key", {}),
+    "JITSUIN_SIGNER_CA": ("{file}", "{dir}/missing-ca.pem", {}),
     "JITSUIN_PKCS11_PIN_FILE": ("{file}", "/nonexistent/pin", {}),
     "JITSUIN_CRL_VALIDITY": ("3d", "soon", {}),
     "JITSUIN_CRL_REFRESH": ("12h", "soon", {}),
@@ -199,12 +211,31 @@ NEEDS_FOR_GOOD = {
         "JITSUIN_PKCS11_MODULE": "{file}",
         "JITSUIN_PKCS11_TOKEN": "jitsuin",
     },
+    "JITSUIN_SIGNER_CLIENT_CERT": {
+        "JITSUIN_SIGNER_URL": "https://signer.example.ac.jp",
+        "JITSUIN_SIGNER_CLIENT_KEY": "{file}",
+        "JITSUIN_SIGNER_CA": "{file}",
+    },
+    "JITSUIN_SIGNER_CLIENT_KEY": {
+        "JITSUIN_SIGNER_URL": "https://signer.example.ac.jp",
+        "JITSUIN_SIGNER_CLIENT_CERT": "{file}",
+        "JITSUIN_SIGNER_CA": "{file}",
+    },
+    "JITSUIN_SIGNER_CA": {
+        "JITSUIN_SIGNER_URL": "https://signer.example.ac.jp",
+        "JITSUIN_SIGNER_CLIENT_CERT": "{file}",
+        "JITSUIN_SIGNER_CLIENT_KEY": "{file}",
+    },
 }
 # Variables that cannot be left out where they are needed: compared with another usable value.
 OTHER_VALUE = {
     "JITSUIN_PKCS11_MODULE": "{other_file}",
     "JITSUIN_PKCS11_TOKEN": "another-token",
     "JITSUIN_PKCS11_PIN_FILE": "{other_file}",
+    "JITSUIN_SIGNER_URL": "https://other.example.ac.jp",
+    "JITSUIN_SIGNER_CLIENT_CERT": "{other_file}",
+    "JITSUIN_SIGNER_CLIENT_KEY": "{other_file}",
+    "JITSUIN_SIGNER_CA": "{other_file}",
     "JITSUIN_OIDC_CLIENT_ID": "another-client",
     "JITSUIN_OIDC_CLIENT_SECRET": "another-secret",
     "JITSUIN_SAML_KEY_FILE": "{other_file}",

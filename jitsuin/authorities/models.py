@@ -8,6 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from jitsuin.pki.offline import OFFLINE_SCHEME
 
+# The key reference of a CA whose key a remote signer holds (connectors/remote_chain.py).
+REMOTE_SCHEME = "remote:"
+
 
 class Role(models.TextChoices):
     ROOT = "root", _("Root CA")
@@ -30,8 +33,11 @@ class AuthorityQuerySet(models.QuerySet["Authority"]):
         return self.filter(role=Role.INTERMEDIATE)
 
     def online(self) -> AuthorityQuerySet:
-        """The CAs whose keys this instance holds (all but offline roots)."""
-        return self.exclude(key_ref__startswith=OFFLINE_SCHEME)
+        """The CAs whose keys this instance holds: not an offline root's (its key is in a
+        vault), not a remote signer's (connectors/remote_chain.py: the signer holds it)."""
+        return self.exclude(key_ref__startswith=OFFLINE_SCHEME).exclude(
+            key_ref__startswith=REMOTE_SCHEME
+        )
 
     def issuing(self) -> AuthorityQuerySet:
         return self.filter(role=Role.INTERMEDIATE, status=AuthorityStatus.ACTIVE)

@@ -36,6 +36,7 @@ from jitsuin.config.parts import (
     PublishingConfig,
     RadiusServer,
 )
+from jitsuin.config.remote import RemoteSignerConfig
 from jitsuin.config.sso import OidcConfig, SamlConfig, SsoConfig
 from jitsuin.config.values import ConfigError, parse_duration
 from jitsuin.config.values import boolean as _bool
@@ -64,6 +65,7 @@ __all__ = [
     "SsoConfig",
     "WifiConfig",
     "HsmConfig",
+    "RemoteSignerConfig",
     "current",
     "parse_duration",
 ]
@@ -225,6 +227,7 @@ class JitsuinConfig:
     portal: PortalConfig = field(default_factory=PortalConfig)
     wifi: WifiConfig = field(default_factory=WifiConfig)
     hsm: HsmConfig = field(default_factory=HsmConfig)
+    signer: RemoteSignerConfig = field(default_factory=RemoteSignerConfig)
     campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
     sso: SsoConfig = field(default_factory=SsoConfig)
 
@@ -299,6 +302,7 @@ class JitsuinConfig:
             portal=PortalConfig.from_env(env),
             wifi=WifiConfig.from_env(env),
             hsm=HsmConfig.from_env(env),
+            signer=RemoteSignerConfig.from_env(env),
             campaigns=CampaignsConfig.from_env(env),
             sso=SsoConfig.from_env(env),
         )

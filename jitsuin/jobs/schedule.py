@@ -76,6 +76,10 @@ JOBS: tuple[PeriodicJobSpec, ...] = (
     PeriodicJobSpec(
         "revocation.refresh", MINUTE, "jitsuin.authorities.publishing.periodic.refresh"
     ),
+    # An RA of a remote signer (JITSUIN_SIGNER_URL): its CAs' CRLs, pulled, not signed here.
+    PeriodicJobSpec(
+        "connectors.pull_remote_crls", MINUTE, "jitsuin.connectors.remote_crl.periodic_pull"
+    ),
     # Switchover campaigns: invitations, reminders, snapshots, summary, deadline.
     PeriodicJobSpec("campaigns", 5 * MINUTE, "jitsuin.campaigns.periodic.tick"),
 )

@@ -20,6 +20,7 @@ DOCUMENTED = {
     "lifecycle.revoke_superseded",
     "lifecycle.leavers",
     "revocation.refresh",
+    "connectors.pull_remote_crls",
     "campaigns",
 }
 DOCS = Path(__file__).resolve().parents[2] / "docs"

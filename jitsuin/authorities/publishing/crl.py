@@ -172,7 +172,10 @@ def publish_due(now: datetime | None = None) -> list[PublishedCrl]:
     """Publish every pending CRL whose time has come; safe with several workers."""
     now = now or timezone.now()
     published = []
-    due = PendingPublication.objects.filter(due_at__lte=now).values_list("authority_id", flat=True)
+    # A remote signer's CA: its CRL is pulled (connectors.remote_crl.periodic_pull), not signed.
+    due = PendingPublication.objects.filter(
+        due_at__lte=now, authority__in=Authority.objects.online()
+    ).values_list("authority_id", flat=True)
     for authority_id in list(due):
         with transaction.atomic():
             # The CA row elects the publisher (publish_crl locks it anyway); the pending row

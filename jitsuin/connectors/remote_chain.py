@@ -1,0 +1,104 @@
+"""The signer's CAs as rows of the RA: certificates, no keys.
+
+The RA's certificates point at their issuer's ``Authority`` row (its CRL, OCSP and chain are
+found from it), so the chain the signer sends with a certificate is imported here the first
+time it is seen: the row keeps ``key_ref = remote:HOST`` (no key store opens it: nothing here
+can sign as that CA) and a delegated OCSP responder certified by the signer for a key made
+here (only its public key travels), so the RA answers OCSP as an embedded one does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from jitsuin.audit.services import record
+from jitsuin.authorities.keys import key_store
+from jitsuin.authorities.models import Authority, AuthorityStatus, Role
+from jitsuin.connectors.base import ConnectorRejected
+from jitsuin.connectors.remote_client import SignerClient
+from jitsuin.pki.keys import KeySpec, generate_private_key
+from jitsuin.pki.loading import fingerprint_sha256
+from jitsuin.pki.names import Serial
+
+REMOTE = "remote:"
+
+
+def _free(field: str, wanted: str) -> str:
+    value, n = wanted, 2
+    while Authority.objects.filter(**{field: value}).exists():
+        value, n = f"{wanted}-{n}", n + 1
+    return value
+
+
+def _import(entry: dict[str, Any], parent: Authority | None, client: SignerClient) -> Authority:
+    certificate = x509.load_pem_x509_certificate(str(entry.get("pem", "")).encode())
+    fingerprint = fingerprint_sha256(certificate)
+    existing = Authority.objects.filter(fingerprint_sha256=fingerprint).first()
+    if existing is not None:
+        return existing
+    responder_key = generate_private_key(KeySpec.parse("p256"))
+    answer = client.call(
+        "POST",
+        "/v1/responder",
+        {
+            "issuer_fingerprint": fingerprint,
+            "public_key": responder_key.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode(),
+        },
+    )
+    responder = x509.load_pem_x509_certificate(str(answer["certificate"]).encode())
+    is_root = parent is None
+    issuing_here = Authority.objects.issuing().exists()
+    name = str(entry.get("name") or certificate.subject.rfc4514_string())[:90]
+    with transaction.atomic():
+        slug = _free("slug", slugify(str(entry.get("slug") or name)) or "ca")
+        authority = Authority.objects.create(
+            name=_free("name", name),
+            slug=slug,
+            role=Role.ROOT if is_root else Role.INTERMEDIATE,
+            parent=parent,
+            status=AuthorityStatus.ACTIVE
+            if is_root or not issuing_here
+            else AuthorityStatus.PENDING,
+            certificate_der=certificate.public_bytes(serialization.Encoding.DER),
+            key_ref=f"{REMOTE}{client.where}",
+            subject=certificate.subject.rfc4514_string(),
+            serial=Serial(certificate.serial_number).db,
+            fingerprint_sha256=fingerprint,
+            not_before=certificate.not_valid_before_utc,
+            not_after=certificate.not_valid_after_utc,
+            ocsp_certificate_der=responder.public_bytes(serialization.Encoding.DER),
+            ocsp_key_ref=key_store().put(responder_key, f"{slug}-ocsp"),
+        )
+        record(
+            "authority.imported",
+            obj=authority,
+            data={"name": authority.name, "signer": client.where, "fingerprint": fingerprint},
+        )
+    return authority
+
+
+def import_chain(chain: list[dict[str, Any]], client: SignerClient) -> list[Authority]:
+    """The rows of ``chain`` (issuer first, as the signer sends it), made when missing."""
+    if not chain:
+        raise ConnectorRejected(f"signer {client.where} sent no CA chain")
+    rows: list[Authority] = []
+    parent: Authority | None = None
+    for entry in reversed(chain):
+        try:
+            parent = _import(entry, parent, client)
+        except IntegrityError:  # another worker imported it at the same moment
+            pem = str(entry.get("pem", "")).encode()
+            parent = Authority.objects.get(
+                fingerprint_sha256=fingerprint_sha256(x509.load_pem_x509_certificate(pem))
+            )
+        rows.append(parent)
+    return rows[::-1]
