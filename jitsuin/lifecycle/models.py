@@ -177,6 +177,8 @@ class Certificate(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
     revocation_reason = models.CharField(max_length=40, blank=True)
+    # Its CRL entry's DER, encoded when it is revoked (publishing.crl.crl_entry_der).
+    crl_entry = models.BinaryField(null=True, editable=False)
     superseded_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
     )

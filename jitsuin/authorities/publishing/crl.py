@@ -7,15 +7,14 @@ task when that row is new, so a burst of 1,000 revocations signs a handful of CR
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from asn1crypto import pem as asn1_pem
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from django.db import transaction
-from django.db.models import F, Min
+from django.db.models import F, Min, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
@@ -26,7 +25,7 @@ from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import signer_for
 from jitsuin.lifecycle.models import Certificate
 from jitsuin.pki.clock import FixedClock
-from jitsuin.pki.crl import RevokedEntry, build_crl, parse_reason
+from jitsuin.pki.crl import RevokedEntry, assemble_crl, encode_entry, parse_reason
 from jitsuin.pki.names import Serial
 
 logger = logging.getLogger("jitsuin.revocation")
@@ -45,20 +44,40 @@ def reason_flag(name: str) -> x509.ReasonFlags | None:
         return None
 
 
-def crl_entries(authority: Authority, now: datetime) -> Iterator[RevokedEntry]:
-    """Every revocation of ``authority`` in effect at ``now``: certificates and child CAs."""
-    revoked = (
-        Certificate.objects.for_crl(authority, now=now)
-        .values_list("serial", "revoked_at", "revocation_reason")
-        .iterator(chunk_size=5000)
-    )
-    for serial, revoked_at, reason in revoked:
-        yield RevokedEntry(Serial.parse(serial).value, revoked_at, reason_flag(reason))
+def crl_entry_der(serial: str, revoked_at: datetime, reason: str) -> bytes:
+    """A revocation's CRL entry, as stored with it (``Certificate.crl_entry``) and listed."""
+    return encode_entry(RevokedEntry(Serial.parse(serial).value, revoked_at, reason_flag(reason)))
+
+
+def crl_entries(authority: Authority, now: datetime) -> list[bytes]:
+    """The encoded entry of every revocation of ``authority`` in effect at ``now``:
+    certificates (stored when each was revoked) and child CAs (a few, encoded here).
+
+    A revoked certificate without a stored entry (revoked before entries were stored, or
+    written by a test factory) has it encoded and stored now, once.
+    """
+    revoked = Certificate.objects.for_crl(authority, now=now)
+    stored = list(revoked.values_list("crl_entry", flat=True))
+    entries = [entry for entry in stored if entry is not None]
+    if len(entries) < len(stored):
+        entries.extend(_store_missing_entries(revoked.filter(crl_entry__isnull=True)))
     children = Authority.objects.filter(parent=authority, revoked_at__lte=now).values_list(
         "serial", "revoked_at", "revocation_reason"
     )
-    for serial, revoked_at, reason in children:
-        yield RevokedEntry(Serial.parse(serial).value, revoked_at, reason_flag(reason))
+    entries.extend(crl_entry_der(*child) for child in children)
+    return entries
+
+
+def _store_missing_entries(certificates: QuerySet[Certificate]) -> list[bytes]:
+    filled = [
+        Certificate(pk=pk, crl_entry=crl_entry_der(serial, revoked_at, reason))
+        for pk, serial, revoked_at, reason in certificates.values_list(
+            "pk", "serial", "revoked_at", "revocation_reason"
+        )
+    ]
+    Certificate.objects.bulk_update(filled, ["crl_entry"], batch_size=2000)
+    logger.info("stored %s CRL entries missing from revoked certificates", len(filled))
+    return [certificate.crl_entry for certificate in filled]
 
 
 def _next_future_revocation(authority: Authority, now: datetime) -> datetime | None:
@@ -85,8 +104,8 @@ def publish_crl(
         # Capped by a child's announced revocation (nextupdate.py).
         validity = nextupdate.next_update(authority, now) - now
         number = authority.crl_number + 1
-        entries = list(crl_entries(authority, now))
-        crl = build_crl(
+        entries = crl_entries(authority, now)
+        der = assemble_crl(
             signer_for(authority),
             entries,
             crl_number=number,
@@ -98,9 +117,10 @@ def publish_crl(
         row = PublishedCrl.objects.create(
             authority=authority,
             number=number,
-            der=crl.public_bytes(serialization.Encoding.DER),
-            this_update=crl.last_update_utc,
-            next_update=crl.next_update_utc or now + validity,
+            der=der,
+            # As the CRL carries them: whole seconds.
+            this_update=now.replace(microsecond=0),
+            next_update=(now + validity).replace(microsecond=0),
             entries=len(entries),
         )
         PublishedCrl.objects.filter(
@@ -298,8 +318,8 @@ def crl_visibility(certificate: Certificate) -> dict[str, Any]:
 
 
 def crl_pem(row: PublishedCrl) -> str:
-    crl = x509.load_der_x509_crl(bytes(row.der))
-    return crl.public_bytes(serialization.Encoding.PEM).decode()
+    """The stored CRL in PEM, without parsing it (50 MB at a million entries)."""
+    return bytes(asn1_pem.armor("X509 CRL", bytes(row.der))).decode()
 
 
 def crl_bundle_pem(*, now: datetime | None = None) -> str:
