@@ -28,7 +28,7 @@ from benchmarks.sites import POSTGRES_SERVER, postgres_absent, site_env, throwaw
 ROOT = Path(__file__).resolve().parents[1]
 NEEDS_POSTGRES = frozenset({"bench_campaign"})  # it measures PostgreSQL's plans at scale
 # On PostgreSQL when one answers (as deployed), else on SQLite, saying so.
-PREFERS_POSTGRES = frozenset({"bench_serving"})
+PREFERS_POSTGRES = frozenset({"bench_serving", "bench_crl"})
 
 
 def _run_one(name: str, everywhere_postgres: bool) -> bool:

@@ -22,7 +22,7 @@ from jitsuin.lifecycle.key_archive_models import (  # noqa: F401 (Django finds t
     RecoveryState,
 )
 from jitsuin.lifecycle.leaver_models import Leaver, LeaverState  # noqa: F401 (Django finds it here)
-from jitsuin.lifecycle.querysets import CertificateQuerySet, RequestQuerySet
+from jitsuin.lifecycle.querysets import CRL_ENTRIES_INDEX, CertificateQuerySet, RequestQuerySet
 from jitsuin.pki.names import Serial
 
 
@@ -198,6 +198,7 @@ class Certificate(models.Model):
         indexes = [
             models.Index(fields=["person", "profile", "status"]),
             models.Index(fields=["issuer", "status"]),
+            CRL_ENTRIES_INDEX,
         ]
 
     def __str__(self) -> str:

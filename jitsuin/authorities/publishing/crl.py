@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import psycopg
 from asn1crypto import pem as asn1_pem
 from cryptography import x509
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Min, QuerySet
 from django.utils import timezone
 from django_tasks import task
@@ -57,7 +58,7 @@ def crl_entries(authority: Authority, now: datetime) -> list[bytes]:
     written by a test factory) has it encoded and stored now, once.
     """
     revoked = Certificate.objects.for_crl(authority, now=now)
-    stored = list(revoked.values_list("crl_entry", flat=True))
+    stored = list(revoked.order_by().values_list("crl_entry", flat=True))  # index-only scan
     entries = [entry for entry in stored if entry is not None]
     if len(entries) < len(stored):
         entries.extend(_store_missing_entries(revoked.filter(crl_entry__isnull=True)))
@@ -114,14 +115,16 @@ def publish_crl(
         )
         authority.crl_number = number
         authority.save(update_fields=["crl_number"])
-        row = PublishedCrl.objects.create(
-            authority=authority,
-            number=number,
-            der=der,
-            # As the CRL carries them: whole seconds.
-            this_update=now.replace(microsecond=0),
-            next_update=(now + validity).replace(microsecond=0),
-            entries=len(entries),
+        row = _store(
+            PublishedCrl(
+                authority=authority,
+                number=number,
+                # As the CRL carries them: whole seconds.
+                this_update=now.replace(microsecond=0),
+                next_update=(now + validity).replace(microsecond=0),
+                entries=len(entries),
+            ),
+            der,
         )
         PublishedCrl.objects.filter(
             authority=authority, next_update__lt=now - KEEP_OLD_CRLS
@@ -145,6 +148,23 @@ def publish_crl(
         if upcoming is not None:
             schedule_publication(authority, now=now, due_at=upcoming)
     logger.info("published CRL %s of %s with %s entries", number, authority.slug, len(entries))
+    return row
+
+
+def _store(row: PublishedCrl, der: bytes) -> PublishedCrl:
+    """Save ``row`` with the CRL ``der``. On PostgreSQL the bytes go as a binary parameter:
+    Django binds parameters into the SQL text, which spells a CRL of 100,000 entries (5 MB)
+    as 10 MB of hex, a quarter of a second to send and parse (2.5 s at a million)."""
+    if connection.vendor != "postgresql":
+        row.der = der
+        row.save(force_insert=True)
+        return row
+    row.der = b""
+    row.save(force_insert=True)
+    table = PublishedCrl._meta.db_table
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(f"UPDATE {table} SET der = %b WHERE id = %s", [der, row.pk])  # noqa: S608
+    row.der = der
     return row
 
 
@@ -210,7 +230,9 @@ def publish_due(now: datetime | None = None) -> list[PublishedCrl]:
 
 
 def needs_refresh(authority: Authority, now: datetime) -> bool:
-    latest = PublishedCrl.objects.latest_for(authority)
+    latest = (  # its times only: the CRL itself is 50 MB at a million entries
+        PublishedCrl.objects.filter(authority=authority).order_by("-number").defer("der").first()
+    )
     if latest is None:
         return True
     t = timings()
