@@ -26,7 +26,7 @@ import benchmarks
 from benchmarks.sites import POSTGRES_SERVER, postgres_absent, site_env, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
-NEEDS_POSTGRES = frozenset({"bench_campaign"})  # it measures PostgreSQL's plans at scale
+NEEDS_POSTGRES = frozenset({"bench_campaign", "bench_campaign_peak"})  # PostgreSQL at scale
 # On PostgreSQL when one answers (as deployed), else on SQLite, saying so.
 PREFERS_POSTGRES = frozenset({"bench_serving", "bench_crl"})
 

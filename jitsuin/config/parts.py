@@ -79,15 +79,23 @@ class PublishingConfig:
         )
 
 
+# A worker makes its whole pool when it starts and keeps it in memory: 10,000 RSA-2048 keys
+# are ~10 minutes of one core and ~17 MB. A larger figure is a typo, refused at start.
+MAX_KEY_POOL = 10_000
+
+
 @dataclass(frozen=True)
 class ConnectorConfig:
     """The builtin CA connector (``JITSUIN_BUILTIN_DELAY`` is ``JitsuinConfig.builtin_delay``)."""
 
-    key_pool: int = 2  # user keys generated ahead of requests; 0: none
+    # User keys each worker generates ahead of requests, per key type; 0: none. Sized for a
+    # peak by connectors.keypool.recommended_size (docs/configuration.md).
+    key_pool: int = 2
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ConnectorConfig:
-        return cls(key_pool=whole_number(env, "JITSUIN_KEY_POOL", 2, minimum=0))
+        pool = whole_number(env, "JITSUIN_KEY_POOL", 2, minimum=0, maximum=MAX_KEY_POOL)
+        return cls(key_pool=pool)
 
 
 HELPDESK_LANGUAGES = ("ja", "en", "ja+en")
