@@ -1,7 +1,7 @@
 """A campaign peak: 10,000 people click 発行 (issue) within an hour, two workers, PostgreSQL.
 
-    python -m benchmarks campaign_peak   (BENCH_PEAK_PEOPLE=240, BENCH_PEAK_COMPRESSION=2,
-                                          BENCH_PEAK_POOLS=2,auto)
+    python -m benchmarks campaign_peak   (BENCH_PEAK_PEOPLE=150, BENCH_PEAK_COMPRESSION=2,
+                                          BENCH_PEAK_POOLS=2,auto, BENCH_PEAK_INTERVAL)
 
 Arrivals are Poisson at the peak's rate (10,000 an hour, 2.8/s) compressed in time by
 BENCH_PEAK_COMPRESSION (printed): 2 means the clicks come twice as fast as at the real peak,
@@ -37,7 +37,7 @@ from benchmarks.httpload import setup_django
 ROOT = Path(__file__).resolve().parents[1]
 PEAK_PER_HOUR = 10_000
 WORKERS = 2
-PEOPLE = int(os.environ.get("BENCH_PEAK_PEOPLE", "240"))
+PEOPLE = int(os.environ.get("BENCH_PEAK_PEOPLE", "150"))
 COMPRESSION = float(os.environ.get("BENCH_PEAK_COMPRESSION", "2"))
 POOLS = os.environ.get("BENCH_PEAK_POOLS", "2,auto").split(",")
 # `jitsuin worker --interval` (seconds idle between polls); empty: the command's default.
