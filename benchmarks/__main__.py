@@ -26,9 +26,11 @@ import benchmarks
 from benchmarks.sites import POSTGRES_SERVER, postgres_absent, site_env, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parents[1]
-NEEDS_POSTGRES = frozenset({"bench_campaign", "bench_scale"})  # PostgreSQL plans at scale
+NEEDS_POSTGRES = frozenset(  # PostgreSQL plans at scale
+    {"bench_campaign", "bench_scale", "bench_campaign_peak"}
+)
 # On PostgreSQL when one answers (as deployed), else on SQLite, saying so.
-PREFERS_POSTGRES = frozenset({"bench_serving", "bench_portal"})
+PREFERS_POSTGRES = frozenset({"bench_serving", "bench_portal", "bench_crl"})
 
 
 def _run_one(name: str, everywhere_postgres: bool) -> bool:

@@ -49,6 +49,24 @@ def test_a_bad_duration_names_the_variable():
         JitsuinConfig.from_env({"JITSUIN_BUILTIN_DELAY": "soon"})
 
 
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("two", "is not a whole number"),
+        ("-1", "below the minimum of 0"),
+        ("10001", "above the maximum of 10000"),
+    ],
+)
+def test_a_bad_key_pool_size_is_refused_naming_the_variable(value, problem):
+    with pytest.raises(ConfigError, match=rf"^JITSUIN_KEY_POOL: .*{problem}"):
+        ConnectorConfig.from_env({"JITSUIN_KEY_POOL": value})
+
+
+@pytest.mark.parametrize(("value", "size"), [("", 2), ("0", 0), ("10_000", 10_000), (" 48 ", 48)])
+def test_the_key_pool_size_is_read_from_the_environment(value, size):
+    assert ConnectorConfig.from_env({"JITSUIN_KEY_POOL": value}).key_pool == size
+
+
 def test_defaults_are_the_embedded_ones(tmp_path):
     config = JitsuinConfig.from_env({"JITSUIN_DATA_DIR": str(tmp_path)})
     assert config.database_url == f"sqlite:///{tmp_path / 'jitsuin.sqlite3'}"

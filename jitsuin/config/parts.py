@@ -83,12 +83,18 @@ class PublishingConfig:
 # its users' certificates by years).
 CA_KEY_TYPES = ("p384", "p256", "rsa3072", "rsa4096")
 
+# A worker makes its whole pool when it starts and keeps it in memory: 10,000 RSA-2048 keys
+# are ~10 minutes of one core and ~17 MB. A larger figure is a typo, refused at start.
+MAX_KEY_POOL = 10_000
+
 
 @dataclass(frozen=True)
 class ConnectorConfig:
     """The builtin CA connector (``JITSUIN_BUILTIN_DELAY`` is ``JitsuinConfig.builtin_delay``)."""
 
-    key_pool: int = 2  # user keys generated ahead of requests; 0: none
+    # User keys each worker generates ahead of requests, per key type; 0: none. Sized for a
+    # peak by connectors.keypool.recommended_size (docs/configuration.md).
+    key_pool: int = 2
     # The key type of the CAs `jitsuin ca init` and `ca create-intermediate` make
     # (JITSUIN_CA_KEY_TYPE; `--key-type` overrides it): its signatures use SHA-384 for P-384,
     # SHA-256 for P-256 and RSA. Existing CAs keep theirs.
@@ -97,7 +103,7 @@ class ConnectorConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> ConnectorConfig:
         return cls(
-            key_pool=whole_number(env, "JITSUIN_KEY_POOL", 2, minimum=0),
+            key_pool=whole_number(env, "JITSUIN_KEY_POOL", 2, minimum=0, maximum=MAX_KEY_POOL),
             ca_key_type=choice(env, "JITSUIN_CA_KEY_TYPE", "p384", CA_KEY_TYPES),
         )
 

@@ -53,7 +53,9 @@ def networks(
         raise ConfigError(f"{name}: {exc}") from exc
 
 
-def whole_number(env: Mapping[str, str], name: str, default: int, *, minimum: int = 1) -> int:
+def whole_number(
+    env: Mapping[str, str], name: str, default: int, *, minimum: int = 1, maximum: int | None = None
+) -> int:
     raw = (env.get(name) or "").replace("_", "").strip()
     if not raw:
         return default
@@ -63,6 +65,8 @@ def whole_number(env: Mapping[str, str], name: str, default: int, *, minimum: in
         raise ConfigError(f"{name}: {env[name]!r} is not a whole number") from exc
     if value < minimum:
         raise ConfigError(f"{name}: {value} is below the minimum of {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name}: {value} is above the maximum of {maximum}")
     return value
 
 

@@ -6,12 +6,14 @@ certificate on another. The pool's thread is the only one generating keys of its
 a worker waits for the next key rather than generating a second one in parallel, so a
 worker uses one core for keys, like the raw rate it is compared with in the benchmark.
 Keys live only in this process's memory, are handed out once and never stored.
-``JITSUIN_KEY_POOL`` sets how many keys per type are kept ready (``0`` turns it off).
+``JITSUIN_KEY_POOL`` sets how many keys per type are kept ready (``0`` turns it off);
+``recommended_size`` says how many a peak needs (docs/configuration.md).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 import time
@@ -100,6 +102,31 @@ class KeyPool:
             return self._queue_for(spec).get(timeout=WAIT_FOR_POOL)
         except queue.Empty:
             return self._generate(spec)
+
+
+def recommended_size(
+    arrivals_per_hour: float, key_seconds: float, workers: int, *, miss: float = 0.001
+) -> int:
+    """Keys per type each worker should keep ready for a peak of ``arrivals_per_hour``
+    server-made keys (Poisson), spread over ``workers``, when one key takes ``key_seconds``
+    on a pool's thread: the smallest size at which a request finds its worker's pool empty
+    with a probability below ``miss``.
+
+    A worker's pool is a buffer of ``size`` keys plus the one its thread holds, in front of
+    one generating thread: with the load ``rho`` = (arrivals per second per worker) x
+    ``key_seconds``, it is empty about ``rho ** (size + 1)`` of the time (an M/M/1 queue of
+    keys owed). With ``rho`` >= 1 no pool keeps up: the peak needs more workers (or cores),
+    or a cheaper key type; ValueError says so.
+    """
+    if arrivals_per_hour <= 0 or key_seconds <= 0 or workers < 1 or not 0 < miss < 1:
+        raise ValueError("arrivals, key time and workers must be positive, miss in (0, 1)")
+    rho = arrivals_per_hour / 3600 / workers * key_seconds
+    if rho >= 1:
+        raise ValueError(
+            f"{workers} worker(s) make at most {3600 * workers / key_seconds:,.0f} keys an hour"
+            f" at {key_seconds:.3f} s each; a peak of {arrivals_per_hour:,.0f} needs more"
+        )
+    return max(1, math.ceil(math.log(miss) / math.log(rho)) - 1)
 
 
 _pools: dict[int, KeyPool] = {}

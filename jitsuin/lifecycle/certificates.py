@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from jitsuin.audit.services import batched, record
 from jitsuin.authorities.models import Authority
 from jitsuin.authorities.publishing import changes as publishing
+from jitsuin.authorities.publishing.crl import crl_entry_der
 from jitsuin.connectors.base import Issued, Revoked
 from jitsuin.lifecycle import notifications, pickups, recovery, transitions
 from jitsuin.lifecycle.models import (
@@ -167,7 +168,11 @@ def record_revocation(
         certificate.status = CertificateStatus.REVOKED
         certificate.revoked_at = result.revoked_at
         certificate.revocation_reason = request.reason or "unspecified"
-        certificate.save(update_fields=["status", "revoked_at", "revocation_reason"])
+        # Encoded once here; every CRL that lists it copies these bytes (publishing/crl.py).
+        certificate.crl_entry = crl_entry_der(
+            certificate.serial, result.revoked_at, certificate.revocation_reason
+        )
+        certificate.save(update_fields=["status", "revoked_at", "revocation_reason", "crl_entry"])
     transitions.transition(
         request,
         S.DONE,

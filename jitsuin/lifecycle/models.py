@@ -25,7 +25,12 @@ from jitsuin.lifecycle.key_archive_models import (  # noqa: F401 (Django finds t
     RecoveryState,
 )
 from jitsuin.lifecycle.leaver_models import Leaver, LeaverState  # noqa: F401 (Django finds it here)
-from jitsuin.lifecycle.querysets import CertificateQuerySet, RequestQuerySet, serial_decimal
+from jitsuin.lifecycle.querysets import (
+    CRL_ENTRIES_INDEX,
+    CertificateQuerySet,
+    RequestQuerySet,
+    serial_decimal,
+)
 from jitsuin.pki.names import Serial
 
 
@@ -172,6 +177,8 @@ class Certificate(models.Model):
     )
     revoked_at = models.DateTimeField(null=True, blank=True, db_index=True)
     revocation_reason = models.CharField(max_length=40, blank=True)
+    # Its CRL entry's DER, encoded when it is revoked (publishing.crl.crl_entry_der).
+    crl_entry = models.BinaryField(null=True, editable=False)
     superseded_by = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supersedes"
     )
@@ -191,6 +198,7 @@ class Certificate(models.Model):
         indexes = [
             models.Index(fields=["person", "profile", "status"]),
             models.Index(fields=["issuer", "status"]),
+            CRL_ENTRIES_INDEX,
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,9 @@ from django_tasks import task
 from jitsuin.notify.sending import deliver
 
 
-@task(queue_name="notify")
+# Below the pipeline's tasks (priority 0): at a peak a worker first makes the certificates
+# people wait for, then sends the e-mails about them (bench_campaign_peak).
+@task(queue_name="notify", priority=-10)
 def send_message(message_id: int) -> str:
     """Send one outbox message if it is still due; safe to run twice."""
     return deliver(message_id).outcome

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
+from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.crl import (
     DEFAULT_CRL_VALIDITY,
     ENTRY_REASONS,
     RevokedEntry,
+    assemble_crl,
+    build_crl,
     crl_number_of,
+    encode_entry,
     parse_reason,
 )
+from tests.peers import require_tool
 from tests.pki.factories import EVERYTHING_VALID, TestPki
 
 REVOKED_AT = EVERYTHING_VALID - timedelta(days=3)
@@ -131,3 +139,91 @@ def test_a_crl_of_five_thousand_entries_lists_every_one_in_order(pki: TestPki) -
     crl = pki.crl(entries, number=9)
     assert [revoked.serial_number for revoked in crl] == [e.serial for e in entries]
     assert crl.is_signature_valid(pki.intermediate.certificate.public_key())  # type: ignore[arg-type]
+
+
+# ---- assembled from pre-encoded entries (the publication's fast path) -------------------------
+
+EVERY_KIND = [
+    *(RevokedEntry(0x2000 + i, REVOKED_AT, flag) for i, flag in enumerate(ENTRY_REASONS.values())),
+    RevokedEntry(0x3000, REVOKED_AT, None),
+    RevokedEntry(0x7FFF_FFFF_FFFF_FFFF_FFFF_FFFF_FFFF_FFFF_FFFF, REVOKED_AT.replace(microsecond=7)),
+]
+
+
+def _both(pki: TestPki, entries: list[RevokedEntry]) -> tuple[x509.CertificateRevocationList, ...]:
+    clock = FixedClock(EVERYTHING_VALID)
+    old = build_crl(pki.intermediate, entries, crl_number=7, clock=clock)
+    der = assemble_crl(
+        pki.intermediate, [encode_entry(e) for e in entries], crl_number=7, clock=clock
+    )
+    return old, x509.load_der_x509_crl(der)
+
+
+def test_an_assembled_crl_equals_the_built_one_field_by_field(any_pki: TestPki) -> None:
+    old, new = _both(any_pki, EVERY_KIND)
+    assert new.is_signature_valid(any_pki.intermediate.certificate.public_key())  # type: ignore[arg-type]
+    assert new.issuer == old.issuer
+    assert (new.last_update_utc, new.next_update_utc) == (old.last_update_utc, old.next_update_utc)
+    assert new.signature_algorithm_oid == old.signature_algorithm_oid
+    assert new.signature_hash_algorithm.name == old.signature_hash_algorithm.name  # type: ignore[union-attr]
+    assert list(new.extensions) == list(old.extensions)
+    assert crl_number_of(new) == 7
+    assert len(new) == len(old) == len(EVERY_KIND)
+    for mine, theirs in zip(new, old, strict=True):
+        assert mine.serial_number == theirs.serial_number
+        assert mine.revocation_date_utc == theirs.revocation_date_utc
+        assert list(mine.extensions) == list(theirs.extensions)
+    # Everything but the signature is byte for byte cryptography's.
+    assert new.tbs_certlist_bytes == old.tbs_certlist_bytes
+
+
+def test_an_assembled_crl_without_entries_leaves_the_list_out(any_pki: TestPki) -> None:
+    old, new = _both(any_pki, [])
+    assert len(new) == 0
+    assert new.tbs_certlist_bytes == old.tbs_certlist_bytes
+
+
+def test_entries_after_2049_are_encoded_in_generalized_time(pki: TestPki) -> None:
+    late = datetime(2050, 1, 2, 3, 4, 5, tzinfo=UTC)
+    entry = RevokedEntry(0x4242, late, parse_reason("superseded"))
+    old = build_crl(pki.intermediate, [entry], crl_number=1, clock=FixedClock(late))
+    der = assemble_crl(
+        pki.intermediate, [encode_entry(entry)], crl_number=1, clock=FixedClock(late)
+    )
+    assert x509.load_der_x509_crl(der).tbs_certlist_bytes == old.tbs_certlist_bytes
+
+
+@pytest.mark.peers
+def test_openssl_verifies_an_assembled_crl(any_pki: TestPki, tmp_path: Path) -> None:
+    openssl = require_tool("openssl")
+    der = assemble_crl(
+        any_pki.intermediate,
+        [encode_entry(e) for e in EVERY_KIND],
+        crl_number=3,
+        clock=FixedClock(EVERYTHING_VALID),
+    )
+    (tmp_path / "crl.der").write_bytes(der)
+    (tmp_path / "ca.pem").write_bytes(
+        any_pki.intermediate.certificate.public_bytes(serialization.Encoding.PEM)
+    )
+    done = subprocess.run(
+        [
+            openssl,
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            tmp_path / "crl.der",
+            "-noout",
+            "-text",
+            "-verify",
+            "-CAfile",
+            tmp_path / "ca.pem",
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "verify OK" in done.stderr
+    assert "Key Compromise" in done.stdout and "Certificate Hold" in done.stdout

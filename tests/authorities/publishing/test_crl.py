@@ -2,15 +2,21 @@ from datetime import timedelta
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from jitsuin.authorities.models import PendingPublication, PublishedCrl
+from jitsuin.authorities.models import Authority, PendingPublication, PublishedCrl
 from jitsuin.authorities.publishing import crl as publishing
-from jitsuin.authorities.publishing import ocsp_status
+from jitsuin.authorities.publishing import nextupdate, ocsp_status
 from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.revocations import revoke_authority
-from jitsuin.authorities.services import certificate_of
+from jitsuin.authorities.services import certificate_of, signer_for
+from jitsuin.lifecycle.models import Certificate
+from jitsuin.pki.clock import FixedClock
+from jitsuin.pki.crl import ENTRY_REASONS, RevokedEntry, build_crl, crl_number_of, encode_entry
 from jitsuin.pki.ocsp import CertStatus
 from tests.revocation.factories import issue, revoke
 from tests.revocation.lint import pkilint
@@ -145,3 +151,64 @@ def test_a_revocation_reaches_each_kind_of_relying_party_when_promised(pki):
     # Services keeping the previous CRL: until its nextUpdate, as the revocation e-mail says.
     assert publishing.next_crl_update(pki.current, now=now) == first.next_update
     assert publishing.crl_visibility(item)["crl_by"] == first.next_update
+
+
+def test_a_revocation_stores_its_crl_entry_as_the_crl_lists_it(pki):
+    at = timezone.now() - timedelta(minutes=1)
+    row = revoke(issue(pki.current), reason="cessationOfOperation", at=at)
+    entry = RevokedEntry(row.serial_int, at, x509.ReasonFlags.cessation_of_operation)
+    assert bytes(Certificate.objects.get(pk=row.pk).crl_entry) == encode_entry(entry)
+
+
+def test_the_published_crl_equals_the_one_built_from_the_revocations_field_by_field(pki):
+    now = timezone.now()
+    at = now - timedelta(hours=1)
+    names = [flag.value for flag in ENTRY_REASONS.values()]
+    revoked = [revoke(issue(pki.current), reason=name, at=at) for name in names]
+    Certificate.objects.filter(pk=revoked[0].pk).update(crl_entry=None)  # revoked before 0012
+    revoke_authority(pki.old.name, reason="superseded", at=at, actor="test")
+    old_ca = Authority.objects.get(pk=pki.old.pk)
+    for authority, listed_rows in ((pki.current, revoked), (pki.root, [old_ca])):
+        new = _load(publishing.publish_crl(authority, now=now))
+        facts = [
+            RevokedEntry(int(r.serial, 16), at, ENTRY_REASONS[r.revocation_reason])
+            for r in listed_rows
+        ]
+        old = build_crl(
+            signer_for(authority),
+            facts,
+            crl_number=crl_number_of(new),
+            clock=FixedClock(now),
+            validity=nextupdate.next_update(authority, now) - now,
+        )
+        assert new.is_signature_valid(certificate_of(authority).public_key())
+        assert (new.issuer, new.last_update_utc, new.next_update_utc) == (
+            old.issuer,
+            old.last_update_utc,
+            old.next_update_utc,
+        )
+        assert list(new.extensions) == list(old.extensions)
+        listed = {r.serial_number: r for r in new}
+        assert len(listed) == len(new) == len(old) == len(listed_rows)
+        for theirs in old:
+            mine = listed[theirs.serial_number]
+            assert mine.revocation_date_utc == theirs.revocation_date_utc
+            assert list(mine.extensions) == list(theirs.extensions)
+    # The missing entry was encoded at publication and stored.
+    assert not Certificate.objects.filter(pk__in=[r.pk for r in revoked], crl_entry=None).exists()
+
+
+def test_publishing_reads_every_entry_in_the_same_number_of_queries(pki):
+    revoke(issue(pki.current))
+    with CaptureQueriesContext(connection) as one:
+        assert publishing.publish_crl(pki.current).entries == 1
+    for _ in range(20):
+        revoke(issue(pki.current))
+    with CaptureQueriesContext(connection) as many:
+        assert publishing.publish_crl(pki.current).entries == 21
+    assert len(many) == len(one)
+
+
+def test_the_pem_of_a_published_crl_is_cryptographys(pki):
+    row = publishing.publish_crl(pki.current)
+    assert publishing.crl_pem(row) == _load(row).public_bytes(serialization.Encoding.PEM).decode()
