@@ -10,6 +10,7 @@ from django.db.models.functions import Concat, Lower, Replace
 from django.utils.translation import gettext_lazy as _
 
 from jitsuin.authorities.models import Authority
+from jitsuin.lifecycle import querysets
 from jitsuin.lifecycle.choices import (  # noqa: F401 (RolloverPolicy, Pkcs12Choice: re-exported)
     OPEN_STATES,
     CertificateStatus,
@@ -25,12 +26,7 @@ from jitsuin.lifecycle.key_archive_models import (  # noqa: F401 (Django finds t
     RecoveryState,
 )
 from jitsuin.lifecycle.leaver_models import Leaver, LeaverState  # noqa: F401 (Django finds it here)
-from jitsuin.lifecycle.querysets import (
-    CRL_ENTRIES_INDEX,
-    CertificateQuerySet,
-    RequestQuerySet,
-    serial_decimal,
-)
+from jitsuin.lifecycle.querysets import CertificateQuerySet, RequestQuerySet
 from jitsuin.pki.names import Serial
 
 
@@ -198,7 +194,7 @@ class Certificate(models.Model):
         indexes = [
             models.Index(fields=["person", "profile", "status"]),
             models.Index(fields=["issuer", "status"]),
-            CRL_ENTRIES_INDEX,
+            querysets.CRL_ENTRIES_INDEX,
         ]
 
     def __str__(self) -> str:
@@ -206,7 +202,7 @@ class Certificate(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if "serial" in self.__dict__:
-            self.serial_decimal = serial_decimal(self.serial)
+            self.serial_decimal = querysets.serial_decimal(self.serial)
         super().save(*args, **kwargs)
 
     @property
