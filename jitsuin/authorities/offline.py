@@ -25,6 +25,7 @@ from jitsuin.authorities.models import (
     PublishedCrl,
     Role,
 )
+from jitsuin.authorities.publishing.crl import record_crl
 from jitsuin.authorities.services import (
     AuthorityError,
     _issue_ocsp_signer,
@@ -177,33 +178,15 @@ def import_crl(doc: dict[str, Any], *, actor: str) -> PublishedCrl:
 
 def _store_crl(root: Authority, doc: dict[str, Any], *, actor: str) -> PublishedCrl:
     crl = crl_from(doc)
-    if not crl.is_signature_valid(certificate_of(root).public_key()):  # type: ignore[arg-type]
-        raise OfflineError(f"the CRL's signature is not {root.name}'s")
-    number = crl_number_of(crl)
-    root = Authority.objects.select_for_update().get(pk=root.pk)
-    if number <= root.crl_number:
-        raise OfflineError(f"CRL number {number} is not newer than {root.crl_number}")
-    root.crl_number = number
-    root.save(update_fields=["crl_number"])
-    row = PublishedCrl.objects.create(
-        authority=root,
-        number=number,
-        der=crl.public_bytes(serialization.Encoding.DER),
-        this_update=crl.last_update_utc,
-        next_update=crl.next_update_utc or crl.last_update_utc,
-        entries=len(list(crl)),
-    )
-    record(
-        "crl.published",
-        actor=actor,
-        obj=root,
-        data={
-            "number": number,
-            "entries": row.entries,
-            "next_update": row.next_update.isoformat(),
-            "signed_offline": True,
-        },
-    )
+    try:
+        row = record_crl(
+            root, crl, crl.public_bytes(serialization.Encoding.DER), actor=actor,
+            data={"signed_offline": True},
+        )  # fmt: skip
+    except ValueError as exc:
+        raise OfflineError(str(exc)) from exc
+    if row is None:
+        raise OfflineError(f"CRL number {crl_number_of(crl)} is not newer than the one published")
     return row
 
 

@@ -17,13 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from jitsuin.authorities.models import Authority, PendingPublication, PublishedCrl
-from jitsuin.authorities.services import certificate_of
+from jitsuin.authorities.publishing.crl import record_crl
 from jitsuin.config import current
 from jitsuin.connectors.base import ConnectorError, ConnectorRejected
 from jitsuin.connectors.remote import RemoteConnector
 from jitsuin.connectors.remote_chain import REMOTE
 from jitsuin.connectors.remote_client import SignerClient
-from jitsuin.pki.crl import crl_number_of
 
 logger = logging.getLogger("jitsuin.connectors.remote")
 
@@ -31,24 +30,15 @@ logger = logging.getLogger("jitsuin.connectors.remote")
 def _store(
     authority: Authority, crl: x509.CertificateRevocationList, der: bytes, covers: datetime
 ) -> PublishedCrl | None:
-    number = crl_number_of(crl)
-    this_update = crl.last_update_utc
+    """Published as every CRL signed elsewhere is (``record_crl``: checked, newer, audited);
+    then the RA's pending publications it covers are done (audit head first, pending rows
+    after: the lock order of publish_crl)."""
     with transaction.atomic():
-        authority = Authority.objects.select_for_update().get(pk=authority.pk)
+        try:
+            row = record_crl(authority, crl, der, actor="system", data={"pulled": True})
+        except ValueError as exc:  # its signature is not the CA's
+            raise ConnectorRejected(f"a CRL pulled from the signer: {exc}") from exc
         PendingPublication.objects.filter(authority=authority, requested_at__lte=covers).delete()
-        latest = PublishedCrl.objects.latest_for(authority)
-        if latest is not None and latest.number >= number:
-            return None
-        row = PublishedCrl.objects.create(
-            authority=authority,
-            number=number,
-            der=der,
-            this_update=this_update,
-            next_update=crl.next_update_utc or this_update,
-            entries=len(crl),
-        )
-        authority.crl_number = number
-        authority.save(update_fields=["crl_number"])
     return row
 
 
@@ -61,11 +51,6 @@ def pull_crl(authority: Authority, client: SignerClient) -> PublishedCrl | None:
         covers = datetime.fromisoformat(str(answer["covers_until"]))
     except (KeyError, ValueError) as exc:
         raise ConnectorRejected(f"signer {client.where}: a malformed CRL ({exc})") from exc
-    issuer = certificate_of(authority)
-    if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
-        raise ConnectorRejected(
-            f"signer {client.where}: the CRL of {authority.name} does not verify"
-        )
     return _store(authority, crl, der, covers)
 
 

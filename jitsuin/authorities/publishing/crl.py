@@ -26,7 +26,13 @@ from jitsuin.authorities.publishing.settings import timings
 from jitsuin.authorities.services import signer_for
 from jitsuin.lifecycle.models import Certificate
 from jitsuin.pki.clock import FixedClock
-from jitsuin.pki.crl import RevokedEntry, assemble_crl, encode_entry, parse_reason
+from jitsuin.pki.crl import (
+    RevokedEntry,
+    assemble_crl,
+    crl_number_of,
+    encode_entry,
+    parse_reason,
+)
 from jitsuin.pki.names import Serial
 
 logger = logging.getLogger("jitsuin.revocation")
@@ -165,6 +171,41 @@ def _store(row: PublishedCrl, der: bytes) -> PublishedCrl:
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(f"UPDATE {table} SET der = %b WHERE id = %s", [der, row.pk])  # noqa: S608
     row.der = der
+    return row
+
+
+def record_crl(
+    authority: Authority,
+    crl: x509.CertificateRevocationList,
+    der: bytes,
+    *,
+    actor: str,
+    data: dict[str, Any] | None = None,
+) -> PublishedCrl | None:
+    """Publish a CRL of ``authority`` signed elsewhere (an offline root's ceremony, a remote
+    signer): its signature checked against the CA's certificate, stored and audited when newer
+    than the last one (None when it is not). Runs in the caller's transaction; locks the CA."""
+    issuer = x509.load_der_x509_certificate(bytes(authority.certificate_der))
+    if crl.issuer != issuer.subject or not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+        raise ValueError(f"the CRL is not signed by {authority.name}")
+    number = crl_number_of(crl)
+    authority = Authority.objects.select_for_update().get(pk=authority.pk)
+    if number <= authority.crl_number:
+        return None
+    authority.crl_number = number
+    authority.save(update_fields=["crl_number"])
+    row = _store(
+        PublishedCrl(
+            authority=authority,
+            number=number,
+            this_update=crl.last_update_utc,
+            next_update=crl.next_update_utc or crl.last_update_utc,
+            entries=len(crl),
+        ),
+        der,
+    )
+    audited = {"number": number, "entries": row.entries, "next_update": row.next_update.isoformat()}
+    record("crl.published", actor=actor, obj=authority, data={**audited, **(data or {})})
     return row
 
 
