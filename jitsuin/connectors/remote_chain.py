@@ -9,6 +9,7 @@ here (only its public key travels), so the RA answers OCSP as an embedded one do
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography import x509
@@ -21,11 +22,14 @@ from jitsuin.authorities.keys import key_store
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
 from jitsuin.connectors.base import ConnectorRejected
 from jitsuin.connectors.remote_client import SignerClient
-from jitsuin.pki.keys import KeySpec, generate_private_key
+from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
 from jitsuin.pki.loading import fingerprint_sha256
 from jitsuin.pki.names import Serial
 
 REMOTE = "remote:"
+# As for the embedded CAs' responders (publishing.periodic): 90-day certificates, renewed
+# a month ahead.
+RENEW_RESPONDER_BEFORE = timedelta(days=30)
 
 
 def _free(field: str, wanted: str) -> str:
@@ -35,12 +39,11 @@ def _free(field: str, wanted: str) -> str:
     return value
 
 
-def _import(entry: dict[str, Any], parent: Authority | None, client: SignerClient) -> Authority:
-    certificate = x509.load_pem_x509_certificate(str(entry.get("pem", "")).encode())
-    fingerprint = fingerprint_sha256(certificate)
-    existing = Authority.objects.filter(fingerprint_sha256=fingerprint).first()
-    if existing is not None:
-        return existing
+def _certified_responder(
+    fingerprint: str, client: SignerClient
+) -> tuple[PrivateKey, x509.Certificate]:
+    """A responder key made here and its certificate from the signer (only the public key
+    travels)."""
     responder_key = generate_private_key(KeySpec.parse("p256"))
     answer = client.call(
         "POST",
@@ -54,7 +57,43 @@ def _import(entry: dict[str, Any], parent: Authority | None, client: SignerClien
             .decode(),
         },
     )
-    responder = x509.load_pem_x509_certificate(str(answer["certificate"]).encode())
+    return responder_key, x509.load_pem_x509_certificate(str(answer["certificate"]).encode())
+
+
+def renew_responders(client: SignerClient, now: datetime) -> list[Authority]:
+    """The remote CAs' delegated responders that expire within ``RENEW_RESPONDER_BEFORE``,
+    certified again by the signer (the RA's worker, with the CRL pull; the embedded CAs'
+    are renewed by publishing.periodic.renew_responders)."""
+    renewed = []
+    remote = Authority.objects.filter(key_ref__startswith=REMOTE).exclude(
+        status=AuthorityStatus.REVOKED
+    )
+    for authority in remote.exclude(not_after__lte=now):
+        if authority.ocsp_certificate_der:
+            current = x509.load_der_x509_certificate(bytes(authority.ocsp_certificate_der))
+            if current.not_valid_after_utc - now >= RENEW_RESPONDER_BEFORE:
+                continue
+        key, responder = _certified_responder(authority.fingerprint_sha256, client)
+        with transaction.atomic():
+            row = Authority.objects.select_for_update().get(pk=authority.pk)
+            old_ref = row.ocsp_key_ref
+            row.ocsp_key_ref = key_store().put(key, f"{row.slug}-ocsp")
+            row.ocsp_certificate_der = responder.public_bytes(serialization.Encoding.DER)
+            row.save(update_fields=["ocsp_key_ref", "ocsp_certificate_der"])
+            record("authority.ocsp_signer_renewed", obj=row, data={"signer": client.where})
+            if old_ref:
+                transaction.on_commit(lambda ref=old_ref: key_store().destroy(ref))
+        renewed.append(row)
+    return renewed
+
+
+def _import(entry: dict[str, Any], parent: Authority | None, client: SignerClient) -> Authority:
+    certificate = x509.load_pem_x509_certificate(str(entry.get("pem", "")).encode())
+    fingerprint = fingerprint_sha256(certificate)
+    existing = Authority.objects.filter(fingerprint_sha256=fingerprint).first()
+    if existing is not None:
+        return existing
+    responder_key, responder = _certified_responder(fingerprint, client)
     is_root = parent is None
     issuing_here = Authority.objects.issuing().exists()
     name = str(entry.get("name") or certificate.subject.rfc4514_string())[:90]

@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from jitsuin.authorities.models import Authority, PendingPublication, PublishedCrl
 from jitsuin.authorities.publishing.crl import record_crl
+from jitsuin.authorities.publishing.ocsp_signing import reset_process_caches
 from jitsuin.config import current
+from jitsuin.connectors import remote_chain
 from jitsuin.connectors.base import ConnectorError, ConnectorRejected
 from jitsuin.connectors.remote import RemoteConnector
 from jitsuin.connectors.remote_chain import REMOTE
@@ -73,10 +75,17 @@ def pull_crls(client: SignerClient, now: datetime | None = None) -> list[Publish
 def periodic_pull(now: datetime) -> list[PublishedCrl]:
     """The worker's job ``connectors.pull_remote_crls`` (every minute): with a signer
     configured, its CAs' CRLs are pulled; the pending publications they cover are done (the
-    RA never signs a remote CA's CRL: ``publish_due`` leaves those to this job)."""
+    RA never signs a remote CA's CRL: ``publish_due`` leaves those to this job); responders
+    near their end are certified again."""
     if not current().signer.enabled:
         return []
-    return pull_crls(RemoteConnector.from_config(current()).client, now)
+    client = RemoteConnector.from_config(current()).client
+    try:
+        if remote_chain.renew_responders(client, now):
+            reset_process_caches()
+    except ConnectorError as exc:
+        logger.warning("OCSP responders not renewed: %s", exc)
+    return pull_crls(client, now)
 
 
 def pull_from_configured_signer() -> list[PublishedCrl]:

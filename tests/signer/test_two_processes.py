@@ -312,3 +312,21 @@ def test_a_revocation_reaches_the_signer_and_its_crl_is_pulled_into_the_ra(ra):
         assert again.number > row.number
     latest = PublishedCrl.objects.latest_for(issuer)
     assert latest is not None and latest.number >= row.number
+
+
+def test_the_worker_s_periodic_pull_renews_a_responder_near_its_end(ra):
+    """`connectors.pull_remote_crls`: a remote CA's responder a month from its end is
+    certified again by the signer; its new answers verify, the old key is gone."""
+    _ask("heidi")
+    assert "issued" in run_pipeline(timezone.now())
+    issuer = Authority.objects.filter(key_ref__startswith="remote:", role="intermediate").get()
+    old = x509.load_der_x509_certificate(bytes(issuer.ocsp_certificate_der))
+    old_ref = issuer.ocsp_key_ref
+    assert remote_crl.periodic_pull(timezone.now()) is not None
+    issuer.refresh_from_db()
+    assert issuer.ocsp_key_ref == old_ref  # far from its end: left alone
+    remote_crl.periodic_pull(old.not_valid_after_utc - timedelta(days=10))
+    issuer.refresh_from_db()
+    renewed = x509.load_der_x509_certificate(bytes(issuer.ocsp_certificate_der))
+    assert issuer.ocsp_key_ref != old_ref and renewed.serial_number != old.serial_number
+    renewed.verify_directly_issued_by(x509.load_der_x509_certificate(bytes(issuer.certificate_der)))
