@@ -127,7 +127,7 @@ def _crls_fresh(authority: Authority, now: datetime) -> Check:
     name = "crls_fresh"
     problems: list[dict[str, object]] = []
     for ca in chain_of(authority):
-        crl = PublishedCrl.objects.latest_for(ca)
+        crl = PublishedCrl.objects.latest_times_for(ca)
         if crl is None:
             problems.append({"code": "crl_missing", "ca": ca.name})
         elif crl.next_update <= now:

@@ -274,9 +274,7 @@ def publish_due(now: datetime | None = None) -> list[PublishedCrl]:
 
 
 def needs_refresh(authority: Authority, now: datetime) -> bool:
-    latest = (  # its times only: the CRL itself is 50 MB at a million entries
-        PublishedCrl.objects.filter(authority=authority).order_by("-number").defer("der").first()
-    )
+    latest = PublishedCrl.objects.latest_times_for(authority)
     if latest is None:
         return True
     t = timings()

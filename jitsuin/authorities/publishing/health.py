@@ -45,7 +45,7 @@ def find_stale(now: datetime | None = None) -> list[Staleness]:
     t = timings()
     found: list[Staleness] = []
     for authority in Authority.objects.all():
-        latest = PublishedCrl.objects.latest_for(authority)
+        latest = PublishedCrl.objects.latest_times_for(authority)
         if latest is None:
             found.append(
                 Staleness(

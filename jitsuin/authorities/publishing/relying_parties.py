@@ -199,7 +199,7 @@ class Published:
         by_key_id: dict[str, Authority] = {}
         by_subject: dict[str, list[Authority]] = {}
         for authority in Authority.objects.order_by("role", "not_before"):
-            crl = PublishedCrl.objects.latest_for(authority)
+            crl = PublishedCrl.objects.latest_times_for(authority)
             if crl is None:
                 continue
             authorities.append(authority)

@@ -122,7 +122,7 @@ class OfflineRootCommands:
             self.stdout.write("no offline root")
         now = timezone.now()
         for root in roots:
-            latest = PublishedCrl.objects.latest_for(root)
+            latest = PublishedCrl.objects.latest_times_for(root)
             revoked = Authority.objects.filter(parent=root, revoked_at__lte=now)
             listed = latest.entries if latest else 0
             self.stdout.write(f"{root.name}: offline root")
