@@ -28,12 +28,12 @@ from jitsuin.authorities.models import (
 from jitsuin.authorities.publishing.crl import record_crl
 from jitsuin.authorities.services import (
     AuthorityError,
-    _issue_ocsp_signer,
-    _row_for,
-    _unique_slug,
+    authority_row,
     ca_key_spec,
     ca_name,
     certificate_of,
+    issue_ocsp_signer,
+    unique_slug,
 )
 from jitsuin.pki.clock import SystemClock
 from jitsuin.pki.crl import crl_number_of
@@ -55,9 +55,9 @@ def import_root(doc: dict[str, Any], *, actor: str) -> Authority:
     certificate.verify_directly_issued_by(certificate)
     name, slug = str(doc.get("name", "")), str(doc.get("slug", ""))
     with transaction.atomic():
-        if Authority.objects.filter(name=name).exists() or _unique_slug(slug) != slug:
+        if Authority.objects.filter(name=name).exists() or unique_slug(slug) != slug:
             raise AuthorityError(f"an authority named {name!r} or {slug!r} already exists")
-        root = _row_for(
+        root = authority_row(
             certificate, name=name, slug=slug, role=Role.ROOT, key_ref=f"{OFFLINE_SCHEME}{slug}"
         )
         root.status = AuthorityStatus.ACTIVE
@@ -79,7 +79,7 @@ def request_intermediate(
         )
     if Authority.objects.filter(name=name).exists():
         raise AuthorityError(f"an authority named {name!r} already exists")
-    key_ref = new_ca_key(ca_key_spec(key_type), _unique_slug(name))
+    key_ref = new_ca_key(ca_key_spec(key_type), unique_slug(name))
     key = key_store().get(key_ref)
     csr = (
         x509.CertificateSigningRequestBuilder()
@@ -122,15 +122,15 @@ def import_intermediate(doc: dict[str, Any], *, actor: str) -> Authority:
     with transaction.atomic():
         if Authority.objects.filter(fingerprint_sha256=fingerprint_sha256(certificate)).exists():
             raise AuthorityError(f"{name} is already imported")
-        intermediate = _row_for(
+        intermediate = authority_row(
             certificate,
             name=name,
-            slug=_unique_slug(name),
+            slug=unique_slug(name),
             role=Role.INTERMEDIATE,
             key_ref=str(doc["key_ref"]),
         )
         intermediate.parent = root
-        _issue_ocsp_signer(intermediate, SystemClock())
+        issue_ocsp_signer(intermediate, SystemClock())
         intermediate.save()
         record(
             "authority.created",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -66,6 +67,23 @@ def signer_for(authority: Authority) -> Signer:
     )
 
 
+_loaded: dict[tuple[int, str, str], Signer] = {}
+_loaded_lock = threading.Lock()
+
+
+def loaded_signer(authority: Authority) -> Signer:
+    """``signer_for(authority)``, loaded once per process and key (a decryption or a token
+    look-up): keys never change under a key reference, a new CA is a new entry."""
+    cache_key = (authority.pk, authority.key_ref, authority.fingerprint_sha256)
+    with _loaded_lock:
+        signer = _loaded.get(cache_key)
+    if signer is None:
+        signer = signer_for(authority)
+        with _loaded_lock:
+            _loaded[cache_key] = signer
+    return signer
+
+
 def ocsp_signer_for(authority: Authority) -> Signer:
     if not authority.ocsp_certificate_der or not authority.ocsp_key_ref:
         raise AuthorityError(f"{authority.name} has no OCSP responder certificate")
@@ -76,7 +94,7 @@ def ocsp_signer_for(authority: Authority) -> Signer:
     )
 
 
-def _unique_slug(name: str) -> str:
+def unique_slug(name: str) -> str:
     base = slugify(name) or "ca"
     slug, n = base, 2
     while Authority.objects.filter(slug=slug).exists():
@@ -84,7 +102,7 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def _row_for(
+def authority_row(
     certificate: x509.Certificate, *, name: str, slug: str, role: str, key_ref: str
 ) -> Authority:
     return Authority(
@@ -101,7 +119,7 @@ def _row_for(
     )
 
 
-def _issue_ocsp_signer(authority: Authority, clock: Clock) -> None:
+def issue_ocsp_signer(authority: Authority, clock: Clock) -> None:
     key = generate_private_key(DEFAULT_OCSP_KEY)
     certificate = issue_certificate(
         profile=OCSP_SIGNER,
@@ -121,7 +139,7 @@ def renew_ocsp_signer(authority: Authority, *, clock: Clock | None = None) -> Au
     with transaction.atomic():
         authority = Authority.objects.select_for_update().get(pk=authority.pk)
         old_ref = authority.ocsp_key_ref
-        _issue_ocsp_signer(authority, clock)
+        issue_ocsp_signer(authority, clock)
         authority.save(update_fields=["ocsp_key_ref", "ocsp_certificate_der"])
         action = "authority.ocsp_signer_renewed" if old_ref else "authority.ocsp_signer_created"
         record(action, obj=authority, data={"name": authority.name})
@@ -163,14 +181,14 @@ def _create_root(
     *,
     key_type: str | None = None,
 ) -> Authority:
-    slug = _unique_slug(name)
+    slug = unique_slug(name)
     key_ref = new_ca_key(ca_key_spec(key_type), slug)
     certificate = create_root(ca_name(name), key_store().get(key_ref), clock, profile=profile)
-    authority = _row_for(certificate, name=name, slug=slug, role=Role.ROOT, key_ref=key_ref)
+    authority = authority_row(certificate, name=name, slug=slug, role=Role.ROOT, key_ref=key_ref)
     authority.status = AuthorityStatus.ACTIVE
     authority.activated_at = clock.now()
     # The root's own delegated responder answers OCSP about its intermediates.
-    _issue_ocsp_signer(authority, clock)
+    issue_ocsp_signer(authority, clock)
     authority.save()
     record("authority.created", obj=authority, data={"name": name, "role": "root"})
     return authority
@@ -195,7 +213,7 @@ def create_intermediate(
         if parent is None:
             raise AuthorityError("there is no root CA; run `jitsuin ca init` first")
         profile = INTERMEDIATE_CA if validity is None else INTERMEDIATE_CA.with_validity(validity)
-        slug = _unique_slug(name)
+        slug = unique_slug(name)
         key_ref = new_ca_key(spec, slug)
         certificate = issue_certificate(
             profile=profile,
@@ -205,7 +223,7 @@ def create_intermediate(
             clock=clock,
             urls=public_urls(),
         )
-        authority = _row_for(
+        authority = authority_row(
             certificate,
             name=name,
             slug=slug,
@@ -213,7 +231,7 @@ def create_intermediate(
             key_ref=key_ref,
         )
         authority.parent = parent
-        _issue_ocsp_signer(authority, clock)
+        issue_ocsp_signer(authority, clock)
         authority.save()
         record("authority.created", obj=authority, data={"name": name, "parent": parent.name})
         return authority

@@ -16,6 +16,7 @@ from jitsuin.authorities.keys import KeyCheckError, OfflineKey
 from jitsuin.cli.schema import SchemaNotReady
 from jitsuin.config import ConfigError
 from jitsuin.pki.keystore import KeyStoreError
+from jitsuin.pki.keystore_pkcs11 import TokenError
 from jitsuin.pki.offline import OfflineError
 
 
@@ -85,7 +86,7 @@ def explain(exc: BaseException) -> str | None:
     if isinstance(exc, KeyCheckError | SchemaNotReady | OfflineKey | OfflineError):
         return str(exc)
     if isinstance(exc, KeyStoreError):
-        if "PKCS11" in str(exc) or "token" in str(exc):
+        if isinstance(exc, TokenError):
             return (
                 f"{exc}\nCheck the JITSUIN_PKCS11_* settings and the token (docs/authorities.md)."
             )

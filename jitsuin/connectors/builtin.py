@@ -20,8 +20,8 @@ from jitsuin.authorities.services import (
     certificate_of,
     chain_of,
     issuing_authority,
+    loaded_signer,
     public_urls,
-    signer_for,
 )
 from jitsuin.config import JitsuinConfig
 from jitsuin.connectors.base import (
@@ -55,7 +55,7 @@ def _signer_and_chain(authority: Authority) -> tuple[Signer, list[x509.Certifica
     with _signers_lock:
         cached = _signers.get(cache_key)
     if cached is None:
-        cached = (signer_for(authority), [certificate_of(a) for a in chain_of(authority)])
+        cached = (loaded_signer(authority), [certificate_of(a) for a in chain_of(authority)])
         with _signers_lock:
             _signers[cache_key] = cached
     return cached

@@ -15,16 +15,15 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.db import IntegrityError, transaction
-from django.utils.text import slugify
 
 from jitsuin.audit.services import record
 from jitsuin.authorities.keys import key_store
 from jitsuin.authorities.models import Authority, AuthorityStatus, Role
+from jitsuin.authorities.services import authority_row, unique_slug
 from jitsuin.connectors.base import ConnectorRejected
 from jitsuin.connectors.remote_client import SignerClient
 from jitsuin.pki.keys import KeySpec, PrivateKey, generate_private_key
 from jitsuin.pki.loading import fingerprint_sha256
-from jitsuin.pki.names import Serial
 
 REMOTE = "remote:"
 # As for the embedded CAs' responders (publishing.periodic): 90-day certificates, renewed
@@ -32,11 +31,12 @@ REMOTE = "remote:"
 RENEW_RESPONDER_BEFORE = timedelta(days=30)
 
 
-def _free(field: str, wanted: str) -> str:
-    value, n = wanted, 2
-    while Authority.objects.filter(**{field: value}).exists():
-        value, n = f"{wanted}-{n}", n + 1
-    return value
+def _free_name(wanted: str) -> str:
+    """``wanted``, or ``wanted-2``... when an authority of this RA already has that name."""
+    name, n = wanted, 2
+    while Authority.objects.filter(name=name).exists():
+        name, n = f"{wanted}-{n}", n + 1
+    return name
 
 
 def _certified_responder(
@@ -98,25 +98,21 @@ def _import(entry: dict[str, Any], parent: Authority | None, client: SignerClien
     issuing_here = Authority.objects.issuing().exists()
     name = str(entry.get("name") or certificate.subject.rfc4514_string())[:90]
     with transaction.atomic():
-        slug = _free("slug", slugify(str(entry.get("slug") or name)) or "ca")
-        authority = Authority.objects.create(
-            name=_free("name", name),
+        slug = unique_slug(str(entry.get("slug") or name))
+        authority = authority_row(
+            certificate,
+            name=_free_name(name),
             slug=slug,
             role=Role.ROOT if is_root else Role.INTERMEDIATE,
-            parent=parent,
-            status=AuthorityStatus.ACTIVE
-            if is_root or not issuing_here
-            else AuthorityStatus.PENDING,
-            certificate_der=certificate.public_bytes(serialization.Encoding.DER),
             key_ref=f"{REMOTE}{client.where}",
-            subject=certificate.subject.rfc4514_string(),
-            serial=Serial(certificate.serial_number).db,
-            fingerprint_sha256=fingerprint,
-            not_before=certificate.not_valid_before_utc,
-            not_after=certificate.not_valid_after_utc,
-            ocsp_certificate_der=responder.public_bytes(serialization.Encoding.DER),
-            ocsp_key_ref=key_store().put(responder_key, f"{slug}-ocsp"),
         )
+        authority.parent = parent
+        authority.status = (
+            AuthorityStatus.ACTIVE if is_root or not issuing_here else AuthorityStatus.PENDING
+        )
+        authority.ocsp_certificate_der = responder.public_bytes(serialization.Encoding.DER)
+        authority.ocsp_key_ref = key_store().put(responder_key, f"{slug}-ocsp")
+        authority.save()
         record(
             "authority.imported",
             obj=authority,

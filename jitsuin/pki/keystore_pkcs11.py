@@ -29,11 +29,16 @@ _CURVE_NAMES = {"p256": "secp256r1", "p384": "secp384r1"}
 _RSA_MECHANISMS = {"sha256": "SHA256_RSA_PKCS", "sha384": "SHA384_RSA_PKCS"}
 
 
+class TokenError(KeyStoreError):
+    """The token cannot be used as configured (library, label, PIN): the message names the
+    ``JITSUIN_PKCS11_*`` setting."""
+
+
 def _pkcs11() -> Any:
     try:
         import pkcs11
     except ImportError as exc:  # pragma: no cover - the hsm extra is not installed
-        raise KeyStoreError(
+        raise TokenError(
             "a PKCS#11 key store needs python-pkcs11: pip install 'jitsuin[hsm]'"
         ) from exc
     return pkcs11
@@ -60,18 +65,18 @@ def _open_session(module: str, token_label: str, pin: str) -> Any:
         except errors.UserAlreadyLoggedIn:
             return token.open(rw=True)  # logged in by this process already: the session is too
     except errors.NoSuchToken as exc:
-        raise KeyStoreError(
+        raise TokenError(
             f"JITSUIN_PKCS11_TOKEN: no token labelled {token_label!r} in {module}"
         ) from exc
     except (errors.PinIncorrect, errors.PinInvalid, errors.PinLenRange) as exc:
-        raise KeyStoreError(
+        raise TokenError(
             "JITSUIN_PKCS11_PIN_FILE: the token refused the PIN (a wrong PIN; repeated "
             "attempts may lock the token)"
         ) from exc
     except errors.PinLocked as exc:
-        raise KeyStoreError("the token's user PIN is locked: unlock it first") from exc
+        raise TokenError("the token's user PIN is locked: unlock it first") from exc
     except (RuntimeError, OSError, errors.PKCS11Error) as exc:
-        raise KeyStoreError(f"JITSUIN_PKCS11_MODULE: {module} cannot be used: {exc!r}") from exc
+        raise TokenError(f"JITSUIN_PKCS11_MODULE: {module} cannot be used: {exc!r}") from exc
 
 
 class Pkcs11KeyStore:
@@ -81,7 +86,6 @@ class Pkcs11KeyStore:
 
     def __init__(self, module: Path, token_label: str, pin: str) -> None:
         self._module, self._token_label, self._pin = str(module), token_label, pin
-        self._lock = _LOCK
 
     def session(self) -> Any:
         """This process's session with the token, opened (and logged in) on first use."""
@@ -108,7 +112,7 @@ class Pkcs11KeyStore:
             attribute.SIGN: True,
             attribute.PRIVATE: True,
         }
-        with self._lock:
+        with _LOCK:
             session = self.session()
             if spec.algorithm == "ec":
                 from pkcs11.util.ec import encode_named_curve_parameters
@@ -140,7 +144,7 @@ class Pkcs11KeyStore:
     def get(self, ref: str) -> PrivateKey:
         label, key_id = self._parse(ref)
         pkcs11 = _pkcs11()
-        with self._lock:
+        with _LOCK:
             session = self.session()
             try:
                 private = session.get_key(
@@ -150,7 +154,7 @@ class Pkcs11KeyStore:
                     object_class=pkcs11.ObjectClass.PUBLIC_KEY, label=label, id=key_id
                 )
             except pkcs11.exceptions.NoSuchKey as exc:
-                raise KeyStoreError(f"key {ref} is not in token {self._token_label!r}") from exc
+                raise TokenError(f"key {ref} is not in token {self._token_label!r}") from exc
             if private.key_type == pkcs11.KeyType.EC:
                 from pkcs11.util.ec import encode_ec_public_key
 
@@ -166,7 +170,7 @@ class Pkcs11KeyStore:
     def destroy(self, ref: str) -> None:
         label, key_id = self._parse(ref)
         pkcs11 = _pkcs11()
-        with self._lock:
+        with _LOCK:
             session = self.session()
             for object_class in (pkcs11.ObjectClass.PRIVATE_KEY, pkcs11.ObjectClass.PUBLIC_KEY):
                 for found in session.get_objects(
@@ -179,16 +183,21 @@ class Pkcs11KeyStore:
                     found.destroy()
 
     def exists(self, ref: str) -> bool:
-        try:
-            self.get(ref)
-        except KeyStoreError:
-            return False
-        return True
+        """Whether the token holds the private key of ``ref`` (a token that cannot be opened
+        raises, as ``get`` does: a wrong PIN is not a missing key)."""
+        label, key_id = self._parse(ref)
+        attribute = _pkcs11().Attribute
+        wanted = {
+            attribute.CLASS: _pkcs11().ObjectClass.PRIVATE_KEY,
+            attribute.LABEL: label,
+            attribute.ID: key_id,
+        }
+        with _LOCK:
+            return any(True for _ in self.session().get_objects(wanted))
 
     def sign(self, key: Any, data: bytes, mechanism_name: str) -> bytes:
         pkcs11 = _pkcs11()
-        with self._lock:
-            self.session()
+        with _LOCK:
             return bytes(key.sign(data, mechanism=getattr(pkcs11.Mechanism, mechanism_name)))
 
     def _parse(self, ref: str) -> tuple[str, bytes]:

@@ -18,11 +18,11 @@ from jitsuin.authorities.models import Authority, PublishedCrl
 from jitsuin.authorities.publishing import nextupdate
 from jitsuin.authorities.publishing.crl import reason_flag
 from jitsuin.authorities.publishing.settings import timings
+from jitsuin.authorities.services import loaded_signer
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.crl import RevokedEntry, build_crl
 from jitsuin.pki.names import Serial
 from jitsuin.signer.models import OrderKind, SignerOrder
-from jitsuin.signer.orders import signer_of
 
 
 def _entries(authority: Authority, now: datetime) -> list[RevokedEntry]:
@@ -71,7 +71,7 @@ def current_crl(authority: Authority, now: datetime) -> PublishedCrl:
         number = authority.crl_number + 1
         entries = _entries(authority, now)
         crl = build_crl(
-            signer_of(authority),
+            loaded_signer(authority),
             entries,
             crl_number=number,
             clock=FixedClock(now),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,13 +25,13 @@ from jitsuin.authorities.services import (
     certificate_of,
     chain_of,
     issuing_authority,
+    loaded_signer,
     public_urls,
-    signer_for,
 )
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.crl import parse_reason
 from jitsuin.pki.errors import IssuerExpiresTooSoon, PkiError
-from jitsuin.pki.issuance import Signer, issue_certificate, issue_from_csr
+from jitsuin.pki.issuance import issue_certificate, issue_from_csr
 from jitsuin.pki.names import Serial
 from jitsuin.pki.profiles import end_entity_profile
 from jitsuin.signer import policy
@@ -40,24 +39,10 @@ from jitsuin.signer.models import OrderKind, RegisteredRa, SignerOrder
 from jitsuin.signer.policy import Refused
 
 MAX_KEY = 200
-_signers: dict[tuple[int, str], Signer] = {}
-_signers_lock = threading.Lock()
 
 
 def actor_of(ra: RegisteredRa) -> Actor:
     return Actor.token(f"ra/{ra.name}")
-
-
-def signer_of(authority: Authority) -> Signer:
-    """The CA's signer, loaded once per process and key (a token login or a decryption)."""
-    cache_key = (authority.pk, authority.key_ref)
-    with _signers_lock:
-        signer = _signers.get(cache_key)
-    if signer is None:
-        signer = signer_for(authority)
-        with _signers_lock:
-            _signers[cache_key] = signer
-    return signer
 
 
 def _text(body: dict[str, Any], name: str, *, required: bool = True, limit: int = 20000) -> str:
@@ -168,7 +153,7 @@ def _sign(content: IssueContent, authority: Authority, now: datetime) -> x509.Ce
     common = {
         "profile": profile,
         "subject": content.subject,
-        "signer": signer_of(authority),
+        "signer": loaded_signer(authority),
         "clock": FixedClock(now),
         "urls": public_urls(),
         "email": content.email or None,

@@ -16,14 +16,14 @@ from django.db import transaction
 
 from jitsuin.audit.services import record
 from jitsuin.authorities.models import Authority
-from jitsuin.authorities.services import ca_name, public_urls
+from jitsuin.authorities.services import ca_name, loaded_signer, public_urls
 from jitsuin.pki.clock import FixedClock
 from jitsuin.pki.errors import PkiError
 from jitsuin.pki.issuance import issue_certificate
 from jitsuin.pki.loading import fingerprint_sha256
 from jitsuin.pki.profiles import OCSP_SIGNER
 from jitsuin.signer.models import RegisteredRa
-from jitsuin.signer.orders import actor_of, signer_of
+from jitsuin.signer.orders import actor_of
 from jitsuin.signer.policy import Refused
 
 
@@ -43,7 +43,7 @@ def responder_certificate(
             profile=OCSP_SIGNER,
             subject=ca_name(f"{authority.name} OCSP Responder ({ra.name})"),
             public_key=public_key,
-            signer=signer_of(authority),
+            signer=loaded_signer(authority),
             clock=FixedClock(now),
             urls=public_urls(),
         )
