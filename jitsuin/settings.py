@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "jitsuin.authorities",
     "jitsuin.connectors",
     "jitsuin.signer",
+    "jitsuin.upki",
     "jitsuin.lifecycle",
     "jitsuin.revocation",
     "jitsuin.campaigns",

@@ -10,6 +10,9 @@ from jitsuin.pki.offline import OFFLINE_SCHEME
 
 # The key reference of a CA whose key a remote signer holds (connectors/remote_chain.py).
 REMOTE_SCHEME = "remote:"
+# The key reference of the national service's CA (jitsuin/upki): it signs, revokes and answers
+# OCSP and CRLs for its certificates itself; this instance keeps their copies.
+UPSTREAM_SCHEME = "upstream:"
 
 
 class Role(models.TextChoices):
@@ -34,9 +37,12 @@ class AuthorityQuerySet(models.QuerySet["Authority"]):
 
     def online(self) -> AuthorityQuerySet:
         """The CAs whose keys this instance holds: not an offline root's (its key is in a
-        vault), not a remote signer's (connectors/remote_chain.py: the signer holds it)."""
-        return self.exclude(key_ref__startswith=OFFLINE_SCHEME).exclude(
-            key_ref__startswith=REMOTE_SCHEME
+        vault), not a remote signer's (connectors/remote_chain.py: the signer holds it), not
+        the national service's (jitsuin/upki)."""
+        return (
+            self.exclude(key_ref__startswith=OFFLINE_SCHEME)
+            .exclude(key_ref__startswith=REMOTE_SCHEME)
+            .exclude(key_ref__startswith=UPSTREAM_SCHEME)
         )
 
     def issuing(self) -> AuthorityQuerySet:
@@ -97,6 +103,11 @@ class Authority(models.Model):
     def kept_offline(self) -> bool:
         """An offline root: its key is in a vault on an air-gapped machine (offline.py)."""
         return self.key_ref.startswith(OFFLINE_SCHEME)
+
+    @property
+    def upstream(self) -> bool:
+        """The national service's CA: it answers for its certificates (OCSP, CRL) itself."""
+        return self.key_ref.startswith(UPSTREAM_SCHEME)
 
 
 # What the hierarchy publishes for relying services: CRLs and pre-signed OCSP responses.

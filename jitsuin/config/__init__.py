@@ -37,6 +37,7 @@ from jitsuin.config.parts import (
     RadiusServer,
 )
 from jitsuin.config.remote import RemoteSignerConfig
+from jitsuin.config.upki import UpkiConfig
 from jitsuin.config.sso import OidcConfig, SamlConfig, SsoConfig
 from jitsuin.config.values import ConfigError, parse_duration
 from jitsuin.config.values import boolean as _bool
@@ -99,6 +100,9 @@ def _allowed_hosts(env: Mapping[str, str], public_url: str) -> tuple[str, ...]:
 _CONNECTOR_CLASS = re.compile(r"^[A-Za-z_][\w-]*=[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
+UPKI_CONNECTOR = "jitsuin.upki.connector:UpkiConnector"
+
+
 def _connectors(env: Mapping[str, str]) -> dict[str, str]:
     """JITSUIN_CONNECTORS: ``name=package.module:Class`` items, each adding a connector or
     replacing one (``builtin`` included) with a class that has ``from_config(config)``."""
@@ -108,6 +112,9 @@ def _connectors(env: Mapping[str, str]) -> dict[str, str]:
             raise ConfigError(f"JITSUIN_CONNECTORS: {item!r} is not name=package.module:Class")
         name, path = item.split("=", 1)
         found[name] = path
+    if env.get("JITSUIN_UPKI_URL") and "builtin" not in found:
+        # The national service signs this institution's certificates (docs/upstream.md).
+        found["builtin"] = UPKI_CONNECTOR
     return found
 
 
@@ -228,6 +235,7 @@ class JitsuinConfig:
     wifi: WifiConfig = field(default_factory=WifiConfig)
     hsm: HsmConfig = field(default_factory=HsmConfig)
     signer: RemoteSignerConfig = field(default_factory=RemoteSignerConfig)
+    upki: UpkiConfig = field(default_factory=UpkiConfig)
     campaigns: CampaignsConfig = field(default_factory=CampaignsConfig)
     sso: SsoConfig = field(default_factory=SsoConfig)
 
@@ -303,6 +311,7 @@ class JitsuinConfig:
             wifi=WifiConfig.from_env(env),
             hsm=HsmConfig.from_env(env),
             signer=RemoteSignerConfig.from_env(env),
+            upki=UpkiConfig.from_env(env),
             campaigns=CampaignsConfig.from_env(env),
             sso=SsoConfig.from_env(env),
         )

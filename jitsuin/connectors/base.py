@@ -40,6 +40,9 @@ class IssueOrder:
     key_spec: str = "rsa2048"
     csr_pem: str = ""
     attempt: int = 1
+    # The holder's name as the institution writes it (Japanese when known): the national
+    # service prints it; a CA that signs here needs only ``subject``.
+    holder_name: str = ""
 
 
 @dataclass(frozen=True)

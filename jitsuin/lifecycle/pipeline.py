@@ -104,6 +104,7 @@ def _order(request: Request) -> IssueOrder | RevokeOrder:
             key_spec=profile.key_spec,
             csr_pem=request.csr_pem,
             attempt=request.attempts,
+            holder_name=person.name_ja or person.name_en or person.uid,
         )
     target = request.target
     assert target is not None

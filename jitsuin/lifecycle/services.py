@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from jitsuin.audit.services import batched as audit_batched
 from jitsuin.audit.services import record
+from jitsuin.config import current
 from jitsuin.lifecycle import pickups, transitions
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed, NotFound
 from jitsuin.lifecycle.interventions import cancel_request, retry_request
@@ -39,6 +40,7 @@ from jitsuin.pki.crl import parse_reason
 from jitsuin.pki.errors import PkiError
 from jitsuin.pki.keys import check_public_key
 from jitsuin.pki.loading import load_csr
+from jitsuin.upki.connector import refusal as upstream_refusal
 
 __all__ = [
     "cancel_request",
@@ -102,6 +104,14 @@ def _check_csr(csr_pem: str) -> None:
         ) from exc
 
 
+def _check_for_upstream(person: Person) -> None:
+    """The national service takes Shift_JIS only: a name it cannot carry is refused now,
+    with the character named, not days later at upload."""
+    problem = upstream_refusal(person.name_ja, person.name_en, person.uid, person.email)
+    if problem:
+        raise NotAllowed(problem, code="not_shift_jis")
+
+
 def _hold_for_maintenance(request: Request, *, actor: str, now: datetime) -> Request:
     window = active_window(request.kind, now, connector=request.connector)
     if window is None:
@@ -153,6 +163,8 @@ def request_issue(
         raise ValueError("an idempotency key is required")
     if csr_pem:
         _check_csr(csr_pem)
+    if current().upki.enabled:
+        _check_for_upstream(person)
     with transaction.atomic(), audit_batched():
         person = _lock_person(person)
         existing = _existing(person, idempotency_key)

@@ -95,6 +95,8 @@ def presign(authority: Authority, serial: int, *, now: datetime | None = None) -
     a CA still without a delegated responder gets one here.
     """
     now = now or timezone.now()
+    if authority.upstream:
+        return  # the national service answers for its own certificates
     if not authority.ocsp_key_ref:
         authority = ensure_ocsp_signer(authority)
         reset_process_caches()

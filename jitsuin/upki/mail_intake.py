@@ -1,0 +1,203 @@
+"""The service's mails: read from the portal's mailbox, checked, kept, matched to lines.
+
+A mail is kept (``Mail``, unique by Message-ID) before the mailbox is told it was read, so
+a crash reads it again and the same mail is never acted on twice; a second mail carrying a
+one-time URL already seen is a duplicate. The one-time URLs are followed here: the access
+PIN step (which the service requires before any download), then the bulk download's ZIP,
+whose ``.p12`` is sealed on its line at once: the URL works only once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import ssl
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+
+from jitsuin.audit.services import record
+from jitsuin.upki import lines
+from jitsuin.upki.models import ApplyType, Line, LineState, Mail, MailState
+from jitsuin.upstream.client import (
+    UpstreamRefused,
+    UpstreamUnavailable,
+    fetch_bulk,
+    fetch_pins,
+)
+from jitsuin.upstream.mailbox import MailSource
+from jitsuin.upstream.mails import Kind, Notice, parse_mail
+from jitsuin.upstream.smime import MailNotTrusted, verify_signed_mail
+
+logger = logging.getLogger("jitsuin.upki")
+OPEN = (LineState.SENT, LineState.ACCEPTED)
+# A mail whose URL answers "not yet" this many times is left for the console.
+MAX_TRIES = 60
+
+
+def _message_id(raw: bytes, fallback: str) -> str:
+    for line in raw[:20_000].split(b"\n"):
+        if line.lower().startswith(b"message-id:"):
+            return line.split(b":", 1)[1].strip().decode("ascii", "replace")[:300]
+    return f"<no-id-{hashlib.sha256(raw or fallback.encode()).hexdigest()[:32]}>"
+
+
+def read_mailbox(source: MailSource, mail_ca: object, now: datetime, *, limit: int = 500) -> int:
+    """Keep every unread mail of ``source``; returns how many were new."""
+    new = 0
+    for key, raw in source.unread(limit):
+        if keep(raw, mail_ca, now, fallback=key) is not None:
+            new += 1
+        source.done(key)
+    return new
+
+
+def keep(raw: bytes, mail_ca: object, now: datetime, *, fallback: str = "") -> Mail | None:
+    """The mail ``raw`` recorded, or None when this Message-ID was kept already."""
+    message_id = _message_id(raw, fallback)
+    fields: dict[str, object] = {"received_at": now, "state": MailState.UNMATCHED}
+    notice: Notice | None = None
+    if not raw:
+        fields.update(state=MailState.UNREADABLE, note="larger than a notice can be")
+    else:
+        try:
+            verify_signed_mail(raw, mail_ca)  # type: ignore[arg-type]
+        except MailNotTrusted as exc:
+            fields.update(state=MailState.UNTRUSTED, note=str(exc)[:500])
+        else:
+            notice = parse_mail(raw)
+            if notice is None:
+                fields.update(state=MailState.UNREADABLE, note="not a notice of the service")
+    if notice is not None:
+        fields.update(kind=notice.kind.name, url=notice.url, dn=notice.dn, serial=notice.serial)
+        if notice.url and Mail.objects.filter(url=notice.url).exists():
+            fields.update(state=MailState.DUPLICATE, note="a mail with this URL came before")
+    try:
+        with transaction.atomic():
+            mail = Mail.objects.create(message_id=message_id, **fields)
+            record(
+                "upki.mail.received",
+                obj=mail,
+                at=now,
+                data={"kind": mail.kind, "state": mail.state, "message_id": message_id},
+            )
+    except IntegrityError:
+        logger.info("upki mail %s seen before", message_id)
+        return None
+    return mail
+
+
+def match_waiting(context: ssl.SSLContext, now: datetime) -> dict[str, int]:
+    """Act on every unmatched mail, oldest first (a PIN mail before its download mail)."""
+    counts = {"matched": 0, "waiting": 0}
+    waiting = Mail.objects.filter(state=MailState.UNMATCHED, tries__lt=MAX_TRIES)
+    for mail in waiting.order_by("received_at", "id"):
+        if _act(mail, context, now):
+            counts["matched"] += 1
+        else:
+            counts["waiting"] += 1
+    return counts
+
+
+def _act(mail: Mail, context: ssl.SSLContext, now: datetime) -> bool:
+    kind = Kind[mail.kind]
+    if kind == Kind.ACCESS_PIN:
+        return _access_pin(mail, context, now)
+    if kind == Kind.ISSUE_ACCEPTED:
+        return _download(mail, context, now)
+    if kind == Kind.REVOKED:
+        line = Line.objects.filter(
+            apply_type=ApplyType.REVOKE, serial=mail.serial, state__in=OPEN
+        ).first()
+        if line is None:
+            return _not_yet(mail, now, f"no revocation of serial {mail.serial} is open")
+        with transaction.atomic():
+            lines.set_state(line, LineState.DONE, now)
+            _matched(mail, line, now)
+        return True
+    # COLLECTED / RENEWED: the service says the file was fetched (by this portal).
+    line = Line.objects.filter(issued_serial=mail.serial).first()
+    if line is None:
+        return _not_yet(mail, now, f"no line has the certificate {mail.serial} yet")
+    _matched(mail, line, now)
+    return True
+
+
+def _open_line(dn: str) -> Line | None:
+    return (
+        Line.objects.filter(dn=dn, state__in=OPEN, p12_sealed=b"")
+        .exclude(apply_type=ApplyType.REVOKE)
+        .order_by("created_at")
+        .first()
+    )
+
+
+def _access_pin(mail: Mail, context: ssl.SSLContext, now: datetime) -> bool:
+    if not mail.dn:
+        try:
+            pins = fetch_pins(mail.url, context=context)
+        except UpstreamRefused as exc:
+            # Taken before (a crash after the fetch): the download needs only that it was.
+            _finish(mail, now, MailState.MATCHED, f"the PIN was taken before ({exc.message})")
+            return True
+        except UpstreamUnavailable as exc:
+            return _not_yet(mail, now, str(exc))
+        Mail.objects.filter(pk=mail.pk).update(dn=pins[0].dn if pins else "")
+        mail.dn = pins[0].dn if pins else ""
+    line = _open_line(mail.dn)
+    if line is None:
+        return _not_yet(mail, now, f"no open application for {mail.dn}")
+    with transaction.atomic():
+        if line.state == LineState.SENT:  # the mail came before the upload's result page
+            lines.set_state(line, LineState.ACCEPTED, now)
+        _matched(mail, line, now)
+    return True
+
+
+def _download(mail: Mail, context: ssl.SSLContext, now: datetime) -> bool:
+    try:
+        bulk = fetch_bulk(mail.url, context=context)
+    except UpstreamRefused as exc:
+        if exc.status == 403:  # the PIN step has not been done yet
+            return _not_yet(mail, now, exc.message)
+        _finish(mail, now, MailState.UNMATCHED, f"{exc.status}: {exc.message}", stop=True)
+        logger.error("upki download %s refused: %s", mail.message_id, exc.message)
+        return False
+    except UpstreamUnavailable as exc:
+        return _not_yet(mail, now, str(exc))
+    with transaction.atomic():
+        line = _open_line(bulk.dn)
+        if line is None:
+            _finish(mail, now, MailState.UNMATCHED, f"no open application for {bulk.dn}", stop=True)
+            return False
+        lines.set_state(
+            line,
+            LineState.READY,
+            now,
+            p12_sealed=lines.seal_p12(line, bulk.p12),
+            issued_serial=bulk.serial,
+        )
+        _matched(mail, line, now)
+        record(
+            "upki.line.collected",
+            obj=line,
+            at=now,
+            data={"request": line.request_id, "serial": bulk.serial},
+        )
+    return True
+
+
+def _matched(mail: Mail, line: Line, now: datetime) -> None:
+    Mail.objects.filter(pk=mail.pk).update(state=MailState.MATCHED, line=line, matched_at=now)
+
+
+def _not_yet(mail: Mail, now: datetime, note: str) -> bool:
+    Mail.objects.filter(pk=mail.pk).update(tries=mail.tries + 1, note=note[:500])
+    return False
+
+
+def _finish(mail: Mail, now: datetime, state: str, note: str, *, stop: bool = False) -> None:
+    tries = MAX_TRIES if stop else mail.tries
+    Mail.objects.filter(pk=mail.pk).update(
+        state=state, note=note[:500], tries=tries, matched_at=now
+    )
