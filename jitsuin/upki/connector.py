@@ -33,6 +33,7 @@ from jitsuin.connectors.base import (
 from jitsuin.pki.loading import fingerprint_sha256
 from jitsuin.pki.pkcs12 import WrongPin, load_pkcs12
 from jitsuin.upki import lines
+from jitsuin.upki.codes import explained
 from jitsuin.upki.models import ApplyType, Batch, BatchState, Line, LineState
 
 KEY_REF = f"{UPSTREAM_SCHEME}upki"
@@ -162,8 +163,7 @@ class UpkiConnector:
 
     def _answer(self, line: Line, now: datetime) -> Issued | Revoked | Pending:
         if line.state == LineState.FAILED:
-            code = f"{line.error_code}: " if line.error_code else ""
-            raise ConnectorRejected(f"national service refused the application: {code}{line.error}")
+            raise ConnectorRejected(explained(line.error_code, line.error))
         if line.apply_type == ApplyType.REVOKE:
             if line.state == LineState.DONE:
                 return Revoked(revoked_at=line.finished_at or now)

@@ -182,7 +182,8 @@ def _download(mail: Mail, context: ssl.SSLContext, now: datetime) -> bool:
             "upki.line.collected",
             obj=line,
             at=now,
-            data={"request": line.request_id, "serial": bulk.serial},
+            # The holder's name as the service printed it (cp932 there and back).
+            data={"request": line.request_id, "serial": bulk.serial, "name": bulk.name},
         )
     return True
 

@@ -100,7 +100,11 @@ class Service:
 
 
 def serve(directory: Path) -> Service:
-    officer_port, public_port = free_port(), free_port()
+    return serve_on(directory, free_port(), free_port())
+
+
+def serve_on(directory: Path, officer_port: int, public_port: int) -> Service:
+    """The simulator on these ports (a restart keeps them: the mails' URLs name the port)."""
     simulator = open_simulator(directory, public_port)
     running = start(simulator, ("127.0.0.1", officer_port), ("127.0.0.1", public_port))
     return Service(directory, running, officer_port, public_port)

@@ -1,0 +1,110 @@
+"""The national service's simulator on free local ports, its mails delivered over SMTP into
+the portal's Maildir, and this portal configured to use it (``JITSUIN_UPKI_*``)."""
+
+from __future__ import annotations
+
+import mailbox
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.utils import timezone
+
+from jitsuin import config
+from jitsuin.lifecycle.models import Request
+from jitsuin.upki import jobs
+from jitsuin.upstream.simulator import config as sim_config
+from tests.lifecycle.conftest import run_pipeline
+from tests.notify.smtp import free_port
+from tests.upstream import sim
+
+DN_SUFFIX = f"OU={sim.OU},O={sim.INSTITUTION},L=Academe,C=JP"
+
+
+class IntoMaildir:
+    """An SMTP server's handler that delivers every mail into one Maildir, as the portal's
+    mail server would; ``copies`` delivers each mail that many times (duplicates)."""
+
+    def __init__(self, path: Path) -> None:
+        self.maildir = mailbox.Maildir(path, create=True)
+        self.copies = 1
+        self.delivered = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook
+        raw = envelope.original_content or envelope.content
+        for _ in range(self.copies):
+            self.maildir.add(raw)
+        self.delivered += 1
+        return "250 OK"
+
+
+@dataclass
+class National:
+    directory: Path
+    service: sim.Service
+    inbox: IntoMaildir
+    maildir: Path
+    now: datetime
+
+    def restart(self) -> None:
+        self.service.stop()
+        self.service = sim.serve_on(self.directory, self.service.officer_port, self.service.public_port)
+
+    def tick(self, seconds: float = 61) -> datetime:
+        """Time moves on: the pipeline and the exchange with the service run at the new now."""
+        self.now += timedelta(seconds=seconds)
+        run_pipeline(self.now)
+        jobs.exchange(self.now)
+        run_pipeline(self.now)
+        return self.now
+
+    def until(self, done: Callable[[], bool], *, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            assert time.monotonic() < deadline, "the service did not get there in time"
+            time.sleep(0.2)
+            self.tick()
+
+
+def upki_env(directory: Path, maildir: Path, officer_port: int) -> dict[str, str]:
+    return {
+        "JITSUIN_UPKI_URL": f"https://127.0.0.1:{officer_port}",
+        "JITSUIN_UPKI_CA": str(directory / sim_config.CA_CERT_FILE),
+        "JITSUIN_UPKI_CLIENT_CERT": str(directory / sim_config.OFFICER_CERT_FILE),
+        "JITSUIN_UPKI_CLIENT_KEY": str(directory / sim_config.OFFICER_KEY_FILE),
+        "JITSUIN_UPKI_MAILBOX": f"maildir:{maildir}",
+        "JITSUIN_UPKI_DN_SUFFIX": DN_SUFFIX,
+        "JITSUIN_UPKI_ADMIN_EMAIL": sim.PORTAL,
+        "JITSUIN_UPKI_BATCH_INTERVAL": "30s",
+        "JITSUIN_UPKI_UNCERTAIN_WAIT": "10m",
+    }
+
+
+@pytest.fixture
+def national(tmp_path, monkeypatch, ca_hierarchy) -> Iterator[National]:  # type: ignore[no-untyped-def]
+    directory, maildir = tmp_path / "sim", tmp_path / "Maildir"
+    inbox = IntoMaildir(maildir)
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    sim.make(directory, smtp.port, issue_delay=0.3, revoke_delay=0.3)
+    service = sim.serve(directory)
+    for name, value in upki_env(directory, maildir, service.officer_port).items():
+        monkeypatch.setenv(name, value)
+    config.current.cache_clear()
+    jobs._client.cache_clear()
+    try:
+        yield National(directory, service, inbox, maildir, timezone.now())
+    finally:
+        service.stop()
+        smtp.stop()
+        config.current.cache_clear()
+        jobs._client.cache_clear()
+
+
+def state_of(request: Request) -> str:
+    request.refresh_from_db()
+    return str(request.state)

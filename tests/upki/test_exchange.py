@@ -1,0 +1,61 @@
+"""Requests answered by the national service's simulator through the upki connector: the
+whole path (request, batch, upload, result page, mails, one-time URLs, the file) on the
+database under test."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.x509.oid import NameOID
+
+from jitsuin.audit.models import AuditEvent
+from jitsuin.authorities.models import Authority
+from jitsuin.lifecycle.errors import NotAllowed
+from jitsuin.lifecycle.models import CertificateStatus, RequestState
+from jitsuin.lifecycle.services import request_issue, request_revoke
+from jitsuin.upki.models import Batch, BatchState, Line, LineState, Mail, MailState
+from tests.lifecycle.conftest import key, make_person
+from tests.upki.conftest import state_of
+
+# Kanji and half-width katakana: cp932 carries both; the mails come back in ISO-2022-JP(-EXT).
+NAME = "山田 ﾀﾛｳ"
+
+
+def test_a_request_is_issued_by_the_national_service_and_revoked_there(national):
+    person = make_person("yamada", name_ja=NAME, email="yamada@example.ac.jp")
+    request = request_issue(person, actor="user:yamada", idempotency_key=key(), now=national.now)
+    national.tick()
+    line = Line.objects.get(request_id=request.pk)
+    assert line.state == LineState.QUEUED  # the batch interval has not passed
+    national.until(lambda: state_of(request) == RequestState.READY)
+
+    line.refresh_from_db()
+    assert line.state == LineState.DONE and line.issued_serial
+    certificate = request.certificate
+    assert str(certificate.serial_int) == line.issued_serial
+    assert certificate.issuer.upstream  # the service's CA: no key here, no CRL signed here
+    assert certificate.subject.startswith("CN=yamada,")
+    collected = AuditEvent.objects.get(action="upki.line.collected")
+    assert collected.data["name"] == NAME  # cp932 out, back through the service's files
+    batch = Batch.objects.get()
+    assert batch.state == BatchState.ANSWERED
+    assert NAME.encode("cp932") in bytes(batch.tsv)
+    assert set(Mail.objects.values_list("state", flat=True)) == {MailState.MATCHED}
+    assert not Authority.objects.online().filter(pk=certificate.issuer_id).exists()
+
+    revoke = request_revoke(
+        certificate, actor="user:yamada", idempotency_key=key(), reason="key_compromise",
+        now=national.now,
+    )
+    national.until(lambda: state_of(revoke) == RequestState.DONE)
+    certificate.refresh_from_db()
+    assert certificate.status == CertificateStatus.REVOKED
+    revoked_line = Line.objects.get(request_id=revoke.pk)
+    assert revoked_line.serial == line.issued_serial and revoked_line.reason == "1"
+
+
+def test_a_name_outside_shift_jis_is_refused_when_the_request_is_made(national):
+    person = make_person("kim", name_ja="김 민준", email="kim@example.ac.jp")
+    with pytest.raises(NotAllowed, match="U\\+AE40") as refused:
+        request_issue(person, actor="user:kim", idempotency_key=key(), now=national.now)
+    assert refused.value.code == "not_shift_jis"
+    assert not Line.objects.exists()
