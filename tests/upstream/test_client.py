@@ -28,6 +28,7 @@ from jitsuin.upstream.mails import Kind, Notice
 from jitsuin.upstream.results import DN_EXISTS
 from jitsuin.upstream.simulator import config, officer
 from jitsuin.upstream.simulator.config import Window
+from jitsuin.upstream.smime import verify_signed_mail
 from jitsuin.upstream.status_list import State
 from tests.upstream.sim import Mailbox, change, context, make, serve
 from tests.upstream.test_simulator_upload import application
@@ -73,6 +74,8 @@ def test_a_bulk_issuance_from_upload_to_the_status_list(service, mailbox) -> Non
     assert result.accepted and [(line.seq, line.ok) for line in result.lines] == [(1, True)]
 
     notices = mailbox.wait_for(2)
+    for raw in mailbox.handler.received:  # as sent over SMTP, signed under the service's CA
+        verify_signed_mail(raw, service.directory / config.CA_CERT_FILE)
     pin_url, bulk_url = _url(notices, Kind.ACCESS_PIN), _url(notices, Kind.ISSUE_ACCEPTED)
     with pytest.raises(UpstreamRefused) as early:
         fetch_bulk(bulk_url, context=public)
