@@ -60,11 +60,14 @@ class MaildirSource:
         return found
 
     def unread(self, limit: int) -> list[tuple[str, bytes]]:
-        waiting = [
-            (path.stat().st_mtime, key, path)
-            for key, (path, flags) in self._files().items()
-            if SEEN not in flags
-        ]
+        waiting = []
+        for key, (path, flags) in self._files().items():
+            if SEEN in flags:
+                continue
+            try:
+                waiting.append((path.stat().st_mtime, key, path))
+            except FileNotFoundError:  # moved meanwhile by a mail reader: next time
+                continue
         mails = []
         for _mtime, key, path in sorted(waiting)[: max(limit, 0)]:
             with path.open("rb") as handle:

@@ -9,6 +9,7 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from jitsuin.pki.pkcs12 import load_pkcs12
 from jitsuin.upstream import client as client_module
@@ -67,7 +68,7 @@ def service(tmp_path, mailbox):
     running.stop()
 
 
-def test_a_bulk_issuance_from_upload_to_the_status_list(service, mailbox) -> None:
+def test_a_bulk_issuance_from_upload_to_the_status_list(service, mailbox, tmp_path) -> None:
     officer_client, public = _officer(service), context(service.directory, officer=False)
     bulk = _bulk()
     result = officer_client.upload(ApplyType.ISSUE, to_tsv([bulk]))
@@ -111,6 +112,25 @@ def test_a_bulk_issuance_from_upload_to_the_status_list(service, mailbox) -> Non
 
     duplicate = officer_client.upload(ApplyType.ISSUE, to_tsv([bulk]))
     assert not duplicate.accepted and duplicate.lines[0].code == DN_EXISTS
+
+    _a_holders_certificate_is_refused_by_the_officers_pages(service, got.p12, line.pin, tmp_path)
+
+
+def _a_holders_certificate_is_refused_by_the_officers_pages(service, p12, pin, tmp_path) -> None:
+    """Same CA, so the handshake passes; the officer's pages answer 403: unavailable (the
+    configuration is wrong), not a one-time URL's refusal."""
+    contents = load_pkcs12(p12, pin)
+    (tmp_path / "holder.pem").write_bytes(contents.certificate.public_bytes(Encoding.PEM))
+    (tmp_path / "holder-key.pem").write_bytes(
+        contents.key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    )
+    d = service.directory
+    tls = officer_context(
+        d / config.CA_CERT_FILE, tmp_path / "holder.pem", tmp_path / "holder-key.pem"
+    )
+    with pytest.raises(UpstreamUnavailable) as refused:
+        OfficerClient(service.officer_url, tls, timeout=5.0).status_list()
+    assert refused.value.status == 403 and "登録担当者" in str(refused.value)
 
 
 def test_skipping_bad_lines_takes_the_good_ones(service) -> None:
