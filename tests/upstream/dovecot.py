@@ -1,8 +1,9 @@
 """A real IMAP server for the mail-source tests: Dovecot, started from a throw-away config
 (``dovecot -c conf -F``) on free local ports, one passwd-file user with a Maildir.
 
-As an ordinary user, Dovecot runs everything as that user (default_internal_user and
-default_login_user set to it: Dovecot's documented way to run without root). As root (CI),
+As an ordinary user, Dovecot runs everything as that user (default_internal_user,
+default_internal_group and default_login_user set to it, and no chroot for the login and anvil
+processes: Dovecot's documented way to run without root). As root (CI),
 Dovecot refuses mail processes with UID 0, so the mail user is ``nobody`` and the internal and
 login users are the ``dovecot`` and ``dovenull`` accounts the Debian package makes; the
 directory sits in /tmp (pytest's are 0700, which ``nobody`` cannot enter).
@@ -13,7 +14,7 @@ The plain ``imap`` listener has no TLS (``ssl`` only on the imaps listener), eno
 
 from __future__ import annotations
 
-import getpass
+import grp
 import os
 import pwd
 import shutil
@@ -43,16 +44,16 @@ class Dovecot:
         return self.directory / "home" / "Maildir"
 
 
-def _users() -> tuple[str, str, pwd.struct_passwd]:
-    """(internal user, login user, the mail user's account)."""
+def _users() -> tuple[str, str, str, pwd.struct_passwd]:
+    """(internal user, its group, login user, the mail user's account)."""
     if os.geteuid() == 0:
-        return "dovecot", "dovenull", pwd.getpwnam("nobody")
-    me = getpass.getuser()
-    return me, me, pwd.getpwnam(me)
+        return "dovecot", "dovecot", "dovenull", pwd.getpwnam("nobody")
+    me = pwd.getpwuid(os.getuid())
+    return me.pw_name, grp.getgrgid(me.pw_gid).gr_name, me.pw_name, me
 
 
 def _config(d: Path, imap: int, imaps: int, cert: Path, key: Path) -> str:
-    internal, login, _ = _users()
+    internal, group, login, _ = _users()
     return f"""
 protocols = imap
 listen = 127.0.0.1
@@ -60,6 +61,7 @@ base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
 default_internal_user = {internal}
+default_internal_group = {group}
 default_login_user = {login}
 ssl = yes
 ssl_cert = <{cert}
@@ -76,7 +78,11 @@ userdb {{
   driver = passwd-file
   args = {d}/passwd
 }}
+service anvil {{
+  chroot =
+}}
 service imap-login {{
+  chroot =
   inet_listener imap {{
     port = {imap}
   }}
@@ -115,7 +121,7 @@ def running(cert: Path, key: Path) -> Iterator[Dovecot]:
     process = None
     try:
         directory.chmod(0o755)
-        _, _, mail_user = _users()
+        *_, mail_user = _users()
         home = directory / "home"
         home.mkdir()
         os.chown(home, mail_user.pw_uid, mail_user.pw_gid)
