@@ -26,10 +26,10 @@ PROFILE_CLIENT, PROFILE_SMIME = "5", "7"
 # RFC 5280 reason codes, as the service's column 5 numbers them.
 REASON_CODES = {
     "unspecified": "0",
-    "key_compromise": "1",
-    "affiliation_changed": "3",
+    "keyCompromise": "1",
+    "affiliationChanged": "3",
     "superseded": "4",
-    "cessation_of_operation": "5",
+    "cessationOfOperation": "5",
 }
 
 
@@ -54,7 +54,8 @@ def _sealed_pin(line_key: str) -> bytes:
 
 
 def pin_of(line: Line) -> str:
-    return unseal(bytes(line.pin_sealed), purpose="upki-pin", bound_to=f"request-{line.request_id}")
+    sealed = bytes(line.pin_sealed)
+    return unseal(sealed, purpose="upki-pin", bound_to=f"request-{line.request_id}").decode()
 
 
 def seal_p12(line: Line, p12: bytes) -> bytes:

@@ -133,7 +133,8 @@ def _open_line(dn: str) -> Line | None:
 
 
 def _access_pin(mail: Mail, context: ssl.SSLContext, now: datetime) -> bool:
-    if not mail.dn:
+    """The PIN step, which the service requires before the download; its ZIP names the DN."""
+    if mail.followed_at is None:
         try:
             pins = fetch_pins(mail.url, context=context)
         except UpstreamRefused as exc:
@@ -142,8 +143,9 @@ def _access_pin(mail: Mail, context: ssl.SSLContext, now: datetime) -> bool:
             return True
         except UpstreamUnavailable as exc:
             return _not_yet(mail, now, str(exc))
-        Mail.objects.filter(pk=mail.pk).update(dn=pins[0].dn if pins else "")
-        mail.dn = pins[0].dn if pins else ""
+        mail.dn = pins[0].dn if pins else mail.dn
+        mail.followed_at = now
+        Mail.objects.filter(pk=mail.pk).update(dn=mail.dn, followed_at=now)
     line = _open_line(mail.dn)
     if line is None:
         return _not_yet(mail, now, f"no open application for {mail.dn}")
@@ -157,6 +159,7 @@ def _access_pin(mail: Mail, context: ssl.SSLContext, now: datetime) -> bool:
 def _download(mail: Mail, context: ssl.SSLContext, now: datetime) -> bool:
     try:
         bulk = fetch_bulk(mail.url, context=context)
+        Mail.objects.filter(pk=mail.pk).update(followed_at=now)
     except UpstreamRefused as exc:
         if exc.status == 403:  # the PIN step has not been done yet
             return _not_yet(mail, now, exc.message)

@@ -108,6 +108,7 @@ class Mail(models.Model):
     serial = models.CharField(max_length=60, blank=True)
     note = models.TextField(blank=True)
     tries = models.PositiveSmallIntegerField(default=0)
+    followed_at = models.DateTimeField(null=True, blank=True)  # its one-time URL was used
     received_at = models.DateTimeField()
     matched_at = models.DateTimeField(null=True, blank=True)
 

@@ -52,7 +52,9 @@ class National:
 
     def restart(self) -> None:
         self.service.stop()
-        self.service = sim.serve_on(self.directory, self.service.officer_port, self.service.public_port)
+        self.service = sim.serve_on(
+            self.directory, self.service.officer_port, self.service.public_port
+        )
 
     def tick(self, seconds: float = 61) -> datetime:
         """Time moves on: the pipeline and the exchange with the service run at the new now."""

@@ -43,7 +43,10 @@ def test_a_request_is_issued_by_the_national_service_and_revoked_there(national)
     assert not Authority.objects.online().filter(pk=certificate.issuer_id).exists()
 
     revoke = request_revoke(
-        certificate, actor="user:yamada", idempotency_key=key(), reason="key_compromise",
+        certificate,
+        actor="user:yamada",
+        idempotency_key=key(),
+        reason="keyCompromise",
         now=national.now,
     )
     national.until(lambda: state_of(revoke) == RequestState.DONE)
