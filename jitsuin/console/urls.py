@@ -7,6 +7,7 @@ from jitsuin.console import (
     relying_parties,
     stuck_actions,
     tokens,
+    upki_views,
     views,
 )
 
@@ -68,4 +69,9 @@ urlpatterns = [
         name="relying_party_forget",
     ),
     path("api-tokens/<int:token_id>/revoke", tokens.token_revoke, name="api_token_revoke"),
+    path("upki/", upki_views.national_service, name="upki"),
+    path("upki/batches/<int:batch_id>/", upki_views.batch_detail, name="upki_batch"),
+    path("upki/batches/<int:batch_id>/tsv", upki_views.batch_tsv, name="upki_batch_tsv"),
+    path("upki/lines/<int:line_id>/retry", upki_views.retry_line, name="upki_line_retry"),
+    path("upki/mails/", upki_views.mails, name="upki_mails"),
 ]

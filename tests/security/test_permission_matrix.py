@@ -55,6 +55,7 @@ from jitsuin.lifecycle.models import (
 )
 from jitsuin.lifecycle.services import grant_exception, request_issue
 from jitsuin.notify.models import OutboxMessage
+from jitsuin.upki.models import ApplyType, Batch, BatchState, Line, LineState
 from tests.notify import factories
 from tests.staff_fixtures import sign_in
 
@@ -262,6 +263,13 @@ TABLE: dict[str, Row] = {
     # token (CA admins).
     "console:relying_parties": page(HELPDESK, OPERATOR, CA_ADMIN, post=False),
     "console:relying_party_forget": action(CA_ADMIN),
+    # The national service (jitsuin/console/upki_views.py): read by whoever reads the stuck
+    # queue; sending a refused line again retries its request (the retry permission).
+    "console:upki": page(HELPDESK, OPERATOR, CA_ADMIN, post=False),
+    "console:upki_batch": page(HELPDESK, OPERATOR, CA_ADMIN, post=False),
+    "console:upki_batch_tsv": page(HELPDESK, OPERATOR, CA_ADMIN, post=False),
+    "console:upki_mails": page(HELPDESK, OPERATOR, CA_ADMIN, post=False),
+    "console:upki_line_retry": action(HELPDESK, CA_ADMIN),
     # Switchover campaigns (jitsuin/console/campaigns/urls.py): every staff role follows a
     # campaign; only CA admins change one (starting it switches the issuing CA and mails
     # every holder).
@@ -499,6 +507,26 @@ def samples(ca_hierarchy) -> Samples:
         state=RecoveryState.AWAITING_APPROVAL,
         created_at=now,
     )
+    # The failed request's application, refused by the national service in its batch.
+    batch = Batch.objects.create(
+        apply_type=ApplyType.ISSUE,
+        state=BatchState.ANSWERED,
+        tsv=b"1\tCN=s2410001,O=Test,C=JP\r\n",
+        created_at=now,
+        answered_at=now,
+    )
+    line = Line.objects.create(
+        request_id=failed.pk,
+        apply_type=ApplyType.ISSUE,
+        state=LineState.FAILED,
+        batch=batch,
+        seq=1,
+        dn="CN=s2410001,O=Test,C=JP",
+        error="refused",
+        created_at=now,
+        updated_at=now,
+        finished_at=now,
+    )
     pending = create_intermediate("Issuing CA G2")
     campaign = campaign_services.create_campaign(
         "matrix",
@@ -525,6 +553,8 @@ def samples(ca_hierarchy) -> Samples:
             "party_id": RelyingParty.objects.create(
                 token_name="matrix", name="radius1", first_report_at=now, last_report_at=now
             ).pk,
+            "batch_id": batch.pk,
+            "line_id": line.pk,
             "campaigns:pk": campaign.pk,
             "api-v1:uid": holder.uid,
             "api-v1:serial": certificate.serial,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jitsuin.authorities.models import AuthorityStatus, Role
+from jitsuin.config import current
 from jitsuin.lifecycle.issuers import when_text
 
 register = template.Library()
@@ -69,3 +70,10 @@ def as_json(value: Any) -> str:
 def weekday_time(value: datetime | None) -> str:
     """``12月3日（木）19:51`` / ``Thu 3 Dec 19:51`` in local time (lifecycle.issuers.when_text)."""
     return when_text(value) if value else ""
+
+
+@register.simple_tag
+def upki_enabled() -> bool:
+    """Whether the national service is this portal's connector (JITSUIN_UPKI_URL set): the
+    navigation links its page only then."""
+    return current().upki.enabled
