@@ -37,8 +37,8 @@ from jitsuin.config.parts import (
     RadiusServer,
 )
 from jitsuin.config.remote import RemoteSignerConfig
-from jitsuin.config.upki import UpkiConfig
 from jitsuin.config.sso import OidcConfig, SamlConfig, SsoConfig
+from jitsuin.config.upki import UpkiConfig
 from jitsuin.config.values import ConfigError, parse_duration
 from jitsuin.config.values import boolean as _bool
 from jitsuin.config.values import choice as _choice

@@ -5,7 +5,6 @@ database under test."""
 from __future__ import annotations
 
 import pytest
-from cryptography.x509.oid import NameOID
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.authorities.models import Authority
