@@ -48,6 +48,10 @@ class UpkiConfig:
     # that the service took it, before its lines go out again.
     uncertain_wait: timedelta = field(default_factory=lambda: timedelta(days=2))
     download_method: str = "bulk"
+    # "request": CN=<uid>,OU=No.<request id>,<suffix> (a new DN for every application, as
+    # Kyoto University's portal numbers them: a revoked certificate's DN is never free again);
+    # "none": CN=<uid>,<suffix> (one DN per person: the service's 212 makes it a renewal).
+    dn_number: str = "request"
 
     @property
     def enabled(self) -> bool:
@@ -99,4 +103,5 @@ class UpkiConfig:
             status_interval=positive_duration(env, "JITSUIN_UPKI_STATUS_INTERVAL", "30m"),
             uncertain_wait=positive_duration(env, "JITSUIN_UPKI_UNCERTAIN_WAIT", "2d"),
             download_method=choice(env, "JITSUIN_UPKI_DOWNLOAD", "bulk", ("bulk",)),
+            dn_number=choice(env, "JITSUIN_UPKI_DN_NUMBER", "request", ("request", "none")),
         )

@@ -130,6 +130,12 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
         if request.not_before and request.not_before > now:
             return "not_due", None
         until, reason = maintenance_until(request, now)
+        if until is not None and request.state == S.WAITING:
+            # Still waiting (the maintenance was extended): a later time, not a new state.
+            request.not_before, request.wait_reason = until, reason
+            request.save(update_fields=["not_before", "wait_reason"])
+            transitions.schedule(request.pk, until)
+            return "maintenance", None
         if until is not None:
             _wait(
                 request,

@@ -66,6 +66,13 @@ def p12_of(line: Line) -> bytes:
     return unseal(bytes(line.p12_sealed), purpose="upki-p12", bound_to=f"request-{line.request_id}")
 
 
+def subject_dn(uid: str, request_id: int) -> str:
+    """The DN the service will certify (JITSUIN_UPKI_DN_NUMBER)."""
+    config = current().upki
+    number = f"OU=No.{request_id}," if config.dn_number == "request" else ""
+    return f"CN={uid},{number}{config.dn_suffix}"
+
+
 def line_for_issue(order: IssueOrder, now: datetime) -> Line:
     """The request's issue line, made on its first submission."""
     existing = Line.objects.filter(request_id=order.request_id).first()
@@ -86,7 +93,7 @@ def line_for_issue(order: IssueOrder, now: datetime) -> Line:
         Line(
             request_id=order.request_id,
             apply_type=ApplyType.ISSUE,
-            dn=f"CN={uid},{config.dn_suffix}",
+            dn=subject_dn(uid, order.request_id),
             profile_id=PROFILE_SMIME if "smime" in order.template else PROFILE_CLIENT,
             user_name=order.holder_name or uid,
             user_email=order.email,

@@ -100,3 +100,17 @@ def test_a_cancelled_window_releases_the_requests_it_held(profile, alice, t0):
     assert request.state == RequestState.QUEUED and request.not_before is None
     assert request.transitions.last().note == "the maintenance window ended early"
     assert advance(request.pk, worker_id="w", now=t0 + timedelta(minutes=1)) == "issued"
+
+
+def test_a_maintenance_extended_while_a_request_waits_keeps_it_waiting(profile, alice, t0):
+    from tests.chaos.connector import chaos
+
+    request = request_issue(alice, actor="user:alice", idempotency_key=key(), now=t0)
+    first, extended = t0 + timedelta(hours=1), t0 + timedelta(hours=3)
+    with chaos(maintenance_until=first):
+        assert advance(request.pk, worker_id="w", now=t0) == "maintenance"
+    with chaos(maintenance_until=extended):  # the upstream announces a longer one
+        assert advance(request.pk, worker_id="w", now=first) == "maintenance"
+        request.refresh_from_db()
+        assert request.state == RequestState.WAITING and request.not_before == extended
+        assert advance(request.pk, worker_id="w", now=extended) == "issued"

@@ -3,7 +3,9 @@ the portal's Maildir, and this portal configured to use it (``JITSUIN_UPKI_*``).
 
 from __future__ import annotations
 
+import json
 import mailbox
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,6 +19,8 @@ from django.utils import timezone
 from jitsuin import config
 from jitsuin.lifecycle.models import Request
 from jitsuin.upki import jobs
+from jitsuin.upki.models import Line, Mail
+from jitsuin.upstream.mails import Kind, parse_mail
 from jitsuin.upstream.simulator import config as sim_config
 from tests.lifecycle.conftest import run_pipeline
 from tests.notify.smtp import free_port
@@ -33,9 +37,13 @@ class IntoMaildir:
         self.maildir = mailbox.Maildir(path, create=True)
         self.copies = 1
         self.delivered = 0
+        self.lose: set[Kind] = set()  # notices of these kinds never arrive
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook
         raw = envelope.original_content or envelope.content
+        notice = parse_mail(raw)
+        if notice is not None and notice.kind in self.lose:
+            return "250 OK"
         for _ in range(self.copies):
             self.maildir.add(raw)
         self.delivered += 1
@@ -64,10 +72,16 @@ class National:
         run_pipeline(self.now)
         return self.now
 
+    def report(self) -> str:
+        """What the portal knows, for a test that times out."""
+        mails = [(m.kind, m.state, m.note, m.tries) for m in Mail.objects.order_by("id")]
+        lines = [(x.request_id, x.state, x.apply_type, x.error) for x in Line.objects.all()]
+        return f"not there in time; mails {mails}; lines {lines}"
+
     def until(self, done: Callable[[], bool], *, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while not done():
-            assert time.monotonic() < deadline, "the service did not get there in time"
+            assert time.monotonic() < deadline, self.report()
             time.sleep(0.2)
             self.tick()
 
@@ -105,6 +119,16 @@ def national(tmp_path, monkeypatch, ca_hierarchy) -> Iterator[National]:  # type
         smtp.stop()
         config.current.cache_clear()
         jobs._client.cache_clear()
+
+
+def applications_for(national: National, dn: str) -> int:
+    """How many applications for ``dn`` the service received (its own records)."""
+    db = sqlite3.connect(national.directory / "state.sqlite3")
+    try:
+        rows = db.execute("SELECT fields FROM applications").fetchall()
+    finally:
+        db.close()
+    return sum(1 for (fields,) in rows if json.loads(fields)["dn"] == dn)
 
 
 def state_of(request: Request) -> str:
