@@ -13,7 +13,7 @@ from jitsuin.lifecycle.models import CertificateStatus, RequestState
 from jitsuin.lifecycle.services import request_issue, request_revoke
 from jitsuin.upki.models import Batch, BatchState, Line, LineState, Mail, MailState
 from tests.lifecycle.conftest import key, make_person
-from tests.upki.conftest import state_of
+from tests.upki.national import state_of
 
 # Kanji and half-width katakana: cp932 carries both; the mails come back in ISO-2022-JP(-EXT).
 NAME = "山田 ﾀﾛｳ"

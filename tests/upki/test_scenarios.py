@@ -17,7 +17,7 @@ from jitsuin.upki.models import ApplyType, Batch, BatchState, Line, LineState, M
 from jitsuin.upstream.mails import Kind
 from jitsuin.upstream.simulator.config import Window
 from tests.lifecycle.conftest import key, make_person
-from tests.upki.conftest import applications_for, state_of
+from tests.upki.national import applications_for, state_of
 from tests.upstream import sim
 
 
