@@ -88,7 +88,6 @@ def line_for_issue(order: IssueOrder, now: datetime) -> Line:
     problem = cp932_refusal(order.holder_name, order.email, uid)
     if problem:
         raise ConnectorRejected(problem)
-    config = current().upki
     return _create(
         Line(
             request_id=order.request_id,

@@ -44,7 +44,10 @@ def with_the_national_service(tmp_path, monkeypatch, ca_hierarchy):  # type: ign
 
 @pytest.mark.parametrize("seed_story", STORIES[:1], ids=["ja"])
 def test_the_seed_story_with_the_national_service(  # type: ignore[no-untyped-def]
-    with_the_national_service, portal_url, chromium, seed_story
+    with_the_national_service,
+    portal_url,
+    chromium,
+    seed_story,  # noqa: F811 - fixtures
 ):
     story.test_the_seed_story(portal_url, chromium, seed_story)
     old, new = Request.objects.filter(kind="issue").order_by("pk")
