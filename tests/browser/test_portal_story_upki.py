@@ -45,9 +45,9 @@ def with_the_national_service(tmp_path, monkeypatch, ca_hierarchy):  # type: ign
 @pytest.mark.parametrize("seed_story", STORIES[:1], ids=["ja"])
 def test_the_seed_story_with_the_national_service(  # type: ignore[no-untyped-def]
     with_the_national_service,
-    portal_url,
-    chromium,
-    seed_story,  # noqa: F811 - fixtures
+    portal_url,  # noqa: F811 - the story's fixture
+    chromium,  # noqa: F811 - the story's fixture
+    seed_story,
 ):
     story.test_the_seed_story(portal_url, chromium, seed_story)
     old, new = Request.objects.filter(kind="issue").order_by("pk")
