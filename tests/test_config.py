@@ -97,6 +97,16 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path):
 # given, and the other variables it needs). "{file}" is a readable file.
 ISSUER = {"JITSUIN_OIDC_ISSUER": "https://idp.example.ac.jp"}
 OIDC = {**ISSUER, "JITSUIN_OIDC_CLIENT_ID": "jitsuin", "JITSUIN_OIDC_CLIENT_SECRET": "s3cret"}
+# The national service's settings that must come together (docs/upstream.md).
+UPKI = {
+    "JITSUIN_UPKI_URL": "https://upki.example.ac.jp",
+    "JITSUIN_UPKI_CA": "{other_file}",
+    "JITSUIN_UPKI_CLIENT_CERT": "{other_file}",
+    "JITSUIN_UPKI_CLIENT_KEY": "{other_file}",
+    "JITSUIN_UPKI_MAILBOX": "maildir:/var/mail/pki",
+    "JITSUIN_UPKI_DN_SUFFIX": "OU=情報環境機構,O=試験大学,L=Academe,C=JP",
+    "JITSUIN_UPKI_ADMIN_EMAIL": "pki@example.ac.jp",
+}
 VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "JITSUIN_DATA_DIR": ("{dir}/elsewhere", None, {}),
     "JITSUIN_DB_CONN_MAX_AGE": ("0", "soon", {}),
@@ -215,6 +225,23 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "JITSUIN_SAML_KEY_FILE": ("{file}", "{dir}/missing.key", {"JITSUIN_SAML_CERT_FILE": "{file}"}),
     "JITSUIN_SAML_CERT_FILE": ("{file}", "{dir}/missing.pem", {"JITSUIN_SAML_KEY_FILE": "{file}"}),
     "JITSUIN_XMLSEC1": ("/usr/local/bin/xmlsec1", None, {}),
+    "JITSUIN_UPKI_URL": ("https://upki2.example.ac.jp:8443", "http://upki.example.ac.jp", UPKI),
+    "JITSUIN_UPKI_CA": ("{file}", "{dir}/missing.pem", UPKI),
+    "JITSUIN_UPKI_CLIENT_CERT": ("{file}", "{dir}/missing.pem", UPKI),
+    "JITSUIN_UPKI_CLIENT_KEY": ("{file}", "{dir}/missing.key", UPKI),
+    "JITSUIN_UPKI_MAIL_CA": ("{file}", "{dir}/missing.pem", UPKI),
+    "JITSUIN_UPKI_MAILBOX": ("imaps://pki@mail.example.ac.jp:993/INBOX", "pop3://mail", UPKI),
+    "JITSUIN_UPKI_MAILBOX_PASSWORD_FILE": ("{file}", "{dir}/missing", UPKI),
+    "JITSUIN_UPKI_DN_SUFFIX": ("OU=Other,O=試験大学,L=Academe,C=JP", "O=Example,C=US", UPKI),
+    "JITSUIN_UPKI_ADMIN_EMAIL": ("other@example.ac.jp", "not an address", UPKI),
+    "JITSUIN_UPKI_ADMIN_NAME": ("情報基盤センター", None, UPKI),
+    "JITSUIN_UPKI_ADMIN_DEPARTMENT": ("情報基盤センター", None, UPKI),
+    "JITSUIN_UPKI_BATCH_SIZE": ("100", "0", UPKI),
+    "JITSUIN_UPKI_BATCH_INTERVAL": ("1m", "soon", UPKI),
+    "JITSUIN_UPKI_POLL": ("10s", "soon", UPKI),
+    "JITSUIN_UPKI_STATUS_INTERVAL": ("1h", "soon", UPKI),
+    "JITSUIN_UPKI_UNCERTAIN_WAIT": ("1d", "0", UPKI),
+    "JITSUIN_UPKI_DN_NUMBER": ("none", "sometimes", UPKI),
 }
 # Documented, but read by the tests (tests/peers.py), not by jitsuin.
 TESTS_ONLY = {"JITSUIN_REQUIRE_PEERS"}

@@ -64,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="where the notices are sent (default 127.0.0.1:25)",
     )
+    make.add_argument(
+        "--maildir",
+        default="",
+        metavar="PATH",
+        help="deliver every notice into this Maildir instead of --smtp (a rehearsal's inbox: "
+        "point the portal's JITSUIN_UPKI_MAILBOX=maildir:PATH at it)",
+    )
     make.add_argument("--sender", default=Settings.sender, help="From: of every notice")
     make.add_argument(
         "--delay",
@@ -94,6 +101,7 @@ def _init(args: argparse.Namespace) -> int:
         smtp_host=args.smtp[0],
         smtp_port=args.smtp[1],
         sender=args.sender,
+        maildir=str(Path(args.maildir).resolve()) if args.maildir else "",
     )
     init(args.dir, settings)
     print(f"simulator made in {args.dir}")

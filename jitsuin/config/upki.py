@@ -24,6 +24,24 @@ FILES = ("JITSUIN_UPKI_CA", "JITSUIN_UPKI_CLIENT_CERT", "JITSUIN_UPKI_CLIENT_KEY
 MAILBOX = "JITSUIN_UPKI_MAILBOX"
 DN_SUFFIX = "JITSUIN_UPKI_DN_SUFFIX"
 ADMIN_EMAIL = "JITSUIN_UPKI_ADMIN_EMAIL"
+# Every setting of this part: none may be given without the URL.
+NAMES = (
+    URL,
+    *FILES,
+    "JITSUIN_UPKI_MAIL_CA",
+    MAILBOX,
+    "JITSUIN_UPKI_MAILBOX_PASSWORD_FILE",
+    DN_SUFFIX,
+    "JITSUIN_UPKI_DN_NUMBER",
+    ADMIN_EMAIL,
+    "JITSUIN_UPKI_ADMIN_NAME",
+    "JITSUIN_UPKI_ADMIN_DEPARTMENT",
+    "JITSUIN_UPKI_BATCH_SIZE",
+    "JITSUIN_UPKI_BATCH_INTERVAL",
+    "JITSUIN_UPKI_POLL",
+    "JITSUIN_UPKI_STATUS_INTERVAL",
+    "JITSUIN_UPKI_UNCERTAIN_WAIT",
+)
 _PLAIN_ADDRESS = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 
@@ -47,7 +65,6 @@ class UpkiConfig:
     # An upload whose answer never came: how long the status list and the mails have to show
     # that the service took it, before its lines go out again.
     uncertain_wait: timedelta = field(default_factory=lambda: timedelta(days=2))
-    download_method: str = "bulk"
     # "request": CN=<uid>,OU=No.<request id>,<suffix> (a new DN for every application, as
     # Kyoto University's portal numbers them: a revoked certificate's DN is never free again);
     # "none": CN=<uid>,<suffix> (one DN per person: the service's 212 makes it a renewal).
@@ -62,7 +79,7 @@ class UpkiConfig:
         url = (env.get(URL) or "").strip().rstrip("/")
         files = {name: readable_file(env, name) for name in FILES}
         if not url:
-            given = [name for name in (*FILES, MAILBOX, DN_SUFFIX, ADMIN_EMAIL) if env.get(name)]
+            given = [name for name in NAMES[1:] if env.get(name)]
             if given:
                 raise ConfigError(f"{given[0]} is set but {URL} (the national service) is not")
             return cls()
@@ -102,6 +119,5 @@ class UpkiConfig:
             poll_interval=positive_duration(env, "JITSUIN_UPKI_POLL", "1m"),
             status_interval=positive_duration(env, "JITSUIN_UPKI_STATUS_INTERVAL", "30m"),
             uncertain_wait=positive_duration(env, "JITSUIN_UPKI_UNCERTAIN_WAIT", "2d"),
-            download_method=choice(env, "JITSUIN_UPKI_DOWNLOAD", "bulk", ("bulk",)),
             dn_number=choice(env, "JITSUIN_UPKI_DN_NUMBER", "request", ("request", "none")),
         )

@@ -110,6 +110,13 @@ def _act(mail: Mail, context: ssl.SSLContext, now: datetime) -> bool:
             apply_type=ApplyType.REVOKE, serial=mail.serial, state__in=OPEN
         ).first()
         if line is None:
+            confirmed = Line.objects.filter(
+                apply_type=ApplyType.REVOKE, serial=mail.serial, state=LineState.DONE
+            ).first()
+            if confirmed is not None:  # the holder's copy, or the status list came first
+                _finish(mail, now, MailState.DUPLICATE, "the revocation was confirmed already")
+                Mail.objects.filter(pk=mail.pk).update(line=confirmed)
+                return True
             return _not_yet(mail, now, f"no revocation of serial {mail.serial} is open")
         with transaction.atomic():
             lines.set_state(line, LineState.DONE, now)

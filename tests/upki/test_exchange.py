@@ -14,6 +14,13 @@ from jitsuin.lifecycle.services import request_issue, request_revoke
 from jitsuin.upki.models import Batch, BatchState, Line, LineState, Mail, MailState
 from tests.lifecycle.conftest import key, make_person
 from tests.upki.national import state_of
+from tests.upstream import sim
+
+
+def _ask_as(national, uid: str):  # type: ignore[no-untyped-def]
+    person = make_person(uid, email=f"{uid}@example.ac.jp")
+    return request_issue(person, actor=f"user:{uid}", idempotency_key=key(), now=national.now)
+
 
 # Kanji and half-width katakana: cp932 carries both; the mails come back in ISO-2022-JP(-EXT).
 NAME = "山田 ﾀﾛｳ"
@@ -53,6 +60,8 @@ def test_a_request_is_issued_by_the_national_service_and_revoked_there(national)
     assert certificate.status == CertificateStatus.REVOKED
     revoked_line = Line.objects.get(request_id=revoke.pk)
     assert revoked_line.serial == line.issued_serial and revoked_line.reason == "1"
+    national.tick()  # the holder's copy of the revocation notice comes to the same inbox
+    assert not Mail.objects.filter(state=MailState.UNMATCHED).exists()
 
 
 def test_a_name_outside_shift_jis_is_refused_when_the_request_is_made(national):
@@ -61,3 +70,12 @@ def test_a_name_outside_shift_jis_is_refused_when_the_request_is_made(national):
         request_issue(person, actor="user:kim", idempotency_key=key(), now=national.now)
     assert refused.value.code == "not_shift_jis"
     assert not Line.objects.exists()
+
+
+def test_the_simulator_can_deliver_into_the_portals_maildir_for_a_rehearsal(national):
+    sim.change(national.directory, maildir=str(national.maildir))
+    national.restart()
+    request = _ask_as(national, "rehearsal")
+    national.until(lambda: state_of(request) == RequestState.READY)
+    assert national.inbox.delivered == 0  # nothing went over SMTP
+    assert Mail.objects.filter(state=MailState.MATCHED).count() >= 2

@@ -53,6 +53,8 @@ class Settings:
     sender: str = "ca-support@upki-sim.invalid"
     sign_mails: bool = True  # S/MIME, as the service's mails are (mail-signer.pem)
     smtp_retry_seconds: float = 30.0  # after the SMTP server refused or was down
+    # A rehearsal's catch-all inbox: every notice goes into this Maildir instead of SMTP.
+    maildir: str = ""
     url_validity_days: int = 31  # "one month"
     # The real service breaks an issuance clicked twice; off: the simulator serves both.
     break_on_second_click: bool = False

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import mailbox
 import smtplib
 import sqlite3
 import threading
@@ -197,6 +198,9 @@ class Worker:
         pending = self.store.unsent()
         if not pending:
             return
+        if self.settings.maildir:
+            self._deliver_to_maildir(pending)
+            return
         try:
             with smtplib.SMTP(self.settings.smtp_host, self.settings.smtp_port, timeout=10) as smtp:
                 while pending and not self._stop.is_set():
@@ -207,6 +211,12 @@ class Worker:
             log.warning(
                 "SMTP %s:%s: %s (retrying)", self.settings.smtp_host, self.settings.smtp_port, exc
             )
+
+    def _deliver_to_maildir(self, pending: list[tuple[int, str, bytes]]) -> None:
+        inbox = mailbox.Maildir(self.settings.maildir, create=True)
+        for mail_id, _recipient, message in pending:
+            inbox.add(message)
+            self.store.mark_sent(mail_id, sent=True)
 
     def _send(self, smtp: smtplib.SMTP, pending: list[tuple[int, str, bytes]]) -> None:
         for mail_id, recipient, message in pending:
