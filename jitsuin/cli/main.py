@@ -27,6 +27,7 @@ COMMANDS = {
     "(approved recoveries, with the recovery private key)",
     "upstream-sim": "a simulator of the national certificate service (UPKI): init, serve "
     "(no database)",
+    "upki": "the national certificate service as this portal's CA: check, status, exchange",
     "signer": "the signing service of an RA/CA split: init, serve, add-ra, remove-ra, status",
     "relying-party": "on a RADIUS or VPN host: sync (keep its CA directory of roots and CRLs "
     "current; needs no database)",

@@ -45,7 +45,7 @@ def exchange(now: datetime) -> dict[str, object]:
     officer = client(config)
     done: dict[str, object] = {}
     try:
-        done["batches"] = [(b.pk, b.state) for b in batches.send_due(officer, now)]
+        done["batches"] = [(b.pk, str(b.state)) for b in batches.send_due(officer, now)]
     except UpstreamUnavailable as exc:  # raised before a batch was recorded
         logger.warning("upki: no batch sent: %s", exc)
     try:

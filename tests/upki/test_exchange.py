@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from jitsuin.audit.models import AuditEvent
-from jitsuin.authorities.models import Authority
+from jitsuin.authorities.models import Authority, OcspResponse
 from jitsuin.lifecycle.errors import NotAllowed
-from jitsuin.lifecycle.models import CertificateStatus, RequestState
+from jitsuin.lifecycle.models import CertificateStatus, Request, RequestState
 from jitsuin.lifecycle.services import request_issue, request_revoke
 from jitsuin.upki.models import Batch, BatchState, Line, LineState, Mail, MailState
 from tests.lifecycle.conftest import key, make_person
@@ -79,3 +79,14 @@ def test_the_simulator_can_deliver_into_the_portals_maildir_for_a_rehearsal(nati
     national.until(lambda: state_of(request) == RequestState.READY)
     assert national.inbox.delivered == 0  # nothing went over SMTP
     assert Mail.objects.filter(state=MailState.MATCHED).count() >= 2
+
+
+def test_the_services_ca_is_shown_but_never_signed_for_here(national, client):
+    request = _ask_as(national, "health")
+    national.until(lambda: state_of(request) == RequestState.READY)
+    certificate = Request.objects.get(pk=request.pk).certificate
+    health = client.get("/healthz")
+    assert health.status_code == 200, health.content
+    crl = client.get(f"/crl/{certificate.issuer.slug}.crl")
+    assert crl.status_code in (404, 503)  # the service publishes its own
+    assert not OcspResponse.objects.filter(issuer=certificate.issuer).exists()
