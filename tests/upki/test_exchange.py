@@ -13,6 +13,7 @@ from jitsuin.lifecycle.models import CertificateStatus, Request, RequestState
 from jitsuin.lifecycle.services import request_issue, request_revoke
 from jitsuin.upki.models import Batch, BatchState, Line, LineState, Mail, MailState
 from tests.lifecycle.conftest import key, make_person
+from tests.portal.conftest import make_user_person
 from tests.upki.national import state_of
 from tests.upstream import sim
 
@@ -90,3 +91,13 @@ def test_the_services_ca_is_shown_but_never_signed_for_here(national, client):
     crl = client.get(f"/crl/{certificate.issuer.slug}.crl")
     assert crl.status_code in (404, 503)  # the service publishes its own
     assert not OcspResponse.objects.filter(issuer=certificate.issuer).exists()
+
+
+def test_the_portal_says_the_application_is_with_the_service(national, client):
+    person = make_user_person("waiting")
+    request = request_issue(person, actor="user:waiting", idempotency_key=key(), now=national.now)
+    national.tick()
+    assert Request.objects.get(pk=request.pk).wait_reason == "upstream"
+    client.force_login(person.user)
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="at-upstream"' in page and "a few days" in page

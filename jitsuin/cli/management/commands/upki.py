@@ -18,7 +18,7 @@ from rich.table import Table
 from jitsuin.config import current
 from jitsuin.config.upki import URL
 from jitsuin.upki import jobs
-from jitsuin.upki.models import Batch, Line, Mail, MailState
+from jitsuin.upki.models import ApplyType, Batch, Line, LineState, Mail, MailState
 from jitsuin.upstream.client import UpstreamUnavailable
 
 
@@ -72,7 +72,8 @@ class Command(BaseCommand):
             table.add_column(column)
         rows = Line.objects.values("apply_type", "state").annotate(n=Count("id"))
         for row in rows.order_by("apply_type", "state"):
-            table.add_row(str(row["apply_type"]), row["state"], str(row["n"]))
+            kind = ApplyType(row["apply_type"]).label
+            table.add_row(str(kind), LineState(row["state"]).label, str(row["n"]))
         console.print(table)
         batches = Table(title="Last batches")
         for column in ("id", "kind", "state", "created", "lines", "error"):
@@ -80,7 +81,7 @@ class Command(BaseCommand):
         for batch in Batch.objects.annotate(n=Count("lines")).order_by("-created_at")[:10]:
             batches.add_row(
                 str(batch.pk),
-                str(batch.apply_type),
+                str(ApplyType(batch.apply_type).label),
                 batch.state,
                 f"{batch.created_at:%Y-%m-%d %H:%M}",
                 str(batch.n),
