@@ -81,7 +81,7 @@ JOBS: tuple[PeriodicJobSpec, ...] = (
         "connectors.pull_remote_crls", MINUTE, "jitsuin.connectors.remote_crl.periodic_pull"
     ),
     # The national service (JITSUIN_UPKI_URL): batches, mails, the status list.
-    PeriodicJobSpec("upki.exchange", MINUTE, "jitsuin.upki.jobs.exchange"),
+    PeriodicJobSpec("upki.exchange", current().upki.poll_interval, "jitsuin.upki.jobs.exchange"),
     # Switchover campaigns: invitations, reminders, snapshots, summary, deadline.
     PeriodicJobSpec("campaigns", 5 * MINUTE, "jitsuin.campaigns.periodic.tick"),
 )

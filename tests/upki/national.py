@@ -132,9 +132,9 @@ def national(tmp_path, monkeypatch, ca_hierarchy) -> Iterator[National]:  # type
         yield running
 
 
-def applications_for(national: National, dn: str) -> int:
-    """How many applications for ``dn`` the service received (its own records)."""
-    db = sqlite3.connect(national.directory / "state.sqlite3")
+def applications_for(directory: Path, dn: str) -> int:
+    """How many applications for ``dn`` the simulator in ``directory`` received."""
+    db = sqlite3.connect(directory / "state.sqlite3")
     try:
         rows = db.execute("SELECT fields FROM applications").fetchall()
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from jitsuin import config
 from jitsuin.audit.models import AuditEvent
 from jitsuin.authorities.models import Authority, OcspResponse
 from jitsuin.lifecycle.errors import NotAllowed
@@ -101,3 +102,19 @@ def test_the_portal_says_the_application_is_with_the_service(national, client):
     client.force_login(person.user)
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'data-testid="at-upstream"' in page and "a few days" in page
+
+
+def test_kanji_and_half_width_katakana_come_back_in_the_services_mails(national, monkeypatch):
+    suffix = f"OU={sim.OU},O=ｼﾐｭﾚｰｼｮﾝ大学,L=Academe,C=JP"
+    monkeypatch.setenv("JITSUIN_UPKI_DN_SUFFIX", suffix)
+    config.current.cache_clear()
+    request = _ask_as(national, "kana")
+    national.until(lambda: state_of(request) == RequestState.READY)
+    line = Line.objects.get(request_id=request.pk)
+    assert line.dn.endswith(suffix)
+    # The service's notice of the download names the DN in ISO-2022-JP(-EXT): read back whole.
+    collected = Mail.objects.get(kind="COLLECTED")
+    assert collected.dn == line.dn and collected.state == MailState.MATCHED
+    assert Request.objects.get(pk=request.pk).certificate.subject.endswith(
+        "O=ｼﾐｭﾚｰｼｮﾝ大学,L=Academe,C=JP"
+    )

@@ -53,6 +53,6 @@ def test_a_batch_of_500_with_refused_lines(national, capsys):
     assert answered.lines.count() == PEOPLE - len(REFUSED)
     assert Line.objects.filter(state=LineState.DONE).count() == PEOPLE - len(REFUSED)
     for line in Line.objects.filter(request_id__in=[r.pk for r in requests[:20]]):
-        assert applications_for(national, line.dn) == (0 if line.state == "failed" else 1)
+        assert applications_for(national.directory, line.dn) == (0 if line.state == "failed" else 1)
     with capsys.disabled():
         print(f"\n500-person batch through the simulator: {took:.1f} s")

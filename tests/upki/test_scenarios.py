@@ -83,7 +83,7 @@ def test_a_maintenance_window_in_the_middle(national):
     time.sleep(6)
     _ready(national, request)
     line = Line.objects.get(request_id=request.pk)
-    assert applications_for(national, line.dn) == 1
+    assert applications_for(national.directory, line.dn) == 1
 
 
 def test_killed_between_upload_and_result_nothing_goes_twice(national):
@@ -100,11 +100,14 @@ def test_killed_between_upload_and_result_nothing_goes_twice(national):
     # ... and starts again: nothing is sent while the status list and mails cannot tell.
     _ready(national, taken)
     line_lost = Line.objects.get(request_id=never_sent.pk)
-    assert line_lost.state == LineState.SENT and applications_for(national, line_lost.dn) == 0
+    assert (
+        line_lost.state == LineState.SENT
+        and applications_for(national.directory, line_lost.dn) == 0
+    )
     national.tick(11 * 60)  # past JITSUIN_UPKI_UNCERTAIN_WAIT (10m here): it goes again
     _ready(national, never_sent)
-    assert applications_for(national, line_taken.dn) == 1
-    assert applications_for(national, line_lost.dn) == 1
+    assert applications_for(national.directory, line_taken.dn) == 1
+    assert applications_for(national.directory, line_lost.dn) == 1
     assert Batch.objects.get(pk=batch.pk).state == BatchState.RECONCILED
 
 
@@ -135,7 +138,7 @@ def test_a_refused_line_fails_its_request_and_goes_again_after_a_fix(national):
     line = Line.objects.get(request_id=request.pk)
     retry_line(line.pk, actor="staff:helpdesk", reason="OU registered at the service")
     _ready(national, request)
-    assert applications_for(national, line.dn) == 1  # the error page took nothing
+    assert applications_for(national.directory, line.dn) == 1  # the error page took nothing
 
 
 def test_the_dn_taken_becomes_a_renewal_of_its_certificate(national, monkeypatch):
