@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from jitsuin.upstream.mails import Kind
+
 
 class ApplyType(models.IntegerChoices):
     ISSUE = 1, _("Issue")
@@ -118,3 +120,10 @@ class Mail(models.Model):
 
     def __str__(self) -> str:
         return f"mail {self.message_id} ({self.kind}, {self.state})"
+
+    @property
+    def kind_label(self) -> str:
+        """The notice's name as the service's subject says it (クライアント証明書取得通知)."""
+        return (
+            Kind[self.kind].value.removeprefix("[UPKI] ") if self.kind in Kind.__members__ else ""
+        )

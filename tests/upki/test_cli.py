@@ -25,7 +25,7 @@ def test_check_status_and_one_exchange(national, capsys):
     assert Line.objects.get(request_id=request.pk).state == LineState.ACCEPTED
     call_command("upki", "status")
     out = capsys.readouterr().out
-    assert "accepted" in out and "answered" in out
+    assert "サービスが受付" in out and "回答あり" in out  # the labels, in the language set
     assert Batch.objects.count() == 1
 
 

@@ -18,7 +18,7 @@ from rich.table import Table
 from jitsuin.config import current
 from jitsuin.config.upki import URL
 from jitsuin.upki import jobs
-from jitsuin.upki.models import ApplyType, Batch, Line, LineState, Mail, MailState
+from jitsuin.upki.models import ApplyType, Batch, BatchState, Line, LineState, Mail, MailState
 from jitsuin.upstream.client import UpstreamUnavailable
 
 
@@ -73,7 +73,7 @@ class Command(BaseCommand):
         rows = Line.objects.values("apply_type", "state").annotate(n=Count("id"))
         for row in rows.order_by("apply_type", "state"):
             kind = ApplyType(row["apply_type"]).label
-            table.add_row(str(kind), LineState(row["state"]).label, str(row["n"]))
+            table.add_row(str(kind), str(LineState(row["state"]).label), str(row["n"]))
         console.print(table)
         batches = Table(title="Last batches")
         for column in ("id", "kind", "state", "created", "lines", "error"):
@@ -82,7 +82,7 @@ class Command(BaseCommand):
             batches.add_row(
                 str(batch.pk),
                 str(ApplyType(batch.apply_type).label),
-                batch.state,
+                str(BatchState(batch.state).label),
                 f"{batch.created_at:%Y-%m-%d %H:%M}",
                 str(batch.n),
                 batch.error[:60],
