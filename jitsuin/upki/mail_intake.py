@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import ssl
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -20,6 +22,8 @@ from jitsuin.audit.services import record
 from jitsuin.upki import lines
 from jitsuin.upki.models import ApplyType, Line, LineState, Mail, MailState
 from jitsuin.upstream.client import (
+    BulkFile,
+    PinLine,
     UpstreamRefused,
     UpstreamUnavailable,
     fetch_bulk,
@@ -33,6 +37,8 @@ logger = logging.getLogger("jitsuin.upki")
 OPEN = (LineState.SENT, LineState.ACCEPTED)
 # A mail whose URL answers "not yet" this many times is left for the console.
 MAX_TRIES = 60
+# One-time URLs followed at once.
+FETCHERS = 8
 
 
 def _message_id(raw: bytes, fallback: str) -> str:
@@ -88,23 +94,56 @@ def keep(raw: bytes, mail_ca: object, now: datetime, *, fallback: str = "") -> M
 
 
 def match_waiting(context: ssl.SSLContext, now: datetime) -> dict[str, int]:
-    """Act on every unmatched mail, oldest first (a PIN mail before its download mail)."""
+    """Act on every unmatched mail, oldest first. The one-time URLs are followed
+    ``FETCHERS`` at a time (the service makes each key when its file is asked for: about
+    30 s each at the real one): the PIN steps first, then the downloads they open; each
+    answer is recorded as soon as it is in."""
     counts = {"matched": 0, "waiting": 0}
-    waiting = Mail.objects.filter(state=MailState.UNMATCHED, tries__lt=MAX_TRIES)
-    for mail in waiting.order_by("received_at", "id"):
-        if _act(mail, context, now):
-            counts["matched"] += 1
-        else:
-            counts["waiting"] += 1
+    waiting = list(
+        Mail.objects.filter(state=MailState.UNMATCHED, tries__lt=MAX_TRIES).order_by(
+            "received_at", "id"
+        )
+    )
+    pin_steps = [m for m in waiting if m.kind == Kind.ACCESS_PIN.name and m.followed_at is None]
+    fetched = _follow(pin_steps, lambda url: fetch_pins(url, context=context))
+    for mail in pin_steps:  # the downloads need the PIN steps done, and their lines known
+        _count(counts, _access_pin(mail, now, fetched[mail.pk]))
+    downloads = [m for m in waiting if m.kind == Kind.ISSUE_ACCEPTED.name]
+    fetched = _follow(downloads, lambda url: fetch_bulk(url, context=context))
+    for mail in downloads:
+        _count(counts, _download(mail, now, fetched[mail.pk]))
+    for mail in waiting:
+        if mail not in pin_steps and mail not in downloads:
+            _count(counts, _act(mail, now))
     return counts
 
 
-def _act(mail: Mail, context: ssl.SSLContext, now: datetime) -> bool:
+def _count(counts: dict[str, int], matched: bool) -> None:
+    counts["matched" if matched else "waiting"] += 1
+
+
+def _follow(mails: list[Mail], fetch: Callable[[str], object]) -> dict[int, object]:
+    """What each mail's URL answered (or the exception it raised), fetched concurrently."""
+    if not mails:
+        return {}
+
+    def outcome(url: str) -> object:
+        try:
+            return fetch(url)
+        except (UpstreamRefused, UpstreamUnavailable) as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=min(FETCHERS, len(mails))) as pool:
+        futures = {mail.pk: pool.submit(outcome, mail.url) for mail in mails}
+    return {pk: future.result() for pk, future in futures.items()}
+
+
+def _act(mail: Mail, now: datetime) -> bool:
+    """A notice without a URL to follow: a revocation done, a download confirmed; or a PIN
+    notice whose step was done in an earlier round, its line not known then."""
     kind = Kind[mail.kind]
     if kind == Kind.ACCESS_PIN:
-        return _access_pin(mail, context, now)
-    if kind == Kind.ISSUE_ACCEPTED:
-        return _download(mail, context, now)
+        return _access_pin(mail, now, None)
     if kind == Kind.REVOKED:
         line = Line.objects.filter(
             apply_type=ApplyType.REVOKE, serial=mail.serial, state__in=OPEN
@@ -139,17 +178,17 @@ def _open_line(dn: str) -> Line | None:
     )
 
 
-def _access_pin(mail: Mail, context: ssl.SSLContext, now: datetime) -> bool:
-    """The PIN step, which the service requires before the download; its ZIP names the DN."""
+def _access_pin(mail: Mail, now: datetime, answer: object) -> bool:
+    """The PIN step (``answer``: what its URL gave, None when it was done before), which the
+    service requires before the download; its ZIP names the DN."""
     if mail.followed_at is None:
-        try:
-            pins = fetch_pins(mail.url, context=context)
-        except UpstreamRefused as exc:
+        if isinstance(answer, UpstreamRefused):
             # Taken before (a crash after the fetch): the download needs only that it was.
-            _finish(mail, now, MailState.MATCHED, f"the PIN was taken before ({exc.message})")
+            _finish(mail, now, MailState.MATCHED, f"the PIN was taken before ({answer.message})")
             return True
-        except UpstreamUnavailable as exc:
-            return _not_yet(mail, now, str(exc))
+        if isinstance(answer, UpstreamUnavailable) or not isinstance(answer, list):
+            return _not_yet(mail, now, str(answer))
+        pins: list[PinLine] = answer
         mail.dn = pins[0].dn if pins else mail.dn
         mail.followed_at = now
         Mail.objects.filter(pk=mail.pk).update(dn=mail.dn, followed_at=now)
@@ -163,18 +202,18 @@ def _access_pin(mail: Mail, context: ssl.SSLContext, now: datetime) -> bool:
     return True
 
 
-def _download(mail: Mail, context: ssl.SSLContext, now: datetime) -> bool:
-    try:
-        bulk = fetch_bulk(mail.url, context=context)
-        Mail.objects.filter(pk=mail.pk).update(followed_at=now)
-    except UpstreamRefused as exc:
-        if exc.status == 403:  # the PIN step has not been done yet
-            return _not_yet(mail, now, exc.message)
-        _finish(mail, now, MailState.UNMATCHED, f"{exc.status}: {exc.message}", stop=True)
-        logger.error("upki download %s refused: %s", mail.message_id, exc.message)
+def _download(mail: Mail, now: datetime, answer: object) -> bool:
+    """The bulk download's ZIP (``answer``), kept on its line at once: the URL works once."""
+    if isinstance(answer, UpstreamRefused):
+        if answer.status == 403:  # the PIN step has not been done yet
+            return _not_yet(mail, now, answer.message)
+        _finish(mail, now, MailState.UNMATCHED, f"{answer.status}: {answer.message}", stop=True)
+        logger.error("upki download %s refused: %s", mail.message_id, answer.message)
         return False
-    except UpstreamUnavailable as exc:
-        return _not_yet(mail, now, str(exc))
+    if not isinstance(answer, BulkFile):
+        return _not_yet(mail, now, str(answer))
+    bulk = answer
+    Mail.objects.filter(pk=mail.pk).update(followed_at=now)
     with transaction.atomic():
         line = _open_line(bulk.dn)
         if line is None:
