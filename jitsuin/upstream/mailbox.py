@@ -45,6 +45,9 @@ class MaildirSource:
             raise ValueError(f"{path} is not a Maildir (new/, cur/ and tmp/)")
         self.path = path
         self._box = mailbox.Maildir(path, factory=None, create=False)
+        # Where unread() found each mail it returned: done() needs no new listing (a Maildir
+        # of thousands of read mails made that quadratic).
+        self._returned: dict[str, tuple[Path, str]] = {}
 
     def _files(self) -> dict[str, tuple[Path, str]]:
         """Each mail's key: its file and its flags (Maildir's ``key:2,FLAGS`` names)."""
@@ -65,18 +68,22 @@ class MaildirSource:
             if SEEN in flags:
                 continue
             try:
-                waiting.append((path.stat().st_mtime, key, path))
+                waiting.append((path.stat().st_mtime, key, path, flags))
             except FileNotFoundError:  # moved meanwhile by a mail reader: next time
                 continue
         mails = []
-        for _mtime, key, path in sorted(waiting)[: max(limit, 0)]:
+        self._returned = {}
+        for _mtime, key, path, flags in sorted(waiting)[: max(limit, 0)]:
             with path.open("rb") as handle:
                 raw = handle.read(MAX_MAIL_BYTES + 1)
             mails.append((key, b"" if len(raw) > MAX_MAIL_BYTES else raw))
+            self._returned[key] = (path, flags)
         return mails
 
     def done(self, key: str) -> None:
-        found = self._files().get(key)
+        found = self._returned.pop(key, None)
+        if found is None or not found[0].exists():
+            found = self._files().get(key)
         if found is None:
             raise KeyError(f"no mail {key!r} in {self.path}")
         path, flags = found
