@@ -4,10 +4,8 @@ counted in one query; a mail's one-time URL without its secret."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from django.db.models import Count, Q, QuerySet
 
@@ -94,30 +92,3 @@ def batches() -> QuerySet[Batch]:
 def line_counts(batch: Batch) -> list[int]:
     """A batch from ``batches()``: its lines counted per state of ``COUNTED``."""
     return [getattr(batch, f"lines_{state.value}") for state in COUNTED]
-
-
-def shown_url(url: str) -> str:
-    """``url`` as the page may show it: scheme, host and path. The service's download links
-    carry a one-time credential in the query (and could in a user part or fragment): never
-    shown."""
-    if not url:
-        return ""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:  # not a URL the page can take apart: nothing of it is shown
-        return "?"
-    host = parts.hostname or ""
-    if port:
-        host = f"{host}:{port}"
-    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else parts.path
-
-
-_ANY_URL = re.compile(r"(?P<keep>https?://[^\s?#\"'<>]*)[?#][^\s\"'<>]*", re.IGNORECASE)
-
-
-def shown_note(note: str, url: str) -> str:
-    """A mail's note without the secret of any URL in it: an error text may quote the link."""
-    if url:
-        note = note.replace(url, shown_url(url))
-    return _ANY_URL.sub(lambda m: m.group("keep"), note)

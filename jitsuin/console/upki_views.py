@@ -22,6 +22,7 @@ from jitsuin.console.access import console_view, staff_actor
 from jitsuin.console.forms import ReasonForm
 from jitsuin.console.roles import ACT, VIEW_PEOPLE
 from jitsuin.upki.models import ApplyType, Batch, Line, Mail, MailState
+from jitsuin.upki.one_time_urls import without_secrets
 
 PER_PAGE = 50
 # What a line row needs; the sealed PIN and file stay in the database.
@@ -131,8 +132,8 @@ def mails(request: HttpRequest) -> HttpResponse:
     rows = [
         MailRow(
             mail=mail,
-            url=upki_summary.shown_url(mail.url),
-            note=upki_summary.shown_note(mail.note, mail.url),
+            url=mail.url_shown,
+            note=without_secrets(mail.note),
         )
         for mail in page
     ]

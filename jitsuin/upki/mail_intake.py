@@ -19,7 +19,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from jitsuin.audit.services import record
-from jitsuin.upki import lines
+from jitsuin.upki import lines, one_time_urls
 from jitsuin.upki.models import ApplyType, Line, LineState, Mail, MailState
 from jitsuin.upstream.client import (
     BulkFile,
@@ -75,9 +75,18 @@ def keep(raw: bytes, mail_ca: object, now: datetime, *, fallback: str = "") -> M
             if notice is None:
                 fields.update(state=MailState.UNREADABLE, note="not a notice of the service")
     if notice is not None:
-        fields.update(kind=notice.kind.name, url=notice.url, dn=notice.dn, serial=notice.serial)
-        if notice.url and Mail.objects.filter(url=notice.url).exists():
-            fields.update(state=MailState.DUPLICATE, note="a mail with this URL came before")
+        fields.update(
+            kind=notice.kind.name,
+            url_sealed=one_time_urls.sealed(notice.url, message_id),
+            url_hash=one_time_urls.fingerprint(notice.url),
+            url_shown=one_time_urls.shown_url(notice.url),
+            dn=notice.dn,
+            serial=notice.serial,
+        )
+        if notice.url and Mail.objects.filter(url_hash=fields["url_hash"]).exists():
+            fields.update(
+                state=MailState.DUPLICATE, note="a mail with this URL came before", url_sealed=b""
+            )
     try:
         with transaction.atomic():
             mail = Mail.objects.create(message_id=message_id, **fields)
@@ -118,6 +127,10 @@ def match_waiting(context: ssl.SSLContext, now: datetime) -> dict[str, int]:
     return counts
 
 
+def _url(mail: Mail) -> str:
+    return one_time_urls.opened(bytes(mail.url_sealed), mail.message_id)
+
+
 def _count(counts: dict[str, int], matched: bool) -> None:
     counts["matched" if matched else "waiting"] += 1
 
@@ -134,7 +147,7 @@ def _follow(mails: list[Mail], fetch: Callable[[str], object]) -> dict[int, obje
             return exc
 
     with ThreadPoolExecutor(max_workers=min(FETCHERS, len(mails))) as pool:
-        futures = {mail.pk: pool.submit(outcome, mail.url) for mail in mails}
+        futures = {mail.pk: pool.submit(outcome, _url(mail)) for mail in mails}
     return {pk: future.result() for pk, future in futures.items()}
 
 
@@ -191,7 +204,7 @@ def _access_pin(mail: Mail, now: datetime, answer: object) -> bool:
         pins: list[PinLine] = answer
         mail.dn = pins[0].dn if pins else mail.dn
         mail.followed_at = now
-        Mail.objects.filter(pk=mail.pk).update(dn=mail.dn, followed_at=now)
+        Mail.objects.filter(pk=mail.pk).update(dn=mail.dn, followed_at=now, url_sealed=b"")
     line = _open_line(mail.dn)
     if line is None:
         return _not_yet(mail, now, f"no open application for {mail.dn}")
@@ -213,7 +226,7 @@ def _download(mail: Mail, now: datetime, answer: object) -> bool:
     if not isinstance(answer, BulkFile):
         return _not_yet(mail, now, str(answer))
     bulk = answer
-    Mail.objects.filter(pk=mail.pk).update(followed_at=now)
+    Mail.objects.filter(pk=mail.pk).update(followed_at=now, url_sealed=b"")
     with transaction.atomic():
         line = _open_line(bulk.dn)
         if line is None:
@@ -242,12 +255,14 @@ def _matched(mail: Mail, line: Line, now: datetime) -> None:
 
 
 def _not_yet(mail: Mail, now: datetime, note: str) -> bool:
+    note = one_time_urls.without_secrets(note)
     Mail.objects.filter(pk=mail.pk).update(tries=mail.tries + 1, note=note[:500])
     return False
 
 
 def _finish(mail: Mail, now: datetime, state: str, note: str, *, stop: bool = False) -> None:
     tries = MAX_TRIES if stop else mail.tries
+    note = one_time_urls.without_secrets(note)
     Mail.objects.filter(pk=mail.pk).update(
-        state=state, note=note[:500], tries=tries, matched_at=now
+        state=state, note=note[:500], tries=tries, matched_at=now, url_sealed=b""
     )

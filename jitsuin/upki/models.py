@@ -105,7 +105,10 @@ class Mail(models.Model):
     line = models.ForeignKey(
         Line, null=True, blank=True, on_delete=models.SET_NULL, related_name="mails"
     )
-    url = models.CharField(max_length=500, blank=True)
+    # The one-time URL (a credential): sealed until followed, its hash, what may be shown.
+    url_sealed = models.BinaryField(blank=True, default=b"")
+    url_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    url_shown = models.CharField(max_length=300, blank=True)
     dn = models.CharField(max_length=250, blank=True)
     serial = models.CharField(max_length=60, blank=True)
     note = models.TextField(blank=True)

@@ -17,9 +17,9 @@ from jitsuin.config import current
 from jitsuin.config.upki import UpkiConfig
 from jitsuin.console.templatetags import console_tags
 from jitsuin.console.upki_actions import retry_line
-from jitsuin.console.upki_summary import shown_url
 from jitsuin.lifecycle.errors import InvalidState
 from jitsuin.lifecycle.models import Request, RequestTransition
+from jitsuin.upki import one_time_urls
 from jitsuin.upki.models import (
     ApplyType,
     Batch,
@@ -29,6 +29,7 @@ from jitsuin.upki.models import (
     Mail,
     MailState,
 )
+from jitsuin.upki.one_time_urls import shown_url
 from tests.notify import factories
 from tests.staff_fixtures import sign_in, staff
 
@@ -89,6 +90,12 @@ def refused_request():
 
 
 def make_mail(message_id: str, state: str, **fields):
+    url = fields.pop("url", "")
+    fields.update(
+        url_sealed=one_time_urls.sealed(url, message_id),
+        url_hash=one_time_urls.fingerprint(url),
+        url_shown=one_time_urls.shown_url(url),
+    )
     return Mail.objects.create(
         message_id=message_id,
         kind=fields.pop("kind", "DOWNLOAD"),
