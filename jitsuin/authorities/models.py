@@ -46,7 +46,11 @@ class AuthorityQuerySet(models.QuerySet["Authority"]):
         )
 
     def issuing(self) -> AuthorityQuerySet:
-        return self.filter(role=Role.INTERMEDIATE, status=AuthorityStatus.ACTIVE)
+        """The intermediate new certificates come from; never the national service's (it
+        issues at the service, through the upki connector, not here)."""
+        return self.filter(role=Role.INTERMEDIATE, status=AuthorityStatus.ACTIVE).exclude(
+            key_ref__startswith=UPSTREAM_SCHEME
+        )
 
 
 class Authority(models.Model):

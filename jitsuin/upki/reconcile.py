@@ -15,6 +15,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
 from jitsuin.audit.services import record
 from jitsuin.config import current
@@ -40,9 +41,11 @@ def revocations_waiting() -> bool:
     return Line.objects.filter(apply_type=ApplyType.REVOKE, state=LineState.ACCEPTED).exists()
 
 
-def _uncertain_batches(now: datetime):  # type: ignore[no-untyped-def]
-    return Batch.objects.filter(state=BatchState.UNCERTAIN) | Batch.objects.filter(
-        state=BatchState.UPLOADING, created_at__lt=now - UPLOAD_CUT_OFF
+def _uncertain_batches(now: datetime) -> QuerySet[Batch]:
+    """Batches whose answer was lost, or cut off by a crash while uploading."""
+    return Batch.objects.filter(
+        Q(state=BatchState.UNCERTAIN)
+        | Q(state=BatchState.UPLOADING, created_at__lt=now - UPLOAD_CUT_OFF)
     )
 
 
