@@ -82,6 +82,12 @@ JOBS: tuple[PeriodicJobSpec, ...] = (
     ),
     # The national service (JITSUIN_UPKI_URL): batches, mails, the status list.
     PeriodicJobSpec("upki.exchange", current().upki.poll_interval, "jitsuin.upki.jobs.exchange"),
+    # What the service revoked without this portal (its status list), revoked here too.
+    PeriodicJobSpec(
+        "upki.revoked_at_service",
+        current().upki.poll_interval,
+        "jitsuin.lifecycle.upstream_revocations.follow",
+    ),
     # Switchover campaigns: invitations, reminders, snapshots, summary, deadline.
     PeriodicJobSpec("campaigns", 5 * MINUTE, "jitsuin.campaigns.periodic.tick"),
 )

@@ -147,6 +147,10 @@ class UpkiConnector:
                 "upki connector; revoke it at the service directly"
             )
         line = lines.line_for_revoke(order, issued.dn, issued.user_email, now)
+        if issued.revoked_at_service is not None and line.state == LineState.QUEUED:
+            # Revoked at the service already (its status list says so): nothing to send.
+            with transaction.atomic():
+                lines.set_state(line, LineState.DONE, now, finished_at=issued.revoked_at_service)
         answer = self._answer(line, now)
         assert isinstance(answer, Revoked | Pending)
         return answer

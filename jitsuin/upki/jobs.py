@@ -1,6 +1,6 @@
 """The worker's job ``upki.exchange`` (every minute with the national service configured):
 send the batches that are due, read the mailbox, act on its mails, and read the status list
-when something waits for it (or every ``JITSUIN_UPKI_STATUS_INTERVAL``). Each part fails on
+when something waits for it (else every ``JITSUIN_UPKI_STATUS_INTERVAL``). Each part fails on
 its own: an unreachable mailbox does not stop the uploads."""
 
 from __future__ import annotations
@@ -54,9 +54,9 @@ def exchange(now: datetime) -> dict[str, object]:
         logger.warning("upki: mailbox %s not read: %s", config.mailbox, exc)
     done["matched"] = mail_intake.match_waiting(officer.context, now)
     last = _last_status_list.get(config.url)
-    if reconcile.work_waiting(now) or (
-        reconcile.revocations_waiting() and (last is None or now - last >= config.status_interval)
-    ):
+    # At once when something waits for it; else every JITSUIN_UPKI_STATUS_INTERVAL (what the
+    # service revoked without this portal, and revocations whose mail went missing, show there).
+    if reconcile.work_waiting(now) or last is None or now - last >= config.status_interval:
         try:
             done["status_list"] = reconcile.reconcile(officer.status_list(), now)
             _last_status_list[config.url] = now

@@ -171,4 +171,4 @@ def set_state(line: Line, state: str, now: datetime, **changes: object) -> None:
         line.finished_at = now
     for name, value in changes.items():
         setattr(line, name, value)
-    line.save(update_fields=["state", "updated_at", "finished_at", *changes])
+    line.save(update_fields={"state", "updated_at", "finished_at", *changes})

@@ -74,6 +74,8 @@ class Line(models.Model):
     pin_sealed = models.BinaryField(blank=True, default=b"")
     p12_sealed = models.BinaryField(blank=True, default=b"")
     issued_serial = models.CharField(max_length=60, blank=True)  # decimal
+    # The status list showed that certificate revoked (状態 7), whoever asked the service.
+    revoked_at_service = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=10, blank=True)
     error = models.TextField(blank=True)
     sends = models.PositiveSmallIntegerField(default=0)

@@ -7,6 +7,8 @@
 - A renewal (after 212) needs the serial of the DN's current certificate.
 - A revocation the service took is confirmed when its serial shows 7 (when the mail that
   says so went missing).
+- A certificate revoked at the service by other means (the officer's own form) shows 7 too:
+  its line is marked, and lifecycle/upstream_revocations.py revokes it here as well.
 """
 
 from __future__ import annotations
@@ -37,10 +39,6 @@ def work_waiting(now: datetime) -> bool:
     )
 
 
-def revocations_waiting() -> bool:
-    return Line.objects.filter(apply_type=ApplyType.REVOKE, state=LineState.ACCEPTED).exists()
-
-
 def _uncertain_batches(now: datetime) -> QuerySet[Batch]:
     """Batches whose answer was lost, or cut off by a crash while uploading."""
     return Batch.objects.filter(
@@ -56,6 +54,8 @@ def reconcile(entries: list[Entry], now: datetime) -> dict[str, int]:
         by_dn[entry.dn].append(entry)
     revoked = {e.serial for e in entries if e.state == State.REVOKED}
     counts = {"taken": 0, "again": 0, "renewals": 0, "refused": 0, "revoked": 0}
+    # (and "revoked_at_service": certificates the list shows revoked that this portal did not
+    # revoke: lifecycle/upstream_revocations.py records them.)
     with transaction.atomic():
         for batch in _uncertain_batches(now).select_for_update():
             _decide_batch(batch, by_dn, revoked, now, counts)
@@ -69,6 +69,11 @@ def reconcile(entries: list[Entry], now: datetime) -> dict[str, int]:
             lines.set_state(line, LineState.DONE, now)
             counts["revoked"] += 1
             record("upki.line.revoked", obj=line, at=now, data={"by": "status list"})
+        counts["revoked_at_service"] = (
+            Line.objects.exclude(apply_type=ApplyType.REVOKE)
+            .filter(issued_serial__in=revoked, revoked_at_service__isnull=True)
+            .update(revoked_at_service=now)
+        )
         if any(counts.values()):
             record("upki.status_list.applied", at=now, data=counts)
     return counts

@@ -21,6 +21,8 @@ DOCUMENTED = {
     "lifecycle.leavers",
     "revocation.refresh",
     "connectors.pull_remote_crls",
+    "upki.exchange",
+    "upki.revoked_at_service",
     "campaigns",
 }
 DOCS = Path(__file__).resolve().parents[2] / "docs"

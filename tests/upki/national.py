@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from jitsuin import config
+from jitsuin.lifecycle import upstream_revocations
 from jitsuin.lifecycle.models import Request
 from jitsuin.upki import jobs
 from jitsuin.upki.models import Line, Mail
@@ -70,6 +71,7 @@ class National:
         self.now += timedelta(seconds=seconds)
         run_pipeline(self.now)
         jobs.exchange(self.now)
+        upstream_revocations.follow(self.now)
         run_pipeline(self.now)
         return self.now
 

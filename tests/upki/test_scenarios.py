@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 from jitsuin import config
 from jitsuin.console.upki_actions import retry_line
-from jitsuin.lifecycle.models import CertificateStatus, Request, RequestState
+from jitsuin.lifecycle.models import Certificate, CertificateStatus, Request, RequestState
 from jitsuin.lifecycle.services import collect_pickup, request_issue, request_revoke
 from jitsuin.upki import batches, jobs, mail_intake
 from jitsuin.upki.models import ApplyType, Batch, BatchState, Line, LineState, Mail, MailState
+from jitsuin.upstream.applications import Application, to_tsv
 from jitsuin.upstream.mails import Kind
 from jitsuin.upstream.simulator.config import Window
 from tests.lifecycle.conftest import key, make_person
@@ -155,3 +156,25 @@ def test_the_dn_taken_becomes_a_renewal_of_its_certificate(national, monkeypatch
     assert line.apply_type == ApplyType.RENEW and line.error_code == "212"
     assert line.serial == str(old.serial_int)
     assert Mail.objects.filter(kind=Kind.RENEWED.name, state=MailState.MATCHED).exists()
+
+
+def test_a_certificate_revoked_at_the_service_is_revoked_here_too(national, monkeypatch):
+    monkeypatch.setenv("JITSUIN_UPKI_STATUS_INTERVAL", "1m")
+    config.current.cache_clear()
+    request = _ask(national, "elsewhere")
+    _ready(national, request)
+    certificate = Request.objects.get(pk=request.pk).certificate
+    line = Line.objects.get(request_id=request.pk)
+    # The officer revokes it with the service's own form, not through the portal.
+    revoke_line = Application(
+        dn=line.dn, serial=line.issued_serial, reason="1", admin_email=sim.PORTAL
+    )
+    officer = jobs.client(config.current().upki)
+    assert officer.upload(ApplyType.REVOKE, to_tsv([revoke_line])).accepted
+    national.until(
+        lambda: Certificate.objects.get(pk=certificate.pk).status == CertificateStatus.REVOKED
+    )
+    revoke = Request.objects.get(kind="revoke", target=certificate)
+    assert revoke.state == RequestState.DONE and revoke.requested_by == "system:upki"
+    assert Line.objects.get(request_id=revoke.pk).batch is None  # nothing sent: it was done
+    assert applications_for(national.directory, line.dn) == 2  # the issue and the officer's
