@@ -15,7 +15,7 @@ from jitsuin.lifecycle.services import collect_pickup, request_issue, request_re
 from jitsuin.upki import batches, jobs, mail_intake
 from jitsuin.upki.models import ApplyType, Batch, BatchState, Line, LineState, Mail, MailState
 from jitsuin.upstream.applications import Application, to_tsv
-from jitsuin.upstream.mails import Kind
+from jitsuin.upstream.mails import Kind, parse_mail
 from jitsuin.upstream.simulator.config import Window
 from tests.lifecycle.conftest import key, make_person
 from tests.upki.national import applications_for, state_of
@@ -41,7 +41,11 @@ def test_every_mail_delivered_twice_is_acted_on_once(national):
     assert Request.objects.get(pk=request.pk).certificate is not None
 
     # The same notice again under another Message-ID (a resend): a duplicate, nothing done.
-    raw = next(iter(national.inbox.maildir)).as_bytes()
+    raw = next(
+        m.as_bytes()
+        for m in national.inbox.maildir
+        if (notice := parse_mail(m.as_bytes())) is not None and notice.url
+    )
     resent = email.message_from_bytes(raw)
     del resent["Message-ID"]
     resent["Message-ID"] = "<resent-1@upki-sim.invalid>"
