@@ -49,6 +49,7 @@ def exchange(now: datetime) -> dict[str, object]:
     except UpstreamUnavailable as exc:  # raised before a batch was recorded
         logger.warning("upki: no batch sent: %s", exc)
     try:
+        assert config.mail_ca_file is not None  # checked with the settings
         done["mails"] = mail_intake.read_mailbox(mailbox(config), config.mail_ca_file, now)
     except (OSError, ValueError) as exc:
         logger.warning("upki: mailbox %s not read: %s", config.mailbox, exc)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import ssl
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime
+from pathlib import Path
 
 from django.db import IntegrityError, transaction
 
@@ -48,7 +49,7 @@ def _message_id(raw: bytes, fallback: str) -> str:
     return f"<no-id-{hashlib.sha256(raw or fallback.encode()).hexdigest()[:32]}>"
 
 
-def read_mailbox(source: MailSource, mail_ca: object, now: datetime, *, limit: int = 500) -> int:
+def read_mailbox(source: MailSource, mail_ca: Path, now: datetime, *, limit: int = 500) -> int:
     """Keep every unread mail of ``source``; returns how many were new."""
     new = 0
     for key, raw in source.unread(limit):
@@ -58,7 +59,7 @@ def read_mailbox(source: MailSource, mail_ca: object, now: datetime, *, limit: i
     return new
 
 
-def keep(raw: bytes, mail_ca: object, now: datetime, *, fallback: str = "") -> Mail | None:
+def keep(raw: bytes, mail_ca: Path, now: datetime, *, fallback: str = "") -> Mail | None:
     """The mail ``raw`` recorded, or None when this Message-ID was kept already."""
     message_id = _message_id(raw, fallback)
     fields: dict[str, object] = {"received_at": now, "state": MailState.UNMATCHED}
@@ -67,7 +68,7 @@ def keep(raw: bytes, mail_ca: object, now: datetime, *, fallback: str = "") -> M
         fields.update(state=MailState.UNREADABLE, note="larger than a notice can be")
     else:
         try:
-            verify_signed_mail(raw, mail_ca)  # type: ignore[arg-type]
+            verify_signed_mail(raw, mail_ca)
         except MailNotTrusted as exc:
             fields.update(state=MailState.UNTRUSTED, note=str(exc)[:500])
         else:
@@ -106,7 +107,7 @@ def match_waiting(context: ssl.SSLContext, now: datetime) -> dict[str, int]:
     """Act on every unmatched mail, oldest first. The one-time URLs are followed
     ``FETCHERS`` at a time (the service makes each key when its file is asked for: about
     30 s each at the real one): the PIN steps first, then the downloads they open; each
-    answer is recorded as soon as it is in."""
+    answer is recorded as soon as it comes in."""
     counts = {"matched": 0, "waiting": 0}
     waiting = list(
         Mail.objects.filter(state=MailState.UNMATCHED, tries__lt=MAX_TRIES).order_by(
@@ -114,13 +115,12 @@ def match_waiting(context: ssl.SSLContext, now: datetime) -> dict[str, int]:
         )
     )
     pin_steps = [m for m in waiting if m.kind == Kind.ACCESS_PIN.name and m.followed_at is None]
-    fetched = _follow(pin_steps, lambda url: fetch_pins(url, context=context))
-    for mail in pin_steps:  # the downloads need the PIN steps done, and their lines known
-        _count(counts, _access_pin(mail, now, fetched[mail.pk]))
+    for mail, answer in _follow(pin_steps, lambda url: fetch_pins(url, context=context)):
+        _count(counts, _access_pin(mail, now, answer))
+    # The downloads need the PIN steps done (the service refuses them before).
     downloads = [m for m in waiting if m.kind == Kind.ISSUE_ACCEPTED.name]
-    fetched = _follow(downloads, lambda url: fetch_bulk(url, context=context))
-    for mail in downloads:
-        _count(counts, _download(mail, now, fetched[mail.pk]))
+    for mail, answer in _follow(downloads, lambda url: fetch_bulk(url, context=context)):
+        _count(counts, _download(mail, now, answer))
     for mail in waiting:
         if mail not in pin_steps and mail not in downloads:
             _count(counts, _act(mail, now))
@@ -135,10 +135,12 @@ def _count(counts: dict[str, int], matched: bool) -> None:
     counts["matched" if matched else "waiting"] += 1
 
 
-def _follow(mails: list[Mail], fetch: Callable[[str], object]) -> dict[int, object]:
-    """What each mail's URL answered (or the exception it raised), fetched concurrently."""
+def _follow(mails: list[Mail], fetch: Callable[[str], object]) -> Iterator[tuple[Mail, object]]:
+    """Each mail with what its URL answered (or the exception it raised): fetched
+    concurrently, handed back here as each comes in, so that it is recorded at once (a file
+    fetched is the only copy: its URL works once)."""
     if not mails:
-        return {}
+        return
 
     def outcome(url: str) -> object:
         try:
@@ -147,8 +149,9 @@ def _follow(mails: list[Mail], fetch: Callable[[str], object]) -> dict[int, obje
             return exc
 
     with ThreadPoolExecutor(max_workers=min(FETCHERS, len(mails))) as pool:
-        futures = {mail.pk: pool.submit(outcome, _url(mail)) for mail in mails}
-    return {pk: future.result() for pk, future in futures.items()}
+        futures = {pool.submit(outcome, _url(mail)): mail for mail in mails}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
 
 
 def _act(mail: Mail, now: datetime) -> bool:
