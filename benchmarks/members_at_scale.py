@@ -1,4 +1,4 @@
-"""A campaign's member lists at 1,000,000 members: the console's first 50 stragglers, the CSV
+r"""A campaign's member lists at 1,000,000 members: the console's first 50 stragglers, the CSV
 export of every straggler, the plan and the four categories.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/NAME \
