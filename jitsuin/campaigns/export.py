@@ -88,7 +88,7 @@ def csv_rows(
     for row in members.member_rows(
         campaign, now=now, stragglers_only=stragglers_only, language=language
     ):
-        sent = history.get(row.person_id, Reminders())
+        sent = history.get(row.person_id)
         yield [
             _cell(row.uid),
             _cell(row.name),
@@ -98,7 +98,14 @@ def csv_rows(
             labels[row.category],
             _local(row.last_seen_at, zone),
             row.old_serial,
-            str(sent.count),
-            _local(sent.last_at, zone),
-            ",".join(str(d) for d in sorted(sent.days, reverse=True)),
+            # Most members were sent no reminder (yet): their three cells are constants.
+            *(_reminder_cells(sent, zone) if sent else NO_REMINDERS),
         ]
+
+
+NO_REMINDERS = ("0", "", "")
+
+
+def _reminder_cells(sent: Reminders, zone: tzinfo) -> tuple[str, str, str]:
+    days = ",".join(str(d) for d in sorted(sent.days, reverse=True))
+    return str(sent.count), _local(sent.last_at, zone), days
