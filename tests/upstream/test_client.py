@@ -31,7 +31,7 @@ from jitsuin.upstream.simulator import config, officer
 from jitsuin.upstream.simulator.config import Window
 from jitsuin.upstream.smime import verify_signed_mail
 from jitsuin.upstream.status_list import State
-from tests.upstream.sim import Mailbox, change, context, make, serve
+from tests.upstream.sim import change, context, make, serve
 from tests.upstream.test_simulator_upload import application
 
 PIN = "Pin4Bulk9"
@@ -52,20 +52,6 @@ def _officer(service) -> OfficerClient:
 def _url(notices: list[Notice], kind: Kind) -> str:
     (notice,) = [n for n in notices if n.kind is kind]
     return notice.url.replace("localhost", "127.0.0.1")  # the simulator listens on IPv4 only
-
-
-@pytest.fixture
-def mailbox():
-    with Mailbox() as box:
-        yield box
-
-
-@pytest.fixture
-def service(tmp_path, mailbox):
-    make(tmp_path / "sim", mailbox.port)
-    running = serve(tmp_path / "sim")
-    yield running
-    running.stop()
 
 
 def test_a_bulk_issuance_from_upload_to_the_status_list(service, mailbox, tmp_path) -> None:

@@ -90,20 +90,6 @@ def _p12(service, notice: Notice) -> bytes:
     return answer.body
 
 
-@pytest.fixture
-def mailbox():
-    with Mailbox() as box:
-        yield box
-
-
-@pytest.fixture
-def service(tmp_path, mailbox):
-    make(tmp_path / "sim", mailbox.port)
-    running = serve(tmp_path / "sim")
-    yield running
-    running.stop()
-
-
 def _holder() -> Application:
     return Application(**{**application("x").__dict__, "dn": DN, "user_name": NAME})
 
