@@ -87,7 +87,9 @@ class UpkiConfig:
             raise ConfigError(f"{URL}: {url!r} is not https://HOST[:PORT]")
         for name, path in files.items():
             if path is None:
-                raise ConfigError(f"{name}: give the file (docs/upstream.md, "Switching from the builtin CA")")
+                raise ConfigError(
+                    f"{name}: give the file (docs/upstream.md, 'Switching from the builtin CA')"
+                )
         mailbox = (env.get(MAILBOX) or "").strip()
         if not re.match(r"^(maildir:/|imaps?://)", mailbox):
             raise ConfigError(
