@@ -15,6 +15,7 @@ The plain ``imap`` listener has no TLS (``ssl`` only on the imaps listener), eno
 from __future__ import annotations
 
 import grp
+import imaplib
 import os
 import pwd
 import shutil
@@ -113,6 +114,23 @@ def _wait(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"dovecot did not start: {text}")
 
 
+def _wait_for_auth(port: int, log: Path) -> None:
+    """The login listener is up before the auth process is: on a loaded machine the first
+    logins get "[UNAVAILABLE] Temporary authentication failure". Wait until one works."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with imaplib.IMAP4("127.0.0.1", port, timeout=5) as imap:
+                imap.login(USER, PASSWORD)
+                imap.logout()
+                return
+        except (imaplib.IMAP4.error, OSError) as exc:
+            if time.monotonic() > deadline:
+                text = log.read_text(errors="replace") if log.exists() else "(no log)"
+                raise RuntimeError(f"dovecot's logins keep failing ({exc}): {text}") from exc
+            time.sleep(0.2)
+
+
 @contextmanager
 def running(cert: Path, key: Path) -> Iterator[Dovecot]:
     """Dovecot serving USER's Maildir; ``cert``/``key`` for the imaps listener."""
@@ -135,6 +153,7 @@ def running(cert: Path, key: Path) -> Iterator[Dovecot]:
             [binary, "-c", str(conf), "-F"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         _wait(ports[0], process, directory / "dovecot.log")
+        _wait_for_auth(ports[0], directory / "dovecot.log")
         yield Dovecot(directory, *ports)
     finally:
         if process is not None:
