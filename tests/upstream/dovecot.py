@@ -146,6 +146,9 @@ def running(cert: Path, key: Path) -> Iterator[Dovecot]:
         (directory / "passwd").write_text(
             f"{USER}:{{PLAIN}}{PASSWORD}:{mail_user.pw_uid}:{mail_user.pw_gid}::{home}::\n"
         )
+        # Readable by Dovecot's auth process (its own user as root) whatever the umask: the
+        # test run's is 077 once jitsuin.wsgi was imported (browser tests before this one).
+        (directory / "passwd").chmod(0o644)
         ports = free_port(), free_port()
         conf = directory / "dovecot.conf"
         conf.write_text(_config(directory, *ports, cert, key))
