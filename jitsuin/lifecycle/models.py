@@ -194,11 +194,7 @@ class Certificate(models.Model):
         indexes = [
             models.Index(fields=["person", "profile", "status"]),
             models.Index(fields=["issuer", "status"]),
-            # A campaign member's latest sighting under the old CAs, read from the index
-            # alone (campaigns.members, one probe per member at 1,000,000 members).
-            models.Index(
-                fields=["person", "issuer", "last_seen_at"], name="cert_person_issuer_seen_idx"
-            ),
+            querysets.LATEST_SIGHTING_INDEX,
             querysets.CRL_ENTRIES_INDEX,
         ]
 

@@ -130,12 +130,6 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
         if request.not_before and request.not_before > now:
             return "not_due", None
         until, reason = maintenance_until(request, now)
-        if until is not None and request.state == S.WAITING:
-            # Still waiting (the maintenance was extended): a later time, not a new state.
-            request.not_before, request.wait_reason = until, reason
-            request.save(update_fields=["not_before", "wait_reason"])
-            transitions.schedule(request.pk, until)
-            return "maintenance", None
         if until is not None:
             _wait(
                 request,
@@ -195,18 +189,17 @@ def _claim(request_id: int, *, worker_id: str, now: datetime) -> tuple[str, Requ
 def _wait(
     request: Request, now: datetime, *, until: datetime, reason: str, note: str, **changes: object
 ) -> None:
-    """Park the locked ``request`` in ``waiting`` until ``until``; the transition schedules it."""
+    """Park the locked ``request`` in ``waiting`` until ``until``; the transition schedules it.
+    One waiting already (a maintenance extended) gets the later time, not a new state."""
+    if request.state == S.WAITING:
+        request.not_before, request.wait_reason = until, reason
+        request.save(update_fields=["not_before", "wait_reason"])
+        transitions.schedule(request.pk, until)
+        return
     transitions.transition(
-        request,
-        S.WAITING,
-        actor=SYSTEM,
-        now=now,
-        locked=True,
-        note=note,
-        not_before=until,
-        wait_reason=reason,
-        **changes,
-    )
+        request, S.WAITING, actor=SYSTEM, now=now, locked=True, note=note, not_before=until,
+        wait_reason=reason, **changes,
+    )  # fmt: skip
 
 
 def _give_up(request: Request, now: datetime, *, note: str, error: str) -> None:

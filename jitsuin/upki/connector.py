@@ -186,10 +186,4 @@ class UpkiConnector:
         )
         if last is None or last.answered_at is None:
             return None
-        return Maintenance(
-            until=last.answered_at + MAINTENANCE_HOLD,
-            detail={
-                "ja": "全国の証明書発行サービスがメンテナンス中です。",
-                "en": "The national certificate service is in maintenance.",
-            },
-        )
+        return Maintenance(until=last.answered_at + MAINTENANCE_HOLD)
