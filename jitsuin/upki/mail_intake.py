@@ -31,7 +31,7 @@ from jitsuin.upstream.client import (
     fetch_pins,
 )
 from jitsuin.upstream.mailbox import MailSource
-from jitsuin.upstream.mails import Kind, Notice, parse_mail
+from jitsuin.upstream.mails import Kind, Notice, parse_mail, subject_of
 from jitsuin.upstream.smime import MailNotTrusted, verify_signed_mail
 
 logger = logging.getLogger("jitsuin.upki")
@@ -62,7 +62,11 @@ def read_mailbox(source: MailSource, mail_ca: Path, now: datetime, *, limit: int
 def keep(raw: bytes, mail_ca: Path, now: datetime, *, fallback: str = "") -> Mail | None:
     """The mail ``raw`` recorded, or None when this Message-ID was kept already."""
     message_id = _message_id(raw, fallback)
-    fields: dict[str, object] = {"received_at": now, "state": MailState.UNMATCHED}
+    fields: dict[str, object] = {
+        "received_at": now,
+        "state": MailState.UNMATCHED,
+        "subject": subject_of(raw)[: Mail._meta.get_field("subject").max_length],
+    }
     notice: Notice | None = None
     if not raw:
         fields.update(state=MailState.UNREADABLE, note="larger than a notice can be")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.header import Header
 from email.message import EmailMessage, Message
+from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import formatdate, make_msgid
 
@@ -63,6 +64,16 @@ def _text(mail: EmailMessage) -> str:
         raw = body.get_payload(decode=True)
         return raw.decode("iso2022_jp_ext", errors="replace") if isinstance(raw, bytes) else ""
     return str(body.get_content())
+
+
+def subject_of(data: bytes) -> str:
+    """The decoded Subject of a mail, whoever sent it (for the console: untrusted text), or ""
+    when it has none or it cannot be read; only the head is parsed."""
+    try:
+        headers = BytesHeaderParser(policy=policy.default).parsebytes(data[:MAX_MAIL_BYTES])
+        return " ".join(str(headers.get("Subject", "")).split())
+    except (ValueError, LookupError, TypeError):
+        return ""
 
 
 def parse_mail(data: bytes) -> Notice | None:

@@ -48,6 +48,8 @@ def test_a_request_is_issued_by_the_national_service_and_revoked_there(national)
     assert batch.state == BatchState.ANSWERED
     assert NAME.encode("cp932") in bytes(batch.tsv)
     assert set(Mail.objects.values_list("state", flat=True)) == {MailState.MATCHED}
+    # Each mail's subject, decoded from ISO-2022-JP, for the console.
+    assert all(m.kind_label and m.kind_label in m.subject for m in Mail.objects.all())
     # The one-time URLs were credentials: followed, then forgotten; shown without their token.
     assert all(not bytes(m.url_sealed) for m in Mail.objects.all())
     assert Mail.objects.exclude(url_shown="").exists()

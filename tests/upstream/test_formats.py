@@ -16,7 +16,7 @@ from jitsuin.upstream.applications import (
     parse_tsv,
     to_tsv,
 )
-from jitsuin.upstream.mails import Kind, jis_text, parse_mail, write_mail
+from jitsuin.upstream.mails import Kind, jis_text, parse_mail, subject_of, write_mail
 from jitsuin.upstream.results import DN_EXISTS, PageRow, parse_result_page, write_result_page
 from jitsuin.upstream.status_list import Entry, State
 from jitsuin.upstream.status_list import parse_tsv as parse_status_list
@@ -190,3 +190,18 @@ def test_the_mail_writer_is_read_back_by_the_parser_with_half_width_katakana() -
     assert notice.dn == "CN=ﾔﾏﾀﾞ ﾀﾛｳ,OU=001,OU=情報環境機構,O=Example University,C=JP"
     assert notice.serial == "4097000000000000000"
     assert "〓" in jis_text("髙").decode("iso2022_jp_ext")  # outside ISO-2022-JP: the geta mark
+
+
+def test_the_subject_of_any_mail_is_decoded_for_the_console() -> None:
+    notice = write_mail(
+        kind=Kind.ACCESS_PIN,
+        sender="upki@example.jp",
+        to="portal@example.ac.jp",
+        body="https://upki-sim.example.jp/pin?t=abc\n",
+        english="[UPKI] access PIN notice",
+    )
+    assert b"=?iso-2022-jp?" in notice.lower()
+    assert subject_of(notice) == "[UPKI] アクセスPIN発行通知 / [UPKI] access PIN notice"
+    assert subject_of(b"From: someone\r\nSubject: Re:\r\n  lunch\r\n\r\nhello") == "Re: lunch"
+    assert subject_of(b"From: someone\r\n\r\nno subject") == ""
+    assert subject_of(b"\xff\xfe not a mail") == ""
