@@ -27,9 +27,7 @@ def _csr() -> str:
 
 def test_a_batch_makes_each_request_with_its_history_audit_mail_and_task(profile, t0):
     people = [make_person(f"u{i}") for i in range(5)]
-    items = [
-        IssueItem(p, key("b"), csr_pem=_csr() if i % 2 else "") for i, p in enumerate(people)
-    ]
+    items = [IssueItem(p, key("b"), csr_pem=_csr() if i % 2 else "") for i, p in enumerate(people)]
     outcomes = request_issue_many(items, actor="api:t", now=t0)
     assert [o.created for o in outcomes] == [True] * 5
     assert [o.error for o in outcomes] == [None] * 5
