@@ -18,7 +18,7 @@ from jitsuin.api.auth import BearerToken, token_actor
 from jitsuin.api.bodies import IssueBatchIn, IssueItemIn
 from jitsuin.api.errors import STATUS_OF_CODE
 from jitsuin.api.people import NOT_FOUND as NO_PERSON
-from jitsuin.api.requests import RELATED, REFUSALS, request_key, request_out
+from jitsuin.api.requests import REFUSALS, RELATED, request_key, request_out
 from jitsuin.api.schemas import ErrorOut, IssueBatchOut, IssueItemOut
 from jitsuin.lifecycle.errors import LifecycleError
 from jitsuin.lifecycle.models import Person, Profile, Request
