@@ -266,8 +266,12 @@ class IssueItemOut(Schema):
 
     idempotency_key: str = Field(examples=["idm-new-s2410001"])
     status: int = Field(examples=[202])
-    request: RequestOut | None = None
-    error: ErrorOut | None = None
+    request: RequestOut | None = Field(default=None, description="with status 202", examples=[None])
+    error: ErrorOut | None = Field(
+        default=None,
+        description="with any other status",
+        examples=[{"code": "revoke_first", "message": "Request revocation of ..."}],
+    )
 
 
 class IssueBatchOut(Schema):
