@@ -119,3 +119,41 @@ def test_a_batch_costs_a_few_statements_whatever_its_size(profile, t0):
     small, large = statements(2, "s"), statements(40, "l")
     assert large == small  # nothing per request
     assert large <= 20
+
+
+def test_a_key_taken_between_read_and_insert_makes_the_batch_start_again(
+    profile, alice, t0, monkeypatch
+):
+    from jitsuin.lifecycle import issue_requests
+
+    bob = make_person("bob")
+    real, calls = issue_requests.issue_facts, []
+
+    def racing(pairs, now):
+        calls.append(len(pairs))
+        if len(calls) == 1:  # someone else's request takes alice's key now (rolled back too)
+            Request.objects.create(
+                kind="issue", person=bob, profile=profile, state="queued",
+                state_changed_at=now, created_at=now, requested_by="x", idempotency_key="race",
+            )  # fmt: skip
+        return real(pairs, now)
+
+    monkeypatch.setattr(issue_requests, "issue_facts", racing)
+    (outcome,) = request_issue_many([IssueItem(alice, "race")], actor="api:t", now=t0)
+    assert calls == [1, 1]
+    assert outcome.created and outcome.request.person == alice
+    # Nothing of the first attempt is left: one request, one history row, one event, one mail.
+    assert list(Request.objects.values_list("person__uid", flat=True)) == ["alice"]
+    assert RequestTransition.objects.count() == 1
+    assert AuditEvent.objects.filter(action="request.issue.created").count() == 1
+    assert OutboxMessage.objects.count() == 1
+    assert DBTaskResult.objects.filter(task_path__endswith="process_request").count() == 1
+    assert verify() is None
+
+
+def test_refused_items_leave_no_row_task_or_mail(profile, t0):
+    inactive = make_person("gone", active=False)
+    (outcome,) = request_issue_many([IssueItem(inactive, key())], actor="api:t", now=t0)
+    assert outcome.error.code == "inactive"
+    assert Request.objects.count() == OutboxMessage.objects.count() == 0
+    assert DBTaskResult.objects.count() == 0
