@@ -23,9 +23,8 @@ from jitsuin.audit.services import batched as audit_batched
 from jitsuin.config import current
 from jitsuin.lifecycle import transitions
 from jitsuin.lifecycle.errors import LifecycleError, NotAllowed
-from jitsuin.lifecycle.maintenance import active_window
+from jitsuin.lifecycle.maintenance import hold_new_request
 from jitsuin.lifecycle.models import (
-    WAIT_MAINTENANCE,
     WAIT_POLICY,
     MaintenanceWindow,
     Person,
@@ -265,18 +264,4 @@ def _hold(
             wait_reason=WAIT_POLICY,
             locked=True,
         )
-    if request.connector not in windows:
-        windows[request.connector] = active_window(request.kind, now, connector=request.connector)
-    window = windows[request.connector]
-    if window is None:
-        return request
-    return transitions.transition(
-        request,
-        RequestState.WAITING,
-        actor=actor,
-        now=now,
-        note=f"maintenance until {window.ends_at.isoformat()}",
-        not_before=window.ends_at,
-        wait_reason=WAIT_MAINTENANCE,
-        locked=True,
-    )
+    return hold_new_request(request, actor=actor, now=now, windows=windows)

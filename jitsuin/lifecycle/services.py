@@ -24,9 +24,8 @@ from jitsuin.lifecycle.issue_requests import (
     request_issue,
     request_issue_many,
 )
-from jitsuin.lifecycle.maintenance import active_window
+from jitsuin.lifecycle.maintenance import hold_new_request
 from jitsuin.lifecycle.models import (
-    WAIT_MAINTENANCE,
     Certificate,
     CertificateStatus,
     Person,
@@ -90,21 +89,6 @@ def default_profile() -> Profile:
 
 def _lock_person(person: Person) -> Person:
     return Person.objects.select_for_update().get(pk=person.pk)
-
-
-def _hold_for_maintenance(request: Request, *, actor: str, now: datetime) -> Request:
-    window = active_window(request.kind, now, connector=request.connector)
-    if window is None:
-        return request
-    return transitions.transition(
-        request,
-        RequestState.WAITING,
-        actor=actor,
-        now=now,
-        note=f"maintenance until {window.ends_at.isoformat()}",
-        not_before=window.ends_at,
-        wait_reason=WAIT_MAINTENANCE,
-    )
 
 
 def _existing(person: Person, idempotency_key: str) -> Request | None:
@@ -177,7 +161,7 @@ def request_revoke(
         if request is None:
             raise NotAllowed(_("Please try again."), code="conflict")
         transitions.record_creation(request, actor=actor, now=now, note=reason)
-        return _hold_for_maintenance(request, actor=actor, now=now)
+        return hold_new_request(request, actor=actor, now=now)
 
 
 def confirm_new_certificate(
