@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from jitsuin.audit.services import batched as audit_batched
 from jitsuin.config import current
 from jitsuin.lifecycle import transitions
-from jitsuin.lifecycle.errors import LifecycleError, NotAllowed
+from jitsuin.lifecycle.errors import LifecycleError, NotAllowed, NotFound
 from jitsuin.lifecycle.maintenance import hold_new_request
 from jitsuin.lifecycle.models import (
     WAIT_POLICY,
@@ -184,10 +184,18 @@ def _in_transaction(
         }
         keys = {items[i].idempotency_key for i in todo}
         by_key = {r.idempotency_key: r for r in Request.objects.filter(idempotency_key__in=keys)}
-        facts = issue_facts([(people[items[i].person.pk], profiles[i]) for i in todo], now)
+        pairs = [
+            (people[items[i].person.pk], profiles[i]) for i in todo if items[i].person.pk in people
+        ]
+        facts = issue_facts(pairs, now)
         made: list[tuple[int, Request, str, bool]] = []  # index, row, policy note, waits
         for index in todo:
-            person, profile = people[items[index].person.pk], profiles[index]
+            person, profile = people.get(items[index].person.pk), profiles[index]
+            if person is None:  # deleted since the caller read it
+                outcomes[index] = IssueOutcome(
+                    error=NotFound(_("There is no person with this uid."), code="not_found")
+                )
+                continue
             outcome, new = _decide(items[index], person, profile, by_key, facts, actor, now)
             if outcome is not None:
                 outcomes[index] = outcome

@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import verify
 from jitsuin.lifecycle.issue_requests import MAX_ISSUE_BATCH
-from jitsuin.lifecycle.models import Request, RequestState, RequestTransition
+from jitsuin.lifecycle.models import Person, Request, RequestState, RequestTransition
 from jitsuin.lifecycle.services import IssueItem, request_issue, request_issue_many
 from jitsuin.notify.models import OutboxMessage
 from tests.lifecycle.conftest import key, make_person, run_pipeline
@@ -157,3 +157,12 @@ def test_refused_items_leave_no_row_task_or_mail(profile, t0):
     assert outcome.error.code == "inactive"
     assert Request.objects.count() == OutboxMessage.objects.count() == 0
     assert DBTaskResult.objects.count() == 0
+
+
+def test_a_person_deleted_since_the_caller_read_them_is_that_items_refusal(profile, t0):
+    gone, here = make_person("gone"), make_person("here")
+    Person.objects.filter(pk=gone.pk).delete()
+    outcomes = request_issue_many(
+        [IssueItem(gone, key()), IssueItem(here, key())], actor="t", now=t0
+    )
+    assert outcomes[0].error.code == "not_found" and outcomes[1].created
