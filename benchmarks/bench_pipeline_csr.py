@@ -16,6 +16,10 @@ jitsuin's figures are printed alone, saying why.
     python -m benchmarks pipeline_csr                          # SQLite on both sides
     BENCH_DATABASE=postgres python -m benchmarks pipeline_csr  # throwaway PostgreSQL databases
     BENCH_N=200 BENCH_ROUNDS=5 python -m benchmarks pipeline_csr
+    BENCH_BATCH=50 python -m benchmarks pipeline_csr           # request_issue_many's batch size
+
+Each kind runs twice: one ``request_issue`` per click (the portal), and ``request_issue_many``
+in batches of ``BENCH_BATCH`` (POST /api/v1/requests/batch, campaigns), then the worker.
 """
 
 from __future__ import annotations
@@ -60,14 +64,41 @@ def _no_key_pool() -> Iterator[None]:
         current.cache_clear()
 
 
-def _jitsuin_run(n: int, run: str, *, csr: bool, count: bool = False) -> dict[str, float]:
-    """``n`` certificates through request_issue and one worker; seconds (and statements)."""
+def _ask(people: list, pems: list[str], profile: object, run: str, batch: int) -> list:
+    """The requests: one ``request_issue`` per click (``batch`` 0), else ``request_issue_many``
+    in batches of ``batch`` (the API's POST /requests/batch, a campaign)."""
+    from jitsuin.lifecycle.services import IssueItem, request_issue, request_issue_many
+
+    if not batch:
+        return [
+            request_issue(
+                p, actor="bench", idempotency_key=f"b:{run}:{p.uid}", profile=profile, csr_pem=pem
+            )
+            for p, pem in zip(people, pems, strict=True)
+        ]
+    items = [
+        IssueItem(p, f"b:{run}:{p.uid}", profile, pem)  # type: ignore[arg-type]
+        for p, pem in zip(people, pems, strict=True)
+    ]
+    made = []
+    for start in range(0, len(items), batch):
+        for outcome in request_issue_many(items[start : start + batch], actor="bench"):
+            if outcome.error is not None:
+                raise outcome.error
+            made.append(outcome.request)
+    return made
+
+
+def _jitsuin_run(
+    n: int, run: str, *, csr: bool, count: bool = False, batch: int = 0
+) -> dict[str, float]:
+    """``n`` certificates through request_issue (or request_issue_many in batches of
+    ``batch``) and one worker; seconds (and statements)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from jitsuin.lifecycle.models import Person, Profile, Request, RequestState
     from jitsuin.lifecycle.pipeline_worker import PipelineWorker
-    from jitsuin.lifecycle.services import request_issue
 
     profile = Profile.objects.get(slug="bench-p256")
     people = [
@@ -78,12 +109,7 @@ def _jitsuin_run(n: int, run: str, *, csr: bool, count: bool = False) -> dict[st
     with ExitStack() as stack:
         queries = stack.enter_context(CaptureQueriesContext(connection)) if count else None
         started, cpu = time.perf_counter(), time.process_time()
-        requests = [
-            request_issue(
-                p, actor="bench", idempotency_key=f"b:{run}:{p.uid}", profile=profile, csr_pem=pem
-            )
-            for p, pem in zip(people, pems, strict=True)
-        ]
+        requests = _ask(people, pems, profile, run, batch)
         asked = time.perf_counter()
         asked_queries = len(queries) if queries is not None else 0
         PipelineWorker(queue_names=["pipeline"], interval=0, tick_every=0, batch=True).run()
@@ -102,6 +128,22 @@ def _peer(database_url: str | None) -> object:
     from benchmarks.peers.djangoca_peer import DjangoCaPeer
 
     return DjangoCaPeer.start(database_url)
+
+
+BATCH = int(os.environ.get("BENCH_BATCH", "100"))
+# (name, from a CSR, batch size: 0 = one request_issue per click)
+KINDS = (
+    ("csr", True, 0),
+    ("p256", False, 0),
+    ("csr-batch", True, BATCH),
+    ("p256-batch", False, BATCH),
+)
+LABELS = {
+    "csr": "from P-256 CSRs, one click at a time",
+    "p256": "server-made P-256 keys, one click at a time",
+    "csr-batch": f"from P-256 CSRs, request_issue_many in batches of {BATCH}",
+    "p256-batch": f"server-made P-256 keys, request_issue_many in batches of {BATCH}",
+}
 
 
 def main() -> None:
@@ -142,8 +184,8 @@ def main() -> None:
         # Warm up (templates, keys, query caches), and count statements: not timed.
         _jitsuin_run(3, "warm", csr=True)
         counted = {
-            "csr": _jitsuin_run(n, "qc", csr=True, count=True),
-            "p256": _jitsuin_run(n, "qk", csr=False, count=True),
+            kind: _jitsuin_run(n, f"q{kind}", csr=csr, count=True, batch=size)
+            for kind, csr, size in KINDS
         }
         if peer is not None:
             peer.issue(3)  # type: ignore[attr-defined]
@@ -151,8 +193,8 @@ def main() -> None:
         rows = []
         for run in range(rounds):
             row = {}
-            for kind, csr in (("csr", True), ("p256", False)):
-                got = _jitsuin_run(n, f"{run}{kind}", csr=csr)
+            for kind, csr, size in KINDS:
+                got = _jitsuin_run(n, f"{run}{kind}", csr=csr, batch=size)
                 row[f"{kind}_rate"] = n / got["seconds"]
                 row[f"{kind}_ms"] = got["seconds"] * 1000 / n
                 row[f"{kind}_cpu_ms"] = got["cpu"] * 1000 / n
@@ -166,15 +208,19 @@ def main() -> None:
     m = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
     print(f"database: {vendor} (both sides); {n} certificates x {rounds} rounds (medians);")
     print(f"one worker (batches of queued requests), keys made inline; CPUs {os.cpu_count()}")
-    for kind, label in (("csr", "from P-256 CSRs"), ("p256", "server-made P-256 keys")):
+    for kind, _csr, size in KINDS:
         c = counted[kind]
-        print(f"jitsuin, {label}:")
-        print(f"  certificates/s (request_issue + worker):  {m[f'{kind}_rate']:8.1f}")
-        print(f"  ms per certificate (wall / CPU):          {m[f'{kind}_ms']:8.2f} / {m[f'{kind}_cpu_ms']:.2f}")
-        print(f"    of which request_issue (wall):          {m[f'{kind}_asked_ms']:8.2f}")
+        door = f"request_issue_many x{size}" if size else "request_issue"
+        print(f"jitsuin, {LABELS[kind]}:")
+        print(f"  certificates/s (requests + worker):       {m[f'{kind}_rate']:8.1f}")
+        print(
+            f"  ms per certificate (wall / CPU):          {m[f'{kind}_ms']:8.2f}"
+            f" / {m[f'{kind}_cpu_ms']:.2f}"
+        )
+        print(f"    of which the requests (wall):           {m[f'{kind}_asked_ms']:8.2f}")
         print(
             f"  SQL per certificate:                      {c['queries'] / n:8.1f}"
-            f"  (request_issue {c['asked_queries'] / n:.1f}, worker "
+            f"  ({door} {c['asked_queries'] / n:.1f}, worker "
             f"{(c['queries'] - c['asked_queries']) / n:.1f})"
         )
     if peer is None:
@@ -182,11 +228,16 @@ def main() -> None:
     else:
         print(f"django-ca {peer.version} create_cert, P-256 CSRs:")  # type: ignore[attr-defined]
         print(f"  certificates/s:                           {m['peer_rate']:8.1f}")
-        print(f"  ms per certificate (wall / CPU):          {m['peer_ms']:8.2f} / {m['peer_cpu_ms']:.2f}")
+        print(
+            f"  ms per certificate (wall / CPU):          {m['peer_ms']:8.2f}"
+            f" / {m['peer_cpu_ms']:.2f}"
+        )
         print(f"  SQL per certificate:                      {peer_queries:8.1f}")
-        for kind in ("csr", "p256"):
+        for kind, _csr, _size in KINDS:
             ratio = statistics.median(row[f"{kind}_rate"] / row["peer_rate"] for row in rows)
-            print(f"ratio jitsuin {kind} / django-ca create_cert:  {ratio:8.2f}  (target >= 1.0)")
+            print(
+                f"ratio jitsuin {kind:>10} / django-ca create_cert:  {ratio:6.2f}  (target >= 1.0)"
+            )
     try:
         load = os.getloadavg()[0]
     except OSError:

@@ -16,6 +16,7 @@ from jitsuin.api import (
     people,
     pickups,
     relying_parties,
+    request_batches,
     requests,
     revocations,
     sightings,
@@ -37,6 +38,7 @@ api.add_router("/", people.router)
 api.add_router("/", certificates.router)
 api.add_router("/", pickups.router)
 api.add_router("/", revocations.router)
+api.add_router("/", request_batches.router)  # before /requests/{request_id}
 api.add_router("/", requests.router)
 api.add_router("/", campaigns.router)
 api.add_router("/", sightings.router)

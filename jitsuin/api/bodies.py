@@ -166,3 +166,47 @@ class RequestIn(BodyIn):
             if self.uid or self.profile or self.csr:
                 raise ValueError("uid, profile and csr belong to an issue request")
         return self
+
+
+MAX_ISSUE_BATCH = 100  # items of POST /requests/batch: a body of at most ~2 MB of CSRs
+
+
+class IssueItemIn(BodyIn):
+    """One certificate of a batch: as an issue request of POST /requests, without ``kind``."""
+
+    idempotency_key: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="the same key again returns the same request instead of a second one",
+        examples=["idm-new-s2410001-2026-04-01"],
+    )
+    uid: str = Field(max_length=150, examples=["s2410001"])
+    profile: str | None = Field(
+        default=None, max_length=60, description="a profile slug", examples=["client"]
+    )
+    csr: str | None = Field(
+        default=None,
+        max_length=20_000,
+        description="a PKCS#10 CSR in PEM; without one the server makes the key",
+        examples=[None],
+    )
+
+
+class IssueBatchIn(BodyIn):
+    """Up to ``MAX_ISSUE_BATCH`` issue requests, made together."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {"uid": "s2410001", "idempotency_key": "idm-new-s2410001"},
+                        {"uid": "s2410002", "idempotency_key": "idm-new-s2410002"},
+                    ]
+                }
+            ]
+        }
+    )
+
+    items: list[IssueItemIn] = Field(min_length=1, max_length=MAX_ISSUE_BATCH)

@@ -256,3 +256,23 @@ class StragglersPage(Schema):
     next: str | None = Field(
         description="the URL of the next page, or null on the last one", examples=[None]
     )
+
+
+class IssueItemOut(Schema):
+    """One item's answer, in the order of the body: ``status`` 202 with ``request`` (made now,
+    or the one its key or an open request already named), else the refusal in ``error``
+    (404 ``not_found``, 409 ``revoke_first``, ``idempotency_key_reused``..., 422
+    ``invalid_csr``), as POST /requests would answer it alone."""
+
+    idempotency_key: str = Field(examples=["idm-new-s2410001"])
+    status: int = Field(examples=[202])
+    request: RequestOut | None = Field(default=None, description="with status 202", examples=[None])
+    error: ErrorOut | None = Field(
+        default=None,
+        description="with any other status",
+        examples=[{"code": "revoke_first", "message": "Request revocation of ..."}],
+    )
+
+
+class IssueBatchOut(Schema):
+    items: list[IssueItemOut]

@@ -7,7 +7,14 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from jitsuin.lifecycle.models import MaintenanceScope, MaintenanceWindow
+from jitsuin.lifecycle import transitions
+from jitsuin.lifecycle.models import (
+    WAIT_MAINTENANCE,
+    MaintenanceScope,
+    MaintenanceWindow,
+    Request,
+    RequestState,
+)
 
 
 def _scope_filter(scope: str) -> Q:
@@ -48,6 +55,34 @@ def active_window(
             break
         window = following
     return window
+
+
+def hold_new_request(
+    request: Request,
+    *,
+    actor: str,
+    now: datetime,
+    windows: dict[str, MaintenanceWindow | None] | None = None,
+) -> Request:
+    """A request just made during a window of its kind waits until the window's end (the one
+    door for issue and revoke requests). ``windows``: the window per connector, when a batch
+    reads it once for all its requests."""
+    windows = {} if windows is None else windows
+    if request.connector not in windows:
+        windows[request.connector] = active_window(request.kind, now, connector=request.connector)
+    window = windows[request.connector]
+    if window is None:
+        return request
+    return transitions.transition(
+        request,
+        RequestState.WAITING,
+        actor=actor,
+        now=now,
+        note=f"maintenance until {window.ends_at.isoformat()}",
+        not_before=window.ends_at,
+        wait_reason=WAIT_MAINTENANCE,
+        locked=True,
+    )
 
 
 def upcoming(now: datetime | None = None) -> QuerySet[MaintenanceWindow]:

@@ -78,20 +78,78 @@ def unsettled_requests(person: Person) -> list[Request]:
     )
 
 
+def _working(certificates: QuerySet[Certificate], now: datetime) -> QuerySet[Certificate]:
+    """The certificates that count against ``max_valid``, each marked ``revoking``."""
+    return (
+        # One under a revoked CA no longer counts: the way to a new one.
+        certificates.working(now=now)
+        .annotate(revoking=Exists(Request.objects.open_revocations().filter(target=OuterRef("pk"))))
+        .order_by("not_after", "pk")
+    )
+
+
+@dataclass
+class IssueFacts:
+    """What ``evaluate_issue`` reads, for many people and profiles at once (a batch of
+    requests): three queries however many they are."""
+
+    policies: dict[tuple[int, int], str]
+    unsettled: dict[int, list[Request]]
+    valid: dict[tuple[int, int], list[Certificate]]
+
+    def decide(self, person: Person, profile: Profile, now: datetime) -> IssueDecision:
+        return evaluate_issue(
+            person,
+            profile,
+            now,
+            unsettled=self.unsettled.setdefault(person.pk, []),
+            policy=self.policies.get((person.pk, profile.pk), profile.rollover_policy),
+            valid=self.valid.get((person.pk, profile.pk), []),
+        )
+
+
+def issue_facts(pairs: list[tuple[Person, Profile]], now: datetime) -> IssueFacts:
+    """The policy exceptions, unsettled requests and valid certificates of ``pairs``."""
+    people = sorted({person.pk for person, _profile in pairs})
+    profiles = sorted({profile.pk for _person, profile in pairs})
+    wanted = {(person.pk, profile.pk) for person, profile in pairs}
+    policies: dict[tuple[int, int], str] = {}
+    exceptions = PolicyException.objects.filter(person_id__in=people, profile_id__in=profiles)
+    for exception in exceptions.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).order_by(
+        "pk"
+    ):
+        policies.setdefault((exception.person_id, exception.profile_id), exception.policy)
+    unsettled: dict[int, list[Request]] = {}
+    for request in Request.objects.filter(
+        person_id__in=people, state__in=UNSETTLED_STATES
+    ).select_related("profile"):
+        unsettled.setdefault(request.person_id, []).append(request)
+    valid: dict[tuple[int, int], list[Certificate]] = {}
+    found = Certificate.objects.filter(person_id__in=people, profile_id__in=profiles)
+    for certificate in _working(found, now):
+        pair = (certificate.person_id, certificate.profile_id)
+        if pair in wanted:
+            valid.setdefault(pair, []).append(certificate)
+    return IssueFacts(policies, unsettled, valid)
+
+
 def evaluate_issue(
     person: Person,
     profile: Profile,
     now: datetime,
     *,
     unsettled: list[Request] | None = None,
+    policy: str | None = None,
+    valid: list[Certificate] | None = None,
 ) -> IssueDecision:
     """May ``person`` ask for a certificate of ``profile`` at ``now``, and under what terms.
 
     ``unsettled``: ``unsettled_requests(person)`` when the caller has it (a page), else it is
-    looked up here."""
-    if getattr(profile, "policy_person_id", None) == person.pk:
+    looked up here; ``policy`` and ``valid``: what ``IssueFacts`` read for a batch of people
+    (``issue_facts``), else looked up here."""
+    if policy is None and getattr(profile, "policy_person_id", None) == person.pk:
         policy = profile.policy_for_person  # read with_effective_policy(...)
-    else:
+    elif policy is None:
         policy = effective_policy(person, profile, now)
     if not person.active:
         return IssueDecision(False, policy, _("This account is not active."), "inactive")
@@ -121,12 +179,8 @@ def evaluate_issue(
             _("A new certificate is ready for you: download it before asking for another."),
             "pickup_waiting",
         )
-    valid = list(
-        Certificate.objects.filter(person=person, profile=profile)
-        .working(now=now)  # one under a revoked CA no longer counts: the way to a new one
-        .annotate(revoking=Exists(Request.objects.open_revocations().filter(target=OuterRef("pk"))))
-        .order_by("not_after", "pk")
-    )
+    if valid is None:
+        valid = list(_working(Certificate.objects.filter(person=person, profile=profile), now))
     revoking = {c.pk for c in valid if c.revoking}
     active = [c for c in valid if c.pk not in revoking]
     if len(valid) < profile.max_valid:

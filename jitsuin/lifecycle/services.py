@@ -14,16 +14,18 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jitsuin.audit.services import batched as audit_batched
 from jitsuin.audit.services import record
-from jitsuin.config import current
 from jitsuin.lifecycle import pickups, transitions
 from jitsuin.lifecycle.errors import InvalidState, NotAllowed, NotFound
 from jitsuin.lifecycle.interventions import cancel_request, retry_request
-from jitsuin.lifecycle.maintenance import active_window
+from jitsuin.lifecycle.issue_requests import (
+    IssueItem,
+    IssueOutcome,
+    request_issue,
+    request_issue_many,
+)
+from jitsuin.lifecycle.maintenance import hold_new_request
 from jitsuin.lifecycle.models import (
-    WAIT_MAINTENANCE,
-    WAIT_POLICY,
     Certificate,
     CertificateStatus,
     Person,
@@ -35,12 +37,7 @@ from jitsuin.lifecycle.models import (
     RequestState,
     RolloverPolicy,
 )
-from jitsuin.lifecycle.policies import evaluate_issue
 from jitsuin.pki.crl import parse_reason
-from jitsuin.pki.errors import PkiError
-from jitsuin.pki.keys import check_public_key
-from jitsuin.pki.loading import load_csr
-from jitsuin.upki.connector import refusal as upstream_refusal
 
 __all__ = [
     "cancel_request",
@@ -50,7 +47,10 @@ __all__ = [
     "default_profile",
     "grant_exception",
     "issue_anew",
+    "IssueItem",
+    "IssueOutcome",
     "request_issue",
+    "request_issue_many",
     "request_revoke",
     "retry_request",
     "reveal_pin",
@@ -91,42 +91,6 @@ def _lock_person(person: Person) -> Person:
     return Person.objects.select_for_update().get(pk=person.pk)
 
 
-def _check_csr(csr_pem: str) -> None:
-    try:
-        csr = load_csr(csr_pem)
-        check_public_key(csr.public_key())
-        if not csr.is_signature_valid:
-            raise PkiError("the CSR's signature does not verify")
-    except (PkiError, ValueError) as exc:
-        raise NotAllowed(
-            _("The certificate signing request cannot be used: %(error)s") % {"error": exc},
-            code="invalid_csr",
-        ) from exc
-
-
-def _check_for_upstream(person: Person) -> None:
-    """The national service takes Shift_JIS only: a name it cannot carry is refused now,
-    with the character named, not days later at upload."""
-    problem = upstream_refusal(person.name_ja, person.name_en, person.uid, person.email)
-    if problem:
-        raise NotAllowed(problem, code="not_shift_jis")
-
-
-def _hold_for_maintenance(request: Request, *, actor: str, now: datetime) -> Request:
-    window = active_window(request.kind, now, connector=request.connector)
-    if window is None:
-        return request
-    return transitions.transition(
-        request,
-        RequestState.WAITING,
-        actor=actor,
-        now=now,
-        note=f"maintenance until {window.ends_at.isoformat()}",
-        not_before=window.ends_at,
-        wait_reason=WAIT_MAINTENANCE,
-    )
-
-
 def _existing(person: Person, idempotency_key: str) -> Request | None:
     existing = Request.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None and existing.person_id != person.pk:
@@ -141,72 +105,6 @@ def _new_request(**fields: object) -> Request | None:
             return Request.objects.create(**fields)
     except IntegrityError:
         return None
-
-
-def request_issue(
-    person: Person,
-    *,
-    actor: str,
-    idempotency_key: str,
-    profile: Profile | None = None,
-    csr_pem: str = "",
-    now: datetime | None = None,
-) -> Request:
-    """Ask for a certificate. The same key, or an already open request, gives that request back.
-
-    Raises :class:`NotAllowed` when the rollover policy, the limit of valid certificates or
-    an unusable CSR forbids it. During a maintenance window the request waits.
-    """
-    now = now or timezone.now()
-    profile = profile or default_profile()
-    if not idempotency_key:
-        raise ValueError("an idempotency key is required")
-    if csr_pem:
-        _check_csr(csr_pem)
-    if current().upki.enabled:
-        _check_for_upstream(person)
-    with transaction.atomic(), audit_batched():
-        person = _lock_person(person)
-        existing = _existing(person, idempotency_key)
-        if existing is not None:
-            return existing
-        decision = evaluate_issue(person, profile, now)
-        if decision.open_request is not None:
-            return decision.open_request
-        if not decision.allowed:
-            raise NotAllowed(decision.reason, code=decision.code)
-        request = _new_request(
-            kind=RequestKind.ISSUE,
-            person=person,
-            profile=profile,
-            target=decision.target,
-            state=RequestState.QUEUED,
-            state_changed_at=now,
-            created_at=now,
-            requested_by=actor,
-            pkcs12_compat=profile.pkcs12_default,
-            csr_pem=csr_pem,
-            idempotency_key=idempotency_key,
-        )
-        if request is None:
-            again = (
-                _existing(person, idempotency_key)
-                or evaluate_issue(person, profile, now).open_request
-            )
-            if again is None:
-                raise NotAllowed(_("Please try again."), code="conflict")
-            return again
-        transitions.record_creation(request, actor=actor, now=now, note=decision.policy)
-        if decision.wait:
-            return transitions.transition(
-                request,
-                RequestState.WAITING,
-                actor=actor,
-                now=now,
-                note="waiting for the revocation of the current certificate",
-                wait_reason=WAIT_POLICY,
-            )
-        return _hold_for_maintenance(request, actor=actor, now=now)
 
 
 def request_revoke(
@@ -263,7 +161,7 @@ def request_revoke(
         if request is None:
             raise NotAllowed(_("Please try again."), code="conflict")
         transitions.record_creation(request, actor=actor, now=now, note=reason)
-        return _hold_for_maintenance(request, actor=actor, now=now)
+        return hold_new_request(request, actor=actor, now=now)
 
 
 def confirm_new_certificate(

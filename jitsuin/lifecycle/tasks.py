@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django_tasks import task
 
+from jitsuin.jobs.enqueue import enqueue_in_transaction
 from jitsuin.lifecycle import leavers, pipeline, pipeline_batch
 
 logger = logging.getLogger("jitsuin.tasks")
@@ -56,6 +57,12 @@ def enqueue_processing(request_id: int, *, at: datetime | None = None) -> None:
         poll_request.using(run_after=at).enqueue(request_id)
     else:
         process_request.enqueue(request_id)
+
+
+def enqueue_processing_now(request_ids: list[int]) -> None:
+    """Queue ``process_request`` for new requests inside the transaction that made them (one
+    INSERT for all; one commit per click or batch instead of one more per task)."""
+    enqueue_in_transaction(process_request, [(request_id,) for request_id in request_ids])
 
 
 @task(queue_name=PIPELINE_QUEUE)

@@ -21,6 +21,7 @@ from jitsuin.lifecycle import notifications
 from jitsuin.lifecycle.errors import InvalidState
 from jitsuin.lifecycle.models import Request, RequestKind, RequestState, RequestTransition
 from jitsuin.lifecycle.row_updates import update_each
+from jitsuin.notify.batching import batched as notify_batched
 
 S = RequestState
 
@@ -75,6 +76,7 @@ def lock(request: Request | int) -> Request:
 # The queue is the boundary between this state machine and the worker that drives it
 # (tasks -> pipeline -> transitions): the task is addressed by name, as jobs/schedule.py does.
 ENQUEUE_PROCESSING = "jitsuin.lifecycle.tasks.enqueue_processing"
+ENQUEUE_PROCESSING_NOW = "jitsuin.lifecycle.tasks.enqueue_processing_now"
 
 
 def schedule(request_id: int, at: datetime | None = None) -> None:
@@ -93,25 +95,46 @@ def _follow_up(request: Request) -> None:
 
 def record_creation(request: Request, *, actor: str, now: datetime, note: str = "") -> None:
     """The first transition ("" -> queued) of a request just inserted in this transaction."""
-    RequestTransition.objects.create(
-        request=request, from_state="", to_state=request.state, at=now, actor=actor, note=note
-    )
-    record(
-        f"request.{request.kind}.created",
-        actor=actor,
-        obj=request,
-        at=now,
-        data={
-            "person": request.person.uid,
-            "profile": request.profile.slug,
-            "target": request.target.serial if request.target_id else None,
-            "state": request.state,
-            "note": note,
-        },
-    )
-    if not request.silent:  # a silent revocation: the person hears of it another way
-        notifications.request_received(request)
-    _follow_up(request)
+    record_creation_many([request], actor=actor, now=now, notes={request.pk: note})
+
+
+def record_creation_many(
+    requests: list[Request], *, actor: str, now: datetime, notes: dict[int, str] | None = None
+) -> None:
+    """``record_creation`` for requests inserted together: one history INSERT, one audit
+    append, one outbox INSERT for their acknowledgements and one for their tasks, all in the
+    caller's transaction (the tasks' rows too: jobs.enqueue)."""
+    if not requests:
+        return
+    notes = notes or {}
+    RequestTransition.objects.bulk_create(
+        [
+            RequestTransition(
+                request=r, from_state="", to_state=r.state, at=now, actor=actor,
+                note=notes.get(r.pk, ""),
+            )
+            for r in requests
+        ]
+    )  # fmt: skip
+    with batched(), notify_batched():
+        for request in requests:
+            record(
+                f"request.{request.kind}.created",
+                actor=actor,
+                obj=request,
+                at=now,
+                data={
+                    "person": request.person.uid,
+                    "profile": request.profile.slug,
+                    "target": request.target.serial if request.target_id else None,
+                    "state": request.state,
+                    "note": notes.get(request.pk, ""),
+                },
+            )
+            if not request.silent:  # a silent revocation: the person hears of it another way
+                notifications.request_received(request)
+    queued = [r.pk for r in requests if r.state == S.QUEUED]
+    import_string(ENQUEUE_PROCESSING_NOW)(queued)
 
 
 def transition(

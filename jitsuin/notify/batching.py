@@ -1,11 +1,11 @@
 """Outbox batches: within ``batched()``, ``enqueue`` renders each e-mail at once but the block's
 end inserts them all in one statement and queues one send task for them (the pipeline's
-batches of issued certificates). Exactly once as before: a key already in the outbox is
+batches of issued certificates, a batch of new requests): the send task's row is written in
+the same transaction (jobs.enqueue). Exactly once as before: a key already in the outbox is
 skipped by the insert itself (ON CONFLICT (key) DO NOTHING)."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,10 +14,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from jitsuin.audit.services import SYSTEM, record
+from jitsuin.jobs.enqueue import enqueue_in_transaction
 from jitsuin.notify.models import OutboxMessage
 from jitsuin.notify.tasks import send_messages
 
-log = logging.getLogger(__name__)
 _batch = threading.local()
 
 
@@ -62,8 +62,8 @@ def _flush(messages: list[OutboxMessage]) -> None:
             at=message.created_at,
         )
     ids = [message.pk for message in new]
-    if ids:
-        transaction.on_commit(lambda: _schedule_send(ids))
+    if ids:  # its row committed with the messages (jobs.enqueue)
+        enqueue_in_transaction(send_messages, [(ids,)])
 
 
 def _insert_many(messages: list[OutboxMessage], connection: Any) -> list[OutboxMessage]:
@@ -107,10 +107,3 @@ def _insert_many(messages: list[OutboxMessage], connection: Any) -> list[OutboxM
             message._state.db = connection.alias
             new.append(message)
     return new
-
-
-def _schedule_send(message_ids: list[int]) -> None:
-    try:
-        send_messages.enqueue(message_ids)
-    except Exception:  # the periodic send_due picks them up anyway
-        log.exception("could not enqueue the send task for messages %s", message_ids)

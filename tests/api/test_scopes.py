@@ -39,6 +39,7 @@ SCOPE_OF: dict[tuple[str, str], str | None] = {
     ("POST", "/people/{uid}/deactivate"): "people:write",
     ("POST", "/people/{uid}/reactivate"): "people:write",
     ("POST", "/requests"): "requests:write",
+    ("POST", "/requests/batch"): "requests:write",
     ("GET", "/requests"): "certificates:read",
     ("GET", "/requests/{request_id}"): "certificates:read",
     ("GET", "/campaigns"): "campaigns:read",

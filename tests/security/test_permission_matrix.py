@@ -303,6 +303,7 @@ TABLE: dict[str, Row] = {
     "api-v1:reactivate_person": public(NOT_ALLOWED, 401),
     "api-v1:list_requests": public(401, 401),
     "api-v1:create_request": public(401, 401),
+    "api-v1:create_issue_batch": public(NOT_ALLOWED, 401),
     "api-v1:show_request": public(401, NOT_ALLOWED),
     "api-v1:list_campaigns": public(401, NOT_ALLOWED),
     "api-v1:show_campaign": public(401, NOT_ALLOWED),
