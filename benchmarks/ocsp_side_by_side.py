@@ -16,6 +16,10 @@ on all of them alike:
   - BENCH_BASELINE_SRC=<a checkout>: jitsuin from that source tree too (before/after);
   - BENCH_GRANIAN_VARIANTS="name:--flag value,..;name2:..": jitsuin under other granian flags.
 
+Each line gives the rate and the server's CPU per answer (its process group's user + system
+time over the run, /proc): on a machine shared with other work the rates move with it, the
+CPU per answer much less.
+
 BENCH_ROUNDS (3), BENCH_SECONDS (3), BENCH_CERTS (500); BENCH_CEILINGS=0 leaves out the two
 ceilings.
 """
@@ -47,15 +51,38 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))
 CERTS = int(os.environ.get("BENCH_CERTS", "500"))
 
 
-def _measure(command: Callable[[int], list[str]], bodies: list[bytes], *, keep: bool,
-             path: str = "/ocsp", env: dict[str, str] | None = None) -> float:  # fmt: skip
+def _group_cpu_seconds(group: int) -> float:
+    """User + system CPU seconds of the live processes of process group ``group`` (Linux)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == group:  # pgrp; utime and stime are fields 14 and 15 of stat
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(
+    command: Callable[[int], list[str]],
+    bodies: list[bytes],
+    *,
+    keep: bool,
+    path: str = "/ocsp",
+    env: dict[str, str] | None = None,
+) -> tuple[float, float]:
+    """(answers per second, the server's CPU microseconds per answer)."""
     port = free_port()
     requests = [post_request(path, body, keep_alive=keep) for body in bodies]
     process = _start(command(port), env=env)
     try:
         wait_ready(port, requests[0])
         load(port, requests, 1.0)
-        return float(load(port, requests, SECONDS)["rps"])
+        before = _group_cpu_seconds(process.pid)
+        rate = float(load(port, requests, SECONDS)["rps"])
+        used = _group_cpu_seconds(process.pid) - before
+        return rate, used / (rate * SECONDS) * 1e6 if rate else float("nan")
     finally:
         _stop(process)
 
@@ -108,7 +135,7 @@ def main() -> None:
                 "-rsigner", files["rsigner.pem"], "-rkey", files["rkey.pem"],
                 "-CA", str(workdir / "ca.pem"), "-nmin", "60", "-multi", "2"]  # fmt: skip
 
-    runs: dict[str, Callable[[], float]] = {
+    runs: dict[str, Callable[[], tuple[float, float]]] = {
         "jitsuin, kept-alive": lambda: _measure(granian(), nonced, keep=True, env=env),
         "jitsuin, new connections": lambda: _measure(granian(), nonced, keep=False, env=env),
     }
@@ -141,19 +168,26 @@ def main() -> None:
     print(f"{CERTS} certificates, nonce requests, {ROUNDS} rounds x {SECONDS:.0f} s, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()}", flush=True)  # fmt: skip
     seen: dict[str, list[float]] = {name: [] for name in runs}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
     names = list(runs)
     for number in range(ROUNDS):
         # Each round starts one further along, so that no server always follows the same one.
         for name in names[number % len(names) :] + names[: number % len(names)]:
-            run = runs[name]
-            seen[name].append(run())
-            print(f"  round {number + 1} {name:<44} {seen[name][-1]:>8.0f} req/s", flush=True)
+            rate, micros = runs[name]()
+            seen[name].append(rate)
+            cpu[name].append(micros)
+            print(f"  round {number + 1} {name:<44} {rate:>8.0f} req/s  server CPU "
+                  f"{micros:>5.0f} us/answer", flush=True)  # fmt: skip
     peer = "openssl ocsp -multi 2, new connections"
-    print(f"medians (load average now {os.getloadavg()}):", flush=True)
+    print(
+        f"medians (load average now {os.getloadavg()}); rate ratios taken round by round; "
+        "the server CPU per answer moves least with other work:",
+        flush=True,
+    )
     for name, rates in seen.items():
-        # Ratios round by round to the peer of the same round, then their median.
         ratio = statistics.median(r / p for r, p in zip(rates, seen[peer], strict=True))
-        print(f"  {name:<44} {statistics.median(rates):>8.0f} req/s  {ratio:.2f}x", flush=True)
+        print(f"  {name:<44} {statistics.median(rates):>8.0f} req/s  {ratio:.2f}x  server CPU "
+              f"{statistics.median(cpu[name]):>5.0f} us/answer", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
