@@ -14,7 +14,7 @@ on all of them alike:
   - ``benchmarks.ocsp_floor:signature_only``: the request parsed, one ECDSA signature, a
     fixed body: granian's WSGI and the signature without any ASN.1 encoding;
   - BENCH_BASELINE_SRC=<a checkout>: jitsuin from that source tree too (before/after);
-  - BENCH_GRANIAN_VARIANTS="name:--flag value,..;name2:..": jitsuin under other granian flags.
+  - BENCH_GRANIAN_VARIANTS="name:--flag value;name2:--other": jitsuin under other granian flags.
 
 Each line gives the rate and the server's CPU per answer (its process group's user + system
 time over the run, /proc): on a machine shared with other work the rates move with it, the
