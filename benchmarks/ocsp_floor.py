@@ -24,11 +24,19 @@ _DIR = Path(os.environ.get("OCSP_FLOOR_DIR", "."))
 _KEY = serialization.load_pem_private_key((_DIR / "rkey.pem").read_bytes(), None)
 _RESPONDER = x509.load_pem_x509_certificate((_DIR / "rsigner.pem").read_bytes())
 _CA = x509.load_pem_x509_certificate((_DIR / "ca.pem").read_bytes())
-_BASE = (
-    ocsp.OCSPResponseBuilder()
-    .responder_id(ocsp.OCSPResponderEncoding.HASH, _RESPONDER)
-    .certificates([_RESPONDER, _CA])
+# What the options would buy: OCSP_FLOOR_RESPONDER_ID=name (byName instead of by key hash),
+# OCSP_FLOOR_CERTS=responder|none (without the CA's certificate, or without any).
+_ENCODING = (
+    ocsp.OCSPResponderEncoding.NAME
+    if os.environ.get("OCSP_FLOOR_RESPONDER_ID") == "name"
+    else ocsp.OCSPResponderEncoding.HASH
 )
+_CERTS = {"none": [], "responder": [_RESPONDER]}.get(
+    os.environ.get("OCSP_FLOOR_CERTS", ""), [_RESPONDER, _CA]
+)
+_BASE = ocsp.OCSPResponseBuilder().responder_id(_ENCODING, _RESPONDER)
+if _CERTS:
+    _BASE = _BASE.certificates(_CERTS)
 
 
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -10,7 +10,8 @@ on all of them alike:
   - ``openssl ocsp -multi 2`` with the same P-256 responder key, a new connection per request
     (as the ``ocsp`` benchmark measures it);
   - ``benchmarks.ocsp_floor`` under granian: parse + ``cryptography``'s builder only, no
-    Django: the ceiling of any responder that keeps the builder;
+    Django: the ceiling of any responder that keeps the builder (OCSP_FLOOR_RESPONDER_ID=name,
+    OCSP_FLOOR_CERTS=responder|none: what those options would buy);
   - ``benchmarks.ocsp_floor:signature_only``: the request parsed, one ECDSA signature, a
     fixed body: granian's WSGI and the signature without any ASN.1 encoding;
   - BENCH_BASELINE_SRC=<a checkout>: jitsuin from that source tree too (before/after);
