@@ -13,7 +13,7 @@ from cryptography.x509 import ocsp
 
 from jitsuin.pki.errors import MalformedOcspRequest
 from jitsuin.pki.issuance import Signer, signature_hash
-from jitsuin.pki.keys import check_public_key
+from jitsuin.pki.keys import PrivateKey, check_public_key
 
 DEFAULT_RESPONSE_VALIDITY = timedelta(days=1)
 # A one-certificate request is about 100 bytes, 250 with a SHA-512 CertID and a full nonce.
@@ -125,6 +125,65 @@ class SingleStatus:
     reason: x509.ReasonFlags | None = None
 
 
+@dataclass(frozen=True)
+class PreparedResponder:
+    """A responder's key, and a builder holding what every one of its responses repeats.
+
+    The responder ID (by key hash) and the certificates that go along are set once, not per
+    response: a live (nonce) answer is signed per request.
+    """
+
+    private_key: PrivateKey
+    hash_algorithm: hashes.HashAlgorithm
+    builder: ocsp.OCSPResponseBuilder
+
+
+def prepare_responder(
+    responder: Signer, extra_certificates: tuple[x509.Certificate, ...] = ()
+) -> PreparedResponder:
+    """``responder`` ready to sign; ``extra_certificates`` go along with its own certificate.
+
+    extra_certificates: the issuing CA, so that relying parties that trust only the root
+    (FreeRADIUS) can chain a delegated responder certificate.
+    """
+    builder = (
+        ocsp.OCSPResponseBuilder()
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, responder.certificate)
+        .certificates([responder.certificate, *extra_certificates])
+    )
+    return PreparedResponder(responder.private_key, signature_hash(responder.private_key), builder)
+
+
+def sign_response(
+    cert_id: CertId,
+    answer: SingleStatus,
+    *,
+    responder: PreparedResponder,
+    this_update: datetime,
+    validity: timedelta = DEFAULT_RESPONSE_VALIDITY,
+    nonce: bytes | None = None,
+) -> bytes:
+    """A signed, DER-encoded successful response for one certificate."""
+    revoked = answer.status is CertStatus.REVOKED
+    if revoked and answer.revoked_at is None:
+        raise ValueError("a revoked status needs its revocation time")
+    builder = responder.builder.add_response_by_hash(
+        issuer_name_hash=cert_id.issuer_name_hash,
+        issuer_key_hash=cert_id.issuer_key_hash,
+        serial_number=cert_id.serial,
+        algorithm=cert_id.algorithm,
+        cert_status=_STATUS[answer.status],
+        this_update=this_update,
+        next_update=this_update + validity,
+        revocation_time=answer.revoked_at if revoked else None,
+        revocation_reason=answer.reason if revoked else None,
+    )
+    if nonce is not None:
+        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
+    response = builder.sign(responder.private_key, responder.hash_algorithm)
+    return response.public_bytes(serialization.Encoding.DER)
+
+
 def build_response(
     cert_id: CertId,
     answer: SingleStatus,
@@ -135,32 +194,16 @@ def build_response(
     nonce: bytes | None = None,
     extra_certificates: tuple[x509.Certificate, ...] = (),
 ) -> bytes:
-    """A signed, DER-encoded successful response for one certificate."""
-    revoked = answer.status is CertStatus.REVOKED
-    if revoked and answer.revoked_at is None:
-        raise ValueError("a revoked status needs its revocation time")
-    builder = (
-        ocsp.OCSPResponseBuilder()
-        .add_response_by_hash(
-            issuer_name_hash=cert_id.issuer_name_hash,
-            issuer_key_hash=cert_id.issuer_key_hash,
-            serial_number=cert_id.serial,
-            algorithm=cert_id.algorithm,
-            cert_status=_STATUS[answer.status],
-            this_update=this_update,
-            next_update=this_update + validity,
-            revocation_time=answer.revoked_at if revoked else None,
-            revocation_reason=answer.reason if revoked else None,
-        )
-        .responder_id(ocsp.OCSPResponderEncoding.HASH, responder.certificate)
-        # extra_certificates: the issuing CA, so that relying parties that trust only the root
-        # (FreeRADIUS) can chain a delegated responder certificate.
-        .certificates([responder.certificate, *extra_certificates])
+    """A signed, DER-encoded successful response for one certificate (``sign_response`` with
+    a responder prepared for this one response)."""
+    return sign_response(
+        cert_id,
+        answer,
+        responder=prepare_responder(responder, extra_certificates),
+        this_update=this_update,
+        validity=validity,
+        nonce=nonce,
     )
-    if nonce is not None:
-        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
-    response = builder.sign(responder.private_key, signature_hash(responder.private_key))
-    return response.public_bytes(serialization.Encoding.DER)
 
 
 def error_response(status: ocsp.OCSPResponseStatus) -> bytes:

@@ -23,6 +23,8 @@ from jitsuin.pki.ocsp import (
     issuer_hashes,
     next_update_of,
     parse_request,
+    prepare_responder,
+    sign_response,
 )
 from tests.peers import require_tool
 from tests.pki.factories import EVERYTHING_VALID, TestPki, pem
@@ -111,6 +113,43 @@ def test_request_nonce_is_echoed_in_the_response(pki: TestPki) -> None:
     response = ocsp.load_der_ocsp_response(data)
     echoed = response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
     assert echoed == nonce
+
+
+def test_a_prepared_responder_signs_each_answer_with_only_its_own_request(
+    pki: TestPki,
+) -> None:
+    # One builder holds the responder ID and certificates for every answer: nothing of one
+    # answer (serial, status, nonce) may reach the next.
+    issuer = pki.intermediate.certificate
+    prepared = prepare_responder(pki.ocsp, (issuer,))
+    first, second = pki.client(), pki.client()
+    answers = []
+    for cert, status, nonce in (
+        (first, SingleStatus(CertStatus.GOOD), b"\x01" * 16),
+        (second, SingleStatus(CertStatus.REVOKED, REVOKED_AT, None), None),
+        (first, SingleStatus(CertStatus.GOOD), b"\x02" * 32),
+    ):
+        query = parse_request(_request(cert, issuer, nonce))
+        data = sign_response(
+            query.cert_id, status, responder=prepared, this_update=EVERYTHING_VALID, nonce=nonce
+        )
+        answers.append((cert, status, nonce, ocsp.load_der_ocsp_response(data)))
+    for cert, status, nonce, response in answers:
+        assert response.serial_number == cert.serial_number
+        assert response.certificate_status.name == status.status.name
+        assert response.certificates == [pki.ocsp.certificate, issuer]
+        assert response.responder_key_hash == (
+            pki.ocsp.certificate.extensions.get_extension_for_class(
+                x509.SubjectKeyIdentifier
+            ).value.digest
+        )
+        nonces = [e.value.nonce for e in response.extensions if isinstance(e.value, x509.OCSPNonce)]
+        assert nonces == ([nonce] if nonce else [])
+        public_key = pki.ocsp.certificate.public_key()
+        assert isinstance(public_key, ec.EllipticCurvePublicKey)
+        algorithm = response.signature_hash_algorithm
+        assert algorithm is not None
+        public_key.verify(response.signature, response.tbs_response_bytes, ec.ECDSA(algorithm))
 
 
 def test_response_without_a_request_nonce_has_none(pki: TestPki) -> None:

@@ -22,9 +22,18 @@ from jitsuin.lifecycle.models import Certificate
 from jitsuin.pki.issuance import Signer
 from jitsuin.pki.keystore import KeyStoreError
 from jitsuin.pki.names import Serial
-from jitsuin.pki.ocsp import CertId, SingleStatus, build_response, cert_id_for
+from jitsuin.pki.ocsp import (
+    CertId,
+    PreparedResponder,
+    SingleStatus,
+    cert_id_for,
+    prepare_responder,
+    sign_response,
+)
 
 _signers: dict[tuple[int, str], Signer] = {}
+# The same responders ready to sign: key, responder ID and certificates set once per process.
+_prepared: dict[tuple[int, str], PreparedResponder] = {}
 _signers_lock = threading.Lock()
 
 
@@ -46,6 +55,22 @@ def responder_for(authority: Authority) -> Signer:
     return signer
 
 
+def prepared_for(authority: Authority) -> PreparedResponder:
+    """``responder_for(authority)`` ready to sign, with the certificates its answers carry.
+
+    An intermediate's certificate goes along so that root-only relying parties can chain the
+    responder; a root's responder chains to the anchor they already have.
+    """
+    key = (authority.pk, authority.ocsp_key_ref)
+    prepared = _prepared.get(key)
+    if prepared is None:
+        extra = (certificate_of(authority),) if authority.parent_id else ()
+        prepared = prepare_responder(responder_for(authority), extra)
+        with _signers_lock:
+            _prepared[key] = prepared
+    return prepared
+
+
 def reset_process_caches() -> None:
     """After an authority changed in this process (revoked, new responder): forget this
     process's CA index, responder keys and cached answers."""
@@ -55,6 +80,7 @@ def reset_process_caches() -> None:
     ocsp_store.answers_by_cert_id.clear()
     with _signers_lock:
         _signers.clear()
+        _prepared.clear()
 
 
 def sign(
@@ -68,19 +94,16 @@ def sign(
     """The signed response for ``cert_id``; ``status`` when the caller already knows it."""
     answer = status or status_of(authority.pk, cert_id.serial, now)
     try:
-        signer = responder_for(authority)
+        responder = prepared_for(authority)
     except KeyStoreError:
         # The responder was renewed by another process and the old key destroyed: re-read.
         issuers.invalidate()
         authority = Authority.objects.get(pk=authority.pk)
-        signer = responder_for(authority)
-    # An intermediate's certificate goes along so that root-only relying parties can chain the
-    # responder; a root's responder chains to the anchor they already have.
-    der = build_response(
+        responder = prepared_for(authority)
+    der = sign_response(
         cert_id,
         answer,
-        responder=signer,
-        extra_certificates=(certificate_of(authority),) if authority.parent_id else (),
+        responder=responder,
         this_update=now,
         validity=timings().ocsp_validity,
         nonce=nonce,
