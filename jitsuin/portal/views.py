@@ -36,7 +36,7 @@ from jitsuin.lifecycle.permissions import actions_for, with_page_facts
 from jitsuin.lifecycle.reasons import USER_REASONS
 from jitsuin.notify.models import Notice
 from jitsuin.onboarding.services import build_profile
-from jitsuin.portal import device_setup, presenters
+from jitsuin.portal import device_setup, page_cache, presenters
 from jitsuin.portal.identity import actor_for, person_for
 from jitsuin.portal.pages import PLATFORMS
 
@@ -91,11 +91,14 @@ def _own_certificate(person: Person, pk: int, now: datetime | None = None) -> Ce
 @never_cache
 @person_required
 def home(request: HttpRequest, person: Person) -> HttpResponse:
-    now = timezone.now()
-    context = _overview_context(request, person, now)
-    context["notices"] = list(Notice.objects.published(now)[:3])
-    context["has_archived_keys"] = context["overview"].has_archived_keys
-    return render(request, "portal/home.html", context)
+    def fresh(extra: dict[str, str]) -> HttpResponse:
+        now = timezone.now()
+        context = _overview_context(request, person, now)
+        context["notices"] = list(Notice.objects.published(now)[:3])
+        context["has_archived_keys"] = context["overview"].has_archived_keys
+        return render(request, "portal/home.html", context | extra)
+
+    return page_cache.serve(request, person, fresh)
 
 
 def _overview_context(request: HttpRequest, person: Person, now: Any) -> dict[str, Any]:
@@ -112,8 +115,12 @@ def _overview_context(request: HttpRequest, person: Person, now: Any) -> dict[st
 @person_required
 def status_fragment(request: HttpRequest, person: Person) -> HttpResponse:
     """The certificates panel alone, polled by htmx while something is in progress."""
-    context = _overview_context(request, person, timezone.now())
-    return render(request, "portal/_status.html", context)
+
+    def fresh(extra: dict[str, str]) -> HttpResponse:
+        context = _overview_context(request, person, timezone.now())
+        return render(request, "portal/_status.html", context | extra)
+
+    return page_cache.serve(request, person, fresh)
 
 
 def _certificate_context(person: Person, certificate: Certificate, now: datetime) -> dict[str, Any]:

@@ -40,6 +40,24 @@ def add_history(person, count: int) -> None:
         factories.request(person, at=at, kind="revoke", state="done", target=certificate)
 
 
+@pytest.fixture(autouse=True)
+def _page_cache_off(request, monkeypatch):
+    """The budgets of a render: the kept page (jitsuin.portal.page_cache) only where a test
+    asks for it (``page_cache_on``)."""
+    from jitsuin import config
+
+    if "page_cache_on" not in request.fixturenames:
+        monkeypatch.setenv("JITSUIN_PAGE_CACHE", "off")
+        config.current.cache_clear()
+
+
+@pytest.fixture
+def page_cache_on():
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def queries_for_home(client) -> int:
     with CaptureQueriesContext(connection) as captured:
         assert client.get("/").status_code == 200
@@ -88,3 +106,22 @@ def test_a_certificate_s_page_stays_within_its_query_budget(
     client = client_for(alice_cert.person)
     with django_assert_max_num_queries(CERTIFICATE_BUDGET):
         assert client.get(f"/certificates/{alice_cert.pk}/").status_code == 200
+
+
+# The session, the user, their roles, the person, the fingerprint: nothing of the overview.
+HOME_KEPT_BUDGET = 5
+
+
+def test_a_kept_home_page_costs_the_sign_in_and_one_query(
+    alice_cert, client_for, page_cache_on, django_assert_max_num_queries
+):
+    add_history(alice_cert.person, 8)
+    client = client_for(alice_cert.person)
+    first = client.get("/")
+    with django_assert_max_num_queries(HOME_KEPT_BUDGET):
+        again = client.get("/")
+    assert again.status_code == 200
+    assert again.content.count(b"certificate-") == first.content.count(b"certificate-") > 0
+    assert client.get("/status/").status_code == 200  # rendered, then kept
+    with django_assert_max_num_queries(HOME_KEPT_BUDGET):
+        assert client.get("/status/").status_code == 200

@@ -1,0 +1,205 @@
+"""The kept home page (jitsuin.portal.page_cache) reads exactly like a fresh render after every
+change the page reflects, and one person never gets another's page."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from jitsuin import config
+from jitsuin.lifecycle import services
+from jitsuin.lifecycle.models import MaintenanceWindow, Profile, Request
+from jitsuin.notify.models import Notice
+from jitsuin.sightings.services import record_sighting
+from tests.portal.conftest import run_worker
+
+pytestmark = pytest.mark.django_db
+
+_TOKEN = re.compile(rb"[A-Za-z0-9]{64}")
+
+
+class Clock:
+    """``timezone.now`` under the test's control: scheduled moments arrive without sleeping."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = timezone.now()
+        monkeypatch.setattr(timezone, "now", lambda: self.now)
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):  # type: ignore[no-untyped-def]
+    cache.clear()
+    return Clock(monkeypatch)
+
+
+def _page_cache(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:
+    monkeypatch.setenv("JITSUIN_PAGE_CACHE", "on" if on else "off")
+    config.current.cache_clear()
+
+
+def _masked(content: bytes) -> bytes:
+    """The page without its CSRF token (masked anew on each serve, whatever the cache)."""
+    return _TOKEN.sub(b"<csrf>", content)
+
+
+class Pages:
+    """The page served with the cache on, then a fresh render of the same moment (cache off)."""
+
+    def __init__(self, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+        self.monkeypatch = monkeypatch
+        self.previous = b""
+        self.hits = 0
+
+    def served(self, path: str = "/") -> bytes:
+        _page_cache(self.monkeypatch, True)
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(path)
+        assert response.status_code == 200
+        if len(queries) <= 5:
+            self.hits += 1
+        return response.content
+
+    def fresh(self, path: str = "/") -> bytes:
+        _page_cache(self.monkeypatch, False)
+        response = self.client.get(path)
+        assert response.status_code == 200
+        return response.content
+
+    def check(self, step: str, *, changed: bool = True) -> bytes:
+        """After ``step``: what is served equals a fresh render, and differs from before."""
+        served = self.served()
+        fresh = self.fresh()
+        assert _masked(served) == _masked(fresh), step
+        if changed:
+            assert _masked(served) != self.previous, f"{step}: the page did not change"
+        self.previous = _masked(served)
+        # Kept now: served again, still the same, without rendering.
+        hits = self.hits
+        assert _masked(self.served()) == _masked(fresh), step
+        assert self.hits == hits + 1, f"{step}: not served from the cache"
+        return served
+
+
+def test_every_change_the_home_page_shows_is_served_at_once(alice, client_for, clock, monkeypatch):
+    pages = Pages(client_for(alice, language="en"), monkeypatch)
+    uid = f"user:{alice.uid}"
+    pages.check("nothing yet")
+
+    request = services.request_issue(alice, actor=uid, idempotency_key="a" * 32)
+    pages.check("issue requested")
+
+    run_worker()
+    request.refresh_from_db()
+    assert request.pickup is not None
+    pages.check("ready to download")
+
+    services.collect_pickup(request.pickup, actor=uid)
+    pages.check("downloaded")
+
+    certificate = request.certificate
+    record_sighting(
+        certificate,
+        token_name="radius",
+        nas_identifier="ap-1",
+        nas_ip="192.0.2.1",
+        result="accept",
+        now=clock.now,
+    )
+    pages.check("used for Wi-Fi")
+
+    profile = Profile.objects.get(pk=certificate.profile_id)
+    profile.name_en = "Campus client certificate (renamed)"
+    profile.save()
+    pages.check("profile renamed")
+
+    alice.name_en = "Alice Renamed"
+    alice.save()
+    pages.check("person renamed")
+
+    Notice.objects.create(
+        title_ja="お知らせ",
+        title_en="Network works",
+        body_ja="本文",
+        body_en="Body",
+        publish_at=clock.now - timedelta(minutes=1),
+    )
+    pages.check("notice published")
+    Notice.objects.create(
+        title_ja="予定",
+        title_en="Scheduled notice",
+        body_ja="本文",
+        body_en="Body",
+        publish_at=clock.now + timedelta(seconds=20),
+    )
+    pages.check("a notice scheduled", changed=False)
+    clock.advance(21)
+    pages.check("the scheduled notice's time came")
+
+    MaintenanceWindow.objects.create(
+        starts_at=clock.now + timedelta(seconds=15),
+        ends_at=clock.now + timedelta(hours=1),
+        note_en="Upgrade",
+    )
+    pages.check("maintenance announced")
+    clock.advance(16)
+    pages.check("maintenance started")
+    clock.advance(3600)
+    pages.check("maintenance ended")
+
+    services.request_revoke(certificate, actor=uid, idempotency_key="b" * 32, reason="superseded")
+    pages.check("revocation requested")
+    run_worker()
+    assert Request.objects.get(target=certificate).state == "done"
+    pages.check("revoked")
+
+    pages.client.cookies["django_language"] = "ja"
+    pages.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ja"
+    japanese = pages.check("language switched")
+    assert b'lang="ja"' in japanese
+
+    clock.advance(61)
+    pages.check("a minute later", changed=False)
+    assert pages.hits >= 15
+
+
+def test_two_people_never_get_each_other_s_page(alice_cert, bob, client_for, clock):
+    alice_client, bob_client = client_for(alice_cert.person), client_for(bob)
+    for _ in range(2):
+        alice_page = alice_client.get("/").content
+        bob_page = bob_client.get("/").content
+        assert alice_cert.person.uid.encode() in alice_page
+        assert bob.uid.encode() in bob_page
+        assert alice_cert.person.uid.encode() not in bob_page
+        assert f"certificate-{alice_cert.pk}".encode() not in bob_page
+
+
+def test_a_page_with_a_message_is_never_kept(alice, client_for, clock):
+    client = client_for(alice)
+    client.get("/")
+    response = client.post("/issue/", {"idempotency": "not a token"})
+    assert response.status_code == 302
+    with_message = client.get("/").content
+    assert b'class="messages"' in with_message
+    assert b'class="messages"' not in client.get("/").content
+
+
+def test_the_csrf_token_is_fresh_on_every_serve(alice, client_for, clock):
+    client = client_for(alice, csrf=True)
+    first = client.get("/").content
+    again = client.get("/").content
+    tokens = set(_TOKEN.findall(first)) | set(_TOKEN.findall(again))
+    assert _masked(first) == _masked(again) and len(tokens) == 2
+    # The kept page's fresh token is accepted: signing out with it works.
+    token = _TOKEN.findall(again)[0].decode()
+    assert client.post(reverse("access:logout"), {"csrfmiddlewaretoken": token}).status_code == 302
