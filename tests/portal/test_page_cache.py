@@ -3,92 +3,27 @@ change the page reflects, and one person never gets another's page."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
-from jitsuin import config
+from jitsuin.authorities.models import Authority
 from jitsuin.lifecycle import services
 from jitsuin.lifecycle.models import MaintenanceWindow, Profile, Request
 from jitsuin.notify.models import Notice
 from jitsuin.sightings.services import record_sighting
 from tests.portal.conftest import run_worker
+from tests.portal.kept_pages import _TOKEN, Clock, Pages, _masked
 
 pytestmark = pytest.mark.django_db
-
-_TOKEN = re.compile(rb"[A-Za-z0-9]{64}")
-
-
-class Clock:
-    """``timezone.now`` under the test's control: scheduled moments arrive without sleeping."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.now = timezone.now()
-        monkeypatch.setattr(timezone, "now", lambda: self.now)
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @pytest.fixture
 def clock(monkeypatch):  # type: ignore[no-untyped-def]
     cache.clear()
     return Clock(monkeypatch)
-
-
-def _page_cache(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:
-    monkeypatch.setenv("JITSUIN_PAGE_CACHE", "on" if on else "off")
-    config.current.cache_clear()
-
-
-def _masked(content: bytes) -> bytes:
-    """The page without its CSRF token (masked anew on each serve, whatever the cache)."""
-    return _TOKEN.sub(b"<csrf>", content)
-
-
-class Pages:
-    """The page served with the cache on, then a fresh render of the same moment (cache off)."""
-
-    def __init__(self, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-        self.client = client
-        self.monkeypatch = monkeypatch
-        self.previous = b""
-        self.hits = 0
-
-    def served(self, path: str = "/") -> bytes:
-        _page_cache(self.monkeypatch, True)
-        with CaptureQueriesContext(connection) as queries:
-            response = self.client.get(path)
-        assert response.status_code == 200
-        if len(queries) <= 5:
-            self.hits += 1
-        return response.content
-
-    def fresh(self, path: str = "/") -> bytes:
-        _page_cache(self.monkeypatch, False)
-        response = self.client.get(path)
-        assert response.status_code == 200
-        return response.content
-
-    def check(self, step: str, *, changed: bool = True) -> bytes:
-        """After ``step``: what is served equals a fresh render, and differs from before."""
-        served = self.served()
-        fresh = self.fresh()
-        assert _masked(served) == _masked(fresh), step
-        if changed:
-            assert _masked(served) != self.previous, f"{step}: the page did not change"
-        self.previous = _masked(served)
-        # Kept now: served again, still the same, without rendering.
-        hits = self.hits
-        assert _masked(self.served()) == _masked(fresh), step
-        assert self.hits == hits + 1, f"{step}: not served from the cache"
-        return served
 
 
 def test_every_change_the_home_page_shows_is_served_at_once(alice, client_for, clock, monkeypatch):
@@ -203,3 +138,18 @@ def test_the_csrf_token_is_fresh_on_every_serve(alice, client_for, clock):
     # The kept page's fresh token is accepted: signing out with it works.
     token = _TOKEN.findall(again)[0].decode()
     assert client.post(reverse("access:logout"), {"csrfmiddlewaretoken": token}).status_code == 302
+
+
+def test_a_scheduled_ca_revocation_is_shown_from_its_moment(
+    alice_cert, client_for, clock, monkeypatch
+):
+    pages = Pages(client_for(alice_cert.person), monkeypatch)
+    pages.check("a valid certificate")
+    Authority.objects.filter(pk=alice_cert.issuer_id).update(
+        revoked_at=clock.now + timedelta(seconds=10), revocation_reason="superseded"
+    )
+    scheduled = pages.check("its CA's revocation scheduled")
+    assert b'data-testid="switch-now"' in scheduled
+    clock.advance(11)
+    revoked = pages.check("the CA's revocation reached its time")
+    assert b'data-status="issuer_revoked"' in revoked
