@@ -1,4 +1,4 @@
-"""The signed-in home page served again while nothing it shows has changed.
+"""The signed-in home and certificate pages served again while nothing they show has changed.
 
 Rendering the home page costs ~30 ms of CPU (the overview, the issue policy, ~300 template
 nodes); a person looking at it, or its status panel polled every 2 s, mostly sees the same
@@ -7,7 +7,8 @@ process unless ``CACHES`` names a shared one) with a **fingerprint of everything
 shows**, read by ONE plain SQL query (``SOURCES``): the person's certificates, requests and
 the count of their transitions, pickups, archived keys, Wi-Fi sightings, policy exceptions and
 campaign memberships, and every row of the small global tables the page reads (profiles,
-authorities, campaigns and their old CAs, maintenance windows, notices). Each source is
+authorities, campaigns and their old CAs, maintenance windows, notices, the CRLs still
+valid and the publications pending). Each source is
 every column of its table but the binary ones and the few large texts the page never shows
 (``exclude``), so a column added later is in the fingerprint without anyone remembering it.
 The person's own row, the user's name, the language, the path and the configuration are
@@ -39,7 +40,7 @@ from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
-from jitsuin.authorities.models import Authority
+from jitsuin.authorities.models import Authority, PendingPublication, PublishedCrl
 from jitsuin.campaigns.banner import SHOWN_AFTER_REVOCATION
 from jitsuin.campaigns.models import Campaign, Member
 from jitsuin.config import current
@@ -105,6 +106,9 @@ SOURCES: tuple[Source, ...] = (
     Source("campaign", Campaign, exclude=("body_ja", "body_en"), shifts=(SHOWN_AFTER_REVOCATION,)),
     Source("campaign_old", Campaign.old_authorities.through),
     Source("maintenance", MaintenanceWindow, "ends_at > {now}", shifts=(-ANNOUNCE_AHEAD,)),
+    # The certificate page: when CRL-checking services see a revocation (next_crl_update).
+    Source("crl", PublishedCrl, "next_update > {now}"),
+    Source("crl_pending", PendingPublication),
     Source(
         "notice",
         Notice,

@@ -150,19 +150,29 @@ def _certificate_context(person: Person, certificate: Certificate, now: datetime
 @never_cache
 @person_required
 def certificate_detail(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
-    now = timezone.now()
-    certificate = _own_certificate(person, pk, now)
-    context = _certificate_context(person, certificate, now)
-    return render(request, "portal/certificate.html", context)
+    return page_cache.serve(
+        request, person, _certificate_page(request, person, pk, "portal/certificate.html")
+    )
+
+
+def _certificate_page(
+    request: HttpRequest, person: Person, pk: int, template: str
+) -> Callable[[dict[str, str]], HttpResponse]:
+    def fresh(extra: dict[str, str]) -> HttpResponse:
+        now = timezone.now()
+        certificate = _own_certificate(person, pk, now)
+        context = _certificate_context(person, certificate, now)
+        return render(request, template, context | extra)
+
+    return fresh
 
 
 @never_cache
 @person_required
 def certificate_fragment(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
-    now = timezone.now()
-    certificate = _own_certificate(person, pk, now)
-    context = _certificate_context(person, certificate, now)
-    return render(request, "portal/_certificate_status.html", context)
+    return page_cache.serve(
+        request, person, _certificate_page(request, person, pk, "portal/_certificate_status.html")
+    )
 
 
 @never_cache

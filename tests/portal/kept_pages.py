@@ -45,6 +45,7 @@ class Pages:
         self.monkeypatch = monkeypatch
         self.previous = b""
         self.hits = 0
+        self.also: list[str] = []  # other pages checked alike (a certificate's)
 
     def served(self, path: str = "/") -> bytes:
         _page_cache(self.monkeypatch, True)
@@ -62,15 +63,22 @@ class Pages:
         return response.content
 
     def check(self, step: str, *, changed: bool = True) -> bytes:
-        """After ``step``: what is served equals a fresh render, and differs from before."""
-        served = self.served()
-        fresh = self.fresh()
-        assert _masked(served) == _masked(fresh), step
+        """After ``step``: what is served equals a fresh render (the home page, and every page
+        of ``also``), and the home page differs from before."""
+        for path in self.also:
+            self._same(path, step)
+        served = self._same("/", step)
         if changed:
             assert _masked(served) != self.previous, f"{step}: the page did not change"
         self.previous = _masked(served)
+        return served
+
+    def _same(self, path: str, step: str) -> bytes:
+        served = self.served(path)
+        fresh = self.fresh(path)
+        assert _masked(served) == _masked(fresh), f"{step}: {path}"
         # Kept now: served again, still the same, without rendering.
         hits = self.hits
-        assert _masked(self.served()) == _masked(fresh), step
-        assert self.hits == hits + 1, f"{step}: not served from the cache"
+        assert _masked(self.served(path)) == _masked(fresh), f"{step}: {path}"
+        assert self.hits == hits + 1, f"{step}: {path} not served from the cache"
         return served

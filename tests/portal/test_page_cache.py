@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from jitsuin.authorities.models import Authority
+from jitsuin.authorities.publishing.crl import publish_crl
 from jitsuin.lifecycle import services
 from jitsuin.lifecycle.models import MaintenanceWindow, Profile, Request
 from jitsuin.notify.models import Notice
@@ -39,6 +40,7 @@ def test_every_change_the_home_page_shows_is_served_at_once(alice, client_for, c
     assert request.pickup is not None
     pages.check("ready to download")
 
+    pages.also = [f"/certificates/{request.certificate_id}/"]
     services.collect_pickup(request.pickup, actor=uid)
     pages.check("downloaded")
 
@@ -97,6 +99,10 @@ def test_every_change_the_home_page_shows_is_served_at_once(alice, client_for, c
     run_worker()
     assert Request.objects.get(target=certificate).state == "done"
     pages.check("revoked")
+    before = pages.fresh(pages.also[0])
+    publish_crl(certificate.issuer, now=clock.now)
+    pages.check("a CRL published: when services see the revocation", changed=False)
+    assert _masked(pages.fresh(pages.also[0])) != _masked(before)
 
     pages.client.cookies["django_language"] = "ja"
     pages.client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ja"
@@ -144,6 +150,7 @@ def test_a_scheduled_ca_revocation_is_shown_from_its_moment(
     alice_cert, client_for, clock, monkeypatch
 ):
     pages = Pages(client_for(alice_cert.person), monkeypatch)
+    pages.also = [f"/certificates/{alice_cert.pk}/", f"/certificates/{alice_cert.pk}/status/"]
     pages.check("a valid certificate")
     Authority.objects.filter(pk=alice_cert.issuer_id).update(
         revoked_at=clock.now + timedelta(seconds=10), revocation_reason="superseded"

@@ -125,3 +125,16 @@ def test_a_kept_home_page_costs_the_sign_in_and_one_query(
     assert client.get("/status/").status_code == 200  # rendered, then kept
     with django_assert_max_num_queries(HOME_KEPT_BUDGET):
         assert client.get("/status/").status_code == 200
+
+
+def test_a_kept_certificate_page_costs_the_sign_in_and_one_query(
+    alice_cert, client_for, page_cache_on, django_assert_max_num_queries
+):
+    add_history(alice_cert.person, 8)
+    client = client_for(alice_cert.person)
+    path = f"/certificates/{alice_cert.pk}/"
+    first = client.get(path)
+    with django_assert_max_num_queries(HOME_KEPT_BUDGET):
+        again = client.get(path)
+    assert again.status_code == 200 and first.status_code == 200
+    assert f"certificate-{alice_cert.pk}".encode() in again.content
