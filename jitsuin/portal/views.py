@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from jitsuin.access.roles import is_staff_member, second_factor_verified
+from jitsuin.access.roles import second_factor_verified
 from jitsuin.authorities.publishing.crl import next_crl_update
 from jitsuin.lifecycle import recovery, services
 from jitsuin.lifecycle.errors import LifecycleError, PickupGone
@@ -37,7 +37,7 @@ from jitsuin.lifecycle.reasons import USER_REASONS
 from jitsuin.notify.models import Notice
 from jitsuin.onboarding.services import build_profile
 from jitsuin.portal import device_setup, page_cache, presenters
-from jitsuin.portal.identity import actor_for, person_for
+from jitsuin.portal.identity import actor_for, person_for, signed_in_person
 from jitsuin.portal.pages import PLATFORMS
 
 PersonView = Callable[..., HttpResponse]
@@ -50,11 +50,13 @@ def person_required(view: PersonView) -> PersonView:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if is_staff_member(request.user) and not second_factor_verified(request):
+        person, staff = signed_in_person(request.user)
+        if staff and not second_factor_verified(request):
             # Staff act after their second factor everywhere, their own certificates included.
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('access:totp')}?{query}")
-        person = person_for(request.user)
+        if person is None:
+            person = person_for(request.user)  # on first sign-in, linked by uid
         if person is None:
             return render(request, "portal/no_person.html", status=403)
         if not person.active:

@@ -108,8 +108,9 @@ def test_a_certificate_s_page_stays_within_its_query_budget(
         assert client.get(f"/certificates/{alice_cert.pk}/").status_code == 200
 
 
-# The session, the user, their roles, the person, the fingerprint: nothing of the overview.
-HOME_KEPT_BUDGET = 5
+# The session, the user, the person with the user's staff roles, the fingerprint: nothing of
+# the overview.
+HOME_KEPT_BUDGET = 4
 
 
 def test_a_kept_home_page_costs_the_sign_in_and_one_query(
