@@ -14,7 +14,7 @@ from tests.notify import factories
 
 pytestmark = pytest.mark.django_db
 
-# The session, the user, their roles, the person (4); the certificates with their facts, the
+# The session, the user, the person with their roles (3); the certificates with their facts, the
 # open requests, the pickups, the Wi-Fi use, the request history and its steps (6); the
 # default profile with the person's exception, the certificates the issue policy counts,
 # maintenance (3); notices, the maintenance and campaign banners (3); the database health
