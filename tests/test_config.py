@@ -190,6 +190,7 @@ VALUES: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "JITSUIN_RADIUS_SERVER_CA": ("{ca_file}", "{file}", {}),
     "JITSUIN_EDUROAM_REALM": ("example.ac.jp", "example ac jp", {}),
     "JITSUIN_SITE_NAME": ("東西大学 証明書サービス", "two\nlines", {}),
+    "JITSUIN_PAGE_CACHE": ("off", "sometimes", {}),
     "JITSUIN_PREFLIGHT_RADIUS": ("radius.example:1812:se:cret", "radius.example:port:s", {}),
     "JITSUIN_PREFLIGHT_RADIUS_CA": ("/etc/radius-ca.pem", None, {}),
     "JITSUIN_SSO_PROVISIONING": ("create", "always", {}),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from jitsuin.config.values import ConfigError, choice, duration, whole_number
+from jitsuin.config.values import ConfigError, boolean, choice, duration, whole_number
 from jitsuin.config.wifi import server_names
 
 
@@ -162,6 +162,9 @@ class PortalConfig:
     # The service's name in page titles and the header (JITSUIN_SITE_NAME, else the
     # institution's name, else "jitsuin").
     site_name: str = "jitsuin"
+    # The signed-in home page served from a render kept per session while a fingerprint of
+    # everything it shows is unchanged (jitsuin.portal.page_cache); JITSUIN_PAGE_CACHE=off.
+    page_cache: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PortalConfig:
@@ -171,6 +174,7 @@ class PortalConfig:
             wifi_networks=names or ("eduroam",),
             radius_server_name=", ".join(server_names(env)),
             site_name=site_name(env),
+            page_cache=boolean(env, "JITSUIN_PAGE_CACHE", True),
         )
 
 

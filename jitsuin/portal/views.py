@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from jitsuin.access.roles import is_staff_member, second_factor_verified
+from jitsuin.access.roles import second_factor_verified
 from jitsuin.authorities.publishing.crl import next_crl_update
 from jitsuin.lifecycle import recovery, services
 from jitsuin.lifecycle.errors import LifecycleError, PickupGone
@@ -36,8 +36,8 @@ from jitsuin.lifecycle.permissions import actions_for, with_page_facts
 from jitsuin.lifecycle.reasons import USER_REASONS
 from jitsuin.notify.models import Notice
 from jitsuin.onboarding.services import build_profile
-from jitsuin.portal import device_setup, presenters
-from jitsuin.portal.identity import actor_for, person_for
+from jitsuin.portal import device_setup, page_cache, presenters
+from jitsuin.portal.identity import actor_for, person_for, signed_in_person
 from jitsuin.portal.pages import PLATFORMS
 
 PersonView = Callable[..., HttpResponse]
@@ -50,11 +50,13 @@ def person_required(view: PersonView) -> PersonView:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if is_staff_member(request.user) and not second_factor_verified(request):
+        person, staff = signed_in_person(request.user)
+        if staff and not second_factor_verified(request):
             # Staff act after their second factor everywhere, their own certificates included.
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('access:totp')}?{query}")
-        person = person_for(request.user)
+        if person is None:
+            person = person_for(request.user)  # on first sign-in, linked by uid
         if person is None:
             return render(request, "portal/no_person.html", status=403)
         if not person.active:
@@ -91,11 +93,14 @@ def _own_certificate(person: Person, pk: int, now: datetime | None = None) -> Ce
 @never_cache
 @person_required
 def home(request: HttpRequest, person: Person) -> HttpResponse:
-    now = timezone.now()
-    context = _overview_context(request, person, now)
-    context["notices"] = list(Notice.objects.published(now)[:3])
-    context["has_archived_keys"] = context["overview"].has_archived_keys
-    return render(request, "portal/home.html", context)
+    def fresh(extra: dict[str, str]) -> HttpResponse:
+        now = timezone.now()
+        context = _overview_context(request, person, now)
+        context["notices"] = list(Notice.objects.published(now)[:3])
+        context["has_archived_keys"] = context["overview"].has_archived_keys
+        return render(request, "portal/home.html", context | extra)
+
+    return page_cache.serve(request, person, fresh)
 
 
 def _overview_context(request: HttpRequest, person: Person, now: Any) -> dict[str, Any]:
@@ -112,8 +117,12 @@ def _overview_context(request: HttpRequest, person: Person, now: Any) -> dict[st
 @person_required
 def status_fragment(request: HttpRequest, person: Person) -> HttpResponse:
     """The certificates panel alone, polled by htmx while something is in progress."""
-    context = _overview_context(request, person, timezone.now())
-    return render(request, "portal/_status.html", context)
+
+    def fresh(extra: dict[str, str]) -> HttpResponse:
+        context = _overview_context(request, person, timezone.now())
+        return render(request, "portal/_status.html", context | extra)
+
+    return page_cache.serve(request, person, fresh)
 
 
 def _certificate_context(person: Person, certificate: Certificate, now: datetime) -> dict[str, Any]:
@@ -143,19 +152,29 @@ def _certificate_context(person: Person, certificate: Certificate, now: datetime
 @never_cache
 @person_required
 def certificate_detail(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
-    now = timezone.now()
-    certificate = _own_certificate(person, pk, now)
-    context = _certificate_context(person, certificate, now)
-    return render(request, "portal/certificate.html", context)
+    return page_cache.serve(
+        request, person, _certificate_page(request, person, pk, "portal/certificate.html")
+    )
+
+
+def _certificate_page(
+    request: HttpRequest, person: Person, pk: int, template: str
+) -> Callable[[dict[str, str]], HttpResponse]:
+    def fresh(extra: dict[str, str]) -> HttpResponse:
+        now = timezone.now()
+        certificate = _own_certificate(person, pk, now)
+        context = _certificate_context(person, certificate, now)
+        return render(request, template, context | extra)
+
+    return fresh
 
 
 @never_cache
 @person_required
 def certificate_fragment(request: HttpRequest, person: Person, pk: int) -> HttpResponse:
-    now = timezone.now()
-    certificate = _own_certificate(person, pk, now)
-    context = _certificate_context(person, certificate, now)
-    return render(request, "portal/_certificate_status.html", context)
+    return page_cache.serve(
+        request, person, _certificate_page(request, person, pk, "portal/_certificate_status.html")
+    )
 
 
 @never_cache

@@ -14,7 +14,7 @@ from tests.notify import factories
 
 pytestmark = pytest.mark.django_db
 
-# The session, the user, their roles, the person (4); the certificates with their facts, the
+# The session, the user, the person with their roles (3); the certificates with their facts, the
 # open requests, the pickups, the Wi-Fi use, the request history and its steps (6); the
 # default profile with the person's exception, the certificates the issue policy counts,
 # maintenance (3); notices, the maintenance and campaign banners (3); the database health
@@ -38,6 +38,24 @@ def add_history(person, count: int) -> None:
         issue.certificate = certificate
         issue.save(update_fields=["certificate"])
         factories.request(person, at=at, kind="revoke", state="done", target=certificate)
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_off(request, monkeypatch):
+    """The budgets of a render: the kept page (jitsuin.portal.page_cache) only where a test
+    asks for it (``page_cache_on``)."""
+    from jitsuin import config
+
+    if "page_cache_on" not in request.fixturenames:
+        monkeypatch.setenv("JITSUIN_PAGE_CACHE", "off")
+        config.current.cache_clear()
+
+
+@pytest.fixture
+def page_cache_on():
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 def queries_for_home(client) -> int:
@@ -88,3 +106,36 @@ def test_a_certificate_s_page_stays_within_its_query_budget(
     client = client_for(alice_cert.person)
     with django_assert_max_num_queries(CERTIFICATE_BUDGET):
         assert client.get(f"/certificates/{alice_cert.pk}/").status_code == 200
+
+
+# The session, the user, the person with the user's staff roles, the fingerprint: nothing of
+# the overview.
+HOME_KEPT_BUDGET = 4
+
+
+def test_a_kept_home_page_costs_the_sign_in_and_one_query(
+    alice_cert, client_for, page_cache_on, django_assert_max_num_queries
+):
+    add_history(alice_cert.person, 8)
+    client = client_for(alice_cert.person)
+    first = client.get("/")
+    with django_assert_max_num_queries(HOME_KEPT_BUDGET):
+        again = client.get("/")
+    assert again.status_code == 200
+    assert again.content.count(b"certificate-") == first.content.count(b"certificate-") > 0
+    assert client.get("/status/").status_code == 200  # rendered, then kept
+    with django_assert_max_num_queries(HOME_KEPT_BUDGET):
+        assert client.get("/status/").status_code == 200
+
+
+def test_a_kept_certificate_page_costs_the_sign_in_and_one_query(
+    alice_cert, client_for, page_cache_on, django_assert_max_num_queries
+):
+    add_history(alice_cert.person, 8)
+    client = client_for(alice_cert.person)
+    path = f"/certificates/{alice_cert.pk}/"
+    first = client.get(path)
+    with django_assert_max_num_queries(HOME_KEPT_BUDGET):
+        again = client.get(path)
+    assert again.status_code == 200 and first.status_code == 200
+    assert f"certificate-{alice_cert.pk}".encode() in again.content

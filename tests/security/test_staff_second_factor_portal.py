@@ -40,3 +40,25 @@ def test_users_without_a_staff_role_need_no_second_factor(ca_hierarchy):  # type
     person = make_user_person("s2410009")
     client = sign_in(person.user, verified=False)
     assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize("flag", ["is_staff", "is_superuser"])
+def test_django_staff_flags_need_the_second_factor_too(ca_hierarchy, flag):  # type: ignore[no-untyped-def]
+    """The portal reads the roles with the person (one query): Django's own flags count too."""
+    person = make_user_person("admin-ito")
+    setattr(person.user, flag, True)
+    person.user.save()
+    answer = sign_in(person.user, verified=False).get(f"/certificates/{1}/")
+    assert answer.status_code == 302
+    assert answer["Location"].startswith(reverse("access:totp"))
+
+
+def test_a_staff_member_without_a_person_yet_is_sent_to_the_second_factor(ca_hierarchy):  # type: ignore[no-untyped-def]
+    ensure_roles()
+    person = make_user_person("hd-kato")
+    person.user.groups.add(Group.objects.get(name="helpdesk"))
+    user = person.user
+    person.delete()
+    answer = sign_in(user, verified=False).get("/")
+    assert answer.status_code == 302
+    assert answer["Location"].startswith(reverse("access:totp"))
