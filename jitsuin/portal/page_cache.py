@@ -40,6 +40,7 @@ from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
+import jitsuin
 from jitsuin.authorities.models import Authority, PendingPublication, PublishedCrl
 from jitsuin.campaigns.banner import SHOWN_AFTER_REVOCATION
 from jitsuin.campaigns.models import Campaign, Member
@@ -176,10 +177,12 @@ _configured: list[tuple[object, bytes]] = []
 
 
 def _configuration() -> bytes:
-    """The configuration's digest (the site's name, the Wi-Fi names... are on the page)."""
+    """The configuration's digest (the site's name, the Wi-Fi names... are on the page), with
+    jitsuin's version: a shared cache never serves one release's page from another."""
     config = current()
     if not _configured or _configured[0][0] is not config:
-        _configured[:] = [(config, hashlib.blake2b(repr(config).encode()).digest())]
+        stamp = f"{jitsuin.__version__}\0{config!r}"
+        _configured[:] = [(config, hashlib.blake2b(stamp.encode()).digest())]
     return _configured[0][1]
 
 
