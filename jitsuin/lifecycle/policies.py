@@ -42,10 +42,13 @@ class IssueDecision:
     valid: list[Certificate] = field(default_factory=list)
 
 
+def _in_force(now: datetime) -> QuerySet[PolicyException]:
+    """The exceptions not expired at ``now``."""
+    return PolicyException.objects.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
 def _exceptions(person: Person, now: datetime) -> QuerySet[PolicyException]:
-    return PolicyException.objects.filter(person=person).filter(
-        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-    )
+    return _in_force(now).filter(person=person)
 
 
 def effective_policy(person: Person, profile: Profile, now: datetime) -> str:
@@ -114,10 +117,8 @@ def issue_facts(pairs: list[tuple[Person, Profile]], now: datetime) -> IssueFact
     profiles = sorted({profile.pk for _person, profile in pairs})
     wanted = {(person.pk, profile.pk) for person, profile in pairs}
     policies: dict[tuple[int, int], str] = {}
-    exceptions = PolicyException.objects.filter(person_id__in=people, profile_id__in=profiles)
-    for exception in exceptions.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now)).order_by(
-        "pk"
-    ):
+    exceptions = _in_force(now).filter(person_id__in=people, profile_id__in=profiles)
+    for exception in exceptions.order_by("pk"):
         policies.setdefault((exception.person_id, exception.profile_id), exception.policy)
     unsettled: dict[int, list[Request]] = {}
     for request in Request.objects.filter(
