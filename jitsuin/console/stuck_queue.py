@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from django.db.models import CharField, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
@@ -54,18 +55,36 @@ def actor_name(actor: str) -> str | Promise:
 
 @dataclass
 class StuckRow:
+    """One request of the queue. What only a shown row needs (its age in business days, the
+    actions it offers) is worked out when the page reads it, not for every row of the queue."""
+
     item: Request
-    business_days: int
+    now: datetime
     claim: StuckClaim | None
     last_action: Promise | str
     last_actor: Promise | str
     last_at: datetime | None
     retried_by: Promise | str
     retried_at: datetime | None
-    can_retry: bool
-    can_cancel: bool
-    can_repoll: bool
     snoozed: bool
+
+    @cached_property
+    def business_days(self) -> int:
+        return business_days_between(self.item.created_at, self.now)
+
+    @cached_property
+    def can_retry(self) -> bool:
+        return interventions.can_retry(self.item, self.now) or transitions.can(
+            self.item, RequestState.QUEUED
+        )
+
+    @cached_property
+    def can_cancel(self) -> bool:
+        return transitions.can(self.item, RequestState.CANCELLED)
+
+    @cached_property
+    def can_repoll(self) -> bool:
+        return interventions.at_upstream(self.item, self.now)
 
     @property
     def name(self) -> str:
@@ -124,17 +143,13 @@ def stuck_queue(now: datetime, days: int) -> list[StuckRow]:
         rows.append(
             StuckRow(
                 item=item,
-                business_days=business_days_between(item.created_at, now),
+                now=now,
                 claim=claim,
                 last_action=action_label(item.last_action or ""),  # type: ignore[attr-defined]
                 last_actor=actor_name(item.last_actor or ""),  # type: ignore[attr-defined]
                 last_at=item.last_at,  # type: ignore[attr-defined]
                 retried_by=actor_name(item.retried_by or ""),  # type: ignore[attr-defined]
                 retried_at=item.retried_at,  # type: ignore[attr-defined]
-                can_retry=interventions.can_retry(item, now)
-                or transitions.can(item, RequestState.QUEUED),
-                can_cancel=transitions.can(item, RequestState.CANCELLED),
-                can_repoll=interventions.at_upstream(item, now),
                 snoozed=claim is not None and claim.snoozed(now),
             )
         )
