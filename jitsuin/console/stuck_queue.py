@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from jitsuin.audit.models import AuditEvent
 from jitsuin.console.models import StuckClaim
 from jitsuin.lifecycle import interventions, transitions
-from jitsuin.lifecycle.models import Request, RequestState, RequestTransition
+from jitsuin.lifecycle.models import Request, RequestKind, RequestState, RequestTransition
 from jitsuin.lifecycle.querysets import made_business_days_ago
 from jitsuin.workdays import business_days_between
 
@@ -33,6 +33,9 @@ ACTION_LABELS: dict[str, Promise] = {
 }
 
 
+_STATES = frozenset(RequestState.values)
+
+
 def action_label(action: str) -> Promise | str:
     """``stuck.claimed`` or ``request.issue.queued`` in words (a state by its label)."""
     if action in ACTION_LABELS:
@@ -40,7 +43,7 @@ def action_label(action: str) -> Promise | str:
     last = action.rsplit(".", 1)[-1]
     if last in ACTION_LABELS:
         return ACTION_LABELS[last]
-    if last in RequestState.values:
+    if last in _STATES:
         return RequestState(last).label
     return action
 
@@ -85,6 +88,15 @@ class StuckRow:
     @cached_property
     def can_repoll(self) -> bool:
         return interventions.at_upstream(self.item, self.now)
+
+    @property
+    def kind_label(self) -> str:
+        """``get_kind_display()`` without its per-call dict of the choices."""
+        return str(RequestKind(self.item.kind).label)
+
+    @property
+    def state_label(self) -> str:
+        return str(RequestState(self.item.state).label)
 
     @property
     def name(self) -> str:

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from jitsuin.authorities.publishing import relying_parties
 from jitsuin.console import queries, stats
@@ -199,6 +200,11 @@ def stuck(request: HttpRequest) -> HttpResponse:
         "snoozed_count": sum(r.snoozed for r in rows),
         "show_snoozed": show_snoozed,
         "filter_query": "snoozed=1" if show_snoozed else "",
+        # What the live refresh asks for: this filter and this page.
+        "live_query": urlencode(
+            ({"snoozed": "1"} if show_snoozed else {})
+            | ({"page": page.number} if page.number > 1 else {})
+        ),
         "me": staff_actor(request),
         "days": stuck_business_days(),
         "snooze_form": SnoozeForm(initial={"until": now + timedelta(hours=4)}),
