@@ -4,6 +4,7 @@ serial in hex or in decimal, whole or as a prefix (on SQLite and on PostgreSQL a
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -96,3 +97,16 @@ def test_a_serial_search_costs_one_query_more_than_a_name_search(
         helpdesk.get(reverse("console:people"), {"q": "能美"})
     with django_assert_num_queries(9):  # the holders of the serial, then the people
         helpdesk.get(reverse("console:people"), {"q": certificate.serial_number.decimal[:8]})
+
+
+def test_postgresql_samples_the_names_widely_enough_to_plan_a_name_search():
+    """A full name shared by a few hundred people among 300,000 was planned as thousands, and
+    the search walked the uid index past tens of thousands of rows (console migration 0006)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("statistics targets are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstattarget FROM pg_attribute"
+            " WHERE attrelid = 'lifecycle_person'::regclass AND attname = 'name_search'"
+        )
+        assert cursor.fetchone()[0] == 1000
