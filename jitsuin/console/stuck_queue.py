@@ -3,7 +3,7 @@ audited action and the last staff retry."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
@@ -70,6 +70,9 @@ class StuckRow:
     retried_by: Promise | str
     retried_at: datetime | None
     snoozed: bool
+    # The row's URLs (``RowLinks``), set by the page that shows it.
+    links: dict[str, str] = field(default_factory=dict)
+    person_url: str = ""
 
     @cached_property
     def business_days(self) -> int:

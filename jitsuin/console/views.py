@@ -17,6 +17,7 @@ from jitsuin.console.campaigns.cards import running_campaign_cards
 from jitsuin.console.campaigns.person import person_campaigns
 from jitsuin.console.forms import ExceptionForm, KeyedReasonForm, ReasonForm, RevokeForm
 from jitsuin.console.roles import RELYING_PARTIES, VIEW_PEOPLE, perm
+from jitsuin.console.row_links import RowLinks
 from jitsuin.console.stuck_actions import SnoozeForm
 from jitsuin.console.stuck_queue import stuck_queue
 from jitsuin.lifecycle import overlap, transitions
@@ -79,8 +80,10 @@ def people(request: HttpRequest) -> HttpResponse:
     more = len(found) > queries.SEARCH_PAGE
     found = found[: queries.SEARCH_PAGE]
     shown = queries.shown_certificates(found, timezone.now())
+    person_link = RowLinks("console:person")
     for person in found:
         person.shown_certificates = shown[person.pk]  # type: ignore[attr-defined]
+        person.console_url = person_link(person.pk)["person"]  # type: ignore[attr-defined]
     context = {
         "q": text,
         "people": found,
@@ -194,6 +197,14 @@ def stuck(request: HttpRequest) -> HttpResponse:
     page = Paginator([r for r in rows if show_snoozed or not r.snoozed], STUCK_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    request_links = RowLinks(
+        "console:request", "console:stuck_claim", "console:stuck_release", "console:repoll",
+        "console:retry", "console:cancel", "console:stuck_wake", "console:stuck_snooze",
+    )  # fmt: skip
+    person_link = RowLinks("console:person")
+    for row in page.object_list:
+        row.links = request_links(row.item.pk)
+        row.person_url = person_link(row.item.person_id)["person"]
     context = {
         "rows": page.object_list,
         "page": page,

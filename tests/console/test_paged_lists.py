@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jitsuin.console.queries import SEARCH_PAGE
+from jitsuin.console.row_links import RowLinks
 from jitsuin.console.views import STUCK_PAGE_SIZE
 from tests.notify import factories
 
@@ -119,3 +120,25 @@ def test_a_full_search_page_costs_the_queries_of_one_match(helpdesk, django_asse
     with django_assert_num_queries(8):
         response = helpdesk.get(reverse("console:people"), {"q": "白山"})
     assert len(response.context["people"]) == SEARCH_PAGE
+
+
+def test_row_links_are_what_reverse_gives_for_each_id():
+    links = RowLinks("console:request", "console:stuck_claim", "console:person")
+    for pk in (1, 42, 9876543210):
+        assert links(pk) == {
+            "request": reverse("console:request", args=[pk]),
+            "stuck_claim": reverse("console:stuck_claim", args=[pk]),
+            "person": reverse("console:person", args=[pk]),
+        }
+
+
+def test_each_stuck_row_links_to_its_request_person_and_actions(helpdesk):
+    (item,) = stuck_requests(1)
+    html = helpdesk.get(reverse("console:stuck")).content.decode()
+    for url in (
+        reverse("console:request", args=[item.pk]),
+        reverse("console:person", args=[item.person.pk]),
+        reverse("console:stuck_claim", args=[item.pk]),
+        reverse("console:stuck_snooze", args=[item.pk]),
+    ):
+        assert f'href="{url}"' in html or f'action="{url}"' in html, url
