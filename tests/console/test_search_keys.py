@@ -110,3 +110,22 @@ def test_postgresql_samples_the_names_widely_enough_to_plan_a_name_search():
             " WHERE attrelid = 'lifecycle_person'::regclass AND attname = 'name_search'"
         )
         assert cursor.fetchone()[0] == 1000
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["hanako.nomi@example.ac.jp", "HANAKO.NOMI@EXAMPLE.AC.JP", "nomi@example", "ko.nomi@ex"],
+)
+def test_an_address_or_a_part_with_its_at_sign_finds_the_holder(holder, query):
+    person, _certificate = holder
+    assert list(search_people(query)) == [person]
+
+
+def test_an_address_matches_whole_not_by_its_part_before_the_at_sign(holder):
+    """The search narrows by ``hanako.nomi@`` and then checks the whole text."""
+    person, _certificate = holder
+    other = factories.person("s2410003", email="hanako.nomi@other.example.jp")
+    assert list(search_people("hanako.nomi@example.ac.jp")) == [person]
+    assert list(search_people("hanako.nomi@")) == [person, other]
+    assert list(search_people("o.nomi@other")) == [other]
+    assert list(search_people("nomi@%")) == []  # a LIKE wildcard is a character here too
