@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from django.db.models import CharField, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.utils.functional import Promise
 from django.utils.translation import get_language
@@ -17,8 +17,7 @@ from jitsuin.audit.models import AuditEvent
 from jitsuin.console.models import StuckClaim
 from jitsuin.lifecycle import interventions, transitions
 from jitsuin.lifecycle.models import Request, RequestKind, RequestState, RequestTransition
-from jitsuin.lifecycle.querysets import made_business_days_ago
-from jitsuin.workdays import business_days_between
+from jitsuin.workdays import add_business_days, business_days_between
 
 ACTION_LABELS: dict[str, Promise] = {
     "stuck.claimed": _("claimed"),
@@ -121,13 +120,6 @@ def _rows(now: datetime, days: int) -> QuerySet[Request]:
         .filter(interventions.RETRY_TRANSITIONS)
         .order_by("-at", "-id")
     )
-    # After a staff retry the request leaves the queue once it moves on; it comes back if
-    # it fails again, or stays open another ``days`` business days after the retry.
-    moved_on = (
-        Q(retried_at__isnull=False, state_changed_at__gt=F("retried_at"))
-        & ~Q(state=RequestState.FAILED)
-        & ~made_business_days_ago(now, days, field="retried_at")
-    )
     return (
         Request.objects.stuck(now=now, business_days=days)
         .select_related("person", "profile", "stuck_claim")
@@ -138,8 +130,23 @@ def _rows(now: datetime, days: int) -> QuerySet[Request]:
             retried_at=Subquery(retries.values("at")[:1]),
             retried_by=Subquery(retries.values("actor")[:1]),
         )
-        .exclude(moved_on)
         .order_by("created_at", "id")
+    )
+
+
+def _moved_on(item: Request, now: datetime, days: int) -> bool:
+    """After a staff retry the request leaves the queue once it moves on; it comes back if it
+    fails again, or stays open another ``days`` business days after the retry.
+
+    Tested here rather than in the query: there, each test of ``retried_at`` wrote its
+    subquery out again (five times in all), a third of the page's time spent compiling SQL.
+    """
+    retried_at: datetime | None = item.retried_at  # type: ignore[attr-defined]
+    return (
+        retried_at is not None
+        and item.state_changed_at > retried_at
+        and item.state != RequestState.FAILED
+        and now < add_business_days(retried_at, days)
     )
 
 
@@ -154,6 +161,8 @@ def stuck_queue(now: datetime, days: int) -> list[StuckRow]:
     """Every stuck request, oldest first, snoozed ones included (``StuckRow.snoozed``)."""
     rows = []
     for item in _rows(now, days):
+        if _moved_on(item, now, days):
+            continue
         claim = _claim_of(item)
         rows.append(
             StuckRow(
