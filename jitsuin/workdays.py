@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -90,8 +90,13 @@ def business_days_between(
     Zero when ``end`` is not after ``start``. Compare with ``add_business_days`` for
     "older than N business days" checks that respect the time of day.
     """
-    first = calendar.local_date(start)
-    last = calendar.local_date(end)
+    return _count_between(calendar.local_date(start), calendar.local_date(end), calendar)
+
+
+# Pages count the age of many rows against the same day (the stuck queue: each row's day to
+# today): a pair of days gives the same count until the calendar changes, which it cannot.
+@lru_cache(maxsize=4096)
+def _count_between(first: date, last: date, calendar: BusinessCalendar) -> int:
     count = 0
     day = first + timedelta(days=1)
     while day <= last:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Value
+from django.db.models.functions import StrIndex, Upper
+from django.db.models.lookups import GreaterThan
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.lifecycle.models import Certificate, Person, Pickup, Request, RequestTransition
@@ -14,7 +17,12 @@ from jitsuin.lifecycle.people import kana_reading
 from jitsuin.notify.models import OutboxMessage
 from jitsuin.pki.names import Serial
 
-SEARCH_LIMIT = 50
+# People per page of the search: what an operator reads before typing more of the name; a
+# common surname (thousands of namesakes) is paged, not listed whole.
+SEARCH_PAGE = 25
+# How many holders of a matching serial prefix are looked at (a prefix of 6 digits is
+# shared by a few certificates among millions).
+SERIAL_HOLDERS = 200
 
 
 # From this many digits on, a serial in the query is a prefix (what people copy from a screen
@@ -49,6 +57,21 @@ def _serial_match(text: str) -> Q | None:
     return match if hex_digits or cleaned.isdigit() else None
 
 
+def _email_contains(text: str) -> Q:
+    """``email__icontains=text``, written so that PostgreSQL's trigram index is asked only for
+    the part before the ``@`` (``…kondo.1234@``): the domain's trigrams are in every address,
+    and matching all of them made a whole-address search read every row's entry in the index
+    (37 ms at 300,000 people; 5 ms so). The whole text is then checked on the rows found:
+    an address that contains ``text`` contains the part up to its ``@``, so the rows are the
+    same."""
+    local, at, _domain = text.partition("@")
+    if not at or len(local) < 3:  # fewer than 3 characters make no trigram to narrow by
+        return Q(email__icontains=text)
+    return Q(email__icontains=local + at) & Q(
+        GreaterThan(StrIndex(Upper("email"), Upper(Value(text))), 0)
+    )
+
+
 def normalized(text: str) -> str:
     """The query the way it was meant: NFKC (full-width ``ｓ０００３`` is ``s0003``, the IME's
     full-width space a space), trimmed."""
@@ -68,12 +91,13 @@ def search_people(text: str) -> QuerySet[Person]:
     The query is NFKC-normalized; names match with spaces ignored (``高橋美咲``, ``高橋　美咲``
     and ``高橋 美咲`` are one name) through the generated column ``Person.name_search``; a
     reading matches in hiragana, katakana or half-width kana (``たかはし``, ``ﾀｶﾊｼ``).
-    Each person comes with ``found_certificates`` (newest first, with the issuer).
+    Ordered by uid; the caller takes a page of it (``shown_certificates`` gives what the list
+    shows of each person's certificates).
     """
     text = normalized(text)
     if not text:
         return Person.objects.none()
-    match = Q(uid__icontains=text) | Q(email__icontains=text)
+    match = Q(uid__icontains=text) | _email_contains(text)
     key = name_key(text)
     if key:
         match |= Q(name_search__contains=key)
@@ -85,20 +109,38 @@ def search_people(text: str) -> QuerySet[Person]:
         # The holders first, so that the people's query stays on one table: a union of
         # index scans for a rare text, a walk along the uid index for a common one.
         holders = Certificate.objects.filter(serials).order_by().values_list("person_id", flat=True)
-        match |= Q(pk__in=list(holders.distinct()[: SEARCH_LIMIT * 4]))
-    # What the result list shows of each certificate; not the DER (nor the issuer's).
-    certificates = (
-        Certificate.objects.select_related("issuer")
-        .only("person", "status", "not_before", "not_after", "issuer__name")
-        .order_by("-not_before")
-    )
+        match |= Q(pk__in=list(holders.distinct()[:SERIAL_HOLDERS]))
     return (
         Person.objects.filter(match)
+        .only("uid", "email", "name_ja", "name_en", "name_kana", "affiliation", "active")
         .order_by("uid")
-        .prefetch_related(Prefetch("certificates", certificates, to_attr="found_certificates"))[
-            :SEARCH_LIMIT
-        ]
     )
+
+
+# (status, expired, issuer's name): a row of the result list's certificate columns.
+ShownCertificate = tuple[str, bool, str]
+
+
+def shown_certificates(people: list[Person], now: datetime) -> dict[int, list[ShownCertificate]]:
+    """For each of ``people``, the certificates still in their validity period, newest first,
+    or else the newest one; each with whether it has expired. One query of plain values (the
+    list shows neither the DER nor anything else of the certificate)."""
+    by_person: dict[int, list[tuple[str, datetime, str]]] = {p.pk: [] for p in people}
+    rows = (
+        Certificate.objects.filter(person__in=list(by_person))
+        .order_by("-not_before")
+        .values_list("person_id", "status", "not_after", "issuer__name")
+    )
+    for person_id, status, not_after, issuer in rows:
+        by_person[person_id].append((status, not_after, issuer))
+    shown = {}
+    for person_id, certificates in by_person.items():
+        current = [c for c in certificates if c[1] > now]
+        shown[person_id] = [
+            (status, not_after <= now, issuer)
+            for status, not_after, issuer in current or certificates[:1]
+        ]
+    return shown
 
 
 @dataclass(frozen=True)

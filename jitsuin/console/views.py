@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from jitsuin.authorities.publishing import relying_parties
 from jitsuin.console import queries, stats
@@ -15,6 +17,7 @@ from jitsuin.console.campaigns.cards import running_campaign_cards
 from jitsuin.console.campaigns.person import person_campaigns
 from jitsuin.console.forms import ExceptionForm, KeyedReasonForm, ReasonForm, RevokeForm
 from jitsuin.console.roles import RELYING_PARTIES, VIEW_PEOPLE, perm
+from jitsuin.console.row_links import RowLinks
 from jitsuin.console.stuck_actions import SnoozeForm
 from jitsuin.console.stuck_queue import stuck_queue
 from jitsuin.lifecycle import overlap, transitions
@@ -68,16 +71,32 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @console_view(VIEW_PEOPLE)
 def people(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()[:200]
-    found = list(queries.search_people(text)) if text else []
-    now = timezone.now()
+    number = _page_number(request.GET.get("page"))
+    found: list[Person] = []
+    if text:
+        start = (number - 1) * queries.SEARCH_PAGE
+        # One more than a page: whether there is a next one, without counting every match.
+        found = list(queries.search_people(text)[start : start + queries.SEARCH_PAGE + 1])
+    more = len(found) > queries.SEARCH_PAGE
+    found = found[: queries.SEARCH_PAGE]
+    shown = queries.shown_certificates(found, timezone.now())
+    person_link = RowLinks("console:person")
     for person in found:
-        # The certificates still in their validity period, or else the newest one; each with
-        # whether it has expired (the status column says so).
-        current = [c for c in person.found_certificates if c.not_after > now]
-        person.shown_certificates = [
-            (c, c.not_after <= now) for c in current or person.found_certificates[:1]
-        ]
-    return render(request, "console/people.html", {"q": text, "people": found})
+        person.shown_certificates = shown[person.pk]  # type: ignore[attr-defined]
+        person.console_url = person_link(person.pk)["person"]  # type: ignore[attr-defined]
+    context = {
+        "q": text,
+        "people": found,
+        "page_number": number,
+        "previous_page": number - 1 if number > 1 else None,
+        "next_page": number + 1 if more else None,
+    }
+    return render(request, "console/people.html", context)
+
+
+def _page_number(value: str | None) -> int:
+    """``?page=`` as a page number from 1; anything else is the first page."""
+    return int(value) if value and value.isdigit() and 0 < int(value) < 10_000 else 1
 
 
 def _certificate_rows(history: queries.PersonHistory, now: datetime) -> list[dict[str, object]]:
@@ -164,16 +183,39 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
     return render(request, template, context)
 
 
+# Rows of the stuck queue per page: what an operator works through before reloading; the
+# page's cost grows with its rows (forms and actions for each), the queue's does not.
+STUCK_PAGE_SIZE = 25
+
+
 @console_view(VIEW_PEOPLE)
 def stuck(request: HttpRequest) -> HttpResponse:
-    """The stuck queue; snoozed rows only with ``?snoozed=1``."""
+    """The stuck queue, oldest first, a page at a time; snoozed rows only with ``?snoozed=1``."""
     now = timezone.now()
     show_snoozed = request.GET.get("snoozed") == "1"
     rows = stuck_queue(now, stuck_business_days())
+    page = Paginator([r for r in rows if show_snoozed or not r.snoozed], STUCK_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    request_links = RowLinks(
+        "console:request", "console:stuck_claim", "console:stuck_release", "console:repoll",
+        "console:retry", "console:cancel", "console:stuck_wake", "console:stuck_snooze",
+    )  # fmt: skip
+    person_link = RowLinks("console:person")
+    for row in page.object_list:
+        row.links = request_links(row.item.pk)
+        row.person_url = person_link(row.item.person_id)["person"]
     context = {
-        "rows": [r for r in rows if show_snoozed or not r.snoozed],
+        "rows": page.object_list,
+        "page": page,
         "snoozed_count": sum(r.snoozed for r in rows),
         "show_snoozed": show_snoozed,
+        "filter_query": "snoozed=1" if show_snoozed else "",
+        # What the live refresh asks for: this filter and this page.
+        "live_query": urlencode(
+            ({"snoozed": "1"} if show_snoozed else {})
+            | ({"page": page.number} if page.number > 1 else {})
+        ),
         "me": staff_actor(request),
         "days": stuck_business_days(),
         "snooze_form": SnoozeForm(initial={"until": now + timedelta(hours=4)}),
