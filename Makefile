@@ -22,8 +22,8 @@ worker: $(STAMP)
 	$(BIN)/jitsuin worker
 
 lint: $(STAMP)
-	$(BIN)/ruff check jitsuin tests
-	$(BIN)/ruff format --check jitsuin tests
+	$(BIN)/ruff check jitsuin tests benchmarks
+	$(BIN)/ruff format --check jitsuin tests benchmarks
 	$(BIN)/mypy --strict jitsuin/pki jitsuin/agent jitsuin/upstream
 	$(BIN)/lint-imports
 

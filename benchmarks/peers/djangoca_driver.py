@@ -1,10 +1,10 @@
 """The django-ca peer, run in its own virtualenv and Django project (djangoca_settings.py).
 
-Makes a root and an intermediate once (curve DJANGOCA_CA_CURVE, jitsuin's), then answers each line ``N`` on stdin with one
-JSON line on stdout: N certificates issued by the intermediate from fresh P-256 CSRs with
-``Certificate.objects.create_cert`` (django-ca's own entry point: profile, extensions,
-signing, its Certificate row and signals), timed in-process, with the SQL statements it
-ran. The CSRs are made before the clock starts, as jitsuin's side does.
+Makes a root and an intermediate once (curve DJANGOCA_CA_CURVE, jitsuin's), then answers each
+line ``N`` on stdin with one JSON line on stdout: N certificates issued by the intermediate
+from fresh P-256 CSRs with ``Certificate.objects.create_cert`` (django-ca's own entry point:
+profile, extensions, signing, its Certificate row and signals), timed in-process, with the SQL
+statements it ran. The CSRs are made before the clock starts, as jitsuin's side does.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from django_ca.key_backends.storages.models import (  # noqa: E402
     StoragesUsePrivateKeyOptions,
 )
 from django_ca.models import Certificate, CertificateAuthority  # noqa: E402
-
 
 # The CA's curve: the benchmark passes jitsuin's (its CAs are P-384, its OCSP signer P-256).
 CA_CURVE = os.environ.get("DJANGOCA_CA_CURVE", "secp384r1")
