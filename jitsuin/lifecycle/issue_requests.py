@@ -13,7 +13,7 @@ within the batch and on a retry of the same batch.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -32,6 +32,7 @@ from jitsuin.lifecycle.models import (
     Request,
     RequestKind,
     RequestState,
+    RolloverPolicy,
 )
 from jitsuin.lifecycle.policies import IssueFacts, issue_facts
 from jitsuin.pki.errors import PkiError
@@ -62,6 +63,31 @@ class IssueOutcome:
     request: Request | None = None
     created: bool = False
     error: LifecycleError | None = None
+
+
+DEFAULT_PROFILE_SLUG = "client"
+
+
+def default_profile() -> Profile:
+    """The default profile (slug ``client``); made here too when a test flushed the table."""
+    profile = Profile.objects.filter(is_default=True).first()
+    if profile is not None:
+        return profile
+    profile, _created = Profile.objects.get_or_create(
+        slug=DEFAULT_PROFILE_SLUG,
+        defaults={
+            "name_ja": "クライアント証明書",
+            "name_en": "Client certificate",
+            "template": "client-auth",
+            "key_spec": "rsa2048",
+            "validity_days": 730,
+            "rollover_policy": RolloverPolicy.OVERLAP,
+            "max_valid": 1,
+            "pickup_window": timedelta(days=14),
+            "is_default": True,
+        },
+    )
+    return profile
 
 
 def request_issue(
@@ -157,12 +183,6 @@ def _check_for_upstream(person: Person) -> None:
         raise NotAllowed(problem, code="not_shift_jis")
 
 
-def _default_profile() -> Profile:
-    from jitsuin.lifecycle.services import default_profile
-
-    return default_profile()
-
-
 def _in_transaction(
     items: list[IssueItem], todo: list[int], *, actor: str, now: datetime
 ) -> dict[int, IssueOutcome]:
@@ -171,7 +191,7 @@ def _in_transaction(
     for index in todo:
         profile = items[index].profile
         if profile is None:
-            default = default or _default_profile()
+            default = default or default_profile()
             profile = default
         profiles[index] = profile
     outcomes: dict[int, IssueOutcome] = {}

@@ -7,7 +7,7 @@ commit. Errors are ``jitsuin.lifecycle.errors`` types with translatable messages
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -21,6 +21,7 @@ from jitsuin.lifecycle.interventions import cancel_request, retry_request
 from jitsuin.lifecycle.issue_requests import (
     IssueItem,
     IssueOutcome,
+    default_profile,
     request_issue,
     request_issue_many,
 )
@@ -57,34 +58,11 @@ __all__ = [
     "revoke_exception",
 ]
 
-DEFAULT_PROFILE_SLUG = "client"
 
 # Re-exported: the pickup services live next to the PKCS#12 code.
 collect_pickup = pickups.collect_pickup
 collect_for_profile = pickups.collect_for_profile
 reveal_pin = pickups.reveal_pin
-
-
-def default_profile() -> Profile:
-    """The default profile (slug ``client``); made here too when a test flushed the table."""
-    profile = Profile.objects.filter(is_default=True).first()
-    if profile is not None:
-        return profile
-    profile, _created = Profile.objects.get_or_create(
-        slug=DEFAULT_PROFILE_SLUG,
-        defaults={
-            "name_ja": "クライアント証明書",
-            "name_en": "Client certificate",
-            "template": "client-auth",
-            "key_spec": "rsa2048",
-            "validity_days": 730,
-            "rollover_policy": RolloverPolicy.OVERLAP,
-            "max_valid": 1,
-            "pickup_window": timedelta(days=14),
-            "is_default": True,
-        },
-    )
-    return profile
 
 
 def _lock_person(person: Person) -> Person:
