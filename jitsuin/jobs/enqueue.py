@@ -25,6 +25,8 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import normalize_json
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from jitsuin.row_inserts import insert_rows
+
 log = logging.getLogger(__name__)
 _batch = threading.local()
 
@@ -48,7 +50,7 @@ def batched() -> Iterator[None]:
     finally:
         _batch.rows = None
     if rows:
-        DBTaskResult.objects.bulk_create(rows)
+        insert_rows(rows)
 
 
 def _savepoints() -> int:
@@ -92,7 +94,7 @@ def enqueue_in_transaction(task: Any, calls: list[tuple[Any, ...]]) -> None:
     if held is not None and _savepoints() == _batch.depth:
         held.extend(rows)
     else:
-        DBTaskResult.objects.bulk_create(rows)
+        insert_rows(rows)
 
 
 def _each(task: Any, calls: list[tuple[Any, ...]]) -> None:

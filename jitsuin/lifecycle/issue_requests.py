@@ -39,6 +39,7 @@ from jitsuin.lifecycle.policies import IssueFacts, issue_facts, with_issue_flags
 from jitsuin.pki.errors import PkiError
 from jitsuin.pki.keys import check_public_key
 from jitsuin.pki.loading import load_csr
+from jitsuin.row_inserts import insert_rows
 from jitsuin.upki.connector import refusal as upstream_refusal
 
 # The most requests one call takes: what one transaction holds its people's locks for.
@@ -204,7 +205,7 @@ def _in_transaction(
             if new is not None:
                 made.append((index, *new))
         rows = [row for _index, row, _note, _wait in made]
-        Request.objects.bulk_create(rows)
+        insert_rows(rows)
         transitions.record_creation_many(
             rows, actor=actor, now=now, notes={row.pk: note for _i, row, note, _w in made}
         )
