@@ -7,11 +7,16 @@ autocommit) and a crash between them left a change without its task until a swee
 With the database backend on the transaction's own database the rows are simply part of the
 transaction: the worker sees them when the change is committed, never before, never without it.
 Any other backend (or database) keeps the old way: ``enqueue`` once the transaction commits.
+Within ``batched()`` the rows of every task enqueued are held and inserted together at the
+block's end (a new request's ``process_request`` and its e-mail's ``send_messages``: one INSERT).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import transaction
@@ -20,7 +25,36 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.compat import normalize_json
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from jitsuin.row_inserts import insert_rows
+
 log = logging.getLogger(__name__)
+_batch = threading.local()
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Hold the task rows ``enqueue_in_transaction`` makes within the block (inside the
+    caller's transaction) and insert them all in one statement at its end. A nested block
+    joins the outer one; an exception discards them (their transaction is rolled back). A
+    savepoint opened inside the block inserts its own rows at once (it may be rolled back
+    alone)."""
+    if getattr(_batch, "rows", None) is not None:
+        yield
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("jobs.batched must run inside the transaction that makes the change")
+    _batch.rows, _batch.depth = [], _savepoints()
+    try:
+        yield
+        rows: list[DBTaskResult] = _batch.rows
+    finally:
+        _batch.rows = None
+    if rows:
+        insert_rows(rows)
+
+
+def _savepoints() -> int:
+    return len(transaction.get_connection().savepoint_ids)
 
 
 def _same_database(backend: Any) -> bool:
@@ -44,20 +78,23 @@ def enqueue_in_transaction(task: Any, calls: list[tuple[Any, ...]]) -> None:
         return
     backend.validate_task(task)
     run_after = task.run_after or get_date_max()  # the model's pre_save signal, done here
-    DBTaskResult.objects.bulk_create(
-        [
-            DBTaskResult(
-                id=backend._get_id(),
-                args_kwargs=normalize_json({"args": list(args), "kwargs": {}}),
-                priority=task.priority,
-                task_path=task.module_path,
-                queue_name=task.queue_name,
-                run_after=run_after,
-                backend_name=backend.alias,
-            )
-            for args in calls
-        ]
-    )
+    rows = [
+        DBTaskResult(
+            id=backend._get_id(),
+            args_kwargs=normalize_json({"args": list(args), "kwargs": {}}),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            run_after=run_after,
+            backend_name=backend.alias,
+        )
+        for args in calls
+    ]
+    held = getattr(_batch, "rows", None)
+    if held is not None and _savepoints() == _batch.depth:
+        held.extend(rows)
+    else:
+        insert_rows(rows)
 
 
 def _each(task: Any, calls: list[tuple[Any, ...]]) -> None:

@@ -16,14 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jitsuin.audit.services import batched as audit_batched
 from jitsuin.config import current
+from jitsuin.jobs.enqueue import batched as tasks_batched
 from jitsuin.lifecycle import transitions
 from jitsuin.lifecycle.errors import LifecycleError, NotAllowed, NotFound
-from jitsuin.lifecycle.maintenance import hold_new_request
+from jitsuin.lifecycle.maintenance import hold_new_request, windows_at
 from jitsuin.lifecycle.models import (
     WAIT_POLICY,
     MaintenanceWindow,
@@ -34,10 +36,11 @@ from jitsuin.lifecycle.models import (
     RequestState,
     RolloverPolicy,
 )
-from jitsuin.lifecycle.policies import IssueFacts, issue_facts
+from jitsuin.lifecycle.policies import IssueFacts, issue_facts, with_issue_flags
 from jitsuin.pki.errors import PkiError
 from jitsuin.pki.keys import check_public_key
 from jitsuin.pki.loading import load_csr
+from jitsuin.row_inserts import insert_rows
 from jitsuin.upki.connector import refusal as upstream_refusal
 
 # The most requests one call takes: what one transaction holds its people's locks for.
@@ -195,19 +198,19 @@ def _in_transaction(
             profile = default
         profiles[index] = profile
     outcomes: dict[int, IssueOutcome] = {}
-    with transaction.atomic(), audit_batched():
-        people = {
-            p.pk: p
-            for p in Person.objects.select_for_update()
-            .filter(pk__in={items[i].person.pk for i in todo})
-            .order_by("pk")  # one order for every caller: no deadlock between batches
-        }
-        keys = {items[i].idempotency_key for i in todo}
-        by_key = {r.idempotency_key: r for r in Request.objects.filter(idempotency_key__in=keys)}
+    with transaction.atomic(), audit_batched(), tasks_batched():
+        locked = with_issue_flags(
+            Person.objects.select_for_update().filter(pk__in={items[i].person.pk for i in todo}),
+            {profile.pk for profile in profiles.values()},
+            now,
+        ).annotate(in_maintenance=Exists(windows_at(RequestKind.ISSUE, now)))
+        # One order for every caller: no deadlock between batches.
+        people = {p.pk: p for p in locked.order_by("pk")}
         pairs = [
             (people[items[i].person.pk], profiles[i]) for i in todo if items[i].person.pk in people
         ]
-        facts = issue_facts(pairs, now)
+        facts = issue_facts(pairs, now, keys={items[i].idempotency_key for i in todo})
+        by_key = facts.by_key
         made: list[tuple[int, Request, str, bool]] = []  # index, row, policy note, waits
         for index in todo:
             person, profile = people.get(items[index].person.pk), profiles[index]
@@ -222,11 +225,13 @@ def _in_transaction(
             if new is not None:
                 made.append((index, *new))
         rows = [row for _index, row, _note, _wait in made]
-        Request.objects.bulk_create(rows)
+        insert_rows(rows)
         transitions.record_creation_many(
             rows, actor=actor, now=now, notes={row.pk: note for _i, row, note, _w in made}
         )
         windows: dict[str, MaintenanceWindow | None] = {}
+        if not any(person.in_maintenance for person in people.values()):
+            windows = {row.connector: None for row in rows}  # no window in force: none to read
         for index, row, _note, wait in made:
             held = _hold(row, wait, windows, actor=actor, now=now)
             outcomes[index] = IssueOutcome(held, created=True)

@@ -29,6 +29,7 @@ from jitsuin.lifecycle.models import (
 from jitsuin.lifecycle.row_updates import update_each
 from jitsuin.pki.keys import PrivateKey
 from jitsuin.pki.pkcs12 import Pkcs12Profile, build_pkcs12, generate_pin, load_pkcs12
+from jitsuin.row_inserts import insert_rows
 from jitsuin.sealing import seal, unseal
 
 T = TypeVar("T")
@@ -88,18 +89,17 @@ def create_pickups(
         for item, pin in zip(items, pins, strict=True)
     ]
     # Called inside the issuing transaction: the insert and the sealing commit together.
-    made = Pickup.objects.bulk_create(
-        [
-            Pickup(
-                request=item.request,
-                recovery=recovery,
-                certificate=item.certificate,
-                state=PickupState.READY,
-                expires_at=now + item.certificate.profile.pickup_window,
-            )
-            for item in items
-        ]
-    )
+    made = [
+        Pickup(
+            request=item.request,
+            recovery=recovery,
+            certificate=item.certificate,
+            state=PickupState.READY,
+            expires_at=now + item.certificate.profile.pickup_window,
+        )
+        for item in items
+    ]
+    insert_rows(made)
     # Sealed after the insert: the blobs are bound to the row's id.
     for pickup, blob, pin in zip(made, data, pins, strict=True):
         pickup.sealed_pkcs12_compatible = _seal(pickup, blob, PURPOSE_PKCS12)

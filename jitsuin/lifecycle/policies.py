@@ -6,6 +6,7 @@ portal's buttons (through ``permissions.actions_for``), so they never disagree.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -94,11 +95,13 @@ def _working(certificates: QuerySet[Certificate], now: datetime) -> QuerySet[Cer
 @dataclass
 class IssueFacts:
     """What ``evaluate_issue`` reads, for many people and profiles at once (a batch of
-    requests): three queries however many they are."""
+    requests): three queries however many they are. ``by_key``: the requests already made
+    under the batch's idempotency keys (read with the unsettled requests, in one query)."""
 
     policies: dict[tuple[int, int], str]
     unsettled: dict[int, list[Request]]
     valid: dict[tuple[int, int], list[Certificate]]
+    by_key: dict[str, Request] = field(default_factory=dict)
 
     def decide(self, person: Person, profile: Profile, now: datetime) -> IssueDecision:
         return evaluate_issue(
@@ -111,27 +114,60 @@ class IssueFacts:
         )
 
 
-def issue_facts(pairs: list[tuple[Person, Profile]], now: datetime) -> IssueFacts:
-    """The policy exceptions, unsettled requests and valid certificates of ``pairs``."""
+def with_issue_flags(
+    people: QuerySet[Person], profiles: Collection[int], now: datetime
+) -> QuerySet[Person]:
+    """``people`` annotated with what spares ``issue_facts`` a read that would find nothing:
+    whether each may have a policy exception in force, or any certificate, of ``profiles``
+    (read in the same statement as the people, e.g. their lock)."""
+    return people.annotate(
+        may_have_exception=Exists(
+            _in_force(now).filter(person=OuterRef("pk"), profile_id__in=profiles)
+        ),
+        may_have_certificate=Exists(
+            Certificate.objects.filter(person=OuterRef("pk"), profile_id__in=profiles)
+        ),
+    )
+
+
+def _flagged(pairs: list[tuple[Person, Profile]], flag: str) -> list[int]:
+    """The people of ``pairs`` whose ``flag`` (``with_issue_flags``) is set or was not read."""
+    return sorted({person.pk for person, _profile in pairs if getattr(person, flag, True)})
+
+
+def issue_facts(
+    pairs: list[tuple[Person, Profile]], now: datetime, keys: Collection[str] = ()
+) -> IssueFacts:
+    """The policy exceptions, unsettled requests and valid certificates of ``pairs``, and the
+    requests made under ``keys`` (idempotency keys) whoever they are for. People read
+    ``with_issue_flags`` are left out of the reads their flags say would find nothing."""
     people = sorted({person.pk for person, _profile in pairs})
     profiles = sorted({profile.pk for _person, profile in pairs})
     wanted = {(person.pk, profile.pk) for person, profile in pairs}
     policies: dict[tuple[int, int], str] = {}
-    exceptions = _in_force(now).filter(person_id__in=people, profile_id__in=profiles)
-    for exception in exceptions.order_by("pk"):
+    excepted = _flagged(pairs, "may_have_exception")
+    exceptions = _in_force(now).filter(person_id__in=excepted, profile_id__in=profiles)
+    for exception in exceptions.order_by("pk") if excepted else ():
         policies.setdefault((exception.person_id, exception.profile_id), exception.policy)
     unsettled: dict[int, list[Request]] = {}
+    by_key: dict[str, Request] = {}
+    wanted_people, unsettled_states, wanted_keys = set(people), set(UNSETTLED_STATES), set(keys)
+    mine = Q(person_id__in=people, state__in=UNSETTLED_STATES)
     for request in Request.objects.filter(
-        person_id__in=people, state__in=UNSETTLED_STATES
+        mine | Q(idempotency_key__in=sorted(wanted_keys)) if wanted_keys else mine
     ).select_related("profile"):
-        unsettled.setdefault(request.person_id, []).append(request)
+        if request.person_id in wanted_people and request.state in unsettled_states:
+            unsettled.setdefault(request.person_id, []).append(request)
+        if request.idempotency_key in wanted_keys:
+            by_key[request.idempotency_key] = request
     valid: dict[tuple[int, int], list[Certificate]] = {}
-    found = Certificate.objects.filter(person_id__in=people, profile_id__in=profiles)
-    for certificate in _working(found, now):
+    holders = _flagged(pairs, "may_have_certificate")
+    found = Certificate.objects.filter(person_id__in=holders, profile_id__in=profiles)
+    for certificate in _working(found, now) if holders else ():
         pair = (certificate.person_id, certificate.profile_id)
         if pair in wanted:
             valid.setdefault(pair, []).append(certificate)
-    return IssueFacts(policies, unsettled, valid)
+    return IssueFacts(policies, unsettled, valid, by_key)
 
 
 def evaluate_issue(

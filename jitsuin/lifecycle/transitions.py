@@ -22,6 +22,7 @@ from jitsuin.lifecycle.errors import InvalidState
 from jitsuin.lifecycle.models import Request, RequestKind, RequestState, RequestTransition
 from jitsuin.lifecycle.row_updates import update_each
 from jitsuin.notify.batching import batched as notify_batched
+from jitsuin.row_inserts import insert_rows
 
 S = RequestState
 
@@ -107,7 +108,7 @@ def record_creation_many(
     if not requests:
         return
     notes = notes or {}
-    RequestTransition.objects.bulk_create(
+    insert_rows(
         [
             RequestTransition(
                 request=r, from_state="", to_state=r.state, at=now, actor=actor,
@@ -224,7 +225,7 @@ def transition_many(
         update_each(Request, {row.pk: each.get(row.pk, {}) for row in rows}, **changes)
     else:
         Request.objects.filter(pk__in=[row.pk for row in rows]).update(**changes)
-    RequestTransition.objects.bulk_create(
+    insert_rows(
         [
             RequestTransition(
                 request=row, from_state=from_states[row.pk], to_state=to_state, at=now, actor=actor

@@ -121,6 +121,30 @@ def test_a_batch_costs_a_few_statements_whatever_its_size(profile, t0):
     assert large <= 20
 
 
+def test_one_click_costs_eleven_statements_at_most_and_one_task_insert(profile, t0):
+    statements = []
+    for i in range(2):  # the first warms the profile's caches
+        person = make_person(f"click{i}")
+        with CaptureQueriesContext(connection) as queries:
+            request_issue_many([IssueItem(person, key(), profile)], actor="api:t", now=t0)
+        statements = [q["sql"] for q in queries.captured_queries]
+    # BEGIN (SQLite's), the person locked (with what spares the policy reads), the requests
+    # (open ones and the key's), the request, its history row, its e-mail, its two tasks, the
+    # audit append (three statements on SQLite, two on PostgreSQL), COMMIT.
+    assert len(statements) <= (11 if connection.vendor == "sqlite" else 10)
+    task_inserts = [s for s in statements if s.startswith('INSERT INTO "django_tasks')]
+    assert len(task_inserts) == 1
+    made = Request.objects.latest("pk")
+    mail = OutboxMessage.objects.get(key=f"request-received:{made.pk}")
+    args = {
+        (t.task_path.rsplit(".", 1)[-1], str(t.args_kwargs["args"]))
+        for t in DBTaskResult.objects.all()
+    }
+    assert ("process_request", str([made.pk])) in args
+    assert ("send_messages", str([[mail.pk]])) in args
+    assert verify() is None
+
+
 def test_a_key_taken_between_read_and_insert_makes_the_batch_start_again(
     profile, alice, t0, monkeypatch
 ):
@@ -129,14 +153,15 @@ def test_a_key_taken_between_read_and_insert_makes_the_batch_start_again(
     bob = make_person("bob")
     real, calls = issue_requests.issue_facts, []
 
-    def racing(pairs, now):
+    def racing(pairs, now, **kwargs):
         calls.append(len(pairs))
+        facts = real(pairs, now, **kwargs)  # the keys are read here
         if len(calls) == 1:  # someone else's request takes alice's key now (rolled back too)
             Request.objects.create(
                 kind="issue", person=bob, profile=profile, state="queued",
                 state_changed_at=now, created_at=now, requested_by="x", idempotency_key="race",
             )  # fmt: skip
-        return real(pairs, now)
+        return facts
 
     monkeypatch.setattr(issue_requests, "issue_facts", racing)
     (outcome,) = request_issue_many([IssueItem(alice, "race")], actor="api:t", now=t0)
