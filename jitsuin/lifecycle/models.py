@@ -294,7 +294,7 @@ class Request(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "not_before"]),
-            # The oldest open request (the console's dashboard, the stuck queue's order): with
+            # The oldest open request (the console's dashboard): with
             # only the created_at index, PostgreSQL walked 0.5M settled requests to find it.
             models.Index(
                 fields=["created_at"], condition=Q(state__in=_OPEN), name="request_open_by_age"
