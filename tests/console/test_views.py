@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from jitsuin.audit.models import AuditEvent
 from jitsuin.audit.services import record
-from jitsuin.console.stats import dashboard, percentile
+from jitsuin.console.stats import dashboard, percentile, processing_times
 from jitsuin.lifecycle.models import (
     MaintenanceWindow,
     Person,
@@ -356,3 +356,27 @@ def test_person_page_says_a_certificate_under_a_revoked_ca_no_longer_works(
     page = helpdesk.get(url, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert f'data-testid="issuer-revoked-{certificate.pk}"' in page
     assert "使用不可（発行CAが失効）" in page
+
+
+def test_processing_times_take_the_lower_median_and_leave_out_old_and_unfinished(db):
+    now = timezone.now()
+    empty = processing_times(now)
+    assert (empty.count, empty.median, empty.p95) == (0, None, None)
+    finished = [(5, 1, "ready"), (15, 2, "done"), (25, 3, "ready"), (35, 4, "done")]
+    for minutes, days_ago, to_state in [*finished, (1, 40, "ready"), (2, 1, "failed")]:
+        created = now - timedelta(days=days_ago)
+        RequestTransition.objects.create(
+            request=factories.request(factories.person(), at=created, state=to_state),
+            from_state="processing",
+            to_state=to_state,
+            at=created + timedelta(minutes=minutes),
+            actor="system",
+        )
+    times = processing_times(now)
+    # Four finished this month (not the one 40 days ago, not the failed one): the lower of
+    # the two middle values, and the nearest-rank p95 is the largest.
+    assert (times.count, times.median, times.p95) == (
+        4,
+        timedelta(minutes=15),
+        timedelta(minutes=35),
+    )
