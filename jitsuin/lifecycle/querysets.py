@@ -69,6 +69,15 @@ LATEST_SIGHTING_INDEX = models.Index(
 )
 
 
+# The oldest open request (the console's dashboard): with only the created_at index,
+# PostgreSQL walked 0.5M settled requests to find it at 1,000,000 certificates.
+OPEN_BY_AGE_INDEX = models.Index(
+    fields=["created_at"],
+    condition=Q(state__in=[str(state) for state in OPEN_STATES]),
+    name="request_open_by_age",
+)
+
+
 # What the CRL publication reads (``for_crl(...).values_list("crl_entry")``), as an index-only
 # scan on PostgreSQL: 100,000 stored entries in ~40 ms, where the table scan took ~130 ms.
 CRL_ENTRIES_INDEX = models.Index(
