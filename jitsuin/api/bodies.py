@@ -6,7 +6,7 @@ fields. Both are a 422 ``invalid_request``. The answers are in schemas.py.
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -15,6 +15,18 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from jitsuin.access.nul import contains_nul
 from jitsuin.api.schemas import ApiRevocationReason
+
+# A request's idempotency key, as POST /requests and each item of POST /requests/batch take it.
+IdempotencyKey = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="the same key again returns the same request instead of a second one",
+        examples=["idm-new-s2410001-2026-04-01"],
+    ),
+]
 
 
 class NoNulIn(Schema):
@@ -123,13 +135,7 @@ class RequestIn(BodyIn):
     )
 
     kind: Literal["issue", "revoke"] = Field(examples=["issue"])
-    idempotency_key: str = Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9._:-]+$",
-        description="the same key again returns the same request instead of a second one",
-        examples=["idm-new-s2410001-2026-04-01"],
-    )
+    idempotency_key: IdempotencyKey
     uid: str | None = Field(default=None, max_length=150, examples=["s2410001"])
     profile: str | None = Field(
         default=None, max_length=60, description="issue: a profile slug", examples=["client"]
@@ -174,13 +180,7 @@ MAX_ISSUE_BATCH = 100  # items of POST /requests/batch: a body of at most ~2 MB 
 class IssueItemIn(BodyIn):
     """One certificate of a batch: as an issue request of POST /requests, without ``kind``."""
 
-    idempotency_key: str = Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9._:-]+$",
-        description="the same key again returns the same request instead of a second one",
-        examples=["idm-new-s2410001-2026-04-01"],
-    )
+    idempotency_key: IdempotencyKey
     uid: str = Field(max_length=150, examples=["s2410001"])
     profile: str | None = Field(
         default=None, max_length=60, description="a profile slug", examples=["client"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from jitsuin.audit.chain import (
 )
 from jitsuin.audit.keys import chain_key
 from jitsuin.audit.models import AuditChainHead, AuditEvent
+from jitsuin.transaction_batches import TransactionBatch
 
 SYSTEM = str(Actor.system())
 
@@ -61,7 +61,7 @@ def record(
     object_type, object_id = _object_ref(obj)
     at = at or timezone.now()
     data = data or {}
-    pending = getattr(_batch, "events", None)
+    pending = _batch.pending()
     if pending is not None and timezone.is_aware(at):
         event = AuditEvent(
             at=at, actor=actor, action=action, object_type=object_type, object_id=object_id,
@@ -224,9 +224,6 @@ def _append_sqlite(connection: Any, **fields: Any) -> AuditEvent:
 _APPENDERS = {"postgresql": _append_postgresql, "sqlite": _append_sqlite}
 
 
-_batch = threading.local()
-
-
 @contextmanager
 def batched() -> Iterator[None]:
     """Within the block (inside the caller's transaction), ``record`` collects its events and
@@ -234,19 +231,8 @@ def batched() -> Iterator[None]:
     update (the pipeline's batches). Same chain, same hashes, same order as one by one. A
     nested block joins the outer one; an exception discards the events (the transaction they
     belong to is rolled back with it)."""
-    if getattr(_batch, "events", None) is not None:
+    with _batch.block():
         yield
-        return
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit.batched must run inside the transaction that makes the change")
-    _batch.events = []
-    try:
-        yield
-        events: list[AuditEvent] = _batch.events
-    finally:
-        _batch.events = None
-    if events:
-        _append_many(events)
 
 
 def _append_many(events: list[AuditEvent]) -> None:
@@ -293,6 +279,9 @@ def _append_many(events: list[AuditEvent]) -> None:
         else:
             cursor.execute(insert, params)
             cursor.execute(_SQLITE_MOVE_HEAD_MANY, [last_hash, len(events)])
+
+
+_batch: TransactionBatch[AuditEvent] = TransactionBatch("audit.batched", _append_many)
 
 
 def keyed_from() -> int | None:

@@ -14,7 +14,6 @@ block's end (a new request's ``process_request`` and its e-mail's ``send_message
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,9 +25,9 @@ from django_tasks_db.compat import normalize_json
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from jitsuin.row_inserts import insert_rows
+from jitsuin.transaction_batches import TransactionBatch
 
 log = logging.getLogger(__name__)
-_batch = threading.local()
 
 
 @contextmanager
@@ -38,23 +37,15 @@ def batched() -> Iterator[None]:
     joins the outer one; an exception discards them (their transaction is rolled back). A
     savepoint opened inside the block inserts its own rows at once (it may be rolled back
     alone)."""
-    if getattr(_batch, "rows", None) is not None:
+    with _batch.block():
         yield
-        return
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("jobs.batched must run inside the transaction that makes the change")
-    _batch.rows, _batch.depth = [], _savepoints()
-    try:
-        yield
-        rows: list[DBTaskResult] = _batch.rows
-    finally:
-        _batch.rows = None
-    if rows:
-        insert_rows(rows)
 
 
 def _savepoints() -> int:
     return len(transaction.get_connection().savepoint_ids)
+
+
+_batch: TransactionBatch[DBTaskResult] = TransactionBatch("jobs.batched", insert_rows)
 
 
 def _same_database(backend: Any) -> bool:
@@ -90,8 +81,8 @@ def enqueue_in_transaction(task: Any, calls: list[tuple[Any, ...]]) -> None:
         )
         for args in calls
     ]
-    held = getattr(_batch, "rows", None)
-    if held is not None and _savepoints() == _batch.depth:
+    held = _batch.pending()
+    if held is not None and _savepoints() == _batch.opened_at_savepoints():
         held.extend(rows)
     else:
         insert_rows(rows)

@@ -6,7 +6,6 @@ skipped by the insert itself (ON CONFLICT (key) DO NOTHING)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,32 +16,20 @@ from jitsuin.audit.services import SYSTEM, record
 from jitsuin.jobs.enqueue import enqueue_in_transaction
 from jitsuin.notify.models import OutboxMessage
 from jitsuin.notify.tasks import send_messages
-
-_batch = threading.local()
+from jitsuin.transaction_batches import TransactionBatch
 
 
 def pending() -> list[OutboxMessage] | None:
     """The messages of the batch open in this thread, or None outside ``batched()``."""
-    return getattr(_batch, "messages", None)
+    return _batch.pending()
 
 
 @contextmanager
 def batched() -> Iterator[None]:
     """Collect ``enqueue``'s messages (inside the caller's transaction) and insert them at
     the block's end. A nested block joins the outer one; an exception discards them."""
-    if pending() is not None:
+    with _batch.block():
         yield
-        return
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("notify.batched must run inside the transaction that makes the change")
-    _batch.messages = []
-    try:
-        yield
-        messages: list[OutboxMessage] = _batch.messages
-    finally:
-        _batch.messages = None
-    if messages:
-        _flush(messages)
 
 
 def _flush(messages: list[OutboxMessage]) -> None:
@@ -64,6 +51,9 @@ def _flush(messages: list[OutboxMessage]) -> None:
     ids = [message.pk for message in new]
     if ids:  # its row committed with the messages (jobs.enqueue)
         enqueue_in_transaction(send_messages, [(ids,)])
+
+
+_batch: TransactionBatch[OutboxMessage] = TransactionBatch("notify.batched", _flush)
 
 
 def _insert_many(messages: list[OutboxMessage], connection: Any) -> list[OutboxMessage]:
