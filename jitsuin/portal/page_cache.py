@@ -90,11 +90,13 @@ class Source:
 
 
 SOURCES: tuple[Source, ...] = (
+    Source("certificate", Certificate, "person_id = {person}"),
+    # The certificates that replace the person's (a switch shows its partner). Its own source:
+    # an OR of the two conditions made PostgreSQL scan every certificate (400 ms at 1M).
     Source(
-        "certificate",
+        "successor",
         Certificate,
-        "person_id = {person} OR id IN (SELECT superseded_by_id FROM lifecycle_certificate "
-        "WHERE person_id = {person})",
+        "id IN (SELECT superseded_by_id FROM lifecycle_certificate WHERE person_id = {person})",
     ),
     Source("request", Request, "person_id = {person}", exclude=("csr_pem",)),
     Source("pickup", Pickup, f"certificate_id IN ({_OWN_CERTIFICATES})"),
