@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -43,16 +44,11 @@ class Dashboard:
     outbox_failed: int
 
 
-def nearest_rank(count: int, fraction: float) -> int:
-    """The 0-based index of the nearest-rank percentile among ``count`` sorted values."""
-    return max(1, math.ceil(fraction * count)) - 1
-
-
 def percentile(values: list[timedelta], fraction: float) -> timedelta | None:
     """Nearest-rank percentile (p95 of 20 values is the 19th smallest)."""
     if not values:
         return None
-    return sorted(values)[nearest_rank(len(values), fraction)]
+    return sorted(values)[max(1, math.ceil(fraction * len(values))) - 1]
 
 
 @dataclass(frozen=True)
@@ -75,13 +71,10 @@ def processing_times(now: datetime, days: int = 30) -> ProcessingTimes:
     ).annotate(
         took=ExpressionWrapper(F("at") - F("request__created_at"), output_field=DurationField())
     )
-    took = sorted(finished.values_list("took", flat=True))
+    took = list(finished.values_list("took", flat=True))
     if not took:
         return ProcessingTimes(0, None, None)
-    # statistics.median_low of n sorted values is the ((n - 1) // 2)-th.
-    return ProcessingTimes(
-        len(took), took[(len(took) - 1) // 2], took[nearest_rank(len(took), 0.95)]
-    )
+    return ProcessingTimes(len(took), statistics.median_low(took), percentile(took, 0.95))
 
 
 def requests_per_day(now: datetime, days: int = 14) -> list[tuple[date, int]]:

@@ -26,7 +26,6 @@ from jitsuin.lifecycle.models import (
     RequestKind,
     RequestState,
 )
-from jitsuin.lifecycle.querysets import serial_decimal
 from jitsuin.lifecycle.row_updates import update_each
 from jitsuin.notify.batching import batched as notify_batched
 from jitsuin.pki.loading import fingerprint_sha256
@@ -51,8 +50,6 @@ def record_issued_many(
     certificates, one audit append, one OCSP store write, one outbox insert)."""
     with batched(), notify_batched():
         certificates = [_certificate_row(request, result) for request, result in issued]
-        for certificate in certificates:  # as CertificateQuerySet.bulk_create and save() do
-            certificate.serial_decimal = serial_decimal(certificate.serial)
         insert_rows(certificates)
         # When the old one goes is lifecycle.overlap.revoke_date: not decided at issue.
         update_each(

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -158,7 +157,7 @@ class Certificate(models.Model):
     serial = models.CharField(max_length=64)
     # The same serial in decimal digits, for the console's search by a decimal prefix; save()
     # and CertificateQuerySet.bulk_create write it from ``serial``.
-    serial_decimal = models.CharField(max_length=60, blank=True, editable=False)
+    serial_decimal = querysets.SerialDecimalField(max_length=60, blank=True, editable=False)
     subject = models.CharField(max_length=500)
     email = models.EmailField(blank=True)
     not_before = models.DateTimeField()
@@ -200,11 +199,6 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.serial} ({self.person_id})"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if "serial" in self.__dict__:
-            self.serial_decimal = querysets.serial_decimal(self.serial)
-        super().save(*args, **kwargs)
 
     @property
     def serial_number(self) -> Serial:

@@ -5,7 +5,6 @@ Every time-dependent question takes ``now=`` (django-ca's habit): the caller own
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,14 +24,22 @@ def serial_decimal(serial: str) -> str:
     return str(int(serial, 16)) if serial else ""
 
 
-class CertificateQuerySet(models.QuerySet[Any]):
-    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[Any]:
-        """As Django's, with ``serial_decimal`` written from ``serial`` (save() does it too)."""
-        objs = list(objs)
-        for obj in objs:
-            obj.serial_decimal = serial_decimal(obj.serial)
-        return super().bulk_create(objs, *args, **kwargs)
+class SerialDecimalField(models.CharField):  # type: ignore[type-arg]
+    """``Certificate.serial_decimal``: written from ``serial`` whenever the row is written
+    (``save``, ``bulk_create``, ``row_inserts.insert_rows``: each asks the field's ``pre_save``).
+    A plain ``CharField`` to migrations."""
 
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        if "serial" in model_instance.__dict__:  # not when the row was read without it
+            setattr(model_instance, self.attname, serial_decimal(model_instance.serial))  # type: ignore[attr-defined]
+        return super().pre_save(model_instance, add)
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+
+class CertificateQuerySet(models.QuerySet[Any]):
     def valid(self, *, now: datetime) -> CertificateQuerySet:
         """Not revoked, and ``now`` lies inside the validity period."""
         return self.filter(status=CertificateStatus.VALID, not_before__lte=now, not_after__gt=now)

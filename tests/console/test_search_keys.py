@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from jitsuin.console.queries import SERIAL_PREFIX_DIGITS, search_people
 from jitsuin.lifecycle.models import Certificate
+from jitsuin.row_inserts import insert_rows
 from tests.notify import factories
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +33,10 @@ def test_every_certificate_row_keeps_its_serial_in_decimal(holder):
     copy.pk, copy.serial, copy.fingerprint_sha256 = None, "1f", "0" * 64
     (made,) = Certificate.objects.bulk_create([copy])
     assert Certificate.objects.get(pk=made.pk).serial_decimal == "31"
+    again = Certificate.objects.get(pk=certificate.pk)
+    again.pk, again.serial, again.fingerprint_sha256 = None, "ff", "1" * 64
+    insert_rows([again])  # the pipeline's batches write certificates this way
+    assert Certificate.objects.get(pk=again.pk).serial_decimal == "255"
 
 
 @pytest.mark.parametrize(
