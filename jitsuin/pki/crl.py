@@ -19,11 +19,9 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding
 
 from jitsuin.pki.clock import Clock
-from jitsuin.pki.issuance import Signer, signature_hash
-from jitsuin.pki.keys import PrivateKey
+from jitsuin.pki.issuance import Signer, sign_bytes, signature_hash
 
 DEFAULT_CRL_VALIDITY = timedelta(days=7)
 
@@ -138,15 +136,7 @@ def assemble_crl(
         {
             "tbs_cert_list": tbs,
             "signature_algorithm": parsed["signature_algorithm"],
-            "signature": _sign(signer.private_key, tbs.dump()),
+            "signature": sign_bytes(signer.private_key, tbs.dump()),
         }
     )
     return bytes(signed.dump())
-
-
-def _sign(key: PrivateKey, data: bytes) -> bytes:
-    """Sign as cryptography's CRL builder does: ECDSA, or RSA PKCS#1 v1.5."""
-    algorithm = signature_hash(key)
-    if isinstance(key, ec.EllipticCurvePrivateKey):
-        return key.sign(data, ec.ECDSA(algorithm))
-    return key.sign(data, padding.PKCS1v15(), algorithm)

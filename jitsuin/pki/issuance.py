@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from jitsuin.pki.clock import Clock
@@ -51,6 +51,15 @@ def signature_hash(key: PrivateKey) -> hashes.SHA256 | hashes.SHA384:
     if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.key_size >= 384:
         return hashes.SHA384()
     return hashes.SHA256()
+
+
+def sign_bytes(key: PrivateKey, data: bytes) -> bytes:
+    """Sign ``data`` as cryptography's builders sign a TBS structure with ``key``: ECDSA, or
+    RSA PKCS#1 v1.5, with ``signature_hash``."""
+    algorithm = signature_hash(key)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return key.sign(data, ec.ECDSA(algorithm))
+    return key.sign(data, padding.PKCS1v15(), algorithm)
 
 
 def _key_usage(profile: CertificateProfile, public_key: PublicKey) -> x509.KeyUsage:

@@ -14,6 +14,7 @@ from cryptography.x509 import ocsp
 from jitsuin.pki.errors import MalformedOcspRequest
 from jitsuin.pki.issuance import Signer, signature_hash
 from jitsuin.pki.keys import PrivateKey, check_public_key
+from jitsuin.pki.ocsp_der import Answer, ResponseEncoder, sign_with_builder
 
 DEFAULT_RESPONSE_VALIDITY = timedelta(days=1)
 # A one-certificate request is about 100 bytes, 250 with a SHA-512 CertID and a full nonce.
@@ -136,22 +137,33 @@ class PreparedResponder:
     private_key: PrivateKey
     hash_algorithm: hashes.HashAlgorithm
     builder: ocsp.OCSPResponseBuilder
+    encoder: ResponseEncoder | None = None
 
 
 def prepare_responder(
-    responder: Signer, extra_certificates: tuple[x509.Certificate, ...] = ()
+    responder: Signer,
+    extra_certificates: tuple[x509.Certificate, ...] = (),
+    *,
+    encode_once: bool = True,
 ) -> PreparedResponder:
     """``responder`` ready to sign; ``extra_certificates`` go along with its own certificate.
 
     extra_certificates: the issuing CA, so that relying parties that trust only the root
     (FreeRADIUS) can chain a delegated responder certificate.
+    encode_once: prepare the ``ocsp_der`` encoder (two builder signatures now, then each
+    answer encoded once); False for a responder that signs one answer.
     """
     builder = (
         ocsp.OCSPResponseBuilder()
         .responder_id(ocsp.OCSPResponderEncoding.HASH, responder.certificate)
         .certificates([responder.certificate, *extra_certificates])
     )
-    return PreparedResponder(responder.private_key, signature_hash(responder.private_key), builder)
+    key, algorithm = responder.private_key, signature_hash(responder.private_key)
+    encoder = None
+    if encode_once:
+        probe = cert_id_for(1, responder.certificate)
+        encoder = ResponseEncoder.prepare(builder, key, algorithm, probe)
+    return PreparedResponder(key, algorithm, builder, encoder)
 
 
 def sign_response(
@@ -163,25 +175,27 @@ def sign_response(
     validity: timedelta = DEFAULT_RESPONSE_VALIDITY,
     nonce: bytes | None = None,
 ) -> bytes:
-    """A signed, DER-encoded successful response for one certificate."""
+    """A signed, DER-encoded successful response for one certificate: encoded once by the
+    responder's ``ocsp_der`` encoder, or by cryptography's builder where it has none."""
     revoked = answer.status is CertStatus.REVOKED
     if revoked and answer.revoked_at is None:
         raise ValueError("a revoked status needs its revocation time")
-    builder = responder.builder.add_response_by_hash(
-        issuer_name_hash=cert_id.issuer_name_hash,
-        issuer_key_hash=cert_id.issuer_key_hash,
-        serial_number=cert_id.serial,
-        algorithm=cert_id.algorithm,
-        cert_status=_STATUS[answer.status],
+    request = Answer(
+        cert_id=cert_id,
+        status=_STATUS[answer.status],
         this_update=this_update,
         next_update=this_update + validity,
-        revocation_time=answer.revoked_at if revoked else None,
-        revocation_reason=answer.reason if revoked else None,
+        revoked_at=answer.revoked_at if revoked else None,
+        reason=answer.reason if revoked else None,
+        nonce=nonce,
     )
-    if nonce is not None:
-        builder = builder.add_extension(x509.OCSPNonce(nonce), critical=False)
-    response = builder.sign(responder.private_key, responder.hash_algorithm)
-    return response.public_bytes(serialization.Encoding.DER)
+    if responder.encoder is not None:
+        encoded = responder.encoder.encode(request)
+        if encoded is not None:
+            return encoded
+    return sign_with_builder(
+        responder.builder, responder.private_key, request, responder.hash_algorithm
+    )
 
 
 def build_response(
@@ -199,7 +213,7 @@ def build_response(
     return sign_response(
         cert_id,
         answer,
-        responder=prepare_responder(responder, extra_certificates),
+        responder=prepare_responder(responder, extra_certificates, encode_once=False),
         this_update=this_update,
         validity=validity,
         nonce=nonce,

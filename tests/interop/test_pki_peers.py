@@ -22,7 +22,14 @@ from jitsuin.pki.crl import RevokedEntry, parse_reason
 from jitsuin.pki.issuance import signature_hash
 from jitsuin.pki.keys import KeySpec, PrivateKey
 from jitsuin.pki.keystore_pkcs11 import Pkcs11KeyStore
-from jitsuin.pki.ocsp import CertStatus, SingleStatus, build_response, parse_request
+from jitsuin.pki.ocsp import (
+    CertStatus,
+    SingleStatus,
+    build_response,
+    parse_request,
+    prepare_responder,
+    sign_response,
+)
 from jitsuin.pki.pkcs12 import Pkcs12Profile, build_pkcs12
 from jitsuin.pki.profiles import CLIENT_AUTH_SMIME
 from tests.peers import require_tool
@@ -258,7 +265,10 @@ def test_openssl_ocsp_verifies_our_delegated_response(
         assert "Reason: keyCompromise" in out.stdout
 
 
-def test_openssl_ocsp_request_gets_its_nonce_back(made: Made) -> None:
+@pytest.mark.parametrize("encoder", ["builder", "encoded once"])
+def test_openssl_ocsp_request_gets_its_nonce_back(made: Made, encoder: str) -> None:
+    # Both ways a response is made: cryptography's builder (build_response, one answer), and
+    # a prepared responder's ocsp_der encoder (every served and pre-signed answer).
     openssl = require_tool("openssl")
     request = made.path("req-nonce.der")
     run(
@@ -268,15 +278,25 @@ def test_openssl_ocsp_request_gets_its_nonce_back(made: Made) -> None:
     query = parse_request(request.read_bytes())
     assert query.nonce is not None
     response = made.path("resp-nonce.der")
-    response.write_bytes(
-        build_response(
+    if encoder == "builder":
+        der = build_response(
             query.cert_id,
             SingleStatus(CertStatus.GOOD),
             responder=made.pki.ocsp,
             this_update=made.now,
             nonce=query.nonce,
         )
-    )
+    else:
+        prepared = prepare_responder(made.pki.ocsp, (made.pki.intermediate.certificate,))
+        assert prepared.encoder is not None
+        der = sign_response(
+            query.cert_id,
+            SingleStatus(CertStatus.GOOD),
+            responder=prepared,
+            this_update=made.now,
+            nonce=query.nonce,
+        )
+    response.write_bytes(der)
     # No -cert here: with -cert, openssl builds a new request (and nonce) and ignores -reqin.
     out = run(
         [openssl, "ocsp", "-reqin", request, "-respin", response, "-resp_text"]
