@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import OCSPExtensionOID
 
+from jitsuin.pki.clock import SystemClock
 from jitsuin.pki.issuance import sign_bytes
 from jitsuin.pki.keys import PrivateKey
 
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from jitsuin.pki.ocsp import CertId
 
 log = logging.getLogger(__name__)
+# producedAt is the signing time, as cryptography's builder takes it: the system's.
+_CLOCK = SystemClock()
 
 try:
     from cryptography.hazmat import asn1
@@ -224,7 +227,7 @@ class ResponseEncoder:
             log.warning("OCSP responses are signed through cryptography's builder (no asn1)")
             return None
         encoder = cls(builder, key, hash_algorithm)
-        now = utc_seconds(datetime.now(UTC))
+        now = utc_seconds(_CLOCK.now())
         probe_answer = Answer(
             probe, ocsp.OCSPCertStatus.GOOD, now, now + timedelta(days=1), None, None, bytes(32)
         )
@@ -240,7 +243,7 @@ class ResponseEncoder:
                 return None
             parts = self._parts
             assert parts is not None
-        return _encode(parts, self._key, answer, utc_seconds(datetime.now(UTC)))
+        return _encode(parts, self._key, answer, utc_seconds(_CLOCK.now()))
 
     def _learn(self, answer: Answer) -> bool:
         """Sign ``answer`` with the builder, keep what it repeats, and check that this encoder
