@@ -11,10 +11,9 @@ asked after it, finds them read and asks nothing again.
 It signs nobody in: ``authenticate`` answers None, and it has no ``get_user``, so no session
 can name it (Django's test client, too, picks the first backend that has one); sign-in,
 django-axes' checks and the backend a session names are those they were. The async checks
-(``ahas_perm``) are left to ``ModelBackend``. The
-answers are ``ModelBackend``'s, for the same users: nothing for an inactive or anonymous
-user or for an object, every permission for a superuser. Nothing is kept past the user
-object, which lives for one request.
+(``ahas_perm``) are left to ``ModelBackend``. The answers are ``ModelBackend``'s, for the
+same users: nothing for an inactive or anonymous user or for an object, every permission for
+a superuser. Nothing is kept past the user object, which lives for one request.
 """
 
 from __future__ import annotations
@@ -44,18 +43,20 @@ def _statement(alias: str) -> str:
     groups = cast(ManyToManyField, users.get_field("groups"))
     of_group = cast(ManyToManyField, Group._meta.get_field("permissions"))
     permission, content_type = quote(Permission._meta.db_table), quote(ContentType._meta.db_table)
+    permission_id = f"{permission}.{quote(Permission._meta.pk.column)}"
+    of_type = quote(Permission._meta.get_field("content_type").column)  # type: ignore[union-attr]
     named = (
         f"{content_type}.{quote('app_label')}, {permission}.{quote('codename')}"
         f" FROM {permission} INNER JOIN {content_type}"
-        f" ON {content_type}.{quote('id')} = {permission}.{quote('content_type_id')}"
+        f" ON {content_type}.{quote(ContentType._meta.pk.column)} = {permission}.{of_type}"
     )
     return (
         f"SELECT '{_USER}', {named} INNER JOIN {quote(own.m2m_db_table())} AS own"
-        f" ON own.{quote(own.m2m_reverse_name())} = {permission}.{quote('id')}"
+        f" ON own.{quote(own.m2m_reverse_name())} = {permission_id}"
         f" WHERE own.{quote(own.m2m_column_name())} = %s"
         f" UNION ALL SELECT '{_GROUP}', {named}"
         f" INNER JOIN {quote(of_group.m2m_db_table())} AS granted"
-        f" ON granted.{quote(of_group.m2m_reverse_name())} = {permission}.{quote('id')}"
+        f" ON granted.{quote(of_group.m2m_reverse_name())} = {permission_id}"
         f" INNER JOIN {quote(groups.m2m_db_table())} AS member"
         f" ON member.{quote(groups.m2m_reverse_name())}"
         f" = granted.{quote(of_group.m2m_column_name())}"

@@ -170,7 +170,7 @@ def stuck_entries(now: datetime, days: int) -> list[QueueEntry]:
             "retried_at",
             "retried_by",
             "stuck_claim__snoozed_until",
-        )  # fmt: skip
+        )
     )
     return [
         QueueEntry(pk, snoozed_until is not None and snoozed_until > now, retried_at, retried_by)
