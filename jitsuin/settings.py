@@ -147,6 +147,8 @@ MIDDLEWARE += _SSO.pop("EXTRA_MIDDLEWARE")
 # django-axes refuses locked-out accounts and addresses before any backend checks a password.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Permissions only (signs nobody in): ModelBackend's two queries as one, its caches filled.
+    "jitsuin.access.permissions.PermissionsInOneQuery",
     *_SSO.pop("AUTHENTICATION_BACKENDS"),
 ]
 globals().update(_SSO)

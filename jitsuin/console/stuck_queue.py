@@ -73,6 +73,12 @@ class StuckRow:
     links: dict[str, str] = field(default_factory=dict)
     person_url: str = ""
 
+    @property
+    def key(self) -> str:
+        """The request's id as the page writes it (in its ids and test ids): a string, so that
+        the template does not format a number for each of them."""
+        return str(self.item.pk)
+
     @cached_property
     def business_days(self) -> int:
         return business_days_between(self.item.created_at, self.now)
@@ -110,44 +116,67 @@ class StuckRow:
         return actor_name(self.claim.holder) if self.claim and self.claim.holder else ""  # type: ignore[return-value]
 
 
-def _rows(now: datetime, days: int) -> QuerySet[Request]:
-    events = AuditEvent.objects.filter(
-        object_type=Request._meta.label_lower,
-        object_id=Cast(OuterRef("pk"), output_field=CharField()),
-    ).order_by("-id")
-    retries = (
+def _retries() -> QuerySet[RequestTransition]:
+    """The request's staff retries, the latest first (a subquery on the queue's request)."""
+    return (
         RequestTransition.objects.filter(request=OuterRef("pk"))
         .filter(interventions.RETRY_TRANSITIONS)
         .order_by("-at", "-id")
     )
-    return (
-        Request.objects.stuck(now=now, business_days=days)
-        .select_related("person", "profile", "stuck_claim")
-        .annotate(
-            last_action=Subquery(events.values("action")[:1]),
-            last_actor=Subquery(events.values("actor")[:1]),
-            last_at=Subquery(events.values("at")[:1]),
-            retried_at=Subquery(retries.values("at")[:1]),
-            retried_by=Subquery(retries.values("actor")[:1]),
-        )
-        .order_by("created_at", "id")
-    )
 
 
-def _moved_on(item: Request, now: datetime, days: int) -> bool:
+def _moved_on(
+    state: str, state_changed_at: datetime, retried_at: datetime | None, now: datetime, days: int
+) -> bool:
     """After a staff retry the request leaves the queue once it moves on; it comes back if it
     fails again, or stays open another ``days`` business days after the retry.
 
     Tested here rather than in the query: there, each test of ``retried_at`` wrote its
     subquery out again (five times in all), a third of the page's time spent compiling SQL.
     """
-    retried_at: datetime | None = item.retried_at  # type: ignore[attr-defined]
     return (
         retried_at is not None
-        and item.state_changed_at > retried_at
-        and item.state != RequestState.FAILED
+        and state_changed_at > retried_at
+        and state != RequestState.FAILED
         and now < add_business_days(retried_at, days)
     )
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A request of the queue as its counts and pages need it, and its last staff retry."""
+
+    pk: int
+    snoozed: bool
+    retried_at: datetime | None
+    retried_by: str | None
+
+
+def stuck_entries(now: datetime, days: int) -> list[QueueEntry]:
+    """Every stuck request, oldest first, snoozed ones included, as plain values (no model
+    instances): what the queue's counts and pages need. ``stuck_rows`` reads a page's rows."""
+    retries = _retries()
+    found = (
+        Request.objects.stuck(now=now, business_days=days)
+        .annotate(
+            retried_at=Subquery(retries.values("at")[:1]),
+            retried_by=Subquery(retries.values("actor")[:1]),
+        )
+        .order_by("created_at", "id")
+        .values_list(
+            "pk",
+            "state",
+            "state_changed_at",
+            "retried_at",
+            "retried_by",
+            "stuck_claim__snoozed_until",
+        )
+    )
+    return [
+        QueueEntry(pk, snoozed_until is not None and snoozed_until > now, retried_at, retried_by)
+        for pk, state, changed, retried_at, retried_by, snoozed_until in found
+        if not _moved_on(state, changed, retried_at, now, days)
+    ]
 
 
 def _claim_of(item: Request) -> StuckClaim | None:
@@ -157,11 +186,29 @@ def _claim_of(item: Request) -> StuckClaim | None:
         return None
 
 
-def stuck_queue(now: datetime, days: int) -> list[StuckRow]:
-    """Every stuck request, oldest first, snoozed ones included (``StuckRow.snoozed``)."""
+def stuck_rows(entries: list[QueueEntry], now: datetime) -> list[StuckRow]:
+    """The rows a page shows of ``entries`` (``stuck_entries``), in their order: each request
+    with its person, profile and claim and its last audited action, in one query."""
+    if not entries:
+        return []
+    events = AuditEvent.objects.filter(
+        object_type=Request._meta.label_lower,
+        object_id=Cast(OuterRef("pk"), output_field=CharField()),
+    ).order_by("-id")
+    found = (
+        Request.objects.filter(pk__in=[entry.pk for entry in entries])
+        .select_related("person", "profile", "stuck_claim")
+        .annotate(
+            last_action=Subquery(events.values("action")[:1]),
+            last_actor=Subquery(events.values("actor")[:1]),
+            last_at=Subquery(events.values("at")[:1]),
+        )
+        .in_bulk()
+    )
     rows = []
-    for item in _rows(now, days):
-        if _moved_on(item, now, days):
+    for entry in entries:
+        item = found.get(entry.pk)
+        if item is None:  # gone since the entries were read (not possible today: never deleted)
             continue
         claim = _claim_of(item)
         rows.append(
@@ -172,9 +219,14 @@ def stuck_queue(now: datetime, days: int) -> list[StuckRow]:
                 last_action=action_label(item.last_action or ""),  # type: ignore[attr-defined]
                 last_actor=actor_name(item.last_actor or ""),  # type: ignore[attr-defined]
                 last_at=item.last_at,  # type: ignore[attr-defined]
-                retried_by=actor_name(item.retried_by or ""),  # type: ignore[attr-defined]
-                retried_at=item.retried_at,  # type: ignore[attr-defined]
-                snoozed=claim is not None and claim.snoozed(now),
+                retried_by=actor_name(entry.retried_by or ""),
+                retried_at=entry.retried_at,
+                snoozed=entry.snoozed,
             )
         )
     return rows
+
+
+def stuck_queue(now: datetime, days: int) -> list[StuckRow]:
+    """Every stuck request, oldest first, snoozed ones included (``StuckRow.snoozed``)."""
+    return stuck_rows(stuck_entries(now, days), now)

@@ -18,8 +18,9 @@ from jitsuin.console.campaigns.person import person_campaigns
 from jitsuin.console.forms import ExceptionForm, KeyedReasonForm, ReasonForm, RevokeForm
 from jitsuin.console.roles import RELYING_PARTIES, VIEW_PEOPLE, perm
 from jitsuin.console.row_links import RowLinks
+from jitsuin.console.search_cells import CertificateCells
 from jitsuin.console.stuck_actions import SnoozeForm
-from jitsuin.console.stuck_queue import stuck_queue
+from jitsuin.console.stuck_queue import stuck_entries, stuck_rows
 from jitsuin.lifecycle import overlap, transitions
 from jitsuin.lifecycle.interventions import at_upstream
 from jitsuin.lifecycle.issuers import issuer_revocation
@@ -52,7 +53,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "state_rows": rows,
         "kinds": RequestKind.choices,
         # What the stuck queue shows: snoozed rows and retried ones that moved on left out.
-        "stuck_count": sum(not row.snoozed for row in stuck_queue(now, stuck_business_days())),
+        "stuck_count": sum(not e.snoozed for e in stuck_entries(now, stuck_business_days())),
         "stuck_days": stuck_business_days(),
         "chart_width": len(board.per_day) * 30,
         # The /healthz warning while Wi-Fi profiles are off (docs/onboarding.md).
@@ -81,8 +82,11 @@ def people(request: HttpRequest) -> HttpResponse:
     found = found[: queries.SEARCH_PAGE]
     shown = queries.shown_certificates(found, timezone.now())
     person_link = RowLinks("console:person")
+    cells = CertificateCells()
     for person in found:
         person.shown_certificates = shown[person.pk]  # type: ignore[attr-defined]
+        person.status_cell = cells.status(shown[person.pk])  # type: ignore[attr-defined]
+        person.issuer_cell = cells.issuers(shown[person.pk])  # type: ignore[attr-defined]
         person.console_url = person_link(person.pk)["person"]  # type: ignore[attr-defined]
     context = {
         "q": text,
@@ -193,22 +197,25 @@ def stuck(request: HttpRequest) -> HttpResponse:
     """The stuck queue, oldest first, a page at a time; snoozed rows only with ``?snoozed=1``."""
     now = timezone.now()
     show_snoozed = request.GET.get("snoozed") == "1"
-    rows = stuck_queue(now, stuck_business_days())
-    page = Paginator([r for r in rows if show_snoozed or not r.snoozed], STUCK_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    days = stuck_business_days()
+    # The whole queue as light entries (the counts, the pages); full rows for the page only.
+    entries = stuck_entries(now, days)
+    page = Paginator(
+        [e for e in entries if show_snoozed or not e.snoozed], STUCK_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    rows = stuck_rows(list(page.object_list), now)
     request_links = RowLinks(
         "console:request", "console:stuck_claim", "console:stuck_release", "console:repoll",
         "console:retry", "console:cancel", "console:stuck_wake", "console:stuck_snooze",
     )  # fmt: skip
     person_link = RowLinks("console:person")
-    for row in page.object_list:
+    for row in rows:
         row.links = request_links(row.item.pk)
         row.person_url = person_link(row.item.person_id)["person"]
     context = {
-        "rows": page.object_list,
+        "rows": rows,
         "page": page,
-        "snoozed_count": sum(r.snoozed for r in rows),
+        "snoozed_count": sum(e.snoozed for e in entries),
         "show_snoozed": show_snoozed,
         "filter_query": "snoozed=1" if show_snoozed else "",
         # What the live refresh asks for: this filter and this page.
@@ -217,7 +224,7 @@ def stuck(request: HttpRequest) -> HttpResponse:
             | ({"page": page.number} if page.number > 1 else {})
         ),
         "me": staff_actor(request),
-        "days": stuck_business_days(),
+        "days": days,
         "snooze_form": SnoozeForm(initial={"until": now + timedelta(hours=4)}),
         "now": now,
     }

@@ -96,11 +96,11 @@ def test_a_serial_search_costs_one_query_more_than_a_name_search(
 ):
     _person, certificate = holder
     helpdesk.get(reverse("console:people"), {"q": "能美"})  # sessions, permissions: warm
-    # session, user, second factor, 2 x permissions, the maintenance banner, the people, their
-    # certificates (plain values)
-    with django_assert_num_queries(8):
+    # session, user, second factor, permissions (own and groups' in one), the maintenance
+    # banner, the people, their certificates (plain values)
+    with django_assert_num_queries(7):
         helpdesk.get(reverse("console:people"), {"q": "能美"})
-    with django_assert_num_queries(9):  # the holders of the serial, then the people
+    with django_assert_num_queries(8):  # the holders of the serial, then the people
         helpdesk.get(reverse("console:people"), {"q": certificate.serial_number.decimal[:8]})
 
 
