@@ -15,6 +15,7 @@ from jitsuin.pki.errors import MalformedOcspRequest
 from jitsuin.pki.issuance import Signer, signature_hash
 from jitsuin.pki.keys import PrivateKey, check_public_key
 from jitsuin.pki.ocsp_der import Answer, ResponseEncoder, sign_with_builder
+from jitsuin.pki.ocsp_der import CertId as CertId  # what a request names; made here
 
 DEFAULT_RESPONSE_VALIDITY = timedelta(days=1)
 # A one-certificate request is about 100 bytes, 250 with a SHA-512 CertID and a full nonce.
@@ -34,20 +35,6 @@ _STATUS = {
     CertStatus.REVOKED: ocsp.OCSPCertStatus.REVOKED,
     CertStatus.UNKNOWN: ocsp.OCSPCertStatus.UNKNOWN,
 }
-
-
-@dataclass(frozen=True)
-class CertId:
-    """What an OCSP request names: the issuer by hashes, and a serial."""
-
-    issuer_name_hash: bytes
-    issuer_key_hash: bytes
-    serial: int
-    algorithm: hashes.HashAlgorithm
-
-    @property
-    def issuer_key(self) -> tuple[str, bytes]:
-        return self.algorithm.name, self.issuer_key_hash
 
 
 @dataclass(frozen=True)

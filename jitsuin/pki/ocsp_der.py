@@ -21,19 +21,16 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import OCSPExtensionOID
 
 from jitsuin.pki.clock import SystemClock
 from jitsuin.pki.issuance import sign_bytes
 from jitsuin.pki.keys import PrivateKey
-
-if TYPE_CHECKING:
-    from jitsuin.pki.ocsp import CertId
 
 log = logging.getLogger(__name__)
 # producedAt is the signing time, as cryptography's builder takes it: the system's.
@@ -43,6 +40,20 @@ try:
     from cryptography.hazmat import asn1
 except ImportError:  # cryptography < 47: the builder answers
     asn1 = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class CertId:
+    """What an OCSP request names: the issuer by hashes, and a serial."""
+
+    issuer_name_hash: bytes
+    issuer_key_hash: bytes
+    serial: int
+    algorithm: hashes.HashAlgorithm
+
+    @property
+    def issuer_key(self) -> tuple[str, bytes]:
+        return self.algorithm.name, self.issuer_key_hash
 
 
 @dataclass(frozen=True)
