@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 
 from jitsuin.pki.clock import FixedClock
@@ -210,3 +211,17 @@ def csr_for(
 def weak_rsa_key() -> rsa.RSAPrivateKey:
     """RSA-1024: what the core must refuse everywhere."""
     return rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505
+
+
+def verify_ocsp_signature(response: ocsp.OCSPResponse, signer: x509.Certificate) -> None:
+    """Raise unless ``signer``'s key made ``response``'s signature (ECDSA or RSA PKCS#1 v1.5)."""
+    public_key = signer.public_key()
+    algorithm = response.signature_hash_algorithm
+    assert algorithm is not None
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        public_key.verify(response.signature, response.tbs_response_bytes, ec.ECDSA(algorithm))
+    else:
+        assert isinstance(public_key, rsa.RSAPublicKey)
+        public_key.verify(
+            response.signature, response.tbs_response_bytes, padding.PKCS1v15(), algorithm
+        )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 
 from jitsuin.pki.errors import MalformedOcspRequest
@@ -27,7 +27,7 @@ from jitsuin.pki.ocsp import (
     sign_response,
 )
 from tests.peers import require_tool
-from tests.pki.factories import EVERYTHING_VALID, TestPki, pem
+from tests.pki.factories import EVERYTHING_VALID, TestPki, pem, verify_ocsp_signature
 
 REVOKED_AT = EVERYTHING_VALID - timedelta(hours=6)
 
@@ -86,16 +86,7 @@ def test_delegated_responder_signs_and_is_named_by_key_hash(any_pki: TestPki) ->
     assert response.responder_key_hash == ski
     assert response.responder_name is None
     assert response.certificates == [signer]
-    public_key = signer.public_key()
-    algorithm = response.signature_hash_algorithm
-    assert algorithm is not None
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        public_key.verify(response.signature, response.tbs_response_bytes, ec.ECDSA(algorithm))
-    else:
-        assert isinstance(public_key, rsa.RSAPublicKey)
-        public_key.verify(
-            response.signature, response.tbs_response_bytes, padding.PKCS1v15(), algorithm
-        )
+    verify_ocsp_signature(response, signer)
 
 
 def test_request_nonce_is_echoed_in_the_response(pki: TestPki) -> None:

@@ -9,7 +9,6 @@ import pytest
 from asn1crypto import ocsp as asn1_ocsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509 import ocsp
 
 from jitsuin.pki import ocsp_der
@@ -21,7 +20,7 @@ from jitsuin.pki.ocsp import (
     sign_response,
 )
 from jitsuin.pki.ocsp_der import Answer, sign_with_builder
-from tests.pki.factories import EVERYTHING_VALID, TestPki
+from tests.pki.factories import EVERYTHING_VALID, TestPki, verify_ocsp_signature
 
 REVOKED_AT = EVERYTHING_VALID - timedelta(hours=6, microseconds=250)
 STATUSES = [
@@ -70,14 +69,7 @@ def _both(pki: TestPki, status: SingleStatus, algorithm: hashes.HashAlgorithm, n
 
 
 def _verify(pki: TestPki, response: ocsp.OCSPResponse) -> None:
-    key = pki.ocsp.certificate.public_key()
-    algorithm = response.signature_hash_algorithm
-    assert algorithm is not None
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        key.verify(response.signature, response.tbs_response_bytes, ec.ECDSA(algorithm))
-    else:
-        assert isinstance(key, rsa.RSAPublicKey)
-        key.verify(response.signature, response.tbs_response_bytes, padding.PKCS1v15(), algorithm)
+    verify_ocsp_signature(response, pki.ocsp.certificate)
 
 
 @pytest.mark.parametrize("status", STATUSES, ids=lambda s: f"{s.status.value}-{s.reason}")
