@@ -17,6 +17,50 @@ from typing import Any
 
 from django.db import connections, models, router
 
+# Fields whose database preparation gives a value of this exact type back unchanged (on
+# every backend Django has): ``get_prep_value`` is ``to_python`` (str) or ``int()``.
+_UNCHANGED: dict[type[models.Field], type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.EmailField: str,
+    models.SlugField: str,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveIntegerField: int,
+    models.PositiveBigIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+}
+_AUTOMATIC = frozenset({models.AutoField, models.BigAutoField, models.SmallAutoField})
+# Per field: the type its preparation gives back unchanged, and whether it is an automatic
+# key (or a key to one), whose preparation also asks the backend (validate_autopk_value).
+_unchanged_type: dict[models.Field, tuple[type | None, bool]] = {}
+# The backends whose validate_autopk_value gives the value back (Django's default).
+_PLAIN_KEYS = frozenset({"sqlite", "postgresql"})
+
+
+def db_value(field: models.Field, value: Any, connection: Any) -> Any:
+    """``field.get_db_prep_save(value, connection)``, without its calls where they give the
+    value back as it is (a str for a plain character field, an int for a plain integer
+    field or a key to one, None for any of them): a batch prepares dozens of values per row
+    (cProfile: ~10 % of the pipeline's batches)."""
+    known = _unchanged_type.get(field)
+    if known is None:
+        keys = type(field) in (models.ForeignKey, models.OneToOneField)
+        target = field.target_field if keys else field
+        automatic = isinstance(target, models.AutoField | models.BigAutoField)
+        automatic = automatic or isinstance(target, models.SmallAutoField)
+        plain = int if type(target) in _AUTOMATIC else _UNCHANGED.get(type(target))
+        known = _unchanged_type[field] = (plain, automatic)
+    plain, automatic = known
+    if (
+        plain is not None
+        and (value is None or type(value) is plain)
+        and (not automatic or connection.vendor in _PLAIN_KEYS)
+    ):
+        return value
+    return field.get_db_prep_save(value, connection)
+
 
 def insert_rows(objs: Sequence[models.Model]) -> None:
     """Insert ``objs`` (new instances of one model, all with a primary key or all without) and
@@ -52,7 +96,7 @@ def insert_rows(objs: Sequence[models.Model]) -> None:
         for start in range(0, len(objs), size):
             chunk = rows[start : start + size]
             params: list[Any] = [
-                f.get_db_prep_save(value, connection)
+                db_value(f, value, connection)
                 for row in chunk
                 for f, value in zip(fields, row, strict=True)
             ]

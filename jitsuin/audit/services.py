@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from django.db import models, transaction
@@ -21,6 +22,7 @@ from jitsuin.audit.chain import (
 )
 from jitsuin.audit.keys import chain_key
 from jitsuin.audit.models import AuditChainHead, AuditEvent
+from jitsuin.row_inserts import db_value
 from jitsuin.transaction_batches import TransactionBatch
 
 SYSTEM = str(Actor.system())
@@ -184,11 +186,12 @@ def _event(connection: Any, event_id: int, prev_hash: str, **fields: Any) -> Aud
 
 
 def _params(connection: Any, event: AuditEvent) -> list[Any]:
-    meta = AuditEvent._meta
-    return [
-        meta.get_field(name).get_db_prep_save(getattr(event, name), connection)
-        for name in _EVENT_COLUMNS
-    ]
+    return [db_value(field, getattr(event, field.attname), connection) for field in _event_fields()]
+
+
+@cache
+def _event_fields() -> list[models.Field]:
+    return [AuditEvent._meta.get_field(name) for name in _EVENT_COLUMNS]
 
 
 def _take_head(cursor: Any, sql: str) -> tuple[str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
@@ -69,3 +70,25 @@ def test_nothing_to_insert_is_no_statement():
     with CaptureQueriesContext(connection) as queries:
         insert_rows([])
     assert len(queries) == 0
+
+
+def _prepared(prepare, field, value):  # type: ignore[no-untyped-def]
+    try:
+        return ("value", prepare(field, value))
+    except (TypeError, ValueError, ValidationError) as exc:
+        return ("error", type(exc))
+
+
+def test_db_value_is_what_the_field_would_prepare(db):
+    from jitsuin.audit.models import AuditEvent
+    from jitsuin.lifecycle.models import Certificate, Request
+    from jitsuin.notify.models import OutboxMessage
+    from jitsuin.row_inserts import db_value
+
+    values = ("", "ü text", "12", 0, 7, -3, 2**40, None, True, 1.5, AT, {"a": 1})
+    for model in (Person, Request, RequestTransition, Certificate, OutboxMessage, AuditEvent):
+        for field in model._meta.concrete_fields:
+            for value in values:
+                ours = _prepared(lambda f, v: db_value(f, v, connection), field, value)
+                django = _prepared(lambda f, v: f.get_db_prep_save(v, connection), field, value)
+                assert ours == django, (model.__name__, field.name, value)
