@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connections, models, router
+from django.db.backends.base.operations import BaseDatabaseOperations
 
 # Fields whose database preparation gives a value of this exact type back unchanged (on
 # every backend Django has): ``get_prep_value`` is ``to_python`` (str) or ``int()``.
@@ -32,34 +33,41 @@ _UNCHANGED: dict[type[models.Field], type] = {
     models.PositiveSmallIntegerField: int,
 }
 _AUTOMATIC = frozenset({models.AutoField, models.BigAutoField, models.SmallAutoField})
-# Per field: the type its preparation gives back unchanged, and whether it is an automatic
-# key (or a key to one), whose preparation also asks the backend (validate_autopk_value).
-_unchanged_type: dict[models.Field, tuple[type | None, bool]] = {}
-# The backends whose validate_autopk_value gives the value back (Django's default).
-_PLAIN_KEYS = frozenset({"sqlite", "postgresql"})
+# Per field: the type its preparation gives back unchanged (an automatic key, or a key to
+# one, is an int like any integer), or None.
+_unchanged_type: dict[models.Field, type | None] = {}
+# Per backend: whether it gives ints back as they are. PostgreSQL with psycopg 3 does not
+# (adapt_integerfield_value types them: Int4, Int8); Django's default does, and its default
+# validate_autopk_value (MySQL refuses 0 for a key).
+_ints_unchanged: dict[type, bool] = {}
 
 
 def db_value(field: models.Field, value: Any, connection: Any) -> Any:
     """``field.get_db_prep_save(value, connection)``, without its calls where they give the
-    value back as it is (a str for a plain character field, an int for a plain integer
-    field or a key to one, None for any of them): a batch prepares dozens of values per row
-    (cProfile: ~10 % of the pipeline's batches)."""
-    known = _unchanged_type.get(field)
-    if known is None:
+    value back as it is (a str for a plain character field; an int for a plain integer
+    field or a key to one, where the backend keeps ints as they are; None for any of them):
+    a batch prepares dozens of values per row (cProfile: ~10 % of the pipeline's batches)."""
+    plain = _unchanged_type.get(field, ...)
+    if plain is ...:
         keys = type(field) in (models.ForeignKey, models.OneToOneField)
         target = field.target_field if keys else field
-        automatic = isinstance(target, models.AutoField | models.BigAutoField)
-        automatic = automatic or isinstance(target, models.SmallAutoField)
         plain = int if type(target) in _AUTOMATIC else _UNCHANGED.get(type(target))
-        known = _unchanged_type[field] = (plain, automatic)
-    plain, automatic = known
-    if (
-        plain is not None
-        and (value is None or type(value) is plain)
-        and (not automatic or connection.vendor in _PLAIN_KEYS)
-    ):
-        return value
-    return field.get_db_prep_save(value, connection)
+        _unchanged_type[field] = plain
+    if plain is None or not (value is None or type(value) is plain):
+        return field.get_db_prep_save(value, connection)
+    if plain is int and not _keeps_ints(connection):
+        return field.get_db_prep_save(value, connection)
+    return value
+
+
+def _keeps_ints(connection: Any) -> bool:
+    ops = type(connection.ops)
+    if ops not in _ints_unchanged:
+        _ints_unchanged[ops] = (
+            ops.adapt_integerfield_value is BaseDatabaseOperations.adapt_integerfield_value
+            and ops.validate_autopk_value is BaseDatabaseOperations.validate_autopk_value
+        )
+    return _ints_unchanged[ops]
 
 
 def insert_rows(objs: Sequence[models.Model]) -> None:
