@@ -22,7 +22,7 @@ from jitsuin.audit.chain import (
 )
 from jitsuin.audit.keys import chain_key
 from jitsuin.audit.models import AuditChainHead, AuditEvent
-from jitsuin.row_inserts import db_value
+from jitsuin.row_inserts import db_value, rows_sql
 from jitsuin.transaction_batches import TransactionBatch
 
 SYSTEM = str(Actor.system())
@@ -270,9 +270,9 @@ def _append_many(events: list[AuditEvent]) -> None:
             event.hash = last_hash = _seal(event)
             event._state.adding = False
             event._state.db = connection.alias
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(events))
-        params = [p for event in events for p in _params(connection, event)]
-        insert = _INSERT_EVENT.split(" VALUES ")[0] + " VALUES " + values
+        rows = [_params(connection, event) for event in events]
+        source, params = rows_sql(connection, _event_fields(), rows)
+        insert = _INSERT_EVENT.split(" VALUES ")[0] + " " + source
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"WITH appended AS ({insert}) "  # noqa: S608 (placeholders only)
