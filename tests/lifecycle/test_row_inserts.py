@@ -93,3 +93,32 @@ def test_db_value_is_what_the_field_would_prepare(db):
                 ours = _prepared(lambda f, v: db_value(f, v, connection), field, value)
                 django = _prepared(lambda f, v: f.get_db_prep_save(v, connection), field, value)
                 assert ours == django, (model.__name__, field.name, value)
+
+
+def test_several_rows_are_stored_as_bulk_create_stores_them(profile_request):
+    """On PostgreSQL several rows go as one array per column (UNNEST), as Django 5.2's
+    bulk_create sends them: the same values come back, JSON, NULL and text included."""
+    from jitsuin.audit.models import AuditEvent
+
+    def events(tag: str) -> list[AuditEvent]:
+        return [
+            AuditEvent(
+                at=AT, actor="t", action=f"{tag}.{i}", object_type="", object_id=str(i),
+                data={"n": i, "ü": [None, "x"]} if i else {}, prev_hash="p", hash=f"{tag}{i}",
+            )
+            for i in range(3)
+        ]  # fmt: skip
+
+    mine, django = events("mine"), events("django")
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows(mine)
+    assert len(queries) == 1
+    if connection.vendor == "postgresql":
+        assert "UNNEST(" in queries[0]["sql"]
+    AuditEvent.objects.bulk_create(django)
+    fields = ("at", "actor", "object_type", "object_id", "data", "prev_hash")
+    for a, b in zip(mine, django, strict=True):
+        assert a.pk is not None and b.pk is not None
+        stored = AuditEvent.objects.values(*fields).get(pk=a.pk)
+        assert stored == AuditEvent.objects.values(*fields).get(pk=b.pk)
+    assert AuditEvent.objects.get(pk=mine[1].pk).data == {"n": 1, "ü": [None, "x"]}
