@@ -3,9 +3,11 @@
 Django's ``bulk_create`` compiles every value of every row through its SQL compiler
 (``prepare_value``, ``field_as_sql``, ``pre_save_val``): for the pipeline's batches that was
 the largest CPU cost after the signatures (cProfile: ~15 % of a batch from CSRs). The statement
-here is the same ``INSERT ... VALUES (...), (...) RETURNING pk``: only quoted column names are
-formatted in, every value is a parameter prepared by its field (``pre_save`` then
-``get_db_prep_save``, as Django does). No signals, as ``bulk_create``. Anything unusual (a
+here is the same ``INSERT ... VALUES (...), (...) RETURNING pk`` (on PostgreSQL ``INSERT ...
+SELECT * FROM UNNEST(...)``, as Django 5.2 writes it there: ``rows_sql``): only quoted column
+names and column types are formatted in, every value is a parameter prepared by its field
+(``pre_save`` then ``get_db_prep_save``, as Django does, or ``db_value`` where that gives the
+value back unchanged). No signals, as ``bulk_create``. Anything unusual (a
 database expression as a value, a model with parents, a database that cannot return the new
 keys) takes Django's ``bulk_create``.
 """
