@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from django.db import models, transaction
@@ -21,6 +22,7 @@ from jitsuin.audit.chain import (
 )
 from jitsuin.audit.keys import chain_key
 from jitsuin.audit.models import AuditChainHead, AuditEvent
+from jitsuin.row_inserts import db_value, rows_sql
 from jitsuin.transaction_batches import TransactionBatch
 
 SYSTEM = str(Actor.system())
@@ -184,11 +186,12 @@ def _event(connection: Any, event_id: int, prev_hash: str, **fields: Any) -> Aud
 
 
 def _params(connection: Any, event: AuditEvent) -> list[Any]:
-    meta = AuditEvent._meta
-    return [
-        meta.get_field(name).get_db_prep_save(getattr(event, name), connection)
-        for name in _EVENT_COLUMNS
-    ]
+    return [db_value(field, getattr(event, field.attname), connection) for field in _event_fields()]
+
+
+@cache
+def _event_fields() -> list[models.Field]:
+    return [AuditEvent._meta.get_field(name) for name in _EVENT_COLUMNS]
 
 
 def _take_head(cursor: Any, sql: str) -> tuple[str, int]:
@@ -267,9 +270,9 @@ def _append_many(events: list[AuditEvent]) -> None:
             event.hash = last_hash = _seal(event)
             event._state.adding = False
             event._state.db = connection.alias
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(events))
-        params = [p for event in events for p in _params(connection, event)]
-        insert = _INSERT_EVENT.split(" VALUES ")[0] + " VALUES " + values
+        rows = [_params(connection, event) for event in events]
+        source, params = rows_sql(connection, _event_fields(), rows)
+        insert = _INSERT_EVENT.split(" VALUES ")[0] + " " + source
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"WITH appended AS ({insert}) "  # noqa: S608 (placeholders only)

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from jitsuin.row_inserts import db_value
+
 
 def update_each(
     model: type[models.Model], values: dict[Any, dict[str, Any]], **common: Any
@@ -49,4 +51,4 @@ def update_each(
 def _prepared(field: Any, value: Any) -> Any:
     if isinstance(value, models.Model):
         value = value.pk
-    return field.get_db_prep_save(value, connection)
+    return db_value(field, value, connection)

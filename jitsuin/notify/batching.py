@@ -16,6 +16,7 @@ from jitsuin.audit.services import SYSTEM, record
 from jitsuin.jobs.enqueue import enqueue_in_transaction
 from jitsuin.notify.models import OutboxMessage
 from jitsuin.notify.tasks import send_messages
+from jitsuin.row_inserts import db_value, rows_sql
 from jitsuin.transaction_batches import TransactionBatch
 
 
@@ -71,17 +72,14 @@ def _insert_many(messages: list[OutboxMessage], connection: Any) -> list[OutboxM
     meta = OutboxMessage._meta
     quote = connection.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    row = "({})".format(", ".join(["%s"] * len(fields)))
-    params = [
-        f.get_db_prep_save(f.pre_save(message, True), connection)
-        for message in messages
-        for f in fields
-    ]
-    # Only quoted model names are formatted in; every value is a parameter.
-    sql = "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO NOTHING RETURNING {}, {}".format(  # noqa: S608
+    rows = [[db_value(f, f.pre_save(message, True), connection) for f in fields]
+            for message in messages]  # fmt: skip
+    source, params = rows_sql(connection, fields, rows)
+    # Only quoted model names and column types are formatted in; every value is a parameter.
+    sql = "INSERT INTO {} ({}) {} ON CONFLICT ({}) DO NOTHING RETURNING {}, {}".format(  # noqa: S608
         quote(meta.db_table),
         ", ".join(quote(f.column) for f in fields),
-        ", ".join([row] * len(messages)),
+        source,
         quote(meta.get_field("key").column),
         quote(meta.pk.column),
         quote(meta.get_field("key").column),

@@ -25,6 +25,7 @@ from jitsuin.notify import batching
 from jitsuin.notify.models import OutboxMessage
 from jitsuin.notify.public_url import mail_url
 from jitsuin.notify.tasks import send_message
+from jitsuin.row_inserts import db_value
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +189,7 @@ def _insert_unless_key_exists(message: OutboxMessage, connection: Any) -> bool:
     meta = OutboxMessage._meta
     quote = connection.ops.quote_name
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(message, True), connection) for f in fields]
+    values = [db_value(f, f.pre_save(message, True), connection) for f in fields]
     # Only quoted model names are formatted in; every value is a parameter.
     sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO NOTHING RETURNING {}".format(  # noqa: S608
         quote(meta.db_table),

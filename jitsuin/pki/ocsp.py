@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -101,9 +102,17 @@ def issuer_hashes(
 def cert_id_for(
     serial: int, issuer: x509.Certificate, algorithm: hashes.HashAlgorithm | None = None
 ) -> CertId:
+    return cert_ids_of(issuer, algorithm)(serial)
+
+
+def cert_ids_of(
+    issuer: x509.Certificate, algorithm: hashes.HashAlgorithm | None = None
+) -> Callable[[int], CertId]:
+    """The CertId of a serial under ``issuer``, its name and key hashed once (a batch of
+    answers signed together)."""
     algorithm = algorithm or hashes.SHA1()  # noqa: S303 (RFC 5019 clients use SHA-1 CertIDs)
     name_hash, key_hash = issuer_hashes(issuer, algorithm)
-    return CertId(name_hash, key_hash, serial, algorithm)
+    return lambda serial: CertId(name_hash, key_hash, serial, algorithm)
 
 
 @dataclass(frozen=True)

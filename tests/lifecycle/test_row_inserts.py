@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
@@ -69,3 +70,55 @@ def test_nothing_to_insert_is_no_statement():
     with CaptureQueriesContext(connection) as queries:
         insert_rows([])
     assert len(queries) == 0
+
+
+def _prepared(prepare, field, value):  # type: ignore[no-untyped-def]
+    try:
+        # repr: PostgreSQL's adapters (Binary, Jsonb) do not compare equal to themselves
+        return ("value", repr(prepare(field, value)))
+    except (TypeError, ValueError, ValidationError) as exc:
+        return ("error", type(exc))
+
+
+def test_db_value_is_what_the_field_would_prepare(db):
+    from jitsuin.audit.models import AuditEvent
+    from jitsuin.lifecycle.models import Certificate, Request
+    from jitsuin.notify.models import OutboxMessage
+    from jitsuin.row_inserts import db_value
+
+    values = ("", "ü text", "12", 0, 7, -3, 2**40, None, True, 1.5, AT, {"a": 1})
+    for model in (Person, Request, RequestTransition, Certificate, OutboxMessage, AuditEvent):
+        for field in model._meta.concrete_fields:
+            for value in values:
+                ours = _prepared(lambda f, v: db_value(f, v, connection), field, value)
+                django = _prepared(lambda f, v: f.get_db_prep_save(v, connection), field, value)
+                assert ours == django, (model.__name__, field.name, value)
+
+
+def test_several_rows_are_stored_as_bulk_create_stores_them(profile_request):
+    """On PostgreSQL several rows go as one array per column (UNNEST), as Django 5.2's
+    bulk_create sends them: the same values come back, JSON, NULL and text included."""
+    from jitsuin.audit.models import AuditEvent
+
+    def events(tag: str) -> list[AuditEvent]:
+        return [
+            AuditEvent(
+                at=AT, actor="t", action=f"{tag}.{i}", object_type="", object_id=str(i),
+                data={"n": i, "ü": [None, "x"]} if i else {}, prev_hash="p", hash=f"{tag}{i}",
+            )
+            for i in range(3)
+        ]  # fmt: skip
+
+    mine, django = events("mine"), events("django")
+    with CaptureQueriesContext(connection) as queries:
+        insert_rows(mine)
+    assert len(queries) == 1
+    if connection.vendor == "postgresql":
+        assert "UNNEST(" in queries[0]["sql"]
+    AuditEvent.objects.bulk_create(django)
+    fields = ("at", "actor", "object_type", "object_id", "data", "prev_hash")
+    for a, b in zip(mine, django, strict=True):
+        assert a.pk is not None and b.pk is not None
+        stored = AuditEvent.objects.values(*fields).get(pk=a.pk)
+        assert stored == AuditEvent.objects.values(*fields).get(pk=b.pk)
+    assert AuditEvent.objects.get(pk=mine[1].pk).data == {"n": 1, "ü": [None, "x"]}

@@ -5,6 +5,7 @@ CRL publication."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.utils import timezone
@@ -24,7 +25,7 @@ from jitsuin.authorities.services import certificate_of
 from jitsuin.lifecycle.models import Certificate, CertificateStatus
 from jitsuin.pki.keystore import KeyStoreError
 from jitsuin.pki.names import Serial
-from jitsuin.pki.ocsp import CertStatus, SingleStatus, cert_id_for
+from jitsuin.pki.ocsp import CertId, CertStatus, SingleStatus, cert_ids_of
 
 
 def certificate_issued(certificate: Certificate) -> None:
@@ -37,8 +38,9 @@ def certificates_issued(certificates: list[Certificate]) -> None:
     them in one write."""
     now = timezone.now()
     signed = []
+    cert_ids: dict[int, Callable[[int], CertId]] = {}  # per CA: its hashes once per batch
     for certificate in certificates:
-        answer = _presign_new(certificate, now)
+        answer = _presign_new(certificate, now, cert_ids)
         if answer is None:
             presign_certificate(certificate, now=now)
         else:
@@ -47,7 +49,7 @@ def certificates_issued(certificates: list[Certificate]) -> None:
 
 
 def _presign_new(
-    certificate: Certificate, now: datetime
+    certificate: Certificate, now: datetime, cert_ids: dict[int, Callable[[int], CertId]]
 ) -> tuple[int, str, CertStatus, bytes] | None:
     """The issuance fast path: the certificate row was just handed to us, so its status is
     known without reading it back. Only the common case (a valid certificate under a CA whose
@@ -60,7 +62,9 @@ def _presign_new(
         return None
     serial = certificate.serial_int
     good = SingleStatus(CertStatus.GOOD)
-    cert_id = cert_id_for(serial, certificate_of(authority))
+    if authority.pk not in cert_ids:
+        cert_ids[authority.pk] = cert_ids_of(certificate_of(authority))
+    cert_id = cert_ids[authority.pk](serial)
     try:
         der, _ = sign(authority, cert_id, now, status=good)
     except (KeyStoreError, NoResponder):
