@@ -27,11 +27,7 @@ STATUSES = [
     SingleStatus(CertStatus.GOOD),
     SingleStatus(CertStatus.UNKNOWN),
     SingleStatus(CertStatus.REVOKED, REVOKED_AT),
-    *(
-        SingleStatus(CertStatus.REVOKED, REVOKED_AT, reason)
-        for reason in x509.ReasonFlags
-        if reason not in (x509.ReasonFlags.unspecified, x509.ReasonFlags.remove_from_crl)
-    ),
+    *(SingleStatus(CertStatus.REVOKED, REVOKED_AT, reason) for reason in x509.ReasonFlags),
 ]
 ALGORITHMS = [hashes.SHA1(), hashes.SHA256(), hashes.SHA384(), hashes.SHA512()]  # noqa: S303
 
