@@ -225,8 +225,3 @@ def stuck_rows(entries: list[QueueEntry], now: datetime) -> list[StuckRow]:
             )
         )
     return rows
-
-
-def stuck_queue(now: datetime, days: int) -> list[StuckRow]:
-    """Every stuck request, oldest first, snoozed ones included (``StuckRow.snoozed``)."""
-    return stuck_rows(stuck_entries(now, days), now)

@@ -84,7 +84,6 @@ def people(request: HttpRequest) -> HttpResponse:
     person_link = RowLinks("console:person")
     cells = CertificateCells()
     for person in found:
-        person.shown_certificates = shown[person.pk]  # type: ignore[attr-defined]
         person.status_cell = cells.status(shown[person.pk])  # type: ignore[attr-defined]
         person.issuer_cell = cells.issuers(shown[person.pk])  # type: ignore[attr-defined]
         person.console_url = person_link(person.pk)["person"]  # type: ignore[attr-defined]

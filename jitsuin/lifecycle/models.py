@@ -155,8 +155,8 @@ class Certificate(models.Model):
     profile = models.ForeignKey(Profile, on_delete=models.PROTECT, related_name="certificates")
     # Serial(...).db: lower-case hex without leading zeros (159 bits are too big for a bigint).
     serial = models.CharField(max_length=64)
-    # The same serial in decimal digits, for the console's search by a decimal prefix; save()
-    # and CertificateQuerySet.bulk_create write it from ``serial``.
+    # The same serial in decimal digits, for the console's search by a decimal prefix: the
+    # field writes it from ``serial`` whenever the row is written (SerialDecimalField.pre_save).
     serial_decimal = querysets.SerialDecimalField(max_length=60, blank=True, editable=False)
     subject = models.CharField(max_length=500)
     email = models.EmailField(blank=True)

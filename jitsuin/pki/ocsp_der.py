@@ -162,6 +162,10 @@ if asn1 is not None:
         response_status: asn1.TLV
         response_bytes: Annotated[_ResponseBytes | None, asn1.Explicit(0)]
 
+    # The two statuses without contents, the same in every answer.
+    _GOOD: Any = asn1.Variant(asn1.Null(), "good")
+    _UNKNOWN: Any = asn1.Variant(asn1.Null(), "unknown")
+
     # How a builder's revoked answer with a reason is read back, to keep the reason's TLV.
     @asn1.sequence
     class _RevokedSingleResponse:
@@ -348,11 +352,10 @@ def _encode(parts: _Parts, key: PrivateKey, answer: Answer, produced_at: datetim
 
 def _status(parts: _Parts, answer: Answer) -> Any:
     if answer.status is ocsp.OCSPCertStatus.GOOD:
-        return asn1.Variant(asn1.Null(), "good")
+        return _GOOD
     if answer.status is ocsp.OCSPCertStatus.UNKNOWN:
-        return asn1.Variant(asn1.Null(), "unknown")
-    if answer.revoked_at is None:
-        raise ValueError("a revoked status needs its revocation time")
+        return _UNKNOWN
+    assert answer.revoked_at is not None  # sign_response refuses a revoked status without it
     revoked_at = asn1.GeneralizedTime(utc_seconds(answer.revoked_at))
     if answer.reason is None:
         return asn1.Variant(_RevokedInfo(revocation_time=revoked_at), "revoked")

@@ -11,6 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
+from jitsuin.pki import ocsp as ocsp_module
 from jitsuin.pki import ocsp_der
 from jitsuin.pki.ocsp import (
     CertStatus,
@@ -111,7 +112,9 @@ def test_what_is_learnt_once_is_not_asked_of_the_builder_again(
     def no_builder(*args: object) -> bytes:
         raise AssertionError("the builder was asked again")
 
+    # Both names: the encoder's (learning) and sign_response's (the builder's answer).
     monkeypatch.setattr(ocsp_der, "sign_with_builder", no_builder)
+    monkeypatch.setattr(ocsp_module, "sign_with_builder", no_builder)
     for status in (compromised, SingleStatus(CertStatus.GOOD), SingleStatus(CertStatus.UNKNOWN)):
         data = sign_response(cert_id, status, responder=prepared, this_update=EVERYTHING_VALID)
         assert ocsp.load_der_ocsp_response(data).certificate_status.name == status.status.name
