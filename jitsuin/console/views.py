@@ -8,10 +8,14 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.timezone import localtime
 
+from jitsuin import kept_pages
 from jitsuin.authorities.publishing import relying_parties
-from jitsuin.console import queries, stats
+from jitsuin.console import queries, stats, stuck_kept
 from jitsuin.console.access import console_view, staff_actor
 from jitsuin.console.campaigns.cards import running_campaign_cards
 from jitsuin.console.campaigns.person import person_campaigns
@@ -193,7 +197,8 @@ STUCK_PAGE_SIZE = 25
 
 @console_view(VIEW_PEOPLE)
 def stuck(request: HttpRequest) -> HttpResponse:
-    """The stuck queue, oldest first, a page at a time; snoozed rows only with ``?snoozed=1``."""
+    """The stuck queue, oldest first, a page at a time; snoozed rows only with ``?snoozed=1``.
+    Served again from its last render while nothing it shows changed (``stuck_kept``)."""
     now = timezone.now()
     show_snoozed = request.GET.get("snoozed") == "1"
     days = stuck_business_days()
@@ -202,7 +207,29 @@ def stuck(request: HttpRequest) -> HttpResponse:
     page = Paginator(
         [e for e in entries if show_snoozed or not e.snoozed], STUCK_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    rows = stuck_rows(list(page.object_list), now)
+    shown = list(page.object_list)
+
+    def fresh(extra: dict[str, str]) -> HttpResponse:
+        context = _stuck_context(request, now, shown, entries, page, show_snoozed, days)
+        template = "console/_stuck_live.html" if request.htmx else "console/stuck.html"
+        return render(request, template, context | extra)
+
+    # What the page says anew on every serve, kept or not: when it was brought up to date.
+    updated_at = format_html(
+        '<time datetime="{}">{}</time>', now.isoformat(), date_format(localtime(now), "H:i:s")
+    )
+    if not kept_pages.keepable(request):
+        return fresh({"updated_at": updated_at})
+    mark = stuck_kept.fingerprint(request, entries, [e.pk for e in shown], now)
+    return kept_pages.serve(
+        request, mark, now, fresh, namespace="console-stuck", fresh={"updated_at": updated_at}
+    )
+
+
+def _stuck_context(  # type: ignore[no-untyped-def]
+    request: HttpRequest, now: datetime, shown, entries, page, show_snoozed: bool, days: int
+) -> dict[str, object]:
+    rows = stuck_rows(shown, now)
     request_links = RowLinks(
         "console:request", "console:stuck_claim", "console:stuck_release", "console:repoll",
         "console:retry", "console:cancel", "console:stuck_wake", "console:stuck_snooze",
@@ -211,7 +238,7 @@ def stuck(request: HttpRequest) -> HttpResponse:
     for row in rows:
         row.links = request_links(row.item.pk)
         row.person_url = person_link(row.item.person_id)["person"]
-    context = {
+    return {
         "rows": rows,
         "page": page,
         "snoozed_count": sum(e.snoozed for e in entries),
@@ -227,5 +254,3 @@ def stuck(request: HttpRequest) -> HttpResponse:
         "snooze_form": SnoozeForm(initial={"until": now + timedelta(hours=4)}),
         "now": now,
     }
-    template = "console/_stuck_live.html" if request.htmx else "console/stuck.html"
-    return render(request, template, context)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -15,6 +15,9 @@ from jitsuin.lifecycle.models import (
     Request,
     RequestState,
 )
+
+# Windows that start within this time are announced (the pages' banner) before they begin.
+ANNOUNCE_AHEAD = timedelta(days=7)
 
 
 def _scope_filter(scope: str) -> Q:

@@ -17,35 +17,29 @@ the earliest of ``WINDOW`` and the next date in those rows (an expiry, a mainten
 start or its announcement, a campaign's deadline, a notice's publication, a pickup's end):
 time-dependent text is never staler than that.
 
-Never kept: a page with messages (``django.contrib.messages``) to show, anything but a
-successful GET. The CSRF token of a kept page is replaced by a fresh one on every serve.
-``JITSUIN_PAGE_CACHE=off`` turns it off.
+How a render is kept and served again, and the CSRF token replaced, is ``jitsuin.kept_pages``
+(shared with the console's stuck queue). ``JITSUIN_PAGE_CACHE=off`` turns it off.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
-from django.contrib import messages
-from django.core.cache import cache as django_cache
-from django.db import connection, models
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.utils import timezone, translation
-from django.utils.dateparse import parse_datetime
 
-import jitsuin
+from jitsuin import kept_pages
 from jitsuin.authorities.models import Authority, PendingPublication, PublishedCrl
 from jitsuin.campaigns.banner import SHOWN_AFTER_REVOCATION
 from jitsuin.campaigns.models import Campaign, Member
-from jitsuin.config import current
+from jitsuin.kept_pages import Fingerprint, Source
 from jitsuin.lifecycle.key_archive_models import KeyArchive
+from jitsuin.lifecycle.maintenance import ANNOUNCE_AHEAD
 from jitsuin.lifecycle.models import (
     Certificate,
     MaintenanceWindow,
@@ -57,7 +51,6 @@ from jitsuin.lifecycle.models import (
     RequestTransition,
 )
 from jitsuin.notify.models import Notice
-from jitsuin.portal.templatetags.jitsuin_layout import ANNOUNCE_AHEAD
 from jitsuin.sightings.models import Sighting
 
 # The longest a kept page is served: text computed from "now" (a date derived from two
@@ -65,29 +58,6 @@ from jitsuin.sightings.models import Sighting
 WINDOW = timedelta(seconds=60)
 
 _OWN_CERTIFICATES = "SELECT id FROM lifecycle_certificate WHERE person_id = {person}"
-
-
-@dataclass(frozen=True)
-class Source:
-    """The rows of one table the page depends on; ``where`` names the person's id ``{person}``
-    and the time of the request ``{now}``.
-
-    ``shifts``: besides each date in the rows, the page also changes this long before or
-    after it (a maintenance window is announced 7 days before it starts)."""
-
-    tag: str
-    model: type[models.Model]
-    where: str = ""
-    exclude: tuple[str, ...] = ()
-    shifts: tuple[timedelta, ...] = ()
-
-    def columns(self) -> list[models.Field]:  # type: ignore[type-arg]
-        return [
-            f
-            for f in self.model._meta.concrete_fields
-            if f.get_internal_type() != "BinaryField" and f.column not in self.exclude
-        ]
-
 
 SOURCES: tuple[Source, ...] = (
     Source("certificate", Certificate, "person_id = {person}"),
@@ -128,65 +98,14 @@ _TRANSITIONS = (
 )
 
 
-@dataclass(frozen=True)
-class _Query:
-    sql: str  # {person} and {now} where the parameters go
-    # tag -> (indexes of its date columns in a row, shifts)
-    dates: dict[str, tuple[tuple[int, ...], tuple[timedelta, ...]]]
-
-
 @cache
-def _query() -> _Query:
+def _query() -> kept_pages.RowsQuery:
     """The fingerprint's SQL: one UNION ALL of every source, each column as text."""
     assert RequestTransition._meta.db_table == "lifecycle_requesttransition"
-    quote = connection.ops.quote_name
-    width = max(len(s.columns()) for s in SOURCES)
-    parts: list[str] = []
-    dates: dict[str, tuple[tuple[int, ...], tuple[timedelta, ...]]] = {}
-    for source in SOURCES:
-        columns = source.columns()
-        texts = [f"CAST({quote(f.column)} AS TEXT)" for f in columns]
-        texts += ["CAST(NULL AS TEXT)"] * (width - len(columns))
-        where = f" WHERE {source.where}" if source.where else ""
-        table = quote(source.model._meta.db_table)
-        parts.append(f"SELECT '{source.tag}', {', '.join(texts)} FROM {table}{where}")  # noqa: S608 (names from the models)
-        dates[source.tag] = (
-            tuple(i + 1 for i, f in enumerate(columns) if f.get_internal_type() == "DateTimeField"),
-            source.shifts,
-        )
-    parts.append(_TRANSITIONS.replace("{pad}", ", CAST(NULL AS TEXT)" * (width - 2)))
-    return _Query(" UNION ALL ".join(parts), dates)
+    return kept_pages.rows_query(SOURCES, [_TRANSITIONS])
 
 
 _PARAMETER = re.compile(r"\{(person|now)\}")
-
-
-def _as_datetime(text: str) -> datetime | None:
-    value = parse_datetime(text)
-    if value is not None and timezone.is_naive(value):
-        value = value.replace(tzinfo=UTC)  # SQLite keeps UTC without an offset
-    return value
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    digest: str
-    # Past this the page may read differently even if no row changed.
-    valid_until: datetime
-
-
-_configured: list[tuple[object, bytes]] = []
-
-
-def _configuration() -> bytes:
-    """The configuration's digest (the site's name, the Wi-Fi names... are on the page), with
-    jitsuin's version: a shared cache never serves one release's page from another."""
-    config = current()
-    if not _configured or _configured[0][0] is not config:
-        stamp = f"{jitsuin.__version__}\0{config!r}"
-        _configured[:] = [(config, hashlib.blake2b(stamp.encode()).digest())]
-    return _configured[0][1]
-
 
 # PostgreSQL plans the fingerprint's 16 selects in ~1 ms, three times what running them takes:
 # each connection prepares it once (a prepared statement outlives a rolled-back transaction).
@@ -213,60 +132,24 @@ def _rows(person_id: int, now: datetime) -> list[tuple[str | None, ...]]:
 
 def fingerprint(request: HttpRequest, person: Person, now: datetime) -> Fingerprint:
     """Everything ``person``'s page shows, as one digest, read by one query."""
-    query = _query()
-    rows = _rows(person.pk, now)
-    digest = hashlib.blake2b(_configuration())
     own = tuple(getattr(person, f.attname) for f in Person._meta.concrete_fields)
     user = request.user
     context = (own, user.pk, user.get_username(), translation.get_language())
-    digest.update(repr((context, request.get_full_path())).encode())
-    until = now + WINDOW
-    for line in sorted(repr(row) for row in rows):
-        digest.update(line.encode())
-    for row in rows:
-        indexes, shifts = query.dates.get(row[0], ((), ()))
-        for i in indexes:
-            at = _as_datetime(row[i]) if row[i] else None
-            if at is None:
-                continue
-            for moment in (at, *(at + shift for shift in shifts)):
-                if now < moment < until:
-                    until = moment
-    return Fingerprint(digest.hexdigest(), until)
+    return kept_pages.fingerprint_of(
+        (context, request.get_full_path()), _rows(person.pk, now), _query().dates, now, WINDOW
+    )
 
 
 def enabled() -> bool:
-    return current().portal.page_cache
-
-
-def _key(request: HttpRequest) -> str:
-    session = request.session.session_key or ""
-    name = hashlib.blake2b(f"{session}\0{request.get_full_path()}".encode()).hexdigest()
-    return f"jitsuin:portal-page:{name}"
+    return kept_pages.enabled()
 
 
 def serve(
     request: HttpRequest, person: Person, render: Callable[[dict[str, str]], HttpResponse]
 ) -> HttpResponse:
     """The page ``render(extra_context)`` makes, or the kept one while its fingerprint holds."""
-    if (
-        not enabled()
-        or request.method != "GET"
-        or not request.session.session_key
-        or len(messages.get_messages(request))
-    ):
+    if not kept_pages.keepable(request):
         return render({})
     now = timezone.now()
     mark = fingerprint(request, person, now)
-    key = _key(request)
-    kept = django_cache.get(key)
-    if kept is not None and kept[0] == mark.digest and now < kept[1]:
-        html, token = kept[2], kept[3]
-        return HttpResponse(html.replace(token, get_token(request)))
-    token = get_token(request)
-    response = render({"csrf_token": token})
-    if response.status_code == 200 and not response.streaming:
-        html = response.content.decode()
-        timeout = max(1, int((mark.valid_until - now).total_seconds()) + 1)
-        django_cache.set(key, (mark.digest, mark.valid_until, html, token), timeout)
-    return response
+    return kept_pages.serve(request, mark, now, render, namespace="portal-page")

@@ -13,6 +13,7 @@ from jitsuin.console.queries import SEARCH_PAGE
 from jitsuin.console.row_links import RowLinks
 from jitsuin.console.views import STUCK_PAGE_SIZE
 from tests.notify import factories
+from tests.portal.kept_pages import _page_cache
 
 pytestmark = pytest.mark.django_db
 
@@ -63,15 +64,23 @@ def test_a_page_number_out_of_range_shows_the_last_page(helpdesk):
     assert helpdesk.get(reverse("console:stuck"), {"page": "x"}).status_code == 200
 
 
-def test_a_full_stuck_page_costs_the_queries_of_a_short_one(helpdesk, django_assert_num_queries):
+def test_a_full_stuck_page_costs_the_queries_of_a_short_one(
+    helpdesk, django_assert_num_queries, monkeypatch
+):
     stuck_requests(1)
+    _page_cache(monkeypatch, False)  # rendered on every request
     helpdesk.get(reverse("console:stuck"))  # sessions, permissions: warm
-    # session, user, second factor, 2 x permissions, the queue, the maintenance banner
+    # session, user, second factor, permissions, the queue, its rows, the maintenance banner
     with django_assert_num_queries(7):
         helpdesk.get(reverse("console:stuck"))
     stuck_requests(STUCK_PAGE_SIZE + 5)
     with django_assert_num_queries(7):
         assert len(helpdesk.get(reverse("console:stuck")).context["rows"]) == STUCK_PAGE_SIZE
+    # Kept (jitsuin.console.stuck_kept): the queue and the fingerprint, nothing rendered.
+    _page_cache(monkeypatch, True)
+    helpdesk.get(reverse("console:stuck"))
+    with django_assert_num_queries(6):
+        helpdesk.get(reverse("console:stuck"))
 
 
 def test_the_search_shows_a_page_of_people_and_links_to_the_next(helpdesk):

@@ -1,5 +1,6 @@
-"""Helpers of the kept-page tests (jitsuin.portal.page_cache): a controlled clock, and the
-page served with the cache on compared with a fresh render of the same moment."""
+"""Helpers of the kept-page tests (jitsuin.kept_pages: the portal's pages, the console's stuck
+queue): a controlled clock, and the page served with the cache on compared with a fresh render
+of the same moment."""
 
 from __future__ import annotations
 
@@ -40,23 +41,29 @@ def _masked(content: bytes) -> bytes:
 class Pages:
     """The page served with the cache on, then a fresh render of the same moment (cache off)."""
 
-    def __init__(self, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, client, monkeypatch, home="/", hit_queries=4) -> None:  # type: ignore[no-untyped-def]
         self.client = client
+        self.home = home
+        # A serve of the kept page costs at most this many queries (session, user, ..., the
+        # fingerprint); a render costs more.
+        self.hit_queries = hit_queries
         self.monkeypatch = monkeypatch
         self.previous = b""
         self.hits = 0
         self.also: list[str] = []  # other pages checked alike (a certificate's)
 
-    def served(self, path: str = "/") -> bytes:
+    def served(self, path: str | None = None) -> bytes:
+        path = path or self.home
         _page_cache(self.monkeypatch, True)
         with CaptureQueriesContext(connection) as queries:
             response = self.client.get(path)
         assert response.status_code == 200, (response.status_code, response.get("Location"))
-        if len(queries) <= 4:
+        if len(queries) <= self.hit_queries:
             self.hits += 1
         return response.content
 
-    def fresh(self, path: str = "/") -> bytes:
+    def fresh(self, path: str | None = None) -> bytes:
+        path = path or self.home
         _page_cache(self.monkeypatch, False)
         response = self.client.get(path)
         assert response.status_code == 200, (response.status_code, response.get("Location"))
@@ -67,7 +74,7 @@ class Pages:
         of ``also``), and the home page differs from before."""
         for path in self.also:
             self._same(path, step)
-        served = self._same("/", step)
+        served = self._same(self.home, step)
         if changed:
             assert _masked(served) != self.previous, f"{step}: the page did not change"
         self.previous = _masked(served)

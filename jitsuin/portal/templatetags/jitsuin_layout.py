@@ -3,20 +3,17 @@ the site name and ``<time datetime>`` values."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django import template
 from django.utils import timezone, translation
 
 from jitsuin.config import current
+from jitsuin.lifecycle.maintenance import ANNOUNCE_AHEAD
 from jitsuin.lifecycle.models import MaintenanceWindow
 
 register = template.Library()
-
-# Windows that start within this time are announced before they begin.
-ANNOUNCE_AHEAD = timedelta(days=7)
-
 
 def windows_to_show(now=None) -> list[MaintenanceWindow]:  # type: ignore[no-untyped-def]
     """The current maintenance window and those starting soon, earliest first."""
