@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,3 +78,13 @@ def upki_enabled() -> bool:
     """Whether the national service is this portal's connector (JITSUIN_UPKI_URL set): the
     navigation links its page only then."""
     return current().upki.enabled
+
+
+@register.simple_tag(takes_context=True)
+def console_nav_key(context: dict[str, Any]) -> str:
+    """What decides the console navigation's links: the user's permissions and whether the
+    national service is on. The links are kept per key (``{% cache %}``), not rendered on every
+    page (a dozen permission checks and URL reversals each time)."""
+    user = context["request"].user
+    decided = repr((sorted(user.get_all_permissions()), current().upki.enabled))
+    return hashlib.blake2b(decided.encode(), digest_size=16).hexdigest()
