@@ -91,3 +91,14 @@ def signature_only(environ: dict[str, Any], start_response: Callable[..., Any]) 
         [("Content-Type", "application/ocsp-response"), ("Content-Length", str(len(_FIXED)))],
     )
     return [_FIXED]
+
+
+def fixed_answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """The request read, nothing parsed or signed, a fixed body returned: what granian and a
+    WSGI call alone cost per answer (the floor under any Python responder it serves)."""
+    environ["wsgi.input"].read()
+    start_response(
+        "200 OK",
+        [("Content-Type", "application/ocsp-response"), ("Content-Length", str(len(_FIXED)))],
+    )
+    return [_FIXED]

@@ -13,7 +13,10 @@ on all of them alike:
     Django: the ceiling of any responder that keeps the builder (OCSP_FLOOR_RESPONDER_ID=name,
     OCSP_FLOOR_CERTS=responder|none: what those options would buy);
   - ``benchmarks.ocsp_floor:signature_only``: the request parsed, one ECDSA signature, a
-    fixed body: granian's WSGI and the signature without any ASN.1 encoding;
+    fixed body: granian's WSGI and the signature without any ASN.1 encoding (kept-alive and
+    new connections);
+  - ``benchmarks.ocsp_floor:fixed_answer``: a fixed body, nothing parsed or signed, new
+    connections: granian's WSGI alone, the floor under any Python responder it serves;
   - BENCH_BASELINE_SRC=<a checkout>: jitsuin from that source tree too (before/after);
   - BENCH_GRANIAN_VARIANTS="name:--flag value;name2:--other": jitsuin under other granian flags.
 
@@ -163,6 +166,14 @@ def main() -> None:
         runs["one signature only (no ASN.1), kept-alive"] = functools.partial(
             _measure, signature, nonced, keep=True, env=floor_env
         )
+        # RADIUS servers ask on a new connection each time: the same ceilings there.
+        runs["one signature only (no ASN.1), new connections"] = functools.partial(
+            _measure, signature, nonced, keep=False, env=floor_env
+        )
+        fixed = granian(target="benchmarks.ocsp_floor:fixed_answer")
+        runs["a fixed body (no parsing, no signature), new connections"] = functools.partial(
+            _measure, fixed, nonced, keep=False, env=floor_env
+        )
     runs["openssl ocsp -multi 2, new connections"] = lambda: _measure(
         openssl, nonced, keep=False, path="/"
     )
@@ -177,7 +188,7 @@ def main() -> None:
             rate, micros = runs[name]()
             seen[name].append(rate)
             cpu[name].append(micros)
-            print(f"  round {number + 1} {name:<44} {rate:>8.0f} req/s  server CPU "
+            print(f"  round {number + 1} {name:<56} {rate:>8.0f} req/s  server CPU "
                   f"{micros:>5.0f} us/answer", flush=True)  # fmt: skip
     peer = "openssl ocsp -multi 2, new connections"
     print(
@@ -187,7 +198,7 @@ def main() -> None:
     )
     for name, rates in seen.items():
         ratio = statistics.median(r / p for r, p in zip(rates, seen[peer], strict=True))
-        print(f"  {name:<44} {statistics.median(rates):>8.0f} req/s  {ratio:.2f}x  server CPU "
+        print(f"  {name:<56} {statistics.median(rates):>8.0f} req/s  {ratio:.2f}x  server CPU "
               f"{statistics.median(cpu[name]):>5.0f} us/answer", flush=True)  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from jitsuin.lifecycle.models import MaintenanceWindow
 
 register = template.Library()
 
+
 def windows_to_show(now=None) -> list[MaintenanceWindow]:  # type: ignore[no-untyped-def]
     """The current maintenance window and those starting soon, earliest first."""
     now = now or timezone.now()
