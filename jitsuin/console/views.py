@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -24,7 +24,7 @@ from jitsuin.console.roles import RELYING_PARTIES, VIEW_PEOPLE, perm
 from jitsuin.console.row_links import RowLinks
 from jitsuin.console.search_cells import CertificateCells
 from jitsuin.console.stuck_actions import SnoozeForm
-from jitsuin.console.stuck_queue import stuck_entries, stuck_rows
+from jitsuin.console.stuck_queue import QueueEntry, stuck_entries, stuck_rows
 from jitsuin.lifecycle import overlap, transitions
 from jitsuin.lifecycle.interventions import at_upstream
 from jitsuin.lifecycle.issuers import issuer_revocation
@@ -226,9 +226,16 @@ def stuck(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _stuck_context(  # type: ignore[no-untyped-def]
-    request: HttpRequest, now: datetime, shown, entries, page, show_snoozed: bool, days: int
+def _stuck_context(
+    request: HttpRequest,
+    now: datetime,
+    shown: list[QueueEntry],
+    entries: list[QueueEntry],
+    page: Page,
+    show_snoozed: bool,
+    days: int,
 ) -> dict[str, object]:
+    """What the stuck queue's template shows: the ``shown`` page of ``entries`` as rows."""
     rows = stuck_rows(shown, now)
     request_links = RowLinks(
         "console:request", "console:stuck_claim", "console:stuck_release", "console:repoll",
