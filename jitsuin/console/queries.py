@@ -125,6 +125,8 @@ def shown_certificates(people: list[Person], now: datetime) -> dict[int, list[Sh
     """For each of ``people``, the certificates still in their validity period, newest first,
     or else the newest one; each with whether it has expired. One query of plain values (the
     list shows neither the DER nor anything else of the certificate)."""
+    if not people:  # the search form before a search: not even the query's compilation
+        return {}
     by_person: dict[int, list[tuple[str, datetime, str]]] = {p.pk: [] for p in people}
     rows = (
         Certificate.objects.filter(person__in=list(by_person))
