@@ -20,7 +20,8 @@ Used by ``jitsuin.portal.page_cache`` and ``jitsuin.console.stuck_kept``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -75,7 +76,6 @@ class RowsQuery:
 
     sql: str
     dates: Dates
-    width: int
 
 
 def rows_query(sources: Sequence[Source], extra: Sequence[str] = ()) -> RowsQuery:
@@ -98,7 +98,27 @@ def rows_query(sources: Sequence[Source], extra: Sequence[str] = ()) -> RowsQuer
         )
     for sql in extra:
         parts.append(sql.replace("{pad}", ", CAST(NULL AS TEXT)" * (width - 2)))
-    return RowsQuery(" UNION ALL ".join(parts), dates, width)
+    return RowsQuery(" UNION ALL ".join(parts), dates)
+
+
+_NAMED = re.compile(r"\{(\w+)\}")
+
+
+def bind(sql: str, values: Mapping[str, object]) -> tuple[str, list[object]]:
+    """``sql`` with each ``{name}`` replaced by its placeholder, and the parameters in order: a
+    list as ``(%s, ...)`` (``(NULL)`` when empty, which matches nothing), anything else as
+    ``%s``."""
+    params: list[object] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        value = values[match.group(1)]
+        if not isinstance(value, list):
+            params.append(value)
+            return "%s"
+        params.extend(value)
+        return "(" + ", ".join(["%s"] * len(value)) + ")" if value else "(NULL)"
+
+    return _NAMED.sub(placeholder, sql), params
 
 
 def _as_datetime(text: str) -> datetime | None:
@@ -153,7 +173,7 @@ def enabled() -> bool:
     return current().portal.page_cache
 
 
-def keepable(request: HttpRequest) -> bool:
+def _keepable(request: HttpRequest) -> bool:
     """Whether this request's page may be kept or served from what was kept."""
     return (
         enabled()
@@ -172,21 +192,25 @@ def _key(request: HttpRequest, namespace: str) -> str:
 
 def serve(
     request: HttpRequest,
-    mark: Fingerprint,
     now: datetime,
+    fingerprint: Callable[[], Fingerprint],
     render: Callable[[dict[str, str]], HttpResponse],
     *,
     namespace: str,
-    fresh: dict[str, str] | None = None,
+    anew: dict[str, str] | None = None,
 ) -> HttpResponse:
-    """The page ``render(extra_context)`` makes, or the kept one while ``mark`` holds. The
-    caller checked ``keepable(request)``.
+    """The page ``render(extra_context)`` makes, or the kept one while its ``fingerprint()``
+    (read only where the page may be kept) holds at ``now``.
 
-    ``extra_context`` holds ``csrf_token`` and each of ``fresh``: values rendered anew on every
-    serve (a "list updated at" time). A kept page has each of them replaced by the value of
-    this serve, so each must be unique in the page (a token; a ``<time datetime>`` element with
-    microseconds)."""
-    values = {"csrf_token": get_token(request), **(fresh or {})}
+    ``extra_context`` holds each of ``anew``, values rendered anew on every serve (a "list
+    updated at" time), and on a page that may be kept ``csrf_token``. A kept page has each of
+    them replaced by the value of this serve, so each must be unique in the page (a token; a
+    ``<time datetime>`` element with microseconds)."""
+    values = dict(anew or {})
+    if not _keepable(request):
+        return render(values)
+    mark = fingerprint()
+    values["csrf_token"] = get_token(request)
     key = _key(request, namespace)
     kept = django_cache.get(key)
     if kept is not None and kept[0] == mark.digest and now < kept[1]:

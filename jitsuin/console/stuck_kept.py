@@ -58,23 +58,14 @@ def _query() -> kept_pages.RowsQuery:
 
 def _rows(ids: Sequence[int], now: datetime) -> list[tuple[str | None, ...]]:
     """The sources' rows for the shown requests ``ids``, in one query."""
-    sql = _query().sql
-    marks = "(" + ", ".join(["%s"] * len(ids)) + ")" if ids else "(NULL)"
     values = {
         "ids": list(ids),
         "keys": [str(pk) for pk in ids],
-        "now": [connection.ops.adapt_datetimefield_value(now)],
-        "type": [Request._meta.label_lower],
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "type": Request._meta.label_lower,
     }
-    params: list[object] = []
-    pieces = sql.split("{")
-    text = [pieces[0]]
-    for piece in pieces[1:]:
-        name, _brace, rest = piece.partition("}")
-        params.extend(values[name])
-        text.append((marks if name in ("ids", "keys") else "%s") + rest)
     with connection.cursor() as cursor:
-        cursor.execute("".join(text), params)
+        cursor.execute(*kept_pages.bind(_query().sql, values))
         return cursor.fetchall()
 
 

@@ -218,11 +218,13 @@ def stuck(request: HttpRequest) -> HttpResponse:
     updated_at = format_html(
         '<time datetime="{}">{}</time>', now.isoformat(), date_format(localtime(now), "H:i:s")
     )
-    if not kept_pages.keepable(request):
-        return fresh({"updated_at": updated_at})
-    mark = stuck_kept.fingerprint(request, entries, [e.pk for e in shown], now)
     return kept_pages.serve(
-        request, mark, now, fresh, namespace="console-stuck", fresh={"updated_at": updated_at}
+        request,
+        now,
+        lambda: stuck_kept.fingerprint(request, entries, [e.pk for e in shown], now),
+        fresh,
+        namespace="console-stuck",
+        anew={"updated_at": updated_at},
     )
 
 
