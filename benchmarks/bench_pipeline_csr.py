@@ -29,7 +29,9 @@ import statistics
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import asdict
 
+from benchmarks import pipeline_floor
 from benchmarks.bench_pipeline import _setup_django
 
 
@@ -90,10 +92,11 @@ def _ask(people: list, pems: list[str], profile: object, run: str, batch: int) -
 
 
 def _jitsuin_run(
-    n: int, run: str, *, csr: bool, count: bool = False, batch: int = 0
+    n: int, run: str, *, csr: bool, count: bool = False, batch: int = 0, floor: bool = False
 ) -> dict[str, float]:
     """``n`` certificates through request_issue (or request_issue_many in batches of
-    ``batch``) and one worker; seconds (and statements)."""
+    ``batch``) and one worker; seconds (and statements; with ``floor``, the floor's parts
+    measured on the finished requests afterwards, as ``floor_<part>``)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -106,6 +109,7 @@ def _jitsuin_run(
         for i in range(n)
     ]
     pems = _csrs(n) if csr else [""] * n
+    audit_from = pipeline_floor.audit_mark() if floor else 0
     with ExitStack() as stack:
         queries = stack.enter_context(CaptureQueriesContext(connection)) if count else None
         started, cpu = time.perf_counter(), time.process_time()
@@ -121,6 +125,9 @@ def _jitsuin_run(
     figures = {"seconds": done - started, "cpu": cpu_done - cpu, "asked": asked - started}
     if queries is not None:
         figures.update(queries=len(queries), asked_queries=asked_queries)
+    if floor:
+        parts = pipeline_floor.measure([r.pk for r in requests], audit_from)
+        figures.update({f"floor_{k}": v for k, v in asdict(parts).items()})
     return figures
 
 
@@ -194,11 +201,14 @@ def main() -> None:
         for run in range(rounds):
             row = {}
             for kind, csr, size in KINDS:
-                got = _jitsuin_run(n, f"{run}{kind}", csr=csr, batch=size)
+                got = _jitsuin_run(
+                    n, f"{run}{kind}", csr=csr, batch=size, floor=kind == "csr-batch"
+                )
                 row[f"{kind}_rate"] = n / got["seconds"]
                 row[f"{kind}_ms"] = got["seconds"] * 1000 / n
                 row[f"{kind}_cpu_ms"] = got["cpu"] * 1000 / n
                 row[f"{kind}_asked_ms"] = got["asked"] * 1000 / n
+                row.update({k: v for k, v in got.items() if k.startswith("floor_")})
             if peer is not None:
                 got = peer.issue(n)  # type: ignore[attr-defined]
                 row["peer_rate"] = n / got["seconds"]
@@ -238,11 +248,41 @@ def main() -> None:
             print(
                 f"ratio jitsuin {kind:>10} / django-ca create_cert:  {ratio:6.2f}  (target >= 1.0)"
             )
+    _print_floor(m, peer)
     try:
         load = os.getloadavg()[0]
     except OSError:
         load = float("nan")
     print(f"load average during the run:               {load:8.2f}  (CPUs {os.cpu_count()})")
+
+
+def _print_floor(m: dict[str, float], peer: object) -> None:
+    """What a certificate needs whatever the database (benchmarks/pipeline_floor.py), beside
+    the batch path's CPU and django-ca's."""
+    floor = pipeline_floor.Floor(
+        **{k.removeprefix("floor_"): v for k, v in m.items() if k.startswith("floor_")}
+    )
+    print("the floor: what a certificate from a CSR needs whatever the database (CPU ms):")
+    print(f"  the CSR checked twice (asked, then before signing): {floor.csr_checks:8.3f}")
+    print(f"  the certificate built and signed (issuing CA):      {floor.certificate:8.3f}")
+    print(f"  its OCSP answer signed (delegated responder):       {floor.ocsp_answer:8.3f}")
+    print(f"  two e-mails rendered:                               {floor.emails:8.3f}")
+    print(
+        f"  {floor.events_per_certificate:.0f} audit events sealed (HMAC, stored JSON):"
+        f"          {floor.audit_seals:8.3f}"
+    )
+    batch = m["csr-batch_cpu_ms"]
+    print(
+        f"  together:                                           {floor.total:8.3f}"
+        f"  (the batch path's CPU {batch:.3f}: {batch - floor.total:.3f} for rows, claim, commits)"
+    )
+    if peer is not None:
+        left = m["peer_cpu_ms"] - floor.total
+        print(
+            f"  django-ca's create_cert CPU {m['peer_cpu_ms']:.3f}: the floor is"
+            f" {floor.total / m['peer_cpu_ms']:.2f} of it; at 1.0x every row, claim and"
+            f" commit would have to fit in {left:.3f}"
+        )
 
 
 if __name__ == "__main__":
