@@ -143,6 +143,7 @@ def _fill(ca, start: int, stop: int, index: Path) -> None:  # type: ignore[no-un
 
     from jitsuin.authorities.publishing.crl import crl_entry_der
     from jitsuin.lifecycle.models import Certificate, Person, Profile
+    from jitsuin.lifecycle.querysets import serial_decimal
     from jitsuin.pki.names import Serial, new_serial
     from tests.revocation.factories import issue
 
@@ -156,7 +157,7 @@ def _fill(ca, start: int, stop: int, index: Path) -> None:  # type: ignore[no-un
     columns = [
         "issuer_id", "person_id", "profile_id", "serial", "subject", "email", "not_before",
         "not_after", "fingerprint_sha256", "der", "status", "revoked_at", "revocation_reason",
-        "crl_entry", "created_at",
+        "crl_entry", "created_at", "serial_decimal",
     ]  # fmt: skip
     lines = []
 
@@ -171,6 +172,7 @@ def _fill(ca, start: int, stop: int, index: Path) -> None:  # type: ignore[no-un
                 ca.pk, person.pk, profile.pk, serial.db, f"CN=u{i}", "", now - timedelta(days=60),
                 not_after, hashlib.sha256(serial.db.encode()).hexdigest(), der, "revoked", at,
                 reason or "unspecified", crl_entry_der(serial.db, at, reason or "unspecified"), now,
+                serial_decimal(serial.db),
             )  # fmt: skip
 
     table = Certificate._meta.db_table

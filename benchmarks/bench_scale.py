@@ -9,7 +9,7 @@
 The signed-in portal home and certificate page of one generated holder, the console's people
 search (by uid, name, surname, e-mail, serial hex and decimal prefix) and the stuck-request
 queue, each driven through granian (2 workers, as shipped) by 8 keep-alive connections with
-the session cookies of a holder and of an operator; p50/p95 per page, target p95 < 100 ms.
+the session cookies of a holder and of a helpdesk member; p50/p95 per page, target p95 < 100 ms.
 Then the campaign over the same data (benchmarks.scale_campaign): plan, start, status.
 
 The generated database is kept as a PostgreSQL template database (``jitsuin_scale_cache_*``,

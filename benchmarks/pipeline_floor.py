@@ -36,6 +36,22 @@ class Floor:
         return sum(parts) + self.audit_seals
 
 
+class StatementClock:
+    """The CPU this process spends inside the database's ``execute`` while a run works
+    (``connection.execute_wrapper(clock)``): SQLite's own engine runs in this process; with
+    PostgreSQL only psycopg's side is here, the server's work is in its own processes."""
+
+    def __init__(self) -> None:
+        self.cpu = 0.0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.process_time()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.cpu += time.process_time() - started
+
+
 def _per_item_ms(work: Any, items: list[Any]) -> float:
     started = time.process_time()
     for item in items:

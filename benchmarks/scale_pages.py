@@ -1,8 +1,9 @@
 """The pages issue 15 measures at scale, and who visits them: a generated holder signed in to
-the portal, an operator signed in to the console (second factor verified).
+the portal, a helpdesk member signed in to the console (second factor verified): the role
+that searches people and works the stuck-request queue, with its forms (retry, cancel, claim).
 
 ``visitors()`` picks the holder among the generated people (active, three certificates or
-more), makes their account and the operator's, and returns the session cookies and the
+more), makes their account and the helpdesk member's, and returns the session cookies and the
 paths; ``explain(path, cookie)`` runs one page in-process and EXPLAIN ANALYZEs its slowest
 queries (how the indexes of lifecycle migration 0013 were chosen).
 """
@@ -57,6 +58,7 @@ def _cookie(user: Any, *, verified: bool) -> str:
 def visitors() -> Visitors:
     from django.contrib.auth.models import Group, User
 
+    from jitsuin.access.roles import HELPDESK
     from jitsuin.console.roles import ensure_roles
     from jitsuin.lifecycle.models import Certificate
     from jitsuin.pki.names import Serial
@@ -69,15 +71,15 @@ def visitors() -> Visitors:
     holder.save(update_fields=["user"])
     latest = Certificate.objects.filter(person=holder).order_by("-not_before").first()
     ensure_roles()
-    operator, _ = User.objects.get_or_create(username="scale-operator")
-    operator.groups.add(Group.objects.get(name="operator"))
+    staff, _ = User.objects.get_or_create(username="scale-helpdesk")
+    staff.groups.set([Group.objects.get(name=HELPDESK)])
     serial = Serial.parse(latest.serial)
     q = "/console/people/?q="
     surname = holder.name_ja.split()[0]
     return Visitors(
         holder_uid=holder.uid,
         portal_cookie=_cookie(user, verified=False),
-        console_cookie=_cookie(operator, verified=True),
+        console_cookie=_cookie(staff, verified=True),
         portal={"portal home": "/", "certificate page": f"/certificates/{latest.pk}/"},
         console={
             "search: uid": q + holder.uid,
