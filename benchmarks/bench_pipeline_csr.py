@@ -20,6 +20,10 @@ jitsuin's figures are printed alone, saying why.
 
 Each kind runs twice: one ``request_issue`` per click (the portal), and ``request_issue_many``
 in batches of ``BENCH_BATCH`` (POST /api/v1/requests/batch, campaigns), then the worker.
+
+Under the ratios, the floor (benchmarks/pipeline_floor.py): the CPU of the work a certificate
+needs whatever the database (signatures, CSR checks, e-mails rendered, audit seals), measured
+on each round's batch from CSRs, beside that batch's CPU and django-ca's.
 """
 
 from __future__ import annotations
