@@ -102,11 +102,18 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _body(self) -> dict[str, Any]:
+    def _content_length(self) -> int | None:
+        """The request's Content-Length (0 when absent); None when it is not a size."""
         try:
             length = int(self.headers.get("Content-Length") or "0")
-        except ValueError as exc:
-            raise Refused("Content-Length is not a number", status=400) from exc
+        except ValueError:
+            return None
+        return length if length >= 0 else None
+
+    def _body(self) -> dict[str, Any]:
+        length = self._content_length()
+        if length is None:
+            raise Refused("Content-Length is not a number", status=400)
         if length > MAX_BODY:
             self.close_connection = True
             raise Refused(f"the body is larger than {MAX_BODY} bytes", status=413)
@@ -124,11 +131,8 @@ class Handler(BaseHTTPRequestHandler):
         """Read past the body of a request refused before it was read: left in the stream,
         it would be taken for the next request on this kept connection. A body whose size
         is unknown or over ``MAX_BODY`` ends the connection instead."""
-        try:
-            length = int(self.headers.get("Content-Length") or "0")
-        except ValueError:
-            length = -1
-        if 0 <= length <= MAX_BODY:
+        length = self._content_length()
+        if length is not None and length <= MAX_BODY:
             self.rfile.read(length)
         else:
             self.close_connection = True

@@ -78,3 +78,12 @@ def test_a_request_refused_before_its_body_was_read_leaves_the_connection_usable
     assert received.count(b"HTTP/1.1 403 ") == 2
     assert b" 400 " not in received
     assert sends == 2
+
+
+def test_a_refused_request_whose_length_is_not_a_size_ends_the_connection() -> None:
+    """A negative Content-Length is not a size (``read(-1)`` would read until the client
+    closes): its body cannot be read past, so the answer closes the connection."""
+    request = b"POST /v1/issue HTTP/1.1\r\nHost: signer\r\nContent-Length: -1\r\n\r\n{}"
+    received, _ = _answer_over_a_socket_pair(request)
+    assert received.startswith(b"HTTP/1.1 403 ")  # not a registered RA: refused first
+    assert b"\r\nConnection: close\r\n" in received
