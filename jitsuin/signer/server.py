@@ -114,8 +114,7 @@ class Handler(BaseHTTPRequestHandler):
         length = self._content_length()
         if length is None:
             raise Refused("Content-Length is not a number", status=400)
-        if length > MAX_BODY:
-            self.close_connection = True
+        if length > MAX_BODY:  # left unread: the refusal closes the connection (_skip_body)
             raise Refused(f"the body is larger than {MAX_BODY} bytes", status=413)
         raw = self.rfile.read(length)
         self.body_pending = False

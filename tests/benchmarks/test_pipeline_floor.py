@@ -44,3 +44,8 @@ def test_the_floor_is_measured_on_the_runs_certificates(ca_hierarchy: object) ->
     )  # fmt: skip
     # The reads come before the clock: a handful, not one per certificate or event.
     assert len(queries) <= 8, [q["sql"] for q in queries.captured_queries]
+    with CaptureQueriesContext(connection) as one:
+        pipeline_floor.measure(ids[:1], mark)
+    with CaptureQueriesContext(connection) as three:
+        pipeline_floor.measure(ids, mark)
+    assert len(one) == len(three)

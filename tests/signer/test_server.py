@@ -10,7 +10,7 @@ import socket
 import threading
 from typing import Any
 
-from jitsuin.signer.server import Handler
+from jitsuin.signer.server import MAX_BODY, Handler
 
 
 class _CountingSocket(socket.socket):
@@ -86,4 +86,16 @@ def test_a_refused_request_whose_length_is_not_a_size_ends_the_connection() -> N
     request = b"POST /v1/issue HTTP/1.1\r\nHost: signer\r\nContent-Length: -1\r\n\r\n{}"
     received, _ = _answer_over_a_socket_pair(request)
     assert received.startswith(b"HTTP/1.1 403 ")  # not a registered RA: refused first
+    assert b"\r\nConnection: close\r\n" in received
+
+
+def test_a_refused_request_larger_than_any_body_ends_the_connection() -> None:
+    """Over ``MAX_BODY`` the body is not read past (nor read at all): the connection ends."""
+    request = (
+        b"POST /v1/issue HTTP/1.1\r\nHost: signer\r\nContent-Length: "
+        + str(MAX_BODY + 1).encode()
+        + b"\r\n\r\n{}"
+    )
+    received, _ = _answer_over_a_socket_pair(request)
+    assert received.startswith(b"HTTP/1.1 403 ")
     assert b"\r\nConnection: close\r\n" in received
