@@ -288,7 +288,7 @@ def _print_floor(m: dict[str, float], peer: object) -> None:
     print(f"the batch path's CPU per certificate:                 {batch:8.3f}, of which")
     print(f"  the floor above:                                    {floor.total:8.3f}")
     label = f"inside the statements' execute ({_inside_whom()}):"
-    print(f"  {label:<50}{inside:8.3f}")
+    print(f"  {label:<52}{inside:8.3f}")
     print(f"  the rest (rows prepared, claim, state, commits):    {rest:8.3f}")
     if peer is not None:
         print(
